@@ -1,0 +1,29 @@
+# krosim: simulate and profile kro without a cluster.
+GO      ?= go
+BIN     := bin/krosim
+EXAMPLE := testdata/rgd/webapp.yaml
+
+.PHONY: build test demo bench fuzz clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/krosim
+
+# The README's test command: vet plus every test.
+test:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+# Validate the embedded default example and print its graph.
+demo: build
+	./$(BIN) validate $(EXAMPLE)
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# A short run of every fuzz target.
+fuzz:
+	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=30s ./model
+	$(GO) test -run='^$$' -fuzz=FuzzTemplate -fuzztime=30s ./model
+
+clean:
+	rm -rf bin

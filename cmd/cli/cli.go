@@ -1,0 +1,160 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/spf13/pflag"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitRun   = 1 // the input was bad or the run failed
+	exitUsage = 2 // the command line was bad
+)
+
+// command is one subcommand. Help is generated from this table.
+type command struct {
+	name    string
+	args    string // synopsis of positional arguments
+	summary string
+	flags   func(fs *pflag.FlagSet) any // declares flags, returns the options they fill
+	run     func(env *env, opts any, args []string) error
+}
+
+// env is what a command sees of the world.
+type env struct {
+	stdout, stderr io.Writer
+}
+
+// usageError is a problem with the command line: exit 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// reportedError means the command already printed its problems: exit 1, say nothing more.
+var reportedError = errors.New("problems reported")
+
+var commands []*command
+
+func init() {
+	commands = []*command{validateCmd}
+}
+
+func lookup(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Main runs krosim with args (without the program name) and returns the exit code.
+func Main(args []string, stdout, stderr io.Writer) int {
+	e := &env{stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage())
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "--help":
+		if len(args) > 1 {
+			if c := lookup(args[1]); c != nil {
+				fmt.Fprint(stdout, c.help())
+				return exitOK
+			}
+		}
+		fmt.Fprint(stdout, usage())
+		return exitOK
+	}
+	c := lookup(args[0])
+	if c == nil {
+		fmt.Fprintf(stderr, "krosim: unknown command %q\n\n%s", args[0], usage())
+		return exitUsage
+	}
+	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.SortFlags = false
+	opts := c.flags(fs)
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, pflag.ErrHelp) {
+			fmt.Fprint(stdout, c.help())
+			return exitOK
+		}
+		fmt.Fprintf(stderr, "krosim %s: %v\n\n%s", c.name, err, c.help())
+		return exitUsage
+	}
+	err := c.run(e, opts, fs.Args())
+	var ue *usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "krosim %s: %v\n\n%s", c.name, err, c.help())
+		return exitUsage
+	case errors.Is(err, reportedError):
+		return exitRun
+	default:
+		fmt.Fprintf(stderr, "krosim: %s: %v\n", c.name, err)
+		return exitRun
+	}
+}
+
+func usage() string {
+	var b strings.Builder
+	b.WriteString("krosim simulates and profiles kro, the Kube Resource Orchestrator, without a cluster.\n\nUsage:\n  krosim <command> [flags] [args]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+	}
+	b.WriteString("\nRun 'krosim help <command>' for a command's flags.\n")
+	return b.String()
+}
+
+func (c *command) help() string {
+	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
+	fs.SortFlags = false
+	c.flags(fs)
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: krosim %s [flags] %s\n\n%s\n", c.name, c.args, c.summary)
+	if fs.HasFlags() {
+		b.WriteString("\nFlags:\n")
+		b.WriteString(fs.FlagUsages())
+	}
+	return b.String()
+}
+
+// writeFileAtomic writes data to path through a temporary file and a rename,
+// so a reader never sees a partial file.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, werr := f.Write(data)
+	cerr := f.Close()
+	if werr != nil || cerr != nil {
+		os.Remove(tmp)
+		return errors.Join(werr, cerr)
+	}
+	return os.Rename(tmp, path)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

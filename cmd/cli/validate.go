@@ -1,0 +1,171 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/krosim/krosim/model"
+	"github.com/spf13/pflag"
+)
+
+type validateOptions struct {
+	output  string
+	timings bool
+}
+
+var validateCmd = &command{
+	name:    "validate",
+	args:    "FILE...",
+	summary: "load RGD files, compile their CEL and print each graph in kro's order",
+	flags: func(fs *pflag.FlagSet) any {
+		o := &validateOptions{}
+		fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+		fs.BoolVar(&o.timings, "timings", true, "show host compile times in text output (not deterministic)")
+		return o
+	},
+	run: runValidate,
+}
+
+// validateJSON is the output contract of `validate -o json`.
+type validateJSON struct {
+	RGDs []rgdJSON `json:"rgds"`
+}
+
+type rgdJSON struct {
+	File        string      `json:"file"`
+	Name        string      `json:"name"`
+	Kind        string      `json:"kind"`
+	Order       []string    `json:"order"`
+	Edges       [][2]string `json:"edges"`
+	Expressions int         `json:"expressions"`
+	Waves       [][]string  `json:"waves"`
+}
+
+func runValidate(e *env, o any, args []string) error {
+	opts := o.(*validateOptions)
+	if opts.output != "text" && opts.output != "json" {
+		return usagef("--output must be text or json, not %q", opts.output)
+	}
+	if len(args) == 0 {
+		return usagef("no files given")
+	}
+	var rgds []*model.RGD
+	failed := false
+	for _, f := range args {
+		gs, err := model.LoadFile(f)
+		var ps model.Problems
+		switch {
+		case errors.As(err, &ps):
+			fmt.Fprintln(e.stderr, ps.Detail())
+			failed = true
+		case err != nil:
+			fmt.Fprintf(e.stderr, "krosim: validate: %v\n", err)
+			failed = true
+		}
+		rgds = append(rgds, gs...)
+	}
+	if opts.output == "json" {
+		if failed {
+			return reportedError // no partial document on stdout
+		}
+		out := validateJSON{RGDs: []rgdJSON{}}
+		for _, g := range rgds {
+			out.RGDs = append(out.RGDs, describe(g))
+		}
+		b, err := json.MarshalIndent(out, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+	} else {
+		for _, g := range rgds {
+			fmt.Fprint(e.stdout, textGraph(g, opts.timings))
+		}
+	}
+	if failed {
+		return reportedError
+	}
+	return nil
+}
+
+func describe(g *model.RGD) rgdJSON {
+	ids := func(idx []int) []string {
+		out := make([]string, len(idx))
+		for i, x := range idx {
+			out[i] = g.Resources[x].ID
+		}
+		return out
+	}
+	r := rgdJSON{File: g.File, Name: g.Name, Kind: g.Kind, Order: ids(g.Order),
+		Edges: g.Edges(), Expressions: g.Exprs}
+	if r.Edges == nil {
+		r.Edges = [][2]string{}
+	}
+	for _, w := range g.Waves {
+		r.Waves = append(r.Waves, ids(w))
+	}
+	if r.Waves == nil {
+		r.Waves = [][]string{}
+	}
+	return r
+}
+
+func textGraph(g *model.RGD, timings bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s (%s.%s/%s)\n", g.File, g.Name, g.Kind, g.Group, g.APIVersion)
+	fmt.Fprintf(&b, "  %d resources, %d edges, %d expressions", len(g.Resources), len(g.Edges()), g.Exprs)
+	if timings {
+		fmt.Fprintf(&b, ", compiled in %s", g.CompileTime.Round(10*time.Microsecond))
+	}
+	b.WriteString("\n")
+	width := 2
+	for _, r := range g.Resources {
+		width = max(width, len(r.ID))
+	}
+	for n, i := range g.Order {
+		r := g.Resources[i]
+		deps := make([]string, len(r.Deps))
+		for k, d := range r.Deps {
+			deps[k] = g.Resources[d].ID
+		}
+		dep := "-"
+		if len(deps) > 0 {
+			dep = strings.Join(deps, ", ")
+		}
+		var notes []string
+		if r.External {
+			notes = append(notes, "external")
+		}
+		if r.Collection() {
+			notes = append(notes, "forEach")
+		}
+		if len(r.IncludeWhen) > 0 {
+			notes = append(notes, "includeWhen")
+		}
+		if len(r.ReadyWhen) > 0 {
+			notes = append(notes, "readyWhen")
+		}
+		note := ""
+		if len(notes) > 0 {
+			note = "  [" + strings.Join(notes, " ") + "]"
+		}
+		fmt.Fprintf(&b, "  %3d. %-*s %-22s level %d  exprs %-3d deps: %s%s\n", n+1, width, r.ID,
+			r.Kind, r.Level, len(r.Exprs()), dep, note)
+	}
+	if len(g.Status) > 0 {
+		fmt.Fprintf(&b, "  status: %d expressions\n", len(g.Status))
+	}
+	b.WriteString("  deletion waves:")
+	for _, w := range g.Waves {
+		ids := make([]string, len(w))
+		for k, x := range w {
+			ids[k] = g.Resources[x].ID
+		}
+		fmt.Fprintf(&b, " [%s]", strings.Join(ids, " "))
+	}
+	b.WriteString("\n")
+	return b.String()
+}

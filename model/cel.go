@@ -1,0 +1,375 @@
+package model
+
+import (
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/types"
+	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/common/types/traits"
+	"github.com/google/cel-go/ext"
+	k8s "k8s.io/apiserver/pkg/cel/library"
+)
+
+// NewEnv returns a CEL environment like kro's: the cel-go extension libraries
+// kro enables, the Kubernetes CEL libraries, kro's own hash, json and map functions, `schema` typed from
+// spec, and every name in vars declared dyn.
+func NewEnv(spec *Type, vars ...string) (*cel.Env, error) {
+	p := &schemaProvider{Registry: mustRegistry(), objects: map[string]*Type{}}
+	root := &Type{Kind: Object, Name: "", Fields: []*Field{
+		{Name: "apiVersion", Type: &Type{Kind: String}},
+		{Name: "kind", Type: &Type{Kind: String}},
+		{Name: "metadata", Type: &Type{Kind: Any}},
+		{Name: "spec", Type: spec},
+		{Name: "status", Type: &Type{Kind: Any}},
+	}}
+	opts := []cel.EnvOption{
+		cel.CustomTypeProvider(p),
+		cel.Variable("schema", p.celType(root)),
+		ext.Strings(), ext.Lists(), ext.Bindings(), ext.Encoders(),
+		ext.TwoVarComprehensions(), cel.OptionalTypes(),
+		k8s.Lists(), k8s.URLs(), k8s.Regex(), k8s.Quantity(), k8s.IP(), k8s.CIDR(), k8s.SemverLib(),
+		cel.Lib(kroLib{}),
+	}
+	for _, v := range vars {
+		opts = append(opts, cel.Variable(v, cel.DynType))
+	}
+	return cel.NewEnv(opts...)
+}
+
+// schemaProvider types `schema` from the SimpleSchema: fields of objects are
+// checked at compile time and read from unstructured maps at run time.
+type schemaProvider struct {
+	*types.Registry
+	objects map[string]*Type // by CEL type name
+}
+
+func mustRegistry() *types.Registry {
+	r, err := types.NewRegistry()
+	if err != nil {
+		panic(err) // a registry with no types cannot fail
+	}
+	return r
+}
+
+// celType returns the CEL type of a schema type, registering object types.
+// Object names hold a ':' so no identifier path in an expression can name them.
+func (p *schemaProvider) celType(t *Type) *types.Type {
+	switch t.Kind {
+	case String:
+		return types.StringType
+	case Integer:
+		return types.IntType
+	case Boolean:
+		return types.BoolType
+	case Float:
+		return types.DoubleType
+	case Any:
+		return types.NewMapType(types.StringType, types.DynType)
+	case List:
+		return types.NewListType(p.celType(t.Elem))
+	case Map:
+		return types.NewMapType(types.StringType, p.celType(t.Elem))
+	}
+	name := "schema:" + t.Name
+	if _, ok := p.objects[name]; !ok {
+		p.objects[name] = t
+		for _, f := range t.Fields {
+			p.celType(f.Type)
+		}
+	}
+	return types.NewObjectType(name)
+}
+
+func (p *schemaProvider) FindStructType(name string) (*types.Type, bool) {
+	if _, ok := p.objects[name]; ok {
+		return types.NewTypeTypeWithParam(types.NewObjectType(name)), true
+	}
+	return p.Registry.FindStructType(name)
+}
+
+func (p *schemaProvider) FindStructFieldNames(name string) ([]string, bool) {
+	t, ok := p.objects[name]
+	if !ok {
+		return p.Registry.FindStructFieldNames(name)
+	}
+	names := make([]string, len(t.Fields))
+	for i, f := range t.Fields {
+		names[i] = f.Name
+	}
+	return names, true
+}
+
+func (p *schemaProvider) FindStructFieldType(name, field string) (*types.FieldType, bool) {
+	t, ok := p.objects[name]
+	if !ok {
+		return p.Registry.FindStructFieldType(name, field)
+	}
+	f := t.Field(field)
+	if f == nil {
+		return nil, false
+	}
+	return &types.FieldType{
+		Type: p.celType(f.Type),
+		IsSet: func(obj any) bool {
+			_, ok := mapField(obj, field)
+			return ok
+		},
+		GetFrom: func(obj any) (any, error) {
+			v, ok := mapField(obj, field)
+			if !ok {
+				return nil, fmt.Errorf("no such key: %s", field)
+			}
+			return v, nil
+		},
+	}, true
+}
+
+// mapField reads a field from unstructured data, native or CEL.
+func mapField(obj any, field string) (any, bool) {
+	switch m := obj.(type) {
+	case map[string]any:
+		v, ok := m[field]
+		return v, ok
+	case traits.Mapper:
+		return m.Find(types.String(field))
+	}
+	return nil, false
+}
+
+// kroLib holds kro's own functions that matter for cost: hashing, JSON and map merge.
+type kroLib struct{}
+
+func (kroLib) LibraryName() string { return "krosim.kro" }
+
+func (kroLib) ProgramOptions() []cel.ProgramOption { return nil }
+
+func (kroLib) CompileOptions() []cel.EnvOption {
+	hash := func(name string, sum func([]byte) []byte) cel.EnvOption {
+		return cel.Function("hash."+name, cel.Overload("hash_"+name+"_string",
+			[]*cel.Type{cel.StringType}, cel.BytesType,
+			cel.UnaryBinding(func(v ref.Val) ref.Val {
+				s, ok := v.(types.String)
+				if !ok {
+					return types.NewErr("hash.%s argument must be a string", name)
+				}
+				return types.Bytes(sum([]byte(s)))
+			})))
+	}
+	mapK := cel.MapType(cel.TypeParamType("K"), cel.DynType)
+	return []cel.EnvOption{
+		hash("fnv64a", func(b []byte) []byte { h := fnv.New64a(); h.Write(b); return h.Sum(nil) }),
+		hash("sha256", func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }),
+		hash("md5", func(b []byte) []byte { s := md5.Sum(b); return s[:] }),
+		cel.Function("json.marshal", cel.Overload("json_marshal_dyn",
+			[]*cel.Type{cel.DynType}, cel.StringType, cel.UnaryBinding(jsonMarshal))),
+		cel.Function("json.unmarshal", cel.Overload("json_unmarshal_string",
+			[]*cel.Type{cel.StringType}, cel.DynType, cel.UnaryBinding(jsonUnmarshal))),
+		cel.Function("merge", cel.MemberOverload("map_merge_map",
+			[]*cel.Type{mapK, mapK}, mapK, cel.BinaryBinding(mergeMaps))),
+	}
+}
+
+func jsonMarshal(v ref.Val) ref.Val {
+	native, err := Native(v)
+	if err != nil {
+		return types.NewErr("json.marshal: %v", err)
+	}
+	b, err := json.Marshal(native)
+	if err != nil {
+		return types.NewErr("json.marshal: %v", err)
+	}
+	return types.String(b)
+}
+
+func jsonUnmarshal(v ref.Val) ref.Val {
+	s, ok := v.(types.String)
+	if !ok {
+		return types.NewErr("json.unmarshal argument must be a string")
+	}
+	var x any
+	if err := json.Unmarshal([]byte(s), &x); err != nil {
+		return types.NewErr("json.unmarshal: %v", err)
+	}
+	return types.DefaultTypeAdapter.NativeToValue(x)
+}
+
+// mergeMaps returns a with b's keys added where a lacks them.
+func mergeMaps(a, b ref.Val) ref.Val {
+	am, ok1 := a.(traits.Mapper)
+	bm, ok2 := b.(traits.Mapper)
+	if !ok1 || !ok2 {
+		return types.NewErr("no such overload: %v.merge(%v)", a.Type(), b.Type())
+	}
+	out := types.NewMutableMap(types.DefaultTypeAdapter, nil)
+	for _, m := range []traits.Mapper{am, bm} {
+		for it := m.Iterator(); it.HasNext() == types.True; {
+			k := it.Next()
+			if out.Contains(k) != types.True {
+				out.Insert(k, m.Get(k))
+			}
+		}
+	}
+	return out.ToImmutableMap()
+}
+
+// typeIdents are identifiers that name CEL types rather than variables.
+var typeIdents = map[string]bool{
+	"bool": true, "bytes": true, "double": true, "duration": true, "dyn": true, "int": true,
+	"list": true, "map": true, "null_type": true, "string": true, "timestamp": true,
+	"type": true, "uint": true, "optional_type": true,
+}
+
+// freeIdents returns the free variables an expression reads, with the AST
+// node id where each is first read. Comprehension variables are bound within
+// their loop; namespaced function calls such as hash.fnv64a(x) are not reads.
+func freeIdents(env *cel.Env, a *ast.AST) map[string]int64 {
+	out := map[string]int64{}
+	var walk func(e ast.Expr, bound map[string]bool)
+	walk = func(e ast.Expr, bound map[string]bool) {
+		switch e.Kind() {
+		case ast.IdentKind:
+			name := e.AsIdent()
+			if !bound[name] && !typeIdents[name] {
+				if _, seen := out[name]; !seen {
+					out[name] = e.ID()
+				}
+			}
+		case ast.SelectKind:
+			walk(e.AsSelect().Operand(), bound)
+		case ast.CallKind:
+			c := e.AsCall()
+			if c.IsMemberFunction() {
+				t := c.Target()
+				namespaced := t.Kind() == ast.IdentKind && !bound[t.AsIdent()] &&
+					env.HasFunction(t.AsIdent()+"."+c.FunctionName())
+				if !namespaced {
+					walk(t, bound)
+				}
+			}
+			for _, arg := range c.Args() {
+				walk(arg, bound)
+			}
+		case ast.ComprehensionKind:
+			c := e.AsComprehension()
+			walk(c.IterRange(), bound)
+			walk(c.AccuInit(), bound)
+			inner := make(map[string]bool, len(bound)+3)
+			for k := range bound {
+				inner[k] = true
+			}
+			inner[c.IterVar()] = true
+			if c.HasIterVar2() {
+				inner[c.IterVar2()] = true
+			}
+			inner[c.AccuVar()] = true
+			walk(c.LoopCondition(), inner)
+			walk(c.LoopStep(), inner)
+			walk(c.Result(), inner)
+		case ast.ListKind:
+			for _, el := range e.AsList().Elements() {
+				walk(el, bound)
+			}
+		case ast.MapKind:
+			for _, en := range e.AsMap().Entries() {
+				me := en.AsMapEntry()
+				walk(me.Key(), bound)
+				walk(me.Value(), bound)
+			}
+		case ast.StructKind:
+			for _, f := range e.AsStruct().Fields() {
+				walk(f.AsStructField().Value(), bound)
+			}
+		}
+	}
+	walk(a.Expr(), map[string]bool{})
+	return out
+}
+
+func sortedNames(m map[string]int64) []string {
+	names := make([]string, 0, len(m))
+	for k := range m {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Native converts a CEL value into unstructured Go data as Kubernetes holds
+// it: map[string]any, []any, string, int64, float64, bool or nil.
+func Native(v ref.Val) (any, error) {
+	switch x := v.(type) {
+	case types.String:
+		return string(x), nil
+	case types.Int:
+		return int64(x), nil
+	case types.Uint:
+		return int64(x), nil
+	case types.Double:
+		return float64(x), nil
+	case types.Bool:
+		return bool(x), nil
+	case types.Null:
+		return nil, nil
+	case types.Bytes:
+		return base64.StdEncoding.EncodeToString(x), nil
+	case traits.Mapper:
+		out := map[string]any{}
+		for it := x.Iterator(); it.HasNext() == types.True; {
+			k := it.Next()
+			ks, ok := k.(types.String)
+			if !ok {
+				return nil, fmt.Errorf("map key %v is not a string", k)
+			}
+			e, err := Native(x.Get(k))
+			if err != nil {
+				return nil, err
+			}
+			out[string(ks)] = e
+		}
+		return out, nil
+	case traits.Lister:
+		n, _ := x.Size().(types.Int)
+		out := make([]any, 0, int(n))
+		for it := x.Iterator(); it.HasNext() == types.True; {
+			e, err := Native(it.Next())
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, e)
+		}
+		return out, nil
+	case *types.Err:
+		return nil, x
+	}
+	if x, ok := v.Value().(interface{ String() string }); ok && (v.Type() == types.TimestampType || v.Type() == types.DurationType) {
+		return x.String(), nil
+	}
+	return nil, fmt.Errorf("cannot convert %s to data", v.Type().TypeName())
+}
+
+// celOffset converts a CEL source location (1-based line, 0-based column in runes) to a byte offset.
+func celOffset(src string, line, col int) int {
+	off := 0
+	for l := 1; l < line; l++ {
+		i := strings.IndexByte(src[off:], '\n')
+		if i < 0 {
+			break
+		}
+		off += i + 1
+	}
+	for n := 0; n < col && off < len(src); n++ {
+		_, size := utf8.DecodeRuneInString(src[off:])
+		off += size
+	}
+	return off
+}

@@ -1,0 +1,259 @@
+package model
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/types"
+	"gopkg.in/yaml.v3"
+)
+
+// context says where an expression sits, which decides what it may reference.
+type context int
+
+const (
+	ctxTemplate context = iota
+	ctxForEach
+	ctxIncludeWhen
+	ctxReadyWhen
+	ctxStatus
+)
+
+var contextNames = [...]string{"template", "forEach", "includeWhen", "readyWhen", "status"}
+
+// compiler compiles an RGD's expressions in one environment and records dependencies.
+type compiler struct {
+	l     *loader
+	g     *RGD
+	env   *cel.Env
+	ids   map[string]int  // resource id -> index
+	iters map[string]bool // every forEach iterator name
+	exprs int
+}
+
+func newCompiler(g *RGD) (*compiler, error) {
+	c := &compiler{g: g, ids: map[string]int{}, iters: map[string]bool{}}
+	var vars []string
+	for _, r := range g.Resources {
+		c.ids[r.ID] = r.Index
+		vars = append(vars, r.ID)
+	}
+	for _, r := range g.Resources {
+		for _, it := range r.ForEach {
+			if !c.iters[it.Name] {
+				vars = append(vars, it.Name)
+			}
+			c.iters[it.Name] = true
+		}
+	}
+	env, err := NewEnv(g.Spec, vars...)
+	if err != nil {
+		return nil, err
+	}
+	c.env, g.env = env, env
+	return c, nil
+}
+
+// resource compiles every expression of r and records its dependencies.
+func (c *compiler) resource(r *Resource, n *yaml.Node) {
+	l := c.l
+	deps := map[int]bool{}
+	addDeps := func(e *Expr) {
+		if e == nil {
+			return
+		}
+		for _, ref := range e.Refs {
+			if i, ok := c.ids[ref]; ok && i != r.Index {
+				deps[i] = true
+			}
+		}
+	}
+	c.forEach(r)
+	for _, it := range r.ForEach {
+		addDeps(it.Expr)
+	}
+	body := l.lookup(n, "template")
+	if r.External {
+		body = l.lookup(n, "externalRef")
+	}
+	l.walk(body, nil, 0, func(p Path, vn *yaml.Node) {
+		if v := c.value(vn, p, ctxTemplate, r); v != nil {
+			r.Fields = append(r.Fields, v)
+			addDeps(v.Expr)
+		}
+	})
+	for _, k := range []struct {
+		key string
+		ctx context
+		out *[]*Expr
+	}{{"includeWhen", ctxIncludeWhen, &r.IncludeWhen}, {"readyWhen", ctxReadyWhen, &r.ReadyWhen}} {
+		list := l.lookup(n, k.key)
+		if list == nil {
+			continue
+		}
+		if list.Kind != yaml.SequenceNode {
+			l.probs.addf(pos(list), "resource %q: %s must be a list of expressions", r.ID, k.key)
+			continue
+		}
+		for _, en := range list.Content {
+			e := c.condition(l.deref(en), k.ctx, r)
+			if e != nil {
+				*k.out = append(*k.out, e)
+				if k.ctx != ctxReadyWhen {
+					addDeps(e)
+				}
+			}
+		}
+	}
+	for d := range deps {
+		r.Deps = append(r.Deps, d)
+	}
+	sort.Ints(r.Deps)
+}
+
+// forEach compiles each iterator's list expression.
+func (c *compiler) forEach(r *Resource) {
+	its := r.ForEach[:0]
+	for _, it := range r.ForEach {
+		if it.Expr = c.condition(it.node, ctxForEach, r); it.Expr != nil {
+			its = append(its, it)
+		}
+		it.node = nil
+	}
+	r.ForEach = its
+}
+
+// condition compiles a standalone expression: a readyWhen, includeWhen or forEach entry.
+func (c *compiler) condition(n *yaml.Node, ctx context, r *Resource) *Expr {
+	s, ok := c.l.str(n, contextNames[ctx]+" entry")
+	if !ok {
+		return nil
+	}
+	v := c.value(n, nil, ctx, r)
+	if v == nil {
+		return nil
+	}
+	if !v.Standalone {
+		c.l.probs.addf(pos(n), "resource %q: %s entry %q must be a single ${expression}", r.ID, contextNames[ctx], s)
+		return nil
+	}
+	return v.Expr
+}
+
+// value compiles the template string at n.
+func (c *compiler) value(n *yaml.Node, p Path, ctx context, r *Resource) *Value {
+	l := c.l
+	text := n.Value
+	if len(text) > l.lim.ExprBytes {
+		l.probs.addf(pos(n), "expression is %d bytes, over the limit of %d", len(text), l.lim.ExprBytes)
+		return nil
+	}
+	t, err := parseTemplate(text)
+	if err != nil {
+		se := err.(*scanError)
+		l.probs.addf(l.valuePos(n, se.off), "%s", se.msg)
+		return nil
+	}
+	at := func(celOff int) Pos { return l.valuePos(n, t.valueOffset(celOff)) }
+	e := c.compile(t.cel, ctx, r, at)
+	if e == nil {
+		return nil
+	}
+	e.Text, e.Pos = text, l.valuePos(n, 0)
+	e.Pos.File = l.probs.src.name
+	return &Value{Path: p, Standalone: t.standalone, Expr: e}
+}
+
+// compile parses, checks references, type-checks and plans one CEL source.
+// at maps a byte offset in src to a file position.
+func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Pos) *Expr {
+	l := c.l
+	parsed, iss := c.env.Parse(src)
+	if iss.Err() != nil {
+		c.celIssues(src, iss, at)
+		return nil
+	}
+	free := freeIdents(c.env, parsed.NativeRep())
+	refs := sortedNames(free)
+	offsetOf := func(name string) int {
+		loc := parsed.NativeRep().SourceInfo().GetStartLocation(free[name])
+		return celOffset(src, loc.Line(), loc.Column())
+	}
+	var unknown, bad []string
+	for _, name := range refs {
+		_, isRes := c.ids[name]
+		switch {
+		case r != nil && name == r.ID && ctx != ctxReadyWhen:
+			l.probs.addf(at(offsetOf(name)), "resource %q: self references are not allowed", r.ID)
+			return nil
+		case r != nil && ctx == ctxReadyWhen && name != r.ID && !isOwnIter(r, name):
+			bad = append(bad, name)
+		case name == "schema" || isRes:
+		case c.iters[name] && r != nil && isOwnIter(r, name) && ctx != ctxForEach:
+		default:
+			unknown = append(unknown, name)
+		}
+	}
+	if len(bad) > 0 {
+		l.probs.addf(at(offsetOf(bad[0])), "resource %q: readyWhen may only reference the resource itself, not [%s]", r.ID, strings.Join(bad, " "))
+		return nil
+	}
+	if len(unknown) > 0 {
+		l.probs.addf(at(offsetOf(unknown[0])), "references unknown identifiers: [%s]", strings.Join(unknown, " "))
+		return nil
+	}
+	checked, iss := c.env.Check(parsed)
+	if iss.Err() != nil {
+		c.celIssues(src, iss, at)
+		return nil
+	}
+	out := checked.OutputType()
+	switch ctx {
+	case ctxReadyWhen, ctxIncludeWhen:
+		if !out.IsAssignableType(types.BoolType) {
+			l.probs.addf(at(0), "%s must be a bool expression, got %s", contextNames[ctx], out)
+			return nil
+		}
+	case ctxForEach:
+		if out.Kind() != types.ListKind && out.Kind() != types.DynKind {
+			l.probs.addf(at(0), "forEach must be a list expression, got %s", out)
+			return nil
+		}
+	}
+	prg, err := c.env.Program(checked, cel.CostTracking(nil))
+	if err != nil {
+		l.probs.addf(at(0), "planning expression: %v", err)
+		return nil
+	}
+	c.exprs++
+	return &Expr{Source: src, Refs: refs, Program: prg}
+}
+
+func isOwnIter(r *Resource, name string) bool {
+	for _, it := range r.ForEach {
+		if it.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// celIssues reports cel-go's problems at their positions in the YAML file.
+func (c *compiler) celIssues(src string, iss *cel.Issues, at func(int) Pos) {
+	for _, e := range iss.Errors() {
+		off := 0
+		if loc := e.Location; loc != nil && loc.Line() > 0 {
+			off = celOffset(src, loc.Line(), loc.Column())
+		}
+		c.l.probs.addf(at(off), "%s", firstLine(e.Message))
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}
+
+var _ = fmt.Sprint

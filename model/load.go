@@ -1,0 +1,519 @@
+package model
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Limits bound what the loader accepts, so hostile or broken input fails
+// with a clear message instead of exhausting the host.
+type Limits struct {
+	FileBytes int // size of one file
+	Documents int // YAML documents in one file
+	Resources int // resources in one RGD
+	ExprBytes int // length of one expression string
+	Depth     int // nesting of a template or schema
+	Aliases   int // YAML alias uses in one file
+}
+
+// DefaultLimits admit every real kro example with a wide margin.
+var DefaultLimits = Limits{
+	FileBytes: 16 << 20,
+	Documents: 256,
+	Resources: 5000,
+	ExprBytes: 64 << 10,
+	Depth:     64,
+	Aliases:   1000,
+}
+
+// LoadFile reads every ResourceGraphDefinition in a YAML file.
+func LoadFile(path string) ([]*RGD, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return Load(path, data)
+}
+
+// Load reads every ResourceGraphDefinition in the YAML documents of data,
+// compiles their expressions and builds their graphs. When anything is wrong
+// it returns Problems holding every problem found in the file, with positions.
+func Load(name string, data []byte) ([]*RGD, error) {
+	return DefaultLimits.Load(name, data)
+}
+
+// Load is Load under these limits.
+func (lim Limits) Load(name string, data []byte) ([]*RGD, error) {
+	l := &loader{lim: lim, probs: problems{src: newSource(name, data)}}
+	rgds := l.load(data)
+	if len(l.probs.list) > 0 {
+		l.probs.list.sort()
+		return nil, l.probs.list
+	}
+	return rgds, nil
+}
+
+type loader struct {
+	lim     Limits
+	probs   problems
+	aliases int
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func (l *loader) load(data []byte) []*RGD {
+	if len(data) > l.lim.FileBytes {
+		l.probs.addf(Pos{}, "file is %d bytes, over the limit of %d", len(data), l.lim.FileBytes)
+		return nil
+	}
+	var rgds []*RGD
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for doc := 1; ; doc++ {
+		var n yaml.Node
+		err := dec.Decode(&n)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			l.yamlError(err)
+			return nil
+		}
+		if doc > l.lim.Documents {
+			l.probs.addf(pos(&n), "more than %d YAML documents", l.lim.Documents)
+			return nil
+		}
+		if len(n.Content) == 0 {
+			continue // an empty document: only comments or ---
+		}
+		if g := l.rgd(n.Content[0]); g != nil {
+			rgds = append(rgds, g)
+		}
+	}
+	if len(rgds) == 0 && len(l.probs.list) == 0 {
+		l.probs.addf(Pos{Line: 1, Col: 1}, "no ResourceGraphDefinition found")
+	}
+	return rgds
+}
+
+func (l *loader) yamlError(err error) {
+	msg := err.Error()
+	if m := yamlLine.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		l.probs.addf(Pos{Line: line, Col: 1}, "invalid YAML: %s", m[2])
+		return
+	}
+	l.probs.addf(Pos{Line: 1, Col: 1}, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+}
+
+func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
+
+// deref follows aliases, counting them against the limit.
+func (l *loader) deref(n *yaml.Node) *yaml.Node {
+	for n != nil && n.Kind == yaml.AliasNode {
+		l.aliases++
+		if l.aliases > l.lim.Aliases {
+			if l.aliases == l.lim.Aliases+1 {
+				l.probs.addf(pos(n), "more than %d YAML alias uses", l.lim.Aliases)
+			}
+			return nil
+		}
+		n = n.Alias
+	}
+	return n
+}
+
+// pairs returns the key/value nodes of a mapping, or reports what it is instead.
+func (l *loader) pairs(n *yaml.Node, what string) [][2]*yaml.Node {
+	n = l.deref(n)
+	if n == nil {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		l.probs.addf(pos(n), "%s must be a mapping", what)
+		return nil
+	}
+	out := make([][2]*yaml.Node, 0, len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		out = append(out, [2]*yaml.Node{n.Content[i], l.deref(n.Content[i+1])})
+	}
+	return out
+}
+
+func (l *loader) lookup(n *yaml.Node, key string) *yaml.Node {
+	n = l.deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return l.deref(n.Content[i+1])
+		}
+	}
+	return nil
+}
+
+// str returns the string of a scalar, reporting anything else.
+func (l *loader) str(n *yaml.Node, what string) (string, bool) {
+	if n == nil {
+		return "", false
+	}
+	if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!null" {
+		l.probs.addf(pos(n), "%s must be a string", what)
+		return "", false
+	}
+	return n.Value, true
+}
+
+var (
+	idPattern   = regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
+	kindPattern = regexp.MustCompile(`^[A-Z][a-zA-Z0-9]*$`)
+)
+
+func (l *loader) rgd(root *yaml.Node) *RGD {
+	root = l.deref(root)
+	if root == nil || root.Kind != yaml.MappingNode {
+		if root != nil {
+			l.probs.addf(pos(root), "a ResourceGraphDefinition must be a mapping")
+		}
+		return nil
+	}
+	av, _ := l.str(l.lookup(root, "apiVersion"), "apiVersion")
+	kind, _ := l.str(l.lookup(root, "kind"), "kind")
+	if av != "kro.run/v1alpha1" || kind != "ResourceGraphDefinition" {
+		l.probs.addf(pos(root), "want apiVersion kro.run/v1alpha1, kind ResourceGraphDefinition; got %q, %q", av, kind)
+		return nil
+	}
+	g := &RGD{File: l.probs.src.name, Pos: pos(root)}
+	g.Pos.File = g.File
+	if md := l.lookup(root, "metadata"); md != nil {
+		g.Name, _ = l.str(l.lookup(md, "name"), "metadata.name")
+	}
+	if g.Name == "" {
+		l.probs.addf(pos(root), "metadata.name is required")
+	}
+	spec := l.lookup(root, "spec")
+	if spec == nil {
+		l.probs.addf(pos(root), "spec is required")
+		return nil
+	}
+	schema := l.lookup(spec, "schema")
+	if schema == nil {
+		l.probs.addf(pos(spec), "spec.schema is required")
+		return nil
+	}
+	before := len(l.probs.list)
+	statusNode := l.schema(g, schema)
+	resNodes := l.resources(g, l.lookup(spec, "resources"), spec)
+	if len(l.probs.list) > before {
+		return nil // compiling against a broken schema or resource list would only add noise
+	}
+	start := time.Now()
+	c, err := newCompiler(g)
+	if err != nil {
+		l.probs.addf(g.Pos, "building the CEL environment: %v", err)
+		return nil
+	}
+	c.l = l
+	for i, r := range g.Resources {
+		c.resource(r, resNodes[i])
+	}
+	if statusNode != nil {
+		l.walk(statusNode, Path{"status"}, 0, func(p Path, n *yaml.Node) {
+			if v := c.value(n, p, ctxStatus, nil); v != nil {
+				g.Status = append(g.Status, v)
+			}
+		})
+	}
+	g.CompileTime = time.Since(start)
+	g.Exprs = c.exprs
+	if len(l.probs.list) > before {
+		return nil
+	}
+	if err := buildGraph(g); err != nil {
+		var ce *CycleError
+		if errors.As(err, &ce) && len(ce.Cycle) > 0 {
+			for _, i := range ce.Cycle {
+				ce.IDs = append(ce.IDs, g.Resources[i].ID)
+			}
+			l.probs.addf(g.Resources[ce.Cycle[0]].Pos, "%v", err)
+		} else {
+			l.probs.addf(g.Pos, "%v", err)
+		}
+		return nil
+	}
+	return g
+}
+
+// schema reads spec.schema and returns its status node for compiling later.
+func (l *loader) schema(g *RGD, n *yaml.Node) *yaml.Node {
+	g.APIVersion, _ = l.str(l.lookup(n, "apiVersion"), "spec.schema.apiVersion")
+	g.Kind, _ = l.str(l.lookup(n, "kind"), "spec.schema.kind")
+	g.Group = "kro.run"
+	if gr := l.lookup(n, "group"); gr != nil {
+		g.Group, _ = l.str(gr, "spec.schema.group")
+	}
+	if g.APIVersion == "" {
+		l.probs.addf(pos(n), "spec.schema.apiVersion is required")
+	}
+	if g.Kind == "" {
+		l.probs.addf(pos(n), "spec.schema.kind is required")
+	} else if !kindPattern.MatchString(g.Kind) {
+		l.probs.addf(pos(l.lookup(n, "kind")), "spec.schema.kind %q must be PascalCase", g.Kind)
+	}
+	g.Types = map[string]*Type{}
+	if tn := l.lookup(n, "types"); tn != nil {
+		pairs := l.pairs(tn, "spec.schema.types")
+		// Declare every name first so types may refer to each other in any order.
+		for _, kv := range pairs {
+			g.Types[kv[0].Value] = &Type{Kind: Object, Name: kv[0].Value}
+		}
+		for _, kv := range pairs {
+			t := g.Types[kv[0].Value]
+			t.Fields = l.fields(kv[1], kv[0].Value, g.Types, 1)
+		}
+	}
+	g.Spec = &Type{Kind: Object, Name: "spec"}
+	if sn := l.lookup(n, "spec"); sn != nil {
+		g.Spec.Fields = l.fields(sn, "spec", g.Types, 1)
+	}
+	return l.lookup(n, "status")
+}
+
+// fields reads a SimpleSchema mapping: leaves are type expressions, nested mappings are objects.
+func (l *loader) fields(n *yaml.Node, path string, types map[string]*Type, depth int) []*Field {
+	if depth > l.lim.Depth {
+		l.probs.addf(pos(n), "schema nested deeper than %d", l.lim.Depth)
+		return nil
+	}
+	var out []*Field
+	for _, kv := range l.pairs(n, path) {
+		name, v := kv[0].Value, kv[1]
+		if v == nil {
+			continue
+		}
+		switch v.Kind {
+		case yaml.MappingNode:
+			sub := path + "." + name
+			out = append(out, &Field{Name: name, Pos: pos(kv[0]), Markers: map[string]string{},
+				Type: &Type{Kind: Object, Name: sub, Fields: l.fields(v, sub, types, depth+1)}})
+		case yaml.ScalarNode:
+			f, err := parseTypeExpr(name, v.Value, types)
+			if err != nil {
+				l.probs.addf(pos(v), "%s.%s: %v", path, name, err)
+				continue
+			}
+			f.Pos = pos(v)
+			out = append(out, f)
+		default:
+			l.probs.addf(pos(v), "%s.%s must be a type string or a mapping of fields", path, name)
+		}
+	}
+	return out
+}
+
+// resources reads spec.resources and returns each resource's node.
+func (l *loader) resources(g *RGD, n *yaml.Node, spec *yaml.Node) []*yaml.Node {
+	if n == nil {
+		return nil // an RGD without resources is legal: it only defines an API
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.probs.addf(pos(n), "spec.resources must be a list")
+		return nil
+	}
+	if len(n.Content) > l.lim.Resources {
+		l.probs.addf(pos(n), "%d resources, over the limit of %d", len(n.Content), l.lim.Resources)
+		return nil
+	}
+	seen := map[string]*Resource{}
+	var nodes []*yaml.Node
+	for i, rn := range n.Content {
+		rn = l.deref(rn)
+		if rn == nil || rn.Kind != yaml.MappingNode {
+			l.probs.addf(pos(n.Content[i]), "spec.resources[%d] must be a mapping", i)
+			continue
+		}
+		r := &Resource{Index: len(g.Resources), Pos: pos(rn)}
+		r.Pos.File = g.File
+		idNode := l.lookup(rn, "id")
+		if idNode == nil {
+			l.probs.addf(pos(rn), "spec.resources[%d]: id is required", i)
+			continue
+		}
+		r.ID, _ = l.str(idNode, "id")
+		switch {
+		case r.ID == "schema" || r.ID == "each":
+			l.probs.addf(pos(idNode), "resource id %q is reserved", r.ID)
+		case !idPattern.MatchString(r.ID):
+			l.probs.addf(pos(idNode), "resource id %q must be lowerCamelCase (letters and digits)", r.ID)
+		case seen[r.ID] != nil:
+			first := seen[r.ID].Pos
+			l.probs.addf(pos(idNode), "duplicate resource id %q (first defined at line %d)", r.ID, first.Line)
+			continue
+		}
+		seen[r.ID] = r
+		tmpl, ext := l.lookup(rn, "template"), l.lookup(rn, "externalRef")
+		switch {
+		case tmpl != nil && ext != nil:
+			l.probs.addf(pos(rn), "resource %q has both template and externalRef; want exactly one", r.ID)
+		case tmpl == nil && ext == nil:
+			l.probs.addf(pos(rn), "resource %q has neither template nor externalRef; want exactly one", r.ID)
+		default:
+			body := tmpl
+			if ext != nil {
+				body, r.External = ext, true
+			}
+			if body.Kind != yaml.MappingNode {
+				l.probs.addf(pos(body), "resource %q: template must be a mapping", r.ID)
+				break
+			}
+			r.Template, _ = l.plain(body, 0).(map[string]any)
+			r.APIVersion, _ = r.Template["apiVersion"].(string)
+			r.Kind, _ = r.Template["kind"].(string)
+			if r.APIVersion == "" || r.Kind == "" {
+				l.probs.addf(pos(body), "resource %q: apiVersion and kind are required", r.ID)
+			}
+		}
+		l.iterators(r, l.lookup(rn, "forEach"), seen)
+		g.Resources = append(g.Resources, r)
+		nodes = append(nodes, rn)
+	}
+	return nodes
+}
+
+// iterators reads the names a forEach binds: `forEach: [{name: "${list}"}, ...]`.
+// Their expressions are compiled later, once every name is declared.
+func (l *loader) iterators(r *Resource, n *yaml.Node, ids map[string]*Resource) {
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		l.probs.addf(pos(n), "resource %q: forEach must be a list of {name: ${expression}}", r.ID)
+		return
+	}
+	for _, en := range n.Content {
+		pairs := l.pairs(en, "forEach entry")
+		if len(pairs) != 1 {
+			if len(pairs) > 1 {
+				l.probs.addf(pos(en), "resource %q: a forEach entry binds exactly one name", r.ID)
+			}
+			continue
+		}
+		k := pairs[0][0]
+		switch name := k.Value; {
+		case !idPattern.MatchString(name):
+			l.probs.addf(pos(k), "forEach name %q must be lowerCamelCase", name)
+		case name == "schema" || ids[name] != nil:
+			l.probs.addf(pos(k), "forEach name %q shadows a resource id or schema", name)
+		default:
+			r.ForEach = append(r.ForEach, &Iterator{Name: name, node: pairs[0][1]})
+		}
+	}
+}
+
+// plain converts a YAML node into unstructured Go data as Kubernetes holds it.
+func (l *loader) plain(n *yaml.Node, depth int) any {
+	n = l.deref(n)
+	if n == nil {
+		return nil
+	}
+	if depth > l.lim.Depth {
+		l.probs.addf(pos(n), "nested deeper than %d", l.lim.Depth)
+		return nil
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := make(map[string]any, len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			m[n.Content[i].Value] = l.plain(n.Content[i+1], depth+1)
+		}
+		return m
+	case yaml.SequenceNode:
+		s := make([]any, len(n.Content))
+		for i, c := range n.Content {
+			s[i] = l.plain(c, depth+1)
+		}
+		return s
+	case yaml.ScalarNode:
+		switch n.ShortTag() {
+		case "!!int":
+			if v, err := strconv.ParseInt(n.Value, 0, 64); err == nil {
+				return v
+			}
+		case "!!float":
+			if v, err := strconv.ParseFloat(n.Value, 64); err == nil {
+				return v
+			}
+		case "!!bool":
+			var b bool
+			if n.Decode(&b) == nil {
+				return b
+			}
+		case "!!null":
+			return nil
+		}
+		return n.Value
+	}
+	return nil
+}
+
+// walk calls fn for every string scalar holding ${ below n, with its path.
+func (l *loader) walk(n *yaml.Node, p Path, depth int, fn func(Path, *yaml.Node)) {
+	n = l.deref(n)
+	if n == nil || depth > l.lim.Depth {
+		return
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k := n.Content[i]
+			if hasExpr(k.Value) {
+				l.probs.addf(pos(k), "expressions are not allowed in keys")
+			}
+			l.walk(n.Content[i+1], append(p[:len(p):len(p)], k.Value), depth+1, fn)
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			l.walk(c, append(p[:len(p):len(p)], i), depth+1, fn)
+		}
+	case yaml.ScalarNode:
+		if n.ShortTag() == "!!str" && hasExpr(n.Value) {
+			fn(p, n)
+		}
+	}
+}
+
+// valuePos maps a byte offset in a scalar's value to its file position.
+func (l *loader) valuePos(n *yaml.Node, off int) Pos {
+	v := n.Value
+	if off > len(v) {
+		off = len(v)
+	}
+	line, col := n.Line, n.Column
+	before := v[:off]
+	nl := strings.Count(before, "\n")
+	last := strings.LastIndexByte(before, '\n')
+	switch n.Style {
+	case yaml.LiteralStyle, yaml.FoldedStyle:
+		// The content starts on the line after the indicator, at the block's indentation.
+		line += 1 + nl
+		text := l.probs.src.line(line)
+		indent := len(text) - len(strings.TrimLeft(text, " "))
+		return Pos{Line: line, Col: indent + 1 + runeLen(before[last+1:])}
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		col++
+	}
+	if nl > 0 {
+		return Pos{Line: line + nl, Col: 1 + runeLen(strings.TrimLeft(before[last+1:], " "))}
+	}
+	return Pos{Line: line, Col: col + runeLen(before)}
+}
+
+func runeLen(s string) int { return len([]rune(s)) }

@@ -1,0 +1,139 @@
+package model
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/cel-go/cel"
+	"gonum.org/v1/gonum/graph/simple"
+	"gopkg.in/yaml.v3"
+)
+
+// RGD is a loaded ResourceGraphDefinition: its schema, its resources with every
+// expression compiled, and its dependency graph.
+type RGD struct {
+	File string
+	Name string
+	Pos  Pos
+
+	// The instance kind the RGD defines.
+	Group, APIVersion, Kind string
+
+	Spec   *Type            // schema.spec
+	Types  map[string]*Type // schema.types
+	Status []*Value         // schema.status expressions, by path
+
+	Resources []*Resource // in YAML order
+	Order     []int       // topological order (Kahn, ties broken by YAML index)
+	Waves     [][]int     // deletion waves: the deepest level first
+	Graph     *simple.DirectedGraph
+
+	Exprs       int           // compiled expressions
+	CompileTime time.Duration // host time spent compiling CEL; not deterministic
+
+	env *cel.Env
+}
+
+// Resource is one entry of spec.resources.
+type Resource struct {
+	ID    string
+	Index int // position in spec.resources
+	Pos   Pos
+
+	APIVersion, Kind string
+	External         bool           // externalRef: read, never written
+	Template         map[string]any // the object with expression strings left in place
+	Fields           []*Value       // templated values inside Template
+
+	ReadyWhen   []*Expr
+	IncludeWhen []*Expr
+	ForEach     []*Iterator
+
+	Deps       []int // resources this one references, ascending index
+	Dependents []int // resources that reference this one, ascending index
+	Level      int   // length of the longest dependency chain above this resource
+}
+
+// Collection reports whether the resource expands into one object per forEach item.
+func (r *Resource) Collection() bool { return len(r.ForEach) > 0 }
+
+// Exprs returns every expression of the resource: fields, forEach, includeWhen, readyWhen.
+func (r *Resource) Exprs() []*Expr {
+	var out []*Expr
+	for _, f := range r.Fields {
+		out = append(out, f.Expr)
+	}
+	for _, it := range r.ForEach {
+		out = append(out, it.Expr)
+	}
+	out = append(out, r.IncludeWhen...)
+	return append(out, r.ReadyWhen...)
+}
+
+// Value is a templated value at a path inside an object.
+type Value struct {
+	Path       Path
+	Standalone bool // "${x}" keeps x's type; anything else is a string
+	Expr       *Expr
+}
+
+// Iterator is one forEach dimension: a name bound to each item of a list.
+type Iterator struct {
+	Name string
+	Expr *Expr
+
+	node *yaml.Node // while loading
+}
+
+// Expr is one compiled CEL expression.
+type Expr struct {
+	Text    string // as written in the YAML
+	Source  string // the CEL source compiled
+	Pos     Pos
+	Refs    []string // identifiers referenced, sorted: schema, resource ids, iterators
+	Program cel.Program
+}
+
+// Path addresses a value inside an object: string keys and int list indexes.
+type Path []any
+
+func (p Path) String() string {
+	var b strings.Builder
+	for _, e := range p {
+		switch v := e.(type) {
+		case int:
+			fmt.Fprintf(&b, "[%d]", v)
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, v)
+		}
+	}
+	return b.String()
+}
+
+// Resource returns the resource with the given id, or nil.
+func (g *RGD) Resource(id string) *Resource {
+	for _, r := range g.Resources {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// Edges returns every dependency edge as [from, to] resource ids, ordered by (to, from) index.
+func (g *RGD) Edges() [][2]string {
+	var out [][2]string
+	for _, r := range g.Resources {
+		for _, d := range r.Deps {
+			out = append(out, [2]string{g.Resources[d].ID, r.ID})
+		}
+	}
+	return out
+}
+
+// Env is the CEL environment the RGD's expressions were compiled in.
+func (g *RGD) Env() *cel.Env { return g.env }

@@ -1,0 +1,373 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// TypeKind is the kind of a SimpleSchema type.
+type TypeKind int
+
+const (
+	String TypeKind = iota
+	Integer
+	Boolean
+	Float
+	Object // fields known (nested mapping or a custom type)
+	Any    // `object`: free-form, any keys
+	List
+	Map
+)
+
+var kindNames = map[TypeKind]string{String: "string", Integer: "integer", Boolean: "boolean",
+	Float: "float", Object: "object", Any: "object", List: "list", Map: "map"}
+
+func (k TypeKind) String() string { return kindNames[k] }
+
+// Type is a SimpleSchema type.
+type Type struct {
+	Kind   TypeKind
+	Name   string   // custom type name, or the dotted path of a nested object
+	Elem   *Type    // List and Map elements
+	Fields []*Field // Object fields, in YAML order
+}
+
+// Field is a named schema field with its markers.
+type Field struct {
+	Name       string
+	Type       *Type
+	Required   bool
+	HasDefault bool
+	Default    any
+	Markers    map[string]string
+	Pos        Pos
+}
+
+// Field returns the named field of an object type, or nil.
+func (t *Type) Field(name string) *Field {
+	for _, f := range t.Fields {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// Defaults returns the value an instance gets when it sets nothing: every
+// field with a default, and nested objects that end up non-empty.
+func (t *Type) Defaults() map[string]any {
+	out := map[string]any{}
+	for _, f := range t.Fields {
+		switch {
+		case f.HasDefault:
+			out[f.Name] = cloneValue(f.Default)
+		case f.Type.Kind == Object:
+			if d := f.Type.Defaults(); len(d) > 0 {
+				out[f.Name] = d
+			}
+		}
+	}
+	return out
+}
+
+var knownMarkers = map[string]bool{
+	"required": true, "default": true, "description": true, "minimum": true, "maximum": true,
+	"validation": true, "enum": true, "immutable": true, "pattern": true, "minLength": true,
+	"maxLength": true, "minItems": true, "maxItems": true, "uniqueItems": true,
+}
+
+// parseTypeExpr parses `type | marker=value ...` into a field. types resolves custom type names.
+func parseTypeExpr(name, s string, types map[string]*Type) (*Field, error) {
+	typ, markers, _ := strings.Cut(s, "|")
+	t, err := parseType(strings.TrimSpace(typ), types)
+	if err != nil {
+		return nil, err
+	}
+	f := &Field{Name: name, Type: t, Markers: map[string]string{}}
+	ms, err := splitMarkers(markers)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if !knownMarkers[m[0]] {
+			return nil, fmt.Errorf("unknown marker %q", m[0])
+		}
+		f.Markers[m[0]] = m[1]
+	}
+	if v, ok := f.Markers["required"]; ok {
+		f.Required = v == "" || v == "true"
+	}
+	if v, ok := f.Markers["default"]; ok {
+		d, err := parseValue(t, v)
+		if err != nil {
+			return nil, fmt.Errorf("default %q is not a valid %s: %v", v, typeString(t), err)
+		}
+		f.Default, f.HasDefault = d, true
+	}
+	for _, k := range []string{"minimum", "maximum"} {
+		if v, ok := f.Markers[k]; ok {
+			if _, err := strconv.ParseFloat(v, 64); err != nil {
+				return nil, fmt.Errorf("%s %q is not a number", k, v)
+			}
+		}
+	}
+	return f, nil
+}
+
+// parseType parses a SimpleSchema type name.
+func parseType(s string, types map[string]*Type) (*Type, error) {
+	switch {
+	case s == "string":
+		return &Type{Kind: String}, nil
+	case s == "integer":
+		return &Type{Kind: Integer}, nil
+	case s == "boolean":
+		return &Type{Kind: Boolean}, nil
+	case s == "float", s == "number":
+		return &Type{Kind: Float}, nil
+	case s == "object":
+		return &Type{Kind: Any}, nil
+	case strings.HasPrefix(s, "[]"):
+		e, err := parseType(s[2:], types)
+		if err != nil {
+			return nil, err
+		}
+		return &Type{Kind: List, Elem: e}, nil
+	case strings.HasPrefix(s, "map[string]"):
+		e, err := parseType(s[len("map[string]"):], types)
+		if err != nil {
+			return nil, err
+		}
+		return &Type{Kind: Map, Elem: e}, nil
+	case s == "":
+		return nil, fmt.Errorf("missing type")
+	}
+	if t, ok := types[s]; ok {
+		return t, nil
+	}
+	return nil, fmt.Errorf("unknown type %q (want string, integer, boolean, float, object, []T, map[string]T or a type from spec.schema.types)", s)
+}
+
+func typeString(t *Type) string {
+	switch t.Kind {
+	case List:
+		return "[]" + typeString(t.Elem)
+	case Map:
+		return "map[string]" + typeString(t.Elem)
+	case Object:
+		if t.Name != "" {
+			return t.Name
+		}
+	}
+	return t.Kind.String()
+}
+
+// splitMarkers splits `a=1 b="x y" c=[1,2]` into key/value pairs. Values may be
+// double-quoted or bracketed JSON, which may contain spaces.
+func splitMarkers(s string) ([][2]string, error) {
+	var out [][2]string
+	i := 0
+	for {
+		for i < len(s) && s[i] == ' ' {
+			i++
+		}
+		if i >= len(s) {
+			return out, nil
+		}
+		k := i
+		for i < len(s) && s[i] != '=' && s[i] != ' ' {
+			i++
+		}
+		key := s[k:i]
+		if i >= len(s) || s[i] == ' ' {
+			out = append(out, [2]string{key, ""})
+			continue
+		}
+		i++ // '='
+		v := i
+		switch {
+		case i < len(s) && s[i] == '"':
+			end, err := skipQuoted(s, i)
+			if err != nil {
+				return nil, fmt.Errorf("marker %s: unterminated quoted value", key)
+			}
+			raw := s[i : end+1]
+			un, err := strconv.Unquote(raw)
+			if err != nil {
+				return nil, fmt.Errorf("marker %s: bad quoted value %s", key, raw)
+			}
+			out = append(out, [2]string{key, un})
+			i = end + 1
+			continue
+		case i < len(s) && (s[i] == '[' || s[i] == '{'):
+			end, err := matchBracket(s, i)
+			if err != nil {
+				return nil, fmt.Errorf("marker %s: %v", key, err)
+			}
+			i = end + 1
+		default:
+			for i < len(s) && s[i] != ' ' {
+				i++
+			}
+		}
+		out = append(out, [2]string{key, s[v:i]})
+	}
+}
+
+func matchBracket(s string, open int) (int, error) {
+	depth := 0
+	for j := open; j < len(s); j++ {
+		switch s[j] {
+		case '"':
+			end, err := skipQuoted(s, j)
+			if err != nil {
+				return 0, err
+			}
+			j = end
+		case '[', '{':
+			depth++
+		case ']', '}':
+			depth--
+			if depth == 0 {
+				return j, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("unbalanced %c", s[open])
+}
+
+// parseValue parses a marker value (default, enum item) as a value of type t.
+func parseValue(t *Type, v string) (any, error) {
+	switch t.Kind {
+	case String:
+		if strings.HasPrefix(v, `"`) {
+			return strconv.Unquote(v)
+		}
+		return v, nil
+	case Integer:
+		return strconv.ParseInt(v, 10, 64)
+	case Boolean:
+		return strconv.ParseBool(v)
+	case Float:
+		return strconv.ParseFloat(v, 64)
+	}
+	var x any
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.UseNumber()
+	if err := dec.Decode(&x); err != nil {
+		return nil, err
+	}
+	return conform(t, normalizeJSON(x))
+}
+
+// normalizeJSON turns json.Number into int64 or float64, as Kubernetes unstructured data holds them.
+func normalizeJSON(x any) any {
+	switch v := x.(type) {
+	case json.Number:
+		if i, err := v.Int64(); err == nil {
+			return i
+		}
+		f, _ := v.Float64()
+		return f
+	case []any:
+		for i := range v {
+			v[i] = normalizeJSON(v[i])
+		}
+	case map[string]any:
+		for k := range v {
+			v[k] = normalizeJSON(v[k])
+		}
+	}
+	return x
+}
+
+// conform checks that a decoded value fits type t.
+func conform(t *Type, x any) (any, error) {
+	bad := func() (any, error) { return nil, fmt.Errorf("%v is not a %s", x, typeString(t)) }
+	switch t.Kind {
+	case String:
+		if _, ok := x.(string); !ok {
+			return bad()
+		}
+	case Integer:
+		if _, ok := x.(int64); !ok {
+			return bad()
+		}
+	case Boolean:
+		if _, ok := x.(bool); !ok {
+			return bad()
+		}
+	case Float:
+		switch v := x.(type) {
+		case int64:
+			return float64(v), nil
+		case float64:
+		default:
+			return bad()
+		}
+	case List:
+		l, ok := x.([]any)
+		if !ok {
+			return bad()
+		}
+		for i := range l {
+			v, err := conform(t.Elem, l[i])
+			if err != nil {
+				return nil, err
+			}
+			l[i] = v
+		}
+	case Map, Object:
+		m, ok := x.(map[string]any)
+		if !ok {
+			return bad()
+		}
+		for _, k := range sortedKeys(m) {
+			et := t.Elem
+			if t.Kind == Object {
+				f := t.Field(k)
+				if f == nil {
+					return nil, fmt.Errorf("%s has no field %q", typeString(t), k)
+				}
+				et = f.Type
+			}
+			v, err := conform(et, m[k])
+			if err != nil {
+				return nil, err
+			}
+			m[k] = v
+		}
+	}
+	return x, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// cloneValue deep-copies unstructured data.
+func cloneValue(x any) any {
+	switch v := x.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = cloneValue(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = cloneValue(e)
+		}
+		return l
+	}
+	return x
+}
