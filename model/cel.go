@@ -373,3 +373,71 @@ func celOffset(src string, line, col int) int {
 	}
 	return off
 }
+
+// SelectPaths returns the field paths an expression reads below the
+// identifier root, such as [data key] for `cfg.data.key`, sorted.
+func (e *Expr) SelectPaths(root string) [][]string {
+	seen := map[string][]string{}
+	var walk func(x ast.Expr)
+	walk = func(x ast.Expr) {
+		if x.Kind() == ast.SelectKind {
+			var path []string
+			cur := x
+			for cur.Kind() == ast.SelectKind {
+				path = append([]string{cur.AsSelect().FieldName()}, path...)
+				cur = cur.AsSelect().Operand()
+			}
+			if cur.Kind() == ast.IdentKind && cur.AsIdent() == root {
+				seen[strings.Join(path, ".")] = path
+				return
+			}
+		}
+		for _, ch := range children(x) {
+			walk(ch)
+		}
+	}
+	walk(e.AST.NativeRep().Expr())
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([][]string, len(keys))
+	for i, k := range keys {
+		out[i] = seen[k]
+	}
+	return out
+}
+
+func children(x ast.Expr) []ast.Expr {
+	switch x.Kind() {
+	case ast.SelectKind:
+		return []ast.Expr{x.AsSelect().Operand()}
+	case ast.CallKind:
+		c := x.AsCall()
+		out := append([]ast.Expr{}, c.Args()...)
+		if c.IsMemberFunction() {
+			out = append(out, c.Target())
+		}
+		return out
+	case ast.ComprehensionKind:
+		c := x.AsComprehension()
+		return []ast.Expr{c.IterRange(), c.AccuInit(), c.LoopCondition(), c.LoopStep(), c.Result()}
+	case ast.ListKind:
+		return x.AsList().Elements()
+	case ast.MapKind:
+		var out []ast.Expr
+		for _, en := range x.AsMap().Entries() {
+			me := en.AsMapEntry()
+			out = append(out, me.Key(), me.Value())
+		}
+		return out
+	case ast.StructKind:
+		var out []ast.Expr
+		for _, f := range x.AsStruct().Fields() {
+			out = append(out, f.AsStructField().Value())
+		}
+		return out
+	}
+	return nil
+}

@@ -228,7 +228,7 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		return nil
 	}
 	c.exprs++
-	return &Expr{Source: src, Refs: refs, Program: prg}
+	return &Expr{Source: src, Refs: refs, AST: checked, Program: prg}
 }
 
 func isOwnIter(r *Resource, name string) bool {

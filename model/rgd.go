@@ -92,6 +92,7 @@ type Expr struct {
 	Source  string // the CEL source compiled
 	Pos     Pos
 	Refs    []string // identifiers referenced, sorted: schema, resource ids, iterators
+	AST     *cel.Ast // checked
 	Program cel.Program
 }
 

@@ -1,0 +1,275 @@
+package model
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// addCorpus adds every file of the repository's testdata/fuzz/<name> to f's
+// seed corpus. The files are in the format `go test -fuzz` writes: a
+// "go test fuzz v1" line, then one line per argument such as string("...").
+func addCorpus(f *testing.F, name string) {
+	f.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "testdata", "fuzz", name, "*"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			f.Fatal(err)
+		}
+		args, err := parseCorpusFile(data)
+		if err != nil {
+			f.Fatalf("%s: %v", file, err)
+		}
+		f.Add(args...)
+	}
+}
+
+func parseCorpusFile(data []byte) ([]any, error) {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 64<<20)
+	if !sc.Scan() || sc.Text() != "go test fuzz v1" {
+		return nil, errors.New(`want a first line "go test fuzz v1"`)
+	}
+	var args []any
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		typ, rest, ok := strings.Cut(line, "(")
+		if !ok || !strings.HasSuffix(rest, ")") {
+			return nil, errors.New("bad argument line " + strconv.Quote(line))
+		}
+		s, err := strconv.Unquote(strings.TrimSuffix(rest, ")"))
+		if err != nil {
+			return nil, errors.New("bad quoted value in " + strconv.Quote(line))
+		}
+		switch typ {
+		case "string":
+			args = append(args, s)
+		case "[]byte":
+			args = append(args, []byte(s))
+		default:
+			return nil, errors.New("unsupported argument type " + typ)
+		}
+	}
+	return args, sc.Err()
+}
+
+func TestParseCorpusFile(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []any
+		err  bool
+	}{
+		{name: "string", in: "go test fuzz v1\nstring(\"a\\n${x}\")\n", want: []any{"a\n${x}"}},
+		{name: "bytes", in: "go test fuzz v1\n[]byte(\"k: v\")\n", want: []any{[]byte("k: v")}},
+		{name: "backquoted", in: "go test fuzz v1\nstring(`x`)\n", want: []any{"x"}},
+		{name: "no header", in: "string(\"a\")\n", err: true},
+		{name: "unsupported type", in: "go test fuzz v1\nint(3)\n", err: true},
+		{name: "bad quoting", in: "go test fuzz v1\nstring(\"a)\n", err: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseCorpusFile([]byte(tt.in))
+			if (err != nil) != tt.err {
+				t.Fatalf("parseCorpusFile(%q) error %v, want error %v", tt.in, err, tt.err)
+			}
+			if !tt.err && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("parseCorpusFile(%q) = %#v, want %#v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzLoad(f *testing.F) {
+	for _, pattern := range []string{"*.yaml", "invalid/*.yaml"} {
+		files, _ := filepath.Glob(filepath.Join("..", "testdata", "rgd", pattern))
+		for _, file := range files {
+			data, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(data)
+		}
+	}
+	addCorpus(f, "FuzzLoad")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const name = "fuzz.yaml"
+		rgds, err := Load(name, data)
+		if err != nil {
+			checkProblems(t, name, data, err)
+			if _, err2 := Load(name, data); err2 == nil || err2.Error() != err.Error() {
+				t.Fatalf("second load gave different problems:\n%v\nthen\n%v", err, err2)
+			}
+			return
+		}
+		if len(rgds) == 0 {
+			t.Fatal("Load succeeded without an RGD")
+		}
+		for _, g := range rgds {
+			checkGraph(t, g)
+		}
+		again, err := Load(name, data)
+		if err != nil {
+			t.Fatalf("second load failed: %v", err)
+		}
+		for i, g := range rgds {
+			if !reflect.DeepEqual(g.Order, again[i].Order) || !reflect.DeepEqual(g.Edges(), again[i].Edges()) {
+				t.Fatalf("second load ordered %q differently: %v then %v", g.Name, g.Order, again[i].Order)
+			}
+		}
+	})
+}
+
+// checkProblems asserts that err is a non-empty Problems whose every entry
+// points into the file.
+func checkProblems(t *testing.T, name string, data []byte, err error) {
+	t.Helper()
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Load error %v is a %T, want Problems", err, err)
+	}
+	if len(ps) == 0 {
+		t.Fatal("Load returned an empty Problems")
+	}
+	lines := strings.Split(string(data), "\n")
+	for _, p := range ps {
+		switch {
+		case p.Pos.File != name:
+			t.Errorf("problem %q has file %q, want %q", p.Msg, p.Pos.File, name)
+		case p.Msg == "":
+			t.Errorf("problem at %v has no message", p.Pos)
+		case p.Pos.Line < 0 || p.Pos.Col < 0:
+			t.Errorf("problem %v has a negative position", p)
+		case p.Pos.Line > len(lines):
+			t.Errorf("problem %v: line %d is past the end of the file (%d lines)", p, p.Pos.Line, len(lines))
+		case p.Pos.Line > 0 && p.Pos.Col < 1:
+			t.Errorf("problem %v has a line but no column", p)
+		case p.Pos.Line > 0 && p.Line != strings.TrimRight(lines[p.Pos.Line-1], "\r"):
+			t.Errorf("problem %v quotes %q, but line %d is %q", p, p.Line, p.Pos.Line, lines[p.Pos.Line-1])
+		}
+	}
+	if !sort.SliceIsSorted(ps, func(i, j int) bool {
+		a, b := ps[i].Pos, ps[j].Pos
+		return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
+	}) {
+		t.Errorf("problems are not in file order:\n%v", ps)
+	}
+	_ = ps.Detail()
+}
+
+// checkGraph asserts that a loaded RGD's order, levels and waves agree with its edges.
+func checkGraph(t *testing.T, g *RGD) {
+	t.Helper()
+	n := len(g.Resources)
+	pos := make([]int, n)
+	for i := range pos {
+		pos[i] = -1
+	}
+	if len(g.Order) != n {
+		t.Fatalf("%s: order %v has %d entries for %d resources", g.Name, g.Order, len(g.Order), n)
+	}
+	for k, i := range g.Order {
+		if i < 0 || i >= n || pos[i] >= 0 {
+			t.Fatalf("%s: order %v is not a permutation of 0..%d", g.Name, g.Order, n-1)
+		}
+		pos[i] = k
+	}
+	if want := kroOrder(g.Resources); !reflect.DeepEqual(g.Order, want) {
+		t.Errorf("%s: order %v, want %v (the ready resource with the lowest index first)", g.Name, g.Order, want)
+	}
+	wave := make([]int, n)
+	for i := range wave {
+		wave[i] = -1
+	}
+	for w, ids := range g.Waves {
+		for _, i := range ids {
+			if i < 0 || i >= n || wave[i] >= 0 {
+				t.Fatalf("%s: waves %v do not partition the resources", g.Name, g.Waves)
+			}
+			wave[i] = w
+		}
+	}
+	for i, r := range g.Resources {
+		if r.Index != i {
+			t.Errorf("%s: resource %q has index %d at position %d", g.Name, r.ID, r.Index, i)
+		}
+		if wave[i] < 0 {
+			t.Errorf("%s: resource %q is in no deletion wave", g.Name, r.ID)
+		}
+		if !sort.IntsAreSorted(r.Deps) || !sort.IntsAreSorted(r.Dependents) {
+			t.Errorf("%s: %q deps %v / dependents %v not ascending", g.Name, r.ID, r.Deps, r.Dependents)
+		}
+		level := 0
+		for _, d := range r.Deps {
+			if d == i {
+				t.Errorf("%s: %q depends on itself", g.Name, r.ID)
+				continue
+			}
+			if pos[d] > pos[i] {
+				t.Errorf("%s: %q comes before its dependency %q in order %v", g.Name, r.ID, g.Resources[d].ID, g.Order)
+			}
+			if wave[d] <= wave[i] {
+				t.Errorf("%s: %q is deleted no later than its dependent %q (waves %v)", g.Name, g.Resources[d].ID, r.ID, g.Waves)
+			}
+			if !contains(g.Resources[d].Dependents, i) {
+				t.Errorf("%s: %q depends on %q, which does not list it as a dependent", g.Name, r.ID, g.Resources[d].ID)
+			}
+			level = max(level, g.Resources[d].Level+1)
+		}
+		if r.Level != level {
+			t.Errorf("%s: %q has level %d, want %d", g.Name, r.ID, r.Level, level)
+		}
+	}
+}
+
+// kroOrder is kro's topological order computed the slow, obvious way:
+// repeatedly take the lowest-index resource whose dependencies are all placed.
+func kroOrder(rs []*Resource) []int {
+	placed := make([]bool, len(rs))
+	var order []int
+	for len(order) < len(rs) {
+		next := -1
+		for i, r := range rs {
+			if placed[i] {
+				continue
+			}
+			ready := true
+			for _, d := range r.Deps {
+				ready = ready && placed[d]
+			}
+			if ready {
+				next = i
+				break
+			}
+		}
+		if next < 0 {
+			return nil // a cycle
+		}
+		placed[next] = true
+		order = append(order, next)
+	}
+	return order
+}
+
+func contains(s []int, x int) bool {
+	for _, v := range s {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,2 @@
+// Package synth generates ResourceGraphDefinitions of a given shape, size and expression complexity.
+package synth
