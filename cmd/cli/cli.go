@@ -46,7 +46,7 @@ var reportedError = errors.New("problems reported")
 var commands []*command
 
 func init() {
-	commands = []*command{validateCmd}
+	commands = []*command{validateCmd, runCmd}
 }
 
 func lookup(name string) *command {
@@ -142,6 +142,9 @@ func writeFileAtomic(path string, data []byte) error {
 	}
 	tmp := f.Name()
 	_, werr := f.Write(data)
+	if werr == nil {
+		werr = f.Chmod(0o644)
+	}
 	cerr := f.Close()
 	if werr != nil || cerr != nil {
 		os.Remove(tmp)

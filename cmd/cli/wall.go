@@ -1,0 +1,5 @@
+package cli
+
+import "github.com/krosim/krosim/sim"
+
+func wallProfile(res *sim.Result) ([]byte, error) { return nil, nil }

@@ -1,0 +1,242 @@
+package api
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/target"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/util/flowcontrol"
+)
+
+// Verbs as the model counts them (kro's server-side apply is a patch).
+const (
+	Get          = "get"
+	List         = "list"
+	Create       = "create"
+	Update       = "update"
+	Patch        = "patch"
+	UpdateStatus = "update_status"
+	Delete       = "delete"
+)
+
+// Server is the API server's admission and timing in front of a Store.
+type Server struct {
+	Store *Store
+	k     *kernel.Kernel
+	t     *target.Target
+	rng   *rand.Rand
+
+	inflight [2]int // read-only, mutating
+}
+
+// NewServer returns a server over an empty store. All randomness comes from rng.
+func NewServer(k *kernel.Kernel, t *target.Target, rng *rand.Rand) *Server {
+	return &Server{Store: NewStore(k.Now), k: k, t: t, rng: rng}
+}
+
+// Stats counts one client's requests.
+type Stats struct {
+	Verbs         map[string]*VerbStats
+	ThrottleWait  time.Duration
+	Throttled     int // requests the client-side limiter delayed
+	ThrottleWaits []time.Duration
+	Rejected429   int
+}
+
+// VerbStats counts the requests of one verb.
+type VerbStats struct {
+	Calls     int
+	Errors    int
+	Retries   int
+	Latencies []time.Duration // server time of every attempt
+}
+
+func newStats() *Stats {
+	st := &Stats{Verbs: map[string]*VerbStats{}}
+	for _, v := range target.Verbs {
+		st.Verbs[v] = &VerbStats{}
+	}
+	return st
+}
+
+// Client is one API client: its own limiter and counters over a shared server.
+type Client struct {
+	s       *Server
+	limiter flowcontrol.RateLimiter
+	clock   *virtualClock
+	Stats   *Stats
+}
+
+// NewClient returns a client. With qps > 0 it passes client-go's token bucket
+// limiter, driven by virtual time.
+func (s *Server) NewClient(qps float64, burst int) *Client {
+	c := &Client{s: s, Stats: newStats(), clock: &virtualClock{k: s.k}}
+	if qps > 0 {
+		c.limiter = flowcontrol.NewTokenBucketRateLimiterWithClock(float32(qps), burst, c.clock)
+	}
+	return c
+}
+
+// Call is what one request cost the caller: time throttled by the client,
+// time waiting on the server (including retries), and the outcome.
+type Call struct {
+	Verb     string
+	Throttle time.Duration
+	Wait     time.Duration
+	Retries  int
+	Err      error
+}
+
+// Do runs one request for process p: the client limiter, the server's
+// inflight limits and faults, the sampled latency, then op against the store
+// at the moment the response is sent. 429s are retried as client-go does.
+func (c *Client) Do(p *kernel.Proc, verb string, objects int, op func() error) Call {
+	call := Call{Verb: verb}
+	vs := c.Stats.Verbs[verb]
+	vs.Calls++
+	k, t := c.s.k, c.s.t
+	for attempt := 0; ; attempt++ {
+		if c.limiter != nil {
+			c.clock.slept = 0
+			c.limiter.Accept() // sleeps p in virtual time through the clock
+			if d := c.clock.slept; d > 0 {
+				call.Throttle += d
+				c.Stats.ThrottleWait += d
+				c.Stats.Throttled++
+				c.Stats.ThrottleWaits = append(c.Stats.ThrottleWaits, d)
+			}
+		}
+		start := k.Now()
+		err, retryAfter := c.s.attempt(p, verb, objects, op, vs)
+		call.Wait += k.Now() - start
+		if retryAfter > 0 && attempt < t.Client.MaxRetries {
+			c.Stats.Rejected429++
+			vs.Retries++
+			call.Retries++
+			p.Sleep(retryAfter)
+			call.Wait += retryAfter
+			continue
+		}
+		if retryAfter > 0 {
+			c.Stats.Rejected429++
+		}
+		if err != nil {
+			vs.Errors++
+			call.Err = err
+		}
+		return call
+	}
+}
+
+// attempt is one try of a request. It returns the error and, for a 429, how long to wait.
+func (s *Server) attempt(p *kernel.Proc, verb string, objects int, op func() error, vs *VerbStats) (error, time.Duration) {
+	class := 0
+	limit := s.t.Server.MaxInflight
+	if verb != Get && verb != List {
+		class, limit = 1, s.t.Server.MaxMutatingInflight
+	}
+	if s.inflight[class] >= limit {
+		return apierrors.NewTooManyRequests("too many requests in flight", 1), s.t.Server.RetryAfter.D()
+	}
+	lat := s.t.Latency[verb].Sample(s.rng.NormFloat64(), objects)
+	f := s.t.Faults[verb]
+	u := s.rng.Float64()
+	s.inflight[class]++
+	defer func() { s.inflight[class]-- }()
+	switch {
+	case u < f.Throttle:
+		p.Sleep(lat)
+		vs.Latencies = append(vs.Latencies, lat)
+		return apierrors.NewTooManyRequests("injected throttle", 1), s.t.Server.RetryAfter.D()
+	case u < f.Throttle+f.Err500:
+		p.Sleep(lat)
+		vs.Latencies = append(vs.Latencies, lat)
+		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0
+	case u < f.Throttle+f.Err500+f.Conflict && verb != Get && verb != List:
+		p.Sleep(lat)
+		vs.Latencies = append(vs.Latencies, lat)
+		return apierrors.NewConflict(schema.GroupResource{}, "", fmt.Errorf("injected conflict")), 0
+	case u < f.Throttle+f.Err500+f.Conflict+f.Timeout:
+		// The request may or may not have happened: the client cannot tell.
+		applied := s.rng.IntN(2) == 0
+		p.Sleep(s.t.Server.Timeout.D())
+		vs.Latencies = append(vs.Latencies, s.t.Server.Timeout.D())
+		if applied && verb != Get && verb != List {
+			_ = op()
+		}
+		return apierrors.NewTimeoutError("injected timeout", 0), 0
+	}
+	p.Sleep(lat)
+	vs.Latencies = append(vs.Latencies, lat)
+	return op(), 0
+}
+
+// virtualClock drives client-go's token bucket with the kernel's clock: its
+// Sleep parks the running process in virtual time.
+type virtualClock struct {
+	k     *kernel.Kernel
+	slept time.Duration
+}
+
+func (c *virtualClock) Now() time.Time                  { return epoch.Add(c.k.Now()) }
+func (c *virtualClock) Since(t time.Time) time.Duration { return c.Now().Sub(t) }
+func (c *virtualClock) Sleep(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	c.slept += d
+	c.k.Current().Sleep(d)
+}
+
+// Typed helpers: each is one request through Do.
+
+// Get reads one object.
+func (c *Client) Get(p *kernel.Proc, k Key) (*unstructured.Unstructured, Call) {
+	var out *unstructured.Unstructured
+	call := c.Do(p, Get, 0, func() (err error) { out, err = c.s.Store.Get(k); return })
+	return out, call
+}
+
+// List reads the objects matching selector (which must hold IndexLabel).
+func (c *Client) List(p *kernel.Proc, gvr schema.GroupVersionResource, ns string, selector map[string]string) ([]*unstructured.Unstructured, Call) {
+	var out []*unstructured.Unstructured
+	// The per-object latency needs the count before the response; the model peeks.
+	n := len(c.s.Store.index[indexKey{gvr, ns, selector[IndexLabel]}])
+	call := c.Do(p, List, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
+	return out, call
+}
+
+// Apply server-side-applies obj (a PATCH).
+func (c *Client) Apply(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
+	var out *unstructured.Unstructured
+	call := c.Do(p, Patch, 0, func() (err error) { out, err = c.s.Store.Apply(k, obj); return })
+	return out, call
+}
+
+// Create creates obj.
+func (c *Client) Create(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
+	var out *unstructured.Unstructured
+	call := c.Do(p, Create, 0, func() (err error) { out, err = c.s.Store.Create(k, obj); return })
+	return out, call
+}
+
+// Update writes obj, or only its status.
+func (c *Client) Update(p *kernel.Proc, k Key, obj *unstructured.Unstructured, status bool) (*unstructured.Unstructured, Call) {
+	verb := Update
+	if status {
+		verb = UpdateStatus
+	}
+	var out *unstructured.Unstructured
+	call := c.Do(p, verb, 0, func() (err error) { out, err = c.s.Store.Update(k, obj, status); return })
+	return out, call
+}
+
+// Delete deletes an object.
+func (c *Client) Delete(p *kernel.Proc, k Key) Call {
+	return c.Do(p, Delete, 0, func() error { return c.s.Store.Delete(k) })
+}

@@ -1,0 +1,2 @@
+// Package kernel runs simulated processes one at a time in virtual time.
+package kernel

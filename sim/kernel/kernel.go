@@ -1,0 +1,208 @@
+package kernel
+
+import (
+	"container/heap"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+)
+
+// Kernel owns virtual time. Events run in (time, sequence) order, and
+// processes are goroutines that hold the baton one at a time, so a run is a
+// pure function of its inputs: no wall clock, no scheduler races.
+type Kernel struct {
+	now     time.Duration
+	seq     uint64
+	events  eventHeap
+	baton   chan struct{} // a process hands control back to the kernel
+	current *Proc
+	done    chan struct{}
+	procs   sync.WaitGroup
+	stopped bool
+	steps   uint64
+
+	// Abort, when set, is polled every few thousand events; a non-nil error stops the run.
+	Abort func() error
+}
+
+type event struct {
+	at   time.Duration
+	seq  uint64
+	fn   func()
+	proc *Proc
+}
+
+type eventHeap []event
+
+func (h eventHeap) Len() int { return len(h) }
+func (h eventHeap) Less(i, j int) bool {
+	if h[i].at != h[j].at {
+		return h[i].at < h[j].at
+	}
+	return h[i].seq < h[j].seq
+}
+func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *eventHeap) Push(x any)   { *h = append(*h, x.(event)) }
+func (h *eventHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = event{}
+	*h = old[:len(old)-1]
+	return e
+}
+
+// New returns a kernel at virtual time zero.
+func New() *Kernel {
+	return &Kernel{baton: make(chan struct{}), done: make(chan struct{})}
+}
+
+// Now is the current virtual time.
+func (k *Kernel) Now() time.Duration { return k.now }
+
+// Current is the process holding the baton, or nil inside an event callback.
+func (k *Kernel) Current() *Proc { return k.current }
+
+// Steps is the number of events run so far.
+func (k *Kernel) Steps() uint64 { return k.steps }
+
+// At schedules fn to run in the kernel at virtual time t (not before now).
+func (k *Kernel) At(t time.Duration, fn func()) {
+	k.push(event{at: max(t, k.now), fn: fn})
+}
+
+// After schedules fn to run d from now.
+func (k *Kernel) After(d time.Duration, fn func()) { k.At(k.now+d, fn) }
+
+func (k *Kernel) push(e event) {
+	k.seq++
+	e.seq = k.seq
+	heap.Push(&k.events, e)
+}
+
+// Proc is a simulated process: a goroutine that runs only while it holds the baton.
+type Proc struct {
+	k    *Kernel
+	name string
+	wake chan struct{}
+	// parked is true while the process waits for Unpark rather than a timer.
+	parked bool
+}
+
+// Name is the process's name, for diagnostics.
+func (p *Proc) Name() string { return p.name }
+
+// Kernel returns the kernel p runs under.
+func (p *Proc) Kernel() *Kernel { return p.k }
+
+// Go starts a process that begins running at the current virtual time.
+func (k *Kernel) Go(name string, body func(p *Proc)) *Proc {
+	p := &Proc{k: k, name: name, wake: make(chan struct{})}
+	k.procs.Add(1)
+	go func() {
+		defer k.procs.Done()
+		defer func() {
+			// The process ends: hand the baton back unless the run is over.
+			if !k.stopped {
+				k.baton <- struct{}{}
+			}
+		}()
+		if !p.waitTurn() {
+			return
+		}
+		body(p)
+	}()
+	k.push(event{at: k.now, proc: p})
+	return p
+}
+
+// waitTurn blocks until the kernel resumes p; false means the run ended.
+func (p *Proc) waitTurn() bool {
+	select {
+	case <-p.wake:
+		p.k.current = p
+		return true
+	case <-p.k.done:
+		return false
+	}
+}
+
+// yield gives the baton to the kernel and waits to be resumed. If the run
+// ends meanwhile, the goroutine exits without returning to its caller.
+func (p *Proc) yield() {
+	p.k.baton <- struct{}{}
+	if !p.waitTurn() {
+		runtime.Goexit()
+	}
+}
+
+// Sleep advances p's clock by d: other processes and events run meanwhile.
+func (p *Proc) Sleep(d time.Duration) {
+	if d < 0 {
+		d = 0
+	}
+	p.k.push(event{at: p.k.now + d, proc: p})
+	p.yield()
+}
+
+// Park suspends p until another process or event calls Unpark.
+func (p *Proc) Park() {
+	p.parked = true
+	p.yield()
+}
+
+// Unpark makes a parked process runnable at the current time. It reports
+// whether p was parked.
+func (p *Proc) Unpark() bool {
+	if !p.parked {
+		return false
+	}
+	p.parked = false
+	p.k.push(event{at: p.k.now, proc: p})
+	return true
+}
+
+// Run executes events until none remain, until virtual time passes limit
+// (when limit > 0), or until stop returns true after an event. It returns
+// Abort's error if that stopped the run.
+func (k *Kernel) Run(limit time.Duration, stop func() bool) error {
+	for k.events.Len() > 0 {
+		e := heap.Pop(&k.events).(event)
+		if limit > 0 && e.at > limit {
+			heap.Push(&k.events, e)
+			k.now = limit
+			return nil
+		}
+		k.now = e.at
+		k.steps++
+		if e.proc != nil {
+			e.proc.wake <- struct{}{}
+			<-k.baton
+			k.current = nil
+		} else {
+			e.fn()
+		}
+		if stop != nil && stop() {
+			return nil
+		}
+		if k.Abort != nil && k.steps%4096 == 0 {
+			if err := k.Abort(); err != nil {
+				return fmt.Errorf("stopped at virtual time %s after %d events: %w", k.now, k.steps, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Shutdown ends every process still waiting and returns once their goroutines are gone.
+func (k *Kernel) Shutdown() {
+	if k.stopped {
+		return
+	}
+	k.stopped = true
+	close(k.done)
+	k.procs.Wait()
+}
+
+// Pending is the number of scheduled events.
+func (k *Kernel) Pending() int { return k.events.Len() }

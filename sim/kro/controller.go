@@ -1,0 +1,263 @@
+package kro
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/krosim/krosim/model"
+	"github.com/krosim/krosim/sim/api"
+	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/queue"
+	"github.com/krosim/krosim/sim/span"
+	"github.com/krosim/krosim/sim/target"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Labels and finalizer kro puts on what it manages.
+const (
+	LabelOwned        = "kro.run/owned"
+	LabelInstance     = api.IndexLabel // kro.run/instance-name
+	LabelInstanceNS   = "kro.run/instance-namespace"
+	LabelInstanceID   = "kro.run/instance-id"
+	LabelNode         = "kro.run/node-id"
+	LabelRGD          = "kro.run/resource-graph-definition-name"
+	LabelCollectionIx = "kro.run/collection-index"
+	Finalizer         = "kro.run/finalizer"
+)
+
+// Graph is an RGD as the controller uses it.
+type Graph struct {
+	RGD       *model.RGD
+	GVR       schema.GroupVersionResource // of its instances
+	gvrs      []schema.GroupVersionResource
+	childGVRs []schema.GroupVersionResource // distinct, in topological order
+}
+
+// Instance is the controller's view of one instance, for results.
+type Instance struct {
+	Key        api.Key
+	Graph      *Graph
+	Created    time.Duration
+	Ready      time.Duration // when kro first wrote state ACTIVE
+	IsReady    bool
+	Deleting   time.Duration // when deletion was requested
+	Gone       time.Duration // when the instance object disappeared
+	IsGone     bool
+	Reconciles int
+	Failed     bool // dropped after the retry limit
+	LastErr    string
+}
+
+// Stats are the controller's counters.
+type Stats struct {
+	Reconciles         int
+	ReconcileDurations []time.Duration
+	ReconcileErrors    int
+	Requeues           map[string]int // requeue, requeue_after, rate_limited, no_requeue
+	Evals              int
+	EvalDurations      []time.Duration
+	CompileTime        time.Duration // RGD controller CPU for graph builds
+}
+
+// Controller is kro's dynamic controller for a set of RGDs.
+type Controller struct {
+	k      *kernel.Kernel
+	t      *target.Target
+	srv    *api.Server
+	client *api.Client
+	cpu    *kernel.CPU
+	queue  *queue.Queue[api.Key]
+
+	graphs    map[schema.GroupVersionResource]*Graph
+	byName    map[string]*Graph
+	Instances map[api.Key]*Instance
+	Threads   []*span.Thread // one per worker
+	RGDThread span.Thread
+	Rec       *span.Recorder
+	Stats     Stats
+	// Counts of instances by state, kept as they change so a run can stop cheaply.
+	ReadyCount, GoneCount, FailedCount int
+	// Meter, when set, measures real host time for --cpu-cost=measured; it
+	// returns a function that reports the elapsed time since the call.
+	Meter func() func() time.Duration
+}
+
+// New returns a controller for the given graphs; call Start to run it.
+func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, rgds []*model.RGD) *Controller {
+	c := &Controller{
+		k: k, t: t, srv: srv, cpu: cpu,
+		client:    srv.NewClient(t.Client.QPS, t.Client.Burst),
+		graphs:    map[schema.GroupVersionResource]*Graph{},
+		byName:    map[string]*Graph{},
+		Instances: map[api.Key]*Instance{},
+		Rec:       span.NewRecorder(),
+		Stats:     Stats{Requeues: map[string]int{}},
+	}
+	rl := queue.NewRateLimiter[api.Key](k, t.Controller.RetryMinDelay.D(), t.Controller.RetryMaxDelay.D(),
+		t.Controller.QueueQPS, t.Controller.QueueBurst)
+	c.queue = queue.New(k, rl)
+	for _, g := range rgds {
+		gr := &Graph{RGD: g, GVR: InstanceGVR(g)}
+		seen := map[schema.GroupVersionResource]bool{}
+		gr.gvrs = make([]schema.GroupVersionResource, len(g.Resources))
+		for _, r := range g.Resources {
+			gr.gvrs[r.Index] = srv.Store.GVR(r.APIVersion, r.Kind)
+		}
+		for _, i := range g.Order {
+			r := g.Resources[i]
+			if gv := gr.gvrs[i]; !seen[gv] && !r.External {
+				seen[gv] = true
+				gr.childGVRs = append(gr.childGVRs, gv)
+			}
+		}
+		c.byName[g.Name] = gr
+	}
+	srv.Store.OnWrite(c.watch)
+	return c
+}
+
+// InstanceGVR is the resource of an RGD's instances.
+func InstanceGVR(g *model.RGD) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: g.Group, Version: g.APIVersion, Resource: api.Plural(g.Kind)}
+}
+
+// Client is kro's API client, for its counters.
+func (c *Controller) Client() *api.Client { return c.client }
+
+// Queue is the controller's workqueue, for its counters.
+func (c *Controller) Queue() *queue.Queue[api.Key] { return c.queue }
+
+// IsInstance reports whether key is an instance of one of the controller's RGDs.
+func (c *Controller) IsInstance(key api.Key) bool {
+	for _, g := range c.byName {
+		if g.GVR == key.GVR {
+			return true
+		}
+	}
+	return false
+}
+
+// Start runs the RGD controller (which compiles each graph and then
+// registers it) and the instance workers. ready is called once every graph is registered.
+func (c *Controller) Start(ready func()) {
+	names := make([]string, 0, len(c.byName))
+	for n := range c.byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	c.k.Go("rgd-controller", func(p *kernel.Proc) {
+		c.RGDThread.Start(c.k.Now(), span.Idle)
+		for _, n := range names {
+			c.buildGraph(p, c.byName[n])
+		}
+		c.RGDThread.Switch(c.k.Now(), span.Idle)
+		ready()
+	})
+	for i := 0; i < c.t.Controller.Workers; i++ {
+		th := &span.Thread{}
+		c.Threads = append(c.Threads, th)
+		c.k.Go(fmt.Sprintf("worker-%d", i), func(p *kernel.Proc) { c.worker(p, th) })
+	}
+}
+
+// buildGraph charges the CPU of compiling an RGD's expressions (done for real
+// when the model loaded it) and registers the graph.
+func (c *Controller) buildGraph(p *kernel.Proc, g *Graph) {
+	var d time.Duration
+	cost := c.t.Cost
+	bytes := 0
+	for _, r := range g.RGD.Resources {
+		for _, e := range r.Exprs() {
+			bytes += len(e.Source)
+		}
+	}
+	for _, v := range g.RGD.Status {
+		bytes += len(v.Expr.Source)
+	}
+	if cost.Measured {
+		d = g.RGD.CompileTime
+	} else {
+		d = time.Duration(float64(g.RGD.Exprs)*cost.CompileBaseNS + float64(bytes)*cost.CompileByteNS)
+	}
+	c.RGDThread.Switch(c.k.Now(), span.CPUWait)
+	wait := c.cpu.Acquire(p)
+	c.RGDThread.Switch(c.k.Now(), span.Compile)
+	p.Sleep(d)
+	c.cpu.Release(d)
+	c.RGDThread.Switch(c.k.Now(), span.Idle)
+	c.Stats.CompileTime += d
+	c.Rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.CPUWait, Detail: "graph build"}, wait)
+	c.Rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.Compile, Detail: "graph build"}, d)
+	c.graphs[g.GVR] = g
+}
+
+// Track registers an instance the workload created, for results.
+func (c *Controller) Track(key api.Key, g *model.RGD) *Instance {
+	in := &Instance{Key: key, Graph: c.byName[g.Name], Created: c.k.Now()}
+	c.Instances[key] = in
+	return in
+}
+
+// watch routes store writes to the queue after the watch delay, as kro's
+// informers do: instance updates only when the generation moved, child
+// events always, to the instance named in the child's labels.
+func (c *Controller) watch(e api.Event) {
+	var key api.Key
+	switch {
+	case c.isInstanceGVR(e.Key.GVR):
+		if e.Type == "MODIFIED" && e.Generation == e.OldGeneration {
+			return
+		}
+		if e.Type == "DELETED" {
+			if in := c.Instances[e.Key]; in != nil && !in.IsGone {
+				in.IsGone, in.Gone = true, c.k.Now()
+				c.GoneCount++
+			}
+		}
+		key = e.Key
+	case e.Labels[LabelOwned] == "true":
+		g := c.byName[e.Labels[LabelRGD]]
+		if g == nil {
+			return
+		}
+		key = api.Key{GVR: g.GVR, Namespace: e.Labels[LabelInstanceNS], Name: e.Labels[LabelInstance]}
+	default:
+		return
+	}
+	if debugWatch { println("watch", e.Type, e.Key.String(), e.Generation, e.OldGeneration) }
+	c.k.After(c.t.Server.WatchDelay.D(), func() { c.queue.Add(key) })
+}
+
+func (c *Controller) isInstanceGVR(gvr schema.GroupVersionResource) bool {
+	for _, g := range c.byName {
+		if g.GVR == gvr {
+			return true
+		}
+	}
+	return false
+}
+
+// setFailed records whether an instance is dropped after the retry limit.
+func (c *Controller) setFailed(in *Instance, failed bool) {
+	if in == nil || in.Failed == failed {
+		return
+	}
+	in.Failed = failed
+	if failed {
+		c.FailedCount++
+	} else {
+		c.FailedCount--
+	}
+}
+
+// Finish closes the accounting of every thread at the end of a run.
+func (c *Controller) Finish() {
+	now := c.k.Now()
+	for _, th := range c.Threads {
+		th.Finish(now)
+	}
+	c.RGDThread.Finish(now)
+	c.queue.Finish()
+}
+var debugWatch = false

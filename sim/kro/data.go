@@ -1,0 +1,92 @@
+package kro
+
+import (
+	"github.com/krosim/krosim/model"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+type schemaGVR = schema.GroupVersionResource
+
+func isConflict(err error) bool { return apierrors.IsConflict(err) }
+
+// setPath sets v at path inside obj, creating maps as needed. List indexes
+// must already exist (templates hold the list).
+func setPath(obj map[string]any, path model.Path, v any) {
+	var cur any = obj
+	for i, e := range path {
+		last := i == len(path)-1
+		switch k := e.(type) {
+		case string:
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return
+			}
+			if last {
+				m[k] = v
+				return
+			}
+			next, ok := m[k]
+			if !ok || next == nil {
+				next = map[string]any{}
+				m[k] = next
+			}
+			cur = next
+		case int:
+			l, ok := cur.([]any)
+			if !ok || k >= len(l) {
+				return
+			}
+			if last {
+				l[k] = v
+				return
+			}
+			cur = l[k]
+		}
+	}
+}
+
+// deepCopy copies unstructured data.
+func deepCopy(x any) any {
+	switch v := x.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return x
+}
+
+// approxSize estimates the JSON size of unstructured data in bytes, the unit
+// of the client's encoding cost.
+func approxSize(x any) int {
+	switch v := x.(type) {
+	case map[string]any:
+		n := 2
+		for k, e := range v {
+			n += len(k) + 4 + approxSize(e)
+		}
+		return n
+	case []any:
+		n := 2
+		for _, e := range v {
+			n += 1 + approxSize(e)
+		}
+		return n
+	case string:
+		return len(v) + 2
+	case nil:
+		return 4
+	case bool:
+		return 5
+	}
+	return 8
+}

@@ -1,0 +1,187 @@
+package kro
+
+import (
+	"errors"
+	"time"
+
+	"github.com/krosim/krosim/sim/api"
+	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/span"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+)
+
+// outcome is how a reconcile ended, as kro's dynamic controller sees it.
+type outcome struct {
+	requeueAfter time.Duration // > 0: RequeueNeededAfter
+	err          error         // rate-limited retry
+	drop         bool          // instance gone: forget it
+}
+
+// worker is one of kro's instance workers: take a key, reconcile, requeue as told.
+func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
+	th.Start(c.k.Now(), span.Idle)
+	for {
+		key := c.queue.Get(p)
+		th.Switch(c.k.Now(), span.Other)
+		start := c.k.Now()
+		w := &work{c: c, p: p, th: th}
+		res := w.reconcile(key)
+		w.flush()
+		th.Switch(c.k.Now(), span.Idle)
+		c.Stats.Reconciles++
+		c.Stats.ReconcileDurations = append(c.Stats.ReconcileDurations, c.k.Now()-start)
+		c.finish(key, res)
+		c.queue.Done(key)
+	}
+}
+
+func (c *Controller) finish(key api.Key, res outcome) {
+	in := c.Instances[key]
+	switch {
+	case res.drop:
+		c.queue.Forget(key)
+	case res.err != nil:
+		c.Stats.ReconcileErrors++
+		if in != nil {
+			in.LastErr = res.err.Error()
+		}
+		if c.queue.NumRequeues(key) < c.t.Controller.MaxRetries {
+			c.Stats.Requeues["rate_limited"]++
+			c.queue.AddRateLimited(key)
+		} else {
+			c.Stats.Requeues["no_requeue"]++
+			c.queue.Forget(key)
+			c.setFailed(in, true)
+		}
+	case res.requeueAfter > 0:
+		c.Stats.Requeues["requeue_after"]++
+		c.queue.Forget(key)
+		c.queue.AddAfter(key, res.requeueAfter)
+	default:
+		c.queue.Forget(key)
+		c.setFailed(in, false)
+	}
+}
+
+// work is one reconcile in progress: its process, its thread's accounting and
+// the CPU it has used but not yet been charged for.
+type work struct {
+	c     *Controller
+	p     *kernel.Proc
+	th    *span.Thread
+	in    *Instance
+	g     *Graph
+	pass  string
+	cpu   [span.NumPhases]time.Duration
+	memo  map[string]evalResult
+	stack span.Stack
+}
+
+// charge adds CPU work in phase ph, recorded under the current stack with detail.
+func (w *work) charge(ph span.Phase, detail string, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	w.cpu[ph] += d
+	s := w.stack
+	s.Phase, s.Detail = ph, detail
+	w.c.Rec.Add(s, d)
+}
+
+// flush runs the pending CPU work on a vCPU: waiting for one if all are
+// busy, then holding it for the work's duration.
+func (w *work) flush() {
+	var total time.Duration
+	for _, d := range w.cpu {
+		total += d
+	}
+	if total == 0 {
+		return
+	}
+	k := w.c.k
+	w.th.Switch(k.Now(), span.CPUWait)
+	wait := w.c.cpu.Acquire(w.p)
+	if wait > 0 {
+		s := w.stack
+		s.Phase, s.Detail = span.CPUWait, "vcpu"
+		w.c.Rec.Add(s, wait)
+	}
+	w.th.Switch(k.Now(), span.Other)
+	w.p.Sleep(total)
+	w.c.cpu.Release(total)
+	w.th.Charge(k.Now(), span.Part{Phase: span.Eval, D: w.cpu[span.Eval]},
+		span.Part{Phase: span.Traversal, D: w.cpu[span.Traversal]},
+		span.Part{Phase: span.Compile, D: w.cpu[span.Compile]})
+	w.cpu = [span.NumPhases]time.Duration{}
+}
+
+// api runs one request: pending CPU first, then the request, accounted as
+// API wait and client throttling, plus the client's own CPU for it.
+func (w *work) api(resource string, do func() api.Call, bytes int) api.Call {
+	w.flush()
+	k := w.c.k
+	w.th.Switch(k.Now(), span.APIWait)
+	call := do()
+	w.th.Charge(k.Now(), span.Part{Phase: span.ThrottleWait, D: call.Throttle})
+	w.th.Switch(k.Now(), span.Other)
+	w.record(resource, call)
+	cost := w.c.t.Cost
+	w.chargeRequest(resource, call.Verb, bytes, cost.RequestNS)
+	return call
+}
+
+func (w *work) chargeRequest(resource, verb string, bytes int, requestNS float64) {
+	saved := w.stack.Resource
+	w.stack.Resource = resource
+	w.charge(span.Other, "client "+verb, time.Duration(requestNS+float64(bytes)*w.c.t.Cost.EncodeByteNS))
+	w.stack.Resource = saved
+}
+
+func (w *work) record(resource string, call api.Call) {
+	s := w.stack
+	s.Resource, s.Detail = resource, call.Verb
+	s.Phase = span.APIWait
+	w.c.Rec.Add(s, call.Wait)
+	s.Phase = span.ThrottleWait
+	w.c.Rec.Add(s, call.Throttle)
+}
+
+// parallel runs requests concurrently, as kro applies resources, and waits
+// for all. The worker's wait is API time, except the throttling of the
+// request that finished last; profiles split it evenly across the requests.
+func (w *work) parallel(resources []string, do func(i int, p *kernel.Proc) api.Call) []api.Call {
+	n := len(resources)
+	calls := make([]api.Call, n)
+	if n == 0 {
+		return calls
+	}
+	w.flush()
+	k := w.c.k
+	start := k.Now()
+	w.th.Switch(start, span.APIWait)
+	left, last := n, 0
+	for i := 0; i < n; i++ {
+		k.Go("apply", func(sp *kernel.Proc) {
+			calls[i] = do(i, sp)
+			left--
+			last = i
+			if left == 0 {
+				w.p.Unpark()
+			}
+		})
+	}
+	w.p.Park()
+	throttle := calls[last].Throttle
+	w.th.Charge(k.Now(), span.Part{Phase: span.ThrottleWait, D: throttle})
+	w.th.Switch(k.Now(), span.Other)
+	share := (k.Now() - start - throttle) / time.Duration(n)
+	for i, r := range resources {
+		w.record(r, api.Call{Verb: calls[i].Verb, Wait: share, Throttle: throttle / time.Duration(n)})
+		w.chargeRequest(r, calls[i].Verb, 0, w.c.t.Cost.RequestNS)
+	}
+	return calls
+}
+
+func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
+
+var errGraphMissing = errors.New("graph not built yet")

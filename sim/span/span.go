@@ -1,0 +1,130 @@
+package span
+
+import (
+	"sort"
+	"time"
+)
+
+// Phase is what a controller thread is doing.
+type Phase int
+
+// The phases, in report order. Attribution keys are their names.
+const (
+	Compile Phase = iota
+	Eval
+	Traversal
+	APIWait
+	ThrottleWait
+	CPUWait
+	Other
+	Idle
+	NumPhases
+)
+
+var phaseNames = [NumPhases]string{"compile", "eval", "traversal", "api_wait", "throttle_wait", "cpu_wait", "other", "idle"}
+
+func (p Phase) String() string { return phaseNames[p] }
+
+// Phases returns every phase in report order.
+func Phases() []Phase {
+	out := make([]Phase, NumPhases)
+	for i := range out {
+		out[i] = Phase(i)
+	}
+	return out
+}
+
+// Thread accounts one thread's virtual time by phase. Every instant between
+// Start and Finish belongs to exactly one phase, so the phases sum to the
+// thread's lifetime exactly.
+type Thread struct {
+	By    [NumPhases]time.Duration
+	cur   Phase
+	since time.Duration
+}
+
+// Start begins accounting at now in phase p.
+func (t *Thread) Start(now time.Duration, p Phase) { t.cur, t.since = p, now }
+
+// Switch closes the current phase at now and opens p.
+func (t *Thread) Switch(now time.Duration, p Phase) {
+	t.By[t.cur] += now - t.since
+	t.cur, t.since = p, now
+}
+
+// Charge moves d of the time just spent into phase p (d must not exceed the
+// time accounted to the current phase since it opened).
+func (t *Thread) Charge(now time.Duration, parts ...Part) {
+	t.By[t.cur] += now - t.since
+	for _, pt := range parts {
+		t.By[t.cur] -= pt.D
+		t.By[pt.Phase] += pt.D
+	}
+	t.since = now
+}
+
+// Part is a duration in a phase.
+type Part struct {
+	Phase Phase
+	D     time.Duration
+}
+
+// Finish closes the current phase at now.
+func (t *Thread) Finish(now time.Duration) { t.Switch(now, t.cur) }
+
+// Stack identifies a kind of work for profiles.
+type Stack struct {
+	Thread   string // "worker", "rgd-controller"
+	RGD      string
+	Pass     string // which reconcile of its instance: "1", "2", ..., "5+", or "delete"
+	Resource string // resource id, or "" for instance-level work
+	Phase    Phase
+	Detail   string // verb, expression, or step
+}
+
+// Recorder aggregates time by stack.
+type Recorder struct {
+	stacks map[Stack]time.Duration
+}
+
+// NewRecorder returns an empty recorder.
+func NewRecorder() *Recorder { return &Recorder{stacks: map[Stack]time.Duration{}} }
+
+// Add records d against s.
+func (r *Recorder) Add(s Stack, d time.Duration) {
+	if d > 0 {
+		r.stacks[s] += d
+	}
+}
+
+// Sample is a stack with its total time.
+type Sample struct {
+	Stack Stack
+	D     time.Duration
+}
+
+// Samples returns every stack with its time, sorted by stack.
+func (r *Recorder) Samples() []Sample {
+	out := make([]Sample, 0, len(r.stacks))
+	for s, d := range r.stacks {
+		out = append(out, Sample{s, d})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Stack.less(out[j].Stack) })
+	return out
+}
+
+func (a Stack) less(b Stack) bool {
+	switch {
+	case a.Thread != b.Thread:
+		return a.Thread < b.Thread
+	case a.RGD != b.RGD:
+		return a.RGD < b.RGD
+	case a.Pass != b.Pass:
+		return a.Pass < b.Pass
+	case a.Resource != b.Resource:
+		return a.Resource < b.Resource
+	case a.Phase != b.Phase:
+		return a.Phase < b.Phase
+	}
+	return a.Detail < b.Detail
+}

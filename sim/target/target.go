@@ -1,0 +1,270 @@
+package target
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Target is the modeled system. It is plain data: it round-trips through YAML
+// and JSON, so every run can print the exact target it used.
+type Target struct {
+	Name        string `json:"name" yaml:"name"`
+	Description string `json:"description,omitempty" yaml:"description,omitempty"`
+
+	VCPUs      int        `json:"vcpus" yaml:"vcpus"`
+	Controller Controller `json:"controller" yaml:"controller"`
+	Client     Client     `json:"client" yaml:"client"`
+	Server     Server     `json:"server" yaml:"server"`
+
+	// Latency per verb: get, list, create, update, patch, update_status, delete.
+	Latency map[string]Latency `json:"latency" yaml:"latency"`
+	// Faults per verb, as rates in [0, 1].
+	Faults map[string]Faults `json:"faults,omitempty" yaml:"faults,omitempty"`
+	// Readiness per kind: how long the kind's controller takes to report it ready.
+	Readiness map[string]Readiness `json:"readiness" yaml:"readiness"`
+
+	Cost   Cost   `json:"cost" yaml:"cost"`
+	Memory Memory `json:"memory" yaml:"memory"`
+}
+
+// Controller is kro's instance controller.
+type Controller struct {
+	Workers         int      `json:"workers" yaml:"workers"`
+	RequeueInterval Duration `json:"requeue_interval" yaml:"requeue_interval"`
+	RetryMinDelay   Duration `json:"retry_min_delay" yaml:"retry_min_delay"`
+	RetryMaxDelay   Duration `json:"retry_max_delay" yaml:"retry_max_delay"`
+	QueueQPS        float64  `json:"queue_qps" yaml:"queue_qps"`
+	QueueBurst      int      `json:"queue_burst" yaml:"queue_burst"`
+	MaxRetries      int      `json:"max_retries" yaml:"max_retries"`
+	MaxCollection   int      `json:"max_collection" yaml:"max_collection"`
+}
+
+// Client is the controller's client-side rate limiter. QPS 0 means none,
+// which is how kro really runs: its --client-qps flag has no effect.
+type Client struct {
+	QPS        float64 `json:"qps" yaml:"qps"`
+	Burst      int     `json:"burst" yaml:"burst"`
+	MaxRetries int     `json:"max_retries" yaml:"max_retries"` // retries of 429 and Retry-After responses
+}
+
+// Server is the API server's admission of requests.
+type Server struct {
+	MaxInflight         int      `json:"max_inflight" yaml:"max_inflight"`
+	MaxMutatingInflight int      `json:"max_mutating_inflight" yaml:"max_mutating_inflight"`
+	RetryAfter          Duration `json:"retry_after" yaml:"retry_after"`
+	WatchDelay          Duration `json:"watch_delay" yaml:"watch_delay"`
+	Timeout             Duration `json:"timeout" yaml:"timeout"` // how long a timed-out request takes to fail
+}
+
+// Latency is a verb's latency distribution, given by percentiles. PerObject
+// adds to a LIST for every object returned.
+type Latency struct {
+	P50       Duration `json:"p50" yaml:"p50"`
+	P95       Duration `json:"p95" yaml:"p95"`
+	P99       Duration `json:"p99" yaml:"p99"`
+	PerObject Duration `json:"per_object,omitempty" yaml:"per_object,omitempty"`
+}
+
+// Faults are per-request probabilities of server errors.
+type Faults struct {
+	Err500   float64 `json:"err500,omitempty" yaml:"err500,omitempty"`
+	Conflict float64 `json:"conflict,omitempty" yaml:"conflict,omitempty"`
+	Throttle float64 `json:"throttle,omitempty" yaml:"throttle,omitempty"` // 429 with Retry-After
+	Timeout  float64 `json:"timeout,omitempty" yaml:"timeout,omitempty"`
+}
+
+// Readiness is the delay before a kind's controller writes the status that
+// readyWhen reads, given by percentiles.
+type Readiness struct {
+	P50 Duration `json:"p50" yaml:"p50"`
+	P95 Duration `json:"p95" yaml:"p95"`
+	P99 Duration `json:"p99" yaml:"p99"`
+}
+
+// Cost converts work units into CPU time on the target.
+type Cost struct {
+	EvalBaseNS    float64 `json:"eval_base_ns" yaml:"eval_base_ns"`             // per evaluation
+	EvalUnitNS    float64 `json:"eval_unit_ns" yaml:"eval_unit_ns"`             // per CEL cost unit
+	CompileByteNS float64 `json:"compile_byte_ns" yaml:"compile_byte_ns"`       // per byte of CEL source
+	CompileBaseNS float64 `json:"compile_base_ns" yaml:"compile_base_ns"`       // per expression
+	NodeNS        float64 `json:"node_ns" yaml:"node_ns"`                       // per graph node visited
+	EdgeNS        float64 `json:"edge_ns" yaml:"edge_ns"`                       // per dependency checked
+	EncodeByteNS  float64 `json:"encode_byte_ns" yaml:"encode_byte_ns"`         // per byte sent or received
+	RequestNS     float64 `json:"request_ns" yaml:"request_ns"`                 // client overhead per request
+	ReconcileNS   float64 `json:"reconcile_ns" yaml:"reconcile_ns"`             // fixed overhead per reconcile
+	Measured      bool    `json:"measured,omitempty" yaml:"measured,omitempty"` // use host elapsed time (not deterministic)
+}
+
+// Memory is the controller's modeled memory.
+type Memory struct {
+	BaseBytes      int64 `json:"base_bytes" yaml:"base_bytes"`
+	PerObjectBytes int64 `json:"per_object_bytes" yaml:"per_object_bytes"` // per object in kro's informer caches
+	PerExprBytes   int64 `json:"per_expr_bytes" yaml:"per_expr_bytes"`     // per compiled expression
+}
+
+// Verbs are the request verbs the model knows, in report order.
+var Verbs = []string{"get", "list", "create", "update", "patch", "update_status", "delete"}
+
+//go:embed builtin/*.yaml
+var builtin embed.FS
+
+// Builtins lists the names of the built-in targets.
+func Builtins() []string {
+	entries, _ := builtin.ReadDir("builtin")
+	var names []string
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".yaml"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns a built-in target by name, or loads a target file.
+func Lookup(nameOrFile string) (*Target, error) {
+	if data, err := builtin.ReadFile("builtin/" + nameOrFile + ".yaml"); err == nil {
+		return Parse("builtin:"+nameOrFile, data)
+	}
+	data, err := os.ReadFile(nameOrFile)
+	if err != nil {
+		return nil, fmt.Errorf("target %q is neither built in (%s) nor a readable file: %w",
+			nameOrFile, strings.Join(Builtins(), ", "), err)
+	}
+	return Parse(nameOrFile, data)
+}
+
+// Parse reads a target from YAML. Unknown fields are errors, so a typo never
+// silently falls back to a default.
+func Parse(name string, data []byte) (*Target, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var t Target
+	if err := dec.Decode(&t); err != nil {
+		return nil, fmt.Errorf("%s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if err := t.Validate(); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &t, nil
+}
+
+// Validate checks that the target describes a system the simulator can run.
+func (t *Target) Validate() error {
+	var errs []string
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if t.VCPUs < 1 {
+		bad("vcpus must be at least 1, got %d", t.VCPUs)
+	}
+	c := t.Controller
+	if c.Workers < 1 {
+		bad("controller.workers must be at least 1, got %d", c.Workers)
+	}
+	if c.RequeueInterval <= 0 {
+		bad("controller.requeue_interval must be positive")
+	}
+	if c.QueueQPS <= 0 || c.QueueBurst < 1 {
+		bad("controller.queue_qps and queue_burst must be positive")
+	}
+	if c.MaxCollection < 1 {
+		bad("controller.max_collection must be at least 1")
+	}
+	if t.Client.QPS < 0 || (t.Client.QPS > 0 && t.Client.Burst < 1) {
+		bad("client.qps must be >= 0 and client.burst >= 1 when qps is set")
+	}
+	if t.Server.MaxInflight < 1 || t.Server.MaxMutatingInflight < 1 {
+		bad("server.max_inflight and max_mutating_inflight must be at least 1")
+	}
+	for _, v := range Verbs {
+		l, ok := t.Latency[v]
+		if !ok {
+			bad("latency.%s is missing", v)
+			continue
+		}
+		if l.P50 <= 0 || l.P95 < l.P50 || l.P99 < l.P95 {
+			bad("latency.%s: want 0 < p50 <= p95 <= p99, got %s, %s, %s", v, l.P50, l.P95, l.P99)
+		}
+	}
+	for _, v := range sortedKeys(t.Latency) {
+		if !knownVerb(v) {
+			bad("latency.%s: unknown verb (want one of %s)", v, strings.Join(Verbs, ", "))
+		}
+	}
+	for _, v := range sortedKeys(t.Faults) {
+		if !knownVerb(v) {
+			bad("faults.%s: unknown verb", v)
+		}
+		f := t.Faults[v]
+		for _, r := range []float64{f.Err500, f.Conflict, f.Throttle, f.Timeout} {
+			if r < 0 || r > 1 {
+				bad("faults.%s: rates must be in [0, 1]", v)
+			}
+		}
+		if f.Err500+f.Conflict+f.Throttle+f.Timeout > 1 {
+			bad("faults.%s: rates sum over 1", v)
+		}
+	}
+	for _, k := range sortedKeys(t.Readiness) {
+		r := t.Readiness[k]
+		if r.P50 < 0 || r.P95 < r.P50 || r.P99 < r.P95 {
+			bad("readiness.%s: want 0 <= p50 <= p95 <= p99", k)
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid target:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+func knownVerb(v string) bool {
+	for _, k := range Verbs {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Clone returns a deep copy, so what-if variations never share maps.
+func (t *Target) Clone() *Target {
+	c := *t
+	c.Latency = cloneMap(t.Latency)
+	c.Faults = cloneMap(t.Faults)
+	c.Readiness = cloneMap(t.Readiness)
+	return &c
+}
+
+func cloneMap[V any](m map[string]V) map[string]V {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]V, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// YAML renders the target as a target file.
+func (t *Target) YAML() ([]byte, error) {
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(t); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}

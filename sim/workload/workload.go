@@ -1,0 +1,179 @@
+package workload
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/krosim/krosim/model"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// Workload says which instances exist and when. It is plain data.
+type Workload struct {
+	Instances int     `json:"instances" yaml:"instances"`
+	Arrival   string  `json:"arrival" yaml:"arrival"` // all, rate or poisson
+	Rate      float64 `json:"rate,omitempty" yaml:"rate,omitempty"`
+	// Namespace of the instances; a '*' is replaced by the instance number,
+	// so templates that name children after spec defaults do not collide.
+	Namespace string `json:"namespace" yaml:"namespace"`
+	Delete    bool    `json:"delete" yaml:"delete"` // delete every instance once all are ready
+}
+
+// Default is the workload when nothing is said: n instances, all at once.
+func Default(n int) Workload {
+	return Workload{Instances: n, Arrival: "all", Namespace: "krosim-*"}
+}
+
+// Validate checks the workload.
+func (w Workload) Validate() error {
+	switch {
+	case w.Instances < 1:
+		return fmt.Errorf("workload: instances must be at least 1, got %d", w.Instances)
+	case w.Arrival != "all" && w.Arrival != "rate" && w.Arrival != "poisson":
+		return fmt.Errorf("workload: arrival must be all, rate or poisson, got %q", w.Arrival)
+	case w.Arrival != "all" && w.Rate <= 0:
+		return fmt.Errorf("workload: arrival %s needs a positive rate", w.Arrival)
+	case w.Namespace == "":
+		return fmt.Errorf("workload: namespace is required")
+	}
+	return nil
+}
+
+// Arrivals returns when each instance is created, relative to the start.
+func (w Workload) Arrivals(rng *rand.Rand) []time.Duration {
+	out := make([]time.Duration, w.Instances)
+	var t float64
+	for i := range out {
+		switch w.Arrival {
+		case "rate":
+			t = float64(i) / w.Rate
+		case "poisson":
+			if i > 0 {
+				t += rng.ExpFloat64() / w.Rate
+			}
+		}
+		out[i] = time.Duration(t * float64(time.Second))
+	}
+	return out
+}
+
+// Instance builds the i-th instance of g: spec from the schema's defaults,
+// with required fields that have no default filled deterministically.
+func Instance(g *model.RGD, ns string, i int, rng *rand.Rand) *unstructured.Unstructured {
+	spec := g.Spec.Defaults()
+	fill(g.Spec, spec, i, rng)
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": g.Group + "/" + g.APIVersion,
+		"kind":       g.Kind,
+		"metadata": map[string]any{"name": fmt.Sprintf("%s-%05d", strings.ToLower(g.Kind), i),
+			"namespace": strings.ReplaceAll(ns, "*", fmt.Sprintf("%05d", i))},
+		"spec":       spec,
+	}}
+}
+
+func fill(t *model.Type, into map[string]any, i int, rng *rand.Rand) {
+	for _, f := range t.Fields {
+		if _, ok := into[f.Name]; ok {
+			if sub, isMap := into[f.Name].(map[string]any); isMap && f.Type.Kind == model.Object {
+				fill(f.Type, sub, i, rng)
+			}
+			continue
+		}
+		if !f.Required && f.Type.Kind != model.Object {
+			continue
+		}
+		switch f.Type.Kind {
+		case model.String:
+			into[f.Name] = fmt.Sprintf("%s-%d", strings.ToLower(f.Name), i)
+		case model.Integer:
+			into[f.Name] = int64(1 + rng.IntN(3))
+		case model.Boolean:
+			into[f.Name] = rng.IntN(2) == 0
+		case model.Float:
+			into[f.Name] = 1 + rng.Float64()
+		case model.Object:
+			sub := map[string]any{}
+			fill(f.Type, sub, i, rng)
+			if len(sub) > 0 || f.Required {
+				into[f.Name] = sub
+			}
+		case model.List:
+			into[f.Name] = []any{}
+		case model.Map, model.Any:
+			into[f.Name] = map[string]any{}
+		}
+	}
+}
+
+// External builds the objects an instance's externalRefs point to, with every
+// field the RGD's expressions read from them, so kro finds them complete.
+func External(g *model.RGD, inst *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	var out []*unstructured.Unstructured
+	vars := map[string]any{"schema": inst.Object}
+	for _, r := range g.Resources {
+		if !r.External {
+			continue
+		}
+		obj := &unstructured.Unstructured{Object: deepCopy(r.Template).(map[string]any)}
+		for _, f := range r.Fields {
+			v, _, err := f.Expr.Program.Eval(vars)
+			if err != nil {
+				return nil, fmt.Errorf("externalRef %s: %s: %w", r.ID, f.Path, err)
+			}
+			native, err := model.Native(v)
+			if err != nil {
+				return nil, err
+			}
+			set(obj.Object, f.Path, native)
+		}
+		if obj.GetNamespace() == "" {
+			obj.SetNamespace(inst.GetNamespace())
+		}
+		for _, other := range g.Resources {
+			for _, e := range other.Exprs() {
+				for _, p := range e.SelectPaths(r.ID) {
+					if len(p) == 0 || p[0] == "metadata" || p[0] == "apiVersion" || p[0] == "kind" {
+						continue
+					}
+					if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, p...); !found {
+						_ = unstructured.SetNestedField(obj.Object, "external-"+p[len(p)-1], p...)
+					}
+				}
+			}
+		}
+		out = append(out, obj)
+	}
+	return out, nil
+}
+
+func set(obj map[string]any, path model.Path, v any) {
+	keys := make([]string, 0, len(path))
+	for _, e := range path {
+		s, ok := e.(string)
+		if !ok {
+			return
+		}
+		keys = append(keys, s)
+	}
+	_ = unstructured.SetNestedField(obj, v, keys...)
+}
+
+func deepCopy(x any) any {
+	switch v := x.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[k] = deepCopy(e)
+		}
+		return m
+	case []any:
+		l := make([]any, len(v))
+		for i, e := range v {
+			l[i] = deepCopy(e)
+		}
+		return l
+	}
+	return x
+}
