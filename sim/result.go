@@ -82,10 +82,10 @@ type API struct {
 
 // VerbResult is one verb's traffic.
 type VerbResult struct {
-	Calls     int         `json:"calls"`
-	Errors    int         `json:"errors"`
-	Retries   int         `json:"retries"`
-	LatencyMS LatencyMS   `json:"latency_ms"`
+	Calls     int       `json:"calls"`
+	Errors    int       `json:"errors"`
+	Retries   int       `json:"retries"`
+	LatencyMS LatencyMS `json:"latency_ms"`
 }
 
 // LatencyMS are server latency percentiles in milliseconds.

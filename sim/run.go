@@ -9,8 +9,8 @@ import (
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/kro"
-	"github.com/krosim/krosim/sim/world"
 	"github.com/krosim/krosim/sim/workload"
+	"github.com/krosim/krosim/sim/world"
 )
 
 // Options are the host-side hooks of a run; they never change its results

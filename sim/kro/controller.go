@@ -225,7 +225,9 @@ func (c *Controller) watch(e api.Event) {
 	default:
 		return
 	}
-	if debugWatch { println("watch", e.Type, e.Key.String(), e.Generation, e.OldGeneration) }
+	if debugWatch {
+		println("watch", e.Type, e.Key.String(), e.Generation, e.OldGeneration)
+	}
 	c.k.After(c.t.Server.WatchDelay.D(), func() { c.queue.Add(key) })
 }
 
@@ -260,4 +262,5 @@ func (c *Controller) Finish() {
 	c.RGDThread.Finish(now)
 	c.queue.Finish()
 }
+
 var debugWatch = false

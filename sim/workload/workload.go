@@ -18,7 +18,7 @@ type Workload struct {
 	// Namespace of the instances; a '*' is replaced by the instance number,
 	// so templates that name children after spec defaults do not collide.
 	Namespace string `json:"namespace" yaml:"namespace"`
-	Delete    bool    `json:"delete" yaml:"delete"` // delete every instance once all are ready
+	Delete    bool   `json:"delete" yaml:"delete"` // delete every instance once all are ready
 }
 
 // Default is the workload when nothing is said: n instances, all at once.
@@ -69,7 +69,7 @@ func Instance(g *model.RGD, ns string, i int, rng *rand.Rand) *unstructured.Unst
 		"kind":       g.Kind,
 		"metadata": map[string]any{"name": fmt.Sprintf("%s-%05d", strings.ToLower(g.Kind), i),
 			"namespace": strings.ReplaceAll(ns, "*", fmt.Sprintf("%05d", i))},
-		"spec":       spec,
+		"spec": spec,
 	}}
 }
 
