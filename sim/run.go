@@ -20,6 +20,8 @@ type Options struct {
 	Abort func() error
 	// Meter measures real host time for --cpu-cost=measured (not deterministic).
 	Meter func() func() time.Duration
+	// HostLabel wraps real host work by phase (eval, api, traversal) for host CPU profiles.
+	HostLabel func(phase string, f func())
 }
 
 // Run simulates cfg's workload of rgds's instances and returns what happened.
@@ -39,6 +41,7 @@ func Run(cfg Config, rgds []*model.RGD, opts Options) (*Result, error) {
 	cpu := kernel.NewCPU(t.VCPUs)
 	ctrl := kro.New(k, t, srv, cpu, rgds)
 	ctrl.Meter = opts.Meter
+	ctrl.HostLabel = opts.HostLabel
 	w := world.New(k, srv.Store, t, src(2), ctrl.IsInstance)
 
 	d := &driver{k: k, cfg: cfg, rgds: rgds, srv: srv, ctrl: ctrl, world: w, rng: src(3)}

@@ -81,6 +81,18 @@ type Controller struct {
 	// Meter, when set, measures real host time for --cpu-cost=measured; it
 	// returns a function that reports the elapsed time since the call.
 	Meter func() func() time.Duration
+	// HostLabel, when set, wraps real host work by phase (eval, api,
+	// traversal) so a host CPU profile can attribute it; it must call f.
+	HostLabel func(phase string, f func())
+}
+
+// host runs f under the host label for phase, if labeling is on.
+func (c *Controller) host(phase string, f func()) {
+	if c.HostLabel == nil {
+		f()
+		return
+	}
+	c.HostLabel(phase, f)
 }
 
 // New returns a controller for the given graphs; call Start to run it.
@@ -225,9 +237,6 @@ func (c *Controller) watch(e api.Event) {
 	default:
 		return
 	}
-	if debugWatch {
-		println("watch", e.Type, e.Key.String(), e.Generation, e.OldGeneration)
-	}
 	c.k.After(c.t.Server.WatchDelay.D(), func() { c.queue.Add(key) })
 }
 
@@ -262,5 +271,3 @@ func (c *Controller) Finish() {
 	c.RGDThread.Finish(now)
 	c.queue.Finish()
 }
-
-var debugWatch = false

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/krosim/krosim/model"
@@ -82,7 +83,9 @@ func (w *work) reconcile(key api.Key) outcome {
 		n := &nodes[i]
 		w.stack.Resource = r.ID
 		w.charge(span.Traversal, "walk", w.traversal(r))
-		if err := w.resolve(obj, g, r, nodes, vars); err != nil {
+		var err error
+		c.host("traversal", func() { err = w.resolve(obj, g, r, nodes, vars) })
+		if err != nil {
 			return outcome{err: err}
 		}
 		anyPending = anyPending || n.pending
@@ -387,7 +390,12 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 	if c.Meter != nil {
 		stop = c.Meter()
 	}
-	v, det, err := e.Program.Eval(vars)
+	var (
+		v   ref.Val
+		det *cel.EvalDetails
+		err error
+	)
+	c.host("eval", func() { v, det, err = e.Program.Eval(vars) })
 	var d time.Duration
 	if stop != nil {
 		d = stop()

@@ -121,7 +121,8 @@ func (w *work) api(resource string, do func() api.Call, bytes int) api.Call {
 	w.flush()
 	k := w.c.k
 	w.th.Switch(k.Now(), span.APIWait)
-	call := do()
+	var call api.Call
+	w.c.host("api", func() { call = do() })
 	w.th.Charge(k.Now(), span.Part{Phase: span.ThrottleWait, D: call.Throttle})
 	w.th.Switch(k.Now(), span.Other)
 	w.record(resource, call)
