@@ -36,6 +36,7 @@ type Result struct {
 	RGDThread   span.Thread   `json:"-"`
 	Threads     []span.Thread `json:"-"`
 	Duration    time.Duration `json:"-"`
+	QueueWait   time.Duration `json:"-"` // total time instances waited in the workqueue, Add to Get
 	ctrl        *kro.Controller
 	kroStats    *api.Stats
 	reconcilesD []time.Duration
@@ -231,6 +232,7 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	waits := make([]float64, len(q.QueueWaits))
 	for i, w := range q.QueueWaits {
 		waits[i] = secs(w)
+		r.QueueWait += w
 	}
 	r.Queue = Queue{Adds: q.Adds, MaxDepth: q.MaxDepth, WaitSeconds: percentiles(waits)}
 	if dur > 0 {
