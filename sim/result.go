@@ -148,10 +148,10 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 		if in.IsReady {
 			s.InstancesReady++
 			ttr = append(ttr, secs(in.Ready-in.Created))
-		} else if in.Failed {
+		} else if in.CreateFailed || (d.readyAt == 0 && in.Failed) {
 			s.InstancesFailed++
 			if s.FailedExample == "" {
-				s.FailedExample = in.Key.Name + ": " + in.LastErr
+				s.FailedExample = in.Key.Name + ": " + in.CreateErr + in.LastErr
 			}
 		}
 	}

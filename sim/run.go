@@ -26,6 +26,10 @@ type Options struct {
 
 // Run simulates cfg's workload of rgds's instances and returns what happened.
 func Run(cfg Config, rgds []*model.RGD, opts Options) (*Result, error) {
+	return run(cfg, rgds, opts, nil)
+}
+
+func run(cfg Config, rgds []*model.RGD, opts Options, inspect func(*driver)) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -49,6 +53,9 @@ func Run(cfg Config, rgds []*model.RGD, opts Options) (*Result, error) {
 	err := k.Run(cfg.MaxTime.D(), d.done)
 	ctrl.Finish()
 	res := collect(cfg, rgds, k, srv, cpu, ctrl, w, d)
+	if inspect != nil {
+		inspect(d)
+	}
 	k.Shutdown()
 	if err != nil {
 		res.Complete = false
@@ -121,10 +128,11 @@ func (d *driver) done() bool {
 	}
 	c := d.ctrl
 	if !d.deleting {
-		if c.ReadyCount+c.FailedCount < n {
+		if c.CreateSettled < n {
 			return false
 		}
 		d.readyAt = d.k.Now()
+		d.settle()
 		if !d.cfg.Workload.Delete {
 			return true
 		}
@@ -136,9 +144,17 @@ func (d *driver) done() bool {
 		}
 		return false
 	}
-	if c.GoneCount+c.FailedCount < n {
+	if c.DeleteSettled < n {
 		return false
 	}
 	d.goneAt = d.k.Now()
 	return true
+}
+
+// settle records how the create phase ended for every instance, before a
+// deletion phase can change it.
+func (d *driver) settle() {
+	for _, in := range d.instances {
+		in.CreateFailed, in.CreateErr = in.Failed && !in.IsReady, in.LastErr
+	}
 }

@@ -206,7 +206,7 @@ func (c *Client) Get(p *kernel.Proc, k Key) (*unstructured.Unstructured, Call) {
 func (c *Client) List(p *kernel.Proc, gvr schema.GroupVersionResource, ns string, selector map[string]string) ([]*unstructured.Unstructured, Call) {
 	var out []*unstructured.Unstructured
 	// The per-object latency needs the count before the response; the model peeks.
-	n := len(c.s.Store.index[indexKey{gvr, ns, selector[IndexLabel]}])
+	n := c.s.Store.Count(gvr, ns, selector)
 	call := c.Do(p, List, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
 	return out, call
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 	"sort"
@@ -42,21 +41,25 @@ type Event struct {
 	Object        *unstructured.Unstructured // the object after the write (before, for DELETED)
 }
 
-// Store holds the cluster's objects in client-go's fake dynamic client and
-// keeps what a real server adds: resource versions, generations, graceful
-// deletion with finalizers, a label index for LIST, and watch events.
+// Store holds the cluster's objects in client-go's fake object tracker (from
+// its dynamic fake client) and keeps what a real server adds: resource
+// versions, generations, graceful deletion with finalizers, a label index for
+// LIST, and watch events. Every write goes to the tracker; reads are served
+// from an index of the same objects kept in lockstep, because reading through
+// the fake deep-copies every object twice and would cap the simulator at a
+// fraction of its speed. Objects in the index are immutable: a write replaces
+// them (sharing unchanged subtrees), so what Get returns must not be modified.
 // Its methods take no virtual time; Client charges time around them.
 type Store struct {
 	dyn      *dynamicfake.FakeDynamicClient
+	objs     map[Key]*unstructured.Unstructured
 	rv       int64
 	uid      int64
 	index    map[indexKey]map[string]bool
 	onWrite  []func(Event)
 	admit    []func(verb string, obj *unstructured.Unstructured)
 	now      func() time.Duration
-	objects  int
 	maxObjs  int
-	ctx      context.Context
 	gvrCache map[schema.GroupVersionKind]schema.GroupVersionResource
 }
 
@@ -70,9 +73,9 @@ type indexKey struct {
 func NewStore(now func() time.Duration) *Store {
 	return &Store{
 		dyn:      dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()),
+		objs:     map[Key]*unstructured.Unstructured{},
 		index:    map[indexKey]map[string]bool{},
 		now:      now,
-		ctx:      context.Background(),
 		gvrCache: map[schema.GroupVersionKind]schema.GroupVersionResource{},
 	}
 }
@@ -86,8 +89,25 @@ func (s *Store) Admit(fn func(verb string, obj *unstructured.Unstructured)) {
 }
 
 // Objects is the number of objects stored; MaxObjects the most ever stored at once.
-func (s *Store) Objects() int    { return s.objects }
+func (s *Store) Objects() int    { return len(s.objs) }
 func (s *Store) MaxObjects() int { return s.maxObjs }
+
+// Tracker is the fake object tracker that holds the cluster state.
+func (s *Store) Tracker() interface {
+	Get(gvr schema.GroupVersionResource, ns, name string, opts ...metav1.GetOptions) (runtime.Object, error)
+} {
+	return s.dyn.Tracker()
+}
+
+// Keys returns the key of every stored object, sorted.
+func (s *Store) Keys() []Key {
+	keys := make([]Key, 0, len(s.objs))
+	for k := range s.objs {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	return keys
+}
 
 // GVR maps a kind to its resource the way the API server names them.
 func (s *Store) GVR(apiVersion, kind string) schema.GroupVersionResource {
@@ -113,26 +133,16 @@ func Plural(kind string) string {
 	return k + "s"
 }
 
-func (s *Store) res(k Key) dynamicResource {
-	return s.dyn.Resource(k.GVR).Namespace(k.Namespace)
-}
-
-type dynamicResource interface {
-	Get(ctx context.Context, name string, opts metav1.GetOptions, sub ...string) (*unstructured.Unstructured, error)
-	Create(ctx context.Context, obj *unstructured.Unstructured, opts metav1.CreateOptions, sub ...string) (*unstructured.Unstructured, error)
-	Update(ctx context.Context, obj *unstructured.Unstructured, opts metav1.UpdateOptions, sub ...string) (*unstructured.Unstructured, error)
-	Delete(ctx context.Context, name string, opts metav1.DeleteOptions, sub ...string) error
-}
-
-// Get returns a copy of the object.
+// Get returns the object. It is shared and must not be modified.
 func (s *Store) Get(k Key) (*unstructured.Unstructured, error) {
-	obj, err := s.res(k).Get(s.ctx, k.Name, metav1.GetOptions{})
-	s.dyn.ClearActions()
-	return obj, err
+	if o, ok := s.objs[k]; ok {
+		return o, nil
+	}
+	return nil, apierrors.NewNotFound(k.GVR.GroupResource(), k.Name)
 }
 
-// List returns copies of the objects in namespace ns whose labels match
-// selector, which must include IndexLabel. Objects come sorted by name.
+// List returns the objects in namespace ns whose labels match selector,
+// which must include IndexLabel, sorted by name. They must not be modified.
 func (s *Store) List(gvr schema.GroupVersionResource, ns string, selector map[string]string) ([]*unstructured.Unstructured, error) {
 	v, ok := selector[IndexLabel]
 	if !ok {
@@ -145,10 +155,7 @@ func (s *Store) List(gvr schema.GroupVersionResource, ns string, selector map[st
 	sort.Strings(names)
 	var out []*unstructured.Unstructured
 	for _, n := range names {
-		obj, err := s.Get(Key{gvr, ns, n})
-		if err != nil {
-			return nil, err
-		}
+		obj := s.objs[Key{gvr, ns, n}]
 		if matches(obj.GetLabels(), selector) {
 			out = append(out, obj)
 		}
@@ -165,8 +172,16 @@ func matches(labels, selector map[string]string) bool {
 	return true
 }
 
+// Count is the number of objects a LIST with selector's index label would scan.
+func (s *Store) Count(gvr schema.GroupVersionResource, ns string, selector map[string]string) int {
+	return len(s.index[indexKey{gvr, ns, selector[IndexLabel]}])
+}
+
 // Create stores a new object.
 func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	if _, ok := s.objs[k]; ok {
+		return nil, apierrors.NewAlreadyExists(k.GVR.GroupResource(), k.Name)
+	}
 	obj = obj.DeepCopy()
 	obj.SetNamespace(k.Namespace)
 	obj.SetName(k.Name)
@@ -178,16 +193,14 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	obj.SetGeneration(1)
 	s.stamp(obj)
 	obj.SetCreationTimestamp(metav1.NewTime(epoch.Add(s.now())))
-	out, err := s.res(k).Create(s.ctx, obj, metav1.CreateOptions{})
-	s.dyn.ClearActions()
-	if err != nil {
+	if err := s.dyn.Tracker().Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.objects++
-	s.maxObjs = max(s.maxObjs, s.objects)
-	s.reindex(k, nil, out.GetLabels())
-	s.emit(Event{Type: "ADDED", Key: k, Labels: out.GetLabels(), Generation: 1, Object: out})
-	return out, nil
+	s.objs[k] = obj
+	s.maxObjs = max(s.maxObjs, len(s.objs))
+	s.reindex(k, nil, obj.GetLabels())
+	s.emit(Event{Type: "ADDED", Key: k, Labels: obj.GetLabels(), Generation: 1, Object: obj})
+	return obj, nil
 }
 
 // epoch is virtual time zero as a wall-clock date, for timestamps in objects.
@@ -200,59 +213,82 @@ func (s *Store) stamp(obj *unstructured.Unstructured) {
 	obj.SetResourceVersion(strconv.FormatInt(s.rv, 10))
 }
 
-// Update replaces an object. The generation moves when anything but
-// metadata and status changes; an update that changes nothing writes nothing.
-// Removing the last finalizer of an object being deleted deletes it.
+// Update replaces an object (status false) or only its status (status true).
+// The generation moves when anything but metadata and status changes; an
+// update that changes nothing writes nothing. Removing the last finalizer of
+// an object being deleted deletes it. obj is not retained.
 func (s *Store) Update(k Key, obj *unstructured.Unstructured, status bool) (*unstructured.Unstructured, error) {
 	old, err := s.Get(k)
 	if err != nil {
 		return nil, err
 	}
-	obj = obj.DeepCopy()
+	var next *unstructured.Unstructured
 	if status {
-		// The status subresource writes only status.
 		st, hasStatus := obj.Object["status"]
-		obj = old.DeepCopy()
+		if reflect.DeepEqual(st, old.Object["status"]) {
+			return old, nil
+		}
+		next = shallow(old)
 		if hasStatus {
-			obj.Object["status"] = st
+			next.Object["status"] = runtime.DeepCopyJSONValue(st)
 		} else {
-			delete(obj.Object, "status")
+			delete(next.Object, "status")
 		}
 	} else {
+		next = obj.DeepCopy()
 		for _, fn := range s.admit {
-			fn("update", obj)
+			fn("update", next)
 		}
 		// A main-resource write cannot change status.
 		if st, ok := old.Object["status"]; ok {
-			obj.Object["status"] = st
+			next.Object["status"] = st
 		} else {
-			delete(obj.Object, "status")
+			delete(next.Object, "status")
+		}
+		next.SetUID(old.GetUID())
+		next.SetCreationTimestamp(old.GetCreationTimestamp())
+		next.SetDeletionTimestamp(old.GetDeletionTimestamp())
+		next.SetResourceVersion(old.GetResourceVersion())
+		next.SetGeneration(old.GetGeneration())
+		if !specEqual(old.Object, next.Object) {
+			next.SetGeneration(old.GetGeneration() + 1)
+		} else if reflect.DeepEqual(old.Object["metadata"], next.Object["metadata"]) {
+			return old, nil
 		}
 	}
-	obj.SetUID(old.GetUID())
-	obj.SetCreationTimestamp(old.GetCreationTimestamp())
-	obj.SetDeletionTimestamp(old.GetDeletionTimestamp())
-	obj.SetResourceVersion(old.GetResourceVersion())
-	obj.SetGeneration(old.GetGeneration())
-	if !specEqual(old.Object, obj.Object) {
-		obj.SetGeneration(old.GetGeneration() + 1)
+	if old.GetDeletionTimestamp() != nil && len(next.GetFinalizers()) == 0 {
+		return next, s.remove(k, old)
 	}
-	if reflect.DeepEqual(old.Object, obj.Object) {
-		return old, nil
-	}
-	if old.GetDeletionTimestamp() != nil && len(obj.GetFinalizers()) == 0 {
-		return obj, s.remove(k, old)
-	}
-	s.stamp(obj)
-	out, err := s.res(k).Update(s.ctx, obj, metav1.UpdateOptions{})
-	s.dyn.ClearActions()
-	if err != nil {
+	return s.commit(k, old, next)
+}
+
+// commit stores next in place of old and tells the watchers.
+func (s *Store) commit(k Key, old, next *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	s.stamp(next)
+	if err := s.dyn.Tracker().Update(k.GVR, next, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.reindex(k, old.GetLabels(), out.GetLabels())
-	s.emit(Event{Type: "MODIFIED", Key: k, Labels: out.GetLabels(), Generation: out.GetGeneration(),
-		OldGeneration: old.GetGeneration(), Object: out})
-	return out, nil
+	s.objs[k] = next
+	s.reindex(k, old.GetLabels(), next.GetLabels())
+	s.emit(Event{Type: "MODIFIED", Key: k, Labels: next.GetLabels(), Generation: next.GetGeneration(),
+		OldGeneration: old.GetGeneration(), Object: next})
+	return next, nil
+}
+
+// shallow copies an object's top level and metadata, sharing everything else.
+func shallow(o *unstructured.Unstructured) *unstructured.Unstructured {
+	top := make(map[string]any, len(o.Object))
+	for k, v := range o.Object {
+		top[k] = v
+	}
+	if md, ok := o.Object["metadata"].(map[string]any); ok {
+		m := make(map[string]any, len(md))
+		for k, v := range md {
+			m[k] = v
+		}
+		top["metadata"] = m
+	}
+	return &unstructured.Unstructured{Object: top}
 }
 
 // specEqual compares everything but metadata and status.
@@ -285,28 +321,19 @@ func (s *Store) Delete(k Key) error {
 	if old.GetDeletionTimestamp() != nil {
 		return nil
 	}
-	obj := old.DeepCopy()
+	next := shallow(old)
 	t := metav1.NewTime(epoch.Add(s.now()))
-	obj.SetDeletionTimestamp(&t)
-	obj.SetGeneration(old.GetGeneration() + 1) // as the API server does for graceful deletion
-	s.stamp(obj)
-	out, err := s.res(k).Update(s.ctx, obj, metav1.UpdateOptions{})
-	s.dyn.ClearActions()
-	if err != nil {
-		return err
-	}
-	s.emit(Event{Type: "MODIFIED", Key: k, Labels: out.GetLabels(), Generation: out.GetGeneration(),
-		OldGeneration: old.GetGeneration(), Object: out})
-	return nil
+	next.SetDeletionTimestamp(&t)
+	next.SetGeneration(old.GetGeneration() + 1) // as the API server does for graceful deletion
+	_, err = s.commit(k, old, next)
+	return err
 }
 
 func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
-	err := s.res(k).Delete(s.ctx, k.Name, metav1.DeleteOptions{})
-	s.dyn.ClearActions()
-	if err != nil {
+	if err := s.dyn.Tracker().Delete(k.GVR, k.Namespace, k.Name); err != nil {
 		return err
 	}
-	s.objects--
+	delete(s.objs, k)
 	s.reindex(k, old.GetLabels(), nil)
 	s.emit(Event{Type: "DELETED", Key: k, Labels: old.GetLabels(), Generation: old.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: old})
@@ -314,15 +341,20 @@ func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
 }
 
 func (s *Store) reindex(k Key, oldLabels, newLabels map[string]string) {
-	if v, ok := oldLabels[IndexLabel]; ok {
-		ik := indexKey{k.GVR, k.Namespace, v}
+	ov, oldOK := oldLabels[IndexLabel]
+	nv, newOK := newLabels[IndexLabel]
+	if oldOK && newOK && ov == nv {
+		return
+	}
+	if oldOK {
+		ik := indexKey{k.GVR, k.Namespace, ov}
 		delete(s.index[ik], k.Name)
 		if len(s.index[ik]) == 0 {
 			delete(s.index, ik)
 		}
 	}
-	if v, ok := newLabels[IndexLabel]; ok {
-		ik := indexKey{k.GVR, k.Namespace, v}
+	if newOK {
+		ik := indexKey{k.GVR, k.Namespace, nv}
 		if s.index[ik] == nil {
 			s.index[ik] = map[string]bool{}
 		}
@@ -341,12 +373,13 @@ func (s *Store) emit(e Event) {
 // and scalars are replaced, and fields others set (a Service's clusterIP, the
 // status) stay. Applying what is already there writes nothing.
 func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	live, err := s.Get(k)
-	if apierrors.IsNotFound(err) {
+	live, ok := s.objs[k]
+	if !ok {
 		return s.Create(k, desired)
 	}
-	if err != nil {
-		return nil, err
+	fin, hasFin, _ := unstructured.NestedStringSlice(desired.Object, "metadata", "finalizers")
+	if !applyChanges(live, desired, fin, hasFin) {
+		return live, nil
 	}
 	merged := live.DeepCopy()
 	for key, v := range desired.Object {
@@ -357,10 +390,51 @@ func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.
 	}
 	merged.SetLabels(union(live.GetLabels(), desired.GetLabels()))
 	merged.SetAnnotations(union(live.GetAnnotations(), desired.GetAnnotations()))
-	if f, ok, _ := unstructured.NestedStringSlice(desired.Object, "metadata", "finalizers"); ok {
-		merged.SetFinalizers(f)
+	if hasFin {
+		merged.SetFinalizers(fin)
 	}
 	return s.Update(k, merged, false)
+}
+
+// applyChanges reports whether applying desired would change live.
+func applyChanges(live, desired *unstructured.Unstructured, fin []string, hasFin bool) bool {
+	for key, v := range desired.Object {
+		if key == "metadata" || key == "status" {
+			continue
+		}
+		if changes(live.Object[key], v) {
+			return true
+		}
+	}
+	if hasFin && !reflect.DeepEqual(live.GetFinalizers(), fin) && !(len(fin) == 0 && len(live.GetFinalizers()) == 0) {
+		return true
+	}
+	for _, f := range []string{"labels", "annotations"} {
+		want, _, _ := unstructured.NestedFieldNoCopy(desired.Object, "metadata", f)
+		have, _, _ := unstructured.NestedFieldNoCopy(live.Object, "metadata", f)
+		if changes(have, want) {
+			return true
+		}
+	}
+	return false
+}
+
+// changes reports whether merging desired into live changes live.
+func changes(live, desired any) bool {
+	dm, ok1 := desired.(map[string]any)
+	lm, ok2 := live.(map[string]any)
+	if ok1 && ok2 {
+		for k, v := range dm {
+			if changes(lm[k], v) {
+				return true
+			}
+		}
+		return false
+	}
+	if desired == nil {
+		return false
+	}
+	return !reflect.DeepEqual(live, desired)
 }
 
 func union(a, b map[string]string) map[string]string {

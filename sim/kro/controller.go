@@ -47,6 +47,9 @@ type Instance struct {
 	Reconciles int
 	Failed     bool // dropped after the retry limit
 	LastErr    string
+	// How the create phase ended, recorded by the workload when it ends.
+	CreateFailed bool
+	CreateErr    string
 }
 
 // Stats are the controller's counters.
@@ -76,8 +79,9 @@ type Controller struct {
 	RGDThread span.Thread
 	Rec       *span.Recorder
 	Stats     Stats
-	// Counts of instances by state, kept as they change so a run can stop cheaply.
-	ReadyCount, GoneCount, FailedCount int
+	// Instances whose create (or delete) phase is settled: ready (gone) or
+	// failed for good. Kept as states change, so a run can stop cheaply.
+	CreateSettled, DeleteSettled int
 	// Meter, when set, measures real host time for --cpu-cost=measured; it
 	// returns a function that reports the elapsed time since the call.
 	Meter func() func() time.Duration
@@ -223,12 +227,14 @@ func (c *Controller) watch(e api.Event) {
 		}
 		if e.Type == "DELETED" {
 			if in := c.Instances[e.Key]; in != nil && !in.IsGone {
-				in.IsGone, in.Gone = true, c.k.Now()
-				c.GoneCount++
+				c.change(in, func() { in.IsGone, in.Gone = true, c.k.Now() })
 			}
 		}
 		key = e.Key
 	case e.Labels[LabelOwned] == "true":
+		if c.t.Controller.IgnoreChildEvents {
+			return
+		}
 		g := c.byName[e.Labels[LabelRGD]]
 		if g == nil {
 			return
@@ -249,16 +255,25 @@ func (c *Controller) isInstanceGVR(gvr schema.GroupVersionResource) bool {
 	return false
 }
 
+// change applies f to an instance's state, keeping the settled counts.
+func (c *Controller) change(in *Instance, f func()) {
+	b := func(x bool) int {
+		if x {
+			return 1
+		}
+		return 0
+	}
+	c.CreateSettled -= b(in.IsReady || in.Failed)
+	c.DeleteSettled -= b(in.IsGone || in.Failed)
+	f()
+	c.CreateSettled += b(in.IsReady || in.Failed)
+	c.DeleteSettled += b(in.IsGone || in.Failed)
+}
+
 // setFailed records whether an instance is dropped after the retry limit.
 func (c *Controller) setFailed(in *Instance, failed bool) {
-	if in == nil || in.Failed == failed {
-		return
-	}
-	in.Failed = failed
-	if failed {
-		c.FailedCount++
-	} else {
-		c.FailedCount--
+	if in != nil && in.Failed != failed {
+		c.change(in, func() { in.Failed = failed })
 	}
 }
 

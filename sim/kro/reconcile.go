@@ -2,6 +2,7 @@ package kro
 
 import (
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"time"
@@ -494,8 +495,9 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 		if call.Err != nil {
 			return call.Err
 		}
-		cur.Object["status"] = st
-		_, call = w.update("", key, cur, true)
+		next := &unstructured.Unstructured{Object: maps.Clone(cur.Object)} // cur is shared: never modify it
+		next.Object["status"] = st
+		_, call = w.update("", key, next, true)
 		if err = call.Err; err == nil {
 			w.markReady(ready)
 			return nil
@@ -509,8 +511,7 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 
 func (w *work) markReady(ready bool) {
 	if ready && !w.in.IsReady {
-		w.in.IsReady, w.in.Ready = true, w.c.k.Now()
-		w.c.ReadyCount++
+		w.c.change(w.in, func() { w.in.IsReady, w.in.Ready = true, w.c.k.Now() })
 	}
 }
 

@@ -43,6 +43,8 @@ type Controller struct {
 	QueueBurst      int      `json:"queue_burst" yaml:"queue_burst"`
 	MaxRetries      int      `json:"max_retries" yaml:"max_retries"`
 	MaxCollection   int      `json:"max_collection" yaml:"max_collection"`
+	// IgnoreChildEvents is a what-if: kro without child watches, driven only by requeues.
+	IgnoreChildEvents bool `json:"ignore_child_events,omitempty" yaml:"ignore_child_events,omitempty"`
 }
 
 // Client is the controller's client-side rate limiter. QPS 0 means none,

@@ -2,6 +2,7 @@ package world
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"time"
 
@@ -103,6 +104,7 @@ func (w *World) ready(key api.Key, gen int64) {
 	if err != nil || obj.GetGeneration() != gen {
 		return
 	}
+	obj = &unstructured.Unstructured{Object: maps.Clone(obj.Object)} // the store's copy is shared
 	setStatus(obj, gen, w.k.Now())
 	w.Calls[api.UpdateStatus]++
 	_, _ = w.store.Update(key, obj, true)

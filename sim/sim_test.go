@@ -1,0 +1,179 @@
+package sim_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/krosim/krosim/model"
+	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/workload"
+)
+
+func load(t testing.TB, file string) []*model.RGD {
+	t.Helper()
+	rgds, err := model.LoadFile(file)
+	if err != nil {
+		t.Fatalf("loading %s: %v", file, err)
+	}
+	return rgds
+}
+
+func defaults(t testing.TB) *target.Target {
+	t.Helper()
+	tg, err := target.Lookup("kro-defaults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg.Clone()
+}
+
+func run(t testing.TB, cfg sim.Config, rgds []*model.RGD) *sim.Result {
+	t.Helper()
+	if cfg.MaxTime == 0 {
+		cfg.MaxTime = target.Duration(4 * time.Hour)
+	}
+	res, err := sim.Run(cfg, rgds, sim.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAttribution(t, res)
+	return res
+}
+
+// checkAttribution asserts the output contract: the phases of worker time sum
+// to workers x duration within 0.1%.
+func checkAttribution(t testing.TB, res *sim.Result) {
+	t.Helper()
+	sum := 0.0
+	for _, v := range res.Attribution {
+		sum += v
+	}
+	want := float64(res.Config.Target.Controller.Workers) * res.Summary.DurationSeconds
+	if math.Abs(sum-want) > 0.001*want {
+		t.Errorf("attribution sums to %.6fs, want workers x duration = %.6fs", sum, want)
+	}
+	if len(res.Attribution) != 8 {
+		t.Errorf("attribution has %d keys, want 8: %v", len(res.Attribution), res.Attribution)
+	}
+}
+
+func TestRunIsDeterministic(t *testing.T) {
+	rgds := load(t, "../testdata/rgd/webapp.yaml")
+	cfg := sim.Config{Target: defaults(t), Workload: workload.Default(50), Seed: 7}
+	cfg.Target.Controller.Workers = 4
+	var outs [][]byte
+	for i := 0; i < 2; i++ {
+		b, err := json.Marshal(run(t, cfg, rgds))
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, b)
+	}
+	if !bytes.Equal(outs[0], outs[1]) {
+		t.Fatal("two runs with the same config and seed produced different results.json")
+	}
+	cfg.Seed = 8
+	b, _ := json.Marshal(run(t, cfg, rgds))
+	if bytes.Equal(outs[0], b) {
+		t.Error("a different seed produced identical results: the seed does not reach the model")
+	}
+}
+
+func TestEveryInstanceBecomesReady(t *testing.T) {
+	for _, file := range []string{"webapp", "app-with-db", "collection", "externalref", "chain", "platform", "functions"} {
+		t.Run(file, func(t *testing.T) {
+			rgds := load(t, "../testdata/rgd/"+file+".yaml")
+			res := run(t, sim.Config{Target: defaults(t), Workload: workload.Default(5), Seed: 1}, rgds)
+			s := res.Summary
+			if s.InstancesReady != 5 || s.ConvergeSeconds == nil {
+				t.Fatalf("%d of 5 instances ready (failed %d: %s)", s.InstancesReady, s.InstancesFailed, s.FailedExample)
+			}
+			if s.Evaluations == 0 {
+				t.Error("no CEL evaluations: the simulation did not run the expressions")
+			}
+		})
+	}
+}
+
+// TestChainConvergesAnalytically holds the model to arithmetic: one worker,
+// fixed latencies, no CPU cost and no child events, so a chain of D
+// ConfigMaps takes D reconciles separated by D-1 requeue intervals.
+func TestChainConvergesAnalytically(t *testing.T) {
+	const (
+		L = 5 * time.Millisecond
+		R = 3 * time.Second
+		D = 4
+	)
+	tg := defaults(t)
+	for v := range tg.Latency {
+		tg.Latency[v] = target.Latency{P50: target.Duration(L), P95: target.Duration(L), P99: target.Duration(L)}
+	}
+	tg.Cost = target.Cost{}
+	tg.Server.WatchDelay = 0
+	tg.Controller.IgnoreChildEvents = true
+	tg.Controller.RequeueInterval = target.Duration(R)
+	res := run(t, sim.Config{Target: tg, Workload: workload.Default(1), Seed: 1}, load(t, "../testdata/sim/chain4.yaml"))
+	// Reconcile k: GET and PATCH the instance, GET the k resources walked
+	// (the last one is not there yet), one round of parallel PATCHes.
+	var want time.Duration
+	for k := 1; k <= D; k++ {
+		want += 2*L + time.Duration(k)*L + L
+	}
+	want += 2 * L // status written in reconcile 1 (IN_PROGRESS) ...
+	want += L     // ... the prune LIST once everything resolved ...
+	want += 2 * L // ... and the status written ACTIVE in reconcile D
+	want += (D - 1) * R
+	got := time.Duration(*res.Summary.ConvergeSeconds * float64(time.Second))
+	if d := got - want; d < -time.Microsecond || d > time.Microsecond {
+		t.Errorf("converged at %s, want %s analytically", got, want)
+	}
+	if res.Summary.Reconciles != D {
+		t.Errorf("%d reconciles, want %d (one per dependency level)", res.Summary.Reconciles, D)
+	}
+}
+
+// TestFaultsConvergeWithoutLossOrOrphans injects 20% faults on every verb
+// (5% each of 500, 409, 429 and timeouts): every instance still becomes ready
+// or is reported failed with its last error, the store holds exactly the
+// objects the RGDs imply, and deletion leaves no orphan behind.
+func TestFaultsConvergeWithoutLossOrOrphans(t *testing.T) {
+	for _, del := range []bool{false, true} {
+		t.Run(fmt.Sprintf("delete=%v", del), func(t *testing.T) {
+			tg := defaults(t)
+			tg.Faults = map[string]target.Faults{}
+			for _, v := range target.Verbs {
+				tg.Faults[v] = target.Faults{Err500: 0.05, Conflict: 0.05, Throttle: 0.05, Timeout: 0.05}
+			}
+			tg.Controller.Workers = 4
+			wl := workload.Default(30)
+			wl.Delete = del
+			cfg := sim.Config{Target: tg, Workload: wl, Seed: 3, MaxTime: target.Duration(48 * time.Hour)}
+			res, bad, err := sim.RunInspect(cfg, load(t, "../testdata/rgd/app-with-db.yaml"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkAttribution(t, res)
+			s := res.Summary
+			if s.InstancesReady+s.InstancesFailed != 30 {
+				t.Fatalf("%d ready + %d failed of 30 (%s)", s.InstancesReady, s.InstancesFailed, res.Incomplete)
+			}
+			if s.InstancesFailed > 0 && s.FailedExample == "" {
+				t.Error("failed instances reported without their last error")
+			}
+			if res.API.Verbs["get"].Errors == 0 || res.API.Rejected429 == 0 {
+				t.Errorf("faults were not injected: %+v", res.API)
+			}
+			if del && s.DeleteSeconds == nil {
+				t.Errorf("deletion did not finish: %s", res.Incomplete)
+			}
+			for _, b := range bad {
+				t.Error(b)
+			}
+		})
+	}
+}
