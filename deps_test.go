@@ -1,0 +1,73 @@
+package krosim_test
+
+import (
+	"go/build"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// allowed states which of krosim's packages each package may import: data
+// flows model -> sim -> profile -> cmd, and nothing imports backwards. A new
+// package must be added here, deliberately.
+var allowed = map[string][]string{
+	"model":         {},
+	"model/synth":   {},
+	"sim/kernel":    {},
+	"sim/target":    {},
+	"sim/span":      {},
+	"sim/queue":     {"sim/kernel"},
+	"sim/api":       {"sim/kernel", "sim/target"},
+	"sim/world":     {"sim/api", "sim/kernel", "sim/target"},
+	"sim/workload":  {"model"},
+	"sim/kro":       {"model", "sim/api", "sim/kernel", "sim/queue", "sim/span", "sim/target"},
+	"sim":           {"model", "sim/api", "sim/kernel", "sim/kro", "sim/span", "sim/target", "sim/workload", "sim/world"},
+	"sim/study":     {"model", "sim", "sim/span", "sim/target", "sim/workload"},
+	"profile/flame": {},
+	"profile":       {"model", "profile/flame", "sim", "sim/span", "sim/target"},
+	"profile/chart": {"sim", "sim/study", "sim/target"},
+	"cmd/cli":       {"*"},
+	"cmd/krosim":    {"cmd/cli"},
+}
+
+const module = "github.com/krosim/krosim/"
+
+func TestImportPolicy(t *testing.T) {
+	out, err := exec.Command("go", "list", "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, path := range strings.Fields(string(out)) {
+		rel := strings.TrimPrefix(path, module)
+		if rel == "github.com/krosim/krosim" {
+			continue // this test
+		}
+		allow, ok := allowed[rel]
+		if !ok {
+			t.Errorf("package %s is not in the import policy: add it to allowed", rel)
+			continue
+		}
+		pkg, err := build.Import(path, ".", 0)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		for _, imp := range pkg.Imports {
+			if !strings.HasPrefix(imp, module) {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, module)
+			if !contains(allow, dep) && !contains(allow, "*") {
+				t.Errorf("%s imports %s, which the policy does not allow (allowed: %v)", rel, dep, allow)
+			}
+		}
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,2 @@
+// Package krosim holds the repository-wide tests; the tool is in cmd/krosim.
+package krosim

@@ -1,0 +1,213 @@
+package api
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/target"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+func testTarget(t testing.TB, lat time.Duration) *target.Target {
+	t.Helper()
+	tg, err := target.Lookup("kro-defaults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg = tg.Clone()
+	for _, v := range target.Verbs {
+		tg.Latency[v] = target.Latency{P50: target.Duration(lat), P95: target.Duration(lat), P99: target.Duration(lat)}
+	}
+	return tg
+}
+
+var cmGVR = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+
+func configMap(name string, labels map[string]any, data map[string]any) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "ConfigMap",
+		"metadata": map[string]any{"name": name, "namespace": "ns", "labels": labels},
+		"data":     data,
+	}}
+}
+
+// TestTokenBucketAdmitsQPS checks the client-side limiter (client-go's own
+// token bucket on the virtual clock): it starts full at burst, then over a
+// long run admits qps requests per second within 1%.
+func TestTokenBucketAdmitsQPS(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		qps   float64
+		burst int
+	}{{"qps5", 5, 10}, {"qps20", 20, 30}, {"qps100", 100, 150}} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := kernel.New()
+			srv := NewServer(k, testTarget(t, time.Microsecond), rand.New(rand.NewPCG(1, 1)))
+			key := Key{cmGVR, "ns", "x"}
+			if _, err := srv.Store.Create(key, configMap("x", nil, nil)); err != nil {
+				t.Fatal(err)
+			}
+			c := srv.NewClient(tc.qps, tc.burst)
+			const span = 1000 * time.Second
+			var unthrottled int
+			k.Go("client", func(p *kernel.Proc) {
+				for k.Now() < span {
+					_, call := c.Get(p, key)
+					if call.Throttle == 0 && c.Stats.Verbs[Get].Calls <= tc.burst {
+						unthrottled++
+					}
+				}
+			})
+			if err := k.Run(0, nil); err != nil {
+				t.Fatal(err)
+			}
+			k.Shutdown()
+			if unthrottled != tc.burst {
+				t.Errorf("%d of the first %d requests passed unthrottled, want all (the bucket starts full)", unthrottled, tc.burst)
+			}
+			rate := float64(c.Stats.Verbs[Get].Calls-tc.burst) / k.Now().Seconds()
+			if math.Abs(rate-tc.qps)/tc.qps > 0.01 {
+				t.Errorf("admitted %.3f requests/s, want %g within 1%%", rate, tc.qps)
+			}
+			if c.Stats.ThrottleWait <= 0 {
+				t.Error("no throttle wait recorded")
+			}
+		})
+	}
+}
+
+func TestServerRejectsOverInflightWith429AndClientRetries(t *testing.T) {
+	k := kernel.New()
+	tg := testTarget(t, 100*time.Millisecond)
+	tg.Server.MaxInflight = 2
+	srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+	key := Key{cmGVR, "ns", "x"}
+	srv.Store.Create(key, configMap("x", nil, nil))
+	c := srv.NewClient(0, 0)
+	var calls []Call
+	for i := 0; i < 3; i++ {
+		k.Go("client", func(p *kernel.Proc) {
+			_, call := c.Get(p, key)
+			calls = append(calls, call)
+		})
+	}
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	if c.Stats.Rejected429 != 1 || c.Stats.Verbs[Get].Retries != 1 {
+		t.Errorf("429s %d, retries %d; want 1 and 1", c.Stats.Rejected429, c.Stats.Verbs[Get].Retries)
+	}
+	for _, call := range calls {
+		if call.Err != nil {
+			t.Errorf("call failed after retry: %v", call.Err)
+		}
+	}
+	// The third request waits Retry-After (1s), then its own latency.
+	if want := time.Second + 100*time.Millisecond; k.Now() != want {
+		t.Errorf("last response at %s, want %s", k.Now(), want)
+	}
+}
+
+func TestStoreSemantics(t *testing.T) {
+	var now time.Duration
+	s := NewStore(func() time.Duration { return now })
+	var events []string
+	s.OnWrite(func(e Event) { events = append(events, e.Type) })
+	key := Key{cmGVR, "ns", "a"}
+	labels := map[string]any{IndexLabel: "inst"}
+	if _, err := s.Apply(key, configMap("a", labels, map[string]any{"k": "v1"})); err != nil {
+		t.Fatal(err)
+	}
+	obj, _ := s.Get(key)
+	if obj.GetGeneration() != 1 || obj.GetResourceVersion() == "" {
+		t.Errorf("created object: generation %d, resourceVersion %q", obj.GetGeneration(), obj.GetResourceVersion())
+	}
+	// The tracker really holds it.
+	if _, err := s.Tracker().Get(cmGVR, "ns", "a"); err != nil {
+		t.Errorf("fake tracker does not hold the object: %v", err)
+	}
+	// Applying the same thing writes nothing.
+	s.Apply(key, configMap("a", labels, map[string]any{"k": "v1"}))
+	if len(events) != 1 {
+		t.Errorf("no-op apply emitted events: %v", events)
+	}
+	// A status write does not move the generation; a data change does.
+	st := configMap("a", nil, nil)
+	st.Object["status"] = map[string]any{"ok": true}
+	s.Update(key, st, true)
+	obj, _ = s.Get(key)
+	if obj.GetGeneration() != 1 || obj.Object["data"] == nil {
+		t.Errorf("status update changed generation to %d or lost data", obj.GetGeneration())
+	}
+	s.Apply(key, configMap("a", labels, map[string]any{"k": "v2"}))
+	obj, _ = s.Get(key)
+	if obj.GetGeneration() != 2 || obj.Object["status"] == nil {
+		t.Errorf("apply: generation %d (want 2), status kept: %v", obj.GetGeneration(), obj.Object["status"] != nil)
+	}
+	// LIST by the index label.
+	s.Apply(Key{cmGVR, "ns", "b"}, configMap("b", labels, nil))
+	s.Apply(Key{cmGVR, "ns", "c"}, configMap("c", map[string]any{IndexLabel: "other"}, nil))
+	list, _ := s.List(cmGVR, "ns", map[string]string{IndexLabel: "inst"})
+	if len(list) != 2 || list[0].GetName() != "a" || list[1].GetName() != "b" {
+		t.Errorf("list by label: %d objects", len(list))
+	}
+	// Finalizers hold deletion until removed.
+	fin := configMap("a", labels, nil)
+	fin.SetFinalizers([]string{"kro.run/finalizer"})
+	s.Apply(key, fin)
+	s.Delete(key)
+	obj, err := s.Get(key)
+	if err != nil || obj.GetDeletionTimestamp() == nil || obj.GetGeneration() != 3 {
+		t.Fatalf("delete with a finalizer: err %v, object %v", err, obj)
+	}
+	nofin := configMap("a", labels, nil)
+	nofin.Object["metadata"].(map[string]any)["finalizers"] = []any{}
+	s.Apply(key, nofin)
+	if _, err := s.Get(key); err == nil {
+		t.Error("removing the last finalizer did not delete the object")
+	}
+	if _, err := s.Tracker().Get(cmGVR, "ns", "a"); err == nil {
+		t.Error("the fake tracker still holds the deleted object")
+	}
+}
+
+func TestLatencyHitsPercentiles(t *testing.T) {
+	l := target.Latency{P50: target.Duration(2 * time.Millisecond), P95: target.Duration(5 * time.Millisecond), P99: target.Duration(12 * time.Millisecond)}
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 200000
+	var below50, below95, below99 int
+	for i := 0; i < n; i++ {
+		d := l.Sample(rng.NormFloat64(), 0)
+		if d <= l.P50.D() {
+			below50++
+		}
+		if d <= l.P95.D() {
+			below95++
+		}
+		if d <= l.P99.D() {
+			below99++
+		}
+	}
+	for _, c := range []struct {
+		got  int
+		want float64
+	}{{below50, 0.50}, {below95, 0.95}, {below99, 0.99}} {
+		if f := float64(c.got) / n; math.Abs(f-c.want) > 0.005 {
+			t.Errorf("%.4f of samples below the p%.0f, want %.2f", f, c.want*100, c.want)
+		}
+	}
+}
+
+func TestPlural(t *testing.T) {
+	for kind, want := range map[string]string{"Deployment": "deployments", "Ingress": "ingresses",
+		"NetworkPolicy": "networkpolicies", "Gateway": "gateways", "Service": "services"} {
+		if got := Plural(kind); got != want {
+			t.Errorf("Plural(%s) = %s, want %s", kind, got, want)
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package kernel
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+func TestEventsRunInTimeThenSequenceOrder(t *testing.T) {
+	k := New()
+	var got []string
+	k.At(2*time.Second, func() { got = append(got, "b") })
+	k.At(time.Second, func() { got = append(got, "a") })
+	k.At(2*time.Second, func() { got = append(got, "c") }) // same time: scheduling order
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if want := "abc"; join(got) != want {
+		t.Errorf("order %q, want %q", join(got), want)
+	}
+	if k.Now() != 2*time.Second {
+		t.Errorf("clock at %s, want 2s", k.Now())
+	}
+}
+
+func join(s []string) string {
+	out := ""
+	for _, x := range s {
+		out += x
+	}
+	return out
+}
+
+func TestProcessesSleepAndParkInVirtualTime(t *testing.T) {
+	k := New()
+	var log []string
+	var waiter *Proc
+	waiter = k.Go("waiter", func(p *Proc) {
+		p.Park()
+		log = append(log, "woken at "+k.Now().String())
+	})
+	k.Go("sleeper", func(p *Proc) {
+		p.Sleep(3 * time.Second)
+		log = append(log, "slept to "+k.Now().String())
+		waiter.Unpark()
+	})
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	want := []string{"slept to 3s", "woken at 3s"}
+	if len(log) != 2 || log[0] != want[0] || log[1] != want[1] {
+		t.Errorf("log %q, want %q", log, want)
+	}
+}
+
+func TestShutdownEndsWaitingProcesses(t *testing.T) {
+	k := New()
+	for i := 0; i < 10; i++ {
+		k.Go("forever", func(p *Proc) {
+			for {
+				p.Sleep(time.Hour)
+			}
+		})
+	}
+	if err := k.Run(10*time.Hour, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown() // returns only once every goroutine is gone
+	if k.Now() != 10*time.Hour {
+		t.Errorf("stopped at %s, want the 10h limit", k.Now())
+	}
+}
+
+// TestCPUIsAnMMcQueue checks the CPU pool against queueing theory: Poisson
+// arrivals and exponential service on c processors at utilization 0.8 wait
+// on average as long as Erlang C says, and Little's law holds.
+func TestCPUIsAnMMcQueue(t *testing.T) {
+	const (
+		c       = 4
+		rho     = 0.8
+		service = 10 * time.Millisecond
+		n       = 200000
+	)
+	lambda := rho * c / service.Seconds() // arrivals per second
+	rng := rand.New(rand.NewPCG(1, 2))
+	k := New()
+	cpu := NewCPU(c)
+	var totalWait, totalSojourn time.Duration
+	var arrive func()
+	arrived := 0
+	arrive = func() {
+		arrived++
+		if arrived > n {
+			return
+		}
+		d := time.Duration(rng.ExpFloat64() * float64(service))
+		k.Go("job", func(p *Proc) {
+			start := k.Now()
+			totalWait += cpu.Run(p, d)
+			totalSojourn += k.Now() - start
+		})
+		k.After(time.Duration(rng.ExpFloat64()/lambda*float64(time.Second)), arrive)
+	}
+	k.At(0, arrive)
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	meanWait := totalWait.Seconds() / n
+	want := erlangC(c, rho) * service.Seconds() / (c * (1 - rho))
+	if rel := math.Abs(meanWait-want) / want; rel > 0.05 {
+		t.Errorf("mean wait %.6fs, Erlang C says %.6fs (%.1f%% off, want <= 5%%)", meanWait, want, 100*rel)
+	}
+	// Little's law: L = lambda W, with L measured as the time-average number
+	// in the system (total sojourn time over the run's length).
+	w := totalSojourn.Seconds() / n
+	l := totalSojourn.Seconds() / k.Now().Seconds()
+	if rel := math.Abs(l-lambda*w) / (lambda * w); rel > 0.02 {
+		t.Errorf("Little's law: L = %.4f, lambda*W = %.4f (%.2f%% off, want <= 2%%)", l, lambda*w, 100*rel)
+	}
+	if u := cpu.Busy().Seconds() / (c * k.Now().Seconds()); math.Abs(u-rho) > 0.02 {
+		t.Errorf("utilization %.3f, want %.2f", u, rho)
+	}
+}
+
+// erlangC is the probability that an arrival waits in an M/M/c queue.
+func erlangC(c int, rho float64) float64 {
+	a := rho * float64(c)
+	sum, term := 0.0, 1.0
+	for k := 0; k < c; k++ {
+		if k > 0 {
+			term *= a / float64(k)
+		}
+		sum += term
+	}
+	top := term * a / float64(c) / (1 - rho)
+	return top / (sum + top)
+}
