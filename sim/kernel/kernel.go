@@ -10,17 +10,26 @@ import (
 
 // Kernel owns virtual time. Events run in (time, sequence) order, and
 // processes are goroutines that hold the baton one at a time, so a run is a
-// pure function of its inputs: no wall clock, no scheduler races.
+// pure function of its inputs: no wall clock, no scheduler races. The baton
+// passes directly from one process to the next: whichever goroutine yields
+// runs the event loop until a process is due, so a process that sleeps and
+// is the next to run continues without any goroutine switch.
 type Kernel struct {
 	now     time.Duration
 	seq     uint64
 	events  eventHeap
-	baton   chan struct{} // a process hands control back to the kernel
+	main    chan struct{} // the Run caller waits here while processes run
 	current *Proc
 	done    chan struct{}
 	procs   sync.WaitGroup
 	stopped bool
 	steps   uint64
+
+	// The run in progress.
+	limit    time.Duration
+	stop     func() bool
+	finished bool
+	err      error
 
 	// Abort, when set, is polled every few thousand events; a non-nil error stops the run.
 	Abort func() error
@@ -54,13 +63,13 @@ func (h *eventHeap) Pop() any {
 
 // New returns a kernel at virtual time zero.
 func New() *Kernel {
-	return &Kernel{baton: make(chan struct{}), done: make(chan struct{})}
+	return &Kernel{main: make(chan struct{}), done: make(chan struct{})}
 }
 
 // Now is the current virtual time.
 func (k *Kernel) Now() time.Duration { return k.now }
 
-// Current is the process holding the baton, or nil inside an event callback.
+// Current is the process holding the baton, or nil inside Run's own event loop.
 func (k *Kernel) Current() *Proc { return k.current }
 
 // Steps is the number of events run so far.
@@ -101,23 +110,20 @@ func (k *Kernel) Go(name string, body func(p *Proc)) *Proc {
 	k.procs.Add(1)
 	go func() {
 		defer k.procs.Done()
-		defer func() {
-			// The process ends: hand the baton back unless the run is over.
-			if !k.stopped {
-				k.baton <- struct{}{}
-			}
-		}()
-		if !p.waitTurn() {
+		if !p.wait() {
 			return
 		}
 		body(p)
+		// The process ends: pass the baton on.
+		k.current = nil
+		k.handoff(k.next())
 	}()
 	k.push(event{at: k.now, proc: p})
 	return p
 }
 
-// waitTurn blocks until the kernel resumes p; false means the run ended.
-func (p *Proc) waitTurn() bool {
+// wait blocks until p is handed the baton; false means the run is over.
+func (p *Proc) wait() bool {
 	select {
 	case <-p.wake:
 		p.k.current = p
@@ -127,13 +133,30 @@ func (p *Proc) waitTurn() bool {
 	}
 }
 
-// yield gives the baton to the kernel and waits to be resumed. If the run
-// ends meanwhile, the goroutine exits without returning to its caller.
+// yield runs the event loop on p's goroutine until a process is due. If that
+// is p, it simply returns; otherwise it hands the baton over and waits. If
+// the run ends meanwhile, the goroutine exits without returning to its caller.
 func (p *Proc) yield() {
-	p.k.baton <- struct{}{}
-	if !p.waitTurn() {
+	k := p.k
+	k.check()
+	q := k.next()
+	if q == p {
+		return
+	}
+	k.current = nil
+	k.handoff(q)
+	if !p.wait() {
 		runtime.Goexit()
 	}
+}
+
+// handoff wakes q, or the Run caller when the run is over (q nil).
+func (k *Kernel) handoff(q *Proc) {
+	if q == nil {
+		k.main <- struct{}{}
+		return
+	}
+	q.wake <- struct{}{}
 }
 
 // Sleep advances p's clock by d: other processes and events run meanwhile.
@@ -162,36 +185,61 @@ func (p *Proc) Unpark() bool {
 	return true
 }
 
-// Run executes events until none remain, until virtual time passes limit
-// (when limit > 0), or until stop returns true after an event. It returns
-// Abort's error if that stopped the run.
-func (k *Kernel) Run(limit time.Duration, stop func() bool) error {
-	for k.events.Len() > 0 {
+// next runs event callbacks until a process is due and returns it, or nil
+// when the run is over: no events left, the time limit passed, stop said so,
+// or Abort failed.
+func (k *Kernel) next() *Proc {
+	for !k.finished {
+		if k.events.Len() == 0 {
+			k.finished = true
+			break
+		}
 		e := heap.Pop(&k.events).(event)
-		if limit > 0 && e.at > limit {
+		if k.limit > 0 && e.at > k.limit {
 			heap.Push(&k.events, e)
-			k.now = limit
-			return nil
+			k.now = k.limit
+			k.finished = true
+			break
 		}
 		k.now = e.at
 		k.steps++
 		if e.proc != nil {
-			e.proc.wake <- struct{}{}
-			<-k.baton
-			k.current = nil
-		} else {
-			e.fn()
+			return e.proc
 		}
-		if stop != nil && stop() {
-			return nil
-		}
-		if k.Abort != nil && k.steps%4096 == 0 {
-			if err := k.Abort(); err != nil {
-				return fmt.Errorf("stopped at virtual time %s after %d events: %w", k.now, k.steps, err)
-			}
-		}
+		e.fn()
+		k.check()
 	}
 	return nil
+}
+
+// check ends the run when stop says so or Abort fails; it runs after every event.
+func (k *Kernel) check() {
+	if k.finished {
+		return
+	}
+	if k.stop != nil && k.stop() {
+		k.finished = true
+		return
+	}
+	if k.Abort != nil && k.steps%4096 == 0 {
+		if err := k.Abort(); err != nil {
+			k.err = fmt.Errorf("stopped at virtual time %s after %d events: %w", k.now, k.steps, err)
+			k.finished = true
+		}
+	}
+}
+
+// Run executes events until none remain, until virtual time passes limit
+// (when limit > 0), or until stop returns true after an event. It returns
+// Abort's error if that stopped the run.
+func (k *Kernel) Run(limit time.Duration, stop func() bool) error {
+	k.limit, k.stop, k.finished, k.err = limit, stop, false, nil
+	if q := k.next(); q != nil {
+		k.handoff(q)
+		<-k.main
+	}
+	k.current = nil
+	return k.err
 }
 
 // Shutdown ends every process still waiting and returns once their goroutines are gone.
