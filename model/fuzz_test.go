@@ -4,13 +4,17 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // addCorpus adds every file of the repository's testdata/fuzz/<name> to f's
@@ -106,7 +110,21 @@ func FuzzLoad(f *testing.F) {
 		}
 	}
 	addCorpus(f, "FuzzLoad")
+	fuzzing := flag.Lookup("test.fuzz").Value.String() != ""
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if fuzzing {
+			// A hang is a finding too. Panicking off the test goroutine kills
+			// the worker, so the fuzzer records the input.
+			watchdog := time.AfterFunc(20*time.Second, func() {
+				panic(fmt.Sprintf("Load ran for over 20s on %q", data))
+			})
+			defer watchdog.Stop()
+		}
+		defer func() {
+			if t.Failed() {
+				t.Logf("input (%d bytes): %.300q", len(data), data)
+			}
+		}()
 		const name = "fuzz.yaml"
 		rgds, err := Load(name, data)
 		if err != nil {
@@ -188,7 +206,7 @@ func checkGraph(t *testing.T, g *RGD) {
 		}
 		pos[i] = k
 	}
-	if want := kroOrder(g.Resources); !reflect.DeepEqual(g.Order, want) {
+	if want := kroOrder(g.Resources); !slices.Equal(g.Order, want) {
 		t.Errorf("%s: order %v, want %v (the ready resource with the lowest index first)", g.Name, g.Order, want)
 	}
 	wave := make([]int, n)
