@@ -232,14 +232,15 @@ var typeIdents = map[string]bool{
 // freeIdents returns the free variables an expression reads, with the AST
 // node id where each is first read. Comprehension variables are bound within
 // their loop; namespaced function calls such as hash.fnv64a(x) are not reads.
-func freeIdents(env *cel.Env, a *ast.AST) map[string]int64 {
+// declared names (resource ids, iterators) win over type names: a resource may be called "list".
+func freeIdents(env *cel.Env, a *ast.AST, declared map[string]bool) map[string]int64 {
 	out := map[string]int64{}
 	var walk func(e ast.Expr, bound map[string]bool)
 	walk = func(e ast.Expr, bound map[string]bool) {
 		switch e.Kind() {
 		case ast.IdentKind:
 			name := e.AsIdent()
-			if !bound[name] && !typeIdents[name] {
+			if !bound[name] && (!typeIdents[name] || declared[name]) {
 				if _, seen := out[name]; !seen {
 					out[name] = e.ID()
 				}

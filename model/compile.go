@@ -30,6 +30,7 @@ type compiler struct {
 	env   *cel.Env
 	ids   map[string]int  // resource id -> index
 	iters map[string]bool // every forEach iterator name
+	names map[string]bool // ids and iterators, built on first use
 	exprs int
 }
 
@@ -157,6 +158,9 @@ func (c *compiler) value(n *yaml.Node, p Path, ctx context, r *Resource) *Value 
 		return nil
 	}
 	at := func(celOff int) Pos { return l.valuePos(n, t.valueOffset(celOff)) }
+	if !t.standalone && c.syntaxErrors(text, t, n) {
+		return nil
+	}
 	e := c.compile(t.cel, ctx, r, at)
 	if e == nil {
 		return nil
@@ -175,7 +179,7 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		c.celIssues(src, iss, at)
 		return nil
 	}
-	free := freeIdents(c.env, parsed.NativeRep())
+	free := freeIdents(c.env, parsed.NativeRep(), c.declared())
 	refs := sortedNames(free)
 	offsetOf := func(name string) int {
 		loc := parsed.NativeRep().SourceInfo().GetStartLocation(free[name])
@@ -231,6 +235,20 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 	return &Expr{Source: src, Refs: refs, AST: checked, Program: prg}
 }
 
+// declared is every name the environment declares besides schema.
+func (c *compiler) declared() map[string]bool {
+	if c.names == nil {
+		c.names = map[string]bool{}
+		for id := range c.ids {
+			c.names[id] = true
+		}
+		for it := range c.iters {
+			c.names[it] = true
+		}
+	}
+	return c.names
+}
+
 func isOwnIter(r *Resource, name string) bool {
 	for _, it := range r.ForEach {
 		if it.Name == name {
@@ -238,6 +256,21 @@ func isOwnIter(r *Resource, name string) bool {
 		}
 	}
 	return false
+}
+
+// syntaxErrors parses each embedded expression on its own and reports its
+// syntax errors, so a stray ')' is blamed where the user wrote it, not where
+// the concatenation's added parentheses make the parser notice.
+func (c *compiler) syntaxErrors(text string, t *template, n *yaml.Node) bool {
+	found := false
+	for _, sp := range t.spans {
+		src := text[sp.valOff : sp.valOff+sp.n]
+		if _, iss := c.env.Parse(src); iss.Err() != nil {
+			found = true
+			c.celIssues(src, iss, func(off int) Pos { return c.l.valuePos(n, sp.valOff+off) })
+		}
+	}
+	return found
 }
 
 // celIssues reports cel-go's problems at their positions in the YAML file.

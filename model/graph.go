@@ -93,7 +93,8 @@ func Order(g graph.Directed) ([]int, error) {
 }
 
 // findCycle returns a cycle through the lowest-index node of the first
-// strongly connected component that has one.
+// strongly connected component that has one, in dependency order: each
+// resource is followed by one it depends on.
 func findCycle(g graph.Directed) *CycleError {
 	var best []graph.Node
 	for _, scc := range topo.TarjanSCC(g) {
@@ -119,7 +120,7 @@ func findCycle(g graph.Directed) *CycleError {
 	dfs = func(id int64) bool {
 		path = append(path, int(id))
 		visited[id] = true
-		succ := graph.NodesOf(g.From(id))
+		succ := graph.NodesOf(g.To(id)) // the resources id depends on
 		sort.Slice(succ, func(i, j int) bool { return succ[i].ID() < succ[j].ID() })
 		for _, s := range succ {
 			if s.ID() == start {

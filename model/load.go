@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 )
@@ -90,7 +92,7 @@ func (l *loader) load(data []byte) []*RGD {
 			l.probs.addf(pos(&n), "more than %d YAML documents", l.lim.Documents)
 			return nil
 		}
-		if len(n.Content) == 0 {
+		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].ShortTag() == "!!null") {
 			continue // an empty document: only comments or ---
 		}
 		if g := l.rgd(n.Content[0]); g != nil {
@@ -170,6 +172,21 @@ func (l *loader) str(n *yaml.Node, what string) (string, bool) {
 		return "", false
 	}
 	return n.Value, true
+}
+
+// reserved are names kro does not allow as resource ids or iterators.
+var reserved = map[string]bool{}
+
+func init() {
+	// kro's own reserved words, then CEL's reserved symbols.
+	for _, w := range strings.Fields(`apiVersion context dependency dependencies each externalRef
+		externalReference externalRefs externalReferences graph instance item items kind kro metadata
+		namespace object resource resourcegraphdefinition resourceGraphDefinition resources root
+		runtime schema self serviceAccountName spec status this variables vars version
+		true false null in as break const continue else for function if import let loop package
+		return var void while`) {
+		reserved[w] = true
+	}
 }
 
 var (
@@ -349,7 +366,7 @@ func (l *loader) resources(g *RGD, n *yaml.Node, spec *yaml.Node) []*yaml.Node {
 		}
 		r.ID, _ = l.str(idNode, "id")
 		switch {
-		case r.ID == "schema" || r.ID == "each":
+		case reserved[r.ID]:
 			l.probs.addf(pos(idNode), "resource id %q is reserved", r.ID)
 		case !idPattern.MatchString(r.ID):
 			l.probs.addf(pos(idNode), "resource id %q must be lowerCamelCase (letters and digits)", r.ID)
@@ -410,8 +427,10 @@ func (l *loader) iterators(r *Resource, n *yaml.Node, ids map[string]*Resource) 
 		switch name := k.Value; {
 		case !idPattern.MatchString(name):
 			l.probs.addf(pos(k), "forEach name %q must be lowerCamelCase", name)
-		case name == "schema" || ids[name] != nil:
+		case ids[name] != nil || name == "schema":
 			l.probs.addf(pos(k), "forEach name %q shadows a resource id or schema", name)
+		case reserved[name]:
+			l.probs.addf(pos(k), "forEach name %q is reserved", name)
 		default:
 			r.ForEach = append(r.ForEach, &Iterator{Name: name, node: pairs[0][1]})
 		}
@@ -431,8 +450,8 @@ func (l *loader) plain(n *yaml.Node, depth int) any {
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			m[n.Content[i].Value] = l.plain(n.Content[i+1], depth+1)
+		for _, kv := range l.merged(n) {
+			m[kv[0].Value] = l.plain(kv[1], depth+1)
 		}
 		return m
 	case yaml.SequenceNode:
@@ -464,6 +483,48 @@ func (l *loader) plain(n *yaml.Node, depth int) any {
 	return nil
 }
 
+// merged returns a mapping's key/value pairs with YAML merge keys (<<)
+// resolved: merged pairs come first and explicit keys override them.
+func (l *loader) merged(n *yaml.Node) [][2]*yaml.Node {
+	var out [][2]*yaml.Node
+	at := map[string]int{}
+	add := func(k, v *yaml.Node) {
+		if i, ok := at[k.Value]; ok {
+			out[i] = [2]*yaml.Node{k, v}
+			return
+		}
+		at[k.Value] = len(out)
+		out = append(out, [2]*yaml.Node{k, v})
+	}
+	var explicit [][2]*yaml.Node
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.ShortTag() != "!!merge" {
+			explicit = append(explicit, [2]*yaml.Node{k, v})
+			continue
+		}
+		v = l.deref(v)
+		srcs := []*yaml.Node{v}
+		if v != nil && v.Kind == yaml.SequenceNode {
+			srcs = v.Content
+		}
+		for _, src := range srcs {
+			src = l.deref(src)
+			if src == nil || src.Kind != yaml.MappingNode {
+				l.probs.addf(pos(k), "a merge key (<<) must refer to a mapping")
+				continue
+			}
+			for _, kv := range l.merged(src) {
+				add(kv[0], kv[1])
+			}
+		}
+	}
+	for _, kv := range explicit {
+		add(kv[0], kv[1])
+	}
+	return out
+}
+
 // walk calls fn for every string scalar holding ${ below n, with its path.
 func (l *loader) walk(n *yaml.Node, p Path, depth int, fn func(Path, *yaml.Node)) {
 	n = l.deref(n)
@@ -472,12 +533,12 @@ func (l *loader) walk(n *yaml.Node, p Path, depth int, fn func(Path, *yaml.Node)
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k := n.Content[i]
+		for _, kv := range l.merged(n) {
+			k := kv[0]
 			if hasExpr(k.Value) {
 				l.probs.addf(pos(k), "expressions are not allowed in keys")
 			}
-			l.walk(n.Content[i+1], append(p[:len(p):len(p)], k.Value), depth+1, fn)
+			l.walk(kv[1], append(p[:len(p):len(p)], k.Value), depth+1, fn)
 		}
 	case yaml.SequenceNode:
 		for i, c := range n.Content {
@@ -490,30 +551,106 @@ func (l *loader) walk(n *yaml.Node, p Path, depth int, fn func(Path, *yaml.Node)
 	}
 }
 
-// valuePos maps a byte offset in a scalar's value to its file position.
+// valuePos maps a byte offset in a scalar's value to its position in the
+// file, walking the raw text: quotes, escapes, folded lines and block indentation.
 func (l *loader) valuePos(n *yaml.Node, off int) Pos {
-	v := n.Value
-	if off > len(v) {
-		off = len(v)
+	if n.Style == yaml.LiteralStyle || n.Style == yaml.FoldedStyle {
+		return l.blockPos(n, off)
 	}
-	line, col := n.Line, n.Column
-	before := v[:off]
-	nl := strings.Count(before, "\n")
-	last := strings.LastIndexByte(before, '\n')
+	lines := len(l.probs.src.lines)
+	line := n.Line
+	text := []rune(l.probs.src.line(line))
+	i := n.Column - 1
+	var quote rune
 	switch n.Style {
-	case yaml.LiteralStyle, yaml.FoldedStyle:
-		// The content starts on the line after the indicator, at the block's indentation.
-		line += 1 + nl
+	case yaml.DoubleQuotedStyle:
+		quote, i = '"', i+1
+	case yaml.SingleQuotedStyle:
+		quote, i = '\'', i+1
+	}
+	for v := 0; ; {
+		if i >= len(text) || (quote == 0 && i > 0 && strings.TrimSpace(string(text[i:])) == "") {
+			// The value goes on on the next line; the line break folds into one character.
+			if line >= lines || v >= off {
+				return Pos{Line: line, Col: i + 1}
+			}
+			line++
+			text = []rune(l.probs.src.line(line))
+			i = len(text) - runeLen(strings.TrimLeft(string(text), " \t"))
+			v++
+			continue
+		}
+		if v >= off {
+			return Pos{Line: line, Col: i + 1}
+		}
+		r := text[i]
+		switch {
+		case quote == '"' && r == '\\' && i+1 < len(text):
+			raw, bytes := 2, 1
+			switch text[i+1] {
+			case 'x':
+				raw = 4
+			case 'u':
+				raw, bytes = 6, utf8.RuneLen(hexRune(text, i+2, 4))
+			case 'U':
+				raw, bytes = 10, utf8.RuneLen(hexRune(text, i+2, 8))
+			}
+			i += raw
+			v += max(bytes, 1)
+		case quote == '\'' && r == '\'' && i+1 < len(text) && text[i+1] == '\'':
+			i += 2
+			v++
+		default:
+			i++
+			v += utf8.RuneLen(r)
+		}
+	}
+}
+
+// hexRune decodes n hex digits at text[i:].
+func hexRune(text []rune, i, n int) rune {
+	if i+n > len(text) {
+		return utf8.RuneError
+	}
+	var r rune
+	for _, c := range text[i : i+n] {
+		d := strings.IndexRune("0123456789abcdef", unicode.ToLower(c))
+		if d < 0 {
+			return utf8.RuneError
+		}
+		r = r*16 + rune(d)
+	}
+	return r
+}
+
+// blockPos maps an offset in a literal or folded block scalar: its content
+// starts on the line after the indicator, at the block's indentation, and
+// each line break is one character of the value.
+func (l *loader) blockPos(n *yaml.Node, off int) Pos {
+	line := n.Line + 1
+	indent := -1
+	for v := 0; line <= len(l.probs.src.lines); line++ {
 		text := l.probs.src.line(line)
-		indent := len(text) - len(strings.TrimLeft(text, " "))
-		return Pos{Line: line, Col: indent + 1 + runeLen(before[last+1:])}
-	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
-		col++
+		if strings.TrimSpace(text) == "" {
+			if v >= off {
+				return Pos{Line: line, Col: 1}
+			}
+			v++
+			continue
+		}
+		if indent < 0 {
+			indent = len(text) - len(strings.TrimLeft(text, " "))
+		}
+		content := ""
+		if len(text) > indent {
+			content = text[indent:]
+		}
+		if off <= v+len(content) {
+			return Pos{Line: line, Col: indent + 1 + runeLen(content[:off-v])}
+		}
+		v += len(content) + 1
 	}
-	if nl > 0 {
-		return Pos{Line: line + nl, Col: 1 + runeLen(strings.TrimLeft(before[last+1:], " "))}
-	}
-	return Pos{Line: line, Col: col + runeLen(before)}
+	return Pos{Line: n.Line, Col: n.Column}
 }
 
 func runeLen(s string) int { return len([]rune(s)) }

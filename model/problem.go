@@ -91,14 +91,17 @@ type source struct {
 }
 
 func newSource(name string, data []byte) *source {
-	return &source{name: name, lines: strings.Split(string(data), "\n")}
+	// YAML breaks lines at \n, \r\n and a lone \r; so do positions.
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	text = strings.ReplaceAll(text, "\r", "\n")
+	return &source{name: name, lines: strings.Split(text, "\n")}
 }
 
 func (s *source) line(n int) string {
 	if n < 1 || n > len(s.lines) {
 		return ""
 	}
-	return strings.TrimRight(s.lines[n-1], "\r")
+	return s.lines[n-1]
 }
 
 // problems accumulates the problems of one file.

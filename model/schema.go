@@ -77,6 +77,8 @@ var knownMarkers = map[string]bool{
 	"required": true, "default": true, "description": true, "minimum": true, "maximum": true,
 	"validation": true, "enum": true, "immutable": true, "pattern": true, "minLength": true,
 	"maxLength": true, "minItems": true, "maxItems": true, "uniqueItems": true,
+	"listType": true, "listMapKey": true, "format": true, "exclusiveMinimum": true,
+	"exclusiveMaximum": true, "multipleOf": true, "minProperties": true, "maxProperties": true,
 }
 
 // parseTypeExpr parses `type | marker=value ...` into a field. types resolves custom type names.
