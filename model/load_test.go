@@ -910,3 +910,59 @@ func TestEval(t *testing.T) {
 		t.Errorf("compiling schema.spec.nope: %v, want undefined field", iss.Err())
 	}
 }
+
+// TestTestdataREADME checks the hand-computed orders, sizes and levels that
+// testdata/rgd/README.md states for each file against what Load builds.
+func TestTestdataREADME(t *testing.T) {
+	readme, err := os.ReadFile("../testdata/rgd/README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type doc struct{ kind, order, resources, edges, levels string }
+	want := map[string][]doc{}
+	row := regexp.MustCompile(`(?m)^\| (\S+\.yaml) \| ([^|]+)\| ([^|]+)\| ([^|]+)\| ([^|]+)\|`)
+	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
+		split := func(s string) []string { return strings.FieldsFunc(s, func(r rune) bool { return r == '+' || r == ',' || r == ' ' }) }
+		kinds, res, edges, levels := split(m[2]), split(m[3]), split(m[4]), split(m[5])
+		for i := range kinds {
+			if i >= len(res) || i >= len(edges) || i >= len(levels) {
+				t.Fatalf("README row for %s does not give every number per document: %q", m[1], m[0])
+			}
+			want[m[1]] = append(want[m[1]], doc{kind: kinds[i], resources: res[i], edges: edges[i], levels: levels[i]})
+		}
+	}
+	orders := regexp.MustCompile(`(?m)^- ([a-z-]+): (.+)$`)
+	for _, m := range orders.FindAllStringSubmatch(string(readme), -1) {
+		docs := want[m[1]+".yaml"]
+		for i, o := range strings.Split(m[2], ";") {
+			if i < len(docs) {
+				docs[i].order = strings.TrimSpace(o)
+			}
+		}
+	}
+	if len(want) == 0 {
+		t.Fatal("no table rows found in the README")
+	}
+	for file, docs := range want {
+		t.Run(file, func(t *testing.T) {
+			gs, err := model.LoadFile("../testdata/rgd/" + file)
+			if err != nil {
+				t.Fatalf("LoadFile:\n%s", detail(err))
+			}
+			if len(gs) != len(docs) {
+				t.Fatalf("%d RGDs, README says %d", len(gs), len(docs))
+			}
+			for i, g := range gs {
+				levels := 0
+				for _, r := range g.Resources {
+					levels = max(levels, r.Level+1)
+				}
+				got := doc{kind: g.Kind, order: strings.Join(ids(g, g.Order), " "), resources: strconv.Itoa(len(g.Resources)),
+					edges: strconv.Itoa(len(g.Edges())), levels: strconv.Itoa(levels)}
+				if got != docs[i] {
+					t.Errorf("document %d:\n got %+v\nwant %+v", i+1, got, docs[i])
+				}
+			}
+		})
+	}
+}
