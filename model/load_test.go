@@ -922,7 +922,9 @@ func TestTestdataREADME(t *testing.T) {
 	want := map[string][]doc{}
 	row := regexp.MustCompile(`(?m)^\| (\S+\.yaml) \| ([^|]+)\| ([^|]+)\| ([^|]+)\| ([^|]+)\|`)
 	for _, m := range row.FindAllStringSubmatch(string(readme), -1) {
-		split := func(s string) []string { return strings.FieldsFunc(s, func(r rune) bool { return r == '+' || r == ',' || r == ' ' }) }
+		split := func(s string) []string {
+			return strings.FieldsFunc(s, func(r rune) bool { return r == '+' || r == ',' || r == ' ' })
+		}
 		kinds, res, edges, levels := split(m[2]), split(m[3]), split(m[4]), split(m[5])
 		for i := range kinds {
 			if i >= len(res) || i >= len(edges) || i >= len(levels) {
