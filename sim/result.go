@@ -44,22 +44,24 @@ type Result struct {
 
 // Summary is the headline of a run.
 type Summary struct {
-	ConvergeSeconds  *float64       `json:"converge_seconds"`
-	DeleteSeconds    *float64       `json:"delete_seconds,omitempty"`
-	DurationSeconds  float64        `json:"duration_seconds"`
-	InstancesTotal   int            `json:"instances_total"`
-	InstancesReady   int            `json:"instances_ready"`
-	InstancesFailed  int            `json:"instances_failed"`
-	Reconciles       int            `json:"reconciles"`
-	ReconcileErrors  int            `json:"reconcile_errors"`
-	APICalls         map[string]int `json:"api_calls"`
-	WorldAPICalls    map[string]int `json:"world_api_calls"`
-	TimeToReady      Percentiles    `json:"time_to_ready_seconds"`
-	Evaluations      int            `json:"cel_evaluations"`
-	ObjectsPeak      int            `json:"objects_peak"`
-	SimulatedEvents  uint64         `json:"simulated_events"`
-	FailedExample    string         `json:"failed_example,omitempty"`
-	RequeuesByReason map[string]int `json:"requeues"`
+	ConvergeSeconds *float64       `json:"converge_seconds"`
+	DeleteSeconds   *float64       `json:"delete_seconds,omitempty"`
+	DurationSeconds float64        `json:"duration_seconds"`
+	InstancesTotal  int            `json:"instances_total"`
+	InstancesReady  int            `json:"instances_ready"`
+	InstancesFailed int            `json:"instances_failed"`
+	Reconciles      int            `json:"reconciles"`
+	ReconcileErrors int            `json:"reconcile_errors"`
+	APICalls        map[string]int `json:"api_calls"`
+	// APICallsByResource is kro's requests by resource, then verb.
+	APICallsByResource map[string]map[string]int `json:"api_calls_by_resource"`
+	WorldAPICalls      map[string]int            `json:"world_api_calls"`
+	TimeToReady        Percentiles               `json:"time_to_ready_seconds"`
+	Evaluations        int                       `json:"cel_evaluations"`
+	ObjectsPeak        int                       `json:"objects_peak"`
+	SimulatedEvents    uint64                    `json:"simulated_events"`
+	FailedExample      string                    `json:"failed_example,omitempty"`
+	RequeuesByReason   map[string]int            `json:"requeues"`
 }
 
 // Percentiles of a distribution, in seconds.
@@ -177,6 +179,7 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	stats := ctrl.Client().Stats
 	r.kroStats = stats
 	s.APICalls = map[string]int{}
+	s.APICallsByResource = stats.ByResource
 	s.WorldAPICalls = map[string]int{}
 	r.API.Verbs = map[string]VerbResult{}
 	for _, v := range target.Verbs {

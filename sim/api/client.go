@@ -42,6 +42,7 @@ func NewServer(k *kernel.Kernel, t *target.Target, rng *rand.Rand) *Server {
 // Stats counts one client's requests.
 type Stats struct {
 	Verbs         map[string]*VerbStats
+	ByResource    map[string]map[string]int // resource -> verb -> requests
 	ThrottleWait  time.Duration
 	Throttled     int // requests the client-side limiter delayed
 	ThrottleWaits []time.Duration
@@ -57,7 +58,7 @@ type VerbStats struct {
 }
 
 func newStats() *Stats {
-	st := &Stats{Verbs: map[string]*VerbStats{}}
+	st := &Stats{Verbs: map[string]*VerbStats{}, ByResource: map[string]map[string]int{}}
 	for _, v := range target.Verbs {
 		st.Verbs[v] = &VerbStats{}
 	}
@@ -95,10 +96,16 @@ type Call struct {
 // Do runs one request for process p: the client limiter, the server's
 // inflight limits and faults, the sampled latency, then op against the store
 // at the moment the response is sent. 429s are retried as client-go does.
-func (c *Client) Do(p *kernel.Proc, verb string, objects int, op func() error) Call {
+func (c *Client) Do(p *kernel.Proc, verb, resource string, objects int, op func() error) Call {
 	call := Call{Verb: verb}
 	vs := c.Stats.Verbs[verb]
 	vs.Calls++
+	byVerb := c.Stats.ByResource[resource]
+	if byVerb == nil {
+		byVerb = map[string]int{}
+		c.Stats.ByResource[resource] = byVerb
+	}
+	byVerb[verb]++
 	k, t := c.s.k, c.s.t
 	for attempt := 0; ; attempt++ {
 		if c.limiter != nil {
@@ -198,7 +205,7 @@ func (c *virtualClock) Sleep(d time.Duration) {
 // Get reads one object.
 func (c *Client) Get(p *kernel.Proc, k Key) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, Get, 0, func() (err error) { out, err = c.s.Store.Get(k); return })
+	call := c.Do(p, Get, k.GVR.Resource, 0, func() (err error) { out, err = c.s.Store.Get(k); return })
 	return out, call
 }
 
@@ -207,21 +214,21 @@ func (c *Client) List(p *kernel.Proc, gvr schema.GroupVersionResource, ns string
 	var out []*unstructured.Unstructured
 	// The per-object latency needs the count before the response; the model peeks.
 	n := c.s.Store.Count(gvr, ns, selector)
-	call := c.Do(p, List, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
+	call := c.Do(p, List, gvr.Resource, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
 	return out, call
 }
 
 // Apply server-side-applies obj (a PATCH).
 func (c *Client) Apply(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, Patch, 0, func() (err error) { out, err = c.s.Store.Apply(k, obj); return })
+	call := c.Do(p, Patch, k.GVR.Resource, 0, func() (err error) { out, err = c.s.Store.Apply(k, obj); return })
 	return out, call
 }
 
 // Create creates obj.
 func (c *Client) Create(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, Create, 0, func() (err error) { out, err = c.s.Store.Create(k, obj); return })
+	call := c.Do(p, Create, k.GVR.Resource, 0, func() (err error) { out, err = c.s.Store.Create(k, obj); return })
 	return out, call
 }
 
@@ -232,11 +239,11 @@ func (c *Client) Update(p *kernel.Proc, k Key, obj *unstructured.Unstructured, s
 		verb = UpdateStatus
 	}
 	var out *unstructured.Unstructured
-	call := c.Do(p, verb, 0, func() (err error) { out, err = c.s.Store.Update(k, obj, status); return })
+	call := c.Do(p, verb, k.GVR.Resource, 0, func() (err error) { out, err = c.s.Store.Update(k, obj, status); return })
 	return out, call
 }
 
 // Delete deletes an object.
 func (c *Client) Delete(p *kernel.Proc, k Key) Call {
-	return c.Do(p, Delete, 0, func() error { return c.s.Store.Delete(k) })
+	return c.Do(p, Delete, k.GVR.Resource, 0, func() error { return c.s.Store.Delete(k) })
 }
