@@ -163,7 +163,9 @@ func checkProblems(t *testing.T, name string, data []byte, err error) {
 	if len(ps) == 0 {
 		t.Fatal("Load returned an empty Problems")
 	}
-	lines := strings.Split(string(data), "\n")
+	// YAML breaks lines at \n, \r\n and a lone \r.
+	text := strings.ReplaceAll(string(data), "\r\n", "\n")
+	lines := strings.Split(strings.ReplaceAll(text, "\r", "\n"), "\n")
 	for _, p := range ps {
 		switch {
 		case p.Pos.File != name:
@@ -176,7 +178,7 @@ func checkProblems(t *testing.T, name string, data []byte, err error) {
 			t.Errorf("problem %v: line %d is past the end of the file (%d lines)", p, p.Pos.Line, len(lines))
 		case p.Pos.Line > 0 && p.Pos.Col < 1:
 			t.Errorf("problem %v has a line but no column", p)
-		case p.Pos.Line > 0 && p.Line != strings.TrimRight(lines[p.Pos.Line-1], "\r"):
+		case p.Pos.Line > 0 && p.Line != lines[p.Pos.Line-1]:
 			t.Errorf("problem %v quotes %q, but line %d is %q", p, p.Line, p.Pos.Line, lines[p.Pos.Line-1])
 		}
 	}

@@ -302,11 +302,11 @@ func TestLoadGraph(t *testing.T) {
 			waves: [][]string{{"r0"}, {"r1", "r2"}},
 		},
 		{
-			// root first; then late(1), free(2) and early(3) are all ready and go by index.
+			// base first; then late(1), free(2) and early(3) are all ready and go by index.
 			name:  "tie among later levels by index",
-			src:   rgd("", cm("root"), cm("late", "${root.metadata.name}"), cm("free"), cm("early", "${root.metadata.name}")),
-			order: []string{"root", "late", "free", "early"},
-			waves: [][]string{{"late", "early"}, {"root", "free"}},
+			src:   rgd("", cm("base"), cm("late", "${base.metadata.name}"), cm("free"), cm("early", "${base.metadata.name}")),
+			order: []string{"base", "late", "free", "early"},
+			waves: [][]string{{"late", "early"}, {"base", "free"}},
 		},
 		{
 			name:  "comprehension variables are not dependencies",
@@ -671,6 +671,13 @@ func TestLoadProblems(t *testing.T) {
 			want: []wantProblem{{"))}", 1, "Syntax error:"}},
 		},
 		{
+			// Each embedded expression must parse on its own, so parentheses cannot
+			// reach across the literal text between two of them.
+			name: "parentheses across embedded expressions",
+			src:  rgd("", cm("aa", "x-${schema.spec.name) + (schema.spec.name}")),
+			want: []wantProblem{{") + (", 0, "Syntax error:"}},
+		},
+		{
 			name: "CEL syntax error in a literal block scalar",
 			src:  rgd("", "    - id: aa\n      template:\n        apiVersion: v1\n        kind: ConfigMap\n        data:\n          script: |\n            echo start\n              run ${schema.spec.name +* 1}\n"),
 			want: []wantProblem{{"+* 1}", 1, "Syntax error: extraneous input '*'"}},
@@ -834,11 +841,26 @@ func TestLoadAliases(t *testing.T) {
 
 func TestLoadMergeKey(t *testing.T) {
 	// Kubernetes YAML (sigs.k8s.io/yaml) resolves merge keys, so kro never sees "<<".
-	src := rgd("", "    - id: aa\n      template:\n        apiVersion: v1\n        kind: ConfigMap\n        metadata:\n          labels: &base\n            app: web\n          annotations:\n            <<: *base\n            team: core\n")
-	g := loadOne(t, src)
-	md := g.Resources[0].Template["metadata"].(map[string]any)
-	if want := map[string]any{"app": "web", "team": "core"}; !reflect.DeepEqual(md["annotations"], want) {
-		t.Errorf("annotations = %#v, want %#v", md["annotations"], want)
+	const anchors = "        metadata:\n          labels: &a\n            x: a\n            y: a\n          annotations: &b\n            y: b\n            z: b\n"
+	tests := []struct {
+		name string
+		data string // the ConfigMap's data mapping, indented by 10
+		want map[string]any
+	}{
+		{name: "one mapping", data: "          <<: *a\n          own: o\n", want: map[string]any{"x": "a", "y": "a", "own": "o"}},
+		{name: "explicit keys win", data: "          x: own\n          <<: *a\n", want: map[string]any{"x": "own", "y": "a"}},
+		// YAML 1.1 merge: "keys in mapping nodes earlier in the sequence override keys specified in later mapping nodes".
+		{name: "earlier mappings in a list win", data: "          <<: [*a, *b]\n", want: map[string]any{"x": "a", "y": "a", "z": "b"}},
+		{name: "explicit key over a list", data: "          <<: [*b, *a]\n          z: own\n", want: map[string]any{"x": "a", "y": "b", "z": "own"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := rgd("", "    - id: aa\n      template:\n        apiVersion: v1\n        kind: ConfigMap\n"+anchors+"        data:\n"+tt.data)
+			g := loadOne(t, src)
+			if got := g.Resources[0].Template["data"]; !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("data = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }
 
