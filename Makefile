@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/krosim
 EXAMPLE := testdata/rgd/webapp.yaml
 
-.PHONY: build test demo bench fuzz clean
+.PHONY: build test demo profile bench fuzz clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/krosim
@@ -16,6 +16,12 @@ test:
 # Validate the embedded default example and print its graph.
 demo: build
 	./$(BIN) validate $(EXAMPLE)
+
+# The README's main command: simulate the embedded example (300 instances of
+# it on kro-defaults), write flame graphs, folded stacks, the attribution table
+# and host profiles into out/profile, and print the paths and the table.
+profile: build
+	./$(BIN) profile --rgd $(EXAMPLE) --instances 300 --target kro-defaults --out out/profile
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
