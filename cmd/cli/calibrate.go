@@ -202,4 +202,3 @@ func fit(x, y []float64) (float64, float64) {
 }
 
 func round1(x float64) float64 { return math.Round(x*10) / 10 }
-
