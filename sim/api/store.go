@@ -53,6 +53,7 @@ type Event struct {
 type Store struct {
 	dyn      *dynamicfake.FakeDynamicClient
 	objs     map[Key]*unstructured.Unstructured
+	sizes    map[Key]int
 	rv       int64
 	uid      int64
 	index    map[indexKey]map[string]bool
@@ -74,6 +75,7 @@ func NewStore(now func() time.Duration) *Store {
 	return &Store{
 		dyn:      dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()),
 		objs:     map[Key]*unstructured.Unstructured{},
+		sizes:    map[Key]int{},
 		index:    map[indexKey]map[string]bool{},
 		now:      now,
 		gvrCache: map[schema.GroupVersionKind]schema.GroupVersionResource{},
@@ -172,6 +174,9 @@ func matches(labels, selector map[string]string) bool {
 	return true
 }
 
+// SizeOf is the encoded size of the object at k, in bytes (0 when absent).
+func (s *Store) SizeOf(k Key) int { return s.sizes[k] }
+
 // Count is the number of objects a LIST with selector's index label would scan.
 func (s *Store) Count(gvr schema.GroupVersionResource, ns string, selector map[string]string) int {
 	return len(s.index[indexKey{gvr, ns, selector[IndexLabel]}])
@@ -197,6 +202,7 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 		return nil, err
 	}
 	s.objs[k] = obj
+	s.sizes[k] = Size(obj.Object)
 	s.maxObjs = max(s.maxObjs, len(s.objs))
 	s.reindex(k, nil, obj.GetLabels())
 	s.emit(Event{Type: "ADDED", Key: k, Labels: obj.GetLabels(), Generation: 1, Object: obj})
@@ -225,7 +231,7 @@ func (s *Store) Update(k Key, obj *unstructured.Unstructured, status bool) (*uns
 	var next *unstructured.Unstructured
 	if status {
 		st, hasStatus := obj.Object["status"]
-		if reflect.DeepEqual(st, old.Object["status"]) {
+		if equal(st, old.Object["status"]) {
 			return old, nil
 		}
 		next = shallow(old)
@@ -252,7 +258,7 @@ func (s *Store) Update(k Key, obj *unstructured.Unstructured, status bool) (*uns
 		next.SetGeneration(old.GetGeneration())
 		if !specEqual(old.Object, next.Object) {
 			next.SetGeneration(old.GetGeneration() + 1)
-		} else if reflect.DeepEqual(old.Object["metadata"], next.Object["metadata"]) {
+		} else if equal(old.Object["metadata"], next.Object["metadata"]) {
 			return old, nil
 		}
 	}
@@ -269,6 +275,7 @@ func (s *Store) commit(k Key, old, next *unstructured.Unstructured) (*unstructur
 		return nil, err
 	}
 	s.objs[k] = next
+	s.sizes[k] = Size(next.Object)
 	s.reindex(k, old.GetLabels(), next.GetLabels())
 	s.emit(Event{Type: "MODIFIED", Key: k, Labels: next.GetLabels(), Generation: next.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: next})
@@ -297,7 +304,7 @@ func specEqual(a, b map[string]any) bool {
 		if k == "metadata" || k == "status" {
 			continue
 		}
-		if !reflect.DeepEqual(v, b[k]) {
+		if !equal(v, b[k]) {
 			return false
 		}
 	}
@@ -334,6 +341,7 @@ func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
 		return err
 	}
 	delete(s.objs, k)
+	delete(s.sizes, k)
 	s.reindex(k, old.GetLabels(), nil)
 	s.emit(Event{Type: "DELETED", Key: k, Labels: old.GetLabels(), Generation: old.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: old})
@@ -406,7 +414,7 @@ func applyChanges(live, desired *unstructured.Unstructured, fin []string, hasFin
 			return true
 		}
 	}
-	if hasFin && !reflect.DeepEqual(live.GetFinalizers(), fin) && !(len(fin) == 0 && len(live.GetFinalizers()) == 0) {
+	if hasFin && !equal(live.GetFinalizers(), fin) && !(len(fin) == 0 && len(live.GetFinalizers()) == 0) {
 		return true
 	}
 	for _, f := range []string{"labels", "annotations"} {
@@ -434,7 +442,7 @@ func changes(live, desired any) bool {
 	if desired == nil {
 		return false
 	}
-	return !reflect.DeepEqual(live, desired)
+	return !equal(live, desired)
 }
 
 func union(a, b map[string]string) map[string]string {
@@ -462,4 +470,75 @@ func mergeValue(live, desired any) any {
 		lm[k] = mergeValue(lm[k], v)
 	}
 	return lm
+}
+
+// equal compares unstructured data as JSON values; it is reflect.DeepEqual
+// for the types unstructured objects hold, without reflection.
+func equal(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !equal(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case nil:
+		return b == nil
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// Size estimates the JSON size of unstructured data in bytes: the unit of a
+// client's encoding cost.
+func Size(x any) int {
+	switch v := x.(type) {
+	case map[string]any:
+		n := 2
+		for k, e := range v {
+			n += len(k) + 4 + Size(e)
+		}
+		return n
+	case []any:
+		n := 2
+		for _, e := range v {
+			n += 1 + Size(e)
+		}
+		return n
+	case string:
+		return len(v) + 2
+	case nil:
+		return 4
+	case bool:
+		return 5
+	}
+	return 8
 }

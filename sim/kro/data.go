@@ -65,28 +65,3 @@ func deepCopy(x any) any {
 	return x
 }
 
-// approxSize estimates the JSON size of unstructured data in bytes, the unit
-// of the client's encoding cost.
-func approxSize(x any) int {
-	switch v := x.(type) {
-	case map[string]any:
-		n := 2
-		for k, e := range v {
-			n += len(k) + 4 + approxSize(e)
-		}
-		return n
-	case []any:
-		n := 2
-		for _, e := range v {
-			n += 1 + approxSize(e)
-		}
-		return n
-	case string:
-		return len(v) + 2
-	case nil:
-		return 4
-	case bool:
-		return 5
-	}
-	return 8
-}

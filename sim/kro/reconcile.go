@@ -358,7 +358,7 @@ func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resour
 		if !r.External {
 			obj.SetLabels(labels)
 		}
-		w.charge(span.Other, "render", time.Duration(float64(approxSize(obj.Object))*w.c.t.Cost.EncodeByteNS))
+		w.charge(span.Other, "render", time.Duration(float64(api.Size(obj.Object))*w.c.t.Cost.EncodeByteNS))
 		out = append(out, obj)
 	}
 	return out, false, nil
@@ -586,7 +586,7 @@ func (w *work) get(resource string, k api.Key) (*unstructured.Unstructured, api.
 	var out *unstructured.Unstructured
 	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.Get(w.p, k); return }, 0)
 	if out != nil {
-		w.chargeRequest(resource, "decode", approxSize(out.Object), 0)
+		w.chargeRequest(resource, "decode", w.c.srv.Store.SizeOf(k), 0)
 	}
 	return out, call
 }
@@ -596,7 +596,7 @@ func (w *work) list(resource string, gvr schemaGVR, ns string, sel map[string]st
 	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.List(w.p, gvr, ns, sel); return }, 0)
 	bytes := 0
 	for _, o := range out {
-		bytes += approxSize(o.Object)
+		bytes += w.c.srv.Store.SizeOf(api.Key{GVR: gvr, Namespace: o.GetNamespace(), Name: o.GetName()})
 	}
 	w.chargeRequest(resource, "decode", bytes, 0)
 	return out, call
@@ -604,12 +604,12 @@ func (w *work) list(resource string, gvr schemaGVR, ns string, sel map[string]st
 
 func (w *work) apply(resource string, k api.Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, api.Call) {
 	var out *unstructured.Unstructured
-	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.Apply(w.p, k, obj); return }, approxSize(obj.Object))
+	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.Apply(w.p, k, obj); return }, api.Size(obj.Object))
 	return out, call
 }
 
 func (w *work) update(resource string, k api.Key, obj *unstructured.Unstructured, status bool) (*unstructured.Unstructured, api.Call) {
 	var out *unstructured.Unstructured
-	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.Update(w.p, k, obj, status); return }, approxSize(obj.Object))
+	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.Update(w.p, k, obj, status); return }, api.Size(obj.Object))
 	return out, call
 }
