@@ -64,4 +64,3 @@ func deepCopy(x any) any {
 	}
 	return x
 }
-
