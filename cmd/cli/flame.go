@@ -3,7 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	pprofile "github.com/google/pprof/profile"
@@ -50,7 +49,7 @@ func runFlame(e *env, o *flameOptions, args []string) error {
 	}
 	title := o.title
 	if title == "" {
-		title = fmt.Sprintf("%s: %s", strings.Join(baseNames(args), " + "), g.Type)
+		title = fmt.Sprintf("%s: %s", strings.Join(args, " + "), g.Type)
 	}
 	if o.diff != "" {
 		base, err := flameGraph([]string{o.diff}, o.sampleIndex)
@@ -61,7 +60,7 @@ func runFlame(e *env, o *flameOptions, args []string) error {
 			return err
 		}
 		if o.title == "" {
-			title = fmt.Sprintf("%s vs base %s: %s", strings.Join(baseNames(args), " + "), filepath.Base(o.diff), g.Type)
+			title = fmt.Sprintf("%s vs base %s: %s", strings.Join(args, " + "), o.diff, g.Type)
 		}
 	}
 	g.Title = title
@@ -118,14 +117,6 @@ func flameGraph(files []string, sampleIndex string) (*flame.Graph, error) {
 	}
 	g.Notes = append(g.Notes, p.Comments...)
 	return g, nil
-}
-
-func baseNames(files []string) []string {
-	out := make([]string, len(files))
-	for i, f := range files {
-		out[i] = filepath.Base(f)
-	}
-	return out
 }
 
 func orDefault(s, def string) string {

@@ -57,11 +57,11 @@ func runProfile(e *env, o *profileOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	h, err := startHost()
-	if err != nil {
-		return err
-	}
+	h := startHost()
 	defer h.abandon()
+	if h.cpuErr != nil {
+		fmt.Fprintf(e.stderr, "krosim: profile: no host CPU profile (%v); everything else is written\n", h.cpuErr)
+	}
 
 	res, err := h.simulate(e, o.runOptions, cfg)
 	if err != nil {

@@ -23,6 +23,7 @@ type hostMeter struct {
 	ru0     rusage
 	cpu     bytes.Buffer
 	running bool
+	cpuErr  error // why there is no CPU profile
 	stages  []stageTime
 }
 
@@ -32,14 +33,16 @@ type stageTime struct {
 }
 
 // startHost starts the clock and the CPU profile. Only one CPU profile can
-// run in a process at a time.
-func startHost() (*hostMeter, error) {
+// run in a process at a time: if another is running (go test -cpuprofile),
+// the run goes on without one and host.json says why.
+func startHost() *hostMeter {
 	h := &hostMeter{start: time.Now(), ru0: getRusage()}
 	if err := pprof.StartCPUProfile(&h.cpu); err != nil {
-		return nil, fmt.Errorf("host CPU profile: %w", err)
+		h.cpuErr = err
+		return h
 	}
 	h.running = true
-	return h, nil
+	return h
 }
 
 // abandon stops the CPU profile if finish did not.
@@ -75,6 +78,7 @@ type hostReport struct {
 	NumGC            uint32      `json:"num_gc"`
 	Stages           []stageTime `json:"stages"`
 	CPUProfile       struct {
+		Error   string       `json:"error,omitempty"`
 		Samples int          `json:"samples"`
 		Seconds float64      `json:"seconds"`
 		ByPhase []phaseShare `json:"by_phase"`
@@ -96,8 +100,7 @@ type hostResult struct {
 // finish stops the CPU profile, takes a heap profile after a GC, and reads
 // the process's resource usage.
 func (h *hostMeter) finish() (*hostResult, error) {
-	pprof.StopCPUProfile()
-	h.running = false
+	h.abandon()
 	elapsed := time.Since(h.start)
 	ru := getRusage()
 	runtime.GC()
@@ -124,28 +127,29 @@ func (h *hostMeter) finish() (*hostResult, error) {
 		Stages:           h.stages,
 	}
 	r.CPUSeconds = hostSeconds(ru.user + ru.sys - h.ru0.user - h.ru0.sys)
-	cpu, err := pprofile.ParseData(h.cpu.Bytes())
-	if err != nil {
+	files := outputs{"host.heap.pb.gz": heap.Bytes()}
+	if h.cpuErr != nil {
+		r.CPUProfile.Error = h.cpuErr.Error()
+	} else if cpu, err := pprofile.ParseData(h.cpu.Bytes()); err != nil {
 		return nil, fmt.Errorf("host CPU profile: %w", err)
-	}
-	if idx, err := flame.SampleIndex(cpu, "cpu"); err == nil {
-		for _, s := range cpu.Sample {
-			r.CPUProfile.Samples += int(s.Value[0])
-		}
-		for _, sh := range profile.ByLabel(cpu, "phase", idx) {
-			r.CPUProfile.Seconds += float64(sh.Total) / 1e9
-			r.CPUProfile.ByPhase = append(r.CPUProfile.ByPhase, phaseShare{sh.Value, float64(sh.Total) / 1e9, 100 * sh.Fraction})
+	} else {
+		files["host.cpu.pb.gz"] = bytes.Clone(h.cpu.Bytes())
+		if idx, err := flame.SampleIndex(cpu, "cpu"); err == nil {
+			for _, s := range cpu.Sample {
+				r.CPUProfile.Samples += int(s.Value[0])
+			}
+			for _, sh := range profile.ByLabel(cpu, "phase", idx) {
+				r.CPUProfile.Seconds += float64(sh.Total) / 1e9
+				r.CPUProfile.ByPhase = append(r.CPUProfile.ByPhase, phaseShare{sh.Value, float64(sh.Total) / 1e9, 100 * sh.Fraction})
+			}
 		}
 	}
 	js, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return nil, err
 	}
-	return &hostResult{report: r, files: outputs{
-		"host.cpu.pb.gz":  bytes.Clone(h.cpu.Bytes()),
-		"host.heap.pb.gz": heap.Bytes(),
-		"host.json":       append(js, '\n'),
-	}}, nil
+	files["host.json"] = append(js, '\n')
+	return &hostResult{report: r, files: files}, nil
 }
 
 func hostSeconds(d time.Duration) float64 { return float64(d.Microseconds()) / 1e6 }
@@ -162,6 +166,10 @@ func (h *hostResult) text() string {
 		st = append(st, fmt.Sprintf("%s %.3fs", s.Phase, s.Seconds))
 	}
 	fmt.Fprintf(&b, "  elapsed by stage: %s\n", strings.Join(st, ", "))
+	if r.CPUProfile.Error != "" {
+		fmt.Fprintf(&b, "  no CPU profile: %s\n", r.CPUProfile.Error)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "  CPU profile by phase label (%d samples, %.2fs):\n", r.CPUProfile.Samples, r.CPUProfile.Seconds)
 	for _, p := range r.CPUProfile.ByPhase {
 		name := p.Phase

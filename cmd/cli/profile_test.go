@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"testing"
 	"time"
@@ -227,7 +228,7 @@ func TestFlameCommand(t *testing.T) {
 			}
 		}},
 		{"diff", []string{wall, "--diff", filepath.Join(base, "wall.pb.gz"), "-o", filepath.Join(out, "diff.svg")}, "diff.svg", func(t *testing.T, data []byte) {
-			if !bytes.Contains(data, []byte("vs base wall.pb.gz")) || !bytes.Contains(data, []byte("red: more than the base")) {
+			if !bytes.Contains(data, []byte("vs base "+filepath.Join(base, "wall.pb.gz"))) || !bytes.Contains(data, []byte("red: more than the base")) {
 				t.Errorf("not a differential graph:\n%.1000s", data)
 			}
 		}},
@@ -275,6 +276,31 @@ func TestFlameErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d and %q", code, stderr, tt.code, tt.want)
 			}
 		})
+	}
+}
+
+// TestProfileWithoutCPUProfile runs profile while another CPU profile is
+// running, as under go test -cpuprofile: everything else is still written.
+func TestProfileWithoutCPUProfile(t *testing.T) {
+	if err := pprof.StartCPUProfile(io.Discard); err != nil {
+		t.Skipf("a CPU profile is already running: %v", err)
+	}
+	defer pprof.StopCPUProfile()
+	dir := filepath.Join(t.TempDir(), "out")
+	code, _, stderr := run("profile", "--rgd", webapp, "--instances", "5", "--quiet", "--out", dir)
+	if code != exitOK || !strings.Contains(stderr, "no host CPU profile") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var host hostReport
+	data, err := os.ReadFile(filepath.Join(dir, "host.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &host); err != nil || !strings.Contains(host.CPUProfile.Error, "already in use") {
+		t.Errorf("host.json cpu_profile.error %q (%v)", host.CPUProfile.Error, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "flame.svg")); err != nil {
+		t.Error(err)
 	}
 }
 
