@@ -44,15 +44,17 @@ type Result struct {
 
 // Summary is the headline of a run.
 type Summary struct {
-	ConvergeSeconds *float64       `json:"converge_seconds"`
-	DeleteSeconds   *float64       `json:"delete_seconds,omitempty"`
-	DurationSeconds float64        `json:"duration_seconds"`
-	InstancesTotal  int            `json:"instances_total"`
-	InstancesReady  int            `json:"instances_ready"`
-	InstancesFailed int            `json:"instances_failed"`
-	Reconciles      int            `json:"reconciles"`
-	ReconcileErrors int            `json:"reconcile_errors"`
-	APICalls        map[string]int `json:"api_calls"`
+	ConvergeSeconds  *float64       `json:"converge_seconds"`
+	DeleteSeconds    *float64       `json:"delete_seconds,omitempty"`
+	UpdateSeconds    *float64       `json:"update_seconds,omitempty"`
+	InstancesUpdated int            `json:"instances_updated,omitempty"`
+	DurationSeconds  float64        `json:"duration_seconds"`
+	InstancesTotal   int            `json:"instances_total"`
+	InstancesReady   int            `json:"instances_ready"`
+	InstancesFailed  int            `json:"instances_failed"`
+	Reconciles       int            `json:"reconciles"`
+	ReconcileErrors  int            `json:"reconcile_errors"`
+	APICalls         map[string]int `json:"api_calls"`
 	// APICallsByResource is kro's requests by resource, then verb.
 	APICallsByResource map[string]map[string]int `json:"api_calls_by_resource"`
 	WorldAPICalls      map[string]int            `json:"world_api_calls"`
@@ -162,6 +164,10 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 		s.ConvergeSeconds = &v
 	} else if d.readyAt == 0 && r.Complete {
 		r.Complete, r.Incomplete = false, "virtual time limit reached before every instance was ready"
+	}
+	if d.updatedAt > 0 {
+		v := secs(d.updatedAt - d.updateAt)
+		s.UpdateSeconds, s.InstancesUpdated = &v, d.updated
 	}
 	if cfg.Workload.Delete && d.goneAt > 0 {
 		v := secs(d.goneAt - d.deleteAt)

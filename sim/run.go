@@ -80,6 +80,9 @@ type driver struct {
 	createdAt time.Duration
 	deleting  bool
 	deleteAt  time.Duration
+	updateAt  time.Duration // when the workload changed specs
+	updatedAt time.Duration // when kro had reconciled every change
+	updated   int
 	readyAt   time.Duration
 	goneAt    time.Duration
 	createErr error
@@ -131,8 +134,19 @@ func (d *driver) done() bool {
 		if c.CreateSettled < n {
 			return false
 		}
-		d.readyAt = d.k.Now()
-		d.settle()
+		if d.readyAt == 0 {
+			d.readyAt = d.k.Now()
+			d.settle()
+			if d.update() {
+				return false
+			}
+		}
+		if c.UpdatePending > 0 {
+			return false
+		}
+		if d.updateAt > 0 && d.updatedAt == 0 {
+			d.updatedAt = d.k.Now()
+		}
 		if !d.cfg.Workload.Delete {
 			return true
 		}
@@ -149,6 +163,33 @@ func (d *driver) done() bool {
 	}
 	d.goneAt = d.k.Now()
 	return true
+}
+
+// update changes the spec of the workload's share of ready instances and
+// reports whether it changed any.
+func (d *driver) update() bool {
+	m := int(d.cfg.Workload.Update*float64(len(d.instances)) + 0.5)
+	if m == 0 {
+		return false
+	}
+	d.updateAt = d.k.Now()
+	changed := 0
+	for _, in := range d.instances {
+		if changed == m {
+			break
+		}
+		obj, err := d.srv.Store.Get(in.Key)
+		if err != nil || !in.IsReady {
+			continue
+		}
+		d.world.Calls[api.Update]++
+		if _, err := d.srv.Store.Update(in.Key, workload.Change(in.Graph.RGD, obj), false); err == nil {
+			d.ctrl.Updated(in)
+			changed++
+		}
+	}
+	d.updated = changed
+	return changed > 0
 }
 
 // settle records how the create phase ended for every instance, before a

@@ -32,6 +32,7 @@ type runOptions struct {
 	arrival   string
 	rate      float64
 	delete    bool
+	update    float64
 	maxTime   time.Duration
 	wallLimit time.Duration
 	cpuCost   string
@@ -51,6 +52,7 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 	fs.StringVar(&o.out, "out", "", "directory for results.json, wall.pb.gz and metrics.prom")
 	fs.StringVar(&o.arrival, "arrival", "all", "instance arrival: all, rate or poisson")
 	fs.Float64Var(&o.rate, "rate", 0, "instances per second for --arrival rate or poisson")
+	fs.Float64Var(&o.update, "update", 0, "churn: change the spec of this fraction of instances once all are ready, and time kro's reconciling it")
 	fs.BoolVar(&o.delete, "delete", false, "delete every instance once all are ready, and time the deletion")
 	fs.DurationVar(&o.maxTime, "max-time", 4*time.Hour, "virtual time limit; the run stops there, incomplete")
 	fs.DurationVar(&o.wallLimit, "wall-limit", 10*time.Minute, "real time limit; a runaway stops with partial results marked incomplete")
@@ -107,7 +109,7 @@ func (o *runOptions) config() (sim.Config, error) {
 		return sim.Config{}, usagef("--cpu-cost must be model or measured, not %q", o.cpuCost)
 	}
 	wl := workload.Default(o.instances)
-	wl.Arrival, wl.Rate, wl.Delete = o.arrival, o.rate, o.delete
+	wl.Arrival, wl.Rate, wl.Delete, wl.Update = o.arrival, o.rate, o.delete, o.update
 	cfg := sim.Config{RGDFiles: o.rgds, Target: t, Workload: wl, Seed: o.seed, MaxTime: target.Duration(o.maxTime)}
 	if err := cfg.Validate(); err != nil {
 		return sim.Config{}, usagef("%v", err)
@@ -229,6 +231,9 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 		s.InstancesTotal, rgdNames(r), r.Config.Target.Name, r.Config.Target.Controller.Workers,
 		r.Config.Target.VCPUs, limiterText(r))
 	fmt.Fprintf(w, "  converged:      %s virtual (%d ready, %d failed)\n", conv, s.InstancesReady, s.InstancesFailed)
+	if s.UpdateSeconds != nil {
+		fmt.Fprintf(w, "  updated:        %d instances reconciled in %.3fs virtual\n", s.InstancesUpdated, *s.UpdateSeconds)
+	}
 	if s.DeleteSeconds != nil {
 		fmt.Fprintf(w, "  deleted in:     %.3fs virtual\n", *s.DeleteSeconds)
 	}

@@ -47,6 +47,9 @@ type Instance struct {
 	Reconciles int
 	Failed     bool // dropped after the retry limit
 	LastErr    string
+	// Churn: when the workload changed the spec, and when kro finished reconciling it.
+	UpdatedAt, UpdateReady time.Duration
+	UpdateDone             bool
 	// How the create phase ended, recorded by the workload when it ends.
 	CreateFailed bool
 	CreateErr    string
@@ -82,6 +85,8 @@ type Controller struct {
 	// Instances whose create (or delete) phase is settled: ready (gone) or
 	// failed for good. Kept as states change, so a run can stop cheaply.
 	CreateSettled, DeleteSettled int
+	// UpdatePending counts changed instances kro has not finished reconciling.
+	UpdatePending int
 	// Meter, when set, measures real host time for --cpu-cost=measured; it
 	// returns a function that reports the elapsed time since the call.
 	Meter func() func() time.Duration
@@ -263,11 +268,19 @@ func (c *Controller) change(in *Instance, f func()) {
 		}
 		return 0
 	}
+	pending := func() bool { return in.UpdatedAt > 0 && !in.UpdateDone && !in.Failed }
 	c.CreateSettled -= b(in.IsReady || in.Failed)
 	c.DeleteSettled -= b(in.IsGone || in.Failed)
+	c.UpdatePending -= b(pending())
 	f()
 	c.CreateSettled += b(in.IsReady || in.Failed)
 	c.DeleteSettled += b(in.IsGone || in.Failed)
+	c.UpdatePending += b(pending())
+}
+
+// Updated records that the workload changed an instance's spec now.
+func (c *Controller) Updated(in *Instance) {
+	c.change(in, func() { in.UpdatedAt, in.UpdateDone = c.k.Now(), false })
 }
 
 // setFailed records whether an instance is dropped after the retry limit.

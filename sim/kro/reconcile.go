@@ -151,6 +151,9 @@ func (w *work) reconcile(key api.Key) outcome {
 	if anyPending || !allReady {
 		return outcome{requeueAfter: c.t.Controller.RequeueInterval.D()}
 	}
+	if in.UpdatedAt > 0 && !in.UpdateDone && w.start >= in.UpdatedAt {
+		c.change(in, func() { in.UpdateDone, in.UpdateReady = true, c.k.Now() })
+	}
 	return outcome{}
 }
 

@@ -24,7 +24,7 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 		key := c.queue.Get(p)
 		th.Switch(c.k.Now(), span.Other)
 		start := c.k.Now()
-		w := &work{c: c, p: p, th: th}
+		w := &work{c: c, p: p, th: th, start: start}
 		res := w.reconcile(key)
 		w.flush()
 		th.Switch(c.k.Now(), span.Idle)
@@ -75,6 +75,7 @@ type work struct {
 	cpu   [span.NumPhases]time.Duration
 	memo  map[string]evalResult
 	stack span.Stack
+	start time.Duration
 }
 
 // charge adds CPU work in phase ph, recorded under the current stack with detail.

@@ -63,7 +63,7 @@ func (c Constraint) Advice() string {
 	case WorkerBound:
 		return "add workers first (--dynamic-controller-concurrent-reconciles)"
 	case APILatency:
-		return "reconciles wait on the API server one call at a time: a faster API server helps, more qps does not"
+		return "each reconcile waits on its API calls one at a time, so a faster API server helps and more qps does not"
 	case Requeue:
 		return "more qps, workers or vCPUs will not help: --instance-requeue-interval and how fast children become ready set the pace"
 	}

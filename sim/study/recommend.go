@@ -17,11 +17,12 @@ var own = map[string]Constraint{QPS: ClientQPS, Burst: ClientQPS, Workers: Worke
 const maxKneeSentences = 12
 
 // recommend turns the knees into plain sentences, best setting first and the
-// what-if note last.
+// what-if note last. Knees that say the same thing along one other dimension
+// share a sentence.
 func recommend(s *Sweep) []string {
 	var out []string
 	if best := bestGroup(s.Groups); best != nil {
-		where := describe(s, best.Params, "")
+		where := describe(s, best.Params, "", "", nil)
 		if where == "" {
 			where = "the only setting"
 		}
@@ -30,16 +31,63 @@ func recommend(s *Sweep) []string {
 	} else if len(s.Groups) > 0 {
 		out = append(out, "No point converged within max_time: raise max_time or ease the tightest setting.")
 	}
-	n := 0
-	for _, k := range s.Knees {
+	knees := s.Knees
+	for n := 0; len(knees) > 0; n++ {
 		if n == maxKneeSentences {
-			out = append(out, fmt.Sprintf("(%d more knees in sweep.json)", len(s.Knees)-n))
+			out = append(out, fmt.Sprintf("(%d more knees in sweep.json)", len(knees)))
 			break
 		}
-		out = append(out, kneeSentence(s, k))
-		n++
+		run, along := mergeable(knees)
+		var list []float64
+		if len(run) > 1 {
+			for _, k := range run {
+				list = append(list, k.Fixed[along])
+			}
+		}
+		out = append(out, kneeSentence(s, run[0], along, list))
+		knees = knees[len(run):]
 	}
 	return append(out, WhatIfNote)
+}
+
+// mergeable returns the leading knees that say the same thing and differ in
+// one other dimension only (returned too; "" for a single knee).
+func mergeable(knees []Knee) ([]Knee, string) {
+	first := knees[0]
+	along := ""
+	n := 1
+	for ; n < len(knees); n++ {
+		k := knees[n]
+		if k.Dimension != first.Dimension || kind(k) != kind(first) {
+			break
+		}
+		diff := ""
+		for d, v := range k.Fixed {
+			if first.Fixed[d] != v {
+				if diff != "" {
+					diff = "+" // two differ
+				}
+				diff += d
+			}
+		}
+		if diff == "" || strings.Contains(diff, "+") || (along != "" && diff != along) {
+			break
+		}
+		along = diff
+	}
+	return knees[:n], along
+}
+
+// kind is what a knee's sentence says, without the numbers.
+func kind(k Knee) string {
+	shape := "middle"
+	switch {
+	case k.Value == k.Tightest:
+		shape = "flat"
+	case k.Value == k.Loosest:
+		shape = "edge"
+	}
+	return fmt.Sprintf("%s %s %g %g %g", shape, k.Constraint, k.Value, k.Tightest, k.Loosest)
 }
 
 func bestGroup(gs []Group) *Group {
@@ -53,64 +101,82 @@ func bestGroup(gs []Group) *Group {
 	return best
 }
 
-func kneeSentence(s *Sweep, k Knee) string {
+// kneeSentence says what knee k means. With list, it speaks for every value
+// in list of dimension along, and leaves out the numbers that differ.
+func kneeSentence(s *Sweep, k Knee, along string, list []float64) string {
 	d := k.Dimension
 	at := func(v float64) string { return d + "=" + FormatValue(d, v) }
-	where := describe(s, k.Fixed, d)
+	where := describe(s, k.Fixed, d, along, list)
 	if where != "" {
 		where = "at " + where + ", "
 	}
+	merged := len(list) > 1
+	num := func(format string, args ...any) string {
+		if merged {
+			return ""
+		}
+		return fmt.Sprintf(format, args...)
+	}
 	c := k.Constraint
 	binds := c.Label() + " " + c.verb() + "; " + c.Advice()
-	if IsLoad(d) {
+	var b string
+	switch {
+	case IsLoad(d) && k.Value == k.Tightest:
 		noun := d
 		if d == Instances {
 			noun = "the instance count"
 		}
-		switch {
-		case k.Value == k.Tightest:
-			return capital(fmt.Sprintf("%s%s makes no difference up to %s (converge %s): %s.",
-				where, noun, at(k.Tightest), seconds(k.ConvergeSeconds), binds))
-		default:
-			return capital(fmt.Sprintf("%sconverge stays within 5%% of the best (%s) up to %s; beyond it %s.",
-				where, seconds(k.BestSeconds), at(k.Value), binds))
-		}
-	}
-	switch {
+		b = fmt.Sprintf("%s%s makes no difference up to %s%s: %s", where, noun, at(k.Tightest), num(" (converge %s)", seconds(k.ConvergeSeconds)), binds)
+	case IsLoad(d):
+		b = fmt.Sprintf("%sconverge stays within 5%% of the best%s up to %s; beyond it %s", where, num(" (%s)", seconds(k.BestSeconds)), at(k.Value), binds)
 	case k.Value == k.Tightest:
-		return capital(fmt.Sprintf("%s%s makes no difference from %s to %s (converge %s): %s.",
-			where, d, FormatValue(d, k.Tightest), FormatValue(d, k.Loosest), seconds(k.ConvergeSeconds), binds))
+		b = fmt.Sprintf("%s%s makes no difference from %s to %s%s: %s", where, d,
+			FormatValue(d, k.Tightest), FormatValue(d, k.Loosest), num(" (converge %s)", seconds(k.ConvergeSeconds)), binds)
 	case k.Value == k.Loosest && d == QPS && k.Value == 0:
-		return capital(fmt.Sprintf("%severy qps limit tried costs time: only no limit is within 5%% of the best (%s, vs %s at %s).",
-			where, seconds(k.ConvergeSeconds), secondsOrNot(k.BeforeSeconds), at(*k.BeforeValue)))
+		b = fmt.Sprintf("%severy qps limit tried costs time: only no limit is within 5%% of the best%s", where,
+			num(" (%s, vs %s at %s)", seconds(k.ConvergeSeconds), secondsOrNot(k.BeforeSeconds), at(*k.BeforeValue)))
 	case k.Value == k.Loosest && c == own[d]:
-		return capital(fmt.Sprintf("%s%s still pays off at the largest value tried (%s at %s, vs %s at %s): try more.",
-			where, d, seconds(k.ConvergeSeconds), at(k.Value), secondsOrNot(k.BeforeSeconds), at(*k.BeforeValue)))
+		b = fmt.Sprintf("%s%s still pays off at the largest value tried%s: try more", where, d,
+			num(" (%s at %s, vs %s at %s)", seconds(k.ConvergeSeconds), at(k.Value), secondsOrNot(k.BeforeSeconds), at(*k.BeforeValue)))
 	case k.Value == k.Loosest:
-		return capital(fmt.Sprintf("%s%s is the fastest tried (%s, vs %s at %s), and there %s %s, not %s: %s.",
-			where, at(k.Value), seconds(k.ConvergeSeconds), secondsOrNot(k.BeforeSeconds), at(*k.BeforeValue),
-			c.Label(), c.verb(), d, c.Advice()))
+		b = fmt.Sprintf("%s%s is the fastest tried%s, and there %s %s, not %s: %s", where, at(k.Value),
+			num(" (%s, vs %s at %s)", seconds(k.ConvergeSeconds), secondsOrNot(k.BeforeSeconds), at(*k.BeforeValue)),
+			c.Label(), c.verb(), d, c.Advice())
+	default:
+		b = fmt.Sprintf("%sraising %s above %s buys nothing%s: %s", where, d, FormatValue(d, k.Value),
+			num(" (%s, best %s)", seconds(k.ConvergeSeconds), seconds(k.BestSeconds)), binds)
 	}
-	return capital(fmt.Sprintf("%sraising %s above %s buys nothing (%s, best %s): %s.",
-		where, d, FormatValue(d, k.Value), seconds(k.ConvergeSeconds), seconds(k.BestSeconds), binds))
+	return capital(b + ".")
 }
 
 // describe says where in the grid a line or group sits: "2,000 instances with
-// workers=1", leaving out dimension skip.
-func describe(s *Sweep, params map[string]float64, skip string) string {
+// workers=1", leaving out dimension skip; dimension along, when set, takes
+// every value in list ("workers=1, 2 or 4").
+func describe(s *Sweep, params map[string]float64, skip, along string, list []float64) string {
 	var parts []string
 	inst := ""
 	if skip != Instances {
-		n, ok := params[Instances]
-		if !ok {
-			n = float64(s.Study.Workload.Instances)
+		switch {
+		case along == Instances && len(list) > 1:
+			inst = orList(Instances, list, func(v float64) string { return count(int(v)) }) + " instances"
+		default:
+			n, ok := params[Instances]
+			if !ok {
+				n = float64(s.Study.Workload.Instances)
+			}
+			inst = count(int(n)) + " instances"
 		}
-		inst = count(int(n)) + " instances"
 	}
 	for _, d := range s.Dimensions {
-		if v, ok := params[d]; ok && d != skip && d != Instances {
-			parts = append(parts, d+"="+FormatValue(d, v))
+		v, ok := params[d]
+		if !ok || d == skip || d == Instances {
+			continue
 		}
+		if d == along && len(list) > 1 {
+			parts = append(parts, d+"="+orList(d, list, func(v float64) string { return FormatValue(d, v) }))
+			continue
+		}
+		parts = append(parts, d+"="+FormatValue(d, v))
 	}
 	switch {
 	case inst == "":
@@ -119,6 +185,18 @@ func describe(s *Sweep, params map[string]float64, skip string) string {
 		return inst
 	}
 	return inst + " with " + strings.Join(parts, ", ")
+}
+
+// orList renders "1, 2 or 4".
+func orList(dim string, vals []float64, format func(float64) string) string {
+	var s []string
+	for _, v := range vals {
+		s = append(s, format(v))
+	}
+	if len(s) == 1 {
+		return s[0]
+	}
+	return strings.Join(s[:len(s)-1], ", ") + " or " + s[len(s)-1]
 }
 
 func capital(s string) string {

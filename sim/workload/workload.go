@@ -18,7 +18,10 @@ type Workload struct {
 	// Namespace of the instances; a '*' is replaced by the instance number,
 	// so templates that name children after spec defaults do not collide.
 	Namespace string `json:"namespace" yaml:"namespace"`
-	Delete    bool   `json:"delete" yaml:"delete"` // delete every instance once all are ready
+	// Update is churn: the fraction of instances whose spec changes once all
+	// are ready; the run then waits until kro has reconciled every change.
+	Update float64 `json:"update,omitempty" yaml:"update,omitempty"`
+	Delete bool    `json:"delete" yaml:"delete"` // delete every instance once all are ready (and updated)
 }
 
 // Default is the workload when nothing is said: n instances, all at once.
@@ -37,6 +40,8 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: arrival %s needs a positive rate", w.Arrival)
 	case w.Namespace == "":
 		return fmt.Errorf("workload: namespace is required")
+	case w.Update < 0 || w.Update > 1:
+		return fmt.Errorf("workload: update must be a fraction in [0, 1], got %g", w.Update)
 	}
 	return nil
 }
@@ -176,4 +181,33 @@ func deepCopy(x any) any {
 		return l
 	}
 	return x
+}
+
+// Change returns inst with its spec changed the way a user edits one: the
+// first integer field is incremented, else the first string field gets a
+// suffix, else a field is added. The generation moves, so kro reconciles.
+func Change(g *model.RGD, inst *unstructured.Unstructured) *unstructured.Unstructured {
+	out := &unstructured.Unstructured{Object: deepCopy(inst.Object).(map[string]any)}
+	spec, _ := out.Object["spec"].(map[string]any)
+	if spec == nil {
+		spec = map[string]any{}
+		out.Object["spec"] = spec
+	}
+	for _, kind := range []model.TypeKind{model.Integer, model.String} {
+		for _, f := range g.Spec.Fields {
+			if f.Type.Kind != kind {
+				continue
+			}
+			switch v := spec[f.Name].(type) {
+			case int64:
+				spec[f.Name] = v + 1
+				return out
+			case string:
+				spec[f.Name] = v + "-v2"
+				return out
+			}
+		}
+	}
+	spec["krosimRevision"] = int64(2)
+	return out
 }
