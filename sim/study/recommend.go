@@ -78,16 +78,26 @@ func mergeable(knees []Knee) ([]Knee, string) {
 	return knees[:n], along
 }
 
-// kind is what a knee's sentence says, without the numbers.
+// kind is what a knee's sentence says, without the numbers; it follows the
+// cases of kneeSentence.
 func kind(k Knee) string {
+	d, c := k.Dimension, k.Constraint
 	shape := "middle"
 	switch {
+	case IsLoad(d) && k.Value == k.Tightest:
+		shape = "load-flat"
+	case IsLoad(d):
+		shape = "load"
 	case k.Value == k.Tightest:
 		shape = "flat"
+	case k.Value == k.Loosest && d == QPS && k.Value == 0:
+		shape, c = "no-limit", "" // the sentence names no constraint
+	case k.Value == k.Loosest && c == own[d]:
+		shape, c = "edge-own", ""
 	case k.Value == k.Loosest:
 		shape = "edge"
 	}
-	return fmt.Sprintf("%s %s %g %g %g", shape, k.Constraint, k.Value, k.Tightest, k.Loosest)
+	return fmt.Sprintf("%s %s %g %g %g", shape, c, k.Value, k.Tightest, k.Loosest)
 }
 
 func bestGroup(gs []Group) *Group {

@@ -1,0 +1,179 @@
+package cli
+
+import (
+	"fmt"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/krosim/krosim/profile/chart"
+	"github.com/krosim/krosim/sim/study"
+	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/workload"
+	"github.com/spf13/pflag"
+)
+
+// sweepOptions are the flags of sweep.
+type sweepOptions struct {
+	fs        *pflag.FlagSet
+	rgds      []string
+	instances int
+	vary      []string
+	target    string
+	seed      uint64
+	seeds     int
+	out       string
+	study     string
+	parallel  int
+	maxTime   time.Duration
+	quiet     bool
+}
+
+// studyFlags describe the study itself; --study replaces them all.
+var studyFlags = []string{"rgd", "instances", "vary", "target", "seed", "seeds"}
+
+var sweepCmd = &command{
+	name:    "sweep",
+	args:    "",
+	summary: "what-if study over a grid of QPS limits, workers, CPUs, instances and API latency: table, knees, diagnosis, charts",
+	flags: func(fs *pflag.FlagSet) any {
+		o := &sweepOptions{fs: fs}
+		fs.StringArrayVar(&o.rgds, "rgd", nil, "RGD YAML file (repeatable; instances are spread across the RGDs)")
+		fs.IntVar(&o.instances, "instances", study.DefaultInstances, "number of instances to create at every point")
+		fs.StringArrayVar(&o.vary, "vary", nil, "dimension=v1,v2,... to vary (repeatable): "+strings.Join(study.Dimensions, ", ")+"; qps=none (or 0) is no limit, as kro runs")
+		fs.StringVar(&o.target, "target", study.DefaultTarget, "built-in target name or target YAML file the what-ifs start from")
+		fs.Uint64Var(&o.seed, "seed", 1, "first random seed")
+		fs.IntVar(&o.seeds, "seeds", 1, "seeds per point (seed, seed+1, ...); several give spread bars")
+		fs.StringVar(&o.out, "out", "", "directory for sweep.json, sweep.csv and the charts (PNG and SVG)")
+		fs.StringVar(&o.study, "study", "", "study file (YAML: rgds, target, workload, dimensions, seeds) instead of --rgd, --vary, ...")
+		fs.IntVar(&o.parallel, "parallel", runtime.NumCPU(), "points to run at once; results do not depend on it")
+		fs.DurationVar(&o.maxTime, "max-time", study.DefaultMaxTime.D(), "virtual time limit of each point; a point stops there, not converged")
+		fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors: no summary, no progress")
+		return o
+	},
+	run: func(e *env, o any, args []string) error { return sweep(e, o.(*sweepOptions), args) },
+}
+
+// sweep runs the pipeline: build the study -> load RGDs -> run the points -> write.
+func sweep(e *env, o *sweepOptions, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %v (RGDs go in --rgd)", args)
+	}
+	s, err := o.buildStudy()
+	if err != nil {
+		return err
+	}
+	rgds, err := loadRGDs(e, s.RGDs)
+	if err != nil {
+		return err
+	}
+	if o.parallel < 1 {
+		return usagef("--parallel must be at least 1")
+	}
+	ctx, stop := interruptContext()
+	defer stop()
+	prog := newProgress(e.stderr, o.quiet, s)
+	finished, watched := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case <-ctx.Done():
+		case <-finished:
+		}
+		if ctx.Err() != nil {
+			stop() // a second Ctrl-C kills the process
+			prog.interrupted()
+		}
+	}()
+	sw, err := study.Run(ctx, s, rgds, study.Options{Parallel: o.parallel, Progress: prog.point})
+	close(finished)
+	<-watched // nothing is printed once sweep returns
+	prog.finish()
+	if err != nil {
+		return err
+	}
+	files := outputs{}
+	if files["sweep.json"], err = sw.JSON(); err != nil {
+		return err
+	}
+	if files["sweep.csv"], err = sw.CSV(); err != nil {
+		return err
+	}
+	if o.out != "" {
+		charts, err := chart.Files(sw)
+		if err != nil {
+			return err
+		}
+		for k, v := range charts {
+			files[k] = v
+		}
+		if err := writeDir(o.out, files); err != nil {
+			return err
+		}
+	}
+	if !o.quiet {
+		if err := sw.WriteText(e.stdout); err != nil {
+			return err
+		}
+		if o.out != "" {
+			fmt.Fprintf(e.stdout, "\nwrote %s: %s\n", o.out, strings.Join(sortedKeys(files), ", "))
+		}
+	}
+	if !sw.Complete {
+		return fmt.Errorf("%s; results for the finished points were written", sw.Incomplete)
+	}
+	return nil
+}
+
+// buildStudy reads --study, or builds a study from the flags.
+func (o *sweepOptions) buildStudy() (*study.Study, error) {
+	if o.study != "" {
+		var set []string
+		for _, f := range studyFlags {
+			if o.fs.Changed(f) {
+				set = append(set, "--"+f)
+			}
+		}
+		if len(set) > 0 {
+			return nil, usagef("--study replaces %s; edit the study file instead", strings.Join(set, ", "))
+		}
+		s, err := study.Load(o.study)
+		if err != nil {
+			return nil, err
+		}
+		if o.fs.Changed("max-time") {
+			s.MaxTime = target.Duration(o.maxTime)
+		}
+		return s, nil
+	}
+	if len(o.rgds) == 0 {
+		return nil, usagef("--rgd or --study is required")
+	}
+	if o.seeds < 1 {
+		return nil, usagef("--seeds must be at least 1")
+	}
+	s := &study.Study{RGDs: o.rgds, Target: o.target, Workload: workload.Default(o.instances),
+		Dimensions: map[string][]float64{}, MaxTime: target.Duration(o.maxTime)}
+	for i := range o.seeds {
+		s.Seeds = append(s.Seeds, o.seed+uint64(i))
+	}
+	for _, v := range o.vary {
+		name, list, ok := strings.Cut(v, "=")
+		if !ok || list == "" {
+			return nil, usagef("--vary %q: want dimension=v1,v2,... (dimensions: %s)", v, strings.Join(study.Dimensions, ", "))
+		}
+		if _, dup := s.Dimensions[name]; dup {
+			return nil, usagef("--vary %s given twice", name)
+		}
+		vals, err := study.ParseValues(name, list)
+		if err != nil {
+			return nil, usagef("--vary %s", err)
+		}
+		s.Dimensions[name] = vals
+	}
+	s.SetDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, usagef("%v", err)
+	}
+	return s, nil
+}

@@ -1,0 +1,2 @@
+// Package chart draws line charts of sweeps as PNG and SVG.
+package chart
