@@ -52,6 +52,9 @@ const (
 	DefaultMaxTime   = target.Duration(4 * time.Hour)
 )
 
+// MaxPoints bounds a grid, so a typo cannot ask for a million runs.
+const MaxPoints = 10000
+
 // SetDefaults fills the optional fields left empty.
 func (s *Study) SetDefaults() {
 	if s.Target == "" {
@@ -167,6 +170,13 @@ func (s *Study) Validate() error {
 		if qs, ok := s.Dimensions[QPS]; ok && slices.Contains(qs, 0) {
 			bad("dimensions: burst cannot be varied with qps 0 (no client-side limiter, so no burst)")
 		}
+	}
+	points := float64(max(1, len(s.Seeds)))
+	for _, vals := range s.Dimensions {
+		points *= float64(max(1, len(vals)))
+	}
+	if points > MaxPoints {
+		bad("the grid has %.0f points (dimensions x seeds); at most %d", points, MaxPoints)
 	}
 	seen := map[uint64]bool{}
 	for _, seed := range s.Seeds {

@@ -13,7 +13,6 @@ func TestGridExpandsInFixedOrder(t *testing.T) {
 		// Map order and value order do not matter: the grid sorts both.
 		Dimensions: map[string][]float64{Workers: {2, 1}, QPS: {0, 50, 5}}}
 	s.SetDefaults()
-	s.Seeds = []uint64{7, 8}
 	g := s.Grid()
 	if want := []string{QPS, Workers}; !reflect.DeepEqual(g.Dims, want) {
 		t.Fatalf("dims = %v, want %v (fixed order)", g.Dims, want)
@@ -99,6 +98,7 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		{name: "burst with no limit", yaml: "rgds: [a.yaml]\ndimensions: {qps: [0, 5], burst: [10]}", want: []string{"burst cannot be varied with qps 0"}},
 		{name: "duplicate seed", yaml: "rgds: [a.yaml]\nseeds: [1, 1]", want: []string{"seeds: 1 appears twice"}},
 		{name: "unknown field", yaml: "rgds: [a.yaml]\nworkers: 4", want: []string{"field workers not found"}},
+		{name: "too many points", yaml: "rgds: [a.yaml]\nseeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\ndimensions: {qps: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], workers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], cpus: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}", want: []string{"11000 points", "at most 10000"}},
 		{name: "several at once", yaml: "dimensions: {qps: [-1], cpus: [0]}", want: []string{"rgds:", "qps must be", "cpus must be"}},
 	}
 	for _, tt := range tests {
