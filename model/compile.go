@@ -2,8 +2,10 @@ package model
 
 import (
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
@@ -32,10 +34,22 @@ type compiler struct {
 	iters map[string]bool // every forEach iterator name
 	names map[string]bool // ids and iterators, built on first use
 	exprs int
+	// Compiled sources: identical expressions, common in real RGDs, are
+	// parsed, checked and planned once and share one program.
+	parsed map[string]*parsedExpr
+}
+
+type parsedExpr struct {
+	ast     *cel.Ast
+	iss     *cel.Issues
+	free    map[string]int64
+	checked *cel.Ast
+	prg     cel.Program
+	err     error // from checking or planning; nil until checked
 }
 
 func newCompiler(g *RGD) (*compiler, error) {
-	c := &compiler{g: g, ids: map[string]int{}, iters: map[string]bool{}}
+	c := &compiler{g: g, ids: map[string]int{}, iters: map[string]bool{}, parsed: map[string]*parsedExpr{}}
 	var vars []string
 	for _, r := range g.Resources {
 		c.ids[r.ID] = r.Index
@@ -55,6 +69,72 @@ func newCompiler(g *RGD) (*compiler, error) {
 	}
 	c.env, g.env = env, env
 	return c, nil
+}
+
+// precompile compiles every distinct expression source below the given nodes
+// in parallel (cel-go environments are safe for concurrent use), so the
+// sequential pass that checks references and records dependencies only hits
+// the cache. Results do not depend on scheduling: each source's outcome is
+// its own, and the cache is filled in source order after all are done.
+func (c *compiler) precompile(nodes []*yaml.Node) {
+	seen := map[string]bool{}
+	var srcs []string
+	for _, n := range nodes {
+		c.l.walkQuiet(n, func(vn *yaml.Node) {
+			if len(vn.Value) > c.l.lim.ExprBytes {
+				return
+			}
+			t, err := parseTemplate(vn.Value)
+			if err != nil || seen[t.cel] || c.parsed[t.cel] != nil {
+				return
+			}
+			seen[t.cel] = true
+			srcs = append(srcs, t.cel)
+		})
+	}
+	if len(srcs) < 16 {
+		return // not worth the goroutines
+	}
+	c.declared()
+	out := make([]*parsedExpr, len(srcs))
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = c.compileSource(srcs[i])
+			}
+		}()
+	}
+	for i := range srcs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, src := range srcs {
+		c.parsed[src] = out[i]
+	}
+}
+
+// compileSource parses, checks and plans one source, keeping any issues.
+func (c *compiler) compileSource(src string) *parsedExpr {
+	pe := &parsedExpr{}
+	pe.ast, pe.iss = c.env.Parse(src)
+	if pe.iss.Err() != nil {
+		return pe
+	}
+	pe.free = freeIdents(c.env, pe.ast.NativeRep(), c.names)
+	var iss *cel.Issues
+	pe.checked, iss = c.env.Check(pe.ast)
+	if iss.Err() != nil {
+		pe.checked, pe.iss, pe.err = nil, iss, iss.Err()
+		return pe
+	}
+	pe.prg, pe.err = c.env.Program(pe.checked, cel.CostTracking(nil))
+	return pe
 }
 
 // resource compiles every expression of r and records its dependencies.
@@ -174,12 +254,20 @@ func (c *compiler) value(n *yaml.Node, p Path, ctx context, r *Resource) *Value 
 // at maps a byte offset in src to a file position.
 func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Pos) *Expr {
 	l := c.l
-	parsed, iss := c.env.Parse(src)
-	if iss.Err() != nil {
-		c.celIssues(src, iss, at)
+	pe := c.parsed[src]
+	if pe == nil {
+		pe = &parsedExpr{}
+		pe.ast, pe.iss = c.env.Parse(src)
+		if pe.iss.Err() == nil {
+			pe.free = freeIdents(c.env, pe.ast.NativeRep(), c.declared())
+		}
+		c.parsed[src] = pe
+	}
+	if pe.iss.Err() != nil {
+		c.celIssues(src, pe.iss, at)
 		return nil
 	}
-	free := freeIdents(c.env, parsed.NativeRep(), c.declared())
+	parsed, free := pe.ast, pe.free
 	refs := sortedNames(free)
 	offsetOf := func(name string) int {
 		loc := parsed.NativeRep().SourceInfo().GetStartLocation(free[name])
@@ -208,11 +296,18 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		l.probs.addf(at(offsetOf(unknown[0])), "references unknown identifiers: [%s]", strings.Join(unknown, " "))
 		return nil
 	}
-	checked, iss := c.env.Check(parsed)
-	if iss.Err() != nil {
-		c.celIssues(src, iss, at)
+	if pe.checked == nil && pe.err == nil {
+		var iss *cel.Issues
+		pe.checked, iss = c.env.Check(parsed)
+		if iss.Err() != nil {
+			pe.checked, pe.iss, pe.err = nil, iss, iss.Err()
+		}
+	}
+	if pe.checked == nil {
+		c.celIssues(src, pe.iss, at)
 		return nil
 	}
+	checked := pe.checked
 	out := checked.OutputType()
 	switch ctx {
 	case ctxReadyWhen, ctxIncludeWhen:
@@ -226,11 +321,14 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 			return nil
 		}
 	}
-	prg, err := c.env.Program(checked, cel.CostTracking(nil))
-	if err != nil {
-		l.probs.addf(at(0), "planning expression: %v", err)
-		return nil
+	if pe.prg == nil {
+		var err error
+		if pe.prg, err = c.env.Program(checked, cel.CostTracking(nil)); err != nil {
+			l.probs.addf(at(0), "planning expression: %v", err)
+			return nil
+		}
 	}
+	prg := pe.prg
 	c.exprs++
 	return &Expr{Source: src, Refs: refs, AST: checked, Program: prg}
 }

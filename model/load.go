@@ -239,6 +239,7 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 		return nil
 	}
 	c.l = l
+	c.precompile(append(append([]*yaml.Node{}, resNodes...), statusNode))
 	for i, r := range g.Resources {
 		c.resource(r, resNodes[i])
 	}
@@ -484,13 +485,16 @@ func (l *loader) plain(n *yaml.Node, depth int) any {
 }
 
 // merged returns a mapping's key/value pairs with YAML merge keys (<<)
-// resolved: merged pairs come first and explicit keys override them.
+// resolved: explicit keys win over merged ones, and among merged mappings
+// the earlier wins, as YAML specifies.
 func (l *loader) merged(n *yaml.Node) [][2]*yaml.Node {
 	var out [][2]*yaml.Node
 	at := map[string]int{}
-	add := func(k, v *yaml.Node) {
+	add := func(k, v *yaml.Node, override bool) {
 		if i, ok := at[k.Value]; ok {
-			out[i] = [2]*yaml.Node{k, v}
+			if override {
+				out[i] = [2]*yaml.Node{k, v}
+			}
 			return
 		}
 		at[k.Value] = len(out)
@@ -515,12 +519,12 @@ func (l *loader) merged(n *yaml.Node) [][2]*yaml.Node {
 				continue
 			}
 			for _, kv := range l.merged(src) {
-				add(kv[0], kv[1])
+				add(kv[0], kv[1], false)
 			}
 		}
 	}
 	for _, kv := range explicit {
-		add(kv[0], kv[1])
+		add(kv[0], kv[1], true)
 	}
 	return out
 }
@@ -549,6 +553,32 @@ func (l *loader) walk(n *yaml.Node, p Path, depth int, fn func(Path, *yaml.Node)
 			fn(p, n)
 		}
 	}
+}
+
+// walkQuiet calls fn for every string scalar holding ${ below n, reporting nothing.
+func (l *loader) walkQuiet(n *yaml.Node, fn func(*yaml.Node)) {
+	seen := 0
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		for n != nil && n.Kind == yaml.AliasNode && seen < l.lim.Aliases {
+			seen++
+			n = n.Alias
+		}
+		if n == nil || depth > l.lim.Depth {
+			return
+		}
+		switch n.Kind {
+		case yaml.MappingNode, yaml.SequenceNode, yaml.DocumentNode:
+			for _, c := range n.Content {
+				walk(c, depth+1)
+			}
+		case yaml.ScalarNode:
+			if n.ShortTag() == "!!str" && hasExpr(n.Value) {
+				fn(n)
+			}
+		}
+	}
+	walk(n, 0)
 }
 
 // valuePos maps a byte offset in a scalar's value to its position in the
