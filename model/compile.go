@@ -212,6 +212,10 @@ func (c *compiler) condition(n *yaml.Node, ctx context, r *Resource) *Expr {
 	if !ok {
 		return nil
 	}
+	if t, err := parseTemplate(s); err == nil && !t.standalone {
+		c.l.probs.addf(pos(n), "resource %q: %s entry %q must be a single ${expression}", r.ID, contextNames[ctx], s)
+		return nil
+	}
 	v := c.value(n, nil, ctx, r)
 	if v == nil {
 		return nil

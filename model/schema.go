@@ -109,12 +109,45 @@ func parseTypeExpr(name, s string, types map[string]*Type) (*Field, error) {
 		}
 		f.Default, f.HasDefault = d, true
 	}
+	bounds := map[string]float64{}
 	for _, k := range []string{"minimum", "maximum"} {
 		if v, ok := f.Markers[k]; ok {
-			if _, err := strconv.ParseFloat(v, 64); err != nil {
+			b, err := strconv.ParseFloat(v, 64)
+			if err != nil {
 				return nil, fmt.Errorf("%s %q is not a number", k, v)
 			}
+			bounds[k] = b
 		}
+	}
+	if !f.HasDefault {
+		return f, nil
+	}
+	// The API server rejects a schema whose default breaks its own rules.
+	if enum, ok := f.Markers["enum"]; ok && (t.Kind == String || t.Kind == Integer) {
+		found := false
+		for _, e := range strings.Split(enum, ",") {
+			if v, err := parseValue(t, strings.TrimSpace(e)); err == nil && v == f.Default {
+				found = true
+			}
+		}
+		if !found {
+			return nil, fmt.Errorf("default %v is not one of enum %s", f.Default, enum)
+		}
+	}
+	var num float64
+	switch d := f.Default.(type) {
+	case int64:
+		num = float64(d)
+	case float64:
+		num = d
+	default:
+		return f, nil
+	}
+	if b, ok := bounds["minimum"]; ok && num < b {
+		return nil, fmt.Errorf("default %v is below minimum %v", f.Default, b)
+	}
+	if b, ok := bounds["maximum"]; ok && num > b {
+		return nil, fmt.Errorf("default %v is above maximum %v", f.Default, b)
 	}
 	return f, nil
 }

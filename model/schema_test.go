@@ -261,3 +261,21 @@ func TestDefaults(t *testing.T) {
 		t.Error(`Field("nope") found a field`)
 	}
 }
+
+func TestDefaultMustSatisfyItsMarkers(t *testing.T) {
+	for _, tc := range []struct{ name, expr, want string }{
+		{"enum", "string | enum=a,b default=c", "default c is not one of enum a,b"},
+		{"minimum", "integer | minimum=1 default=0", "default 0 is below minimum 1"},
+		{"maximum", "float | maximum=2.5 default=3", "default 3 is above maximum 2.5"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseTypeExpr("f", tc.expr, nil)
+			if err == nil || err.Error() != tc.want {
+				t.Errorf("parseTypeExpr(%q) = %v, want %q", tc.expr, err, tc.want)
+			}
+		})
+	}
+	if _, err := parseTypeExpr("f", "integer | enum=1,2 minimum=1 default=2", nil); err != nil {
+		t.Errorf("a valid default was rejected: %v", err)
+	}
+}
