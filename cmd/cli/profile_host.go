@@ -97,13 +97,14 @@ type hostResult struct {
 	files  outputs
 }
 
-// finish stops the CPU profile, takes a heap profile after a GC, and reads
-// the process's resource usage.
+// finish stops the CPU profile, takes a heap profile, and reads the
+// process's resource usage.
 func (h *hostMeter) finish() (*hostResult, error) {
 	h.abandon()
 	elapsed := time.Since(h.start)
 	ru := getRusage()
-	runtime.GC()
+	// No runtime.GC first: it would cost as much as the rest of profiling,
+	// and a heap profile is as of the last collection anyway.
 	var heap bytes.Buffer
 	if err := pprof.Lookup("heap").WriteTo(&heap, 0); err != nil {
 		return nil, fmt.Errorf("host heap profile: %w", err)
