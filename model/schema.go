@@ -63,7 +63,7 @@ func (t *Type) Defaults() map[string]any {
 	for _, f := range t.Fields {
 		switch {
 		case f.HasDefault:
-			out[f.Name] = cloneValue(f.Default)
+			out[f.Name] = Clone(f.Default)
 		case f.Type.Kind == Object:
 			if d := f.Type.Defaults(); len(d) > 0 {
 				out[f.Name] = d
@@ -388,19 +388,19 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// cloneValue deep-copies unstructured data.
-func cloneValue(x any) any {
+// Clone deep-copies unstructured data: maps, lists and scalars.
+func Clone(x any) any {
 	switch v := x.(type) {
 	case map[string]any:
 		m := make(map[string]any, len(v))
 		for k, e := range v {
-			m[k] = cloneValue(e)
+			m[k] = Clone(e)
 		}
 		return m
 	case []any:
 		l := make([]any, len(v))
 		for i, e := range v {
-			l[i] = cloneValue(e)
+			l[i] = Clone(e)
 		}
 		return l
 	}

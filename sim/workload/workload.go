@@ -121,7 +121,7 @@ func External(g *model.RGD, inst *unstructured.Unstructured) ([]*unstructured.Un
 		if !r.External {
 			continue
 		}
-		obj := &unstructured.Unstructured{Object: deepCopy(r.Template).(map[string]any)}
+		obj := &unstructured.Unstructured{Object: model.Clone(r.Template).(map[string]any)}
 		for _, f := range r.Fields {
 			v, _, err := f.Expr.Program.Eval(vars)
 			if err != nil {
@@ -165,29 +165,12 @@ func set(obj map[string]any, path model.Path, v any) {
 	_ = unstructured.SetNestedField(obj, v, keys...)
 }
 
-func deepCopy(x any) any {
-	switch v := x.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(v))
-		for i, e := range v {
-			l[i] = deepCopy(e)
-		}
-		return l
-	}
-	return x
-}
 
 // Change returns inst with its spec changed the way a user edits one: the
 // first integer field is incremented, else the first string field gets a
 // suffix, else a field is added. The generation moves, so kro reconciles.
 func Change(g *model.RGD, inst *unstructured.Unstructured) *unstructured.Unstructured {
-	out := &unstructured.Unstructured{Object: deepCopy(inst.Object).(map[string]any)}
+	out := &unstructured.Unstructured{Object: model.Clone(inst.Object).(map[string]any)}
 	spec, _ := out.Object["spec"].(map[string]any)
 	if spec == nil {
 		spec = map[string]any{}
