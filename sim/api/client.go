@@ -109,9 +109,11 @@ func (c *Client) Do(p *kernel.Proc, verb, resource string, objects int, op func(
 	k, t := c.s.k, c.s.t
 	for attempt := 0; ; attempt++ {
 		if c.limiter != nil {
-			c.clock.slept = 0
+			// Time this request's own wait: the clock is shared by every
+			// request of the client, and they throttle concurrently.
+			before := k.Now()
 			c.limiter.Accept() // sleeps p in virtual time through the clock
-			if d := c.clock.slept; d > 0 {
+			if d := k.Now() - before; d > 0 {
 				call.Throttle += d
 				c.Stats.ThrottleWait += d
 				c.Stats.Throttled++
@@ -186,8 +188,7 @@ func (s *Server) attempt(p *kernel.Proc, verb string, objects int, op func() err
 // virtualClock drives client-go's token bucket with the kernel's clock: its
 // Sleep parks the running process in virtual time.
 type virtualClock struct {
-	k     *kernel.Kernel
-	slept time.Duration
+	k *kernel.Kernel
 }
 
 func (c *virtualClock) Now() time.Time                  { return epoch.Add(c.k.Now()) }
@@ -196,7 +197,6 @@ func (c *virtualClock) Sleep(d time.Duration) {
 	if d <= 0 {
 		return
 	}
-	c.slept += d
 	c.k.Current().Sleep(d)
 }
 
