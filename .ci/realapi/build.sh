@@ -18,14 +18,13 @@
 # Cold builds are slow on 2 cores (apiextensions-apiserver alone takes minutes).
 set -euo pipefail
 
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # CACHE, BIN, KRO_VERSION, KRO_CRDS
+
 APIEXT_VERSION=v0.37.2
 KRO_MODULE=github.com/kubernetes-sigs/kro
-KRO_VERSION=v0.9.4
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-TOOLS=$HERE/tools
-CACHE=${KROSIM_CACHE:-$HOME/.cache/krosim}
-BIN=$CACHE/bin
+TOOLS=$REALAPI_HOME/tools
 STAMPS=$CACHE/stamps
 mkdir -p "$BIN" "$STAMPS"
 
@@ -87,7 +86,7 @@ build_kro() {
 }
 
 extract_kro_crds() {
-  local dir dest=$CACHE/kro-crds/$KRO_VERSION
+  local dir dest=$KRO_CRDS
   # `go mod download -json` prints the module's extracted directory as "Dir".
   dir=$(cd / && go mod download -json "$KRO_MODULE@$KRO_VERSION" |
     sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
@@ -116,5 +115,5 @@ step tools "tools-$(source_hash "$TOOLS" -not -path './etcd/*') $GO_VERSION" \
   "$BIN/krosim-apply $BIN/krosim-apiserver" build_tools
 step apiextensions-apiserver "$APIEXT_VERSION $GO_VERSION" "$BIN/apiextensions-apiserver" build_apiext
 step kro-controller "$KRO_VERSION $GO_VERSION" "$BIN/kro-controller" build_kro
-step kro-crds "$KRO_VERSION" "$CACHE/kro-crds/$KRO_VERSION" extract_kro_crds
+step kro-crds "$KRO_VERSION" "$KRO_CRDS" extract_kro_crds
 log "all done in $((SECONDS - total))s; binaries in $BIN"

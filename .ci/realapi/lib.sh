@@ -1,5 +1,5 @@
 # shellcheck shell=bash disable=SC2034 # sourced: the variables are used by up.sh/down.sh
-# Shared settings for up.sh and down.sh (sourced, not executed).
+# Shared settings for build.sh, up.sh and down.sh (sourced, not executed).
 # Ports and directories can be overridden from the environment.
 
 REALAPI_HOME=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -7,7 +7,7 @@ REPO_ROOT=$(cd "$REALAPI_HOME/../.." && pwd)
 
 CACHE=${KROSIM_CACHE:-$HOME/.cache/krosim}
 BIN=$CACHE/bin
-KRO_VERSION=v0.9.4 # keep in sync with build.sh
+KRO_VERSION=v0.9.4 # the kro release build.sh installs and up.sh runs
 KRO_CRDS=$CACHE/kro-crds/$KRO_VERSION
 
 STATE=${KROSIM_REALAPI_DIR:-/tmp/krosim-realapi}

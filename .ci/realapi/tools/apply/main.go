@@ -1,22 +1,23 @@
-// Command apply is a minimal kubectl stand-in for the krosim real-API harness.
+// Command apply (built as krosim-apply) is a minimal kubectl stand-in for the
+// krosim real-API harness.
 //
-// The harness runs k8s.io/apiextensions-apiserver, which serves only
-// CustomResourceDefinitions and custom resources and has no root discovery
-// (/apis is 404), so kubectl does not work against it. This tool talks to the
-// server with client-go's dynamic client and maps kinds to resources by
-// reading the CRDs themselves instead of using discovery.
+// It talks to the server with client-go's dynamic client and maps kinds to
+// resources by reading the CRDs themselves instead of using discovery, so it
+// also works against the unmodified apiextensions-apiserver, which has no
+// root discovery (/apis is 404) and where kubectl therefore fails.
 //
 // Usage:
 //
-//	apply [flags] apply FILE...                       server-side apply every YAML document
-//	apply [flags] delete FILE...                      delete every YAML document (missing is fine)
-//	apply [flags] get APIVERSION KIND [NS/]NAME       print one object as YAML
-//	apply [flags] list APIVERSION KIND [NS]           print "namespace/name" of each object
-//	apply [flags] wait APIVERSION KIND [NS/]NAME [COND]
+//	krosim-apply [flags] apply FILE...                  server-side apply every YAML document
+//	krosim-apply [flags] delete FILE...                 delete every YAML document (missing is fine)
+//	krosim-apply [flags] get APIVERSION KIND [NS/]NAME  print one object as YAML
+//	krosim-apply [flags] list APIVERSION KIND [NS]      print "namespace/name" of each object
+//	krosim-apply [flags] wait APIVERSION KIND [NS/]NAME [COND]
 //	    wait until the object exists and, if COND is given, until COND holds:
 //	    COND is either a condition type that must have status "True"
-//	    (e.g. Ready) or PATH=VALUE with a dotted field path (e.g. status.state=ACTIVE).
-//	apply [flags] wait-gone APIVERSION KIND [NS/]NAME wait until the object is deleted
+//	    (e.g. Ready) or PATH=VALUE with a dotted field path (e.g. spec.replicas=2).
+//	krosim-apply [flags] wait-gone APIVERSION KIND [NS/]NAME
+//	    wait until the object is deleted
 //
 // Flags: -kubeconfig (default $KUBECONFIG), -timeout (default 60s).
 // "apply" waits for every CRD it applies to be Established and for its watch
@@ -60,7 +61,7 @@ func main() {
 	kubeconfig := flag.String("kubeconfig", os.Getenv("KUBECONFIG"), "path to the kubeconfig")
 	timeout := flag.Duration("timeout", 60*time.Second, "overall deadline for the command")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: apply [-kubeconfig PATH] [-timeout D] apply|delete|get|list|wait|wait-gone ARGS...")
+		fmt.Fprintln(os.Stderr, "usage: krosim-apply [-kubeconfig PATH] [-timeout D] apply|delete|get|list|wait|wait-gone ARGS...")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -72,7 +73,7 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	if err := run(ctx, *kubeconfig, flag.Arg(0), flag.Args()[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "apply:", err)
+		fmt.Fprintln(os.Stderr, "krosim-apply:", err)
 		os.Exit(1)
 	}
 }
