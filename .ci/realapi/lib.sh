@@ -23,6 +23,7 @@ ETCD_PEER_PORT=${KROSIM_ETCD_PEER_PORT:-2380}
 APISERVER_PORT=${KROSIM_APISERVER_PORT:-6443}
 KRO_METRICS_PORT=${KROSIM_KRO_METRICS_PORT:-8078}
 KRO_PROBE_PORT=${KROSIM_KRO_PROBE_PORT:-8079}
+KRO_PPROF_PORT=${KROSIM_KRO_PPROF_PORT:-6060} # bound only by kro builds with -tags pprof
 
 # Components in start order; down.sh stops them in reverse.
 COMPONENTS=(etcd apiserver kro)

@@ -13,7 +13,7 @@
 #
 # Knobs (environment):
 #   KROSIM_ETCD_PORT (2379), KROSIM_ETCD_PEER_PORT (2380), KROSIM_APISERVER_PORT (6443),
-#   KROSIM_KRO_METRICS_PORT (8078), KROSIM_KRO_PROBE_PORT (8079)
+#   KROSIM_KRO_METRICS_PORT (8078), KROSIM_KRO_PROBE_PORT (8079), KROSIM_KRO_PPROF_PORT (6060)
 #   KROSIM_KRO_FLAGS     extra flags for kro's controller (word-split)
 #   KROSIM_APISERVER_FLAGS  extra flags for the API server (word-split), e.g. -v=3
 #   KROSIM_SKIP_KRO=1    start only etcd + API server + CRDs
@@ -275,7 +275,7 @@ else
     --kubeconfig="$KUBECONFIG_FILE" \
     --metrics-bind-address="127.0.0.1:$KRO_METRICS_PORT" \
     --health-probe-bind-address="127.0.0.1:$KRO_PROBE_PORT" \
-    --pprof-bind-address=127.0.0.1:6060 \
+    --pprof-bind-address="127.0.0.1:$KRO_PPROF_PORT" \
     ${KROSIM_KRO_FLAGS:-}
   kro_ready() {
     curl -fsS "http://127.0.0.1:$KRO_PROBE_PORT/readyz" >/dev/null &&
