@@ -147,6 +147,12 @@ func (d *driver) done() bool {
 		if d.updateAt > 0 && d.updatedAt == 0 {
 			d.updatedAt = d.k.Now()
 		}
+		// Let kro finish what the phase set in motion (requeues already
+		// scheduled, their reconciles) before the next phase, as a real run
+		// waits for kro to be idle, so both count the same reconciles.
+		if d.k.Pending() > 0 {
+			return false
+		}
 		if !d.cfg.Workload.Delete {
 			return true
 		}
@@ -161,8 +167,10 @@ func (d *driver) done() bool {
 	if c.DeleteSettled < n {
 		return false
 	}
-	d.goneAt = d.k.Now()
-	return true
+	if d.goneAt == 0 {
+		d.goneAt = d.k.Now()
+	}
+	return d.k.Pending() == 0
 }
 
 // update changes the spec of the workload's share of ready instances and

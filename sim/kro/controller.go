@@ -32,6 +32,10 @@ type Graph struct {
 	GVR       schema.GroupVersionResource // of its instances
 	gvrs      []schema.GroupVersionResource
 	childGVRs []schema.GroupVersionResource // distinct, in topological order
+	// deleteWave is each resource's deletion wave by ID: kro's apply order,
+	// reverse topological layers, so wave 0 holds what nothing depends on
+	// and goes first.
+	deleteWave map[string]int
 }
 
 // Instance is the controller's view of one instance, for results.
@@ -53,6 +57,19 @@ type Instance struct {
 	// How the create phase ended, recorded by the workload when it ends.
 	CreateFailed bool
 	CreateErr    string
+
+	// The children whose events reach this instance: requested in the
+	// reconcile in progress, and committed by the last one (kro's watch coordinator).
+	watchCur, watchPrev map[watchReq]bool
+}
+
+// watchReq is one watch an instance asked kro's coordinator for: a child by
+// name, or a collection's items by node.
+type watchReq struct {
+	gvr        schema.GroupVersionResource
+	ns, name   string
+	node       string
+	collection bool
 }
 
 // Stats are the controller's counters.
@@ -75,8 +92,10 @@ type Controller struct {
 	cpu    *kernel.CPU
 	queue  *queue.Queue[api.Key]
 
-	graphs    map[schema.GroupVersionResource]*Graph
-	byName    map[string]*Graph
+	graphs map[schema.GroupVersionResource]*Graph
+	byName map[string]*Graph
+	// watchers routes child events: the instances watching each request.
+	watchers  map[watchReq]map[api.Key]bool
 	Instances map[api.Key]*Instance
 	Threads   []*span.Thread // one per worker
 	RGDThread span.Thread
@@ -111,6 +130,7 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		client:    srv.NewClient(t.Client.QPS, t.Client.Burst),
 		graphs:    map[schema.GroupVersionResource]*Graph{},
 		byName:    map[string]*Graph{},
+		watchers:  map[watchReq]map[api.Key]bool{},
 		Instances: map[api.Key]*Instance{},
 		Rec:       span.NewRecorder(),
 		Stats:     Stats{Requeues: map[string]int{}},
@@ -132,6 +152,7 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 				gr.childGVRs = append(gr.childGVRs, gv)
 			}
 		}
+		gr.deleteWave = deleteWaves(g)
 		c.byName[g.Name] = gr
 	}
 	srv.Store.OnWrite(c.watch)
@@ -220,13 +241,30 @@ func (c *Controller) Track(key api.Key, g *model.RGD) *Instance {
 	return in
 }
 
+// deleteWaves computes kro's apply-order waves for deletion: a resource's
+// wave is the length of the longest path from it to a resource nothing
+// depends on (pkg/graph: ReverseTopologicalLayers, dependents first).
+func deleteWaves(g *model.RGD) map[string]int {
+	height := make([]int, len(g.Resources))
+	for k := len(g.Order) - 1; k >= 0; k-- {
+		r := g.Resources[g.Order[k]]
+		for _, d := range r.Dependents {
+			height[r.Index] = max(height[r.Index], height[d]+1)
+		}
+	}
+	waves := map[string]int{}
+	for _, r := range g.Resources {
+		waves[r.ID] = height[r.Index]
+	}
+	return waves
+}
+
 // watch routes store writes to the queue after the watch delay, as kro's
-// informers do: instance updates only when the generation moved, child
-// events always, to the instance named in the child's labels.
+// informers do: instance updates only when the generation moved; child
+// events to the instances whose last or current reconcile asked to watch
+// that child, as the coordinator finds them when the event arrives.
 func (c *Controller) watch(e api.Event) {
-	var key api.Key
-	switch {
-	case c.isInstanceGVR(e.Key.GVR):
+	if c.isInstanceGVR(e.Key.GVR) {
 		if e.Type == "MODIFIED" && e.Generation == e.OldGeneration {
 			return
 		}
@@ -235,20 +273,89 @@ func (c *Controller) watch(e api.Event) {
 				c.change(in, func() { in.IsGone, in.Gone = true, c.k.Now() })
 			}
 		}
-		key = e.Key
-	case e.Labels[LabelOwned] == "true":
-		if c.t.Controller.IgnoreChildEvents {
-			return
-		}
-		g := c.byName[e.Labels[LabelRGD]]
-		if g == nil {
-			return
-		}
-		key = api.Key{GVR: g.GVR, Namespace: e.Labels[LabelInstanceNS], Name: e.Labels[LabelInstance]}
-	default:
+		key := e.Key
+		c.k.After(c.t.Server.WatchDelay.D(), func() { c.queue.Add(key) })
 		return
 	}
-	c.k.After(c.t.Server.WatchDelay.D(), func() { c.queue.Add(key) })
+	if c.t.Controller.IgnoreChildEvents {
+		return
+	}
+	byName := watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, name: e.Key.Name}
+	var byNode watchReq
+	if node := e.Labels[LabelNode]; node != "" {
+		byNode = watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, node: node, collection: true}
+	}
+	inst := api.Key{Namespace: e.Labels[LabelInstanceNS], Name: e.Labels[LabelInstance]}
+	c.k.After(c.t.Server.WatchDelay.D(), func() {
+		var keys []api.Key
+		for k := range c.watchers[byName] {
+			keys = append(keys, k)
+		}
+		for k := range c.watchers[byNode] {
+			if k.Namespace == inst.Namespace && k.Name == inst.Name {
+				keys = append(keys, k)
+			}
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		for _, k := range keys {
+			c.queue.Add(k)
+		}
+	})
+}
+
+// watchChild registers a watch request of the reconcile in progress; it
+// routes events at once.
+func (c *Controller) watchChild(in *Instance, req watchReq) {
+	if req.collection {
+		req.name = ""
+	} else {
+		req.node = ""
+	}
+	if in.watchCur == nil {
+		in.watchCur = map[watchReq]bool{}
+	}
+	in.watchCur[req] = true
+	if c.watchers[req] == nil {
+		c.watchers[req] = map[api.Key]bool{}
+	}
+	c.watchers[req][in.Key] = true
+}
+
+// doneWatches ends a reconcile's watch cycle, as the coordinator's Done:
+// committed, the requests of the last reconcile not made again are dropped;
+// not committed (a failed reconcile), the new requests are.
+func (c *Controller) doneWatches(in *Instance, commit bool) {
+	if in == nil {
+		return
+	}
+	drop := in.watchPrev
+	keep := in.watchCur
+	if !commit {
+		drop, keep = in.watchCur, in.watchPrev
+	}
+	for req := range drop {
+		if !keep[req] {
+			c.unwatch(req, in.Key)
+		}
+	}
+	in.watchPrev, in.watchCur = keep, nil
+}
+
+// removeWatches drops every watch of an instance (before kro removes its finalizer).
+func (c *Controller) removeWatches(in *Instance) {
+	for _, set := range []map[watchReq]bool{in.watchCur, in.watchPrev} {
+		for req := range set {
+			c.unwatch(req, in.Key)
+		}
+	}
+	in.watchCur, in.watchPrev = nil, nil
+}
+
+func (c *Controller) unwatch(req watchReq, key api.Key) {
+	delete(c.watchers[req], key)
+	if len(c.watchers[req]) == 0 {
+		delete(c.watchers, req)
+	}
 }
 
 func (c *Controller) isInstanceGVR(gvr schema.GroupVersionResource) bool {

@@ -3,6 +3,7 @@ package kro
 import (
 	"fmt"
 	"maps"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ type node struct {
 	observed bool // read back from the API in this reconcile
 	ready    bool
 	desired  []*unstructured.Unstructured
+	liveRV   map[string]string // resource version by name, as read before the apply
 }
 
 func passLabel(n int) string {
@@ -70,15 +72,21 @@ func (w *work) reconcile(key api.Key) outcome {
 	if g == nil {
 		return outcome{requeueAfter: c.t.Controller.RequeueInterval.D()}
 	}
-	// 4. Finalizer and labels, by server-side apply.
-	if _, call := w.apply("", key, instanceMeta(obj, g, true)); call.Err != nil {
-		return outcome{err: call.Err}
+	// 4. Finalizer and management labels, by server-side apply, only when
+	// missing (kro's ensureManaged): the first reconcile.
+	if !hasFinalizer(obj) {
+		out, call := w.apply("", key, instanceMeta(obj, g, true))
+		if call.Err != nil {
+			return outcome{err: call.Err}
+		}
+		obj = out
 	}
-	// 5. Walk the nodes in topological order.
+	// 5. Walk the nodes in topological order: each resolvable node is watched,
+	// then read back with a live GET (a LIST for a collection).
 	vars := map[string]any{"schema": obj.Object}
 	w.memo = map[string]evalResult{}
 	nodes := make([]node, len(g.RGD.Resources))
-	anyPending := false
+	firstPending := ""
 	for _, i := range g.RGD.Order {
 		r := g.RGD.Resources[i]
 		n := &nodes[i]
@@ -89,10 +97,27 @@ func (w *work) reconcile(key api.Key) outcome {
 		if err != nil {
 			return outcome{err: err}
 		}
-		anyPending = anyPending || n.pending
+		if n.pending && firstPending == "" {
+			firstPending = r.ID
+		}
 	}
 	w.stack.Resource = ""
-	// 6. Apply every resolved resource concurrently; re-check readiness on the responses.
+	anyPending := firstPending != ""
+	// 6. Server-side apply the instance's ApplySet metadata (the kinds it
+	// manages, remembered across reconciles), unconditionally, as kro does
+	// in every reconcile before it applies the children.
+	kinds := annotatedKinds(g, obj)
+	for i := range nodes {
+		if len(nodes[i].desired) > 0 {
+			kinds[g.gvrs[i]] = true
+		}
+	}
+	if _, call := w.apply("", key, instanceApplySet(obj, kinds)); call.Err != nil {
+		return outcome{requeueAfter: c.t.Controller.RequeueInterval.D()}
+	}
+	// 7. Apply every resolved resource concurrently; re-check readiness on
+	// the responses. An apply that created or changed an object mutated the
+	// cluster: kro then requeues to read the result back.
 	var names []string
 	var targets []struct {
 		idx int
@@ -115,16 +140,27 @@ func (w *work) reconcile(key api.Key) outcome {
 		responses[j] = out
 		return call
 	})
-	for j, call := range calls {
-		if call.Err != nil {
-			return outcome{err: fmt.Errorf("apply %s: %w", names[j], call.Err)}
-		}
-	}
+	var applyErr error
+	mutated := false
 	applied := map[int][]*unstructured.Unstructured{}
 	for j, t := range targets {
-		applied[t.idx] = append(applied[t.idx], responses[j])
+		if err := calls[j].Err; err != nil {
+			if applyErr == nil {
+				applyErr = fmt.Errorf("apply %s: %w", names[j], err)
+			}
+			continue
+		}
+		out := responses[j]
+		if rv, ok := nodes[t.idx].liveRV[out.GetName()]; !ok || rv != out.GetResourceVersion() {
+			mutated = true
+		}
+		applied[t.idx] = append(applied[t.idx], out)
 	}
-	for i, objs := range applied {
+	for _, i := range g.RGD.Order {
+		objs, ok := applied[i]
+		if !ok || len(objs) < len(nodes[i].desired) {
+			continue
+		}
 		r := g.RGD.Resources[i]
 		w.stack.Resource = r.ID
 		nodes[i].observed = true
@@ -138,20 +174,45 @@ func (w *work) reconcile(key api.Key) outcome {
 			allReady = false
 		}
 	}
-	// Prune orphans only when every resource resolved.
-	if !anyPending {
-		if err := w.prune(key, g, nodes); err != nil {
-			return outcome{err: err}
+	// Prune orphans only when every resource resolved and applied.
+	if !anyPending && applyErr == nil {
+		pruned, err := w.prune(key, obj, g, nodes, kinds)
+		if err != nil {
+			return outcome{requeueAfter: c.t.Controller.RequeueInterval.D()}
 		}
+		mutated = mutated || pruned
 	}
-	// 7. Status, written only when it changed.
-	if err := w.status(key, obj, g, vars, allReady); err != nil {
+	// 8. Status, written only when it changed. kro's conditions say why the
+	// instance is not ready yet, so the status changes with every step.
+	why := ""
+	switch {
+	case anyPending:
+		why = "waiting for unresolved resource " + firstPending
+	case applyErr != nil:
+		why = "apply failed"
+		in.LastErr = applyErr.Error()
+	case mutated:
+		why = "cluster mutated"
+	case !allReady:
+		why = "awaiting resource readiness"
+	}
+	state := "IN_PROGRESS"
+	switch {
+	case applyErr != nil:
+		state = "ERROR"
+	case allReady:
+		state = "ACTIVE"
+	}
+	if err := w.status(key, obj, g, vars, state, why); err != nil {
 		return outcome{err: err}
 	}
-	if anyPending || !allReady {
+	// 9. Requeue after the interval while something is unresolved or the
+	// cluster changed; a resource that is only waiting for readiness is left
+	// to its watch events.
+	if anyPending || applyErr != nil || mutated {
 		return outcome{requeueAfter: c.t.Controller.RequeueInterval.D()}
 	}
-	if in.UpdatedAt > 0 && !in.UpdateDone && w.start >= in.UpdatedAt {
+	if allReady && in.UpdatedAt > 0 && !in.UpdateDone && w.start >= in.UpdatedAt {
 		c.change(in, func() { in.UpdateDone, in.UpdateReady = true, c.k.Now() })
 	}
 	return outcome{}
@@ -200,10 +261,13 @@ func (w *work) resolve(inst *unstructured.Unstructured, g *Graph, r *model.Resou
 		n.pending = true
 		return nil
 	}
-	// Read the current state: GET, or LIST by label for a collection.
+	// Read the current state: GET, or LIST by label for a collection, after
+	// asking to be told of its changes (kro registers the watch first, so no
+	// event is missed).
 	var live []*unstructured.Unstructured
 	gvr := g.gvrs[r.Index]
 	if r.Collection() {
+		w.c.watchChild(w.in, watchReq{gvr: gvr, ns: inst.GetNamespace(), node: r.ID, collection: true})
 		sel := map[string]string{LabelInstance: inst.GetName(), LabelInstanceNS: inst.GetNamespace(), LabelNode: r.ID}
 		objs, call := w.list(r.ID, gvr, inst.GetNamespace(), sel)
 		if call.Err != nil {
@@ -213,13 +277,19 @@ func (w *work) resolve(inst *unstructured.Unstructured, g *Graph, r *model.Resou
 		n.observed = len(objs) >= len(desired)
 	} else {
 		d := desired[0]
-		obj, call := w.get(r.ID, api.Key{GVR: gvr, Namespace: d.GetNamespace(), Name: d.GetName()})
+		k := api.Key{GVR: gvr, Namespace: d.GetNamespace(), Name: d.GetName()}
+		w.c.watchChild(w.in, watchReq{gvr: gvr, ns: k.Namespace, name: k.Name, node: r.ID})
+		obj, call := w.get(r.ID, k)
 		switch {
 		case call.Err == nil:
 			live, n.observed = []*unstructured.Unstructured{obj}, true
 		case !isNotFound(call.Err):
 			return call.Err
 		}
+	}
+	n.liveRV = make(map[string]string, len(live))
+	for _, o := range live {
+		n.liveRV[o.GetName()] = o.GetResourceVersion()
 	}
 	if n.observed {
 		if r.Collection() {
@@ -437,36 +507,102 @@ func shorten(s string) string {
 	return s
 }
 
-// prune deletes children that belong to the instance but are no longer desired.
-func (w *work) prune(key api.Key, g *Graph, nodes []node) error {
+// prune lists the instance's children of every kind it manages (its
+// ApplySet memory), concurrently as kro does, and deletes the ones no longer
+// desired, dependents first. When it deleted any, kro shrinks the memory to
+// the kinds applied now. It reports whether it deleted anything.
+func (w *work) prune(key api.Key, inst *unstructured.Unstructured, g *Graph, nodes []node, kinds map[schemaGVR]bool) (bool, error) {
 	want := map[api.Key]bool{}
+	now := map[schemaGVR]bool{}
 	for i, n := range nodes {
 		for _, d := range n.desired {
 			want[api.Key{GVR: g.gvrs[i], Namespace: d.GetNamespace(), Name: d.GetName()}] = true
+			now[g.gvrs[i]] = true
 		}
 	}
 	sel := map[string]string{LabelInstance: key.Name, LabelInstanceNS: key.Namespace}
-	for _, gvr := range g.childGVRs {
-		objs, call := w.list("", gvr, key.Namespace, sel)
-		if call.Err != nil {
-			return call.Err
-		}
-		for _, o := range objs {
-			k := api.Key{GVR: gvr, Namespace: o.GetNamespace(), Name: o.GetName()}
-			if want[k] {
-				continue
-			}
-			if call := w.api(o.GetLabels()[LabelNode], func() api.Call { return w.c.client.Delete(w.p, k) }, 0); call.Err != nil && !isNotFound(call.Err) {
-				return call.Err
-			}
+	objs, err := w.listKinds(g, kinds, key.Namespace, sel)
+	if err != nil {
+		return false, err
+	}
+	var orphans []api.Key
+	for _, o := range objs {
+		k := api.Key{GVR: w.c.srv.Store.GVR(o.GetAPIVersion(), o.GetKind()), Namespace: o.GetNamespace(), Name: o.GetName()}
+		if !want[k] {
+			orphans = append(orphans, k)
 		}
 	}
-	return nil
+	if len(orphans) == 0 {
+		return false, nil
+	}
+	for _, k := range orphans {
+		if call := w.api(k.Name, func() api.Call { return w.c.client.Delete(w.p, k) }, 0); call.Err != nil && !isNotFound(call.Err) {
+			return true, call.Err
+		}
+	}
+	_, call := w.apply("", key, instanceApplySet(inst, now))
+	return true, call.Err
+}
+
+// listKinds LISTs the instance's children of the given kinds concurrently
+// and returns them, kinds in topological order.
+func (w *work) listKinds(g *Graph, kinds map[schemaGVR]bool, ns string, sel map[string]string) ([]*unstructured.Unstructured, error) {
+	var gvrs []schemaGVR
+	var names []string
+	for _, gvr := range g.childGVRs {
+		if kinds[gvr] {
+			gvrs = append(gvrs, gvr)
+			names = append(names, "")
+		}
+	}
+	lists := make([][]*unstructured.Unstructured, len(gvrs))
+	calls := w.parallel(names, func(i int, p *kernel.Proc) api.Call {
+		out, call := w.c.client.List(p, gvrs[i], ns, sel)
+		lists[i] = out
+		return call
+	})
+	var all []*unstructured.Unstructured
+	bytes := 0
+	for i, call := range calls {
+		if call.Err != nil {
+			return nil, call.Err
+		}
+		for _, o := range lists[i] {
+			bytes += w.c.srv.Store.SizeOf(api.Key{GVR: gvrs[i], Namespace: o.GetNamespace(), Name: o.GetName()})
+		}
+		all = append(all, lists[i]...)
+	}
+	w.chargeRequest("", "decode", bytes, 0)
+	return all, nil
+}
+
+// Condition types kro writes on every instance (pkg/controller/instance/status.go).
+var conditionTypes = []string{"InstanceManaged", "GraphResolved", "ResourcesReady", "Ready"}
+
+// conditions renders kro's built-in conditions: the first two true, then
+// ResourcesReady and the root Ready with status and message.
+func conditions(gen int64, status, message string) []any {
+	out := make([]any, 0, len(conditionTypes))
+	for _, t := range conditionTypes {
+		c := map[string]any{"type": t, "status": "True", "observedGeneration": gen}
+		if t == "ResourcesReady" || t == "Ready" {
+			c["status"] = status
+			if message != "" {
+				c["message"] = message
+			}
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // status evaluates the status expressions best-effort and writes the status
 // when it changed: GET the instance, then UpdateStatus, retrying conflicts.
-func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, vars map[string]any, ready bool) error {
+// The state is ACTIVE once every resource is synced (observed and ready);
+// why says what keeps ResourcesReady false (empty: nothing). kro's message
+// names the step the instance is at, so an instance that advances writes its
+// status in every reconcile.
+func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, vars map[string]any, state, why string) error {
 	st := map[string]any{}
 	for _, v := range g.RGD.Status {
 		val, pending, err := w.eval(v.Expr, vars, "")
@@ -482,14 +618,22 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 		}
 		setPath(map[string]any{"status": st}, v.Path, native)
 	}
-	state, cond := "IN_PROGRESS", "False"
-	if ready {
-		state, cond = "ACTIVE", "True"
+	cond := "True"
+	if why != "" {
+		cond = "False"
 	}
 	st["state"] = state
-	st["conditions"] = []any{map[string]any{"type": "Ready", "status": cond}}
+	st["conditions"] = conditions(inst.GetGeneration(), cond, why)
+	if err := w.writeStatus(key, inst, st); err != nil {
+		return err
+	}
+	w.markReady(state == "ACTIVE")
+	return nil
+}
+
+// writeStatus writes st unless the instance already has it.
+func (w *work) writeStatus(key api.Key, inst *unstructured.Unstructured, st map[string]any) error {
 	if equality.Semantic.DeepEqual(inst.Object["status"], any(st)) {
-		w.markReady(ready)
 		return nil
 	}
 	var err error
@@ -502,7 +646,6 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 		next.Object["status"] = st
 		_, call = w.update("", key, next, true)
 		if err = call.Err; err == nil {
-			w.markReady(ready)
 			return nil
 		}
 		if !isConflict(err) {
@@ -518,51 +661,92 @@ func (w *work) markReady(ready bool) {
 	}
 }
 
-// delete is kro's deletion path: list every child kind, delete the deepest
-// remaining wave and requeue; once nothing is left, drop the finalizer.
+// deletionStatus is the status kro writes while deleting: the wire status's
+// own fields, state DELETING, ResourcesReady (and Ready) unknown.
+func deletionStatus(inst *unstructured.Unstructured) map[string]any {
+	st := map[string]any{}
+	if wire, ok := inst.Object["status"].(map[string]any); ok {
+		for k, v := range wire {
+			if k != "state" && k != "conditions" {
+				st[k] = v
+			}
+		}
+	}
+	st["state"] = "DELETING"
+	st["conditions"] = conditions(inst.GetGeneration(), "Unknown", "deleting resources")
+	return st
+}
+
+// delete is kro's deletion path: LIST the instance's children of every kind
+// it manages (concurrently), delete the highest remaining apply-order wave
+// (the resources nothing depends on first), write the DELETING status and
+// requeue; once nothing is left, forget the watches and drop the finalizer
+// (GET, then a merge PATCH).
 func (w *work) delete(inst *unstructured.Unstructured) outcome {
 	g := w.g
 	if g == nil {
 		return outcome{requeueAfter: w.c.t.Controller.RequeueInterval.D()}
 	}
-	if w.in.Deleting == 0 {
-		w.in.Deleting = w.c.k.Now()
+	in := w.in
+	if in.Deleting == 0 {
+		in.Deleting = w.c.k.Now()
 	}
+	key := api.Key{GVR: g.GVR, Namespace: inst.GetNamespace(), Name: inst.GetName()}
 	sel := map[string]string{LabelInstance: inst.GetName(), LabelInstanceNS: inst.GetNamespace()}
-	byWave := map[int][]api.Key{}
-	wave := map[string]int{}
-	for wi, ids := range g.RGD.Waves {
-		for _, i := range ids {
-			wave[g.RGD.Resources[i].ID] = wi
-		}
+	objs, err := w.listKinds(g, annotatedKinds(g, inst), inst.GetNamespace(), sel)
+	if err != nil {
+		return outcome{err: err}
 	}
-	for _, gvr := range g.childGVRs {
-		objs, call := w.list("", gvr, inst.GetNamespace(), sel)
-		if call.Err != nil {
-			return outcome{err: call.Err}
+	if len(objs) > 0 {
+		wave := len(g.RGD.Resources)
+		for _, o := range objs {
+			wave = min(wave, g.deleteWave[o.GetLabels()[LabelNode]])
 		}
 		for _, o := range objs {
-			wi := wave[o.GetLabels()[LabelNode]]
-			byWave[wi] = append(byWave[wi], api.Key{GVR: gvr, Namespace: o.GetNamespace(), Name: o.GetName()})
-		}
-	}
-	for wi := range g.RGD.Waves {
-		keys := byWave[wi]
-		if len(keys) == 0 {
-			continue
-		}
-		for _, k := range keys {
-			if call := w.api(k.Name, func() api.Call { return w.c.client.Delete(w.p, k) }, 0); call.Err != nil && !isNotFound(call.Err) {
+			if g.deleteWave[o.GetLabels()[LabelNode]] != wave || o.GetDeletionTimestamp() != nil {
+				continue
+			}
+			k := api.Key{GVR: w.c.srv.Store.GVR(o.GetAPIVersion(), o.GetKind()), Namespace: o.GetNamespace(), Name: o.GetName()}
+			if call := w.api(o.GetLabels()[LabelNode], func() api.Call { return w.c.client.Delete(w.p, k) }, 0); call.Err != nil && !isNotFound(call.Err) {
 				return outcome{err: call.Err}
 			}
 		}
+		if err := w.writeStatus(key, inst, deletionStatus(inst)); err != nil {
+			return outcome{err: err}
+		}
 		return outcome{requeueAfter: w.c.t.Controller.RequeueInterval.D()}
 	}
-	key := api.Key{GVR: g.GVR, Namespace: inst.GetNamespace(), Name: inst.GetName()}
-	if _, call := w.apply("", key, instanceMeta(inst, g, false)); call.Err != nil && !isNotFound(call.Err) {
+	w.c.removeWatches(in)
+	cur, call := w.get("", key)
+	if call.Err != nil {
+		if isNotFound(call.Err) {
+			return outcome{}
+		}
 		return outcome{err: call.Err}
 	}
+	if hasFinalizer(cur) {
+		if _, call := w.apply("", key, instanceMeta(cur, g, false)); call.Err != nil && !isNotFound(call.Err) {
+			return outcome{err: call.Err}
+		}
+	}
+	// kro then persists the deletion status against the patched object: a
+	// status never written before is written now, and fails on the deleted
+	// instance (a rate-limited retry whose GET finds it gone).
+	if st := deletionStatus(cur); !equality.Semantic.DeepEqual(cur.Object["status"], any(st)) {
+		if _, call := w.get("", key); call.Err != nil {
+			return outcome{err: call.Err}
+		}
+	}
 	return outcome{}
+}
+
+func hasFinalizer(obj *unstructured.Unstructured) bool {
+	for _, f := range obj.GetFinalizers() {
+		if f == Finalizer {
+			return true
+		}
+	}
+	return false
 }
 
 // instanceMeta is what kro server-side-applies to an instance: its finalizer and labels.
@@ -581,6 +765,46 @@ func instanceMeta(inst *unstructured.Unstructured, g *Graph, finalizer bool) *un
 			"labels":     map[string]any{LabelOwned: "true", LabelRGD: g.RGD.Name},
 		},
 	}}
+}
+
+// ApplySet annotation of the kinds an instance manages (KEP-3659, as kro writes it).
+const AnnotationApplySetKinds = "applyset.kubernetes.io/contains-group-kinds"
+
+// instanceApplySet is the ApplySet metadata kro server-side-applies to an
+// instance in every reconcile: the kinds it manages.
+func instanceApplySet(inst *unstructured.Unstructured, kinds map[schemaGVR]bool) *unstructured.Unstructured {
+	var names []string
+	for gvr := range kinds {
+		names = append(names, gvr.GroupResource().String())
+	}
+	sort.Strings(names)
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": inst.GetAPIVersion(),
+		"kind":       inst.GetKind(),
+		"metadata": map[string]any{
+			"name":        inst.GetName(),
+			"namespace":   inst.GetNamespace(),
+			"annotations": map[string]any{AnnotationApplySetKinds: strings.Join(names, ",")},
+		},
+	}}
+}
+
+// annotatedKinds are the kinds an instance's ApplySet annotation names:
+// kro's memory of what it manages, which prune and deletion list.
+func annotatedKinds(g *Graph, inst *unstructured.Unstructured) map[schemaGVR]bool {
+	kinds := map[schemaGVR]bool{}
+	list := inst.GetAnnotations()[AnnotationApplySetKinds]
+	if list == "" {
+		return kinds
+	}
+	for _, name := range strings.Split(list, ",") {
+		for _, gvr := range g.childGVRs {
+			if gvr.GroupResource().String() == name {
+				kinds[gvr] = true
+			}
+		}
+	}
+	return kinds
 }
 
 // Request helpers: one API call each, accounted.

@@ -27,6 +27,9 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 		w := &work{c: c, p: p, th: th, start: start}
 		res := w.reconcile(key)
 		w.flush()
+		// kro commits the reconcile's watch requests unless it failed with
+		// an error other than a requeue.
+		c.doneWatches(w.in, res.err == nil)
 		th.Switch(c.k.Now(), span.Idle)
 		c.Stats.Reconciles++
 		c.Stats.ReconcileDurations = append(c.Stats.ReconcileDurations, c.k.Now()-start)
