@@ -242,8 +242,8 @@ func (c *compiler) value(n *yaml.Node, p Path, ctx context, r *Resource) *Value 
 		return nil
 	}
 	at := func(celOff int) Pos { return l.valuePos(n, t.valueOffset(celOff)) }
-	if !t.standalone && c.syntaxErrors(text, t, n) {
-		return nil
+	if !t.standalone && (!t.balanced(text) || c.parsedSource(t.cel).iss.Err() != nil) && c.syntaxErrors(text, t, n) {
+		return nil // blamed on the embedded expression the user wrote
 	}
 	e := c.compile(t.cel, ctx, r, at)
 	if e == nil {
@@ -258,15 +258,7 @@ func (c *compiler) value(n *yaml.Node, p Path, ctx context, r *Resource) *Value 
 // at maps a byte offset in src to a file position.
 func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Pos) *Expr {
 	l := c.l
-	pe := c.parsed[src]
-	if pe == nil {
-		pe = &parsedExpr{}
-		pe.ast, pe.iss = c.env.Parse(src)
-		if pe.iss.Err() == nil {
-			pe.free = freeIdents(c.env, pe.ast.NativeRep(), c.declared())
-		}
-		c.parsed[src] = pe
-	}
+	pe := c.parsedSource(src)
 	if pe.iss.Err() != nil {
 		c.celIssues(src, pe.iss, at)
 		return nil
@@ -358,6 +350,20 @@ func isOwnIter(r *Resource, name string) bool {
 		}
 	}
 	return false
+}
+
+// parsedSource parses src once, caching the result.
+func (c *compiler) parsedSource(src string) *parsedExpr {
+	pe := c.parsed[src]
+	if pe == nil {
+		pe = &parsedExpr{}
+		pe.ast, pe.iss = c.env.Parse(src)
+		if pe.iss.Err() == nil {
+			pe.free = freeIdents(c.env, pe.ast.NativeRep(), c.declared())
+		}
+		c.parsed[src] = pe
+	}
+	return pe
 }
 
 // syntaxErrors parses each embedded expression on its own and reports its

@@ -151,3 +151,35 @@ func (t *template) valueOffset(celOff int) int {
 	}
 	return 0
 }
+
+// balanced reports whether every embedded expression's brackets balance on
+// their own (outside string literals). Only then does parsing the
+// concatenation say the same as parsing each expression alone: otherwise a
+// ')' in one expression could close the parenthesis the concatenation added.
+func (t *template) balanced(text string) bool {
+	for _, sp := range t.spans {
+		src := text[sp.valOff : sp.valOff+sp.n]
+		depth := 0
+		for j := 0; j < len(src); j++ {
+			switch src[j] {
+			case '\'', '"':
+				k, err := skipQuoted(src, j)
+				if err != nil {
+					return false
+				}
+				j = k
+			case '(', '[', '{':
+				depth++
+			case ')', ']', '}':
+				depth--
+				if depth < 0 {
+					return false
+				}
+			}
+		}
+		if depth != 0 {
+			return false
+		}
+	}
+	return true
+}
