@@ -55,7 +55,7 @@ func buildGraph(g *RGD) error {
 	for _, r := range g.Resources {
 		sort.Ints(r.Dependents)
 	}
-	g.Waves = Waves(g.Resources)
+	g.Waves = Waves(g.Resources, g.Order)
 	return nil
 }
 
@@ -146,17 +146,24 @@ func minID(ns []graph.Node) int64 {
 	return m
 }
 
-// Waves groups resources for deletion: the deepest level first, so nothing
-// is deleted before the resources that depend on it.
-func Waves(rs []*Resource) [][]int {
-	maxLevel := -1
-	for _, r := range rs {
-		maxLevel = max(maxLevel, r.Level)
+// Waves groups resources for deletion as kro does (reverse topological
+// layers): a resource's wave is the length of the longest dependency path
+// from it down to a resource nothing depends on, and wave 0 goes first, so
+// nothing is deleted before the resources that depend on it. Dependents must
+// be set.
+func Waves(rs []*Resource, order []int) [][]int {
+	height := make([]int, len(rs))
+	top := -1
+	for k := len(order) - 1; k >= 0; k-- {
+		r := rs[order[k]]
+		for _, d := range r.Dependents {
+			height[r.Index] = max(height[r.Index], height[d]+1)
+		}
+		top = max(top, height[r.Index])
 	}
-	waves := make([][]int, maxLevel+1)
+	waves := make([][]int, top+1)
 	for _, r := range rs {
-		w := maxLevel - r.Level
-		waves[w] = append(waves[w], r.Index)
+		waves[height[r.Index]] = append(waves[height[r.Index]], r.Index)
 	}
 	return waves
 }

@@ -299,14 +299,14 @@ func TestLoadGraph(t *testing.T) {
 			src:   rgd("", cm("r0", "${r1.metadata.name}"), cm("r1"), cm("r2")),
 			order: []string{"r1", "r0", "r2"},
 			edges: [][2]string{{"r1", "r0"}},
-			waves: [][]string{{"r0"}, {"r1", "r2"}},
+			waves: [][]string{{"r0", "r2"}, {"r1"}}, // kro deletes what nothing depends on first
 		},
 		{
 			// base first; then late(1), free(2) and early(3) are all ready and go by index.
 			name:  "tie among later levels by index",
 			src:   rgd("", cm("base"), cm("late", "${base.metadata.name}"), cm("free"), cm("early", "${base.metadata.name}")),
 			order: []string{"base", "late", "free", "early"},
-			waves: [][]string{{"late", "early"}, {"base", "free"}},
+			waves: [][]string{{"late", "free", "early"}, {"base"}},
 		},
 		{
 			name:  "comprehension variables are not dependencies",

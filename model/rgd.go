@@ -26,7 +26,7 @@ type RGD struct {
 
 	Resources []*Resource // in YAML order
 	Order     []int       // topological order (Kahn, ties broken by YAML index)
-	Waves     [][]int     // deletion waves: the deepest level first
+	Waves     [][]int     // deletion waves, first first: kro's reverse topological layers
 	Graph     *simple.DirectedGraph
 
 	Exprs       int           // compiled expressions
