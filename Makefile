@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/krosim
 EXAMPLE := testdata/rgd/webapp.yaml
 
-.PHONY: build test demo profile bench fuzz clean
+.PHONY: build test demo profile bench fuzz fidelity clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/krosim
@@ -30,6 +30,13 @@ bench:
 fuzz:
 	$(GO) test -run='^$$' -fuzz=FuzzLoad -fuzztime=30s ./model
 	$(GO) test -run='^$$' -fuzz=FuzzTemplate -fuzztime=30s ./model
+
+# By hand, minutes to an hour: real kro on a real API server (.ci/realapi)
+# against the simulation, at 50, 200 and 500 instances with 1 and 4
+# workers, three real runs each; writes out/fidelity/fidelity.md (README,
+# "Fidelity"). Knobs: FIDELITY_* and KROSIM_* (see .ci/fidelity.sh).
+fidelity:
+	.ci/fidelity.sh
 
 clean:
 	rm -rf bin

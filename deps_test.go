@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"profile/flame": {},
 	"profile":       {"model", "profile/flame", "sim", "sim/span", "sim/target"},
 	"profile/chart": {"sim", "sim/study", "sim/target"},
+	"cmd/real":      {"model", "sim", "sim/target", "sim/workload"},
 	"cmd/cli":       {"*"},
 	"cmd/krosim":    {"cmd/cli"},
 }

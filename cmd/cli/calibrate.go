@@ -20,17 +20,19 @@ type calibrateOptions struct {
 	base string
 	out  string
 	name string
+	api  *apiCalibrateOptions // --kubeconfig: a real API server's latency instead
 }
 
 var calibrateCmd = &command{
 	name:    "calibrate",
 	args:    "",
-	summary: "measure this host's CPU cost per unit of work (CEL, graph walks, encoding) and write a target file",
+	summary: "measure this host's CPU cost per unit of work (CEL, graph walks, encoding), or a real API server's latency (--kubeconfig) or a real run's (--from), and write a target file",
 	flags: func(fs *pflag.FlagSet) any {
 		o := &calibrateOptions{}
 		fs.StringVar(&o.base, "target", "kro-defaults", "target to start from; only its cost section is replaced")
 		fs.StringVarP(&o.out, "output", "o", "", "write the target file here (default: stdout)")
 		fs.StringVar(&o.name, "name", "calibrated", "name of the new target")
+		o.api = declareAPICalibrateFlags(fs)
 		return o
 	},
 	run: func(e *env, o any, args []string) error {
@@ -43,6 +45,14 @@ var calibrateCmd = &command{
 			return err
 		}
 		t = t.Clone()
+		switch {
+		case opts.api.from != "" && opts.api.kubeconfig != "":
+			return usagef("--from and --kubeconfig exclude each other")
+		case opts.api.from != "":
+			return calibrateFromRun(e, opts, t)
+		case opts.api.kubeconfig != "":
+			return calibrateAPI(e, opts, t)
+		}
 		cost, report, err := measureCosts()
 		if err != nil {
 			return err

@@ -37,6 +37,7 @@ type runOptions struct {
 	wallLimit time.Duration
 	cpuCost   string
 	quiet     bool
+	real      *realOptions // run only: real mode
 }
 
 func declareRunFlags(fs *pflag.FlagSet) *runOptions {
@@ -65,9 +66,16 @@ var runCmd = &command{
 	name:    "run",
 	args:    "",
 	summary: "simulate kro reconciling N instances of an RGD on a target, in virtual time",
-	flags:   func(fs *pflag.FlagSet) any { return declareRunFlags(fs) },
+	flags: func(fs *pflag.FlagSet) any {
+		o := declareRunFlags(fs)
+		o.real = declareRealFlags(fs)
+		return o
+	},
 	run: func(e *env, o any, args []string) error {
 		opts := o.(*runOptions)
+		if opts.real.kubeconfig != "" {
+			return runReal(e, opts, args)
+		}
 		res, err := simulate(e, opts, args)
 		if err != nil {
 			return err

@@ -1,0 +1,120 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strings"
+
+	"github.com/krosim/krosim/cmd/real"
+	"github.com/krosim/krosim/sim/target"
+	"github.com/spf13/pflag"
+)
+
+// apiCalibrateOptions are calibrate's flags for measuring a real API server.
+type apiCalibrateOptions struct {
+	from        string
+	kubeconfig  string
+	objects     int
+	concurrency []int
+}
+
+func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
+	o := &apiCalibrateOptions{}
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "measure the request latency of this kubeconfig's API server (it must serve testdata/realapi/standins.yaml) and replace the target's latency and readiness instead of its CPU costs")
+	fs.StringVar(&o.from, "from", "", "derive the target from a real run's directory (krosim run --kubeconfig --out DIR): the latency kro saw in it by verb, and the per-reconcile time the requests do not explain (cost.reconcile_ns), fitted by simulating the same workload")
+	fs.IntVar(&o.objects, "objects", 200, "with --kubeconfig: requests timed per verb")
+	fs.IntSliceVar(&o.concurrency, "concurrency", []int{1}, "with --kubeconfig: requests in flight to measure at (the target takes the first; e.g. 1,4,8)")
+	// --out is what run and profile call their output flag.
+	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if name == "out" {
+			name = "output"
+		}
+		return pflag.NormalizedName(name)
+	})
+	return o
+}
+
+// calibrateFromRun is `krosim calibrate --from DIR`.
+func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
+	data, err := os.ReadFile(filepath.Join(opts.api.from, "results.json"))
+	if err != nil {
+		return err
+	}
+	var head struct {
+		Config struct {
+			RGDFiles []string `json:"rgd_files"`
+		} `json:"config"`
+	}
+	if err := json.Unmarshal(data, &head); err != nil {
+		return fmt.Errorf("%s: %w", opts.api.from, err)
+	}
+	rgds, err := loadRGDs(e, head.Config.RGDFiles)
+	if err != nil {
+		return err
+	}
+	t, report, err := real.FromRun(opts.api.from, t, rgds)
+	if err != nil {
+		return err
+	}
+	t.Name = opts.name
+	t.Description = fmt.Sprintf("%s calibrated from the real run in %s by krosim calibrate --from: %s.",
+		opts.base, opts.api.from, strings.Join(report, "; "))
+	fmt.Fprintln(e.stderr, "krosim calibrate: "+strings.Join(report, "\n  "))
+	y, err := t.YAML()
+	if err != nil {
+		return err
+	}
+	if opts.out == "" {
+		_, err = e.stdout.Write(y)
+		return err
+	}
+	return writeFileAtomic(opts.out, y)
+}
+
+// calibrateAPI is `krosim calibrate --kubeconfig`: t with the latency of a
+// real API server as a client like kro's sees it.
+func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
+	o := opts.api
+	for _, c := range o.concurrency {
+		if c < 1 {
+			return usagef("--concurrency values must be at least 1, got %d", c)
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	cal, err := real.Calibrate(ctx, real.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
+		Concurrency: o.concurrency, Log: e.stderr})
+	if err != nil {
+		return err
+	}
+	t.Name = opts.name
+	t.Latency = cal.Latency
+	// A server with no kind controllers (the real-API harness): stand-ins
+	// are ready as soon as they exist, and nothing writes their status.
+	t.Readiness = map[string]target.Readiness{}
+	var other []string
+	for _, r := range cal.Rows {
+		if r.Concurrency != o.concurrency[0] || r.Verb == real.PatchWrites {
+			other = append(other, fmt.Sprintf("%s x%d p50 %.2fms p99 %.2fms", r.Verb, r.Concurrency,
+				float64(r.P50)/1e6, float64(r.P99)/1e6))
+		}
+	}
+	t.Description = fmt.Sprintf("%s with the request latency of a real API server measured by krosim calibrate --kubeconfig "+
+		"(%d requests per verb, %d in flight, client-go dynamic client on %s/%s with %d CPUs); patch is a server-side apply "+
+		"that changes nothing, as most of kro's are; no kind controllers (readiness empty). Also measured: %s.",
+		opts.base, o.objects, o.concurrency[0], runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.Join(other, "; "))
+	y, err := t.YAML()
+	if err != nil {
+		return err
+	}
+	if opts.out == "" {
+		_, err = e.stdout.Write(y)
+		return err
+	}
+	return writeFileAtomic(opts.out, y)
+}

@@ -1,0 +1,358 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/target"
+	"github.com/spf13/pflag"
+)
+
+type compareOptions struct {
+	tolerance float64
+	format    string
+}
+
+var compareCmd = &command{
+	name:    "compare",
+	args:    "SIM_DIR REAL_DIR...",
+	summary: "compare a simulation's results with real runs: converge time, time to ready, reconciles and API calls by verb and resource",
+	flags: func(fs *pflag.FlagSet) any {
+		o := &compareOptions{}
+		fs.Float64Var(&o.tolerance, "tolerance", 0.15, "largest relative error of the converge time against the median real run")
+		fs.StringVar(&o.format, "format", "text", "text, markdown (one summary table row) or counts (markdown table of requests per instance)")
+		return o
+	},
+	run: func(e *env, o any, args []string) error {
+		opts := o.(*compareOptions)
+		if len(args) < 2 {
+			return usagef("want a simulation's directory and at least one real run's")
+		}
+		if opts.tolerance <= 0 {
+			return usagef("--tolerance must be positive")
+		}
+		c, err := loadComparison(args[0], args[1:])
+		if err != nil {
+			return err
+		}
+		switch opts.format {
+		case "text":
+			c.text(e.stdout, opts.tolerance)
+		case "markdown":
+			c.markdownRow(e.stdout, opts.tolerance)
+		case "counts":
+			c.markdownCounts(e.stdout)
+		default:
+			return usagef("--format must be text, markdown or counts, not %q", opts.format)
+		}
+		if bad := c.verdict(opts.tolerance); bad != "" {
+			if opts.format == "text" {
+				fmt.Fprintf(e.stdout, "\nFAIL: %s\n", bad)
+			}
+			return reportedError
+		}
+		if opts.format == "text" {
+			fmt.Fprintln(e.stdout, "\nPASS: counts equal in every real run, converge time within tolerance")
+		}
+		return nil
+	},
+}
+
+// run is one results.json and where it came from.
+type compared struct {
+	dir  string
+	mode string
+	res  *sim.Result
+	// workers is the simulation's target's, or what the real run recorded.
+	workers int
+}
+
+type comparison struct {
+	sim  compared
+	real []compared
+}
+
+func loadResults(dir string) (compared, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return compared{}, err
+	}
+	var res sim.Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		return compared{}, fmt.Errorf("%s: %w", dir, err)
+	}
+	var head struct {
+		Config struct {
+			Mode    string `json:"mode"`
+			Workers int    `json:"workers"`
+		} `json:"config"`
+	}
+	_ = json.Unmarshal(data, &head)
+	c := compared{dir: dir, mode: head.Config.Mode, res: &res, workers: head.Config.Workers}
+	if c.mode == "" {
+		c.mode = "sim"
+	}
+	if res.Config.Target != nil {
+		c.workers = res.Config.Target.Controller.Workers
+	}
+	return c, nil
+}
+
+func loadComparison(simDir string, realDirs []string) (*comparison, error) {
+	s, err := loadResults(simDir)
+	if err != nil {
+		return nil, err
+	}
+	if s.mode != "sim" {
+		return nil, usagef("%s holds a %s run, not a simulation", simDir, s.mode)
+	}
+	c := &comparison{sim: s}
+	for _, d := range realDirs {
+		r, err := loadResults(d)
+		if err != nil {
+			return nil, err
+		}
+		if r.mode != "real" {
+			return nil, usagef("%s holds a %s run, not a real one", d, r.mode)
+		}
+		c.real = append(c.real, r)
+	}
+	return c, nil
+}
+
+// count is one compared counter: a name and its value in each run.
+type count struct {
+	name string
+	sim  int
+	real []int
+}
+
+func (k count) equal() bool {
+	for _, r := range k.real {
+		if r != k.sim {
+			return false
+		}
+	}
+	return true
+}
+
+// counts lists every counter compared: reconciles, requeues, API calls by
+// verb, then by resource and verb.
+func (c *comparison) counts() []count {
+	var out []count
+	add := func(name string, get func(*sim.Summary) int) {
+		k := count{name: name, sim: get(&c.sim.res.Summary)}
+		for _, r := range c.real {
+			k.real = append(k.real, get(&r.res.Summary))
+		}
+		out = append(out, k)
+	}
+	add("reconciles", func(s *sim.Summary) int { return s.Reconciles })
+	reasons := map[string]bool{}
+	resources := map[string]map[string]bool{}
+	for _, r := range append([]compared{c.sim}, c.real...) {
+		for k := range r.res.Summary.RequeuesByReason {
+			reasons[k] = true
+		}
+		for res, verbs := range r.res.Summary.APICallsByResource {
+			if resources[res] == nil {
+				resources[res] = map[string]bool{}
+			}
+			for v := range verbs {
+				resources[res][v] = true
+			}
+		}
+	}
+	for _, k := range sortedKeys(reasons) {
+		add("requeues "+k, func(s *sim.Summary) int { return s.RequeuesByReason[k] })
+	}
+	for _, v := range target.Verbs {
+		add("api calls "+v, func(s *sim.Summary) int { return s.APICalls[v] })
+	}
+	for _, res := range sortedKeys(resources) {
+		for _, v := range target.Verbs {
+			if resources[res][v] {
+				add(res+" "+v, func(s *sim.Summary) int { return s.APICallsByResource[res][v] })
+			}
+		}
+	}
+	return out
+}
+
+// timing is one compared duration: the simulation's and every real run's.
+type timing struct {
+	name string
+	sim  *float64
+	real []*float64
+}
+
+func (t timing) median() *float64 {
+	var xs []float64
+	for _, r := range t.real {
+		if r != nil {
+			xs = append(xs, *r)
+		}
+	}
+	if len(xs) == 0 {
+		return nil
+	}
+	sort.Float64s(xs)
+	m := xs[len(xs)/2]
+	if len(xs)%2 == 0 {
+		m = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
+	}
+	return &m
+}
+
+// relErr is (sim - real) / real, or NaN.
+func relErr(s, r *float64) float64 {
+	if s == nil || r == nil || *r == 0 {
+		return math.NaN()
+	}
+	return (*s - *r) / *r
+}
+
+func (c *comparison) timings() []timing {
+	var out []timing
+	add := func(name string, get func(*sim.Summary) *float64) {
+		t := timing{name: name, sim: get(&c.sim.res.Summary)}
+		for _, r := range c.real {
+			t.real = append(t.real, get(&r.res.Summary))
+		}
+		out = append(out, t)
+	}
+	add("converge seconds", func(s *sim.Summary) *float64 { return s.ConvergeSeconds })
+	add("delete seconds", func(s *sim.Summary) *float64 { return s.DeleteSeconds })
+	add("time to ready p50", func(s *sim.Summary) *float64 { v := s.TimeToReady.P50; return &v })
+	add("time to ready p95", func(s *sim.Summary) *float64 { v := s.TimeToReady.P95; return &v })
+	add("time to ready p99", func(s *sim.Summary) *float64 { v := s.TimeToReady.P99; return &v })
+	add("time to ready max", func(s *sim.Summary) *float64 { v := s.TimeToReady.Max; return &v })
+	return out
+}
+
+// verdict is why the comparison fails, or empty.
+func (c *comparison) verdict(tolerance float64) string {
+	var bad []string
+	for _, k := range c.counts() {
+		if !k.equal() {
+			bad = append(bad, fmt.Sprintf("%s: simulated %d, real %v", k.name, k.sim, k.real))
+		}
+	}
+	conv := c.timings()[0]
+	if e := relErr(conv.sim, conv.median()); math.IsNaN(e) {
+		bad = append(bad, "converge time missing (a run did not converge)")
+	} else if math.Abs(e) > tolerance {
+		bad = append(bad, fmt.Sprintf("converge time off by %+.1f%% (tolerance %.0f%%)", 100*e, 100*tolerance))
+	}
+	return strings.Join(bad, "; ")
+}
+
+func fmtSecs(v *float64) string {
+	if v == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", *v)
+}
+
+func fmtErr(e float64) string {
+	if math.IsNaN(e) {
+		return "-"
+	}
+	return fmt.Sprintf("%+.1f%%", 100*e)
+}
+
+func (c *comparison) text(w io.Writer, tolerance float64) {
+	s := c.sim.res
+	target := "?"
+	if s.Config.Target != nil {
+		target = s.Config.Target.Name
+	}
+	fmt.Fprintf(w, "krosim compare: simulation %s (target %s, %d workers) vs %d real run(s) of %d instances\n\n",
+		c.sim.dir, target, c.sim.workers, len(c.real), s.Summary.InstancesTotal)
+	fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", "", "simulated", "real median", "error", "real runs")
+	for _, t := range c.timings() {
+		var runs []string
+		for _, r := range t.real {
+			runs = append(runs, fmtSecs(r))
+		}
+		fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", t.name, fmtSecs(t.sim), fmtSecs(t.median()),
+			fmtErr(relErr(t.sim, t.median())), strings.Join(runs, " "))
+	}
+	fmt.Fprintln(w)
+	n := float64(max(1, s.Summary.InstancesTotal))
+	fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", "", "simulated", "per inst.", "", "real runs")
+	for _, k := range c.counts() {
+		mark := "equal"
+		if !k.equal() {
+			mark = "DIFFERS"
+		}
+		var runs []string
+		for _, r := range k.real {
+			runs = append(runs, fmt.Sprint(r))
+		}
+		fmt.Fprintf(w, "%-36s %12d %12.2f %9s   %s\n", k.name, k.sim, float64(k.sim)/n, mark, strings.Join(runs, " "))
+	}
+	_ = tolerance
+}
+
+// markdownRow prints one row of the fidelity table:
+// | instances | workers | reconciles/inst sim / real | API calls/inst sim / real | counts | converge sim | real median (runs) | error |
+func (c *comparison) markdownRow(w io.Writer, tolerance float64) {
+	s := c.sim.res.Summary
+	n := float64(max(1, s.InstancesTotal))
+	calls := func(m map[string]int) int {
+		t := 0
+		for _, v := range m {
+			t += v
+		}
+		return t
+	}
+	var realRec, realCalls, convs []string
+	for _, r := range c.real {
+		realRec = append(realRec, fmt.Sprintf("%.2f", float64(r.res.Summary.Reconciles)/n))
+		realCalls = append(realCalls, fmt.Sprintf("%.2f", float64(calls(r.res.Summary.APICalls))/n))
+		convs = append(convs, fmtSecs(r.res.Summary.ConvergeSeconds))
+	}
+	equal := "equal"
+	for _, k := range c.counts() {
+		if !k.equal() {
+			equal = "**differ**"
+		}
+	}
+	conv := c.timings()[0]
+	e := relErr(conv.sim, conv.median())
+	errText := fmtErr(e)
+	if math.IsNaN(e) || math.Abs(e) > tolerance {
+		errText = "**" + errText + "**"
+	}
+	fmt.Fprintf(w, "| %d | %d | %.2f / %s | %.2f / %s | %s | %s | %s (%s) | %s |\n",
+		s.InstancesTotal, c.sim.workers, float64(s.Reconciles)/n, strings.Join(realRec, ", "),
+		float64(calls(s.APICalls))/n, strings.Join(realCalls, ", "), equal,
+		fmtSecs(s.ConvergeSeconds), fmtSecs(conv.median()), strings.Join(convs, ", "), errText)
+}
+
+// markdownCounts prints the requests per instance by resource and verb, simulated and real.
+func (c *comparison) markdownCounts(w io.Writer) {
+	n := float64(max(1, c.sim.res.Summary.InstancesTotal))
+	fmt.Fprintln(w, "| per instance | simulated | real |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, k := range c.counts() {
+		var runs []string
+		seen := map[string]bool{}
+		for _, r := range k.real {
+			v := fmt.Sprintf("%.2f", float64(r)/n)
+			if !seen[v] {
+				seen[v] = true
+				runs = append(runs, v)
+			}
+		}
+		fmt.Fprintf(w, "| %s | %.2f | %s |\n", k.name, float64(k.sim)/n, strings.Join(runs, ", "))
+	}
+}

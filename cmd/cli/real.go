@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"time"
+
+	"github.com/krosim/krosim/cmd/real"
+	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/workload"
+	"github.com/spf13/pflag"
+)
+
+// realOptions are run's flags for real mode: the workload goes to a real
+// API server running the real kro controller instead of the simulator.
+type realOptions struct {
+	kubeconfig string
+	kroMetrics string
+	quiet      time.Duration
+	timeout    time.Duration
+	parallel   int
+}
+
+func declareRealFlags(fs *pflag.FlagSet) *realOptions {
+	o := &realOptions{}
+	metrics := os.Getenv("KROSIM_KRO_METRICS_URL")
+	if metrics == "" {
+		metrics = "http://127.0.0.1:8078/metrics"
+	}
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "real mode: run the workload on the API server of this kubeconfig, where kro runs, and measure kro (--target, --qps, --cpus, --cpu-cost do not apply; --workers records kro's worker count)")
+	fs.StringVar(&o.kroMetrics, "kro-metrics", metrics, "real mode: URL of kro's /metrics (default $KROSIM_KRO_METRICS_URL)")
+	fs.DurationVar(&o.quiet, "kro-idle", 5*time.Second, "real mode: a phase ends once kro has not reconciled for this long (must exceed kro's 3s requeue interval)")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "real mode: time limit of each phase")
+	fs.IntVar(&o.parallel, "parallel", 8, "real mode: creates or deletes krosim keeps in flight")
+	return o
+}
+
+// runReal is `krosim run --kubeconfig`: the workload against a real server.
+func runReal(e *env, o *runOptions, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected arguments %v (RGDs go in --rgd)", args)
+	}
+	ro := o.real
+	if o.update > 0 {
+		return usagef("--update is not supported in real mode yet")
+	}
+	if ro.quiet <= 3*time.Second {
+		return usagef("--kro-idle must exceed kro's 3s requeue interval, got %s", ro.quiet)
+	}
+	rgds, err := loadRGDs(e, o.rgds)
+	if err != nil {
+		return err
+	}
+	wl := workload.Default(o.instances)
+	wl.Arrival, wl.Rate, wl.Delete = o.arrival, o.rate, o.delete
+	if err := wl.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	workers := o.workers
+	if workers == 0 {
+		workers = 1 // kro's default
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	var log io.Writer = e.stderr
+	if o.quiet {
+		log = io.Discard
+	}
+	res, err := real.Run(ctx, real.Config{Kubeconfig: ro.kubeconfig, KroMetrics: ro.kroMetrics, RGDFiles: o.rgds,
+		Workload: wl, Seed: o.seed, Workers: workers, Quiet: ro.quiet, Timeout: ro.timeout,
+		Parallel: ro.parallel, Log: log}, rgds)
+	if err != nil {
+		return err
+	}
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	files := outputs{"results.json": append(js, '\n')}
+	for name, raw := range res.Metrics {
+		files["metrics/"+name] = raw
+	}
+	if o.out != "" {
+		if err := os.MkdirAll(o.out+"/metrics", 0o755); err != nil {
+			return err
+		}
+		if err := writeDir(o.out, files); err != nil {
+			return err
+		}
+	}
+	if !o.quiet {
+		printRealSummary(e.stdout, res, o.out)
+	}
+	if !res.Complete {
+		return fmt.Errorf("run incomplete: %s", res.Incomplete)
+	}
+	return nil
+}
+
+func printRealSummary(w io.Writer, r *real.Result, dir string) {
+	s := r.Summary
+	conv := "not converged"
+	if s.ConvergeSeconds != nil {
+		conv = fmt.Sprintf("%.3fs", *s.ConvergeSeconds)
+	}
+	fmt.Fprintf(w, "krosim: %d instances on %s with the real kro (%d workers), measured\n", s.InstancesTotal, r.Config.Server, r.Config.Workers)
+	fmt.Fprintf(w, "  converged:      %s (%d ready)\n", conv, s.InstancesReady)
+	if s.DeleteSeconds != nil {
+		fmt.Fprintf(w, "  deleted in:     %.3fs\n", *s.DeleteSeconds)
+	}
+	fmt.Fprintf(w, "  time to ready:  p50 %.3fs  p95 %.3fs  p99 %.3fs  max %.3fs\n",
+		s.TimeToReady.P50, s.TimeToReady.P95, s.TimeToReady.P99, s.TimeToReady.Max)
+	total := 0
+	var verbs []string
+	for _, v := range target.Verbs {
+		if n := s.APICalls[v]; n > 0 {
+			total += n
+			verbs = append(verbs, fmt.Sprintf("%s %d", v, n))
+		}
+	}
+	fmt.Fprintf(w, "  reconciles:     %d (%.2f per instance)\n", s.Reconciles, float64(s.Reconciles)/float64(max(1, s.InstancesTotal)))
+	fmt.Fprintf(w, "  API calls:      %d (%s)\n", total, strings.Join(verbs, ", "))
+	for _, n := range r.Real.Notes {
+		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	if dir != "" {
+		fmt.Fprintf(w, "  wrote %s: results.json, metrics/\n", dir)
+	}
+}

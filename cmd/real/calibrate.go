@@ -1,0 +1,355 @@
+package real
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/krosim/krosim/sim/target"
+	"gonum.org/v1/gonum/stat"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+)
+
+// CalibrateConfig says how to measure a real API server.
+type CalibrateConfig struct {
+	Kubeconfig string
+	// Objects is how many requests of each verb are timed (and objects made).
+	Objects int
+	// Concurrency lists the numbers of requests in flight to measure at;
+	// the target takes the first.
+	Concurrency []int
+	Log         io.Writer
+}
+
+// Calibration is what the API server's latency looks like to a client like kro's.
+type Calibration struct {
+	Latency map[string]target.Latency // per verb, at the first concurrency
+	// WatchDelay is the median time from a create's response to its watch
+	// event as this client sees both (negative: the event came first).
+	WatchDelay time.Duration
+	Rows       []LatencyRow // every verb at every concurrency
+}
+
+// LatencyRow is one verb measured at one concurrency.
+type LatencyRow struct {
+	Verb        string
+	Concurrency int
+	P50, P95    time.Duration
+	P99         time.Duration
+	OpsPerSec   float64
+	PerObject   time.Duration // list only: the fitted cost of each object listed
+	Objects     int
+}
+
+// PatchWrites names the row of server-side applies that change the object;
+// the target's patch latency is the no-op apply's.
+const PatchWrites = "patch-writes"
+
+// standins is the stand-in kind calibration writes (testdata/realapi/standins.yaml).
+var standins = schema.GroupVersionResource{Group: "standin.krosim.dev", Version: "v1", Resource: "standinconfigmaps"}
+
+// Calibrate times every request verb kro uses against stand-in objects in
+// namespaces of its own, as kro's client sees it: get, list (a namespace of
+// one object and one of Objects, for the per-object cost), create, update,
+// patch (server-side apply that changes nothing, as most of kro's applies),
+// update_status and delete. It cleans up after itself.
+func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
+	if cfg.Objects < 10 {
+		cfg.Objects = 200
+	}
+	if len(cfg.Concurrency) == 0 {
+		cfg.Concurrency = []int{1}
+	}
+	if cfg.Log == nil {
+		cfg.Log = io.Discard
+	}
+	r := &runner{cfg: Config{Kubeconfig: cfg.Kubeconfig}, own: newCounter()}
+	if err := r.connect(); err != nil {
+		return nil, err
+	}
+	if _, err := r.dyn.Resource(standins).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+		return nil, fmt.Errorf("the server does not serve the stand-in kinds (apply testdata/realapi/standins.yaml): %w", err)
+	}
+	cal := &Calibration{Latency: map[string]target.Latency{}}
+	for i, c := range cfg.Concurrency {
+		m := &measure{dyn: r.dyn, n: cfg.Objects, c: c, ns: fmt.Sprintf("krosim-calibrate-%d", c)}
+		rows, delay, err := m.run(ctx, i == 0)
+		if err != nil {
+			return nil, err
+		}
+		for _, row := range rows {
+			fmt.Fprintf(cfg.Log, "krosim calibrate: %-13s x%d  p50 %7.2fms  p95 %7.2fms  p99 %7.2fms  %6.0f/s%s\n",
+				row.Verb, row.Concurrency, ms(row.P50), ms(row.P95), ms(row.P99), row.OpsPerSec, perObject(row))
+			if i == 0 && row.Verb != PatchWrites {
+				cal.Latency[row.Verb] = target.Latency{P50: target.Duration(row.P50), P95: target.Duration(row.P95),
+					P99: target.Duration(row.P99), PerObject: target.Duration(row.PerObject)}
+			}
+		}
+		if i == 0 {
+			cal.WatchDelay = delay
+			fmt.Fprintf(cfg.Log, "krosim calibrate: watch delay (response to event) median %.2fms\n", ms(delay))
+		}
+		cal.Rows = append(cal.Rows, rows...)
+	}
+	return cal, nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / 1e6 }
+
+func perObject(row LatencyRow) string {
+	if row.Verb != "list" {
+		return ""
+	}
+	return fmt.Sprintf("  (+%.1fus per object listed)", float64(row.PerObject)/1e3)
+}
+
+// measure is one concurrency level's measurements.
+type measure struct {
+	dyn dynamic.Interface
+	n   int
+	c   int
+	ns  string
+}
+
+func (m *measure) object(i int, value string) *unstructured.Unstructured {
+	o := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "standin.krosim.dev/v1",
+		"kind":       "StandinConfigMap",
+		"metadata": map[string]any{
+			"name":      fmt.Sprintf("cal-%05d", i),
+			"namespace": m.ns,
+			// Labels like the ones kro puts on its children.
+			"labels": map[string]any{
+				"kro.run/owned": "true", "kro.run/instance-name": fmt.Sprintf("cal-%05d", i),
+				"kro.run/instance-namespace": m.ns, "kro.run/node-id": "config",
+				"kro.run/resource-graph-definition-name": "calibrate.krosim.dev",
+				"applyset.kubernetes.io/part-of":         "applyset-krosim-calibrate-v1",
+			},
+		},
+		"data": map[string]any{"GREETING": value, "PORT": "8080",
+			"PAYLOAD": strings.Repeat("x", 128)},
+	}}
+	return o
+}
+
+// timed runs f for 0..n-1 with m.c in flight and returns each call's latency.
+func (m *measure) timed(ctx context.Context, f func(i int) error) ([]time.Duration, time.Duration, error) {
+	lat := make([]time.Duration, m.n)
+	next := make(chan int)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var first error
+	start := time.Now()
+	for w := 0; w < m.c; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				t := time.Now()
+				err := f(i)
+				lat[i] = time.Since(t)
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for i := 0; i < m.n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return lat, time.Since(start), first
+}
+
+func (m *measure) row(verb string, lat []time.Duration, wall time.Duration) LatencyRow {
+	xs := make([]float64, len(lat))
+	for i, d := range lat {
+		xs[i] = float64(d)
+	}
+	sort.Float64s(xs)
+	q := func(p float64) time.Duration { return time.Duration(stat.Quantile(p, stat.Empirical, xs, nil)) }
+	return LatencyRow{Verb: verb, Concurrency: m.c, P50: q(0.5), P95: q(0.95), P99: q(0.99),
+		OpsPerSec: float64(len(lat)) / wall.Seconds(), Objects: len(lat)}
+}
+
+// fetch reads every calibration object, untimed.
+func (m *measure) fetch(ctx context.Context, res dynamic.ResourceInterface) ([]*unstructured.Unstructured, error) {
+	objs := make([]*unstructured.Unstructured, m.n)
+	for i := range objs {
+		o, err := res.Get(ctx, fmt.Sprintf("cal-%05d", i), metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		objs[i] = o
+	}
+	return objs, nil
+}
+
+// run measures every verb; with watch it also times watch events.
+func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.Duration, error) {
+	res := m.dyn.Resource(standins).Namespace(m.ns)
+	force := true
+	// Leftovers of an interrupted calibration would turn creates into conflicts.
+	if list, err := res.List(ctx, metav1.ListOptions{}); err == nil {
+		for _, o := range list.Items {
+			_ = res.Delete(ctx, o.GetName(), metav1.DeleteOptions{})
+		}
+	}
+	var rows []LatencyRow
+	var delay time.Duration
+	// create, timing the watch events of the creates.
+	var events sync.Map // name -> time the event arrived
+	responded := make([]time.Time, m.n)
+	var w watch.Interface
+	if timeWatch {
+		var err error
+		w, err = res.Watch(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, 0, err
+		}
+		go func() {
+			for ev := range w.ResultChan() {
+				if o, ok := ev.Object.(*unstructured.Unstructured); ok && ev.Type == watch.Added {
+					events.LoadOrStore(o.GetName(), time.Now())
+				}
+			}
+		}()
+	}
+	lat, wall, err := m.timed(ctx, func(i int) error {
+		_, err := res.Create(ctx, m.object(i, "create"), metav1.CreateOptions{})
+		responded[i] = time.Now()
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("create: %w", err)
+	}
+	rows = append(rows, m.row("create", lat, wall))
+	if timeWatch {
+		time.Sleep(500 * time.Millisecond)
+		w.Stop()
+		var ds []float64
+		for i := 0; i < m.n; i++ {
+			if at, ok := events.Load(fmt.Sprintf("cal-%05d", i)); ok {
+				ds = append(ds, float64(at.(time.Time).Sub(responded[i])))
+			}
+		}
+		if len(ds) > 0 {
+			sort.Float64s(ds)
+			delay = time.Duration(stat.Quantile(0.5, stat.Empirical, ds, nil))
+		}
+	}
+	// get
+	lat, wall, err = m.timed(ctx, func(i int) error {
+		_, err := res.Get(ctx, fmt.Sprintf("cal-%05d", i), metav1.GetOptions{})
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("get: %w", err)
+	}
+	rows = append(rows, m.row("get", lat, wall))
+	// list: one object (a namespace of its own, as each of kro's instances
+	// lists its own children) and every object, for the per-object cost.
+	one := m.dyn.Resource(standins).Namespace(m.ns + "-one")
+	oneObj := m.object(0, "list")
+	oneObj.SetNamespace(m.ns + "-one")
+	if _, err := one.Create(ctx, oneObj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, 0, fmt.Errorf("list: %w", err)
+	}
+	sel := metav1.ListOptions{LabelSelector: "applyset.kubernetes.io/part-of=applyset-krosim-calibrate-v1"}
+	latOne, wallOne, err := m.timed(ctx, func(int) error { _, err := one.List(ctx, sel); return err })
+	if err != nil {
+		return nil, 0, fmt.Errorf("list: %w", err)
+	}
+	lists := m.n / 4 // listing every object is slow: fewer samples do
+	all := &measure{dyn: m.dyn, n: lists, c: m.c, ns: m.ns}
+	latAll, _, err := all.timed(ctx, func(int) error { _, err := res.List(ctx, sel); return err })
+	if err != nil {
+		return nil, 0, fmt.Errorf("list: %w", err)
+	}
+	_ = one.Delete(ctx, oneObj.GetName(), metav1.DeleteOptions{})
+	listRow := m.row("list", latOne, wallOne)
+	allRow := all.row("list", latAll, time.Second)
+	if m.n > 1 {
+		listRow.PerObject = max(0, (allRow.P50-listRow.P50)/time.Duration(m.n-1))
+	}
+	// The simulator adds PerObject for each object listed: the base is the
+	// one-object latency minus one object's share.
+	listRow.P50 -= listRow.PerObject
+	listRow.P95 -= listRow.PerObject
+	listRow.P99 -= listRow.PerObject
+	rows = append(rows, listRow)
+	// update: read every object first, so only the PUT is timed.
+	objs, err := m.fetch(ctx, res)
+	if err != nil {
+		return nil, 0, err
+	}
+	lat, wall, err = m.timed(ctx, func(i int) error {
+		o := objs[i]
+		_ = unstructured.SetNestedField(o.Object, "update", "data", "GREETING")
+		_, err := res.Update(ctx, o, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("update: %w", err)
+	}
+	rows = append(rows, m.row("update", lat, wall))
+	// patch: a server-side apply that changes the object once, then the
+	// same apply again, which changes nothing (most of kro's applies).
+	apply := func(i int, value string) error {
+		o := m.object(i, value)
+		data, err := o.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		_, err = res.Patch(ctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "kro", Force: &force})
+		return err
+	}
+	lat, wall, err = m.timed(ctx, func(i int) error { return apply(i, "apply") })
+	if err != nil {
+		return nil, 0, fmt.Errorf("patch: %w", err)
+	}
+	rows = append(rows, m.row(PatchWrites, lat, wall))
+	lat, wall, err = m.timed(ctx, func(i int) error { return apply(i, "apply") })
+	if err != nil {
+		return nil, 0, fmt.Errorf("patch: %w", err)
+	}
+	rows = append(rows, m.row("patch", lat, wall))
+	// update_status
+	if objs, err = m.fetch(ctx, res); err != nil {
+		return nil, 0, err
+	}
+	lat, wall, err = m.timed(ctx, func(i int) error {
+		o := objs[i]
+		o.Object["status"] = map[string]any{"state": "ACTIVE", "observedGeneration": o.GetGeneration()}
+		_, err := res.UpdateStatus(ctx, o, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("update_status: %w", err)
+	}
+	rows = append(rows, m.row("update_status", lat, wall))
+	// delete
+	lat, wall, err = m.timed(ctx, func(i int) error {
+		return res.Delete(ctx, fmt.Sprintf("cal-%05d", i), metav1.DeleteOptions{})
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("delete: %w", err)
+	}
+	rows = append(rows, m.row("delete", lat, wall))
+	return rows, delay, nil
+}

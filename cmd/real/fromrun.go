@@ -1,0 +1,235 @@
+package real
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/krosim/krosim/model"
+	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/target"
+	"gonum.org/v1/gonum/stat/distuv"
+)
+
+// FromRun derives a target from a real run's directory: the request latency
+// kro saw during the run (the API server's latency histograms by verb, kro's
+// requests only, plus kro's own client-side overhead from its
+// rest_client_request_duration_seconds), and the per-reconcile time that
+// latency does not explain (kro's CPU, its informers, scheduling on a shared
+// host), fitted as cost.reconcile_ns by simulating the run's workload until
+// the mean reconcile takes as long as it did for real.
+func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	var res Result
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+	}
+	if res.Config.Mode != "real" {
+		return nil, nil, fmt.Errorf("%s is not a real run (config.mode %q)", dir, res.Config.Mode)
+	}
+	last := len(res.Real.Phases)
+	read := func(name string) (*scrape, error) {
+		raw, err := os.ReadFile(filepath.Join(dir, "metrics", name))
+		if err != nil {
+			return nil, err
+		}
+		return parseMetrics(raw)
+	}
+	s0, err := read("apiserver-0.prom")
+	if err != nil {
+		return nil, nil, err
+	}
+	s1, err := read(fmt.Sprintf("apiserver-%d.prom", last))
+	if err != nil {
+		return nil, nil, err
+	}
+	k0, err := read("kro-0.prom")
+	if err != nil {
+		return nil, nil, err
+	}
+	k1, err := read(fmt.Sprintf("kro-%d.prom", last))
+	if err != nil {
+		return nil, nil, err
+	}
+	t := base.Clone()
+	var report []string
+
+	// Server-side latency of kro's requests, by krosim verb.
+	kroResources := res.Summary.APICallsByResource
+	type hist struct {
+		buckets    map[float64]float64
+		sum, count float64
+	}
+	byVerb := map[string]*hist{}
+	for _, x := range delta(s0, s1, "apiserver_request_duration_seconds_bucket") {
+		q, v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim)
+		if !ok {
+			continue
+		}
+		_ = q
+		le, err := strconv.ParseFloat(x.Labels["le"], 64)
+		if err != nil && x.Labels["le"] != "+Inf" {
+			continue
+		}
+		if x.Labels["le"] == "+Inf" {
+			le = math.Inf(1)
+		}
+		h := byVerb[v]
+		if h == nil {
+			h = &hist{buckets: map[float64]float64{}}
+			byVerb[v] = h
+		}
+		h.buckets[le] += x.Value
+	}
+	for _, name := range []string{"apiserver_request_duration_seconds_sum", "apiserver_request_duration_seconds_count"} {
+		for _, x := range delta(s0, s1, name) {
+			if _, v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim); ok && byVerb[v] != nil {
+				if name == "apiserver_request_duration_seconds_sum" {
+					byVerb[v].sum += x.Value
+				} else {
+					byVerb[v].count += x.Value
+				}
+			}
+		}
+	}
+	// kro's client-side overhead per HTTP method: what its client saw minus
+	// what the server spent.
+	methods := map[string][]string{"GET": {"get", "list"}, "PATCH": {"patch"}, "PUT": {"update", "update_status"},
+		"DELETE": {"delete"}, "POST": {"create"}}
+	overhead := map[string]time.Duration{}
+	for method, verbs := range methods {
+		match := func(l map[string]string) bool { return l["verb"] == method }
+		sum := k1.sum("rest_client_request_duration_seconds_sum", match) - k0.sum("rest_client_request_duration_seconds_sum", match)
+		n := k1.sum("rest_client_request_duration_seconds_count", match) - k0.sum("rest_client_request_duration_seconds_count", match)
+		var ssum, sn float64
+		for _, v := range verbs {
+			if h := byVerb[v]; h != nil {
+				ssum += h.sum
+				sn += h.count
+			}
+		}
+		if n > 0 && sn > 0 {
+			d := time.Duration(math.Max(0, (sum-ssum)/n) * 1e9)
+			for _, v := range verbs {
+				overhead[v] = d
+			}
+		}
+	}
+	for _, v := range target.Verbs {
+		h := byVerb[v]
+		if h == nil || h.count < 20 {
+			continue
+		}
+		mean := time.Duration(h.sum/h.count*1e9) + overhead[v]
+		l := target.Latency{P50: quantileOf(h.buckets, 0.5), P95: quantileOf(h.buckets, 0.95), P99: quantileOf(h.buckets, 0.99),
+			PerObject: base.Latency[v].PerObject}
+		l.P50 += target.Duration(overhead[v])
+		l.P95 += target.Duration(overhead[v])
+		l.P99 += target.Duration(overhead[v])
+		// The server's buckets are coarse: keep their shape, match their mean,
+		// which is what a sum of many requests depends on.
+		if m := meanOf(l); m > 0 {
+			f := float64(mean) / float64(m)
+			l.P50, l.P95, l.P99 = scale(l.P50, f), scale(l.P95, f), scale(l.P99, f)
+		}
+		if v == "list" { // each of kro's LISTs here returned about one object
+			l.P50 = max(l.P50-l.PerObject, 1000)
+			l.P95 = max(l.P95-l.PerObject, l.P50)
+			l.P99 = max(l.P99-l.PerObject, l.P95)
+		}
+		t.Latency[v] = l
+		report = append(report, fmt.Sprintf("%s mean %.2fms (server %.2fms + client %.2fms, %d requests)", v,
+			float64(mean)/1e6, h.sum/h.count*1e3, float64(overhead[v])/1e6, int(h.count)))
+	}
+	t.Readiness = map[string]target.Readiness{}
+	if res.Config.Workers > 0 {
+		t.Controller.Workers = res.Config.Workers
+	}
+	// Fit the per-reconcile time the requests do not explain.
+	if res.Summary.Reconciles == 0 {
+		return nil, nil, fmt.Errorf("%s: the real run made no reconciles", dir)
+	}
+	realMean := res.Real.ReconcileSeconds / float64(res.Summary.Reconciles)
+	cfg := sim.Config{RGDFiles: res.Config.RGDFiles, Target: t, Workload: res.Config.Workload, Seed: res.Config.Seed,
+		MaxTime: target.Duration(24 * time.Hour)}
+	for i := 0; i < 3; i++ {
+		r, err := sim.Run(cfg, rgds, sim.Options{})
+		if err != nil {
+			return nil, nil, err
+		}
+		busy := 0.0
+		for phase, s := range r.Attribution {
+			if phase != "idle" {
+				busy += s
+			}
+		}
+		simMean := busy / float64(max(1, r.Summary.Reconciles))
+		t.Cost.ReconcileNS = math.Max(0, math.Round(t.Cost.ReconcileNS+(realMean-simMean)*1e9))
+	}
+	report = append(report, fmt.Sprintf("reconcile %.2fms on average, %.2fms of it outside the requests (cost.reconcile_ns)",
+		realMean*1e3, t.Cost.ReconcileNS/1e6))
+	return t, report, nil
+}
+
+// kroRequest says whether a series of the API server's request metrics is
+// one of kro's workload requests, and its krosim verb.
+func kroRequest(l map[string]string, kroResources map[string]map[string]int, own map[string]map[string]int) (request, string, bool) {
+	q := request{Verb: l["verb"], Group: l["group"], Resource: l["resource"], Subresource: l["subresource"], Scope: l["scope"]}
+	v, ok := simVerb(q)
+	if !ok || excludedRequest(q) || kroResources[q.Resource][v] == 0 || own[q.Resource][q.Verb] > 0 {
+		return q, "", false
+	}
+	return q, v, true
+}
+
+// quantileOf interpolates a quantile from cumulative histogram buckets, as
+// Prometheus's histogram_quantile does.
+func quantileOf(buckets map[float64]float64, p float64) target.Duration {
+	les := make([]float64, 0, len(buckets))
+	for le := range buckets {
+		les = append(les, le)
+	}
+	sort.Float64s(les)
+	if len(les) == 0 {
+		return 0
+	}
+	total := buckets[les[len(les)-1]]
+	rank := p * total
+	prevLe, prevN := 0.0, 0.0
+	for _, le := range les {
+		n := buckets[le]
+		if n >= rank {
+			if math.IsInf(le, 1) {
+				return target.Duration(prevLe * 1e9)
+			}
+			frac := 0.0
+			if n > prevN {
+				frac = (rank - prevN) / (n - prevN)
+			}
+			return target.Duration((prevLe + frac*(le-prevLe)) * 1e9)
+		}
+		prevLe, prevN = le, n
+	}
+	return target.Duration(prevLe * 1e9)
+}
+
+// meanOf is the mean of a latency distribution (objects aside).
+func meanOf(l target.Latency) time.Duration {
+	const n = 4000
+	norm := distuv.UnitNormal
+	total := 0.0
+	for i := 0; i < n; i++ {
+		total += float64(l.Sample(norm.Quantile((float64(i)+0.5)/n), 0))
+	}
+	return time.Duration(total / n)
+}
+
+func scale(d target.Duration, f float64) target.Duration { return target.Duration(float64(d) * f) }

@@ -1,0 +1,134 @@
+package real
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sort"
+	"strings"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// series is one scraped sample: a metric name, its labels and its value
+// (histograms and summaries contribute name_sum and name_count).
+type series struct {
+	Name   string
+	Labels map[string]string
+	Value  float64
+}
+
+func (s series) key() string {
+	names := make([]string, 0, len(s.Labels))
+	for k := range s.Labels {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString(s.Name)
+	for _, k := range names {
+		fmt.Fprintf(&b, ",%s=%s", k, s.Labels[k])
+	}
+	return b.String()
+}
+
+// scrape is one reading of a /metrics endpoint.
+type scrape struct {
+	Raw    []byte
+	Series map[string]series // by key
+}
+
+// fetchMetrics reads and parses a Prometheus text endpoint.
+func fetchMetrics(ctx context.Context, client *http.Client, url string) (*scrape, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "text/plain; version=0.0.4")
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("metrics %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("metrics %s: %w", url, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("metrics %s: %s: %.200s", url, resp.Status, raw)
+	}
+	return parseMetrics(raw)
+}
+
+func parseMetrics(raw []byte) (*scrape, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(strings.NewReader(string(raw)))
+	if err != nil {
+		return nil, fmt.Errorf("parsing metrics: %w", err)
+	}
+	s := &scrape{Raw: raw, Series: map[string]series{}}
+	add := func(name string, m *dto.Metric, v float64) {
+		labels := map[string]string{}
+		for _, l := range m.GetLabel() {
+			labels[l.GetName()] = l.GetValue()
+		}
+		x := series{Name: name, Labels: labels, Value: v}
+		s.Series[x.key()] = x
+	}
+	for name, f := range fams {
+		for _, m := range f.GetMetric() {
+			switch {
+			case m.Counter != nil:
+				add(name, m, m.GetCounter().GetValue())
+			case m.Gauge != nil:
+				add(name, m, m.GetGauge().GetValue())
+			case m.Untyped != nil:
+				add(name, m, m.GetUntyped().GetValue())
+			case m.Histogram != nil:
+				add(name+"_sum", m, m.GetHistogram().GetSampleSum())
+				add(name+"_count", m, float64(m.GetHistogram().GetSampleCount()))
+			case m.Summary != nil:
+				add(name+"_sum", m, m.GetSummary().GetSampleSum())
+				add(name+"_count", m, float64(m.GetSummary().GetSampleCount()))
+			}
+		}
+	}
+	return s, nil
+}
+
+// sum adds the values of every series called name whose labels match.
+func (s *scrape) sum(name string, match func(map[string]string) bool) float64 {
+	if s == nil {
+		return 0
+	}
+	total := 0.0
+	for _, x := range s.Series {
+		if x.Name == name && (match == nil || match(x.Labels)) {
+			total += x.Value
+		}
+	}
+	return total
+}
+
+// delta returns after minus before for every series called name, by key.
+func delta(before, after *scrape, name string) []series {
+	var out []series
+	for k, x := range after.Series {
+		if x.Name != name {
+			continue
+		}
+		d := x.Value
+		if b, ok := before.Series[k]; ok {
+			d -= b.Value
+		}
+		if d != 0 {
+			x.Value = d
+			out = append(out, x)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
+	return out
+}

@@ -1,0 +1,202 @@
+package real
+
+import (
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/krosim/krosim/sim/target"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name, method, url, contentType string
+		want                           request
+		ok                             bool
+	}{
+		{"get", "GET", "/apis/kro.run/v1alpha1/namespaces/ns/fidelityapps/a", "",
+			request{"GET", "kro.run", "fidelityapps", "", "resource"}, true},
+		{"list in a namespace", "GET", "/apis/g/v1/namespaces/ns/things?labelSelector=x%3Dy", "",
+			request{"LIST", "g", "things", "", "namespace"}, true},
+		{"list everywhere", "GET", "/apis/g/v1/things?limit=500", "",
+			request{"LIST", "g", "things", "", "cluster"}, true},
+		{"watch", "GET", "/apis/g/v1/things?watch=true&resourceVersion=5", "",
+			request{"WATCH", "g", "things", "", "cluster"}, true},
+		{"create", "POST", "/apis/g/v1/namespaces/ns/things", "application/json",
+			request{"POST", "g", "things", "", "resource"}, true},
+		{"status", "PUT", "/apis/g/v1/namespaces/ns/things/a/status", "application/json",
+			request{"PUT", "g", "things", "status", "resource"}, true},
+		{"server-side apply", "PATCH", "/apis/g/v1/namespaces/ns/things/a?fieldManager=kro", "application/apply-patch+yaml",
+			request{"APPLY", "g", "things", "", "resource"}, true},
+		{"merge patch", "PATCH", "/apis/g/v1/namespaces/ns/things/a", "application/merge-patch+json",
+			request{"PATCH", "g", "things", "", "resource"}, true},
+		{"delete", "DELETE", "/apis/g/v1/namespaces/ns/things/a", "",
+			request{"DELETE", "g", "things", "", "resource"}, true},
+		{"core namespace", "GET", "/api/v1/namespaces/ns", "",
+			request{"GET", "", "namespaces", "", "resource"}, true},
+		{"core list", "GET", "/api/v1/namespaces/ns/configmaps", "",
+			request{"LIST", "", "configmaps", "", "namespace"}, true},
+		{"metrics", "GET", "/metrics", "", request{}, false},
+		{"discovery", "GET", "/apis", "", request{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest(tt.method, "https://server"+tt.url, nil)
+			if tt.contentType != "" {
+				r.Header.Set("Content-Type", tt.contentType)
+			}
+			got, ok := classify(r)
+			if ok != tt.ok || got != tt.want {
+				t.Errorf("classify(%s %s) = %+v, %v; want %+v, %v", tt.method, tt.url, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestSimVerb(t *testing.T) {
+	for verb, want := range map[string]string{"GET": "get", "LIST": "list", "POST": "create", "PUT": "update",
+		"PATCH": "patch", "APPLY": "patch", "DELETE": "delete"} {
+		if got, ok := simVerb(request{Verb: verb}); !ok || got != want {
+			t.Errorf("simVerb(%s) = %q, %v; want %q", verb, got, ok, want)
+		}
+	}
+	if got, _ := simVerb(request{Verb: "PUT", Subresource: "status"}); got != "update_status" {
+		t.Errorf("a PUT of the status is %q, want update_status", got)
+	}
+	if _, ok := simVerb(request{Verb: "WATCH"}); ok {
+		t.Error("WATCH has a krosim verb")
+	}
+}
+
+func TestCounterCountsThroughEveryTransport(t *testing.T) {
+	c := newCounter()
+	next := roundTripper(func(*http.Request) (*http.Response, error) { return &http.Response{StatusCode: 200}, nil })
+	a, b := c.wrap(next), c.wrap(next)
+	for _, rt := range []http.RoundTripper{a, b, a} {
+		if _, err := rt.RoundTrip(httptest.NewRequest("POST", "https://s/apis/g/v1/namespaces/n/things", nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = a.RoundTrip(httptest.NewRequest("GET", "https://s/metrics", nil))
+	got := c.snapshot()
+	if n := got[request{"POST", "g", "things", "", "resource"}]; n != 3 || len(got) != 1 {
+		t.Errorf("counted %v, want 3 POSTs and nothing else", got)
+	}
+}
+
+const before = `# TYPE apiserver_request_total counter
+apiserver_request_total{code="200",resource="things",scope="resource",subresource="",verb="GET",group="g"} 10
+apiserver_request_total{code="201",resource="things",scope="resource",subresource="",verb="POST",group="g"} 2
+# TYPE instance_reconcile_total counter
+instance_reconcile_total{gvr="g/v1, Resource=things"} 5
+# TYPE instance_reconcile_duration_seconds histogram
+instance_reconcile_duration_seconds_bucket{gvr="g/v1, Resource=things",le="0.1"} 4
+instance_reconcile_duration_seconds_bucket{gvr="g/v1, Resource=things",le="+Inf"} 5
+instance_reconcile_duration_seconds_sum{gvr="g/v1, Resource=things"} 0.5
+instance_reconcile_duration_seconds_count{gvr="g/v1, Resource=things"} 5
+`
+
+const after = `# TYPE apiserver_request_total counter
+apiserver_request_total{code="200",resource="things",scope="resource",subresource="",verb="GET",group="g"} 25
+apiserver_request_total{code="404",resource="things",scope="resource",subresource="",verb="GET",group="g"} 3
+apiserver_request_total{code="201",resource="things",scope="resource",subresource="",verb="POST",group="g"} 7
+apiserver_request_total{code="200",resource="things",scope="namespace",subresource="",verb="LIST",group="g"} 4
+apiserver_request_total{code="200",resource="things",scope="cluster",subresource="",verb="LIST",group="g"} 1
+apiserver_request_total{code="200",resource="things",scope="cluster",subresource="",verb="WATCH",group="g"} 2
+apiserver_request_total{code="200",resource="things",scope="resource",subresource="status",verb="PUT",group="g"} 6
+# TYPE instance_reconcile_total counter
+instance_reconcile_total{gvr="g/v1, Resource=things"} 12
+instance_reconcile_total{gvr="other/v1, Resource=others"} 100
+# TYPE instance_reconcile_duration_seconds histogram
+instance_reconcile_duration_seconds_bucket{gvr="g/v1, Resource=things",le="0.1"} 10
+instance_reconcile_duration_seconds_bucket{gvr="g/v1, Resource=things",le="+Inf"} 12
+instance_reconcile_duration_seconds_sum{gvr="g/v1, Resource=things"} 1.25
+instance_reconcile_duration_seconds_count{gvr="g/v1, Resource=things"} 12
+`
+
+func TestKroRequestsAreTheServersMinusKrosims(t *testing.T) {
+	s0, err := parseMetrics([]byte(before))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, err := parseMetrics([]byte(after))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// krosim created 5 things and listed them once, cluster-wide.
+	own0 := map[request]int{}
+	own1 := map[request]int{{"POST", "g", "things", "", "resource"}: 5, {"LIST", "g", "things", "", "cluster"}: 1}
+	got := kroRequests(s0, s1, own0, own1)
+	want := map[request]int{
+		{"GET", "g", "things", "", "resource"}:       18, // codes summed
+		{"POST", "g", "things", "", "resource"}:      0,
+		{"LIST", "g", "things", "", "namespace"}:     4,
+		{"LIST", "g", "things", "", "cluster"}:       0,
+		{"WATCH", "g", "things", "", "cluster"}:      2,
+		{"PUT", "g", "things", "status", "resource"}: 6,
+	}
+	for q, n := range want {
+		if got[q] != n {
+			t.Errorf("%+v: %d, want %d", q, got[q], n)
+		}
+	}
+	r := &runner{}
+	r.gvrs = append(r.gvrs, schemaGVR("g", "v1", "things"))
+	p := r.phase("create", time.Second, time.Time{}, s0, s1, s0, s1, own0, own1)
+	if p.Reconciles != 7 {
+		t.Errorf("reconciles %d, want 7 (only the run's own resource)", p.Reconciles)
+	}
+	wantCalls := map[string]int{"get": 18, "list": 4, "update_status": 6}
+	for v, n := range wantCalls {
+		if p.APICallsByResource["things"][v] != n {
+			t.Errorf("things %s: %d, want %d (%v)", v, p.APICallsByResource["things"][v], n, p.APICallsByResource)
+		}
+	}
+	if _, ok := p.APICallsByResource["things"]["create"]; ok {
+		t.Errorf("krosim's own creates counted as kro's: %v", p.APICallsByResource)
+	}
+	if d := r.kroSum(s1, "instance_reconcile_duration_seconds_sum") - r.kroSum(s0, "instance_reconcile_duration_seconds_sum"); math.Abs(d-0.75) > 1e-9 {
+		t.Errorf("reconcile seconds %g, want 0.75", d)
+	}
+}
+
+func TestQuantileOfInterpolatesBuckets(t *testing.T) {
+	b := map[float64]float64{0.005: 50, 0.025: 90, 0.05: 100, math.Inf(1): 100}
+	for _, tt := range []struct {
+		p    float64
+		want time.Duration
+	}{{0.25, 2500 * time.Microsecond}, {0.5, 5 * time.Millisecond}, {0.7, 15 * time.Millisecond}, {0.95, 37500 * time.Microsecond}} {
+		if got := quantileOf(b, tt.p).D(); (got - tt.want).Abs() > time.Microsecond {
+			t.Errorf("p%g = %s, want %s", 100*tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestMeanOfAFixedLatencyIsIt(t *testing.T) {
+	d := target.Duration(3 * time.Millisecond)
+	if got := meanOf(target.Latency{P50: d, P95: d, P99: d}); (got - 3*time.Millisecond).Abs() > time.Microsecond {
+		t.Errorf("mean %s, want 3ms", got)
+	}
+	// A right tail pulls the mean above the median.
+	if got := meanOf(target.Latency{P50: d, P95: 3 * d, P99: 6 * d}); got <= 3*time.Millisecond {
+		t.Errorf("mean %s of a right-skewed latency is not above its median", got)
+	}
+}
+
+func TestReadDocs(t *testing.T) {
+	docs, err := readDocs("../../testdata/realapi/fidelity-rgd.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(docs) != 1 || docs[0].GetKind() != "ResourceGraphDefinition" || !strings.HasPrefix(docs[0].GetName(), "fidelity") {
+		t.Errorf("read %d documents, want the fidelity RGD", len(docs))
+	}
+}
+
+func schemaGVR(group, version, resource string) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: group, Version: version, Resource: resource}
+}
