@@ -30,7 +30,7 @@ type RGD struct {
 	Graph     *simple.DirectedGraph
 
 	Exprs       int           // compiled expressions
-	CompileTime time.Duration // host time spent compiling CEL; not deterministic
+	CompileTime time.Duration // host time spent compiling CEL when Limits.Clock is set; not deterministic
 
 	env *cel.Env
 }

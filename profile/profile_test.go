@@ -136,12 +136,6 @@ func TestGolden(t *testing.T) {
 func TestWallAccountsForThreadTime(t *testing.T) {
 	for _, s := range scenarios {
 		t.Run(s.name, func(t *testing.T) {
-			if s.qps > 0 {
-				// sim/api measures a request's client throttling through one
-				// virtualClock.slept shared by the client's concurrent
-				// requests, so Call.Throttle can exceed the time the request took.
-				t.Skip("known sim bug: throttle time of concurrent requests is mis-measured")
-			}
 			res := s.run(t)
 			var want, got [span.NumPhases]time.Duration
 			for _, th := range res.Threads {

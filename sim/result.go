@@ -155,7 +155,11 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 		} else if in.CreateFailed || (d.readyAt == 0 && in.Failed) {
 			s.InstancesFailed++
 			if s.FailedExample == "" {
-				s.FailedExample = in.Key.Name + ": " + in.CreateErr + in.LastErr
+				msg := in.CreateErr
+				if msg == "" {
+					msg = in.LastErr
+				}
+				s.FailedExample = in.Key.Name + ": " + msg
 			}
 		}
 	}

@@ -125,30 +125,37 @@ func (o *runOptions) config() (sim.Config, error) {
 	return cfg, nil
 }
 
-// loadRGDs loads every file, printing every problem before failing.
+// loadRGDs loads every --rgd file, printing every problem before failing.
 func loadRGDs(e *env, files []string) ([]*model.RGD, error) {
 	if len(files) == 0 {
 		return nil, usagef("--rgd is required")
 	}
-	var out []*model.RGD
-	failed := false
+	rgds, failed := loadAll(e, "run", files)
+	if failed {
+		return nil, reportedError
+	}
+	return rgds, nil
+}
+
+// loadAll loads every file with host compile timing, printing each file's
+// problems (with source lines and carets) or read error to stderr.
+func loadAll(e *env, cmd string, files []string) (rgds []*model.RGD, failed bool) {
+	lim := model.DefaultLimits
+	lim.Clock = time.Now
 	for _, f := range files {
-		gs, err := model.LoadFile(f)
+		gs, err := lim.LoadFile(f)
 		var ps model.Problems
 		switch {
 		case errors.As(err, &ps):
 			fmt.Fprintln(e.stderr, ps.Detail())
 			failed = true
 		case err != nil:
-			fmt.Fprintf(e.stderr, "krosim: %v\n", err)
+			fmt.Fprintf(e.stderr, "krosim: %s: %v\n", cmd, err)
 			failed = true
 		}
-		out = append(out, gs...)
+		rgds = append(rgds, gs...)
 	}
-	if failed {
-		return nil, reportedError
-	}
-	return out, nil
+	return rgds, failed
 }
 
 func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
@@ -239,6 +246,9 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 		s.InstancesTotal, rgdNames(r), r.Config.Target.Name, r.Config.Target.Controller.Workers,
 		r.Config.Target.VCPUs, limiterText(r))
 	fmt.Fprintf(w, "  converged:      %s virtual (%d ready, %d failed)\n", conv, s.InstancesReady, s.InstancesFailed)
+	if s.FailedExample != "" {
+		fmt.Fprintf(w, "  failed, e.g.:   %s\n", s.FailedExample)
+	}
 	if s.UpdateSeconds != nil {
 		fmt.Fprintf(w, "  updated:        %d instances reconciled in %.3fs virtual\n", s.InstancesUpdated, *s.UpdateSeconds)
 	}

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,21 +51,7 @@ func runValidate(e *env, o any, args []string) error {
 	if len(args) == 0 {
 		return usagef("no files given")
 	}
-	var rgds []*model.RGD
-	failed := false
-	for _, f := range args {
-		gs, err := model.LoadFile(f)
-		var ps model.Problems
-		switch {
-		case errors.As(err, &ps):
-			fmt.Fprintln(e.stderr, ps.Detail())
-			failed = true
-		case err != nil:
-			fmt.Fprintf(e.stderr, "krosim: validate: %v\n", err)
-			failed = true
-		}
-		rgds = append(rgds, gs...)
-	}
+	rgds, failed := loadAll(e, "validate", args)
 	if opts.output == "json" {
 		if failed {
 			return reportedError // no partial document on stdout

@@ -88,6 +88,15 @@ func TestCPUIsAnMMcQueue(t *testing.T) {
 	k := New()
 	cpu := NewCPU(c)
 	var totalWait, totalSojourn time.Duration
+	// The number in the system, integrated over time as jobs come and go.
+	var inSystem int
+	var area float64
+	var last time.Duration
+	count := func(delta int) {
+		area += float64(inSystem) * (k.Now() - last).Seconds()
+		last = k.Now()
+		inSystem += delta
+	}
 	var arrive func()
 	arrived := 0
 	arrive = func() {
@@ -96,10 +105,12 @@ func TestCPUIsAnMMcQueue(t *testing.T) {
 			return
 		}
 		d := time.Duration(rng.ExpFloat64() * float64(service))
+		count(+1)
 		k.Go("job", func(p *Proc) {
 			start := k.Now()
 			totalWait += cpu.Run(p, d)
 			totalSojourn += k.Now() - start
+			count(-1)
 		})
 		k.After(time.Duration(rng.ExpFloat64()/lambda*float64(time.Second)), arrive)
 	}
@@ -113,12 +124,13 @@ func TestCPUIsAnMMcQueue(t *testing.T) {
 	if rel := math.Abs(meanWait-want) / want; rel > 0.05 {
 		t.Errorf("mean wait %.6fs, Erlang C says %.6fs (%.1f%% off, want <= 5%%)", meanWait, want, 100*rel)
 	}
-	// Little's law: L = lambda W, with L measured as the time-average number
-	// in the system (total sojourn time over the run's length).
-	w := totalSojourn.Seconds() / n
-	l := totalSojourn.Seconds() / k.Now().Seconds()
-	if rel := math.Abs(l-lambda*w) / (lambda * w); rel > 0.02 {
-		t.Errorf("Little's law: L = %.4f, lambda*W = %.4f (%.2f%% off, want <= 2%%)", l, lambda*w, 100*rel)
+	// Little's law against theory: the time-average number in the system,
+	// integrated from N(t) as jobs come and go, equals lambda times the
+	// M/M/c time in system (Erlang C wait plus service).
+	l := area / k.Now().Seconds()
+	lTheory := lambda * (want + service.Seconds())
+	if rel := math.Abs(l-lTheory) / lTheory; rel > 0.02 {
+		t.Errorf("Little's law: L = %.4f, lambda*W(M/M/c) = %.4f (%.2f%% off, want <= 2%%)", l, lTheory, 100*rel)
 	}
 	if u := cpu.Busy().Seconds() / (c * k.Now().Seconds()); math.Abs(u-rho) > 0.02 {
 		t.Errorf("utilization %.3f, want %.2f", u, rho)

@@ -165,7 +165,6 @@ func set(obj map[string]any, path model.Path, v any) {
 	_ = unstructured.SetNestedField(obj, v, keys...)
 }
 
-
 // Change returns inst with its spec changed the way a user edits one: the
 // first integer field is incremented, else the first string field gets a
 // suffix, else a field is added. The generation moves, so kro reconciles.
