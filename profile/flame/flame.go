@@ -204,7 +204,8 @@ func foldedName(n string) string { return foldedReplacer.Replace(n) }
 // a renderer can color gains and losses. Frames only in base have no width
 // and are left out; Root.Base still holds base's total.
 func Diff(base, cur *Graph) (*Graph, error) {
-	if base.Unit != cur.Unit {
+	if base.Unit != cur.Unit || base.Type != cur.Type {
+		// Wall nanoseconds minus CPU nanoseconds is not a change of anything.
 		return nil, fmt.Errorf("flame: cannot compare %s (%s) with %s (%s)", base.Type, base.Unit, cur.Type, cur.Unit)
 	}
 	d := *cur
