@@ -45,22 +45,3 @@ func setPath(obj map[string]any, path model.Path, v any) {
 		}
 	}
 }
-
-// deepCopy copies unstructured data.
-func deepCopy(x any) any {
-	switch v := x.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(v))
-		for k, e := range v {
-			m[k] = deepCopy(e)
-		}
-		return m
-	case []any:
-		l := make([]any, len(v))
-		for i, e := range v {
-			l[i] = deepCopy(e)
-		}
-		return l
-	}
-	return x
-}

@@ -391,7 +391,7 @@ func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resour
 				scope[k] = v
 			}
 		}
-		obj := &unstructured.Unstructured{Object: deepCopy(r.Template).(map[string]any)}
+		obj := &unstructured.Unstructured{Object: model.Clone(r.Template).(map[string]any)}
 		for _, f := range r.Fields {
 			memoKey := ""
 			if iter != nil {
