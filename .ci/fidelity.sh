@@ -11,14 +11,18 @@
 #   target-wW.yaml     krosim calibrate --from: the latency kro saw and the
 #                      per-reconcile time it spent in a separate calibration
 #                      run of CAL_INSTANCES instances with the same workers
-# The simulations use target-wW.yaml (the table; a prediction of the larger
-# runs from the small one) and target-micro.yaml (a second table, for the
-# record). Results go to OUT (out/fidelity): calibration-wW/, real-wW-nN-rR/,
-# sim-wW-nN/, compare-wW-nN.txt and fidelity.md.
+# The simulations use target-wW-cal.yaml, calibrated from run 1 of the
+# middle instance count (FIDELITY_CAL_FROM) and compared with every run it
+# did not see (the first table: the prediction), target-wW.yaml (the second)
+# and target-micro.yaml (the third). Results go to OUT (out/fidelity):
+# calibration-wW/, real-wW-nN-rR/, sim*-wW-nN/, compare-wW-nN.txt and
+# fidelity.md. FIDELITY_COMPARE_ONLY=1 skips the real runs and redoes the
+# simulations and tables from OUT.
 #
 # Knobs (environment): FIDELITY_INSTANCES ("50 200 500"), FIDELITY_WORKERS
 # ("1 4"), FIDELITY_RUNS (3), FIDELITY_CAL_INSTANCES (20), FIDELITY_OUT
-# (out/fidelity), FIDELITY_TOLERANCE (0.15), and the harness's KROSIM_* knobs.
+# (out/fidelity), FIDELITY_TOLERANCE (0.15), FIDELITY_CAL_FROM (the middle of
+# FIDELITY_INSTANCES), and the harness's KROSIM_* knobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,8 +39,9 @@ STATE=${KROSIM_REALAPI_DIR:-/tmp/krosim-realapi}
 log() { printf '[fidelity] %s\n' "$*" >&2; }
 
 make build
-.ci/realapi/build.sh
 mkdir -p "$OUT"
+if [[ ${FIDELITY_COMPARE_ONLY:-0} != 1 ]]; then
+.ci/realapi/build.sh
 
 up=0
 down() { if ((up)); then .ci/realapi/down.sh || true; up=0; fi; }
@@ -58,7 +63,6 @@ for w in $WORKERS; do
   rm -rf "$OUT/calibration-w$w"
   $KROSIM run --kubeconfig "$KUBECONFIG" --kro-metrics "$KROSIM_KRO_METRICS_URL" --rgd "$RGD" \
     --instances "$CAL_INSTANCES" --workers "$w" --delete --out "$OUT/calibration-w$w" --quiet
-  $KROSIM calibrate --target "$OUT/target-micro.yaml" --from "$OUT/calibration-w$w" --name "fidelity-w$w" --out "$OUT/target-w$w.yaml"
   for n in $INSTANCES; do
     for ((r = 1; r <= RUNS; r++)); do
       dir=$OUT/real-w$w-n$n-r$r
@@ -70,47 +74,61 @@ for w in $WORKERS; do
   done
   down
 done
+fi
 
 log "simulating and comparing"
+read -r -a ns <<<"$INSTANCES"
+CAL_FROM=${FIDELITY_CAL_FROM:-${ns[$((${#ns[@]} / 2))]}}
 header='| instances | workers | reconciles per instance, sim / real runs | API calls per instance, sim / real runs | counts | converge s, sim | converge s, real median (runs) | error |'
 rule='|---|---|---|---|---|---|---|---|'
 {
   echo "Measured by \`make fidelity\` ($(date -u +%Y-%m-%d), $(nproc) CPUs, kro v0.9.4 with default flags but the worker count,"
-  echo "$RUNS real runs per row, create then delete). Simulated with \`$OUT/target-wW.yaml\`, calibrated from a separate"
-  echo "$CAL_INSTANCES-instance real run with the same workers (\`krosim calibrate --from\`)."
+  echo "$RUNS real runs per row, create then delete). Simulated with \`$OUT/target-wW-cal.yaml\`: \`krosim calibrate --from\` run 1"
+  echo "of the $CAL_FROM-instance row with the same workers; that row is compared with its other runs only."
   echo
   echo "$header"
   echo "$rule"
 } >"$OUT/fidelity.md"
+small=("" "Calibrated from the separate $CAL_INSTANCES-instance run with the same workers (\`$OUT/target-wW.yaml\`):" "" "$header" "$rule")
 micro=("" "With \`$OUT/target-micro.yaml\` (\`krosim calibrate --kubeconfig\`: latency one request at a time on an idle server):" "" "$header" "$rule")
 status=0
 for w in $WORKERS; do
+  $KROSIM calibrate --target "$OUT/target-micro.yaml" --from "$OUT/real-w$w-n$CAL_FROM-r1" --name "fidelity-w$w" \
+    --out "$OUT/target-w$w-cal.yaml" 2>/dev/null
+  $KROSIM calibrate --target "$OUT/target-micro.yaml" --from "$OUT/calibration-w$w" --name "fidelity-w$w-small" \
+    --out "$OUT/target-w$w.yaml" 2>/dev/null
   for n in $INSTANCES; do
     reals=()
     for ((r = 1; r <= RUNS; r++)); do reals+=("$OUT/real-w$w-n$n-r$r"); done
-    for kind in "" -micro; do
+    unseen=("${reals[@]}")
+    if [[ $n == "$CAL_FROM" ]] && ((RUNS > 1)); then unseen=("${reals[@]:1}"); fi
+    for kind in "" -small -micro; do
       sim=$OUT/sim$kind-w$w-n$n
-      tgt=$OUT/target-w$w.yaml
-      [[ -z $kind ]] || tgt=$OUT/target-micro.yaml
+      case $kind in
+      "") tgt=$OUT/target-w$w-cal.yaml ;;
+      -small) tgt=$OUT/target-w$w.yaml ;;
+      -micro) tgt=$OUT/target-micro.yaml ;;
+      esac
       $KROSIM run --target "$tgt" --rgd "$RGD" --instances "$n" --workers "$w" --delete --out "$sim" --quiet
-      if [[ -z $kind ]]; then
-        $KROSIM compare --tolerance "$TOLERANCE" "$sim" "${reals[@]}" >"$OUT/compare-w$w-n$n.txt" || status=1
-        $KROSIM compare --tolerance "$TOLERANCE" --format markdown "$sim" "${reals[@]}" >>"$OUT/fidelity.md" || true
-      else
-        micro+=("$($KROSIM compare --tolerance "$TOLERANCE" --format markdown "$sim" "${reals[@]}" || true)")
-      fi
+      case $kind in
+      "")
+        $KROSIM compare --tolerance "$TOLERANCE" "$sim" "${unseen[@]}" >"$OUT/compare-w$w-n$n.txt" || status=1
+        $KROSIM compare --tolerance "$TOLERANCE" --format markdown "$sim" "${unseen[@]}" >>"$OUT/fidelity.md" || true
+        ;;
+      -small) small+=("$($KROSIM compare --tolerance "$TOLERANCE" --format markdown "$sim" "${reals[@]}" || true)") ;;
+      -micro) micro+=("$($KROSIM compare --tolerance "$TOLERANCE" --format markdown "$sim" "${reals[@]}" || true)") ;;
+      esac
     done
   done
 done
+printf '%s\n' "${small[@]}" >>"$OUT/fidelity.md"
 printf '%s\n' "${micro[@]}" >>"$OUT/fidelity.md"
-read -r -a ns <<<"$INSTANCES"
-n2=${ns[1]:-${ns[0]}}
 w1=${WORKERS%% *}
 {
   echo
-  echo "Requests per instance by resource and verb ($n2 instances, $w1 worker(s)):"
+  echo "Requests per instance by resource and verb ($CAL_FROM instances, $w1 worker(s)):"
   echo
-  $KROSIM compare --format counts "$OUT/sim-w$w1-n$n2" "$OUT"/real-w"$w1"-n"$n2"-r* || true
+  $KROSIM compare --format counts "$OUT/sim-w$w1-n$CAL_FROM" "$OUT"/real-w"$w1"-n"$CAL_FROM"-r* || true
 } >>"$OUT/fidelity.md"
 cat "$OUT/fidelity.md"
 log "wrote $OUT/fidelity.md"

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/krosim/krosim/model"
@@ -16,13 +17,14 @@ import (
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
-// FromRun derives a target from a real run's directory: the request latency
-// kro saw during the run (the API server's latency histograms by verb, kro's
-// requests only, plus kro's own client-side overhead from its
-// rest_client_request_duration_seconds), and the per-reconcile time that
-// latency does not explain (kro's CPU, its informers, scheduling on a shared
-// host), fitted as cost.reconcile_ns by simulating the run's workload until
-// the mean reconcile takes as long as it did for real.
+// FromRun derives a target from a real run's directory, from its create
+// phase (the one converge time measures): the request latency kro saw (the
+// API server's latency histograms by verb, kro's requests only, plus kro's
+// own client-side overhead from its rest_client_request_duration_seconds),
+// and the per-reconcile time that latency does not explain (kro's CPU, its
+// informers, scheduling on a shared host), fitted as cost.reconcile_ns by
+// simulating the run's create phase until its mean reconcile takes as long
+// as it did for real.
 func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err != nil {
@@ -35,7 +37,10 @@ func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	if res.Config.Mode != "real" {
 		return nil, nil, fmt.Errorf("%s is not a real run (config.mode %q)", dir, res.Config.Mode)
 	}
-	last := len(res.Real.Phases)
+	if len(res.Real.Phases) == 0 || res.Real.Phases[0].Name != "create" {
+		return nil, nil, fmt.Errorf("%s has no create phase", dir)
+	}
+	const last = 1 // the scrapes after the create phase
 	read := func(name string) (*scrape, error) {
 		raw, err := os.ReadFile(filepath.Join(dir, "metrics", name))
 		if err != nil {
@@ -154,11 +159,17 @@ func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		t.Controller.Workers = res.Config.Workers
 	}
 	// Fit the per-reconcile time the requests do not explain.
-	if res.Summary.Reconciles == 0 {
+	create := res.Real.Phases[0]
+	if create.Reconciles == 0 {
 		return nil, nil, fmt.Errorf("%s: the real run made no reconciles", dir)
 	}
-	realMean := res.Real.ReconcileSeconds / float64(res.Summary.Reconciles)
-	cfg := sim.Config{RGDFiles: res.Config.RGDFiles, Target: t, Workload: res.Config.Workload, Seed: res.Config.Seed,
+	durations := func(k *scrape) float64 {
+		return k.sum("instance_reconcile_duration_seconds_sum", func(l map[string]string) bool { return strings.Contains(l["gvr"], "Resource=") })
+	}
+	realMean := (durations(k1) - durations(k0)) / float64(create.Reconciles)
+	wl := res.Config.Workload
+	wl.Delete = false
+	cfg := sim.Config{RGDFiles: res.Config.RGDFiles, Target: t, Workload: wl, Seed: res.Config.Seed,
 		MaxTime: target.Duration(24 * time.Hour)}
 	for i := 0; i < 3; i++ {
 		r, err := sim.Run(cfg, rgds, sim.Options{})
@@ -174,7 +185,7 @@ func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		simMean := busy / float64(max(1, r.Summary.Reconciles))
 		t.Cost.ReconcileNS = math.Max(0, math.Round(t.Cost.ReconcileNS+(realMean-simMean)*1e9))
 	}
-	report = append(report, fmt.Sprintf("reconcile %.2fms on average, %.2fms of it outside the requests (cost.reconcile_ns)",
+	report = append(report, fmt.Sprintf("create-phase reconcile %.2fms on average, %.2fms of it outside the requests (cost.reconcile_ns)",
 		realMean*1e3, t.Cost.ReconcileNS/1e6))
 	return t, report, nil
 }

@@ -354,6 +354,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return nil, errs
 	}
 	readyAt, complete := r.tracker.wait(ctx, r.cfg.Timeout, func(t *tracker) bool { return t.ready == n }, "ready")
+	if err := r.tracker.failure(); err != nil {
+		return nil, err
+	}
 	r.logf("%d of %d ready after %.3fs; waiting for kro to be idle", r.tracker.count("ready"), n, readyAt.Sub(r.start).Seconds())
 	idle1, err := r.quiesce(ctx)
 	if err != nil {
@@ -392,6 +395,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 			return nil, errs
 		}
 		goneAt, deleted = r.tracker.wait(ctx, r.cfg.Timeout, func(t *tracker) bool { return t.gone == n }, "gone")
+		if err := r.tracker.failure(); err != nil {
+			return nil, err
+		}
 		r.logf("%d of %d gone after %.3fs; waiting for kro to be idle", r.tracker.count("gone"), n, goneAt.Sub(delStart).Seconds())
 		idle2, err := r.quiesce(ctx)
 		if err != nil {

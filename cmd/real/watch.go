@@ -123,6 +123,13 @@ func (t *tracker) fail(err error) {
 	t.notify()
 }
 
+// failure is why following the instances stopped, if it did.
+func (t *tracker) failure() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.err
+}
+
 func (t *tracker) setStart(s time.Time) {
 	t.mu.Lock()
 	t.start = s
