@@ -6,7 +6,6 @@ import (
 	"io"
 	"path/filepath"
 	"runtime/pprof"
-	"time"
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/profile"
@@ -178,19 +177,7 @@ func (h *hostMeter) simulate(e *env, o *runOptions, cfg sim.Config) (*sim.Result
 	if err != nil {
 		return nil, err
 	}
-	deadline := time.Now().Add(o.wallLimit)
-	opts := sim.Options{Abort: func() error {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("wall-time limit %s reached", o.wallLimit)
-		}
-		return nil
-	}}
-	if cfg.Target.Cost.Measured {
-		opts.Meter = func() func() time.Duration {
-			start := time.Now()
-			return func() time.Duration { return time.Since(start) }
-		}
-	}
+	opts := o.simOptions(cfg)
 	var res *sim.Result
 	h.stage("sim", func(ctx context.Context) {
 		opts.HostLabel = newHostLabels(ctx).do

@@ -7,11 +7,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"time"
 
 	"github.com/krosim/krosim/cmd/real"
-	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/spf13/pflag"
 )
@@ -113,18 +111,7 @@ func printRealSummary(w io.Writer, r *real.Result, dir string) {
 	if s.DeleteSeconds != nil {
 		fmt.Fprintf(w, "  deleted in:     %.3fs\n", *s.DeleteSeconds)
 	}
-	fmt.Fprintf(w, "  time to ready:  p50 %.3fs  p95 %.3fs  p99 %.3fs  max %.3fs\n",
-		s.TimeToReady.P50, s.TimeToReady.P95, s.TimeToReady.P99, s.TimeToReady.Max)
-	total := 0
-	var verbs []string
-	for _, v := range target.Verbs {
-		if n := s.APICalls[v]; n > 0 {
-			total += n
-			verbs = append(verbs, fmt.Sprintf("%s %d", v, n))
-		}
-	}
-	fmt.Fprintf(w, "  reconciles:     %d (%.2f per instance)\n", s.Reconciles, float64(s.Reconciles)/float64(max(1, s.InstancesTotal)))
-	fmt.Fprintf(w, "  API calls:      %d (%s)\n", total, strings.Join(verbs, ", "))
+	printCounts(w, s)
 	for _, n := range r.Real.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
 	}

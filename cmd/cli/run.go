@@ -170,6 +170,12 @@ func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return sim.Run(cfg, rgds, o.simOptions(cfg))
+}
+
+// simOptions are a run's host-side hooks: the wall-time guard, and host
+// timing when the CPU cost is measured.
+func (o *runOptions) simOptions(cfg sim.Config) sim.Options {
 	deadline := time.Now().Add(o.wallLimit)
 	opts := sim.Options{Abort: func() error {
 		if time.Now().After(deadline) {
@@ -183,7 +189,23 @@ func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
 			return func() time.Duration { return time.Since(start) }
 		}
 	}
-	return sim.Run(cfg, rgds, opts)
+	return opts
+}
+
+// printCounts prints the time-to-ready, reconcile and API-call lines every summary shares.
+func printCounts(w io.Writer, s sim.Summary) {
+	fmt.Fprintf(w, "  time to ready:  p50 %.3fs  p95 %.3fs  p99 %.3fs  max %.3fs\n",
+		s.TimeToReady.P50, s.TimeToReady.P95, s.TimeToReady.P99, s.TimeToReady.Max)
+	total := 0
+	var verbs []string
+	for _, v := range target.Verbs {
+		if n := s.APICalls[v]; n > 0 {
+			total += n
+			verbs = append(verbs, fmt.Sprintf("%s %d", v, n))
+		}
+	}
+	fmt.Fprintf(w, "  reconciles:     %d (%.2f per instance)\n", s.Reconciles, float64(s.Reconciles)/float64(max(1, s.InstancesTotal)))
+	fmt.Fprintf(w, "  API calls:      %d (%s)\n", total, strings.Join(verbs, ", "))
 }
 
 // outputs are the files of a run directory, written only once all are ready.
@@ -255,18 +277,7 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 	if s.DeleteSeconds != nil {
 		fmt.Fprintf(w, "  deleted in:     %.3fs virtual\n", *s.DeleteSeconds)
 	}
-	fmt.Fprintf(w, "  time to ready:  p50 %.3fs  p95 %.3fs  p99 %.3fs  max %.3fs\n",
-		s.TimeToReady.P50, s.TimeToReady.P95, s.TimeToReady.P99, s.TimeToReady.Max)
-	total := 0
-	var verbs []string
-	for _, v := range target.Verbs {
-		if n := s.APICalls[v]; n > 0 {
-			total += n
-			verbs = append(verbs, fmt.Sprintf("%s %d", v, n))
-		}
-	}
-	fmt.Fprintf(w, "  reconciles:     %d (%.2f per instance)\n", s.Reconciles, float64(s.Reconciles)/float64(max(1, s.InstancesTotal)))
-	fmt.Fprintf(w, "  API calls:      %d (%s)\n", total, strings.Join(verbs, ", "))
+	printCounts(w, s)
 	workerTime := 0.0
 	for _, v := range r.Attribution {
 		workerTime += v
