@@ -97,7 +97,8 @@ type Controller struct {
 	// watchers routes child events: the instances watching each request.
 	watchers  map[watchReq]map[api.Key]bool
 	Instances map[api.Key]*Instance
-	Threads   []*span.Thread // one per worker
+	Threads   []*span.Thread         // one per worker
+	inflight  map[*span.Thread]*work // the reconcile each busy worker is in
 	RGDThread span.Thread
 	Rec       *span.Recorder
 	Stats     Stats
@@ -132,6 +133,7 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		byName:    map[string]*Graph{},
 		watchers:  map[watchReq]map[api.Key]bool{},
 		Instances: map[api.Key]*Instance{},
+		inflight:  map[*span.Thread]*work{},
 		Rec:       span.NewRecorder(),
 		Stats:     Stats{Requeues: map[string]int{}},
 	}
@@ -401,6 +403,15 @@ func (c *Controller) setFailed(in *Instance, failed bool) {
 func (c *Controller) Finish() {
 	now := c.k.Now()
 	for _, th := range c.Threads {
+		// A reconcile cut short by the end of the run: its open phase goes
+		// into the profile too, so the stacks add up to the threads.
+		if w := c.inflight[th]; w != nil {
+			if ph, d := th.Open(now); ph != span.Idle && d > 0 {
+				s := w.stack
+				s.Phase, s.Detail = ph, "in flight when the run ended"
+				c.Rec.Add(s, d)
+			}
+		}
 		th.Finish(now)
 	}
 	c.RGDThread.Finish(now)

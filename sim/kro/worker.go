@@ -25,8 +25,10 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 		th.Switch(c.k.Now(), span.Other)
 		start := c.k.Now()
 		w := &work{c: c, p: p, th: th, start: start}
+		c.inflight[th] = w
 		res := w.reconcile(key)
 		w.flush()
+		delete(c.inflight, th)
 		// kro commits the reconcile's watch requests unless it failed with
 		// an error other than a requeue.
 		c.doneWatches(w.in, res.err == nil)

@@ -69,6 +69,9 @@ type Part struct {
 	D     time.Duration
 }
 
+// Open returns the phase in progress and how long it has been open at now.
+func (t *Thread) Open(now time.Duration) (Phase, time.Duration) { return t.cur, now - t.since }
+
 // Finish closes the current phase at now.
 func (t *Thread) Finish(now time.Duration) { t.Switch(now, t.cur) }
 
