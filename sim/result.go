@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"math"
 	"sort"
 	"time"
@@ -72,6 +73,16 @@ type Percentiles struct {
 	P95 float64 `json:"p95"`
 	P99 float64 `json:"p99"`
 	Max float64 `json:"max"`
+}
+
+// MarshalJSON writes an empty distribution (nothing was measured, e.g. no
+// instance became ready) as null rather than as zeros that look measured.
+func (p Percentiles) MarshalJSON() ([]byte, error) {
+	if p == (Percentiles{}) {
+		return []byte("null"), nil
+	}
+	type plain Percentiles
+	return json.Marshal(plain(p))
 }
 
 // API is kro's client traffic.
