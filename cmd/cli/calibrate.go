@@ -61,17 +61,22 @@ var calibrateCmd = &command{
 		t.Cost = cost
 		t.Description = fmt.Sprintf("%s with CPU costs measured by krosim calibrate on this host (%s/%s, GOMAXPROCS %d, %s). %s",
 			opts.base, runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), runtime.Version(), strings.Join(report, "; "))
-		y, err := t.YAML()
-		if err != nil {
-			return err
-		}
 		fmt.Fprintln(e.stderr, "krosim calibrate: "+strings.Join(report, "\n  "))
-		if opts.out == "" {
-			_, err = e.stdout.Write(y)
-			return err
-		}
-		return writeFileAtomic(opts.out, y)
+		return writeTarget(e, opts.out, t)
 	},
+}
+
+// writeTarget writes t as a target file to out, or to stdout when out is empty.
+func writeTarget(e *env, out string, t *target.Target) error {
+	y, err := t.YAML()
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err = e.stdout.Write(y)
+		return err
+	}
+	return writeFileAtomic(out, y)
 }
 
 // measureCosts times real work on this host and fits the cost model's constants.

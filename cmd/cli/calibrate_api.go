@@ -65,15 +65,7 @@ func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
 	t.Description = fmt.Sprintf("%s calibrated from the real run in %s by krosim calibrate --from: %s.",
 		opts.base, opts.api.from, strings.Join(report, "; "))
 	fmt.Fprintln(e.stderr, "krosim calibrate: "+strings.Join(report, "\n  "))
-	y, err := t.YAML()
-	if err != nil {
-		return err
-	}
-	if opts.out == "" {
-		_, err = e.stdout.Write(y)
-		return err
-	}
-	return writeFileAtomic(opts.out, y)
+	return writeTarget(e, opts.out, t)
 }
 
 // calibrateAPI is `krosim calibrate --kubeconfig`: t with the latency of a
@@ -108,13 +100,5 @@ func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 		"(%d requests per verb, %d in flight, client-go dynamic client on %s/%s with %d CPUs); patch is a server-side apply "+
 		"that changes nothing, as most of kro's are; no kind controllers (readiness empty). Also measured: %s.",
 		opts.base, o.objects, o.concurrency[0], runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.Join(other, "; "))
-	y, err := t.YAML()
-	if err != nil {
-		return err
-	}
-	if opts.out == "" {
-		_, err = e.stdout.Write(y)
-		return err
-	}
-	return writeFileAtomic(opts.out, y)
+	return writeTarget(e, opts.out, t)
 }

@@ -243,20 +243,14 @@ func (c *Controller) Track(key api.Key, g *model.RGD) *Instance {
 	return in
 }
 
-// deleteWaves computes kro's apply-order waves for deletion: a resource's
-// wave is the length of the longest path from it to a resource nothing
-// depends on (pkg/graph: ReverseTopologicalLayers, dependents first).
+// deleteWaves maps each resource to its deletion wave: kro's apply order,
+// reverse topological layers, as the model computes them (RGD.Waves).
 func deleteWaves(g *model.RGD) map[string]int {
-	height := make([]int, len(g.Resources))
-	for k := len(g.Order) - 1; k >= 0; k-- {
-		r := g.Resources[g.Order[k]]
-		for _, d := range r.Dependents {
-			height[r.Index] = max(height[r.Index], height[d]+1)
-		}
-	}
 	waves := map[string]int{}
-	for _, r := range g.Resources {
-		waves[r.ID] = height[r.Index]
+	for w, ids := range g.Waves {
+		for _, i := range ids {
+			waves[g.Resources[i].ID] = w
+		}
 	}
 	return waves
 }
