@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 
 	dto "github.com/prometheus/client_model/go"
@@ -70,10 +71,13 @@ func parseMetrics(raw []byte) (*scrape, error) {
 		return nil, fmt.Errorf("parsing metrics: %w", err)
 	}
 	s := &scrape{Raw: raw, Series: map[string]series{}}
-	add := func(name string, m *dto.Metric, v float64) {
+	add := func(name string, m *dto.Metric, v float64, extra ...string) {
 		labels := map[string]string{}
 		for _, l := range m.GetLabel() {
 			labels[l.GetName()] = l.GetValue()
+		}
+		for i := 0; i+1 < len(extra); i += 2 {
+			labels[extra[i]] = extra[i+1]
 		}
 		x := series{Name: name, Labels: labels, Value: v}
 		s.Series[x.key()] = x
@@ -90,6 +94,11 @@ func parseMetrics(raw []byte) (*scrape, error) {
 			case m.Histogram != nil:
 				add(name+"_sum", m, m.GetHistogram().GetSampleSum())
 				add(name+"_count", m, float64(m.GetHistogram().GetSampleCount()))
+				// Cumulative buckets as the exposition names them, +Inf included.
+				for _, b := range m.GetHistogram().GetBucket() {
+					add(name+"_bucket", m, float64(b.GetCumulativeCount()), "le", strconv.FormatFloat(b.GetUpperBound(), 'g', -1, 64))
+				}
+				add(name+"_bucket", m, float64(m.GetHistogram().GetSampleCount()), "le", "+Inf")
 			case m.Summary != nil:
 				add(name+"_sum", m, m.GetSummary().GetSampleSum())
 				add(name+"_count", m, float64(m.GetSummary().GetSampleCount()))

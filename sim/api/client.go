@@ -32,11 +32,17 @@ type Server struct {
 	rng   *rand.Rand
 
 	inflight [2]int // read-only, mutating
+	caches   map[schema.GroupVersionResource]*watchCache
+
+	// CacheStats counts the consistent LISTs that waited for a watch cache.
+	CacheStats CacheStats
 }
 
 // NewServer returns a server over an empty store. All randomness comes from rng.
 func NewServer(k *kernel.Kernel, t *target.Target, rng *rand.Rand) *Server {
-	return &Server{Store: NewStore(k.Now), k: k, t: t, rng: rng}
+	s := &Server{Store: NewStore(k.Now), k: k, t: t, rng: rng, caches: map[schema.GroupVersionResource]*watchCache{}}
+	s.Store.OnWrite(s.observe)
+	return s
 }
 
 // Stats counts one client's requests.
@@ -96,7 +102,8 @@ type Call struct {
 // Do runs one request for process p: the client limiter, the server's
 // inflight limits and faults, the sampled latency, then op against the store
 // at the moment the response is sent. 429s are retried as client-go does.
-func (c *Client) Do(p *kernel.Proc, verb, resource string, objects int, op func() error) Call {
+func (c *Client) Do(p *kernel.Proc, verb string, gvr schema.GroupVersionResource, objects int, op func() error) Call {
+	resource := gvr.Resource
 	call := Call{Verb: verb}
 	vs := c.Stats.Verbs[verb]
 	vs.Calls++
@@ -121,7 +128,7 @@ func (c *Client) Do(p *kernel.Proc, verb, resource string, objects int, op func(
 			}
 		}
 		start := k.Now()
-		err, retryAfter := c.s.attempt(p, verb, objects, op, vs)
+		err, retryAfter := c.s.attempt(p, verb, gvr, objects, op, vs)
 		call.Wait += k.Now() - start
 		if retryAfter > 0 && attempt < t.Client.MaxRetries {
 			c.Stats.Rejected429++
@@ -143,7 +150,7 @@ func (c *Client) Do(p *kernel.Proc, verb, resource string, objects int, op func(
 }
 
 // attempt is one try of a request. It returns the error and, for a 429, how long to wait.
-func (s *Server) attempt(p *kernel.Proc, verb string, objects int, op func() error, vs *VerbStats) (error, time.Duration) {
+func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionResource, objects int, op func() error, vs *VerbStats) (error, time.Duration) {
 	class := 0
 	limit := s.t.Server.MaxInflight
 	if verb != Get && verb != List {
@@ -157,14 +164,18 @@ func (s *Server) attempt(p *kernel.Proc, verb string, objects int, op func() err
 	u := s.rng.Float64()
 	s.inflight[class]++
 	defer func() { s.inflight[class]-- }()
+	var fresh time.Duration
+	if verb == List { // a consistent read: served once the watch cache is fresh
+		fresh = s.waitFresh(p, gvr)
+	}
 	switch {
 	case u < f.Throttle:
 		p.Sleep(lat)
-		vs.Latencies = append(vs.Latencies, lat)
+		vs.Latencies = append(vs.Latencies, fresh+lat)
 		return apierrors.NewTooManyRequests("injected throttle", 1), s.t.Server.RetryAfter.D()
 	case u < f.Throttle+f.Err500:
 		p.Sleep(lat)
-		vs.Latencies = append(vs.Latencies, lat)
+		vs.Latencies = append(vs.Latencies, fresh+lat)
 		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0
 	case u < f.Throttle+f.Err500+f.Conflict && verb != Get && verb != List:
 		p.Sleep(lat)
@@ -181,7 +192,7 @@ func (s *Server) attempt(p *kernel.Proc, verb string, objects int, op func() err
 		return apierrors.NewTimeoutError("injected timeout", 0), 0
 	}
 	p.Sleep(lat)
-	vs.Latencies = append(vs.Latencies, lat)
+	vs.Latencies = append(vs.Latencies, fresh+lat)
 	return op(), 0
 }
 
@@ -205,7 +216,7 @@ func (c *virtualClock) Sleep(d time.Duration) {
 // Get reads one object.
 func (c *Client) Get(p *kernel.Proc, k Key) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, Get, k.GVR.Resource, 0, func() (err error) { out, err = c.s.Store.Get(k); return })
+	call := c.Do(p, Get, k.GVR, 0, func() (err error) { out, err = c.s.Store.Get(k); return })
 	return out, call
 }
 
@@ -214,21 +225,21 @@ func (c *Client) List(p *kernel.Proc, gvr schema.GroupVersionResource, ns string
 	var out []*unstructured.Unstructured
 	// The per-object latency needs the count before the response; the model peeks.
 	n := c.s.Store.Count(gvr, ns, selector)
-	call := c.Do(p, List, gvr.Resource, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
+	call := c.Do(p, List, gvr, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
 	return out, call
 }
 
 // Apply server-side-applies obj (a PATCH).
 func (c *Client) Apply(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, Patch, k.GVR.Resource, 0, func() (err error) { out, err = c.s.Store.Apply(k, obj); return })
+	call := c.Do(p, Patch, k.GVR, 0, func() (err error) { out, err = c.s.Store.Apply(k, obj); return })
 	return out, call
 }
 
 // Create creates obj.
 func (c *Client) Create(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, Create, k.GVR.Resource, 0, func() (err error) { out, err = c.s.Store.Create(k, obj); return })
+	call := c.Do(p, Create, k.GVR, 0, func() (err error) { out, err = c.s.Store.Create(k, obj); return })
 	return out, call
 }
 
@@ -239,11 +250,11 @@ func (c *Client) Update(p *kernel.Proc, k Key, obj *unstructured.Unstructured, s
 		verb = UpdateStatus
 	}
 	var out *unstructured.Unstructured
-	call := c.Do(p, verb, k.GVR.Resource, 0, func() (err error) { out, err = c.s.Store.Update(k, obj, status); return })
+	call := c.Do(p, verb, k.GVR, 0, func() (err error) { out, err = c.s.Store.Update(k, obj, status); return })
 	return out, call
 }
 
 // Delete deletes an object.
 func (c *Client) Delete(p *kernel.Proc, k Key) Call {
-	return c.Do(p, Delete, k.GVR.Resource, 0, func() error { return c.s.Store.Delete(k) })
+	return c.Do(p, Delete, k.GVR, 0, func() error { return c.s.Store.Delete(k) })
 }

@@ -214,6 +214,9 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func uidOf(n int64) types.UID { return types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", n)) }
 
+// Revision is the store's newest revision (etcd's): every write moves it.
+func (s *Store) Revision() int64 { return s.rv }
+
 func (s *Store) stamp(obj *unstructured.Unstructured) {
 	s.rv++
 	obj.SetResourceVersion(strconv.FormatInt(s.rv, 10))
@@ -340,6 +343,7 @@ func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
 	if err := s.dyn.Tracker().Delete(k.GVR, k.Namespace, k.Name); err != nil {
 		return err
 	}
+	s.rv++ // a deletion is a revision too
 	delete(s.objs, k)
 	delete(s.sizes, k)
 	s.reindex(k, old.GetLabels(), nil)

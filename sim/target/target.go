@@ -61,7 +61,12 @@ type Server struct {
 	MaxMutatingInflight int      `json:"max_mutating_inflight" yaml:"max_mutating_inflight"`
 	RetryAfter          Duration `json:"retry_after" yaml:"retry_after"`
 	WatchDelay          Duration `json:"watch_delay" yaml:"watch_delay"`
-	Timeout             Duration `json:"timeout" yaml:"timeout"` // how long a timed-out request takes to fail
+	// WatchProgressInterval is how often the watch cache of one resource
+	// may ask etcd for progress while a consistent LIST waits for it to be
+	// fresh (Kubernetes 1.31+: 100ms); 0 serves LISTs at once, as servers
+	// before consistent reads from the cache did.
+	WatchProgressInterval Duration `json:"watch_progress_interval,omitempty" yaml:"watch_progress_interval,omitempty"`
+	Timeout               Duration `json:"timeout" yaml:"timeout"` // how long a timed-out request takes to fail
 }
 
 // Latency is a verb's latency distribution, given by percentiles. PerObject
@@ -180,6 +185,9 @@ func (t *Target) Validate() error {
 	}
 	if t.Server.MaxInflight < 1 || t.Server.MaxMutatingInflight < 1 {
 		bad("server.max_inflight and max_mutating_inflight must be at least 1")
+	}
+	if t.Server.WatchDelay < 0 || t.Server.WatchProgressInterval < 0 {
+		bad("server.watch_delay and watch_progress_interval must not be negative")
 	}
 	for _, v := range Verbs {
 		l, ok := t.Latency[v]

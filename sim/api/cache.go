@@ -1,0 +1,141 @@
+package api
+
+import (
+	"time"
+
+	"github.com/krosim/krosim/sim/kernel"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// watchCache is the API server's watch cache of one resource, as far as a
+// consistent LIST sees it. A LIST without a resourceVersion (all of kro's)
+// is served from the cache since Kubernetes 1.31, but only once the cache has
+// seen the store's current revision (k8s.io/apiserver storage/cacher,
+// waitUntilFreshLocked). The cache sees a revision through a watch event of
+// its own resource, or through a progress notification that its progress
+// requester asks etcd for (storage/cacher/progress): at once when it last
+// asked a period (100 ms) or more ago, otherwise at the next tick of its
+// timer. A cache whose resource nobody writes therefore makes every LIST wait
+// for the next tick, up to a period: on a busy server, the usual case.
+type watchCache struct {
+	seen     int64     // newest revision the cache has seen
+	incoming []visible // revisions on their way to it, in arrival order
+	asked    time.Duration
+	hasAsked bool
+	ticking  bool // a tick of the progress requester is scheduled
+	waiters  []cacheWaiter
+}
+
+// visible is a revision that reaches the cache at a time: a watch event or a
+// progress notification.
+type visible struct {
+	at  time.Duration
+	rev int64
+}
+
+type cacheWaiter struct {
+	p   *kernel.Proc
+	rev int64
+}
+
+// CacheStats counts the LISTs that waited for a watch cache.
+type CacheStats struct {
+	Waits int
+	Wait  time.Duration
+}
+
+func (s *Server) cache(gvr schema.GroupVersionResource) *watchCache {
+	c := s.caches[gvr]
+	if c == nil {
+		c = &watchCache{}
+		s.caches[gvr] = c
+	}
+	return c
+}
+
+// observe follows every write into the watch cache of its resource.
+func (s *Server) observe(e Event) {
+	if s.t.Server.WatchProgressInterval <= 0 {
+		return
+	}
+	c := s.cache(e.Key.GVR)
+	at := s.k.Now() + s.t.Server.WatchDelay.D()
+	c.incoming = append(c.incoming, visible{at: at, rev: s.Store.Revision()})
+	if len(c.waiters) > 0 {
+		s.k.At(at, func() { s.wake(c) })
+	}
+}
+
+// advance takes in the revisions that have reached the cache by now.
+func (c *watchCache) advance(now time.Duration) {
+	i := 0
+	for ; i < len(c.incoming) && c.incoming[i].at <= now; i++ {
+		c.seen = max(c.seen, c.incoming[i].rev)
+	}
+	if i == len(c.incoming) {
+		c.incoming = c.incoming[:0]
+	} else {
+		c.incoming = c.incoming[i:]
+	}
+}
+
+// waitFresh blocks p until the watch cache of gvr has seen the store's
+// current revision and returns how long that took.
+func (s *Server) waitFresh(p *kernel.Proc, gvr schema.GroupVersionResource) time.Duration {
+	if s.t.Server.WatchProgressInterval <= 0 {
+		return 0
+	}
+	c := s.cache(gvr)
+	c.advance(s.k.Now())
+	rev := s.Store.Revision()
+	if c.seen >= rev {
+		return 0
+	}
+	start := s.k.Now()
+	c.waiters = append(c.waiters, cacheWaiter{p: p, rev: rev})
+	s.requestProgress(c)
+	p.Park()
+	d := s.k.Now() - start
+	s.CacheStats.Waits++
+	s.CacheStats.Wait += d
+	return d
+}
+
+// requestProgress is the progress requester: it asks etcd for a progress
+// notification now if it last asked a period or more ago, else at its next
+// tick, when it asks only if someone still waits.
+func (s *Server) requestProgress(c *watchCache) {
+	if c.ticking {
+		return
+	}
+	now, period := s.k.Now(), s.t.Server.WatchProgressInterval.D()
+	if c.hasAsked && now < c.asked+period {
+		c.ticking = true
+		s.k.At(c.asked+period, func() {
+			c.ticking = false
+			if len(c.waiters) > 0 {
+				s.requestProgress(c)
+			}
+		})
+		return
+	}
+	c.asked, c.hasAsked = now, true
+	at := now + s.t.Server.WatchDelay.D()
+	c.incoming = append(c.incoming, visible{at: at, rev: s.Store.Revision()})
+	s.k.At(at, func() { s.wake(c) })
+}
+
+// wake resumes the waiters whose revision the cache has now seen.
+func (s *Server) wake(c *watchCache) {
+	c.advance(s.k.Now())
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if w.rev <= c.seen {
+			w.p.Unpark()
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	clear(c.waiters[len(kept):])
+	c.waiters = kept
+}

@@ -1,0 +1,79 @@
+package api
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/target"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+var secretGVR = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
+
+// cacheScenario runs writes to ConfigMaps and Secrets and LISTs of Secrets at
+// fixed virtual times, with a 100ms progress period, a 2ms watch delay and
+// 1ms requests, and returns each LIST's wait for the watch cache by name.
+func cacheScenario(t *testing.T, period time.Duration, writes map[time.Duration]schema.GroupVersionResource, lists map[string]time.Duration) map[string]time.Duration {
+	t.Helper()
+	tg := testTarget(t, time.Millisecond)
+	tg.Server.WatchDelay = target.Duration(2 * time.Millisecond)
+	tg.Server.WatchProgressInterval = target.Duration(period)
+	k := kernel.New()
+	srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+	c := srv.NewClient(0, 0)
+	n := 0
+	for at, gvr := range writes {
+		n++
+		name := string(rune('a' + n))
+		k.At(at, func() {
+			if _, err := srv.Store.Create(Key{gvr, "ns", name}, configMap(name, nil, nil)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	got := map[string]time.Duration{}
+	for name, at := range lists {
+		k.Go(name, func(p *kernel.Proc) {
+			p.Sleep(at)
+			_, call := c.List(p, secretGVR, "ns", map[string]string{IndexLabel: "x"})
+			got[name] = (call.Wait - time.Millisecond).Round(time.Microsecond)
+		})
+	}
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	return got
+}
+
+const ms = time.Millisecond
+
+// TestConsistentListWaitsForTheWatchCache follows the API server's watch
+// cache (k8s.io/apiserver storage/cacher): a LIST waits until the cache of its
+// resource has seen the store's newest revision, which a write to another
+// resource never shows it; the progress requester asks etcd at once when it
+// last asked a period ago or more, else at its next tick, and one notification
+// frees every waiter.
+func TestConsistentListWaitsForTheWatchCache(t *testing.T) {
+	writes := map[time.Duration]schema.GroupVersionResource{0: cmGVR, 50 * ms: cmGVR, 300 * ms: cmGVR, 315 * ms: cmGVR, 330 * ms: secretGVR}
+	got := cacheScenario(t, 100*ms, writes, map[string]time.Duration{
+		"first":      10 * ms,  // never asked: asks now, notified after the 2ms watch delay
+		"tick":       60 * ms,  // asked at 10ms: waits for the tick at 110ms (+2ms)
+		"sharesTick": 80 * ms,  // the same notification
+		"fresh":      200 * ms, // nothing written since the notification at 112ms
+		"asksAgain":  310 * ms, // last asked at 110ms: asks at once
+		"ownWrite":   320 * ms, // asked at 310ms, tick at 410ms: the Secret written at 330ms frees it at 332ms
+	})
+	want := map[string]time.Duration{"first": 2 * ms, "tick": 52 * ms, "sharesTick": 32 * ms, "fresh": 0,
+		"asksAgain": 2 * ms, "ownWrite": 12 * ms}
+	for name, w := range want {
+		if got[name] != w {
+			t.Errorf("%s: waited %v for the watch cache, want %v", name, got[name], w)
+		}
+	}
+	if got := cacheScenario(t, 0, writes, map[string]time.Duration{"noCache": 60 * ms}); got["noCache"] != 0 {
+		t.Errorf("with no progress interval a LIST waited %v, want 0", got["noCache"])
+	}
+}
