@@ -91,9 +91,13 @@ type API struct {
 	ThrottleWaitSeconds float64               `json:"throttle_wait_seconds"`
 	ThrottledCalls      int                   `json:"throttled_calls"`
 	Rejected429         int                   `json:"rejected_429"`
-	ClientQPS           float64               `json:"client_qps"`
-	ClientBurst         int                   `json:"client_burst"`
-	ClientLimiter       string                `json:"client_limiter"`
+	// The consistent LISTs that waited for the server's watch cache to be
+	// fresh (apiserver_watch_cache_read_wait_seconds), and their total wait.
+	WatchCacheWaits       int     `json:"watch_cache_waits"`
+	WatchCacheWaitSeconds float64 `json:"watch_cache_wait_seconds"`
+	ClientQPS             float64 `json:"client_qps"`
+	ClientBurst           int     `json:"client_burst"`
+	ClientLimiter         string  `json:"client_limiter"`
 }
 
 // VerbResult is one verb's traffic.
@@ -218,6 +222,7 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	r.API.ThrottleWaitSeconds = secs(stats.ThrottleWait)
 	r.API.ThrottledCalls = stats.Throttled
 	r.API.Rejected429 = stats.Rejected429
+	r.API.WatchCacheWaits, r.API.WatchCacheWaitSeconds = srv.CacheStats.Waits, secs(srv.CacheStats.Wait)
 	r.API.ClientQPS, r.API.ClientBurst = t.Client.QPS, t.Client.Burst
 	r.API.ClientLimiter = "none (as kro really runs: --client-qps has no effect)"
 	if t.Client.QPS > 0 {

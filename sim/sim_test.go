@@ -185,3 +185,33 @@ func TestFaultsConvergeWithoutLossOrOrphans(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletionWaitsForTheWatchCache runs deletion, whose every pass LISTs
+// the instance's kinds: with the watch cache modeled, each LIST that found
+// the cache stale waited at most a progress interval plus the watch delay,
+// the waits show in results.json, and deletion takes longer than on a server
+// that answers LISTs at once (watch_progress_interval 0).
+func TestDeletionWaitsForTheWatchCache(t *testing.T) {
+	rgds := load(t, "../testdata/rgd/webapp.yaml")
+	wl := workload.Default(20)
+	wl.Delete = true
+	cached := run(t, sim.Config{Target: defaults(t), Workload: wl, Seed: 1}, rgds)
+	tg := defaults(t)
+	tg.Server.WatchProgressInterval = 0
+	direct := run(t, sim.Config{Target: tg, Workload: wl, Seed: 1}, rgds)
+
+	a := cached.API
+	if a.WatchCacheWaits == 0 || a.WatchCacheWaits > a.Verbs["list"].Calls {
+		t.Fatalf("%d LISTs waited for the watch cache of %d", a.WatchCacheWaits, a.Verbs["list"].Calls)
+	}
+	limit := (defaults(t).Server.WatchProgressInterval + defaults(t).Server.WatchDelay).D().Seconds()
+	if mean := a.WatchCacheWaitSeconds / float64(a.WatchCacheWaits); mean <= 0 || mean > limit {
+		t.Errorf("mean watch-cache wait %.4fs, want in (0, %.3fs]", mean, limit)
+	}
+	if direct.API.WatchCacheWaits != 0 {
+		t.Errorf("with no progress interval %d LISTs waited", direct.API.WatchCacheWaits)
+	}
+	if *cached.Summary.DeleteSeconds <= *direct.Summary.DeleteSeconds {
+		t.Errorf("deletion took %.3fs waiting for the watch cache, %.3fs without: want longer", *cached.Summary.DeleteSeconds, *direct.Summary.DeleteSeconds)
+	}
+}

@@ -13,8 +13,8 @@ import (
 )
 
 // writeResults writes a results.json with the given mode, converge time and
-// patch count, and returns its directory.
-func writeResults(t *testing.T, mode string, converge float64, patches int) string {
+// patch count (and delete time, if given), and returns its directory.
+func writeResults(t *testing.T, mode string, converge float64, patches int, deleteSeconds ...float64) string {
 	t.Helper()
 	dir := t.TempDir()
 	res := sim.Result{Format: "krosim/results/v1", Complete: true}
@@ -23,6 +23,9 @@ func writeResults(t *testing.T, mode string, converge float64, patches int) stri
 		APICalls:         map[string]int{"get": 100, "patch": patches},
 		APICallsByResource: map[string]map[string]int{
 			"apps": {"get": 60, "patch": patches}, "configmaps": {"get": 40}}}
+	if len(deleteSeconds) > 0 {
+		res.Summary.DeleteSeconds = &deleteSeconds[0]
+	}
 	var data []byte
 	var err error
 	if mode == "real" {
@@ -49,22 +52,32 @@ func writeResults(t *testing.T, mode string, converge float64, patches int) stri
 
 func TestCompare(t *testing.T) {
 	simDir := writeResults(t, "sim", 10, 30)
+	simDel := writeResults(t, "sim", 10, 30, 20)
 	tests := []struct {
+		sim      string
 		name     string
 		args     []string
 		code     int
 		contains []string
 	}{
-		{"equal and close", []string{writeResults(t, "real", 11, 30), writeResults(t, "real", 9.5, 30)}, exitOK,
+		{"", "equal and close", []string{writeResults(t, "real", 11, 30), writeResults(t, "real", 9.5, 30)}, exitOK,
 			[]string{"PASS", "converge seconds", "apps patch", "equal"}},
-		{"a count differs", []string{writeResults(t, "real", 10, 31)}, exitRun,
+		{"", "a count differs", []string{writeResults(t, "real", 10, 31)}, exitRun,
 			[]string{"FAIL", "apps patch: simulated 30, real [31]", "DIFFERS"}},
-		{"converge off", []string{writeResults(t, "real", 20, 30)}, exitRun,
+		{"", "kro itself did not repeat", []string{writeResults(t, "real", 10, 29), writeResults(t, "real", 10, 31)}, exitOK,
+			[]string{"PASS", "within"}},
+		{"", "outside kro's own spread", []string{writeResults(t, "real", 10, 31), writeResults(t, "real", 10, 32)}, exitRun,
+			[]string{"FAIL", "apps patch: simulated 30, real [31 32]"}},
+		{"", "converge off", []string{writeResults(t, "real", 20, 30)}, exitRun,
 			[]string{"FAIL", "converge time off by -50.0%"}},
-		{"tolerance", []string{"--tolerance", "0.6", writeResults(t, "real", 20, 30)}, exitOK, []string{"PASS"}},
-		{"markdown", []string{"--format", "markdown", writeResults(t, "real", 10, 30)}, exitOK,
-			[]string{"| 10 | 1 | 5.00 / 5.00 | 13.00 / 13.00 | equal | 10.000 | 10.000 (10.000) | +0.0% |"}},
-		{"counts", []string{"--format", "counts", writeResults(t, "real", 10, 30)}, exitOK,
+		{simDel, "delete close", []string{writeResults(t, "real", 10, 30, 22)}, exitOK, []string{"PASS", "delete seconds"}},
+		{simDel, "delete off", []string{writeResults(t, "real", 10, 30, 40)}, exitRun, []string{"FAIL", "delete time off by -50.0%"}},
+		{simDel, "delete missing", []string{writeResults(t, "real", 10, 30)}, exitRun, []string{"FAIL", "delete time missing"}},
+		{"", "tolerance", []string{"--tolerance", "0.6", writeResults(t, "real", 20, 30)}, exitOK, []string{"PASS"}},
+		{simDel, "markdown", []string{"--format", "markdown", writeResults(t, "real", 10, 30, 25)}, exitRun,
+			[]string{"| 10 | 1 | 5.00 / 5.00 | 13.00 / 13.00 | equal | 10.000 | 10.000 (10.000) | +0.0% | 20.000 | 25.000 (25.000) | **-20.0%** |"}},
+
+		{"", "counts", []string{"--format", "counts", writeResults(t, "real", 10, 30)}, exitOK,
 			[]string{"| apps patch | 3.00 | 3.00 |"}},
 	}
 	for _, tt := range tests {
@@ -79,7 +92,11 @@ func TestCompare(t *testing.T) {
 					dirs = append(dirs, a)
 				}
 			}
-			args = append(append(args, simDir), dirs...)
+			sim := simDir
+			if tt.sim != "" {
+				sim = tt.sim
+			}
+			args = append(append(args, sim), dirs...)
 			code := Main(args, &out, &errb)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d\n%s%s", code, tt.code, out.String(), errb.String())
@@ -90,6 +107,22 @@ func TestCompare(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCompareMarkdownHeader(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := Main([]string{"compare", "--format", "markdown-header"}, &out, &errb); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || strings.Count(lines[0], "|") != strings.Count(lines[1], "|") || !strings.Contains(lines[0], "| delete s, sim |") {
+		t.Errorf("not a table header of 11 columns:\n%s", out.String())
+	}
+	// As many columns as a row has.
+	row := strings.Count("| 10 | 1 | 5.00 / 5.00 | 13.00 / 13.00 | equal | 10.000 | 10.000 (10.000) | +0.0% | 20.000 | 25.000 (25.000) | **-20.0%** |", "|")
+	if strings.Count(lines[0], "|") != row {
+		t.Errorf("the header has %d bars, a row %d", strings.Count(lines[0], "|"), row)
 	}
 }
 

@@ -460,6 +460,18 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		res.API.Verbs[v] = sim.VerbResult{Calls: s.APICalls[v]}
 	}
 	res.API.ClientLimiter = "none (kro's --client-qps has no effect)"
+	// The server's own account of how long kro's LISTs waited for its watch cache.
+	for _, x := range delta(s0, endS, "apiserver_watch_cache_read_wait_seconds_sum") {
+		if s.APICallsByResource[x.Labels["resource"]]["list"] > 0 {
+			res.API.WatchCacheWaitSeconds += x.Value
+		}
+	}
+	for _, x := range delta(s0, endS, "apiserver_watch_cache_read_wait_seconds_count") {
+		if s.APICallsByResource[x.Labels["resource"]]["list"] > 0 {
+			res.API.WatchCacheWaits += int(x.Value)
+		}
+	}
+	res.API.WatchCacheWaitSeconds = round(res.API.WatchCacheWaitSeconds)
 	res.Real.Excluded, res.Real.Krosim = r.excluded(s0, endS, own0, endOwn)
 	res.Real.ReconcileSeconds = round(r.kroSum(endK, "instance_reconcile_duration_seconds_sum") - r.kroSum(k0, "instance_reconcile_duration_seconds_sum"))
 	if r.cfg.Workers > 0 && s.DurationSeconds > 0 {
