@@ -175,5 +175,8 @@ func (o *sweepOptions) buildStudy() (*study.Study, error) {
 	if err := s.Validate(); err != nil {
 		return nil, usagef("%v", err)
 	}
+	if _, _, _, err := s.Configs(); err != nil { // e.g. a burst with no qps limit anywhere
+		return nil, usagef("%v", err)
+	}
 	return s, nil
 }

@@ -104,6 +104,8 @@ func TestSweepUsageErrors(t *testing.T) {
 		{"study with flags", []string{"sweep", "--study", "s.yaml", "--rgd", chainRGD, "--seeds", "2"}, "--study replaces --rgd, --seeds"},
 		{"no seeds", []string{"sweep", "--rgd", chainRGD, "--seeds", "0"}, "--seeds must be at least 1"},
 		{"no parallelism", []string{"sweep", "--rgd", chainRGD, "--parallel", "0"}, "--parallel must be at least 1"},
+		{"burst without a qps limit", []string{"sweep", "--rgd", chainRGD, "--vary", "burst=10"}, "needs a qps limit"},
+		{"unknown target", []string{"sweep", "--rgd", chainRGD, "--vary", "qps=5", "--target", "no-such-target"}, "no-such-target"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,6 +27,23 @@ type Progress struct {
 	Row         *Row
 }
 
+// Configs resolves the base target and builds the run config of every point
+// of the grid, without running any: an error here is the study's, not a run's.
+func (s *Study) Configs() (*target.Target, *Grid, []sim.Config, error) {
+	base, err := target.Lookup(s.Target)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	g := s.Grid()
+	cfgs := make([]sim.Config, len(g.Points))
+	for i, p := range g.Points {
+		if cfgs[i], err = s.Config(g, p, base); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return base, g, cfgs, nil
+}
+
 // Run runs every point of the study over rgds and summarizes them. Points run
 // in parallel, each in its own simulation; rows are placed by index, so the
 // sweep is the same whatever the parallelism. When ctx is cancelled no new
@@ -35,16 +52,9 @@ func Run(ctx context.Context, s *Study, rgds []*model.RGD, opts Options) (*Sweep
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	base, err := target.Lookup(s.Target)
+	base, g, cfgs, err := s.Configs()
 	if err != nil {
 		return nil, err
-	}
-	g := s.Grid()
-	cfgs := make([]sim.Config, len(g.Points))
-	for i, p := range g.Points {
-		if cfgs[i], err = s.Config(g, p, base); err != nil {
-			return nil, err
-		}
 	}
 	par := opts.Parallel
 	if par <= 0 {
