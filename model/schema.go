@@ -217,9 +217,8 @@ func splitMarkers(s string) ([][2]string, error) {
 			i++
 		}
 		key := s[k:i]
-		if i >= len(s) || s[i] == ' ' {
-			out = append(out, [2]string{key, ""})
-			continue
+		if i >= len(s) || s[i] == ' ' { // kro rejects a marker without "=value"
+			return nil, fmt.Errorf("marker %s without a value (want %s=value)", key, key)
 		}
 		i++ // '='
 		v := i

@@ -148,6 +148,8 @@ func TestParseTypeExprErrors(t *testing.T) {
 		{name: "missing type", in: "| default=1", want: "missing type"},
 		{name: "empty", in: "", want: "missing type"},
 		{name: "unknown marker", in: "string | defualt=x", want: `unknown marker "defualt"`},
+		{name: "bare marker", in: "string | required", want: "marker required without a value (want required=value)"},
+		{name: "bare marker first", in: "string | required description=x", want: "marker required without a value"},
 		{name: "integer default not a number", in: "integer | default=abc", want: `default "abc" is not a valid integer`},
 		{name: "integer default with a fraction", in: "integer | default=3.14", want: `default "3.14" is not a valid integer`},
 		{name: "boolean default yes", in: "boolean | default=yes", want: `default "yes" is not a valid boolean`},
@@ -187,7 +189,6 @@ func TestSplitMarkers(t *testing.T) {
 		{in: `description="a b  c" default=x`, want: [][2]string{{"description", "a b  c"}, {"default", "x"}}},
 		{in: `default=[1, [2, 3]] required=true`, want: [][2]string{{"default", "[1, [2, 3]]"}, {"required", "true"}}},
 		{in: `default={"a": "]} ["}`, want: [][2]string{{"default", `{"a": "]} ["}`}}},
-		{in: `required`, want: [][2]string{{"required", ""}}},
 		{in: `default=`, want: [][2]string{{"default", ""}}},
 	}
 	for _, tt := range tests {
