@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/krosim
 EXAMPLE := testdata/rgd/webapp.yaml
 
-.PHONY: build test demo profile bench fuzz fidelity clean
+.PHONY: build test demo profile bench fuzz fidelity realapi-up realapi-down clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/krosim
@@ -37,6 +37,17 @@ fuzz:
 # "Fidelity"). Knobs: FIDELITY_* and KROSIM_* (see .ci/fidelity.sh).
 fidelity:
 	.ci/fidelity.sh
+
+# The real control plane on 127.0.0.1: etcd, the API server and kro v0.9.4,
+# built from the Go module proxy on first use (cached in ~/.cache/krosim).
+# Then: source /tmp/krosim-realapi/env (KUBECONFIG, kro's metrics URL).
+# KROSIM_KRO_FLAGS passes flags to kro (e.g. its worker count).
+realapi-up:
+	.ci/realapi/build.sh
+	.ci/realapi/up.sh
+
+realapi-down:
+	.ci/realapi/down.sh
 
 clean:
 	rm -rf bin
