@@ -306,7 +306,7 @@ func fmtWait(a sim.API) string {
 	if a.WatchCacheWaits == 0 {
 		return "-"
 	}
-	return fmt.Sprintf("%.1f", 1e3*a.WatchCacheWaitSeconds/float64(a.WatchCacheWaits))
+	return fmt.Sprintf("%.1f(%d)", 1e3*a.WatchCacheWaitSeconds/float64(a.WatchCacheWaits), a.WatchCacheWaits)
 }
 
 func fmtErr(e float64) string {
@@ -337,7 +337,7 @@ func (c *comparison) text(w io.Writer, tolerance float64) {
 	for _, r := range c.real {
 		waits = append(waits, fmtWait(r.res.API))
 	}
-	fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", "LIST wait for the watch cache, ms", fmtWait(s.API), "", "", strings.Join(waits, " "))
+	fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", "LIST watch-cache wait, mean ms(LISTs)", fmtWait(s.API), "", "", strings.Join(waits, " "))
 	fmt.Fprintln(w)
 	n := float64(max(1, s.Summary.InstancesTotal))
 	fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", "", "simulated", "per inst.", "", "real runs")
