@@ -24,6 +24,7 @@ type VerbRow struct {
 	Verb         string
 	Calls        int
 	APIWait      time.Duration
+	CacheWait    time.Duration // of APIWait, LISTs waiting for the server's watch cache
 	ThrottleWait time.Duration
 	Share        float64 // (APIWait+ThrottleWait) over busy worker time
 	P99MS        float64 // server latency p99
@@ -77,6 +78,7 @@ func Attribute(res *sim.Result, top int) *Attribution {
 	type exprKey struct{ resource, expr string }
 	exprs := map[exprKey]time.Duration{}
 	apiWait := map[string]time.Duration{}
+	cacheWait := map[string]time.Duration{}
 	throttle := map[string]time.Duration{}
 	build := map[string]time.Duration{}
 	for _, s := range res.Samples {
@@ -99,7 +101,10 @@ func Attribute(res *sim.Result, top int) *Attribution {
 		case span.Eval:
 			exprs[exprKey{r, st.Detail}] += s.D
 		case span.APIWait:
-			apiWait[st.Detail] += s.D
+			apiWait[Verb(st.Detail)] += s.D
+			if strings.HasSuffix(st.Detail, span.CacheWaitDetail) {
+				cacheWait[Verb(st.Detail)] += s.D
+			}
 		case span.ThrottleWait:
 			throttle[st.Detail] += s.D
 		}
@@ -124,7 +129,7 @@ func Attribute(res *sim.Result, top int) *Attribution {
 		if calls == 0 && apiWait[v] == 0 && throttle[v] == 0 {
 			continue
 		}
-		a.Verbs = append(a.Verbs, VerbRow{Verb: v, Calls: calls, APIWait: apiWait[v], ThrottleWait: throttle[v],
+		a.Verbs = append(a.Verbs, VerbRow{Verb: v, Calls: calls, APIWait: apiWait[v], CacheWait: cacheWait[v], ThrottleWait: throttle[v],
 			Share: share(apiWait[v]+throttle[v], a.Busy), P99MS: res.API.Verbs[v].LatencyMS.P99})
 	}
 	var buildTotal time.Duration
@@ -223,13 +228,13 @@ func (a *Attribution) Text() string {
 	t.write(&b)
 
 	b.WriteString("\nAPI wait by verb (kro's client)\n")
-	t = table{head: []string{"verb", "calls", "api_wait s", "throttle_wait s", "% busy", "mean wait ms", "p99 latency ms"}}
+	t = table{head: []string{"verb", "calls", "api_wait s", "watch-cache s", "throttle_wait s", "% busy", "mean wait ms", "p99 latency ms"}}
 	for _, v := range a.Verbs {
 		mean := 0.0
 		if v.Calls > 0 {
 			mean = float64(v.APIWait+v.ThrottleWait) / 1e6 / float64(v.Calls)
 		}
-		t.add(v.Verb, fmt.Sprint(v.Calls), secs(v.APIWait), secs(v.ThrottleWait), percent(v.Share),
+		t.add(v.Verb, fmt.Sprint(v.Calls), secs(v.APIWait), secs(v.CacheWait), secs(v.ThrottleWait), percent(v.Share),
 			fmt.Sprintf("%.3f", mean), fmt.Sprintf("%.3f", v.P99MS))
 	}
 	t.write(&b)

@@ -87,6 +87,7 @@ func passName(p string) string {
 // or the client's CPU for it ("client get"), else "".
 func Verb(detail string) string {
 	d := strings.TrimPrefix(detail, "client ")
+	d, _, _ = strings.Cut(d, " ") // "list watch-cache wait" is a list's
 	for _, v := range target.Verbs {
 		if d == v {
 			return v

@@ -95,8 +95,11 @@ type Call struct {
 	Verb     string
 	Throttle time.Duration
 	Wait     time.Duration
-	Retries  int
-	Err      error
+	// CacheWait is the part of Wait a LIST spent waiting for the server's
+	// watch cache to be fresh.
+	CacheWait time.Duration
+	Retries   int
+	Err       error
 }
 
 // Do runs one request for process p: the client limiter, the server's
@@ -128,8 +131,9 @@ func (c *Client) Do(p *kernel.Proc, verb string, gvr schema.GroupVersionResource
 			}
 		}
 		start := k.Now()
-		err, retryAfter := c.s.attempt(p, verb, gvr, objects, op, vs)
+		err, retryAfter, fresh := c.s.attempt(p, verb, gvr, objects, op, vs)
 		call.Wait += k.Now() - start
+		call.CacheWait += fresh
 		if retryAfter > 0 && attempt < t.Client.MaxRetries {
 			c.Stats.Rejected429++
 			vs.Retries++
@@ -149,22 +153,22 @@ func (c *Client) Do(p *kernel.Proc, verb string, gvr schema.GroupVersionResource
 	}
 }
 
-// attempt is one try of a request. It returns the error and, for a 429, how long to wait.
-func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionResource, objects int, op func() error, vs *VerbStats) (error, time.Duration) {
+// attempt is one try of a request. It returns the error, for a 429 how long
+// to wait, and how long a LIST waited for the watch cache.
+func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionResource, objects int, op func() error, vs *VerbStats) (err error, retryAfter, fresh time.Duration) {
 	class := 0
 	limit := s.t.Server.MaxInflight
 	if verb != Get && verb != List {
 		class, limit = 1, s.t.Server.MaxMutatingInflight
 	}
 	if s.inflight[class] >= limit {
-		return apierrors.NewTooManyRequests("too many requests in flight", 1), s.t.Server.RetryAfter.D()
+		return apierrors.NewTooManyRequests("too many requests in flight", 1), s.t.Server.RetryAfter.D(), 0
 	}
 	lat := s.t.Latency[verb].Sample(s.rng.NormFloat64(), objects)
 	f := s.t.Faults[verb]
 	u := s.rng.Float64()
 	s.inflight[class]++
 	defer func() { s.inflight[class]-- }()
-	var fresh time.Duration
 	if verb == List { // a consistent read: served once the watch cache is fresh
 		fresh = s.waitFresh(p, gvr)
 	}
@@ -172,15 +176,15 @@ func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionRes
 	case u < f.Throttle:
 		p.Sleep(lat)
 		vs.Latencies = append(vs.Latencies, fresh+lat)
-		return apierrors.NewTooManyRequests("injected throttle", 1), s.t.Server.RetryAfter.D()
+		return apierrors.NewTooManyRequests("injected throttle", 1), s.t.Server.RetryAfter.D(), fresh
 	case u < f.Throttle+f.Err500:
 		p.Sleep(lat)
 		vs.Latencies = append(vs.Latencies, fresh+lat)
-		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0
+		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0, fresh
 	case u < f.Throttle+f.Err500+f.Conflict && verb != Get && verb != List:
 		p.Sleep(lat)
 		vs.Latencies = append(vs.Latencies, lat)
-		return apierrors.NewConflict(schema.GroupResource{}, "", fmt.Errorf("injected conflict")), 0
+		return apierrors.NewConflict(schema.GroupResource{}, "", fmt.Errorf("injected conflict")), 0, fresh
 	case u < f.Throttle+f.Err500+f.Conflict+f.Timeout:
 		// The request may or may not have happened: the client cannot tell.
 		applied := s.rng.IntN(2) == 0
@@ -189,11 +193,11 @@ func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionRes
 		if applied && verb != Get && verb != List {
 			_ = op()
 		}
-		return apierrors.NewTimeoutError("injected timeout", 0), 0
+		return apierrors.NewTimeoutError("injected timeout", 0), 0, fresh
 	}
 	p.Sleep(lat)
 	vs.Latencies = append(vs.Latencies, fresh+lat)
-	return op(), 0
+	return op(), 0, fresh
 }
 
 // virtualClock drives client-go's token bucket with the kernel's clock: its

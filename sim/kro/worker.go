@@ -148,10 +148,16 @@ func (w *work) record(resource string, call api.Call) {
 	s := w.stack
 	s.Resource, s.Detail = resource, call.Verb
 	s.Phase = span.APIWait
-	w.c.Rec.Add(s, call.Wait)
+	w.c.Rec.Add(s, call.Wait-call.CacheWait)
+	if call.CacheWait > 0 {
+		s.Detail = call.Verb + span.CacheWaitDetail
+		w.c.Rec.Add(s, call.CacheWait)
+		s.Detail = call.Verb
+	}
 	s.Phase = span.ThrottleWait
 	w.c.Rec.Add(s, call.Throttle)
 }
+
 
 // parallel runs requests concurrently, as kro applies resources, and waits
 // for all. The worker's wait is API time, except the throttling of the
@@ -183,7 +189,11 @@ func (w *work) parallel(resources []string, do func(i int, p *kernel.Proc) api.C
 	w.th.Switch(k.Now(), span.Other)
 	share := (k.Now() - start - throttle) / time.Duration(n)
 	for i, r := range resources {
-		w.record(r, api.Call{Verb: calls[i].Verb, Wait: share, Throttle: throttle / time.Duration(n)})
+		c := api.Call{Verb: calls[i].Verb, Wait: share, Throttle: throttle / time.Duration(n)}
+		if calls[i].Wait > 0 { // the watch-cache part of its share, as of its own wait
+			c.CacheWait = time.Duration(float64(share) * float64(calls[i].CacheWait) / float64(calls[i].Wait))
+		}
+		w.record(r, c)
 		w.chargeRequest(r, calls[i].Verb, 0, w.c.t.Cost.RequestNS)
 	}
 	return calls

@@ -82,7 +82,7 @@ type Stack struct {
 	Pass     string // which reconcile of its instance: "1", "2", ..., "5+", or "delete"
 	Resource string // resource id, or "" for instance-level work
 	Phase    Phase
-	Detail   string // verb, expression, or step
+	Detail   string // verb, expression, or step; CacheWaitDetail after a verb
 }
 
 // Recorder aggregates time by stack.
@@ -131,3 +131,7 @@ func (a Stack) less(b Stack) bool {
 	}
 	return a.Detail < b.Detail
 }
+
+// CacheWaitDetail follows the verb in an api_wait stack's detail for the time
+// a LIST waited for the server's watch cache to be fresh.
+const CacheWaitDetail = " watch-cache wait"
