@@ -79,18 +79,16 @@ fi
 log "simulating and comparing"
 read -r -a ns <<<"$INSTANCES"
 CAL_FROM=${FIDELITY_CAL_FROM:-${ns[$((${#ns[@]} / 2))]}}
-header='| instances | workers | reconciles per instance, sim / real runs | API calls per instance, sim / real runs | counts | converge s, sim | converge s, real median (runs) | error |'
-rule='|---|---|---|---|---|---|---|---|'
+header=$($KROSIM compare --format markdown-header)
 {
   echo "Measured by \`make fidelity\` ($(date -u +%Y-%m-%d), $(nproc) CPUs, kro v0.9.4 with default flags but the worker count,"
   echo "$RUNS real runs per row, create then delete). Simulated with \`$OUT/target-wW-cal.yaml\`: \`krosim calibrate --from\` run 1"
   echo "of the $CAL_FROM-instance row with the same workers; that row is compared with its other runs only."
   echo
   echo "$header"
-  echo "$rule"
 } >"$OUT/fidelity.md"
-small=("" "Calibrated from the separate $CAL_INSTANCES-instance run with the same workers (\`$OUT/target-wW.yaml\`):" "" "$header" "$rule")
-micro=("" "With \`$OUT/target-micro.yaml\` (\`krosim calibrate --kubeconfig\`: latency one request at a time on an idle server):" "" "$header" "$rule")
+small=("" "Calibrated from the separate $CAL_INSTANCES-instance run with the same workers (\`$OUT/target-wW.yaml\`):" "" "$header")
+micro=("" "With \`$OUT/target-micro.yaml\` (\`krosim calibrate --kubeconfig\`: latency one request at a time on an idle server):" "" "$header")
 status=0
 for w in $WORKERS; do
   $KROSIM calibrate --target "$OUT/target-micro.yaml" --from "$OUT/real-w$w-n$CAL_FROM-r1" --name "fidelity-w$w" \

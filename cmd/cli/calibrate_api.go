@@ -18,6 +18,7 @@ import (
 // apiCalibrateOptions are calibrate's flags for measuring a real API server.
 type apiCalibrateOptions struct {
 	from        string
+	rgds        []string
 	kubeconfig  string
 	objects     int
 	concurrency []int
@@ -27,6 +28,7 @@ func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 	o := &apiCalibrateOptions{}
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "measure the request latency of this kubeconfig's API server (it must serve testdata/realapi/standins.yaml) and replace the target's latency and readiness instead of its CPU costs")
 	fs.StringVar(&o.from, "from", "", "derive the target from a real run's directory (krosim run --kubeconfig --out DIR): the latency kro saw in it by verb, and the per-reconcile time the requests do not explain (cost.reconcile_ns), fitted by simulating the same workload")
+	fs.StringSliceVar(&o.rgds, "rgd", nil, "with --from: the real run's RGD files (default: the files its results.json names, relative to where it ran)")
 	fs.IntVar(&o.objects, "objects", 200, "with --kubeconfig: requests timed per verb")
 	fs.IntSliceVar(&o.concurrency, "concurrency", []int{1}, "with --kubeconfig: requests in flight to measure at (the target takes the first; e.g. 1,4,8)")
 	// --out is what run and profile call their output flag.
@@ -53,7 +55,11 @@ func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
 	if err := json.Unmarshal(data, &head); err != nil {
 		return fmt.Errorf("%s: %w", opts.api.from, err)
 	}
-	rgds, err := loadRGDs(e, head.Config.RGDFiles)
+	files := head.Config.RGDFiles
+	if len(opts.api.rgds) > 0 {
+		files = opts.api.rgds
+	}
+	rgds, err := loadRGDs(e, files)
 	if err != nil {
 		return err
 	}
