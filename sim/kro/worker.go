@@ -158,7 +158,6 @@ func (w *work) record(resource string, call api.Call) {
 	w.c.Rec.Add(s, call.Throttle)
 }
 
-
 // parallel runs requests concurrently, as kro applies resources, and waits
 // for all. The worker's wait is API time, except the throttling of the
 // request that finished last; profiles split it evenly across the requests.
