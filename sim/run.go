@@ -83,9 +83,11 @@ type driver struct {
 	updateAt  time.Duration // when the workload changed specs
 	updatedAt time.Duration // when kro had reconciled every change
 	updated   int
-	readyAt   time.Duration
-	goneAt    time.Duration
-	createErr error
+	// updateTried is set once the update phase started (or had nothing to change).
+	updateTried bool
+	readyAt     time.Duration
+	goneAt      time.Duration
+	createErr   error
 }
 
 func (d *driver) start() {
@@ -137,6 +139,15 @@ func (d *driver) done() bool {
 		if d.readyAt == 0 {
 			d.readyAt = d.k.Now()
 			d.settle()
+		}
+		// The update phase starts once kro is idle after creating (its
+		// scheduled requeues and their reconciles done), as a real run
+		// starts it.
+		if !d.updateTried {
+			if d.k.Pending() > 0 {
+				return false
+			}
+			d.updateTried = true
 			if d.update() {
 				return false
 			}

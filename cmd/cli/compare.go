@@ -262,6 +262,9 @@ func (c *comparison) timings() []timing {
 	}
 	add("converge seconds", func(s *sim.Summary) *float64 { return s.ConvergeSeconds })
 	add("delete seconds", func(s *sim.Summary) *float64 { return s.DeleteSeconds })
+	if c.sim.res.Summary.UpdateSeconds != nil {
+		add("update seconds", func(s *sim.Summary) *float64 { return s.UpdateSeconds })
+	}
 	add("time to ready p50", func(s *sim.Summary) *float64 { v := s.TimeToReady.P50; return &v })
 	add("time to ready p95", func(s *sim.Summary) *float64 { v := s.TimeToReady.P95; return &v })
 	add("time to ready p99", func(s *sim.Summary) *float64 { v := s.TimeToReady.P99; return &v })

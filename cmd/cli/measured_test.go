@@ -98,8 +98,9 @@ func TestSimulationReproducesMeasuredKro(t *testing.T) {
 					Mode     string `json:"mode"`
 					Workers  int    `json:"workers"`
 					Workload struct {
-						Instances int  `json:"instances"`
-						Delete    bool `json:"delete"`
+						Instances int     `json:"instances"`
+						Update    float64 `json:"update"`
+						Delete    bool    `json:"delete"`
 					} `json:"workload"`
 				} `json:"config"`
 			}
@@ -113,6 +114,9 @@ func TestSimulationReproducesMeasuredKro(t *testing.T) {
 				"--out", out, "--quiet"}
 			if real.Config.Workload.Delete {
 				args = append(args, "--delete")
+			}
+			if u := real.Config.Workload.Update; u > 0 {
+				args = append(args, "--update", strconv.FormatFloat(u, 'g', -1, 64))
 			}
 			var stdout, stderr bytes.Buffer
 			if code := Main(args, &stdout, &stderr); code != exitOK {

@@ -44,9 +44,6 @@ func runReal(e *env, o *runOptions, args []string) error {
 		return usagef("unexpected arguments %v (RGDs go in --rgd)", args)
 	}
 	ro := o.real
-	if o.update > 0 {
-		return usagef("--update is not supported in real mode yet")
-	}
 	if ro.quiet <= 3*time.Second {
 		return usagef("--kro-idle must exceed kro's 3s requeue interval, got %s", ro.quiet)
 	}
@@ -55,7 +52,7 @@ func runReal(e *env, o *runOptions, args []string) error {
 		return err
 	}
 	wl := workload.Default(o.instances)
-	wl.Arrival, wl.Rate, wl.Delete = o.arrival, o.rate, o.delete
+	wl.Arrival, wl.Rate, wl.Delete, wl.Update = o.arrival, o.rate, o.delete, o.update
 	if err := wl.Validate(); err != nil {
 		return usagef("%v", err)
 	}

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/krosim/krosim/sim/target"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 )
 
 func TestClassify(t *testing.T) {
@@ -199,4 +201,48 @@ func TestReadDocs(t *testing.T) {
 
 func schemaGVR(group, version, resource string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: group, Version: version, Resource: resource}
+}
+
+// TestTrackerCountsAnUpdateOnceReadyForItsGeneration follows one instance
+// through a spec change: it counts as updated only when kro reports it Ready
+// for the new generation, also when that report arrived before the change
+// was recorded.
+func TestTrackerCountsAnUpdateOnceReadyForItsGeneration(t *testing.T) {
+	inst := func(ready string, observed int64) *unstructured.Unstructured {
+		return &unstructured.Unstructured{Object: map[string]any{
+			"metadata": map[string]any{"namespace": "ns", "name": "a"},
+			"status": map[string]any{"state": "ACTIVE", "conditions": []any{
+				map[string]any{"type": "InstanceManaged", "status": "True", "observedGeneration": observed},
+				map[string]any{"type": "Ready", "status": ready, "observedGeneration": observed},
+			}},
+		}}
+	}
+	now := time.Unix(100, 0)
+	for _, tc := range []struct {
+		name   string
+		before bool // the Ready event arrives before the change is recorded
+		events []*unstructured.Unstructured
+		want   int
+	}{
+		{"old generation", false, []*unstructured.Unstructured{inst("True", 1)}, 0},
+		{"not ready yet", false, []*unstructured.Unstructured{inst("False", 2)}, 0},
+		{"ready for it", false, []*unstructured.Unstructured{inst("False", 2), inst("True", 2)}, 1},
+		{"ready before recorded", true, []*unstructured.Unstructured{inst("True", 2)}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := &tracker{changed: make(chan struct{}), lives: map[string]*life{}}
+			if !tc.before {
+				tr.specChanged("ns/a", now, 2)
+			}
+			for _, e := range tc.events {
+				tr.observe(watch.Modified, e, now)
+			}
+			if tc.before {
+				tr.specChanged("ns/a", now, 2)
+			}
+			if got := tr.count("updated"); got != tc.want {
+				t.Errorf("updated %d, want %d", got, tc.want)
+			}
+		})
+	}
 }

@@ -375,6 +375,44 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	create := r.phase("create", readyAt.Sub(r.start), idle1, s0, s1, k0, k1, own0, own1)
 	res.Real.Phases = append(res.Real.Phases, create)
 	endS, endK, endOwn, end := s1, k1, own1, idle1
+	scrapes := 2
+
+	// Update phase: change the spec of the workload's share of instances,
+	// the first ones in order as the simulation does, and wait until kro
+	// reports each Ready for its new generation.
+	var updStart, updatedAt time.Time
+	updated := 0
+	if m := int(wl.Update*float64(n) + 0.5); m > 0 && complete {
+		updStart = time.Now()
+		r.logf("changing the spec of %d instances", m)
+		errs := r.each(ctx, m, func(i int) error {
+			j := jobs[i]
+			return r.change(ctx, j.gvr, j.inst, r.rgds[i%len(r.rgds)])
+		})
+		if errs != nil {
+			return nil, errs
+		}
+		var ok bool
+		updatedAt, ok = r.tracker.wait(ctx, r.cfg.Timeout, func(t *tracker) bool { return t.updated == m }, "updated")
+		if err := r.tracker.failure(); err != nil {
+			return nil, err
+		}
+		complete = complete && ok
+		updated = r.tracker.count("updated")
+		r.logf("%d of %d updated after %.3fs; waiting for kro to be idle", updated, m, updatedAt.Sub(updStart).Seconds())
+		idle, err := r.quiesce(ctx)
+		if err != nil {
+			return nil, err
+		}
+		su, ku, err := r.scrape(ctx, scrapes)
+		if err != nil {
+			return nil, err
+		}
+		scrapes++
+		ownu := r.own.snapshot()
+		res.Real.Phases = append(res.Real.Phases, r.phase("update", updatedAt.Sub(updStart), idle, endS, su, endK, ku, endOwn, ownu))
+		endS, endK, endOwn, end = su, ku, ownu, idle
+	}
 
 	// Delete phase.
 	var delStart, goneAt time.Time
@@ -403,12 +441,12 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-		s2, k2, err := r.scrape(ctx, 2)
+		s2, k2, err := r.scrape(ctx, scrapes)
 		if err != nil {
 			return nil, err
 		}
 		own2 := r.own.snapshot()
-		res.Real.Phases = append(res.Real.Phases, r.phase("delete", goneAt.Sub(delStart), idle2, s1, s2, k1, k2, own1, own2))
+		res.Real.Phases = append(res.Real.Phases, r.phase("delete", goneAt.Sub(delStart), idle2, endS, s2, endK, k2, endOwn, own2))
 		endS, endK, endOwn, end = s2, k2, own2, idle2
 	}
 
@@ -434,6 +472,10 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	if wl.Delete && complete && deleted {
 		v := round(goneAt.Sub(delStart).Seconds())
 		s.DeleteSeconds = &v
+	}
+	if !updStart.IsZero() && complete {
+		v := round(updatedAt.Sub(updStart).Seconds())
+		s.UpdateSeconds, s.InstancesUpdated = &v, updated
 	}
 	s.DurationSeconds = round(end.Sub(r.start).Seconds())
 	s.Reconciles = total.Reconciles
@@ -634,6 +676,32 @@ func kroRequests(s0, s1 *scrape, own0, own1 map[request]int) map[request]int {
 		out[q] -= c
 	}
 	return out
+}
+
+// change changes an instance's spec as the simulation's workload does
+// (workload.Change), reading it first and retrying on a conflict with kro's
+// own writes, and records the generation kro must report Ready for.
+func (r *runner) change(ctx context.Context, gvr schema.GroupVersionResource, inst *unstructured.Unstructured, g *model.RGD) error {
+	client := r.dyn.Resource(gvr).Namespace(inst.GetNamespace())
+	for attempt := 0; ; attempt++ {
+		cur, err := client.Get(ctx, inst.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("reading %s/%s: %w", inst.GetNamespace(), inst.GetName(), err)
+		}
+		at := time.Now()
+		out, err := client.Update(ctx, workload.Change(g, cur), metav1.UpdateOptions{})
+		if apierrors.IsConflict(err) && attempt < 10 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("changing %s/%s: %w", inst.GetNamespace(), inst.GetName(), err)
+		}
+		if out.GetGeneration() == cur.GetGeneration() {
+			return fmt.Errorf("changing %s/%s left its generation at %d: the RGD's schema has no field workload.Change can change", inst.GetNamespace(), inst.GetName(), cur.GetGeneration())
+		}
+		r.tracker.specChanged(key(inst), at, out.GetGeneration())
+		return nil
+	}
 }
 
 // excludedRequest says which requests are not kro's reconciles: watches

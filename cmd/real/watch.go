@@ -14,14 +14,16 @@ import (
 )
 
 // tracker follows the instances through one watch per instance resource:
-// when each was created, first reported ready (status.state ACTIVE), asked
-// to be deleted and gone.
+// when each was created, first reported ready (status.state ACTIVE), had its
+// spec changed and reported ready for the new generation, was asked to be
+// deleted and was gone.
 type tracker struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced on every change
 	start   time.Time
 	lives   map[string]*life
 	ready   int
+	updated int
 	gone    int
 	cancel  context.CancelFunc
 	done    sync.WaitGroup
@@ -30,6 +32,14 @@ type tracker struct {
 
 type life struct {
 	created, ready, deleting, gone time.Time
+	// changed is when the workload changed the spec to generation gen;
+	// updated when kro first reported it Ready for that generation.
+	changed, updated time.Time
+	gen              int64
+	// last is the newest object seen and when, so a Ready for the new
+	// generation that arrives before the change is recorded still counts.
+	last   *unstructured.Unstructured
+	lastAt time.Time
 }
 
 // watch starts following the instances of every RGD of the run.
@@ -96,8 +106,25 @@ func (t *tracker) observe(typ watch.EventType, obj *unstructured.Unstructured, n
 			l.ready = now
 			t.ready++
 		}
+		l.last, l.lastAt = obj, now
+		t.checkUpdated(l)
 	}
 	t.notify()
+}
+
+// readyFor says whether kro reports the instance Ready for generation gen:
+// its Ready condition is True and observed that generation or a later one.
+func readyFor(obj *unstructured.Unstructured, gen int64) bool {
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	for _, c := range conds {
+		m, ok := c.(map[string]any)
+		if !ok || m["type"] != "Ready" {
+			continue
+		}
+		observed, _, _ := unstructured.NestedInt64(m, "observedGeneration")
+		return m["status"] == "True" && observed >= gen
+	}
+	return false
 }
 
 func (t *tracker) life(k string) *life {
@@ -142,6 +169,25 @@ func (t *tracker) created(k string, at time.Time) {
 	t.mu.Unlock()
 }
 
+// specChanged records that the workload changed an instance's spec to generation gen.
+func (t *tracker) specChanged(k string, at time.Time, gen int64) {
+	t.mu.Lock()
+	l := t.life(k)
+	l.changed, l.gen = at, gen
+	t.checkUpdated(l)
+	t.mu.Unlock()
+}
+
+// checkUpdated marks l updated once its newest object is Ready for the
+// generation the workload changed it to. t.mu is held.
+func (t *tracker) checkUpdated(l *life) {
+	if l.gen > 0 && l.updated.IsZero() && l.last != nil && readyFor(l.last, l.gen) {
+		l.updated = l.lastAt
+		t.updated++
+		t.notify()
+	}
+}
+
 func (t *tracker) deleting(k string, at time.Time) {
 	t.mu.Lock()
 	t.life(k).deleting = at
@@ -151,8 +197,11 @@ func (t *tracker) deleting(k string, at time.Time) {
 func (t *tracker) count(what string) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if what == "ready" {
+	switch what {
+	case "ready":
 		return t.ready
+	case "updated":
+		return t.updated
 	}
 	return t.gone
 }
@@ -184,8 +233,11 @@ func (t *tracker) last(what string) time.Time {
 	var last time.Time
 	for _, l := range t.lives {
 		at := l.ready
-		if what == "gone" {
+		switch what {
+		case "gone":
 			at = l.gone
+		case "updated":
+			at = l.updated
 		}
 		if at.After(last) {
 			last = at
