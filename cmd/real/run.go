@@ -358,24 +358,15 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	r.logf("%d of %d ready after %.3fs; waiting for kro to be idle", r.tracker.count("ready"), n, readyAt.Sub(r.start).Seconds())
-	idle1, err := r.quiesce(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s1, k1, err := r.scrape(ctx, 1)
-	if err != nil {
-		return nil, err
-	}
-	own1 := r.own.snapshot()
-
 	res := &Result{Metrics: r.scrapes}
 	res.Config = RunConfig{Mode: "real", Config: sim.Config{RGDFiles: r.cfg.RGDFiles, Workload: wl, Seed: r.cfg.Seed,
 		MaxTime: target.Duration(r.cfg.Timeout)}, Server: r.server, KroMetrics: r.cfg.KroMetrics,
 		Workers: r.cfg.Workers, Quiet: r.cfg.Quiet.Seconds(), Parallel: r.cfg.Parallel}
-	create := r.phase("create", readyAt.Sub(r.start), idle1, s0, s1, k0, k1, own0, own1)
-	res.Real.Phases = append(res.Real.Phases, create)
-	endS, endK, endOwn, end := s1, k1, own1, idle1
-	scrapes := 2
+	start := mark{s: s0, k: k0, own: own0, scrapes: 1}
+	last, err := r.endPhase(ctx, res, "create", readyAt.Sub(r.start), start)
+	if err != nil {
+		return nil, err
+	}
 
 	// Update phase: change the spec of the workload's share of instances,
 	// the first ones in order as the simulation does, and wait until kro
@@ -400,18 +391,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		complete = complete && ok
 		updated = r.tracker.count("updated")
 		r.logf("%d of %d updated after %.3fs; waiting for kro to be idle", updated, m, updatedAt.Sub(updStart).Seconds())
-		idle, err := r.quiesce(ctx)
-		if err != nil {
+		if last, err = r.endPhase(ctx, res, "update", updatedAt.Sub(updStart), last); err != nil {
 			return nil, err
 		}
-		su, ku, err := r.scrape(ctx, scrapes)
-		if err != nil {
-			return nil, err
-		}
-		scrapes++
-		ownu := r.own.snapshot()
-		res.Real.Phases = append(res.Real.Phases, r.phase("update", updatedAt.Sub(updStart), idle, endS, su, endK, ku, endOwn, ownu))
-		endS, endK, endOwn, end = su, ku, ownu, idle
 	}
 
 	// Delete phase.
@@ -437,20 +419,13 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 		r.logf("%d of %d gone after %.3fs; waiting for kro to be idle", r.tracker.count("gone"), n, goneAt.Sub(delStart).Seconds())
-		idle2, err := r.quiesce(ctx)
-		if err != nil {
+		if last, err = r.endPhase(ctx, res, "delete", goneAt.Sub(delStart), last); err != nil {
 			return nil, err
 		}
-		s2, k2, err := r.scrape(ctx, scrapes)
-		if err != nil {
-			return nil, err
-		}
-		own2 := r.own.snapshot()
-		res.Real.Phases = append(res.Real.Phases, r.phase("delete", goneAt.Sub(delStart), idle2, endS, s2, endK, k2, endOwn, own2))
-		endS, endK, endOwn, end = s2, k2, own2, idle2
 	}
 
 	// Totals over the whole workload, as a simulation reports them.
+	endS, endK, endOwn, end := last.s, last.k, last.own, last.idle
 	total := r.phase("total", 0, end, s0, endS, k0, endK, own0, endOwn)
 	res.Format = "krosim/results/v1"
 	res.CPUCost = "real"
@@ -634,6 +609,31 @@ func (r *runner) ours(gvr string) bool {
 }
 
 // phase computes what kro did between two scrapes.
+// mark is where a phase ended: the scrapes then, krosim's own requests so
+// far, when kro went idle, and how many scrapes were taken.
+type mark struct {
+	s, k    *scrape
+	own     map[request]int
+	idle    time.Time
+	scrapes int
+}
+
+// endPhase waits for kro to be idle, scrapes both metrics endpoints and
+// records the phase since from; it returns where the phase ended.
+func (r *runner) endPhase(ctx context.Context, res *Result, name string, took time.Duration, from mark) (mark, error) {
+	idle, err := r.quiesce(ctx)
+	if err != nil {
+		return mark{}, err
+	}
+	s, k, err := r.scrape(ctx, from.scrapes)
+	if err != nil {
+		return mark{}, err
+	}
+	to := mark{s: s, k: k, own: r.own.snapshot(), idle: idle, scrapes: from.scrapes + 1}
+	res.Real.Phases = append(res.Real.Phases, r.phase(name, took, idle, from.s, to.s, from.k, to.k, from.own, to.own))
+	return to, nil
+}
+
 func (r *runner) phase(name string, dur time.Duration, idle time.Time, s0, s1, k0, k1 *scrape, own0, own1 map[request]int) Phase {
 	p := Phase{Name: name, Seconds: round(dur.Seconds()), Requeues: map[string]int{},
 		APICalls: map[string]int{}, APICallsByResource: map[string]map[string]int{}}
