@@ -59,6 +59,7 @@ func (s *Server) observe(e Event) {
 		return
 	}
 	c := s.cache(e.Key.GVR)
+	c.advance(s.k.Now()) // keeps incoming to the writes still on their way
 	at := s.k.Now() + s.t.Server.WatchDelay.D()
 	c.incoming = append(c.incoming, visible{at: at, rev: s.Store.Revision()})
 	if len(c.waiters) > 0 {
