@@ -3,6 +3,7 @@ package study
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/span"
@@ -63,7 +64,7 @@ func (c Constraint) Advice() string {
 	case WorkerBound:
 		return "add workers first (--dynamic-controller-concurrent-reconciles)"
 	case APILatency:
-		return "each reconcile waits on its API calls one at a time, so a faster API server helps and more qps does not"
+		return "each reconcile waits on its API calls one at a time (its LISTs also on the server's watch cache, which a faster server does not shorten), so a faster API server helps and more qps does not"
 	case Requeue:
 		return "more qps, workers or vCPUs will not help: --instance-requeue-interval and how fast children become ready set the pace"
 	}
@@ -149,8 +150,12 @@ func diagnose(r *sim.Result) Diagnosis {
 			plural(workers, "worker"), pct(util), q.MeanDepth, q.MaxDepth, top, pct(share(top)))}
 	}
 	if api >= latencyShare {
-		return Diagnosis{APILatency, fmt.Sprintf("api_wait %s of worker time with the client limiter idle (throttled %s); queue depth mean %.1f for %s",
-			pct(api), pct(throttle), q.MeanDepth, plural(workers, "worker"))}
+		evidence := fmt.Sprintf("api_wait %s of worker time with the client limiter idle (throttled %s); queue depth mean %.1f for %s",
+			pct(api), pct(throttle), q.MeanDepth, plural(workers, "worker"))
+		if c := cacheWait(r) / total; c > 0 {
+			evidence += fmt.Sprintf("; LISTs waiting for the server's watch cache %s of it", pct(c/api))
+		}
+		return Diagnosis{APILatency, evidence}
 	}
 	if util >= saturated {
 		return Diagnosis{WorkerBound, fmt.Sprintf("%s busy %s; busy time mostly %s (%s of worker time)",
@@ -158,6 +163,18 @@ func diagnose(r *sim.Result) Diagnosis {
 	}
 	return Diagnosis{Requeue, fmt.Sprintf("workers idle %s of the time: instances wait between reconciles (%s requeue-afters at the %gs interval) and on their children's readiness",
 		pct(idle), count(r.Summary.RequeuesByReason["requeue_after"]), interval)}
+}
+
+// cacheWait is the worker time LISTs spent waiting for the API server's
+// watch cache, in seconds, from the run's profile samples.
+func cacheWait(r *sim.Result) float64 {
+	var d time.Duration
+	for _, smp := range r.Samples {
+		if smp.Stack.Thread == "worker" && smp.Stack.Phase == span.APIWait && strings.HasSuffix(smp.Stack.Detail, span.CacheWaitDetail) {
+			d += smp.D
+		}
+	}
+	return d.Seconds()
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }

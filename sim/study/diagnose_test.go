@@ -3,8 +3,10 @@ package study
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
 )
 
@@ -55,6 +57,18 @@ func TestDiagnose(t *testing.T) {
 			build: func(t *testing.T) *sim.Result {
 				r := result(t, 2, 100, map[string]float64{"api_wait": 0.6, "other": 0.05})
 				r.Queue.MeanDepth = 0.3
+				return r
+			}},
+		{name: "API latency, mostly the watch cache", want: APILatency, evidence: []string{"api_wait 60.0%", "LISTs waiting for the server's watch cache 75.0% of it"},
+			build: func(t *testing.T) *sim.Result {
+				r := result(t, 2, 100, map[string]float64{"api_wait": 0.6, "other": 0.05})
+				r.Queue.MeanDepth = 0.3
+				list := span.Stack{Thread: "worker", Phase: span.APIWait, Detail: "list"}
+				cache := list
+				cache.Detail += span.CacheWaitDetail
+				other := cache
+				other.Thread = "rgd-controller" // not a worker's time
+				r.Samples = []span.Sample{{Stack: list, D: 30 * time.Second}, {Stack: cache, D: 90 * time.Second}, {Stack: other, D: time.Hour}}
 				return r
 			}},
 		{name: "workers saturated with a backlog", want: WorkerBound, evidence: []string{"1 worker busy 99.0%", "queue depth mean 437.4 (max 500)", "mostly api_wait"},
