@@ -232,13 +232,13 @@ func TestTrackerCountsAnUpdateOnceReadyForItsGeneration(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := &tracker{changed: make(chan struct{}), lives: map[string]*life{}}
 			if !tc.before {
-				tr.specChanged("ns/a", now, 2)
+				tr.specChanged("ns/a", 2)
 			}
 			for _, e := range tc.events {
 				tr.observe(watch.Modified, e, now)
 			}
 			if tc.before {
-				tr.specChanged("ns/a", now, 2)
+				tr.specChanged("ns/a", 2)
 			}
 			if got := tr.count("updated"); got != tc.want {
 				t.Errorf("updated %d, want %d", got, tc.want)

@@ -32,10 +32,10 @@ type tracker struct {
 
 type life struct {
 	created, ready, deleting, gone time.Time
-	// changed is when the workload changed the spec to generation gen;
-	// updated when kro first reported it Ready for that generation.
-	changed, updated time.Time
-	gen              int64
+	// gen is the generation the workload changed the spec to; updated is
+	// when kro first reported it Ready for that generation.
+	updated time.Time
+	gen     int64
 	// last is the newest object seen and when, so a Ready for the new
 	// generation that arrives before the change is recorded still counts.
 	last   *unstructured.Unstructured
@@ -170,10 +170,10 @@ func (t *tracker) created(k string, at time.Time) {
 }
 
 // specChanged records that the workload changed an instance's spec to generation gen.
-func (t *tracker) specChanged(k string, at time.Time, gen int64) {
+func (t *tracker) specChanged(k string, gen int64) {
 	t.mu.Lock()
 	l := t.life(k)
-	l.changed, l.gen = at, gen
+	l.gen = gen
 	t.checkUpdated(l)
 	t.mu.Unlock()
 }
