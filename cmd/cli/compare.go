@@ -32,7 +32,7 @@ var compareCmd = &command{
 	},
 	run: func(e *env, o any, args []string) error {
 		opts := o.(*compareOptions)
-		if opts.format == "markdown-header" && len(args) == 0 {
+		if opts.format == "markdown-header" { // needs no runs
 			fmt.Fprint(e.stdout, markdownHeader)
 			return nil
 		}
@@ -51,9 +51,6 @@ var compareCmd = &command{
 			c.text(e.stdout, opts.tolerance)
 		case "markdown":
 			c.markdownRow(e.stdout, opts.tolerance)
-		case "markdown-header":
-			fmt.Fprint(e.stdout, markdownHeader)
-			return nil
 		case "counts":
 			c.markdownCounts(e.stdout)
 		default:
