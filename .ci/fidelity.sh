@@ -7,7 +7,8 @@
 # runs every instance count RUNS times (create, then delete), and stops it.
 # Calibration, before the measured runs:
 #   target-micro.yaml  krosim calibrate --kubeconfig (first server only):
-#                      request latency one request at a time on an idle server
+#                      request latency one request at a time on an idle server,
+#                      served by as many processors as this host has
 #   target-wW.yaml     krosim calibrate --from: the latency kro saw and the
 #                      per-reconcile time it spent in a separate calibration
 #                      run of CAL_INSTANCES instances with the same workers
@@ -56,7 +57,11 @@ for w in $WORKERS; do
   source "$STATE/env"
   if ((first)); then
     log "calibrating on the idle server"
-    $KROSIM calibrate --kubeconfig "$KUBECONFIG" --concurrency 1,4 --name fidelity-micro --out "$OUT/target-micro.yaml"
+    # The API server, etcd and kro share this host's processors: the targets
+    # serve requests on as many (server.cpus), and calibrate --from below
+    # splits the latency kro saw into work and the wait for one.
+    $KROSIM calibrate --kubeconfig "$KUBECONFIG" --concurrency 1,4 --server-cpus "$(nproc)" --name fidelity-micro \
+      --out "$OUT/target-micro.yaml"
     first=0
   fi
   log "calibration run: $CAL_INSTANCES instances, $w worker(s)"

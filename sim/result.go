@@ -43,6 +43,20 @@ type Result struct {
 	reconcilesD []time.Duration
 }
 
+// MeanLatency is the mean time kro's attempts of verb spent at the server,
+// a LIST's wait for the watch cache included; 0 without any.
+func (r *Result) MeanLatency(verb string) time.Duration {
+	vs := r.kroStats.Verbs[verb]
+	if vs == nil || len(vs.Latencies) == 0 {
+		return 0
+	}
+	var sum time.Duration
+	for _, d := range vs.Latencies {
+		sum += d
+	}
+	return sum / time.Duration(len(vs.Latencies))
+}
+
 // Summary is the headline of a run.
 type Summary struct {
 	ConvergeSeconds  *float64       `json:"converge_seconds"`

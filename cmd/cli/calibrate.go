@@ -17,10 +17,11 @@ import (
 )
 
 type calibrateOptions struct {
-	base string
-	out  string
-	name string
-	api  *apiCalibrateOptions // --kubeconfig: a real API server's latency instead
+	base       string
+	out        string
+	name       string
+	serverCPUs int
+	api        *apiCalibrateOptions // --kubeconfig: a real API server's latency instead
 }
 
 var calibrateCmd = &command{
@@ -32,6 +33,7 @@ var calibrateCmd = &command{
 		fs.StringVar(&o.base, "target", "kro-defaults", "target to start from; only its cost section is replaced")
 		fs.StringVarP(&o.out, "output", "o", "", "write the target file here (default: stdout)")
 		fs.StringVar(&o.name, "name", "calibrated", "name of the new target")
+		fs.IntVar(&o.serverCPUs, "server-cpus", -1, "set the processors that serve API requests (server.cpus): the host's, when the API server, etcd and kro share it as on the real-API harness; with --from the run's latency is then split into work and the wait for a processor (default: the base target's)")
 		o.api = declareAPICalibrateFlags(fs)
 		return o
 	},
@@ -45,6 +47,9 @@ var calibrateCmd = &command{
 			return err
 		}
 		t = t.Clone()
+		if opts.serverCPUs >= 0 {
+			t.Server.CPUs = opts.serverCPUs
+		}
 		switch {
 		case opts.api.from != "" && opts.api.kubeconfig != "":
 			return usagef("--from and --kubeconfig exclude each other")

@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -41,7 +43,8 @@ func TestRealFidelity(t *testing.T) {
 	}
 	real := []string{"run", "--kubeconfig", kubeconfig, "--kro-metrics", metrics, "--rgd", rgd, "--delete", "--quiet"}
 	krosim(t, append(real, "--instances", "200", "--out", filepath.Join(dir, "calibration"))...)
-	krosim(t, "calibrate", "--from", filepath.Join(dir, "calibration"), "--name", "ci-fidelity", "--out", filepath.Join(dir, "target.yaml"))
+	krosim(t, "calibrate", "--from", filepath.Join(dir, "calibration"), "--name", "ci-fidelity",
+		"--server-cpus", strconv.Itoa(runtime.NumCPU()), "--out", filepath.Join(dir, "target.yaml"))
 	krosim(t, append(real, "--instances", "200", "--out", filepath.Join(dir, "real"))...)
 	krosim(t, "run", "--target", filepath.Join(dir, "target.yaml"), "--rgd", rgd, "--instances", "200", "--delete",
 		"--out", filepath.Join(dir, "sim"), "--quiet")

@@ -31,12 +31,13 @@ func TestCalibrateFromMeasuredRun(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "target.yaml")
 			var stdout, stderr bytes.Buffer
 			args := []string{"calibrate", "--target", filepath.Join(measured, "target-micro.yaml"), "--from", dir,
-				"--name", "fidelity-w" + w, "--rgd", "../../testdata/realapi/fidelity-rgd.yaml", "--output", out}
+				"--name", "fidelity-w" + w, "--rgd", "../../testdata/realapi/fidelity-rgd.yaml", "--output", out,
+				"--server-cpus", "2"} // the harness's host: 2 CPUs for the API server, etcd and kro
 			if code := Main(args, &stdout, &stderr); code != exitOK {
 				t.Fatalf("krosim calibrate: exit %d: %s", code, stderr.String())
 			}
 			report := stderr.String()
-			for _, want := range []string{"list mean", "waiting for the watch cache", "patch mean", "create-phase reconcile"} {
+			for _, want := range []string{"list mean", "waiting for the watch cache", "patch mean", "work per request", "create-phase reconcile"} {
 				if !strings.Contains(report, want) {
 					t.Errorf("the calibration report lacks %q:\n%s", want, report)
 				}
@@ -67,9 +68,9 @@ func TestCalibrateFromMeasuredRun(t *testing.T) {
 // count, and holds every commit to it: every count (reconciles, requeues, API
 // calls by verb and by resource) equal to real kro's, or within the range of
 // kro's own runs where they differ, and the converge and delete times within
-// 25% of the median real run, the bar of the CI's real-kro test
-// (TestRealFidelity). make fidelity's table (README, "Fidelity") reports the
-// same comparisons against its 15% target.
+// 15% of the median real run, make fidelity's target (README, "Fidelity"),
+// or where only one run was kept, 25% of it, the bar of the CI's real-kro
+// test (TestRealFidelity): one run of kro varies more than that.
 func TestSimulationReproducesMeasuredKro(t *testing.T) {
 	dirs, err := filepath.Glob(filepath.Join(measured, "w*-n*-r*"))
 	if err != nil || len(dirs) == 0 {
@@ -123,7 +124,11 @@ func TestSimulationReproducesMeasuredKro(t *testing.T) {
 				t.Fatalf("krosim run: exit %d: %s", code, stderr.String())
 			}
 			stdout.Reset()
-			if code := Main(append([]string{"compare", "--tolerance", "0.25", out}, runs...), &stdout, &stderr); code != exitOK {
+			tolerance := "0.15"
+			if len(runs) == 1 {
+				tolerance = "0.25"
+			}
+			if code := Main(append([]string{"compare", "--tolerance", tolerance, out}, runs...), &stdout, &stderr); code != exitOK {
 				t.Errorf("the simulation does not reproduce real kro:\n%s%s", stdout.String(), stderr.String())
 			}
 		})

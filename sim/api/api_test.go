@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -208,6 +209,46 @@ func TestPlural(t *testing.T) {
 		"NetworkPolicy": "networkpolicies", "Gateway": "gateways", "Service": "services"} {
 		if got := Plural(kind); got != want {
 			t.Errorf("Plural(%s) = %s, want %s", kind, got, want)
+		}
+	}
+}
+
+// TestServerCPUsQueueRequests checks server.cpus: a request's latency is
+// work that holds one of the server's processors, so with 2 processors and 5
+// requests of 10ms sent at once, two finish at 10ms, two at 20ms and the last
+// at 30ms; without a limit all finish at 10ms.
+func TestServerCPUsQueueRequests(t *testing.T) {
+	for _, tc := range []struct {
+		cpus int
+		want []time.Duration
+	}{
+		{0, []time.Duration{10 * ms, 10 * ms, 10 * ms, 10 * ms, 10 * ms}},
+		{2, []time.Duration{10 * ms, 10 * ms, 20 * ms, 20 * ms, 30 * ms}},
+	} {
+		tg := testTarget(t, 10*ms)
+		tg.Server.CPUs = tc.cpus
+		k := kernel.New()
+		srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+		key := Key{cmGVR, "ns", "x"}
+		if _, err := srv.Store.Create(key, configMap("x", nil, nil)); err != nil {
+			t.Fatal(err)
+		}
+		c := srv.NewClient(0, 0)
+		var got []time.Duration
+		for i := range tc.want {
+			k.Go(string(rune('a'+i)), func(p *kernel.Proc) {
+				if _, call := c.Get(p, key); call.Err != nil {
+					t.Error(call.Err)
+				}
+				got = append(got, k.Now())
+			})
+		}
+		if err := k.Run(0, nil); err != nil {
+			t.Fatal(err)
+		}
+		k.Shutdown()
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("server.cpus %d: requests done at %v, want %v", tc.cpus, got, tc.want)
 		}
 	}
 }

@@ -31,7 +31,8 @@ type Server struct {
 	t     *target.Target
 	rng   *rand.Rand
 
-	inflight [2]int // read-only, mutating
+	inflight [2]int      // read-only, mutating
+	cpu      *kernel.CPU // serves requests when the target limits server.cpus
 	caches   map[schema.GroupVersionResource]*watchCache
 
 	// CacheStats counts the consistent LISTs that waited for a watch cache.
@@ -42,6 +43,9 @@ type Server struct {
 func NewServer(k *kernel.Kernel, t *target.Target, rng *rand.Rand) *Server {
 	s := &Server{Store: NewStore(k.Now), k: k, t: t, rng: rng, caches: map[schema.GroupVersionResource]*watchCache{}}
 	s.Store.OnWrite(s.observe)
+	if t.Server.CPUs > 0 {
+		s.cpu = kernel.NewCPU(t.Server.CPUs)
+	}
 	return s
 }
 
@@ -174,15 +178,15 @@ func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionRes
 	}
 	switch {
 	case u < f.Throttle:
-		p.Sleep(lat)
+		lat = s.serve(p, lat)
 		vs.Latencies = append(vs.Latencies, fresh+lat)
 		return apierrors.NewTooManyRequests("injected throttle", 1), s.t.Server.RetryAfter.D(), fresh
 	case u < f.Throttle+f.Err500:
-		p.Sleep(lat)
+		lat = s.serve(p, lat)
 		vs.Latencies = append(vs.Latencies, fresh+lat)
 		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0, fresh
 	case u < f.Throttle+f.Err500+f.Conflict && verb != Get && verb != List:
-		p.Sleep(lat)
+		lat = s.serve(p, lat)
 		vs.Latencies = append(vs.Latencies, lat)
 		return apierrors.NewConflict(schema.GroupResource{}, "", fmt.Errorf("injected conflict")), 0, fresh
 	case u < f.Throttle+f.Err500+f.Conflict+f.Timeout:
@@ -195,9 +199,19 @@ func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionRes
 		}
 		return apierrors.NewTimeoutError("injected timeout", 0), 0, fresh
 	}
-	p.Sleep(lat)
+	lat = s.serve(p, lat)
 	vs.Latencies = append(vs.Latencies, fresh+lat)
 	return op(), 0, fresh
+}
+
+// serve spends the work d of a request and returns how long it took: d, or
+// with limited server processors, d after waiting for one.
+func (s *Server) serve(p *kernel.Proc, d time.Duration) time.Duration {
+	if s.cpu == nil {
+		p.Sleep(d)
+		return d
+	}
+	return s.cpu.Run(p, d) + d
 }
 
 // virtualClock drives client-go's token bucket with the kernel's clock: its

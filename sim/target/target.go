@@ -67,6 +67,12 @@ type Server struct {
 	// before consistent reads from the cache did.
 	WatchProgressInterval Duration `json:"watch_progress_interval,omitempty" yaml:"watch_progress_interval,omitempty"`
 	Timeout               Duration `json:"timeout" yaml:"timeout"` // how long a timed-out request takes to fail
+	// CPUs is the number of processors that serve requests: a request's
+	// sampled latency is work that holds one of them, and requests beyond
+	// CPUs in flight queue for one. A real server and its clients slow down
+	// together as requests crowd the host's processors. 0: unlimited, every
+	// request is served at once.
+	CPUs int `json:"cpus,omitempty" yaml:"cpus,omitempty"`
 }
 
 // Latency is a verb's latency distribution, given by percentiles. PerObject
@@ -185,6 +191,9 @@ func (t *Target) Validate() error {
 	}
 	if t.Server.MaxInflight < 1 || t.Server.MaxMutatingInflight < 1 {
 		bad("server.max_inflight and max_mutating_inflight must be at least 1")
+	}
+	if t.Server.CPUs < 0 {
+		bad("server.cpus must not be negative")
 	}
 	if t.Server.WatchDelay < 0 || t.Server.WatchProgressInterval < 0 {
 		bad("server.watch_delay and watch_progress_interval must not be negative")
