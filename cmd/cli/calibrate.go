@@ -33,7 +33,7 @@ var calibrateCmd = &command{
 		fs.StringVar(&o.base, "target", "kro-defaults", "target to start from; only its cost section is replaced")
 		fs.StringVarP(&o.out, "output", "o", "", "write the target file here (default: stdout)")
 		fs.StringVar(&o.name, "name", "calibrated", "name of the new target")
-		fs.IntVar(&o.serverCPUs, "server-cpus", -1, "set the processors that serve API requests (server.cpus): the host's, when the API server, etcd and kro share it as on the real-API harness; with --from the run's latency is then split into work and the wait for a processor (default: the base target's)")
+		fs.IntVar(&o.serverCPUs, "server-cpus", -1, "set the processors that serve API requests (server.cpus): the host's, when the API server, etcd and kro share it as on the real-API harness; with --from the run's latency is then split into work and the wait for a processor (default: with --kubeconfig and several --concurrency values, what the server's throughput shows; else the base target's)")
 		o.api = declareAPICalibrateFlags(fs)
 		return o
 	},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +39,11 @@ type Calibration struct {
 	// event as this client sees both (negative: the event came first).
 	WatchDelay time.Duration
 	Rows       []LatencyRow // every verb at every concurrency
+	// Processors is how many requests the server works on at once, as its
+	// throughput shows: the median over verbs of the requests per second at
+	// the highest concurrency over those at the first. 0 with one
+	// concurrency; at most the ratio of the two concurrencies.
+	Processors float64
 }
 
 // LatencyRow is one verb measured at one concurrency.
@@ -101,7 +107,36 @@ func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
 		}
 		cal.Rows = append(cal.Rows, rows...)
 	}
+	cal.Processors = processors(cal.Rows, cfg.Concurrency)
 	return cal, nil
+}
+
+// processors estimates how many requests a server works on at once from
+// the throughput of each verb at the first and the highest concurrency: a
+// server of C processors, saturated, completes C times as many requests per
+// second as one request at a time does.
+func processors(rows []LatencyRow, concurrency []int) float64 {
+	first, top := concurrency[0], slices.Max(concurrency)
+	if top <= first {
+		return 0
+	}
+	at := map[[2]any]float64{}
+	for _, r := range rows {
+		at[[2]any{r.Verb, r.Concurrency}] = r.OpsPerSec
+	}
+	var ratios []float64
+	for _, r := range rows {
+		if r.Concurrency == first && r.Verb != PatchWrites && r.OpsPerSec > 0 {
+			if x := at[[2]any{r.Verb, top}]; x > 0 {
+				ratios = append(ratios, x/r.OpsPerSec*float64(first))
+			}
+		}
+	}
+	if len(ratios) == 0 {
+		return 0
+	}
+	sort.Float64s(ratios)
+	return ratios[len(ratios)/2]
 }
 
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }

@@ -24,7 +24,8 @@ import (
 // and the per-reconcile time that latency does not explain (kro's CPU, its
 // informers, scheduling on a shared host), fitted as cost.reconcile_ns by
 // simulating the run's create phase until its mean reconcile takes as long
-// as it did for real.
+// as it did for real. With server.cpus set, the same simulations fit each
+// verb's work on the server's processors, the latency less the wait for one.
 func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, error) {
 	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
 	if err != nil {

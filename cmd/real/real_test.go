@@ -246,3 +246,22 @@ func TestTrackerCountsAnUpdateOnceReadyForItsGeneration(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessorsFromThroughput: a server of 2 processors completes twice as
+// many requests per second at 4 in flight as at 1; the estimate is the
+// median over verbs, ignores patch-writes, and is 0 without a second
+// concurrency.
+func TestProcessorsFromThroughput(t *testing.T) {
+	rows := []LatencyRow{
+		{Verb: "get", Concurrency: 1, OpsPerSec: 800}, {Verb: "get", Concurrency: 4, OpsPerSec: 1700},
+		{Verb: "list", Concurrency: 1, OpsPerSec: 900}, {Verb: "list", Concurrency: 4, OpsPerSec: 1710},
+		{Verb: "create", Concurrency: 1, OpsPerSec: 400}, {Verb: "create", Concurrency: 4, OpsPerSec: 760},
+		{Verb: PatchWrites, Concurrency: 1, OpsPerSec: 100}, {Verb: PatchWrites, Concurrency: 4, OpsPerSec: 400},
+	}
+	if got := processors(rows, []int{1, 4}); math.Abs(got-1.9) > 1e-9 {
+		t.Errorf("processors = %v, want 1.9 (the median of 2.125, 1.9 and 1.9)", got)
+	}
+	if got := processors(rows[:2], []int{1}); got != 0 {
+		t.Errorf("processors with one concurrency = %v, want 0", got)
+	}
+}
