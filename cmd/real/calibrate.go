@@ -120,14 +120,16 @@ func processors(rows []LatencyRow, concurrency []int) float64 {
 	if top <= first {
 		return 0
 	}
-	at := map[[2]any]float64{}
+	atTop := map[string]float64{} // verb -> requests per second at top
 	for _, r := range rows {
-		at[[2]any{r.Verb, r.Concurrency}] = r.OpsPerSec
+		if r.Concurrency == top {
+			atTop[r.Verb] = r.OpsPerSec
+		}
 	}
 	var ratios []float64
 	for _, r := range rows {
 		if r.Concurrency == first && r.Verb != PatchWrites && r.OpsPerSec > 0 {
-			if x := at[[2]any{r.Verb, top}]; x > 0 {
+			if x := atTop[r.Verb]; x > 0 {
 				ratios = append(ratios, x/r.OpsPerSec*float64(first))
 			}
 		}
