@@ -13,9 +13,10 @@
 #                      per-reconcile time it spent in a separate calibration
 #                      run of CAL_INSTANCES instances with the same workers
 # The simulations use target-wW-cal.yaml, calibrated from run 1 of the
-# middle instance count (FIDELITY_CAL_FROM) and compared with every run it
-# did not see (the first table: the prediction), target-wW.yaml (the second)
-# and target-micro.yaml (the third). Results go to OUT (out/fidelity):
+# middle instance count (FIDELITY_CAL_FROM) and, for how requests slow down
+# with the objects stored, run 1 of the largest (FIDELITY_CAL_LARGE), and
+# compared with every run it did not see (the first table: the prediction),
+# target-wW.yaml (the second) and target-micro.yaml (the third). Results go to OUT (out/fidelity):
 # calibration-wW/, real-wW-nN-rR/, sim*-wW-nN/, compare-wW-nN.txt and
 # fidelity.md. FIDELITY_COMPARE_ONLY=1 skips the real runs and redoes the
 # simulations and tables from OUT.
@@ -23,7 +24,8 @@
 # Knobs (environment): FIDELITY_INSTANCES ("50 200 500"), FIDELITY_WORKERS
 # ("1 4"), FIDELITY_RUNS (3), FIDELITY_CAL_INSTANCES (20), FIDELITY_OUT
 # (out/fidelity), FIDELITY_TOLERANCE (0.15), FIDELITY_CAL_FROM (the middle of
-# FIDELITY_INSTANCES), and the harness's KROSIM_* knobs.
+# FIDELITY_INSTANCES), FIDELITY_CAL_LARGE (the last of FIDELITY_INSTANCES;
+# empty: no slowdown fitted), and the harness's KROSIM_* knobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -84,11 +86,14 @@ fi
 log "simulating and comparing"
 read -r -a ns <<<"$INSTANCES"
 CAL_FROM=${FIDELITY_CAL_FROM:-${ns[$((${#ns[@]} / 2))]}}
+CAL_LARGE=${FIDELITY_CAL_LARGE-${ns[-1]}}
+if [[ $CAL_LARGE == "$CAL_FROM" ]]; then CAL_LARGE=; fi
+seen=("$CAL_FROM" $CAL_LARGE)
 header=$($KROSIM compare --format markdown-header)
 {
   echo "Measured by \`make fidelity\` ($(date -u +%Y-%m-%d), $(nproc) CPUs, kro v0.9.4 with default flags but the worker count,"
   echo "$RUNS real runs per row, create then delete). Simulated with \`$OUT/target-wW-cal.yaml\`: \`krosim calibrate --from\` run 1"
-  echo "of the $CAL_FROM-instance row with the same workers; that row is compared with its other runs only."
+  echo "of the ${CAL_FROM}${CAL_LARGE:+ and $CAL_LARGE}-instance rows with the same workers; those rows are compared with their other runs only."
   echo
   echo "$header"
 } >"$OUT/fidelity.md"
@@ -96,7 +101,9 @@ small=("" "Calibrated from the separate $CAL_INSTANCES-instance run with the sam
 micro=("" "With \`$OUT/target-micro.yaml\` (\`krosim calibrate --kubeconfig\`: latency one request at a time on an idle server):" "" "$header")
 status=0
 for w in $WORKERS; do
-  $KROSIM calibrate --target "$OUT/target-micro.yaml" --from "$OUT/real-w$w-n$CAL_FROM-r1" --name "fidelity-w$w" \
+  from=(--from "$OUT/real-w$w-n$CAL_FROM-r1")
+  if [[ -n $CAL_LARGE ]]; then from+=(--from "$OUT/real-w$w-n$CAL_LARGE-r1"); fi
+  $KROSIM calibrate --target "$OUT/target-micro.yaml" "${from[@]}" --name "fidelity-w$w" \
     --out "$OUT/target-w$w-cal.yaml" 2>/dev/null
   $KROSIM calibrate --target "$OUT/target-micro.yaml" --from "$OUT/calibration-w$w" --name "fidelity-w$w-small" \
     --out "$OUT/target-w$w.yaml" 2>/dev/null
@@ -104,7 +111,7 @@ for w in $WORKERS; do
     reals=()
     for ((r = 1; r <= RUNS; r++)); do reals+=("$OUT/real-w$w-n$n-r$r"); done
     unseen=("${reals[@]}")
-    if [[ $n == "$CAL_FROM" ]] && ((RUNS > 1)); then unseen=("${reals[@]:1}"); fi
+    if [[ " ${seen[*]} " == *" $n "* ]] && ((RUNS > 1)); then unseen=("${reals[@]:1}"); fi
     for kind in "" -small -micro; do
       sim=$OUT/sim$kind-w$w-n$n
       case $kind in

@@ -40,6 +40,7 @@ type Result struct {
 	QueueWait   time.Duration `json:"-"` // total time instances waited in the workqueue, Add to Get
 	ctrl        *kro.Controller
 	kroStats    *api.Stats
+	meanStored  float64 // objects stored at a served request, on average
 	reconcilesD []time.Duration
 }
 
@@ -56,6 +57,10 @@ func (r *Result) MeanLatency(verb string) time.Duration {
 	}
 	return sum / time.Duration(len(vs.Latencies))
 }
+
+// MeanObjectsStored is how many objects the server stored, on average, when
+// it served a request.
+func (r *Result) MeanObjectsStored() float64 { return r.meanStored }
 
 // Summary is the headline of a run.
 type Summary struct {
@@ -217,6 +222,9 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	s.SimulatedEvents = k.Steps()
 	stats := ctrl.Client().Stats
 	r.kroStats = stats
+	if srv.Served.Requests > 0 {
+		r.meanStored = srv.Served.Objects / float64(srv.Served.Requests)
+	}
 	s.APICalls = map[string]int{}
 	s.APICallsByResource = stats.ByResource
 	s.WorldAPICalls = map[string]int{}

@@ -51,9 +51,9 @@ var calibrateCmd = &command{
 			t.Server.CPUs = opts.serverCPUs
 		}
 		switch {
-		case opts.api.from != "" && opts.api.kubeconfig != "":
+		case len(opts.api.from) > 0 && opts.api.kubeconfig != "":
 			return usagef("--from and --kubeconfig exclude each other")
-		case opts.api.from != "":
+		case len(opts.api.from) > 0:
 			return calibrateFromRun(e, opts, t)
 		case opts.api.kubeconfig != "":
 			return calibrateAPI(e, opts, t)

@@ -19,7 +19,7 @@ import (
 
 // apiCalibrateOptions are calibrate's flags for measuring a real API server.
 type apiCalibrateOptions struct {
-	from        string
+	from        []string
 	rgds        []string
 	kubeconfig  string
 	objects     int
@@ -29,7 +29,7 @@ type apiCalibrateOptions struct {
 func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 	o := &apiCalibrateOptions{}
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "measure the request latency of this kubeconfig's API server (it must serve testdata/realapi/standins.yaml) and replace the target's latency and readiness instead of its CPU costs")
-	fs.StringVar(&o.from, "from", "", "derive the target from a real run's directory (krosim run --kubeconfig --out DIR): the latency kro saw in it by verb, and the per-reconcile time the requests do not explain (cost.reconcile_ns), fitted by simulating the same workload")
+	fs.StringSliceVar(&o.from, "from", nil, "derive the target from a real run's directory (krosim run --kubeconfig --out DIR): the latency kro saw in it by verb, and the per-reconcile time the requests do not explain (cost.reconcile_ns), fitted by simulating the same workload; given a second, larger run of the same RGD (--from A --from B), also how requests slow down with the objects stored (server.object_slowdown)")
 	fs.StringSliceVar(&o.rgds, "rgd", nil, "with --from: the real run's RGD files (default: the files its results.json names, relative to where it ran)")
 	fs.IntVar(&o.objects, "objects", 200, "with --kubeconfig: requests timed per verb")
 	fs.IntSliceVar(&o.concurrency, "concurrency", []int{1}, "with --kubeconfig: requests in flight to measure at (the target takes the first; e.g. 1,4,8)")
@@ -45,7 +45,7 @@ func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 
 // calibrateFromRun is `krosim calibrate --from DIR`.
 func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
-	data, err := os.ReadFile(filepath.Join(opts.api.from, "results.json"))
+	data, err := os.ReadFile(filepath.Join(opts.api.from[0], "results.json"))
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
 		} `json:"config"`
 	}
 	if err := json.Unmarshal(data, &head); err != nil {
-		return fmt.Errorf("%s: %w", opts.api.from, err)
+		return fmt.Errorf("%s: %w", opts.api.from[0], err)
 	}
 	files := head.Config.RGDFiles
 	if len(opts.api.rgds) > 0 {
@@ -65,13 +65,17 @@ func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
 	if err != nil {
 		return err
 	}
-	t, report, err := real.FromRun(opts.api.from, t, rgds)
+	t, report, err := real.FromRuns(opts.api.from, t, rgds)
 	if err != nil {
 		return err
 	}
 	t.Name = opts.name
-	t.Description = fmt.Sprintf("%s calibrated from the real run in %s by krosim calibrate --from: %s.",
-		opts.base, opts.api.from, strings.Join(report, "; "))
+	runs := "the real run in"
+	if len(opts.api.from) > 1 {
+		runs = "the real runs in"
+	}
+	t.Description = fmt.Sprintf("%s calibrated from %s %s by krosim calibrate --from: %s.", opts.base, runs,
+		strings.Join(opts.api.from, " and "), strings.Join(report, "; "))
 	fmt.Fprintln(e.stderr, "krosim calibrate: "+strings.Join(report, "\n  "))
 	return writeTarget(e, opts.out, t)
 }

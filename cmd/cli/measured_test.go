@@ -15,13 +15,15 @@ import (
 const measured = "../../testdata/realapi/measured"
 
 // TestCalibrateFromMeasuredRun derives each worker count's target from the
-// real run kept for it (calibrate --from: the latency kro saw, read from the
-// API server's histograms less the watch-cache wait, and the per-reconcile
-// time fitted by simulation) and wants the committed target byte for byte,
-// so the targets the other tests use are what calibrate makes of real kro.
-// -update rewrites them.
+// real runs kept for it (calibrate --from: the latency kro saw, read from the
+// API server's histograms less the watch-cache wait, split into work and the
+// wait for the server's processors, the per-reconcile time, and from the
+// larger run how the work grows with the objects stored, all fitted by
+// simulation) and wants the committed target byte for byte, so the targets
+// the other tests use are what calibrate makes of real kro. -update rewrites
+// them.
 func TestCalibrateFromMeasuredRun(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join(measured, "calibration-w*"))
+	dirs, err := filepath.Glob(filepath.Join(measured, "calibration-w?"))
 	if err != nil || len(dirs) == 0 {
 		t.Fatalf("no calibration runs in %s (%v)", measured, err)
 	}
@@ -30,14 +32,16 @@ func TestCalibrateFromMeasuredRun(t *testing.T) {
 		t.Run("w"+w, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "target.yaml")
 			var stdout, stderr bytes.Buffer
-			args := []string{"calibrate", "--target", filepath.Join(measured, "target-micro.yaml"), "--from", dir,
+			args := []string{"calibrate", "--target", filepath.Join(measured, "target-micro.yaml"),
+				"--from", dir, "--from", dir + "-n500",
 				"--name", "fidelity-w" + w, "--rgd", "../../testdata/realapi/fidelity-rgd.yaml", "--output", out,
 				"--server-cpus", "2"} // the harness's host: 2 CPUs for the API server, etcd and kro
 			if code := Main(args, &stdout, &stderr); code != exitOK {
 				t.Fatalf("krosim calibrate: exit %d: %s", code, stderr.String())
 			}
 			report := stderr.String()
-			for _, want := range []string{"list mean", "waiting for the watch cache", "patch mean", "work per request", "create-phase reconcile"} {
+			for _, want := range []string{"list mean", "waiting for the watch cache", "patch mean", "work per request", "create-phase reconcile",
+				"server.object_slowdown"} {
 				if !strings.Contains(report, want) {
 					t.Errorf("the calibration report lacks %q:\n%s", want, report)
 				}

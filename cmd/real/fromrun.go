@@ -27,19 +27,88 @@ import (
 // as it did for real. With server.cpus set, the same simulations fit each
 // verb's work on the server's processors, the latency less the wait for one.
 func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	t, report, _, err := fromRun(dir, base, rgds)
+	return t, report, err
+}
+
+// FromRuns derives a target from a real run as FromRun does; given a
+// second, larger run too, it also fits server.object_slowdown, the growth of
+// a request's work with the objects stored: each run's work fitted alone
+// says how much more a request cost at the larger run's objects, and the
+// growth is linear in between. The target is then FromRun's of the first
+// run with that slowdown.
+func FromRuns(dirs []string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, error) {
+	switch len(dirs) {
+	case 1:
+		return FromRun(dirs[0], base, rgds)
+	case 2:
+	default:
+		return nil, nil, fmt.Errorf("calibrate from one run, or two of different sizes; got %d", len(dirs))
+	}
+	flat := base.Clone()
+	flat.Server.ObjectSlowdown = 0
+	ta, _, fa, err := fromRun(dirs[0], flat, rgds)
 	if err != nil {
 		return nil, nil, err
 	}
+	tb, _, fb, err := fromRun(dirs[1], flat, rgds)
+	if err != nil {
+		return nil, nil, err
+	}
+	if fb.stored <= fa.stored {
+		return nil, nil, fmt.Errorf("%s stored no more objects than %s (%.0f and %.0f on average): "+
+			"the second run must be the larger", dirs[1], dirs[0], fb.stored, fa.stored)
+	}
+	// How much more the larger run's requests cost, weighted by its requests.
+	var ratio, weight float64
+	for _, v := range target.Verbs {
+		wa, wb := meanOf(ta.Latency[v]), meanOf(tb.Latency[v])
+		if n := float64(fb.calls[v]); n > 0 && wa > 0 && wb > 0 && ta.Latency[v] != flat.Latency[v] {
+			ratio += n * float64(wb) / float64(wa)
+			weight += n
+		}
+	}
+	slowdown := 0.0
+	if weight > 0 {
+		ratio /= weight
+		// work(o) = w0 (1 + s o): ratio = (1 + s ob) / (1 + s oa)
+		if d := fb.stored - ratio*fa.stored; ratio > 1 && d > 0 {
+			slowdown = (ratio - 1) / d
+		}
+	}
+	grown := base.Clone()
+	grown.Server.ObjectSlowdown = slowdown
+	t, report, _, err := fromRun(dirs[0], grown, rgds)
+	if err != nil {
+		return nil, nil, err
+	}
+	report = append(report, fmt.Sprintf("a request's work in %s, %.0f objects stored on average, is %.2f times that in %s, %.0f: "+
+		"server.object_slowdown %.3g (+%.0f%% per 1,000 objects)", dirs[1], fb.stored, ratio, dirs[0], fa.stored, slowdown, slowdown*1e5))
+	return t, report, nil
+}
+
+// fitted is what fitting a target to a run saw in its last simulation.
+type fitted struct {
+	stored float64        // objects stored at a request, on average
+	calls  map[string]int // kro's requests by verb
+}
+
+func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, fitted, error) {
+	var fit fitted
+	fail := func(err error) (*target.Target, []string, fitted, error) { return nil, nil, fit, err }
+	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		return fail(err)
+	}
 	var res Result
 	if err := json.Unmarshal(data, &res); err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", dir, err)
+		return fail(fmt.Errorf("%s: %w", dir, err))
 	}
 	if res.Config.Mode != "real" {
-		return nil, nil, fmt.Errorf("%s is not a real run (config.mode %q)", dir, res.Config.Mode)
+		return fail(fmt.Errorf("%s is not a real run (config.mode %q)", dir, res.Config.Mode))
 	}
 	if len(res.Real.Phases) == 0 || res.Real.Phases[0].Name != "create" {
-		return nil, nil, fmt.Errorf("%s has no create phase", dir)
+		return fail(fmt.Errorf("%s has no create phase", dir))
 	}
 	const last = 1 // the scrapes after the create phase
 	read := func(name string) (*scrape, error) {
@@ -51,19 +120,19 @@ func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	}
 	s0, err := read("apiserver-0.prom")
 	if err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
 	s1, err := read(fmt.Sprintf("apiserver-%d.prom", last))
 	if err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
 	k0, err := read("kro-0.prom")
 	if err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
 	k1, err := read(fmt.Sprintf("kro-%d.prom", last))
 	if err != nil {
-		return nil, nil, err
+		return fail(err)
 	}
 	t := base.Clone()
 	var report []string
@@ -183,7 +252,7 @@ func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	// Fit the per-reconcile time the requests do not explain.
 	create := res.Real.Phases[0]
 	if create.Reconciles == 0 {
-		return nil, nil, fmt.Errorf("%s: the real run made no reconciles", dir)
+		return fail(fmt.Errorf("%s: the real run made no reconciles", dir))
 	}
 	durations := func(k *scrape) float64 {
 		return k.sum("instance_reconcile_duration_seconds_sum", func(l map[string]string) bool { return strings.Contains(l["gvr"], "Resource=") })
@@ -197,14 +266,15 @@ func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	// server's processors plus its wait for one, and the run measured their
 	// sum: fit the work too, scaling each verb's until the simulated run's
 	// mean latency is the measured one.
+	fitWork := t.Server.CPUs > 0 || t.Server.ObjectSlowdown > 0
 	rounds := 3
-	if t.Server.CPUs > 0 {
+	if fitWork {
 		rounds = 8
 	}
 	for i := 0; i < rounds; i++ {
 		r, err := sim.Run(cfg, rgds, sim.Options{})
 		if err != nil {
-			return nil, nil, err
+			return fail(err)
 		}
 		busy := 0.0
 		for phase, s := range r.Attribution {
@@ -214,7 +284,11 @@ func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		}
 		simMean := busy / float64(max(1, r.Summary.Reconciles))
 		t.Cost.ReconcileNS = math.Max(0, math.Round(t.Cost.ReconcileNS+(realMean-simMean)*1e9))
-		if t.Server.CPUs == 0 {
+		fit = fitted{stored: r.MeanObjectsStored(), calls: map[string]int{}}
+		for v, vr := range r.API.Verbs {
+			fit.calls[v] = vr.Calls
+		}
+		if !fitWork {
 			continue
 		}
 		for v, m := range want {
@@ -230,19 +304,25 @@ func FromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 			}
 		}
 	}
-	if t.Server.CPUs > 0 {
+	if fitWork {
 		var work []string
 		for _, v := range target.Verbs {
 			if _, ok := want[v]; ok {
 				work = append(work, fmt.Sprintf("%s %.2fms", v, float64(meanOf(t.Latency[v]))/1e6))
 			}
 		}
-		report = append(report, fmt.Sprintf("mean work per request on the server's %d processors (server.cpus), "+
-			"the rest of the latency being the wait for one: %s", t.Server.CPUs, strings.Join(work, ", ")))
+		where := fmt.Sprintf("on the server's %d processors (server.cpus), the rest of the latency being the wait for one", t.Server.CPUs)
+		if t.Server.CPUs == 0 {
+			where = "on an unlimited server"
+		}
+		if t.Server.ObjectSlowdown > 0 {
+			where += fmt.Sprintf(", with no objects stored (%.0f stored on average here)", fit.stored)
+		}
+		report = append(report, fmt.Sprintf("mean work per request %s: %s", where, strings.Join(work, ", ")))
 	}
 	report = append(report, fmt.Sprintf("create-phase reconcile %.2fms on average, %.2fms of it outside the requests (cost.reconcile_ns)",
 		realMean*1e3, t.Cost.ReconcileNS/1e6))
-	return t, report, nil
+	return t, report, fit, nil
 }
 
 // kroRequest says whether a series of the API server's request metrics is

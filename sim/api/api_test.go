@@ -252,3 +252,35 @@ func TestServerCPUsQueueRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestObjectSlowdownGrowsWork checks server.object_slowdown: with 0.1 per
+// object, a 10ms request with 1 object stored takes 11ms, with 10 stored 20ms.
+func TestObjectSlowdownGrowsWork(t *testing.T) {
+	for _, tc := range []struct {
+		objects int
+		want    time.Duration
+	}{{1, 11 * ms}, {10, 20 * ms}} {
+		tg := testTarget(t, 10*ms)
+		tg.Server.ObjectSlowdown = 0.1
+		k := kernel.New()
+		srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+		for i := range tc.objects {
+			name := string(rune('a' + i))
+			if _, err := srv.Store.Create(Key{cmGVR, "ns", name}, configMap(name, nil, nil)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var got time.Duration
+		k.Go("client", func(p *kernel.Proc) {
+			_, call := srv.NewClient(0, 0).Get(p, Key{cmGVR, "ns", "a"})
+			got = call.Wait
+		})
+		if err := k.Run(0, nil); err != nil {
+			t.Fatal(err)
+		}
+		k.Shutdown()
+		if got != tc.want {
+			t.Errorf("%d objects stored: a 10ms GET took %v, want %v", tc.objects, got, tc.want)
+		}
+	}
+}

@@ -37,6 +37,11 @@ type Server struct {
 
 	// CacheStats counts the consistent LISTs that waited for a watch cache.
 	CacheStats CacheStats
+	// Served counts the requests served and the objects stored at each.
+	Served struct {
+		Requests int
+		Objects  float64
+	}
 }
 
 // NewServer returns a server over an empty store. All randomness comes from rng.
@@ -204,9 +209,16 @@ func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionRes
 	return op(), 0, fresh
 }
 
-// serve spends the work d of a request and returns how long it took: d, or
-// with limited server processors, d after waiting for one.
+// serve spends the work d of a request, grown with the objects stored, and
+// returns how long it took: the work, after waiting for a processor when
+// the server has a limited number.
 func (s *Server) serve(p *kernel.Proc, d time.Duration) time.Duration {
+	n := s.Store.Objects()
+	s.Served.Requests++
+	s.Served.Objects += float64(n)
+	if f := s.t.Server.ObjectSlowdown; f > 0 {
+		d = time.Duration(float64(d) * (1 + f*float64(n)))
+	}
 	if s.cpu == nil {
 		p.Sleep(d)
 		return d
