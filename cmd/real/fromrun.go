@@ -47,11 +47,11 @@ func FromRuns(dirs []string, base *target.Target, rgds []*model.RGD) (*target.Ta
 	}
 	flat := base.Clone()
 	flat.Server.ObjectSlowdown = 0
-	ta, _, fa, err := fromRun(dirs[0], flat, rgds)
+	_, _, fa, err := fromRun(dirs[0], flat, rgds)
 	if err != nil {
 		return nil, nil, err
 	}
-	tb, _, fb, err := fromRun(dirs[1], flat, rgds)
+	_, _, fb, err := fromRun(dirs[1], flat, rgds)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -61,9 +61,8 @@ func FromRuns(dirs []string, base *target.Target, rgds []*model.RGD) (*target.Ta
 	}
 	// How much more the larger run's requests cost, weighted by its requests.
 	var ratio, weight float64
-	for _, v := range target.Verbs {
-		wa, wb := meanOf(ta.Latency[v]), meanOf(tb.Latency[v])
-		if n := float64(fb.calls[v]); n > 0 && wa > 0 && wb > 0 && ta.Latency[v] != flat.Latency[v] {
+	for v, wa := range fa.work {
+		if n, wb := float64(fb.calls[v]), fb.work[v]; n > 0 && wa > 0 && wb > 0 {
 			ratio += n * float64(wb) / float64(wa)
 			weight += n
 		}
@@ -89,8 +88,9 @@ func FromRuns(dirs []string, base *target.Target, rgds []*model.RGD) (*target.Ta
 
 // fitted is what fitting a target to a run saw in its last simulation.
 type fitted struct {
-	stored float64        // objects stored at a request, on average
-	calls  map[string]int // kro's requests by verb
+	stored float64                  // objects stored at a request, on average
+	calls  map[string]int           // kro's requests by verb
+	work   map[string]time.Duration // mean work (latency without the server's queue) of the verbs measured
 }
 
 func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, fitted, error) {
@@ -263,7 +263,8 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	cfg := sim.Config{RGDFiles: res.Config.RGDFiles, Target: t, Workload: wl, Seed: res.Config.Seed,
 		MaxTime: target.Duration(24 * time.Hour)}
 	// With server.cpus, a request's latency is its work on one of the
-	// server's processors plus its wait for one, and the run measured their
+	// server's processors plus its wait for one (and with object_slowdown,
+	// the work grows with the objects stored), and the run measured the
 	// sum: fit the work too, scaling each verb's until the simulated run's
 	// mean latency is the measured one.
 	fitWork := t.Server.CPUs > 0 || t.Server.ObjectSlowdown > 0
@@ -304,13 +305,15 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 			}
 		}
 	}
-	if fitWork {
-		var work []string
-		for _, v := range target.Verbs {
-			if _, ok := want[v]; ok {
-				work = append(work, fmt.Sprintf("%s %.2fms", v, float64(meanOf(t.Latency[v]))/1e6))
-			}
+	fit.work = map[string]time.Duration{}
+	var work []string
+	for _, v := range target.Verbs {
+		if _, ok := want[v]; ok {
+			fit.work[v] = meanOf(t.Latency[v])
+			work = append(work, fmt.Sprintf("%s %.2fms", v, float64(fit.work[v])/1e6))
 		}
+	}
+	if fitWork {
 		where := fmt.Sprintf("on the server's %d processors (server.cpus), the rest of the latency being the wait for one", t.Server.CPUs)
 		if t.Server.CPUs == 0 {
 			where = "on an unlimited server"
