@@ -3,9 +3,11 @@ package real
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -61,8 +63,8 @@ func FromRuns(dirs []string, base *target.Target, rgds []*model.RGD) (*target.Ta
 	}
 	// How much more the larger run's requests cost, weighted by its requests.
 	var ratio, weight float64
-	for v, wa := range fa.work {
-		if n, wb := float64(fb.calls[v]), fb.work[v]; n > 0 && wa > 0 && wb > 0 {
+	for _, v := range target.Verbs { // in a fixed order: a float sum's bits depend on it
+		if n, wa, wb := float64(fb.calls[v]), fa.work[v], fb.work[v]; n > 0 && wa > 0 && wb > 0 {
 			ratio += n * float64(wb) / float64(wa)
 			weight += n
 		}
@@ -278,9 +280,9 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 			return fail(err)
 		}
 		busy := 0.0
-		for phase, s := range r.Attribution {
+		for _, phase := range slices.Sorted(maps.Keys(r.Attribution)) {
 			if phase != "idle" {
-				busy += s
+				busy += r.Attribution[phase]
 			}
 		}
 		simMean := busy / float64(max(1, r.Summary.Reconciles))

@@ -108,16 +108,23 @@ func parseMetrics(raw []byte) (*scrape, error) {
 	return s, nil
 }
 
-// sum adds the values of every series called name whose labels match.
+// sum adds the values of every series called name whose labels match, in
+// the order of their keys, so that the same scrape always gives the same
+// bits.
 func (s *scrape) sum(name string, match func(map[string]string) bool) float64 {
 	if s == nil {
 		return 0
 	}
-	total := 0.0
-	for _, x := range s.Series {
+	keys := make([]string, 0, len(s.Series))
+	for k, x := range s.Series {
 		if x.Name == name && (match == nil || match(x.Labels)) {
-			total += x.Value
+			keys = append(keys, k)
 		}
+	}
+	sort.Strings(keys)
+	total := 0.0
+	for _, k := range keys {
+		total += s.Series[k].Value
 	}
 	return total
 }

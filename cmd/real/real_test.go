@@ -4,6 +4,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -263,5 +264,23 @@ func TestProcessorsFromThroughput(t *testing.T) {
 	}
 	if got := processors(rows[:2], []int{1}); got != 0 {
 		t.Errorf("processors with one concurrency = %v, want 0", got)
+	}
+}
+
+// A float sum's bits depend on the order of its terms, and a scrape keeps
+// its series in a map: sum must add them in a fixed order, or a target
+// calibrated from the same run differs in its last digits from machine to
+// machine (it did: CI's target-w4.yaml had another object_slowdown).
+func TestScrapeSumIsTheSameEveryTime(t *testing.T) {
+	s := &scrape{Series: map[string]series{}}
+	for i := range 64 {
+		x := series{Name: "m", Labels: map[string]string{"i": strconv.Itoa(i)}, Value: 1 / float64(3+7*i)}
+		s.Series[x.key()] = x
+	}
+	want := s.sum("m", nil)
+	for range 200 {
+		if got := s.sum("m", nil); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("sum = %v, then %v", want, got)
+		}
 	}
 }
