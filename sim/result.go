@@ -44,6 +44,17 @@ type Result struct {
 	reconcilesD []time.Duration
 }
 
+// WorkerSeconds is the instance workers' time, idle included: the sum of
+// Attribution, added in the order of span.Phases so that its bits never
+// depend on a map's order.
+func (r *Result) WorkerSeconds() float64 {
+	total := 0.0
+	for _, p := range span.Phases() {
+		total += r.Attribution[p.String()]
+	}
+	return total
+}
+
 // MeanLatency is the mean time kro's attempts of verb spent at the server,
 // a LIST's wait for the watch cache included; 0 without any.
 func (r *Result) MeanLatency(verb string) time.Duration {

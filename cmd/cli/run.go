@@ -278,10 +278,7 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 		fmt.Fprintf(w, "  deleted in:     %.3fs virtual\n", *s.DeleteSeconds)
 	}
 	printCounts(w, s)
-	workerTime := 0.0
-	for _, v := range r.Attribution {
-		workerTime += v
-	}
+	workerTime := r.WorkerSeconds()
 	if workerTime > 0 {
 		fmt.Fprintf(w, "  throttled:      %.1f%% of worker time, %d calls; 429s: %d\n",
 			100*r.Attribution["throttle_wait"]/workerTime, r.API.ThrottledCalls, r.API.Rejected429)

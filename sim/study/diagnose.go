@@ -98,10 +98,7 @@ func Diagnose(r *sim.Result) Diagnosis {
 }
 
 func diagnose(r *sim.Result) Diagnosis {
-	total := 0.0
-	for _, v := range r.Attribution {
-		total += v
-	}
+	total := r.WorkerSeconds()
 	if total <= 0 {
 		return Diagnosis{Requeue, "no worker time recorded"}
 	}

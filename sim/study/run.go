@@ -174,10 +174,7 @@ func newRow(g *Grid, p Point, r *sim.Result) Row {
 	for _, n := range r.Summary.APICalls {
 		row.APICalls += n
 	}
-	total := 0.0
-	for _, v := range r.Attribution {
-		total += v
-	}
+	total := r.WorkerSeconds()
 	for _, ph := range span.Phases() {
 		sh := 0.0
 		if total > 0 {
