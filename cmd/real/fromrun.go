@@ -3,11 +3,9 @@ package real
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -279,12 +277,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		if err != nil {
 			return fail(err)
 		}
-		busy := 0.0
-		for _, phase := range slices.Sorted(maps.Keys(r.Attribution)) {
-			if phase != "idle" {
-				busy += r.Attribution[phase]
-			}
-		}
+		busy := r.WorkerSeconds() - r.Attribution["idle"]
 		simMean := busy / float64(max(1, r.Summary.Reconciles))
 		t.Cost.ReconcileNS = math.Max(0, math.Round(t.Cost.ReconcileNS+(realMean-simMean)*1e9))
 		fit = fitted{stored: r.MeanObjectsStored(), calls: map[string]int{}}
