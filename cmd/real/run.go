@@ -608,7 +608,6 @@ func (r *runner) ours(gvr string) bool {
 	return false
 }
 
-// phase computes what kro did between two scrapes.
 // mark is where a phase ended: the scrapes then, krosim's own requests so
 // far, when kro went idle, and how many scrapes were taken.
 type mark struct {
@@ -634,6 +633,7 @@ func (r *runner) endPhase(ctx context.Context, res *Result, name string, took ti
 	return to, nil
 }
 
+// phase computes what kro did between two scrapes.
 func (r *runner) phase(name string, dur time.Duration, idle time.Time, s0, s1, k0, k1 *scrape, own0, own1 map[request]int) Phase {
 	p := Phase{Name: name, Seconds: round(dur.Seconds()), Requeues: map[string]int{},
 		APICalls: map[string]int{}, APICallsByResource: map[string]map[string]int{}}
