@@ -146,11 +146,10 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	}
 	byVerb := map[string]*hist{}
 	for _, x := range delta(s0, s1, "apiserver_request_duration_seconds_bucket") {
-		q, v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim)
+		v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim)
 		if !ok {
 			continue
 		}
-		_ = q
 		le, err := strconv.ParseFloat(x.Labels["le"], 64)
 		if err != nil && x.Labels["le"] != "+Inf" {
 			continue
@@ -167,7 +166,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	}
 	for _, name := range []string{"apiserver_request_duration_seconds_sum", "apiserver_request_duration_seconds_count"} {
 		for _, x := range delta(s0, s1, name) {
-			if _, v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim); ok && byVerb[v] != nil {
+			if v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim); ok && byVerb[v] != nil {
 				if name == "apiserver_request_duration_seconds_sum" {
 					byVerb[v].sum += x.Value
 				} else {
@@ -325,13 +324,13 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 
 // kroRequest says whether a series of the API server's request metrics is
 // one of kro's workload requests, and its krosim verb.
-func kroRequest(l map[string]string, kroResources map[string]map[string]int, own map[string]map[string]int) (request, string, bool) {
+func kroRequest(l map[string]string, kroResources map[string]map[string]int, own map[string]map[string]int) (string, bool) {
 	q := request{Verb: l["verb"], Group: l["group"], Resource: l["resource"], Subresource: l["subresource"], Scope: l["scope"]}
 	v, ok := simVerb(q)
 	if !ok || excludedRequest(q) || kroResources[q.Resource][v] == 0 || own[q.Resource][q.Verb] > 0 {
-		return q, "", false
+		return "", false
 	}
-	return q, v, true
+	return v, true
 }
 
 // quantileOf interpolates a quantile from cumulative histogram buckets, as

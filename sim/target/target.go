@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"math"
 	"os"
 	"sort"
 	"strings"
@@ -197,8 +198,8 @@ func (t *Target) Validate() error {
 	if t.Server.MaxInflight < 1 || t.Server.MaxMutatingInflight < 1 {
 		bad("server.max_inflight and max_mutating_inflight must be at least 1")
 	}
-	if t.Server.CPUs < 0 || t.Server.ObjectSlowdown < 0 {
-		bad("server.cpus and object_slowdown must not be negative")
+	if t.Server.CPUs < 0 || !(t.Server.ObjectSlowdown >= 0) || math.IsInf(t.Server.ObjectSlowdown, 0) {
+		bad("server.cpus and object_slowdown must be finite and not negative")
 	}
 	if t.Server.WatchDelay < 0 || t.Server.WatchProgressInterval < 0 {
 		bad("server.watch_delay and watch_progress_interval must not be negative")
