@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
 )
@@ -44,7 +45,7 @@ type Attribution struct {
 	Verbs      []VerbRow     // verbs with calls or waits, in report order
 	GraphBuild []Row         // the RGD controller thread's busy time by phase
 	QueueWait  time.Duration // instance time in the workqueue
-	Queue      sim.Queue
+	Queue      result.Queue
 }
 
 // Attribute tabulates res: worker time by phase, then busy worker time by

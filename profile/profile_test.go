@@ -14,6 +14,7 @@ import (
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/profile/flame"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/workload"
@@ -64,7 +65,7 @@ func (s scenario) run(t testing.TB) *sim.Result {
 	}
 	wl := workload.Default(s.instances)
 	wl.Delete = s.delete
-	cfg := sim.Config{RGDFiles: []string{"testdata/rgd/" + s.rgd}, Target: tg, Workload: wl, Seed: 1, MaxTime: target.Duration(4 * time.Hour)}
+	cfg := result.Config{RGDFiles: []string{"testdata/rgd/" + s.rgd}, Target: tg, Workload: wl, Seed: 1, MaxTime: target.Duration(4 * time.Hour)}
 	res, err := sim.Run(cfg, rgds, sim.Options{})
 	if err != nil {
 		t.Fatal(err)

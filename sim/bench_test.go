@@ -3,7 +3,7 @@ package sim_test
 import (
 	"testing"
 
-	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/workload"
 )
 
@@ -25,7 +25,7 @@ func BenchmarkRun(b *testing.B) {
 			tg.Controller.Workers = bc.workers
 			calls := 0
 			for i := 0; i < b.N; i++ {
-				res := run(b, sim.Config{Target: tg, Workload: workload.Default(bc.instances), Seed: 1}, rgds)
+				res := run(b, result.Config{Target: tg, Workload: workload.Default(bc.instances), Seed: 1}, rgds)
 				calls = 0
 				for _, v := range res.Summary.APICalls {
 					calls += v

@@ -3,23 +3,11 @@ package sim
 import (
 	"fmt"
 
-	"github.com/krosim/krosim/sim/target"
-	"github.com/krosim/krosim/sim/workload"
+	"github.com/krosim/krosim/sim/result"
 )
 
-// Config is everything a run depends on besides the RGDs themselves. It is
-// plain data and is written into results.json, so a run can be repeated.
-type Config struct {
-	RGDFiles []string          `json:"rgd_files"`
-	Target   *target.Target    `json:"target"`
-	Workload workload.Workload `json:"workload"`
-	Seed     uint64            `json:"seed"`
-	// MaxTime bounds virtual time; the run stops there, incomplete.
-	MaxTime target.Duration `json:"max_time"`
-}
-
-// Validate checks the config.
-func (c *Config) Validate() error {
+// Validate checks a simulation's config.
+func Validate(c result.Config) error {
 	if c.Target == nil {
 		return fmt.Errorf("config: no target")
 	}

@@ -6,12 +6,13 @@ import (
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kro"
+	"github.com/krosim/krosim/sim/result"
 )
 
 // RunInspect is Run that also checks the store at the end against what the
 // RGDs imply and returns every violation: a child whose instance is gone (an
 // orphan), or a ready instance missing one of its resources (a loss).
-func RunInspect(cfg Config, rgds []*model.RGD) (*Result, []string, error) {
+func RunInspect(cfg result.Config, rgds []*model.RGD) (*Result, []string, error) {
 	var bad []string
 	res, err := run(cfg, rgds, Options{}, func(d *driver) { bad = d.invariants() })
 	return res, bad, err

@@ -9,6 +9,7 @@ import (
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/kro"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/krosim/krosim/sim/world"
 )
@@ -25,12 +26,12 @@ type Options struct {
 }
 
 // Run simulates cfg's workload of rgds's instances and returns what happened.
-func Run(cfg Config, rgds []*model.RGD, opts Options) (*Result, error) {
+func Run(cfg result.Config, rgds []*model.RGD, opts Options) (*Result, error) {
 	return run(cfg, rgds, opts, nil)
 }
 
-func run(cfg Config, rgds []*model.RGD, opts Options, inspect func(*driver)) (*Result, error) {
-	if err := cfg.Validate(); err != nil {
+func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*driver)) (*Result, error) {
+	if err := Validate(cfg); err != nil {
 		return nil, err
 	}
 	if len(rgds) == 0 {
@@ -68,7 +69,7 @@ func run(cfg Config, rgds []*model.RGD, opts Options, inspect func(*driver)) (*R
 // registered, deletes them once all are ready (if asked), and decides when the run is over.
 type driver struct {
 	k     *kernel.Kernel
-	cfg   Config
+	cfg   result.Config
 	rgds  []*model.RGD
 	srv   *api.Server
 	ctrl  *kro.Controller

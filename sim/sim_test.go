@@ -10,6 +10,7 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/workload"
 )
@@ -32,7 +33,7 @@ func defaults(t testing.TB) *target.Target {
 	return tg.Clone()
 }
 
-func run(t testing.TB, cfg sim.Config, rgds []*model.RGD) *sim.Result {
+func run(t testing.TB, cfg result.Config, rgds []*model.RGD) *sim.Result {
 	t.Helper()
 	if cfg.MaxTime == 0 {
 		cfg.MaxTime = target.Duration(4 * time.Hour)
@@ -64,7 +65,7 @@ func checkAttribution(t testing.TB, res *sim.Result) {
 
 func TestRunIsDeterministic(t *testing.T) {
 	rgds := load(t, "../testdata/rgd/webapp.yaml")
-	cfg := sim.Config{Target: defaults(t), Workload: workload.Default(50), Seed: 7}
+	cfg := result.Config{Target: defaults(t), Workload: workload.Default(50), Seed: 7}
 	cfg.Target.Controller.Workers = 4
 	var outs [][]byte
 	for i := 0; i < 2; i++ {
@@ -88,7 +89,7 @@ func TestEveryInstanceBecomesReady(t *testing.T) {
 	for _, file := range []string{"webapp", "app-with-db", "collection", "externalref", "chain", "platform", "functions"} {
 		t.Run(file, func(t *testing.T) {
 			rgds := load(t, "../testdata/rgd/"+file+".yaml")
-			res := run(t, sim.Config{Target: defaults(t), Workload: workload.Default(5), Seed: 1}, rgds)
+			res := run(t, result.Config{Target: defaults(t), Workload: workload.Default(5), Seed: 1}, rgds)
 			s := res.Summary
 			if s.InstancesReady != 5 || s.ConvergeSeconds == nil {
 				t.Fatalf("%d of 5 instances ready (failed %d: %s)", s.InstancesReady, s.InstancesFailed, s.FailedExample)
@@ -118,7 +119,7 @@ func TestChainConvergesAnalytically(t *testing.T) {
 	tg.Server.WatchDelay = 0
 	tg.Controller.IgnoreChildEvents = true
 	tg.Controller.RequeueInterval = target.Duration(R)
-	res := run(t, sim.Config{Target: tg, Workload: workload.Default(1), Seed: 1}, load(t, "../testdata/sim/chain4.yaml"))
+	res := run(t, result.Config{Target: tg, Workload: workload.Default(1), Seed: 1}, load(t, "../testdata/sim/chain4.yaml"))
 	// The request sequence of kro v0.9.4, as measured on a real API server
 	// (README, "Fidelity"). Reconcile k: GET the instance, GET the k
 	// resources walked (the last one is not there yet), server-side apply
@@ -160,7 +161,7 @@ func TestFaultsConvergeWithoutLossOrOrphans(t *testing.T) {
 			tg.Controller.Workers = 4
 			wl := workload.Default(30)
 			wl.Delete = del
-			cfg := sim.Config{Target: tg, Workload: wl, Seed: 3, MaxTime: target.Duration(48 * time.Hour)}
+			cfg := result.Config{Target: tg, Workload: wl, Seed: 3, MaxTime: target.Duration(48 * time.Hour)}
 			res, bad, err := sim.RunInspect(cfg, load(t, "../testdata/rgd/app-with-db.yaml"))
 			if err != nil {
 				t.Fatal(err)
@@ -195,10 +196,10 @@ func TestDeletionWaitsForTheWatchCache(t *testing.T) {
 	rgds := load(t, "../testdata/rgd/webapp.yaml")
 	wl := workload.Default(20)
 	wl.Delete = true
-	cached := run(t, sim.Config{Target: defaults(t), Workload: wl, Seed: 1}, rgds)
+	cached := run(t, result.Config{Target: defaults(t), Workload: wl, Seed: 1}, rgds)
 	tg := defaults(t)
 	tg.Server.WatchProgressInterval = 0
-	direct := run(t, sim.Config{Target: tg, Workload: wl, Seed: 1}, rgds)
+	direct := run(t, result.Config{Target: tg, Workload: wl, Seed: 1}, rgds)
 
 	a := cached.API
 	if a.WatchCacheWaits == 0 || a.WatchCacheWaits > a.Verbs["list"].Calls {

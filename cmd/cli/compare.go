@@ -1,16 +1,13 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/spf13/pflag"
 )
@@ -69,11 +66,11 @@ var compareCmd = &command{
 	},
 }
 
-// run is one results.json and where it came from.
+// compared is one results.json and where it came from.
 type compared struct {
 	dir  string
 	mode string
-	res  *sim.Result
+	res  *result.Result
 	// workers is the simulation's target's, or what the real run recorded.
 	workers int
 }
@@ -84,27 +81,13 @@ type comparison struct {
 }
 
 func loadResults(dir string) (compared, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	res, err := result.Read(dir)
 	if err != nil {
 		return compared{}, err
 	}
-	var res sim.Result
-	if err := json.Unmarshal(data, &res); err != nil {
-		return compared{}, fmt.Errorf("%s: %w", dir, err)
-	}
-	var head struct {
-		Config struct {
-			Mode    string `json:"mode"`
-			Workers int    `json:"workers"`
-		} `json:"config"`
-	}
-	_ = json.Unmarshal(data, &head)
-	c := compared{dir: dir, mode: head.Config.Mode, res: &res, workers: head.Config.Workers}
-	if c.mode == "" {
-		c.mode = "sim"
-	}
-	if res.Config.Target != nil {
-		c.workers = res.Config.Target.Controller.Workers
+	c := compared{dir: dir, mode: "sim", res: res, workers: res.Config.Workers()}
+	if res.Config.IsReal() {
+		c.mode = "real"
 	}
 	return c, nil
 }
@@ -176,14 +159,14 @@ func (k count) mark() string {
 // verb, then by resource and verb.
 func (c *comparison) counts() []count {
 	var out []count
-	add := func(name string, get func(*sim.Summary) int) {
+	add := func(name string, get func(*result.Summary) int) {
 		k := count{name: name, sim: get(&c.sim.res.Summary)}
 		for _, r := range c.real {
 			k.real = append(k.real, get(&r.res.Summary))
 		}
 		out = append(out, k)
 	}
-	add("reconciles", func(s *sim.Summary) int { return s.Reconciles })
+	add("reconciles", func(s *result.Summary) int { return s.Reconciles })
 	reasons := map[string]bool{}
 	resources := map[string]map[string]bool{}
 	for _, r := range append([]compared{c.sim}, c.real...) {
@@ -200,15 +183,15 @@ func (c *comparison) counts() []count {
 		}
 	}
 	for _, k := range sortedKeys(reasons) {
-		add("requeues "+k, func(s *sim.Summary) int { return s.RequeuesByReason[k] })
+		add("requeues "+k, func(s *result.Summary) int { return s.RequeuesByReason[k] })
 	}
 	for _, v := range target.Verbs {
-		add("api calls "+v, func(s *sim.Summary) int { return s.APICalls[v] })
+		add("api calls "+v, func(s *result.Summary) int { return s.APICalls[v] })
 	}
 	for _, res := range sortedKeys(resources) {
 		for _, v := range target.Verbs {
 			if resources[res][v] {
-				add(res+" "+v, func(s *sim.Summary) int { return s.APICallsByResource[res][v] })
+				add(res+" "+v, func(s *result.Summary) int { return s.APICallsByResource[res][v] })
 			}
 		}
 	}
@@ -250,22 +233,22 @@ func relErr(s, r *float64) float64 {
 
 func (c *comparison) timings() []timing {
 	var out []timing
-	add := func(name string, get func(*sim.Summary) *float64) {
+	add := func(name string, get func(*result.Summary) *float64) {
 		t := timing{name: name, sim: get(&c.sim.res.Summary)}
 		for _, r := range c.real {
 			t.real = append(t.real, get(&r.res.Summary))
 		}
 		out = append(out, t)
 	}
-	add("converge seconds", func(s *sim.Summary) *float64 { return s.ConvergeSeconds })
-	add("delete seconds", func(s *sim.Summary) *float64 { return s.DeleteSeconds })
+	add("converge seconds", func(s *result.Summary) *float64 { return s.ConvergeSeconds })
+	add("delete seconds", func(s *result.Summary) *float64 { return s.DeleteSeconds })
 	if c.sim.res.Summary.UpdateSeconds != nil {
-		add("update seconds", func(s *sim.Summary) *float64 { return s.UpdateSeconds })
+		add("update seconds", func(s *result.Summary) *float64 { return s.UpdateSeconds })
 	}
-	add("time to ready p50", func(s *sim.Summary) *float64 { v := s.TimeToReady.P50; return &v })
-	add("time to ready p95", func(s *sim.Summary) *float64 { v := s.TimeToReady.P95; return &v })
-	add("time to ready p99", func(s *sim.Summary) *float64 { v := s.TimeToReady.P99; return &v })
-	add("time to ready max", func(s *sim.Summary) *float64 { v := s.TimeToReady.Max; return &v })
+	add("time to ready p50", func(s *result.Summary) *float64 { v := s.TimeToReady.P50; return &v })
+	add("time to ready p95", func(s *result.Summary) *float64 { v := s.TimeToReady.P95; return &v })
+	add("time to ready p99", func(s *result.Summary) *float64 { v := s.TimeToReady.P99; return &v })
+	add("time to ready max", func(s *result.Summary) *float64 { v := s.TimeToReady.Max; return &v })
 	return out
 }
 
@@ -302,7 +285,7 @@ func fmtSecs(v *float64) string {
 }
 
 // fmtWait is the mean wait of the LISTs that waited for the watch cache.
-func fmtWait(a sim.API) string {
+func fmtWait(a result.API) string {
 	if a.WatchCacheWaits == 0 {
 		return "-"
 	}

@@ -2,13 +2,12 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 )
 
@@ -17,8 +16,8 @@ import (
 func writeResults(t *testing.T, mode string, converge float64, patches int, deleteSeconds ...float64) string {
 	t.Helper()
 	dir := t.TempDir()
-	res := sim.Result{Format: "krosim/results/v1", Complete: true}
-	res.Summary = sim.Summary{ConvergeSeconds: &converge, InstancesTotal: 10, InstancesReady: 10, Reconciles: 50,
+	res := result.Result{Format: result.Format, Complete: true}
+	res.Summary = result.Summary{ConvergeSeconds: &converge, InstancesTotal: 10, InstancesReady: 10, Reconciles: 50,
 		RequeuesByReason: map[string]int{"requeue_after": 40},
 		APICalls:         map[string]int{"get": 100, "patch": patches},
 		APICallsByResource: map[string]map[string]int{
@@ -26,21 +25,16 @@ func writeResults(t *testing.T, mode string, converge float64, patches int, dele
 	if len(deleteSeconds) > 0 {
 		res.Summary.DeleteSeconds = &deleteSeconds[0]
 	}
-	var data []byte
-	var err error
 	if mode == "real" {
-		data, err = json.Marshal(struct {
-			sim.Result
-			Config map[string]any `json:"config"`
-		}{res, map[string]any{"mode": "real", "workers": 1}})
+		res.Config.Mode, res.Config.Cluster = "real", &result.Cluster{Workers: 1}
 	} else {
-		tg, terr := target.Lookup("kro-defaults")
-		if terr != nil {
-			t.Fatal(terr)
+		tg, err := target.Lookup("kro-defaults")
+		if err != nil {
+			t.Fatal(err)
 		}
 		res.Config.Target = tg
-		data, err = json.Marshal(res)
 	}
+	data, err := result.Encode(&res)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/krosim/krosim/profile"
 	"github.com/krosim/krosim/profile/flame"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/spf13/pflag"
 )
 
@@ -170,7 +171,7 @@ func (h *hostLabels) do(phase string, f func()) {
 
 // simulate loads the RGDs (labeled compile) and runs the simulation
 // (labeled sim, with eval, traversal and api inside), as simulate does for run.
-func (h *hostMeter) simulate(e *env, o *runOptions, cfg sim.Config) (*sim.Result, error) {
+func (h *hostMeter) simulate(e *env, o *runOptions, cfg result.Config) (*sim.Result, error) {
 	var rgds []*model.RGD
 	var err error
 	h.stage("compile", func(context.Context) { rgds, err = loadRGDs(e, o.rgds) })

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/spf13/pflag"
@@ -85,14 +85,14 @@ var runCmd = &command{
 }
 
 // config turns flags into a run config: load the target, then apply the what-ifs.
-func (o *runOptions) config() (sim.Config, error) {
+func (o *runOptions) config() (result.Config, error) {
 	t, err := target.Lookup(o.target)
 	if err != nil {
-		return sim.Config{}, err
+		return result.Config{}, err
 	}
 	t = t.Clone()
 	if o.qps < 0 || o.burst < 0 || o.workers < 0 || o.cpus < 0 {
-		return sim.Config{}, usagef("--qps, --burst, --workers and --cpus must not be negative")
+		return result.Config{}, usagef("--qps, --burst, --workers and --cpus must not be negative")
 	}
 	if o.qps > 0 {
 		t.Client.QPS = o.qps
@@ -101,7 +101,7 @@ func (o *runOptions) config() (sim.Config, error) {
 			t.Client.Burst = max(1, int(o.qps*1.5))
 		}
 	} else if o.burst > 0 {
-		return sim.Config{}, usagef("--burst needs --qps")
+		return result.Config{}, usagef("--burst needs --qps")
 	}
 	if o.workers > 0 {
 		t.Controller.Workers = o.workers
@@ -114,13 +114,13 @@ func (o *runOptions) config() (sim.Config, error) {
 	case "measured":
 		t.Cost.Measured = true
 	default:
-		return sim.Config{}, usagef("--cpu-cost must be model or measured, not %q", o.cpuCost)
+		return result.Config{}, usagef("--cpu-cost must be model or measured, not %q", o.cpuCost)
 	}
 	wl := workload.Default(o.instances)
 	wl.Arrival, wl.Rate, wl.Delete, wl.Update = o.arrival, o.rate, o.delete, o.update
-	cfg := sim.Config{RGDFiles: o.rgds, Target: t, Workload: wl, Seed: o.seed, MaxTime: target.Duration(o.maxTime)}
-	if err := cfg.Validate(); err != nil {
-		return sim.Config{}, usagef("%v", err)
+	cfg := result.Config{RGDFiles: o.rgds, Target: t, Workload: wl, Seed: o.seed, MaxTime: target.Duration(o.maxTime)}
+	if err := sim.Validate(cfg); err != nil {
+		return result.Config{}, usagef("%v", err)
 	}
 	return cfg, nil
 }
@@ -175,7 +175,7 @@ func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
 
 // simOptions are a run's host-side hooks: the wall-time guard, and host
 // timing when the CPU cost is measured.
-func (o *runOptions) simOptions(cfg sim.Config) sim.Options {
+func (o *runOptions) simOptions(cfg result.Config) sim.Options {
 	deadline := time.Now().Add(o.wallLimit)
 	opts := sim.Options{Abort: func() error {
 		if time.Now().After(deadline) {
@@ -193,7 +193,7 @@ func (o *runOptions) simOptions(cfg sim.Config) sim.Options {
 }
 
 // printCounts prints the time-to-ready, reconcile and API-call lines every summary shares.
-func printCounts(w io.Writer, s sim.Summary) {
+func printCounts(w io.Writer, s result.Summary) {
 	fmt.Fprintf(w, "  time to ready:  p50 %.3fs  p95 %.3fs  p99 %.3fs  max %.3fs\n",
 		s.TimeToReady.P50, s.TimeToReady.P95, s.TimeToReady.P99, s.TimeToReady.Max)
 	total := 0
@@ -213,11 +213,11 @@ type outputs map[string][]byte
 
 func writeRun(e *env, o *runOptions, res *sim.Result, extra outputs) error {
 	files := outputs{}
-	js, err := json.MarshalIndent(res, "", "  ")
+	js, err := result.Encode(&res.Result)
 	if err != nil {
 		return err
 	}
-	files["results.json"] = append(js, '\n')
+	files[result.File] = js
 	prom, err := res.Metrics()
 	if err != nil {
 		return err

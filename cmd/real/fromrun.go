@@ -13,6 +13,7 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"gonum.org/v1/gonum/stat/distuv"
 )
@@ -259,7 +260,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	realMean := (durations(k1) - durations(k0)) / float64(create.Reconciles)
 	wl := res.Config.Workload
 	wl.Delete = false
-	cfg := sim.Config{RGDFiles: res.Config.RGDFiles, Target: t, Workload: wl, Seed: res.Config.Seed,
+	cfg := result.Config{RGDFiles: res.Config.RGDFiles, Target: t, Workload: wl, Seed: res.Config.Seed,
 		MaxTime: target.Duration(24 * time.Hour)}
 	// With server.cpus, a request's latency is its work on one of the
 	// server's processors plus its wait for one (and with object_slowdown,

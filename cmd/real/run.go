@@ -17,6 +17,7 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/workload"
 	"gonum.org/v1/gonum/stat"
@@ -68,7 +69,7 @@ type Result struct {
 // RunConfig is the config of a real run.
 type RunConfig struct {
 	Mode string `json:"mode"` // always "real"
-	sim.Config
+	result.Config
 	Server     string  `json:"server"`
 	KroMetrics string  `json:"kro_metrics"`
 	Workers    int     `json:"workers"`
@@ -359,7 +360,7 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	}
 	r.logf("%d of %d ready after %.3fs; waiting for kro to be idle", r.tracker.count("ready"), n, readyAt.Sub(r.start).Seconds())
 	res := &Result{Metrics: r.scrapes}
-	res.Config = RunConfig{Mode: "real", Config: sim.Config{RGDFiles: r.cfg.RGDFiles, Workload: wl, Seed: r.cfg.Seed,
+	res.Config = RunConfig{Mode: "real", Config: result.Config{RGDFiles: r.cfg.RGDFiles, Workload: wl, Seed: r.cfg.Seed,
 		MaxTime: target.Duration(r.cfg.Timeout)}, Server: r.server, KroMetrics: r.cfg.KroMetrics,
 		Workers: r.cfg.Workers, Quiet: r.cfg.Quiet.Seconds(), Parallel: r.cfg.Parallel}
 	start := mark{s: s0, k: k0, own: own0, scrapes: 1}
@@ -472,9 +473,9 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	var ttr []float64
 	res.Real.Instances, ttr = r.tracker.timings()
 	s.TimeToReady = percentiles(ttr)
-	res.API.Verbs = map[string]sim.VerbResult{}
+	res.API.Verbs = map[string]result.Verb{}
 	for _, v := range target.Verbs {
-		res.API.Verbs[v] = sim.VerbResult{Calls: s.APICalls[v]}
+		res.API.Verbs[v] = result.Verb{Calls: s.APICalls[v]}
 	}
 	res.API.ClientLimiter = "none (kro's --client-qps has no effect)"
 	// The server's own account of how long kro's LISTs waited for its watch cache.
@@ -819,12 +820,12 @@ func key(o *unstructured.Unstructured) string { return o.GetNamespace() + "/" + 
 func round(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // percentiles as sim computes them (empirical quantiles).
-func percentiles(xs []float64) sim.Percentiles {
+func percentiles(xs []float64) result.Percentiles {
 	if len(xs) == 0 {
-		return sim.Percentiles{}
+		return result.Percentiles{}
 	}
 	s := append([]float64(nil), xs...)
 	sort.Float64s(s)
 	q := func(p float64) float64 { return round(stat.Quantile(p, stat.Empirical, s, nil)) }
-	return sim.Percentiles{P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: round(s[len(s)-1])}
+	return result.Percentiles{P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: round(s[len(s)-1])}
 }

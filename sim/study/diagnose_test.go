@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
 )
 
-// result builds a run of the given length whose worker time splits into the
+// run builds a run of the given length whose worker time splits into the
 // given shares (the rest idle).
-func result(t *testing.T, workers int, seconds float64, shares map[string]float64) *sim.Result {
+func run(t *testing.T, workers int, seconds float64, shares map[string]float64) *sim.Result {
 	t.Helper()
 	tg, err := target.Lookup("kro-defaults")
 	if err != nil {
@@ -21,7 +22,7 @@ func result(t *testing.T, workers int, seconds float64, shares map[string]float6
 	tg = tg.Clone()
 	tg.Controller.Workers = workers
 	total := float64(workers) * seconds
-	r := &sim.Result{Config: sim.Config{Target: tg}, Attribution: map[string]float64{}}
+	r := &sim.Result{Result: result.Result{Config: result.Config{Target: tg}, Attribution: map[string]float64{}}}
 	busy := 0.0
 	for _, p := range []string{"compile", "eval", "traversal", "api_wait", "throttle_wait", "cpu_wait", "other"} {
 		r.Attribution[p] = shares[p] * total
@@ -44,24 +45,24 @@ func TestDiagnose(t *testing.T) {
 	}{
 		{name: "client rate limit", want: ClientQPS, evidence: []string{"throttled 80.0% of worker time", "973 calls", "qps 5, burst 7", "what-if"},
 			build: func(t *testing.T) *sim.Result {
-				r := result(t, 1, 100, map[string]float64{"throttle_wait": 0.8, "api_wait": 0.2})
+				r := run(t, 1, 100, map[string]float64{"throttle_wait": 0.8, "api_wait": 0.2})
 				r.API.ThrottledCalls, r.API.ClientQPS, r.API.ClientBurst = 973, 5, 7
 				r.Queue.MeanDepth = 19
 				return r
 			}},
 		{name: "client limit, small but largest busy phase", want: ClientQPS, evidence: []string{"throttled 8.0%"},
 			build: func(t *testing.T) *sim.Result {
-				return result(t, 1, 100, map[string]float64{"throttle_wait": 0.08, "api_wait": 0.05})
+				return run(t, 1, 100, map[string]float64{"throttle_wait": 0.08, "api_wait": 0.05})
 			}},
 		{name: "API latency with the limiter idle", want: APILatency, evidence: []string{"api_wait 60.0%", "limiter idle", "throttled 0.0%"},
 			build: func(t *testing.T) *sim.Result {
-				r := result(t, 2, 100, map[string]float64{"api_wait": 0.6, "other": 0.05})
+				r := run(t, 2, 100, map[string]float64{"api_wait": 0.6, "other": 0.05})
 				r.Queue.MeanDepth = 0.3
 				return r
 			}},
 		{name: "API latency, mostly the watch cache", want: APILatency, evidence: []string{"api_wait 60.0%", "LISTs waiting for the server's watch cache 75.0% of it"},
 			build: func(t *testing.T) *sim.Result {
-				r := result(t, 2, 100, map[string]float64{"api_wait": 0.6, "other": 0.05})
+				r := run(t, 2, 100, map[string]float64{"api_wait": 0.6, "other": 0.05})
 				r.Queue.MeanDepth = 0.3
 				list := span.Stack{Thread: "worker", Phase: span.APIWait, Detail: "list"}
 				cache := list
@@ -73,19 +74,19 @@ func TestDiagnose(t *testing.T) {
 			}},
 		{name: "workers saturated with a backlog", want: WorkerBound, evidence: []string{"1 worker busy 99.0%", "queue depth mean 437.4 (max 500)", "mostly api_wait"},
 			build: func(t *testing.T) *sim.Result {
-				r := result(t, 1, 40, map[string]float64{"api_wait": 0.97, "other": 0.02})
+				r := run(t, 1, 40, map[string]float64{"api_wait": 0.97, "other": 0.02})
 				r.Queue.MeanDepth, r.Queue.MaxDepth = 437.4, 500
 				return r
 			}},
 		{name: "workers saturated on CPU work, no cpu wait", want: WorkerBound, evidence: []string{"4 workers busy 95.0%", "mostly eval"},
 			build: func(t *testing.T) *sim.Result {
-				r := result(t, 4, 40, map[string]float64{"eval": 0.6, "api_wait": 0.3, "other": 0.05})
+				r := run(t, 4, 40, map[string]float64{"eval": 0.6, "api_wait": 0.3, "other": 0.05})
 				r.Queue.MeanDepth = 1
 				return r
 			}},
 		{name: "vCPUs", want: VCPUBound, evidence: []string{"cpu_wait 45.0%", "8 vCPUs 97.0% busy"},
 			build: func(t *testing.T) *sim.Result {
-				r := result(t, 64, 30, map[string]float64{"cpu_wait": 0.45, "eval": 0.3, "api_wait": 0.2})
+				r := run(t, 64, 30, map[string]float64{"cpu_wait": 0.45, "eval": 0.3, "api_wait": 0.2})
 				r.Utilization.VCPUs = 0.97
 				r.Queue.MeanDepth = 200
 				return r
@@ -94,23 +95,23 @@ func TestDiagnose(t *testing.T) {
 			build: func(t *testing.T) *sim.Result {
 				// 150 retries x 1s Retry-After in 100 worker-seconds: 150% of worker time is impossible,
 				// so use 4 workers: 150 / 400 = 37.5%.
-				r := result(t, 4, 100, map[string]float64{"api_wait": 0.7, "throttle_wait": 0.25})
+				r := run(t, 4, 100, map[string]float64{"api_wait": 0.7, "throttle_wait": 0.25})
 				r.API.Rejected429 = 150
 				return r
 			}},
 		{name: "a few 429s do not bind", want: ClientQPS, evidence: []string{"throttled 50.0%"},
 			build: func(t *testing.T) *sim.Result {
-				r := result(t, 1, 1000, map[string]float64{"throttle_wait": 0.5, "api_wait": 0.5})
+				r := run(t, 1, 1000, map[string]float64{"throttle_wait": 0.5, "api_wait": 0.5})
 				r.API.Rejected429 = 2
 				return r
 			}},
 		{name: "requeue interval and readiness", want: Requeue, evidence: []string{"workers idle 70.0%", "120 requeue-afters at the 3s interval"},
 			build: func(t *testing.T) *sim.Result {
-				return result(t, 1, 11, map[string]float64{"api_wait": 0.29, "other": 0.01})
+				return run(t, 1, 11, map[string]float64{"api_wait": 0.29, "other": 0.01})
 			}},
 		{name: "not converged", want: ClientQPS, evidence: []string{"did not converge; throttled"},
 			build: func(t *testing.T) *sim.Result {
-				r := result(t, 1, 100, map[string]float64{"throttle_wait": 0.9})
+				r := run(t, 1, 100, map[string]float64{"throttle_wait": 0.9})
 				r.Summary.ConvergeSeconds = nil
 				return r
 			}},

@@ -9,6 +9,7 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
 )
@@ -29,13 +30,13 @@ type Progress struct {
 
 // Configs resolves the base target and builds the run config of every point
 // of the grid, without running any: an error here is the study's, not a run's.
-func (s *Study) Configs() (*target.Target, *Grid, []sim.Config, error) {
+func (s *Study) Configs() (*target.Target, *Grid, []result.Config, error) {
 	base, err := target.Lookup(s.Target)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	g := s.Grid()
-	cfgs := make([]sim.Config, len(g.Points))
+	cfgs := make([]result.Config, len(g.Points))
 	for i, p := range g.Points {
 		if cfgs[i], err = s.Config(g, p, base); err != nil {
 			return nil, nil, nil, err
@@ -139,15 +140,15 @@ type Row struct {
 	Complete   bool               `json:"complete"`
 	Incomplete string             `json:"incomplete,omitempty"`
 
-	ConvergeSeconds *float64        `json:"converge_seconds"`
-	TimeToReady     sim.Percentiles `json:"time_to_ready_seconds"`
-	Reconciles      int             `json:"reconciles"`
-	APICalls        int             `json:"api_calls"`
+	ConvergeSeconds *float64           `json:"converge_seconds"`
+	TimeToReady     result.Percentiles `json:"time_to_ready_seconds"`
+	Reconciles      int                `json:"reconciles"`
+	APICalls        int                `json:"api_calls"`
 	// ThrottleShare is the share of worker time spent in the client limiter.
-	ThrottleShare  float64         `json:"throttle_share"`
-	ThrottledCalls int             `json:"throttled_calls"`
-	Rejected429    int             `json:"rejected_429"`
-	Utilization    sim.Utilization `json:"utilization"`
+	ThrottleShare  float64            `json:"throttle_share"`
+	ThrottledCalls int                `json:"throttled_calls"`
+	Rejected429    int                `json:"rejected_429"`
+	Utilization    result.Utilization `json:"utilization"`
 	// Shares are the attribution phases as shares of worker time.
 	Shares         map[string]float64 `json:"attribution_shares"`
 	QueueMaxDepth  int                `json:"queue_max_depth"`

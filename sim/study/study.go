@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/workload"
 	"gopkg.in/yaml.v3"
@@ -318,7 +319,7 @@ func (g *Grid) Value(p Point, dim string) (float64, bool) {
 
 // Config is the run config of point p over the base target: the target
 // cloned, then the point's what-ifs applied.
-func (s *Study) Config(g *Grid, p Point, base *target.Target) (sim.Config, error) {
+func (s *Study) Config(g *Grid, p Point, base *target.Target) (result.Config, error) {
 	t := base.Clone()
 	wl := s.Workload
 	if v, ok := g.Value(p, QPS); ok {
@@ -330,7 +331,7 @@ func (s *Study) Config(g *Grid, p Point, base *target.Target) (sim.Config, error
 	}
 	if v, ok := g.Value(p, Burst); ok {
 		if t.Client.QPS == 0 {
-			return sim.Config{}, fmt.Errorf("point %d: burst %g needs a qps limit (vary qps, or use a target with client.qps)", p.Index, v)
+			return result.Config{}, fmt.Errorf("point %d: burst %g needs a qps limit (vary qps, or use a target with client.qps)", p.Index, v)
 		}
 		t.Client.Burst = int(v)
 	}
@@ -352,9 +353,9 @@ func (s *Study) Config(g *Grid, p Point, base *target.Target) (sim.Config, error
 			t.Latency[verb] = l
 		}
 	}
-	cfg := sim.Config{RGDFiles: slices.Clone(s.RGDs), Target: t, Workload: wl, Seed: p.Seed, MaxTime: s.MaxTime}
-	if err := cfg.Validate(); err != nil {
-		return sim.Config{}, fmt.Errorf("point %d: %w", p.Index, err)
+	cfg := result.Config{RGDFiles: slices.Clone(s.RGDs), Target: t, Workload: wl, Seed: p.Seed, MaxTime: s.MaxTime}
+	if err := sim.Validate(cfg); err != nil {
+		return result.Config{}, fmt.Errorf("point %d: %w", p.Index, err)
 	}
 	return cfg, nil
 }
@@ -364,7 +365,7 @@ func scale(d target.Duration, f float64) target.Duration {
 }
 
 // params are the effective values of every dimension in a run's config.
-func params(cfg sim.Config, latencyScale float64) map[string]float64 {
+func params(cfg result.Config, latencyScale float64) map[string]float64 {
 	return map[string]float64{
 		QPS:          cfg.Target.Client.QPS,
 		Burst:        float64(cfg.Target.Client.Burst),

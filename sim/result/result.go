@@ -1,0 +1,225 @@
+package result
+
+import (
+	"encoding/json"
+
+	"github.com/krosim/krosim/sim/span"
+	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/workload"
+)
+
+// Format is the version of results.json this package writes and reads.
+const Format = "krosim/results/v1"
+
+// Result is results.json: what one run did, simulated or on a real cluster.
+// It is plain data, deterministic for a simulation of a given config.
+type Result struct {
+	Format      string             `json:"format"`
+	Config      Config             `json:"config"`
+	Complete    bool               `json:"complete"`
+	Incomplete  string             `json:"incomplete,omitempty"`
+	CPUCost     string             `json:"cpu_cost"` // "model" (deterministic), "measured" (not) or "real"
+	Summary     Summary            `json:"summary"`
+	API         API                `json:"api"`
+	Attribution map[string]float64 `json:"attribution"`
+	Utilization Utilization        `json:"utilization"`
+	Memory      Memory             `json:"memory"`
+	Queue       Queue              `json:"queue"`
+	RGDs        []RGD              `json:"rgds"`
+	// Real is what only a run on a real cluster observes; nil in a simulation.
+	Real *Real `json:"real,omitempty"`
+}
+
+// Config is everything a run depends on besides the RGDs themselves, so a
+// run can be repeated from its results.json.
+type Config struct {
+	// Mode is "real" for a run on a real cluster and empty for a simulation.
+	Mode     string            `json:"mode,omitempty"`
+	RGDFiles []string          `json:"rgd_files"`
+	Target   *target.Target    `json:"target"`
+	Workload workload.Workload `json:"workload"`
+	Seed     uint64            `json:"seed"`
+	// MaxTime bounds the run: virtual time in a simulation, each phase on a
+	// real cluster. A simulation stops there, incomplete.
+	MaxTime target.Duration `json:"max_time"`
+	// The real cluster's settings; nil in a simulation.
+	*Cluster
+}
+
+// Cluster is the config of a run on a real cluster.
+type Cluster struct {
+	Server     string `json:"server"`
+	KroMetrics string `json:"kro_metrics"`
+	// Workers is kro's --dynamic-controller-concurrent-reconciles, for the
+	// record: krosim cannot read it from the controller.
+	Workers  int     `json:"workers"`
+	Quiet    float64 `json:"quiet_seconds"`
+	Parallel int     `json:"parallel"`
+}
+
+// IsReal reports whether the config is of a run on a real cluster.
+func (c Config) IsReal() bool { return c.Mode == "real" }
+
+// Workers is the controller's worker count: the target's in a simulation,
+// the one recorded for a real run.
+func (c Config) Workers() int {
+	if c.Target != nil {
+		return c.Target.Controller.Workers
+	}
+	if c.Cluster != nil {
+		return c.Cluster.Workers
+	}
+	return 0
+}
+
+// Summary is the headline of a run.
+type Summary struct {
+	ConvergeSeconds  *float64       `json:"converge_seconds"`
+	DeleteSeconds    *float64       `json:"delete_seconds,omitempty"`
+	UpdateSeconds    *float64       `json:"update_seconds,omitempty"`
+	InstancesUpdated int            `json:"instances_updated,omitempty"`
+	DurationSeconds  float64        `json:"duration_seconds"`
+	InstancesTotal   int            `json:"instances_total"`
+	InstancesReady   int            `json:"instances_ready"`
+	InstancesFailed  int            `json:"instances_failed"`
+	Reconciles       int            `json:"reconciles"`
+	ReconcileErrors  int            `json:"reconcile_errors"`
+	APICalls         map[string]int `json:"api_calls"`
+	// APICallsByResource is kro's requests by resource, then verb.
+	APICallsByResource map[string]map[string]int `json:"api_calls_by_resource"`
+	WorldAPICalls      map[string]int            `json:"world_api_calls"`
+	TimeToReady        Percentiles               `json:"time_to_ready_seconds"`
+	Evaluations        int                       `json:"cel_evaluations"`
+	ObjectsPeak        int                       `json:"objects_peak"`
+	SimulatedEvents    uint64                    `json:"simulated_events"`
+	FailedExample      string                    `json:"failed_example,omitempty"`
+	RequeuesByReason   map[string]int            `json:"requeues"`
+}
+
+// Percentiles of a distribution, in seconds.
+type Percentiles struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+	Max float64 `json:"max"`
+}
+
+// MarshalJSON writes an empty distribution (nothing was measured, e.g. no
+// instance became ready) as null rather than as zeros that look measured.
+func (p Percentiles) MarshalJSON() ([]byte, error) {
+	if p == (Percentiles{}) {
+		return []byte("null"), nil
+	}
+	type plain Percentiles
+	return json.Marshal(plain(p))
+}
+
+// API is kro's client traffic.
+type API struct {
+	Verbs               map[string]Verb `json:"verbs"`
+	ThrottleWaitSeconds float64         `json:"throttle_wait_seconds"`
+	ThrottledCalls      int             `json:"throttled_calls"`
+	Rejected429         int             `json:"rejected_429"`
+	// The consistent LISTs that waited for the server's watch cache to be
+	// fresh (apiserver_watch_cache_read_wait_seconds), and their total wait.
+	WatchCacheWaits       int     `json:"watch_cache_waits"`
+	WatchCacheWaitSeconds float64 `json:"watch_cache_wait_seconds"`
+	ClientQPS             float64 `json:"client_qps"`
+	ClientBurst           int     `json:"client_burst"`
+	ClientLimiter         string  `json:"client_limiter"`
+}
+
+// Verb is one verb's traffic.
+type Verb struct {
+	Calls     int       `json:"calls"`
+	Errors    int       `json:"errors"`
+	Retries   int       `json:"retries"`
+	LatencyMS LatencyMS `json:"latency_ms"`
+}
+
+// LatencyMS are server latency percentiles in milliseconds.
+type LatencyMS struct {
+	P50 float64 `json:"p50"`
+	P95 float64 `json:"p95"`
+	P99 float64 `json:"p99"`
+}
+
+// Utilization is the busy share of the workers and the vCPUs, 0..1.
+type Utilization struct {
+	Workers float64 `json:"workers"`
+	VCPUs   float64 `json:"vcpus"`
+}
+
+// Memory is the controller's modeled memory.
+type Memory struct {
+	BaseBytes        int64 `json:"base_bytes"`
+	PerResourceBytes int64 `json:"per_resource_bytes"`
+	PeakBytes        int64 `json:"peak_bytes"`
+}
+
+// Queue is the workqueue's behavior.
+type Queue struct {
+	Adds        int         `json:"adds"`
+	MaxDepth    int         `json:"max_depth"`
+	MeanDepth   float64     `json:"mean_depth"`
+	WaitSeconds Percentiles `json:"wait_seconds"`
+}
+
+// RGD describes one RGD of the run.
+type RGD struct {
+	Name           string  `json:"name"`
+	Resources      int     `json:"resources"`
+	Levels         int     `json:"levels"`
+	Expressions    int     `json:"expressions"`
+	CompileSeconds float64 `json:"compile_seconds"`
+}
+
+// WorkerSeconds is the instance workers' time, idle included: the sum of
+// Attribution, added in the order of span.Phases so that its bits never
+// depend on a map's order.
+func (r *Result) WorkerSeconds() float64 {
+	total := 0.0
+	for _, p := range span.Phases() {
+		total += r.Attribution[p.String()]
+	}
+	return total
+}
+
+// Real is what a run on a real cluster observed beyond a simulation's fields.
+type Real struct {
+	Phases []Phase `json:"phases"`
+	// Excluded are the requests left out of api_calls: watches and the
+	// informers' cluster-wide LISTs, by resource then server verb.
+	Excluded map[string]map[string]int `json:"excluded"`
+	// Krosim are krosim's own requests, subtracted from the server's counts,
+	// by resource then server verb.
+	Krosim map[string]map[string]int `json:"krosim_requests"`
+	// ReconcileSeconds is the sum of kro's reconcile durations.
+	ReconcileSeconds float64  `json:"reconcile_seconds"`
+	Instances        []Timing `json:"instances"`
+	Notes            []string `json:"notes,omitempty"`
+}
+
+// Phase is one phase of a real run: create, update, delete, or their total.
+type Phase struct {
+	Name string `json:"name"`
+	// Seconds until every instance was ready (or updated, or gone).
+	Seconds float64 `json:"seconds"`
+	// IdleSeconds until kro had been idle for the quiet period, minus that period.
+	IdleSeconds        float64                   `json:"idle_seconds"`
+	Reconciles         int                       `json:"reconciles"`
+	ReconcileErrors    int                       `json:"reconcile_errors"`
+	Requeues           map[string]int            `json:"requeues"`
+	APICalls           map[string]int            `json:"api_calls"`
+	APICallsByResource map[string]map[string]int `json:"api_calls_by_resource"`
+}
+
+// Timing is one instance's life on a real cluster, in seconds from the
+// start of the run.
+type Timing struct {
+	Name    string   `json:"name"`
+	Created float64  `json:"created"`
+	Ready   *float64 `json:"ready"`
+	Deleted *float64 `json:"deleted,omitempty"`
+	Gone    *float64 `json:"gone,omitempty"`
+}
