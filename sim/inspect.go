@@ -14,11 +14,11 @@ import (
 // orphan), or a ready instance missing one of its resources (a loss).
 func RunInspect(cfg result.Config, rgds []*model.RGD) (*Result, []string, error) {
 	var bad []string
-	res, err := run(cfg, rgds, Options{}, func(d *driver) { bad = d.invariants() })
+	res, err := run(cfg, rgds, Options{}, func(c *cluster) { bad = c.invariants() })
 	return res, bad, err
 }
 
-func (d *driver) invariants() []string {
+func (d *cluster) invariants() []string {
 	var bad []string
 	store := d.srv.Store
 	children := map[api.Key]map[string]int{} // instance -> node id -> objects

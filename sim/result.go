@@ -10,6 +10,7 @@ import (
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/workload"
 	"github.com/krosim/krosim/sim/world"
 )
 
@@ -49,26 +50,26 @@ func (r *Result) MeanLatency(verb string) time.Duration {
 func (r *Result) MeanObjectsStored() float64 { return r.meanStored }
 
 func collect(cfg result.Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, cpu *kernel.CPU,
-	ctrl *kro.Controller, w *world.World, d *driver) *Result {
+	ctrl *kro.Controller, w *world.World, c *cluster, tl workload.Timeline, werr error) *Result {
 	dur := k.Now()
 	t := cfg.Target
 	r := &Result{Result: result.Result{Format: result.Format, Config: cfg, Complete: true, CPUCost: "model"}, Duration: dur, ctrl: ctrl}
 	if t.Cost.Measured {
 		r.CPUCost = "measured"
 	}
-	if d.createErr != nil {
-		r.Complete, r.Incomplete = false, "workload: "+d.createErr.Error()
+	if werr != nil {
+		r.Complete, r.Incomplete = false, "workload: "+werr.Error()
 	}
 	// Summary.
 	s := &r.Summary
 	s.DurationSeconds = result.Seconds(dur)
 	s.InstancesTotal = cfg.Workload.Instances
 	var ttr []float64
-	for _, in := range d.instances {
+	for _, in := range c.instances {
 		if in.IsReady {
 			s.InstancesReady++
 			ttr = append(ttr, result.Seconds(in.Ready-in.Created))
-		} else if in.CreateFailed || (d.readyAt == 0 && in.Failed) {
+		} else if in.CreateFailed || (tl.Ready == 0 && in.Failed) {
 			s.InstancesFailed++
 			if s.FailedExample == "" {
 				msg := in.CreateErr
@@ -79,18 +80,18 @@ func collect(cfg result.Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Se
 			}
 		}
 	}
-	if s.InstancesReady == s.InstancesTotal && d.readyAt > 0 {
-		v := result.Seconds(d.readyAt)
+	if s.InstancesReady == s.InstancesTotal && tl.Ready > 0 {
+		v := result.Seconds(tl.Ready)
 		s.ConvergeSeconds = &v
-	} else if d.readyAt == 0 && r.Complete {
+	} else if tl.Ready == 0 && r.Complete {
 		r.Complete, r.Incomplete = false, "virtual time limit reached before every instance was ready"
 	}
-	if d.updatedAt > 0 {
-		v := result.Seconds(d.updatedAt - d.updateAt)
-		s.UpdateSeconds, s.InstancesUpdated = &v, d.updated
+	if tl.Updated > 0 {
+		v := result.Seconds(tl.Updated - tl.UpdateStart)
+		s.UpdateSeconds, s.InstancesUpdated = &v, tl.InstancesUpdated
 	}
-	if cfg.Workload.Delete && d.goneAt > 0 {
-		v := result.Seconds(d.goneAt - d.deleteAt)
+	if cfg.Workload.Delete && tl.Gone > 0 {
+		v := result.Seconds(tl.Gone - tl.DeleteStart)
 		s.DeleteSeconds = &v
 	} else if cfg.Workload.Delete && r.Complete {
 		r.Complete, r.Incomplete = false, "virtual time limit reached before every instance was deleted"
@@ -114,7 +115,7 @@ func collect(cfg result.Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Se
 	for _, v := range target.Verbs {
 		vs := stats.Verbs[v]
 		s.APICalls[v] = vs.Calls
-		s.WorldAPICalls[v] = w.Calls[v]
+		s.WorldAPICalls[v] = w.Calls(v)
 		lat := make([]float64, len(vs.Latencies))
 		for i, l := range vs.Latencies {
 			lat[i] = float64(l) / 1e6

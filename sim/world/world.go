@@ -31,16 +31,39 @@ type World struct {
 	pending map[api.Key]int64 // generation a status write is scheduled for
 	ips     int
 
-	Calls map[string]int // world_api_calls by verb
+	calls map[string]int // world_api_calls by verb
 }
 
 // New installs the world's admission defaults and controllers on the store.
 // skip tells which objects are not the world's business (kro's instances).
 func New(k *kernel.Kernel, store *api.Store, t *target.Target, rng *rand.Rand, skip func(api.Key) bool) *World {
-	w := &World{k: k, store: store, t: t, rng: rng, skip: skip, pending: map[api.Key]int64{}, Calls: map[string]int{}}
+	w := &World{k: k, store: store, t: t, rng: rng, skip: skip, pending: map[api.Key]int64{}, calls: map[string]int{}}
 	store.Admit(w.admit)
 	store.OnWrite(w.observe)
 	return w
+}
+
+// Calls is how many requests of verb the world made: its kind
+// controllers' and the workload's own.
+func (w *World) Calls(verb string) int { return w.calls[verb] }
+
+// Create, Update and Delete are the workload's requests, as a user's
+// kubectl makes them: straight to the store, counted as the world's.
+func (w *World) Create(k api.Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	w.calls[api.Create]++
+	return w.store.Create(k, obj)
+}
+
+// Update replaces an object's spec (not its status).
+func (w *World) Update(k api.Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	w.calls[api.Update]++
+	return w.store.Update(k, obj, false)
+}
+
+// Delete deletes an object.
+func (w *World) Delete(k api.Key) error {
+	w.calls[api.Delete]++
+	return w.store.Delete(k)
 }
 
 // admit allocates a Service's cluster IP on create, as the API server does.
@@ -100,13 +123,13 @@ func (w *World) ready(key api.Key, gen int64) {
 	}
 	delete(w.pending, key)
 	obj, err := w.store.Get(key)
-	w.Calls[api.Get]++
+	w.calls[api.Get]++
 	if err != nil || obj.GetGeneration() != gen {
 		return
 	}
 	obj = &unstructured.Unstructured{Object: maps.Clone(obj.Object)} // the store's copy is shared
 	setStatus(obj, gen, w.k.Now())
-	w.Calls[api.UpdateStatus]++
+	w.calls[api.UpdateStatus]++
 	_, _ = w.store.Update(key, obj, true)
 }
 
