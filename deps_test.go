@@ -11,25 +11,26 @@ import (
 // flows model -> sim -> profile -> cmd, and nothing imports backwards. A new
 // package must be added here, deliberately.
 var allowed = map[string][]string{
-	"model":         {"model/synth"}, // its benchmarks generate RGDs
-	"model/synth":   {},
-	"sim/kernel":    {},
-	"sim/target":    {},
-	"sim/span":      {},
-	"sim/queue":     {"sim/kernel"},
-	"sim/api":       {"sim/kernel", "sim/target"},
-	"sim/world":     {"sim/api", "sim/kernel", "sim/target"},
-	"sim/workload":  {"model"},
-	"sim/result":    {"model", "sim/span", "sim/target", "sim/workload"},
-	"sim/kro":       {"model", "sim/api", "sim/kernel", "sim/queue", "sim/span", "sim/target"},
-	"sim":           {"model", "sim/api", "sim/kernel", "sim/kro", "sim/result", "sim/span", "sim/target", "sim/workload", "sim/world"},
-	"sim/study":     {"model", "sim", "sim/result", "sim/span", "sim/target", "sim/workload"},
-	"profile/flame": {},
-	"profile":       {"model", "profile/flame", "sim", "sim/result", "sim/span", "sim/target", "sim/workload"},
-	"profile/chart": {"sim", "sim/study", "sim/target"},
-	"cmd/real":      {"model", "sim", "sim/result", "sim/target", "sim/workload"},
-	"cmd/cli":       {"*"},
-	"cmd/krosim":    {"cmd/cli"},
+	"model":           {"model/synth"}, // its benchmarks generate RGDs
+	"model/synth":     {},
+	"sim/kernel":      {},
+	"sim/target":      {},
+	"sim/span":        {},
+	"sim/queue":       {"sim/kernel"},
+	"sim/api":         {"sim/kernel", "sim/target"},
+	"sim/world":       {"sim/api", "sim/kernel", "sim/target"},
+	"sim/workload":    {"model"},
+	"sim/result":      {"model", "sim/span", "sim/target", "sim/workload"},
+	"sim/kro":         {"model", "sim/api", "sim/kernel", "sim/queue", "sim/span", "sim/target"},
+	"sim":             {"model", "sim/api", "sim/kernel", "sim/kro", "sim/result", "sim/span", "sim/target", "sim/workload", "sim/world"},
+	"sim/cluster":     {"model", "sim/result", "sim/target", "sim/workload"},
+	"sim/calibration": {"model", "model/synth", "sim", "sim/cluster", "sim/result", "sim/target"},
+	"sim/study":       {"model", "sim", "sim/result", "sim/span", "sim/target", "sim/workload"},
+	"profile/flame":   {},
+	"profile":         {"model", "profile/flame", "sim", "sim/result", "sim/span", "sim/target", "sim/workload"},
+	"profile/chart":   {"sim", "sim/study", "sim/target"},
+	"cmd/cli":         {"*"},
+	"cmd/krosim":      {"cmd/cli"},
 }
 
 const module = "github.com/krosim/krosim/"

@@ -2,17 +2,16 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 
-	"github.com/krosim/krosim/cmd/real"
+	"github.com/krosim/krosim/sim/calibration"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/spf13/pflag"
 )
@@ -45,19 +44,11 @@ func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 
 // calibrateFromRun is `krosim calibrate --from DIR`.
 func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
-	data, err := os.ReadFile(filepath.Join(opts.api.from[0], "results.json"))
+	first, err := result.Read(opts.api.from[0])
 	if err != nil {
 		return err
 	}
-	var head struct {
-		Config struct {
-			RGDFiles []string `json:"rgd_files"`
-		} `json:"config"`
-	}
-	if err := json.Unmarshal(data, &head); err != nil {
-		return fmt.Errorf("%s: %w", opts.api.from[0], err)
-	}
-	files := head.Config.RGDFiles
+	files := first.Config.RGDFiles
 	if len(opts.api.rgds) > 0 {
 		files = opts.api.rgds
 	}
@@ -65,7 +56,7 @@ func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
 	if err != nil {
 		return err
 	}
-	t, report, err := real.FromRuns(opts.api.from, t, rgds)
+	t, report, err := calibration.FromRuns(opts.api.from, t, rgds)
 	if err != nil {
 		return err
 	}
@@ -91,7 +82,7 @@ func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
-	cal, err := real.Calibrate(ctx, real.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
+	cal, err := calibration.Calibrate(ctx, calibration.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
 		Concurrency: o.concurrency, Log: e.stderr})
 	if err != nil {
 		return err
@@ -115,7 +106,7 @@ func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 	t.Readiness = map[string]target.Readiness{}
 	var other []string
 	for _, r := range cal.Rows {
-		if r.Concurrency != o.concurrency[0] || r.Verb == real.PatchWrites {
+		if r.Concurrency != o.concurrency[0] || r.Verb == calibration.PatchWrites {
 			other = append(other, fmt.Sprintf("%s x%d p50 %.2fms p99 %.2fms", r.Verb, r.Concurrency,
 				float64(r.P50)/1e6, float64(r.P99)/1e6))
 		}

@@ -85,7 +85,7 @@ func loadResults(dir string) (compared, error) {
 	if err != nil {
 		return compared{}, err
 	}
-	c := compared{dir: dir, mode: "sim", res: res, workers: res.Config.Workers()}
+	c := compared{dir: dir, mode: "sim", res: res, workers: res.Config.ControllerWorkers()}
 	if res.Config.IsReal() {
 		c.mode = "real"
 	}

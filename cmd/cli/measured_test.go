@@ -2,13 +2,14 @@ package cli
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/krosim/krosim/sim/result"
 )
 
 // measured is where make fidelity's real runs are kept (its README says how).
@@ -94,28 +95,14 @@ func TestSimulationReproducesMeasuredKro(t *testing.T) {
 	for _, key := range keys {
 		runs := groups[key]
 		t.Run(key, func(t *testing.T) {
-			data, err := os.ReadFile(filepath.Join(runs[0], "results.json"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			var real struct {
-				Config struct {
-					Mode     string `json:"mode"`
-					Workers  int    `json:"workers"`
-					Workload struct {
-						Instances int     `json:"instances"`
-						Update    float64 `json:"update"`
-						Delete    bool    `json:"delete"`
-					} `json:"workload"`
-				} `json:"config"`
-			}
-			if err := json.Unmarshal(data, &real); err != nil || real.Config.Mode != "real" {
+			real, err := result.Read(runs[0])
+			if err != nil || !real.Config.IsReal() {
 				t.Fatalf("%s is not a real run's results.json (%v)", runs[0], err)
 			}
 			out := t.TempDir()
-			tgt := filepath.Join(measured, "target-w"+strconv.Itoa(real.Config.Workers)+".yaml")
+			tgt := filepath.Join(measured, "target-w"+strconv.Itoa(real.Config.ControllerWorkers())+".yaml")
 			args := []string{"run", "--target", tgt, "--rgd", "../../testdata/realapi/fidelity-rgd.yaml",
-				"--instances", strconv.Itoa(real.Config.Workload.Instances), "--workers", strconv.Itoa(real.Config.Workers),
+				"--instances", strconv.Itoa(real.Config.Workload.Instances), "--workers", strconv.Itoa(real.Config.ControllerWorkers()),
 				"--out", out, "--quiet"}
 			if real.Config.Workload.Delete {
 				args = append(args, "--delete")

@@ -2,14 +2,14 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"time"
 
-	"github.com/krosim/krosim/cmd/real"
+	"github.com/krosim/krosim/sim/cluster"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/spf13/pflag"
 )
@@ -66,18 +66,18 @@ func runReal(e *env, o *runOptions, args []string) error {
 	if o.quiet {
 		log = io.Discard
 	}
-	res, err := real.Run(ctx, real.Config{Kubeconfig: ro.kubeconfig, KroMetrics: ro.kroMetrics, RGDFiles: o.rgds,
+	res, scrapes, err := cluster.Run(ctx, cluster.Config{Kubeconfig: ro.kubeconfig, KroMetrics: ro.kroMetrics, RGDFiles: o.rgds,
 		Workload: wl, Seed: o.seed, Workers: workers, Quiet: ro.quiet, Timeout: ro.timeout,
 		Parallel: ro.parallel, Log: log}, rgds)
 	if err != nil {
 		return err
 	}
-	js, err := json.MarshalIndent(res, "", "  ")
+	js, err := result.Encode(res)
 	if err != nil {
 		return err
 	}
-	files := outputs{"results.json": append(js, '\n')}
-	for name, raw := range res.Metrics {
+	files := outputs{result.File: js}
+	for name, raw := range scrapes {
 		files["metrics/"+name] = raw
 	}
 	if o.out != "" {
@@ -97,13 +97,13 @@ func runReal(e *env, o *runOptions, args []string) error {
 	return nil
 }
 
-func printRealSummary(w io.Writer, r *real.Result, dir string) {
+func printRealSummary(w io.Writer, r *result.Result, dir string) {
 	s := r.Summary
 	conv := "not converged"
 	if s.ConvergeSeconds != nil {
 		conv = fmt.Sprintf("%.3fs", *s.ConvergeSeconds)
 	}
-	fmt.Fprintf(w, "krosim: %d instances on %s with the real kro (%d workers), measured\n", s.InstancesTotal, r.Config.Server, r.Config.Workers)
+	fmt.Fprintf(w, "krosim: %d instances on %s with the real kro (%d workers), measured\n", s.InstancesTotal, r.Config.Cluster.Server, r.Config.Cluster.Workers)
 	fmt.Fprintf(w, "  converged:      %s (%d ready)\n", conv, s.InstancesReady)
 	if s.DeleteSeconds != nil {
 		fmt.Fprintf(w, "  deleted in:     %.3fs\n", *s.DeleteSeconds)

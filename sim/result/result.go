@@ -60,9 +60,9 @@ type Cluster struct {
 // IsReal reports whether the config is of a run on a real cluster.
 func (c Config) IsReal() bool { return c.Mode == "real" }
 
-// Workers is the controller's worker count: the target's in a simulation,
+// ControllerWorkers is the controller's worker count: the target's in a simulation,
 // the one recorded for a real run.
-func (c Config) Workers() int {
+func (c Config) ControllerWorkers() int {
 	if c.Target != nil {
 		return c.Target.Controller.Workers
 	}

@@ -1,4 +1,4 @@
-package real
+package cluster
 
 import (
 	"net/http"
@@ -6,9 +6,9 @@ import (
 	"sync"
 )
 
-// request is one API request as the API server's apiserver_request_total
+// Request is one API request as the API server's apiserver_request_total
 // labels it, so that krosim can subtract its own requests from the server's counts.
-type request struct {
+type Request struct {
 	Verb        string // GET, LIST, WATCH, POST, PUT, PATCH, APPLY, DELETE, DELETECOLLECTION
 	Group       string
 	Resource    string
@@ -16,10 +16,22 @@ type request struct {
 	Scope       string // resource, namespace or cluster
 }
 
+// RequestOf is the request a series of the API server's request metrics
+// counts, from its labels.
+func RequestOf(l map[string]string) Request {
+	return Request{Verb: l["verb"], Group: l["group"], Resource: l["resource"], Subresource: l["subresource"], Scope: l["scope"]}
+}
+
+// Excluded says which requests are not kro's reconciles: watches
+// and the informers' cluster-wide LISTs (kro's own LISTs are namespaced).
+func (q Request) Excluded() bool {
+	return q.Verb == "WATCH" || (q.Verb == "LIST" && q.Scope == "cluster")
+}
+
 // classify labels an HTTP request the way the API server does (requestinfo
 // plus the metrics' verb and scope cleaning). ok is false for non-resource
 // paths such as /metrics or /apis.
-func classify(r *http.Request) (request, bool) {
+func classify(r *http.Request) (Request, bool) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	var group string
 	switch {
@@ -28,13 +40,13 @@ func classify(r *http.Request) (request, bool) {
 	case len(parts) >= 4 && parts[0] == "apis":
 		group, parts = parts[1], parts[3:] // apis, group, version
 	default:
-		return request{}, false
+		return Request{}, false
 	}
 	ns := ""
 	if len(parts) >= 3 && parts[0] == "namespaces" {
 		ns, parts = parts[1], parts[2:]
 	}
-	q := request{Group: group, Resource: parts[0]}
+	q := Request{Group: group, Resource: parts[0]}
 	name := ""
 	if len(parts) > 1 {
 		name = parts[1]
@@ -85,10 +97,10 @@ func classify(r *http.Request) (request, bool) {
 // shares one (rest.Config.Wrap is called once per client).
 type counter struct {
 	mu sync.Mutex
-	n  map[request]int
+	n  map[Request]int
 }
 
-func newCounter() *counter { return &counter{n: map[request]int{}} }
+func newCounter() *counter { return &counter{n: map[Request]int{}} }
 
 // wrap returns a RoundTripper that counts into c.
 func (c *counter) wrap(next http.RoundTripper) http.RoundTripper {
@@ -107,20 +119,20 @@ type roundTripper func(*http.Request) (*http.Response, error)
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
 // snapshot returns a copy of the counts.
-func (c *counter) snapshot() map[request]int {
+func (c *counter) snapshot() map[Request]int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := make(map[request]int, len(c.n))
+	out := make(map[Request]int, len(c.n))
 	for k, v := range c.n {
 		out[k] = v
 	}
 	return out
 }
 
-// simVerb maps a server verb to krosim's verbs (sim/api): server-side apply
+// KroVerb maps a server verb to krosim's verbs (sim/api): server-side apply
 // and merge patches are both "patch", a PUT of the status subresource is
 // "update_status". WATCH has no krosim verb.
-func simVerb(q request) (string, bool) {
+func (q Request) KroVerb() (string, bool) {
 	switch q.Verb {
 	case "GET":
 		return "get", true

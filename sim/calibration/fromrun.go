@@ -1,7 +1,6 @@
-package real
+package calibration
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/cluster"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"gonum.org/v1/gonum/stat/distuv"
@@ -97,27 +97,23 @@ type fitted struct {
 func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, fitted, error) {
 	var fit fitted
 	fail := func(err error) (*target.Target, []string, fitted, error) { return nil, nil, fit, err }
-	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	res, err := result.Read(dir)
 	if err != nil {
 		return fail(err)
 	}
-	var res Result
-	if err := json.Unmarshal(data, &res); err != nil {
-		return fail(fmt.Errorf("%s: %w", dir, err))
-	}
-	if res.Config.Mode != "real" {
+	if !res.Config.IsReal() || res.Real == nil || res.Config.Cluster == nil {
 		return fail(fmt.Errorf("%s is not a real run (config.mode %q)", dir, res.Config.Mode))
 	}
 	if len(res.Real.Phases) == 0 || res.Real.Phases[0].Name != "create" {
 		return fail(fmt.Errorf("%s has no create phase", dir))
 	}
 	const last = 1 // the scrapes after the create phase
-	read := func(name string) (*scrape, error) {
+	read := func(name string) (*cluster.Scrape, error) {
 		raw, err := os.ReadFile(filepath.Join(dir, "metrics", name))
 		if err != nil {
 			return nil, err
 		}
-		return parseMetrics(raw)
+		return cluster.ParseScrape(raw)
 	}
 	s0, err := read("apiserver-0.prom")
 	if err != nil {
@@ -146,7 +142,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		sum, count float64
 	}
 	byVerb := map[string]*hist{}
-	for _, x := range delta(s0, s1, "apiserver_request_duration_seconds_bucket") {
+	for _, x := range cluster.Delta(s0, s1, "apiserver_request_duration_seconds_bucket") {
 		v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim)
 		if !ok {
 			continue
@@ -166,7 +162,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		h.buckets[le] += x.Value
 	}
 	for _, name := range []string{"apiserver_request_duration_seconds_sum", "apiserver_request_duration_seconds_count"} {
-		for _, x := range delta(s0, s1, name) {
+		for _, x := range cluster.Delta(s0, s1, name) {
 			if v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim); ok && byVerb[v] != nil {
 				if name == "apiserver_request_duration_seconds_sum" {
 					byVerb[v].sum += x.Value
@@ -183,8 +179,8 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	overhead := map[string]time.Duration{}
 	for method, verbs := range methods {
 		match := func(l map[string]string) bool { return l["verb"] == method }
-		sum := k1.sum("rest_client_request_duration_seconds_sum", match) - k0.sum("rest_client_request_duration_seconds_sum", match)
-		n := k1.sum("rest_client_request_duration_seconds_count", match) - k0.sum("rest_client_request_duration_seconds_count", match)
+		sum := k1.Sum("rest_client_request_duration_seconds_sum", match) - k0.Sum("rest_client_request_duration_seconds_sum", match)
+		n := k1.Sum("rest_client_request_duration_seconds_count", match) - k0.Sum("rest_client_request_duration_seconds_count", match)
 		var ssum, sn float64
 		for _, v := range verbs {
 			if h := byVerb[v]; h != nil {
@@ -203,7 +199,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	// which the simulation models itself (server.watch_progress_interval):
 	// the LIST latency is the rest, shaped as the base target's.
 	var cacheWait float64
-	for _, x := range delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_sum") {
+	for _, x := range cluster.Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_sum") {
 		if kroResources[x.Labels["resource"]]["list"] > 0 {
 			cacheWait += x.Value
 		}
@@ -246,16 +242,16 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 			float64(mean)/1e6, h.sum/h.count*1e3-wait*1e3, float64(overhead[v])/1e6, int(h.count), note))
 	}
 	t.Readiness = map[string]target.Readiness{}
-	if res.Config.Workers > 0 {
-		t.Controller.Workers = res.Config.Workers
+	if res.Config.Cluster.Workers > 0 {
+		t.Controller.Workers = res.Config.Cluster.Workers
 	}
 	// Fit the per-reconcile time the requests do not explain.
 	create := res.Real.Phases[0]
 	if create.Reconciles == 0 {
 		return fail(fmt.Errorf("%s: the real run made no reconciles", dir))
 	}
-	durations := func(k *scrape) float64 {
-		return k.sum("instance_reconcile_duration_seconds_sum", func(l map[string]string) bool { return strings.Contains(l["gvr"], "Resource=") })
+	durations := func(k *cluster.Scrape) float64 {
+		return k.Sum("instance_reconcile_duration_seconds_sum", func(l map[string]string) bool { return strings.Contains(l["gvr"], "Resource=") })
 	}
 	realMean := (durations(k1) - durations(k0)) / float64(create.Reconciles)
 	wl := res.Config.Workload
@@ -326,9 +322,9 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 // kroRequest says whether a series of the API server's request metrics is
 // one of kro's workload requests, and its krosim verb.
 func kroRequest(l map[string]string, kroResources map[string]map[string]int, own map[string]map[string]int) (string, bool) {
-	q := request{Verb: l["verb"], Group: l["group"], Resource: l["resource"], Subresource: l["subresource"], Scope: l["scope"]}
-	v, ok := simVerb(q)
-	if !ok || excludedRequest(q) || kroResources[q.Resource][v] == 0 || own[q.Resource][q.Verb] > 0 {
+	q := cluster.RequestOf(l)
+	v, ok := q.KroVerb()
+	if !ok || q.Excluded() || kroResources[q.Resource][v] == 0 || own[q.Resource][q.Verb] > 0 {
 		return "", false
 	}
 	return v, true

@@ -1,4 +1,4 @@
-package real
+package cluster
 
 import (
 	"math"
@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/krosim/krosim/sim/target"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
@@ -18,33 +17,33 @@ import (
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		name, method, url, contentType string
-		want                           request
+		want                           Request
 		ok                             bool
 	}{
 		{"get", "GET", "/apis/kro.run/v1alpha1/namespaces/ns/fidelityapps/a", "",
-			request{"GET", "kro.run", "fidelityapps", "", "resource"}, true},
+			Request{"GET", "kro.run", "fidelityapps", "", "resource"}, true},
 		{"list in a namespace", "GET", "/apis/g/v1/namespaces/ns/things?labelSelector=x%3Dy", "",
-			request{"LIST", "g", "things", "", "namespace"}, true},
+			Request{"LIST", "g", "things", "", "namespace"}, true},
 		{"list everywhere", "GET", "/apis/g/v1/things?limit=500", "",
-			request{"LIST", "g", "things", "", "cluster"}, true},
+			Request{"LIST", "g", "things", "", "cluster"}, true},
 		{"watch", "GET", "/apis/g/v1/things?watch=true&resourceVersion=5", "",
-			request{"WATCH", "g", "things", "", "cluster"}, true},
+			Request{"WATCH", "g", "things", "", "cluster"}, true},
 		{"create", "POST", "/apis/g/v1/namespaces/ns/things", "application/json",
-			request{"POST", "g", "things", "", "resource"}, true},
+			Request{"POST", "g", "things", "", "resource"}, true},
 		{"status", "PUT", "/apis/g/v1/namespaces/ns/things/a/status", "application/json",
-			request{"PUT", "g", "things", "status", "resource"}, true},
+			Request{"PUT", "g", "things", "status", "resource"}, true},
 		{"server-side apply", "PATCH", "/apis/g/v1/namespaces/ns/things/a?fieldManager=kro", "application/apply-patch+yaml",
-			request{"APPLY", "g", "things", "", "resource"}, true},
+			Request{"APPLY", "g", "things", "", "resource"}, true},
 		{"merge patch", "PATCH", "/apis/g/v1/namespaces/ns/things/a", "application/merge-patch+json",
-			request{"PATCH", "g", "things", "", "resource"}, true},
+			Request{"PATCH", "g", "things", "", "resource"}, true},
 		{"delete", "DELETE", "/apis/g/v1/namespaces/ns/things/a", "",
-			request{"DELETE", "g", "things", "", "resource"}, true},
+			Request{"DELETE", "g", "things", "", "resource"}, true},
 		{"core namespace", "GET", "/api/v1/namespaces/ns", "",
-			request{"GET", "", "namespaces", "", "resource"}, true},
+			Request{"GET", "", "namespaces", "", "resource"}, true},
 		{"core list", "GET", "/api/v1/namespaces/ns/configmaps", "",
-			request{"LIST", "", "configmaps", "", "namespace"}, true},
-		{"metrics", "GET", "/metrics", "", request{}, false},
-		{"discovery", "GET", "/apis", "", request{}, false},
+			Request{"LIST", "", "configmaps", "", "namespace"}, true},
+		{"metrics", "GET", "/metrics", "", Request{}, false},
+		{"discovery", "GET", "/apis", "", Request{}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -60,17 +59,17 @@ func TestClassify(t *testing.T) {
 	}
 }
 
-func TestSimVerb(t *testing.T) {
+func TestKroVerb(t *testing.T) {
 	for verb, want := range map[string]string{"GET": "get", "LIST": "list", "POST": "create", "PUT": "update",
 		"PATCH": "patch", "APPLY": "patch", "DELETE": "delete"} {
-		if got, ok := simVerb(request{Verb: verb}); !ok || got != want {
-			t.Errorf("simVerb(%s) = %q, %v; want %q", verb, got, ok, want)
+		if got, ok := (Request{Verb: verb}).KroVerb(); !ok || got != want {
+			t.Errorf("KroVerb(%s) = %q, %v; want %q", verb, got, ok, want)
 		}
 	}
-	if got, _ := simVerb(request{Verb: "PUT", Subresource: "status"}); got != "update_status" {
+	if got, _ := (Request{Verb: "PUT", Subresource: "status"}).KroVerb(); got != "update_status" {
 		t.Errorf("a PUT of the status is %q, want update_status", got)
 	}
-	if _, ok := simVerb(request{Verb: "WATCH"}); ok {
+	if _, ok := (Request{Verb: "WATCH"}).KroVerb(); ok {
 		t.Error("WATCH has a krosim verb")
 	}
 }
@@ -86,7 +85,7 @@ func TestCounterCountsThroughEveryTransport(t *testing.T) {
 	}
 	_, _ = a.RoundTrip(httptest.NewRequest("GET", "https://s/metrics", nil))
 	got := c.snapshot()
-	if n := got[request{"POST", "g", "things", "", "resource"}]; n != 3 || len(got) != 1 {
+	if n := got[Request{"POST", "g", "things", "", "resource"}]; n != 3 || len(got) != 1 {
 		t.Errorf("counted %v, want 3 POSTs and nothing else", got)
 	}
 }
@@ -122,19 +121,19 @@ instance_reconcile_duration_seconds_count{gvr="g/v1, Resource=things"} 12
 `
 
 func TestKroRequestsAreTheServersMinusKrosims(t *testing.T) {
-	s0, err := parseMetrics([]byte(before))
+	s0, err := ParseScrape([]byte(before))
 	if err != nil {
 		t.Fatal(err)
 	}
-	s1, err := parseMetrics([]byte(after))
+	s1, err := ParseScrape([]byte(after))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// krosim created 5 things and listed them once, cluster-wide.
-	own0 := map[request]int{}
-	own1 := map[request]int{{"POST", "g", "things", "", "resource"}: 5, {"LIST", "g", "things", "", "cluster"}: 1}
+	own0 := map[Request]int{}
+	own1 := map[Request]int{{"POST", "g", "things", "", "resource"}: 5, {"LIST", "g", "things", "", "cluster"}: 1}
 	got := kroRequests(s0, s1, own0, own1)
-	want := map[request]int{
+	want := map[Request]int{
 		{"GET", "g", "things", "", "resource"}:       18, // codes summed
 		{"POST", "g", "things", "", "resource"}:      0,
 		{"LIST", "g", "things", "", "namespace"}:     4,
@@ -149,7 +148,7 @@ func TestKroRequestsAreTheServersMinusKrosims(t *testing.T) {
 	}
 	r := &runner{}
 	r.gvrs = append(r.gvrs, schemaGVR("g", "v1", "things"))
-	p := r.phase("create", time.Second, time.Time{}, s0, s1, s0, s1, own0, own1)
+	p := r.phase("create", time.Second, mark{s: s0, k: s0, own: own0}, mark{s: s1, k: s1, own: own1})
 	if p.Reconciles != 7 {
 		t.Errorf("reconciles %d, want 7 (only the run's own resource)", p.Reconciles)
 	}
@@ -164,29 +163,6 @@ func TestKroRequestsAreTheServersMinusKrosims(t *testing.T) {
 	}
 	if d := r.kroSum(s1, "instance_reconcile_duration_seconds_sum") - r.kroSum(s0, "instance_reconcile_duration_seconds_sum"); math.Abs(d-0.75) > 1e-9 {
 		t.Errorf("reconcile seconds %g, want 0.75", d)
-	}
-}
-
-func TestQuantileOfInterpolatesBuckets(t *testing.T) {
-	b := map[float64]float64{0.005: 50, 0.025: 90, 0.05: 100, math.Inf(1): 100}
-	for _, tt := range []struct {
-		p    float64
-		want time.Duration
-	}{{0.25, 2500 * time.Microsecond}, {0.5, 5 * time.Millisecond}, {0.7, 15 * time.Millisecond}, {0.95, 37500 * time.Microsecond}} {
-		if got := quantileOf(b, tt.p).D(); (got - tt.want).Abs() > time.Microsecond {
-			t.Errorf("p%g = %s, want %s", 100*tt.p, got, tt.want)
-		}
-	}
-}
-
-func TestMeanOfAFixedLatencyIsIt(t *testing.T) {
-	d := target.Duration(3 * time.Millisecond)
-	if got := meanOf(target.Latency{P50: d, P95: d, P99: d}); (got - 3*time.Millisecond).Abs() > time.Microsecond {
-		t.Errorf("mean %s, want 3ms", got)
-	}
-	// A right tail pulls the mean above the median.
-	if got := meanOf(target.Latency{P50: d, P95: 3 * d, P99: 6 * d}); got <= 3*time.Millisecond {
-		t.Errorf("mean %s of a right-skewed latency is not above its median", got)
 	}
 }
 
@@ -252,34 +228,15 @@ func TestTrackerCountsAnUpdateOnceReadyForItsGeneration(t *testing.T) {
 // many requests per second at 4 in flight as at 1; the estimate is the
 // median over verbs, ignores patch-writes, and is 0 without a second
 // concurrency.
-func TestProcessorsFromThroughput(t *testing.T) {
-	rows := []LatencyRow{
-		{Verb: "get", Concurrency: 1, OpsPerSec: 800}, {Verb: "get", Concurrency: 4, OpsPerSec: 1700},
-		{Verb: "list", Concurrency: 1, OpsPerSec: 900}, {Verb: "list", Concurrency: 4, OpsPerSec: 1710},
-		{Verb: "create", Concurrency: 1, OpsPerSec: 400}, {Verb: "create", Concurrency: 4, OpsPerSec: 760},
-		{Verb: PatchWrites, Concurrency: 1, OpsPerSec: 100}, {Verb: PatchWrites, Concurrency: 4, OpsPerSec: 400},
-	}
-	if got := processors(rows, []int{1, 4}); math.Abs(got-1.9) > 1e-9 {
-		t.Errorf("processors = %v, want 1.9 (the median of 2.125, 1.9 and 1.9)", got)
-	}
-	if got := processors(rows[:2], []int{1}); got != 0 {
-		t.Errorf("processors with one concurrency = %v, want 0", got)
-	}
-}
-
-// A float sum's bits depend on the order of its terms, and a scrape keeps
-// its series in a map: sum must add them in a fixed order, or a target
-// calibrated from the same run differs in its last digits from machine to
-// machine (it did: CI's target-w4.yaml had another object_slowdown).
 func TestScrapeSumIsTheSameEveryTime(t *testing.T) {
-	s := &scrape{Series: map[string]series{}}
+	s := &Scrape{Series: map[string]Series{}}
 	for i := range 64 {
-		x := series{Name: "m", Labels: map[string]string{"i": strconv.Itoa(i)}, Value: 1 / float64(3+7*i)}
+		x := Series{Name: "m", Labels: map[string]string{"i": strconv.Itoa(i)}, Value: 1 / float64(3+7*i)}
 		s.Series[x.key()] = x
 	}
-	want := s.sum("m", nil)
+	want := s.Sum("m", nil)
 	for range 200 {
-		if got := s.sum("m", nil); math.Float64bits(got) != math.Float64bits(want) {
+		if got := s.Sum("m", nil); math.Float64bits(got) != math.Float64bits(want) {
 			t.Fatalf("sum = %v, then %v", want, got)
 		}
 	}

@@ -1,4 +1,4 @@
-package real
+package cluster
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/krosim/krosim/sim/result"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -197,6 +198,11 @@ func (t *tracker) deleting(k string, at time.Time) {
 func (t *tracker) count(what string) int {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	return t.counted(what)
+}
+
+// counted is count with t.mu held.
+func (t *tracker) counted(what string) int {
 	switch what {
 	case "ready":
 		return t.ready
@@ -248,7 +254,7 @@ func (t *tracker) last(what string) time.Time {
 
 // timings returns every instance's life relative to the start, sorted by
 // name, and the times to ready.
-func (t *tracker) timings() ([]Timing, []float64) {
+func (t *tracker) timings() ([]result.Timing, []float64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	keys := make([]string, 0, len(t.lives))
@@ -260,20 +266,20 @@ func (t *tracker) timings() ([]Timing, []float64) {
 		if at.IsZero() {
 			return nil
 		}
-		v := round(at.Sub(t.start).Seconds())
+		v := result.Round(at.Sub(t.start).Seconds())
 		return &v
 	}
-	var out []Timing
+	var out []result.Timing
 	var ttr []float64
 	for _, k := range keys {
 		l := t.lives[k]
-		tm := Timing{Name: k, Ready: rel(l.ready), Deleted: rel(l.deleting), Gone: rel(l.gone)}
+		tm := result.Timing{Name: k, Ready: rel(l.ready), Deleted: rel(l.deleting), Gone: rel(l.gone)}
 		if c := rel(l.created); c != nil {
 			tm.Created = *c
 		}
 		out = append(out, tm)
 		if !l.ready.IsZero() && !l.created.IsZero() {
-			ttr = append(ttr, round(l.ready.Sub(l.created).Seconds()))
+			ttr = append(ttr, result.Round(l.ready.Sub(l.created).Seconds()))
 		}
 	}
 	return out, ttr
@@ -282,4 +288,12 @@ func (t *tracker) timings() ([]Timing, []float64) {
 func (t *tracker) stop() {
 	t.cancel()
 	t.done.Wait()
+}
+
+// isReady reports whether kro has reported the instance k ready.
+func (t *tracker) isReady(k string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := t.lives[k]
+	return l != nil && !l.ready.IsZero()
 }

@@ -1,4 +1,4 @@
-package real
+package cluster
 
 import (
 	"context"
@@ -14,15 +14,15 @@ import (
 	"github.com/prometheus/common/model"
 )
 
-// series is one scraped sample: a metric name, its labels and its value
+// Series is one scraped sample: a metric name, its labels and its value
 // (histograms and summaries contribute name_sum and name_count).
-type series struct {
+type Series struct {
 	Name   string
 	Labels map[string]string
 	Value  float64
 }
 
-func (s series) key() string {
+func (s Series) key() string {
 	names := make([]string, 0, len(s.Labels))
 	for k := range s.Labels {
 		names = append(names, k)
@@ -36,14 +36,14 @@ func (s series) key() string {
 	return b.String()
 }
 
-// scrape is one reading of a /metrics endpoint.
-type scrape struct {
+// Scrape is one reading of a /metrics endpoint.
+type Scrape struct {
 	Raw    []byte
-	Series map[string]series // by key
+	Series map[string]Series // by key
 }
 
 // fetchMetrics reads and parses a Prometheus text endpoint.
-func fetchMetrics(ctx context.Context, client *http.Client, url string) (*scrape, error) {
+func fetchMetrics(ctx context.Context, client *http.Client, url string) (*Scrape, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
@@ -61,16 +61,16 @@ func fetchMetrics(ctx context.Context, client *http.Client, url string) (*scrape
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("metrics %s: %s: %.200s", url, resp.Status, raw)
 	}
-	return parseMetrics(raw)
+	return ParseScrape(raw)
 }
 
-func parseMetrics(raw []byte) (*scrape, error) {
+func ParseScrape(raw []byte) (*Scrape, error) {
 	p := expfmt.NewTextParser(model.UTF8Validation)
 	fams, err := p.TextToMetricFamilies(strings.NewReader(string(raw)))
 	if err != nil {
 		return nil, fmt.Errorf("parsing metrics: %w", err)
 	}
-	s := &scrape{Raw: raw, Series: map[string]series{}}
+	s := &Scrape{Raw: raw, Series: map[string]Series{}}
 	add := func(name string, m *dto.Metric, v float64, extra ...string) {
 		labels := map[string]string{}
 		for _, l := range m.GetLabel() {
@@ -79,7 +79,7 @@ func parseMetrics(raw []byte) (*scrape, error) {
 		for i := 0; i+1 < len(extra); i += 2 {
 			labels[extra[i]] = extra[i+1]
 		}
-		x := series{Name: name, Labels: labels, Value: v}
+		x := Series{Name: name, Labels: labels, Value: v}
 		s.Series[x.key()] = x
 	}
 	for name, f := range fams {
@@ -111,7 +111,7 @@ func parseMetrics(raw []byte) (*scrape, error) {
 // sum adds the values of every series called name whose labels match, in
 // the order of their keys, so that the same scrape always gives the same
 // bits.
-func (s *scrape) sum(name string, match func(map[string]string) bool) float64 {
+func (s *Scrape) Sum(name string, match func(map[string]string) bool) float64 {
 	if s == nil {
 		return 0
 	}
@@ -130,8 +130,8 @@ func (s *scrape) sum(name string, match func(map[string]string) bool) float64 {
 }
 
 // delta returns after minus before for every series called name, by key.
-func delta(before, after *scrape, name string) []series {
-	var out []series
+func Delta(before, after *Scrape, name string) []Series {
+	var out []Series
 	for k, x := range after.Series {
 		if x.Name != name {
 			continue

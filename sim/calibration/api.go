@@ -1,4 +1,4 @@
-package real
+package calibration
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/krosim/krosim/sim/cluster"
 	"github.com/krosim/krosim/sim/target"
 	"gonum.org/v1/gonum/stat"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -79,16 +80,16 @@ func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
 	if cfg.Log == nil {
 		cfg.Log = io.Discard
 	}
-	r := &runner{cfg: Config{Kubeconfig: cfg.Kubeconfig}, own: newCounter()}
-	if err := r.connect(); err != nil {
+	dyn, err := cluster.Dynamic(cfg.Kubeconfig)
+	if err != nil {
 		return nil, err
 	}
-	if _, err := r.dyn.Resource(standins).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
+	if _, err := dyn.Resource(standins).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 		return nil, fmt.Errorf("the server does not serve the stand-in kinds (apply testdata/realapi/standins.yaml): %w", err)
 	}
 	cal := &Calibration{Latency: map[string]target.Latency{}}
 	for i, c := range cfg.Concurrency {
-		m := &measure{dyn: r.dyn, n: cfg.Objects, c: c, ns: fmt.Sprintf("krosim-calibrate-%d", c)}
+		m := &measure{dyn: dyn, n: cfg.Objects, c: c, ns: fmt.Sprintf("krosim-calibrate-%d", c)}
 		rows, delay, err := m.run(ctx, i == 0)
 		if err != nil {
 			return nil, err

@@ -1,2 +1,0 @@
-// Package real runs krosim's workload against a real API server and the real kro controller, and measures them.
-package real
