@@ -35,6 +35,21 @@ type RGD struct {
 	env *cel.Env
 }
 
+// SourceBytes is the length of every CEL expression of the RGD, status
+// included: what compiling it costs grows with.
+func (g *RGD) SourceBytes() int {
+	n := 0
+	for _, r := range g.Resources {
+		for _, e := range r.Exprs() {
+			n += len(e.Source)
+		}
+	}
+	for _, v := range g.Status {
+		n += len(v.Expr.Source)
+	}
+	return n
+}
+
 // Resource is one entry of spec.resources.
 type Resource struct {
 	ID    string

@@ -3,7 +3,8 @@ package model
 import (
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -359,7 +360,7 @@ func conform(t *Type, x any) (any, error) {
 		if !ok {
 			return bad()
 		}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			et := t.Elem
 			if t.Kind == Object {
 				f := t.Field(k)
@@ -376,15 +377,6 @@ func conform(t *Type, x any) (any, error) {
 		}
 	}
 	return x, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Clone deep-copies unstructured data: maps, lists and scalars.

@@ -181,14 +181,5 @@ func compileSeconds(t *target.Target, g *model.RGD) float64 {
 	if t.Cost.Measured {
 		return result.Seconds(g.CompileTime)
 	}
-	bytes := 0
-	for _, r := range g.Resources {
-		for _, e := range r.Exprs() {
-			bytes += len(e.Source)
-		}
-	}
-	for _, v := range g.Status {
-		bytes += len(v.Expr.Source)
-	}
-	return result.Seconds(time.Duration(float64(g.Exprs)*t.Cost.CompileBaseNS + float64(bytes)*t.Cost.CompileByteNS))
+	return result.Seconds(t.Cost.Compile(g.Exprs, g.SourceBytes()))
 }

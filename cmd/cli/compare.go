@@ -3,7 +3,9 @@ package cli
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -182,13 +184,13 @@ func (c *comparison) counts() []count {
 			}
 		}
 	}
-	for _, k := range sortedKeys(reasons) {
+	for _, k := range slices.Sorted(maps.Keys(reasons)) {
 		add("requeues "+k, func(s *result.Summary) int { return s.RequeuesByReason[k] })
 	}
 	for _, v := range target.Verbs {
 		add("api calls "+v, func(s *result.Summary) int { return s.APICalls[v] })
 	}
-	for _, res := range sortedKeys(resources) {
+	for _, res := range slices.Sorted(maps.Keys(resources)) {
 		for _, v := range target.Verbs {
 			if resources[res][v] {
 				add(res+" "+v, func(s *result.Summary) int { return s.APICallsByResource[res][v] })

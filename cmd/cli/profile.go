@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"runtime/pprof"
+	"slices"
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/profile"
@@ -124,7 +126,7 @@ func printProfile(w io.Writer, dir string, files outputs, host *hostResult) {
 		all[name] = data
 	}
 	fmt.Fprintf(w, "\nWrote %s:\n", dir)
-	for _, name := range sortedKeys(all) {
+	for _, name := range slices.Sorted(maps.Keys(all)) {
 		fmt.Fprintf(w, "  %s\n", filepath.Join(dir, name))
 	}
 	fmt.Fprintf(w, "\n%s", files["attribution.txt"])

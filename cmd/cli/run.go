@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -250,7 +252,7 @@ func writeDir(dir string, files outputs) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, name := range sortedKeys(files) {
+	for _, name := range slices.Sorted(maps.Keys(files)) {
 		if err := writeFileAtomic(filepath.Join(dir, name), files[name]); err != nil {
 			return err
 		}
@@ -308,7 +310,7 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 		fmt.Fprintln(w, "  note: --cpu-cost=measured uses this host's elapsed time: results are not deterministic")
 	}
 	if dir != "" {
-		fmt.Fprintf(w, "  wrote %s: %s\n", dir, strings.Join(sortedKeys(files), ", "))
+		fmt.Fprintf(w, "  wrote %s: %s\n", dir, strings.Join(slices.Sorted(maps.Keys(files)), ", "))
 	}
 }
 

@@ -2,7 +2,9 @@ package cli
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,7 +118,7 @@ func sweep(e *env, o *sweepOptions, args []string) error {
 			return err
 		}
 		if o.out != "" {
-			fmt.Fprintf(e.stdout, "\nwrote %s: %s\n", o.out, strings.Join(sortedKeys(files), ", "))
+			fmt.Fprintf(e.stdout, "\nwrote %s: %s\n", o.out, strings.Join(slices.Sorted(maps.Keys(files)), ", "))
 		}
 	}
 	if !sw.Complete {

@@ -29,7 +29,7 @@ func Sweep(s *study.Sweep) []Chart {
 	}
 	xdim := s.Dimensions[xi]
 	lines := linesOf(s, xi)
-	where := fmt.Sprintf("%s instances, %s", commas(s.Study.Workload.Instances), s.Target.Name)
+	where := fmt.Sprintf("%s instances, %s", study.Thousands(s.Study.Workload.Instances), s.Target.Name)
 	if _, ok := indexOf(s.Dimensions, study.Instances); ok {
 		where = s.Target.Name
 	}
@@ -182,16 +182,4 @@ func indexOf(xs []string, x string) (int, bool) {
 		}
 	}
 	return -1, false
-}
-
-func commas(n int) string {
-	s := fmt.Sprint(n)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

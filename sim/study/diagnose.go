@@ -7,6 +7,8 @@ import (
 
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/span"
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
 )
 
 // Constraint names what binds a run: the limit whose easing would speed it up most.
@@ -131,12 +133,12 @@ func diagnose(r *sim.Result) Diagnosis {
 		rate := float64(n) / float64(max(1, calls))
 		if wait >= retryWaitShare || rate >= rejectRate {
 			return Diagnosis{ServerInflight, fmt.Sprintf("the API server rejected %s requests with 429 (%s of %s calls); Retry-After sleeps take about %s of worker time",
-				count(n), pct(rate), count(calls), pct(wait))}
+				Thousands(n), pct(rate), Thousands(calls), pct(wait))}
 		}
 	}
 	if binds(span.ThrottleWait) {
 		return Diagnosis{ClientQPS, fmt.Sprintf("throttled %s of worker time (%s calls delayed) by a client limit of qps %g, burst %d (a what-if)",
-			pct(throttle), count(r.API.ThrottledCalls), r.API.ClientQPS, r.API.ClientBurst)}
+			pct(throttle), Thousands(r.API.ThrottledCalls), r.API.ClientQPS, r.API.ClientBurst)}
 	}
 	if binds(span.CPUWait) {
 		return Diagnosis{VCPUBound, fmt.Sprintf("cpu_wait %s of worker time; %d vCPUs %s busy",
@@ -159,7 +161,7 @@ func diagnose(r *sim.Result) Diagnosis {
 			plural(workers, "worker"), pct(util), top, pct(share(top)))}
 	}
 	return Diagnosis{Requeue, fmt.Sprintf("workers idle %s of the time: instances wait between reconciles (%s requeue-afters at the %gs interval) and on their children's readiness",
-		pct(idle), count(r.Summary.RequeuesByReason["requeue_after"]), interval)}
+		pct(idle), Thousands(r.Summary.RequeuesByReason["requeue_after"]), interval)}
 }
 
 // cacheWait is the worker time LISTs spent waiting for the API server's
@@ -183,20 +185,8 @@ func plural(n int, word string) string {
 	return fmt.Sprintf("%d %ss", n, word)
 }
 
-// count renders n with thousands separators: 12,898.
-func count(n int) string {
-	s := fmt.Sprint(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// english formats numbers as English does: 12,898.
+var english = message.NewPrinter(language.English)
+
+// Thousands renders n with thousands separators: 12,898, -1,234.
+func Thousands(n int) string { return english.Sprint(n) }

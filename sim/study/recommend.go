@@ -168,13 +168,13 @@ func describe(s *Sweep, params map[string]float64, skip, along string, list []fl
 	if skip != Instances {
 		switch {
 		case along == Instances && len(list) > 1:
-			inst = orList(Instances, list, func(v float64) string { return count(int(v)) }) + " instances"
+			inst = orList(Instances, list, func(v float64) string { return Thousands(int(v)) }) + " instances"
 		default:
 			n, ok := params[Instances]
 			if !ok {
 				n = float64(s.Study.Workload.Instances)
 			}
-			inst = count(int(n)) + " instances"
+			inst = Thousands(int(n)) + " instances"
 		}
 	}
 	for _, d := range s.Dimensions {

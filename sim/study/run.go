@@ -3,7 +3,6 @@ package study
 import (
 	"context"
 	"fmt"
-	"math"
 	"runtime"
 	"sync"
 
@@ -179,15 +178,13 @@ func newRow(g *Grid, p Point, r *sim.Result) Row {
 	for _, ph := range span.Phases() {
 		sh := 0.0
 		if total > 0 {
-			sh = round6(r.Attribution[ph.String()] / total)
+			sh = result.Round(r.Attribution[ph.String()] / total)
 		}
 		row.Shares[ph.String()] = sh
 	}
 	row.ThrottleShare = row.Shares[span.ThrottleWait.String()]
 	return row
 }
-
-func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 
 // Sweep is the outcome of a study: its points, their groups over seeds, the
 // knees along each dimension and what to do. Its JSON form is sweep.json.
@@ -249,7 +246,7 @@ func spread(xs []float64) Spread {
 		sum += x
 		s.Min, s.Max = min(s.Min, x), max(s.Max, x)
 	}
-	s.Mean = round6(sum / float64(len(xs)))
+	s.Mean = result.Round(sum / float64(len(xs)))
 	return s
 }
 

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"embed"
 	"fmt"
+	"maps"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -120,6 +123,12 @@ type Cost struct {
 	Measured      bool    `json:"measured,omitempty" yaml:"measured,omitempty"` // use host elapsed time (not deterministic)
 }
 
+// Compile is the CPU time to compile exprs expressions of srcBytes bytes of
+// CEL source in all.
+func (c Cost) Compile(exprs, srcBytes int) time.Duration {
+	return time.Duration(float64(exprs)*c.CompileBaseNS + float64(srcBytes)*c.CompileByteNS)
+}
+
 // Memory is the controller's modeled memory.
 type Memory struct {
 	BaseBytes      int64 `json:"base_bytes" yaml:"base_bytes"`
@@ -214,12 +223,12 @@ func (t *Target) Validate() error {
 			bad("latency.%s: want 0 < p50 <= p95 <= p99, got %s, %s, %s", v, l.P50, l.P95, l.P99)
 		}
 	}
-	for _, v := range sortedKeys(t.Latency) {
+	for _, v := range slices.Sorted(maps.Keys(t.Latency)) {
 		if !knownVerb(v) {
 			bad("latency.%s: unknown verb (want one of %s)", v, strings.Join(Verbs, ", "))
 		}
 	}
-	for _, v := range sortedKeys(t.Faults) {
+	for _, v := range slices.Sorted(maps.Keys(t.Faults)) {
 		if !knownVerb(v) {
 			bad("faults.%s: unknown verb", v)
 		}
@@ -233,7 +242,7 @@ func (t *Target) Validate() error {
 			bad("faults.%s: rates sum over 1", v)
 		}
 	}
-	for _, k := range sortedKeys(t.Readiness) {
+	for _, k := range slices.Sorted(maps.Keys(t.Readiness)) {
 		r := t.Readiness[k]
 		if r.P50 < 0 || r.P95 < r.P50 || r.P99 < r.P95 {
 			bad("readiness.%s: want 0 <= p50 <= p95 <= p99", k)
@@ -252,15 +261,6 @@ func knownVerb(v string) bool {
 		}
 	}
 	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Clone returns a deep copy, so what-if variations never share maps.
