@@ -114,6 +114,43 @@ type Expr struct {
 // Path addresses a value inside an object: string keys and int list indexes.
 type Path []any
 
+// Set sets v at p inside obj, creating maps as needed. List indexes must
+// already exist (templates hold the list); a path that does not fit obj
+// sets nothing.
+func (p Path) Set(obj map[string]any, v any) {
+	var cur any = obj
+	for i, e := range p {
+		last := i == len(p)-1
+		switch k := e.(type) {
+		case string:
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return
+			}
+			if last {
+				m[k] = v
+				return
+			}
+			next, ok := m[k]
+			if !ok || next == nil {
+				next = map[string]any{}
+				m[k] = next
+			}
+			cur = next
+		case int:
+			l, ok := cur.([]any)
+			if !ok || k < 0 || k >= len(l) {
+				return
+			}
+			if last {
+				l[k] = v
+				return
+			}
+			cur = l[k]
+		}
+	}
+}
+
 func (p Path) String() string {
 	var b strings.Builder
 	for _, e := range p {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -235,4 +236,31 @@ func FuzzTemplate(f *testing.F) {
 			t.Fatalf("literal text of %q evaluates to %q, want %q", in, got, want)
 		}
 	})
+}
+
+func TestPathSet(t *testing.T) {
+	obj := func() map[string]any {
+		return map[string]any{"spec": map[string]any{"ports": []any{map[string]any{"port": int64(80)}}}}
+	}
+	tests := []struct {
+		name string
+		path Path
+		want string
+	}{
+		{"a new nested key", Path{"metadata", "labels", "app"}, `{"metadata":{"labels":{"app":"v"}},"spec":{"ports":[{"port":80}]}}`},
+		{"inside a list item", Path{"spec", "ports", 0, "port"}, `{"spec":{"ports":[{"port":"v"}]}}`},
+		{"a list item itself", Path{"spec", "ports", 0}, `{"spec":{"ports":["v"]}}`},
+		{"an index past the list sets nothing", Path{"spec", "ports", 3, "port"}, `{"spec":{"ports":[{"port":80}]}}`},
+		{"a key into a list sets nothing", Path{"spec", "ports", "x"}, `{"spec":{"ports":[{"port":80}]}}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := obj()
+			tt.path.Set(o, "v")
+			got, _ := json.Marshal(o)
+			if string(got) != tt.want {
+				t.Errorf("%s: got %s, want %s", tt.path, got, tt.want)
+			}
+		})
+	}
 }

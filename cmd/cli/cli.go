@@ -30,6 +30,7 @@ type command struct {
 // env is what a command sees of the world.
 type env struct {
 	stdout, stderr io.Writer
+	cmd            string // the command running, for messages
 }
 
 // usageError is a problem with the command line: exit 2.
@@ -80,6 +81,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "krosim: unknown command %q\n\n%s", args[0], usage())
 		return exitUsage
 	}
+	e.cmd = c.name
 	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.SortFlags = false

@@ -132,7 +132,7 @@ func loadRGDs(e *env, files []string) ([]*model.RGD, error) {
 	if len(files) == 0 {
 		return nil, usagef("--rgd is required")
 	}
-	rgds, failed := loadAll(e, "run", files)
+	rgds, failed := loadAll(e, files)
 	if failed {
 		return nil, reportedError
 	}
@@ -141,7 +141,7 @@ func loadRGDs(e *env, files []string) ([]*model.RGD, error) {
 
 // loadAll loads every file with host compile timing, printing each file's
 // problems (with source lines and carets) or read error to stderr.
-func loadAll(e *env, cmd string, files []string) (rgds []*model.RGD, failed bool) {
+func loadAll(e *env, files []string) (rgds []*model.RGD, failed bool) {
 	lim := model.DefaultLimits
 	lim.Clock = time.Now
 	for _, f := range files {
@@ -152,7 +152,7 @@ func loadAll(e *env, cmd string, files []string) (rgds []*model.RGD, failed bool
 			fmt.Fprintln(e.stderr, ps.Detail())
 			failed = true
 		case err != nil:
-			fmt.Fprintf(e.stderr, "krosim: %s: %v\n", cmd, err)
+			fmt.Fprintf(e.stderr, "krosim: %s: %v\n", e.cmd, err)
 			failed = true
 		}
 		rgds = append(rgds, gs...)

@@ -51,7 +51,7 @@ func runValidate(e *env, o any, args []string) error {
 	if len(args) == 0 {
 		return usagef("no files given")
 	}
-	rgds, failed := loadAll(e, "validate", args)
+	rgds, failed := loadAll(e, args)
 	if opts.output == "json" {
 		if failed {
 			return reportedError // no partial document on stdout

@@ -131,7 +131,7 @@ func External(g *model.RGD, inst *unstructured.Unstructured) ([]*unstructured.Un
 			if err != nil {
 				return nil, err
 			}
-			set(obj.Object, f.Path, native)
+			f.Path.Set(obj.Object, native)
 		}
 		if obj.GetNamespace() == "" {
 			obj.SetNamespace(inst.GetNamespace())
@@ -151,18 +151,6 @@ func External(g *model.RGD, inst *unstructured.Unstructured) ([]*unstructured.Un
 		out = append(out, obj)
 	}
 	return out, nil
-}
-
-func set(obj map[string]any, path model.Path, v any) {
-	keys := make([]string, 0, len(path))
-	for _, e := range path {
-		s, ok := e.(string)
-		if !ok {
-			return
-		}
-		keys = append(keys, s)
-	}
-	_ = unstructured.SetNestedField(obj, v, keys...)
 }
 
 // Change returns inst with its spec changed the way a user edits one: the
