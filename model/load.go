@@ -254,6 +254,11 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 		c.resource(r, resNodes[i])
 	}
 	if statusNode != nil {
+		var condNode *yaml.Node
+		statusNode, condNode = l.splitConditions(statusNode)
+		if condNode != nil {
+			g.Conditions = c.conditions(condNode)
+		}
 		l.walk(statusNode, Path{"status"}, 0, func(p Path, n *yaml.Node) {
 			if v := c.value(n, p, ctxStatus, nil); v != nil {
 				g.Status = append(g.Status, v)

@@ -23,6 +23,9 @@ type RGD struct {
 	Spec   *Type            // schema.spec
 	Types  map[string]*Type // schema.types
 	Status []*Value         // schema.status expressions, by path
+	// Conditions are schema.status.conditions: each returns a
+	// runtime.newCondition(...) or a list of them (kro v0.9.4).
+	Conditions []*Expr
 
 	Resources []*Resource // in YAML order
 	Order     []int       // topological order (Kahn, ties broken by YAML index)

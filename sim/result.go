@@ -318,6 +318,9 @@ func compileSeconds(t *target.Target, g *model.RGD) float64 {
 	for _, v := range g.Status {
 		bytes += len(v.Expr.Source)
 	}
+	for _, e := range g.Conditions {
+		bytes += len(e.Source)
+	}
 	return secs(time.Duration(float64(g.Exprs)*t.Cost.CompileBaseNS + float64(bytes)*t.Cost.CompileByteNS))
 }
 
