@@ -569,6 +569,23 @@ func TestLoadProblems(t *testing.T) {
 			src:  rgd("", cm("self")),
 			want: []wantProblem{{"id: self", 4, `resource id "self" is reserved`}},
 		},
+		// kro v0.9.4 rejects examples/gcp/gemma-on-tpu/rgd.yaml this way: its
+		// name sits beside metadata, not under it (model/krodiff).
+		{
+			name: "externalRef without a name",
+			src:  rgd("", "    - id: aa\n      externalRef:\n        apiVersion: v1\n        kind: ConfigMap\n        metadata:\n        name: x\n"),
+			want: []wantProblem{{"externalRef:\n        apiVersion", 21, `resource "aa": externalRef.metadata: exactly one of name or selector must be provided`}},
+		},
+		{
+			name: "externalRef with a name and a selector",
+			src:  rgd("", "    - id: aa\n      externalRef:\n        apiVersion: v1\n        kind: ConfigMap\n        metadata:\n          name: x\n          selector: {}\n"),
+			want: []wantProblem{{"name: x", 0, `resource "aa": externalRef.metadata: exactly one of name or selector must be provided`}},
+		},
+		{
+			name: "externalRef selector of the wrong shape",
+			src:  rgd("", "    - id: aa\n      externalRef:\n        apiVersion: v1\n        kind: ConfigMap\n        metadata:\n          selector: app=x\n"),
+			want: []wantProblem{{"app=x", 0, `resource "aa": externalRef.metadata.selector must be a Kubernetes LabelSelector object`}},
+		},
 		{
 			name: "both template and externalRef",
 			src:  rgd("", "    - id: aa\n      externalRef:\n        apiVersion: v1\n        kind: ConfigMap\n"+cm("zz")[len("    - id: zz\n"):]),
