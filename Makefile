@@ -3,15 +3,18 @@ GO      ?= go
 BIN     := bin/krosim
 EXAMPLE := testdata/rgd/webapp.yaml
 
-.PHONY: build test demo profile bench fuzz fidelity realapi-up realapi-down clean
+.PHONY: build test krodiff demo profile bench fuzz fidelity realapi-up realapi-down clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/krosim
 
-# The README's test command: vet plus every test.
+# The README's test command: vet plus every test, then the differential test
+# against kro v0.9.4's own builder and CEL environment (model/krodiff, its own
+# module so kro's dependencies stay out of go.mod).
 test:
 	$(GO) vet ./...
 	$(GO) test ./...
+	cd model/krodiff && $(GO) vet ./... && $(GO) test ./...
 
 # Validate the embedded default example and print its graph.
 demo: build
@@ -22,6 +25,10 @@ demo: build
 # and host profiles into out/profile, and print the paths and the table.
 profile: build
 	./$(BIN) profile --rgd $(EXAMPLE) --instances 300 --target kro-defaults --out out/profile
+
+# Only the differential test against kro v0.9.4, verbose: one line per RGD.
+krodiff:
+	cd model/krodiff && $(GO) test -v -count=1 ./...
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...

@@ -1,12 +1,9 @@
 package model
 
 import (
-	"crypto/md5"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"hash/fnv"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -20,9 +17,11 @@ import (
 	k8s "k8s.io/apiserver/pkg/cel/library"
 )
 
-// NewEnv returns a CEL environment like kro's: the cel-go extension libraries
-// kro enables, the Kubernetes CEL libraries, kro's own hash, json and map functions, `schema` typed from
-// spec, and every name in vars declared dyn.
+// NewEnv returns a CEL environment like kro v0.9.4's (pkg/cel/environment.go):
+// the cel-go extension libraries kro enables, the Kubernetes CEL libraries,
+// kro's own library (hash, json, random, maps, list index mutation, omit and
+// the runtime variable), `schema` typed from spec, and every name in vars
+// declared dyn.
 func NewEnv(spec *Type, vars ...string) (*cel.Env, error) {
 	p := &schemaProvider{Registry: mustRegistry(), objects: map[string]*Type{}}
 	root := &Type{Kind: Object, Name: "", Fields: []*Field{
@@ -91,6 +90,9 @@ func (p *schemaProvider) celType(t *Type) *types.Type {
 }
 
 func (p *schemaProvider) FindStructType(name string) (*types.Type, bool) {
+	if name == conditionTypeName {
+		return types.NewTypeTypeWithParam(conditionType), true
+	}
 	if _, ok := p.objects[name]; ok {
 		return types.NewTypeTypeWithParam(types.NewObjectType(name)), true
 	}
@@ -98,6 +100,9 @@ func (p *schemaProvider) FindStructType(name string) (*types.Type, bool) {
 }
 
 func (p *schemaProvider) FindStructFieldNames(name string) ([]string, bool) {
+	if name == conditionTypeName {
+		return append([]string(nil), conditionKeys...), true
+	}
 	t, ok := p.objects[name]
 	if !ok {
 		return p.Registry.FindStructFieldNames(name)
@@ -109,7 +114,14 @@ func (p *schemaProvider) FindStructFieldNames(name string) ([]string, bool) {
 	return names, true
 }
 
+// A condition's fields are read through its Get (no GetFrom), as in kro.
 func (p *schemaProvider) FindStructFieldType(name, field string) (*types.FieldType, bool) {
+	if name == conditionTypeName {
+		if slices.Contains(conditionKeys, field) {
+			return &types.FieldType{Type: types.StringType}, true
+		}
+		return nil, false
+	}
 	t, ok := p.objects[name]
 	if !ok {
 		return p.Registry.FindStructFieldType(name, field)
@@ -144,82 +156,6 @@ func mapField(obj any, field string) (any, bool) {
 		return m.Find(types.String(field))
 	}
 	return nil, false
-}
-
-// kroLib holds kro's own functions that matter for cost: hashing, JSON and map merge.
-type kroLib struct{}
-
-func (kroLib) LibraryName() string { return "krosim.kro" }
-
-func (kroLib) ProgramOptions() []cel.ProgramOption { return nil }
-
-func (kroLib) CompileOptions() []cel.EnvOption {
-	hash := func(name string, sum func([]byte) []byte) cel.EnvOption {
-		return cel.Function("hash."+name, cel.Overload("hash_"+name+"_string",
-			[]*cel.Type{cel.StringType}, cel.BytesType,
-			cel.UnaryBinding(func(v ref.Val) ref.Val {
-				s, ok := v.(types.String)
-				if !ok {
-					return types.NewErr("hash.%s argument must be a string", name)
-				}
-				return types.Bytes(sum([]byte(s)))
-			})))
-	}
-	mapK := cel.MapType(cel.TypeParamType("K"), cel.DynType)
-	return []cel.EnvOption{
-		hash("fnv64a", func(b []byte) []byte { h := fnv.New64a(); h.Write(b); return h.Sum(nil) }),
-		hash("sha256", func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }),
-		hash("md5", func(b []byte) []byte { s := md5.Sum(b); return s[:] }),
-		cel.Function("json.marshal", cel.Overload("json_marshal_dyn",
-			[]*cel.Type{cel.DynType}, cel.StringType, cel.UnaryBinding(jsonMarshal))),
-		cel.Function("json.unmarshal", cel.Overload("json_unmarshal_string",
-			[]*cel.Type{cel.StringType}, cel.DynType, cel.UnaryBinding(jsonUnmarshal))),
-		cel.Function("merge", cel.MemberOverload("map_merge_map",
-			[]*cel.Type{mapK, mapK}, mapK, cel.BinaryBinding(mergeMaps))),
-	}
-}
-
-func jsonMarshal(v ref.Val) ref.Val {
-	native, err := Native(v)
-	if err != nil {
-		return types.NewErr("json.marshal: %v", err)
-	}
-	b, err := json.Marshal(native)
-	if err != nil {
-		return types.NewErr("json.marshal: %v", err)
-	}
-	return types.String(b)
-}
-
-func jsonUnmarshal(v ref.Val) ref.Val {
-	s, ok := v.(types.String)
-	if !ok {
-		return types.NewErr("json.unmarshal argument must be a string")
-	}
-	var x any
-	if err := json.Unmarshal([]byte(s), &x); err != nil {
-		return types.NewErr("json.unmarshal: %v", err)
-	}
-	return types.DefaultTypeAdapter.NativeToValue(x)
-}
-
-// mergeMaps returns a with b's keys added where a lacks them.
-func mergeMaps(a, b ref.Val) ref.Val {
-	am, ok1 := a.(traits.Mapper)
-	bm, ok2 := b.(traits.Mapper)
-	if !ok1 || !ok2 {
-		return types.NewErr("no such overload: %v.merge(%v)", a.Type(), b.Type())
-	}
-	out := types.NewMutableMap(types.DefaultTypeAdapter, nil)
-	for _, m := range []traits.Mapper{am, bm} {
-		for it := m.Iterator(); it.HasNext() == types.True; {
-			k := it.Next()
-			if out.Contains(k) != types.True {
-				out.Insert(k, m.Get(k))
-			}
-		}
-	}
-	return out.ToImmutableMap()
 }
 
 // typeIdents are identifiers that name CEL types rather than variables.
@@ -349,6 +285,10 @@ func Native(v ref.Val) (any, error) {
 			out = append(out, e)
 		}
 		return out, nil
+	case *Condition:
+		return map[string]any{"type": x.ConditionType, "status": x.Status, "reason": x.Reason, "message": x.Message}, nil
+	case Omitted:
+		return nil, fmt.Errorf("omit() requires the CELOmitFunction feature gate to be enabled")
 	case *types.Err:
 		return nil, x
 	}

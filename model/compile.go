@@ -3,11 +3,13 @@ package model
 import (
 	"fmt"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"gopkg.in/yaml.v3"
 )
@@ -21,9 +23,10 @@ const (
 	ctxIncludeWhen
 	ctxReadyWhen
 	ctxStatus
+	ctxCondition // an entry of schema.status.conditions
 )
 
-var contextNames = [...]string{"template", "forEach", "includeWhen", "readyWhen", "status"}
+var contextNames = [...]string{"template", "forEach", "includeWhen", "readyWhen", "status", "status.conditions"}
 
 // compiler compiles an RGD's expressions in one environment and records dependencies.
 type compiler struct {
@@ -278,6 +281,11 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 			return nil
 		case r != nil && ctx == ctxReadyWhen && name != r.ID && !isOwnIter(r, name):
 			bad = append(bad, name)
+		case name == RuntimeVar && !isRes:
+			if ctx != ctxCondition {
+				l.probs.addf(at(offsetOf(name)), "runtime is only available in status.conditions expressions")
+				return nil
+			}
 		case name == "schema" || isRes:
 		case c.iters[name] && r != nil && isOwnIter(r, name) && ctx != ctxForEach:
 		default:
@@ -292,6 +300,18 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		l.probs.addf(at(offsetOf(unknown[0])), "references unknown identifiers: [%s]", strings.Join(unknown, " "))
 		return nil
 	}
+	if id, ok := callsOmit(parsed.NativeRep().Expr()); ok {
+		// kro v0.9.4 registers omit() but its CELOmitFunction feature gate is
+		// off by default: then every RGD calling it is rejected.
+		loc := parsed.NativeRep().SourceInfo().GetStartLocation(id)
+		msg := "omit() can only be used in resource template expressions"
+		if ctx == ctxTemplate {
+			msg = "omit() requires the CELOmitFunction feature gate to be enabled"
+		}
+		l.probs.addf(at(celOffset(src, loc.Line(), loc.Column())), "%s", msg)
+		return nil
+	}
+	refs = slices.DeleteFunc(refs, func(name string) bool { _, isRes := c.ids[name]; return name == RuntimeVar && !isRes })
 	if pe.checked == nil && pe.err == nil {
 		var iss *cel.Issues
 		pe.checked, iss = c.env.Check(parsed)
@@ -311,6 +331,15 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 			l.probs.addf(at(0), "%s must be a bool expression, got %s", contextNames[ctx], out)
 			return nil
 		}
+	case ctxCondition:
+		elem := out
+		if out.Kind() == types.ListKind {
+			elem = out.Parameters()[0]
+		}
+		if elem.TypeName() != conditionTypeName && elem.Kind() != types.DynKind {
+			l.probs.addf(at(0), "condition expressions must return runtime.newCondition(...) or a list of them, got %q", out)
+			return nil
+		}
 	case ctxForEach:
 		if out.Kind() != types.ListKind && out.Kind() != types.DynKind {
 			l.probs.addf(at(0), "forEach must be a list expression, got %s", out)
@@ -327,6 +356,19 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 	prg := pe.prg
 	c.exprs++
 	return &Expr{Source: src, Refs: refs, AST: checked, Program: prg}
+}
+
+// callsOmit reports whether e calls omit(), with the call's node id.
+func callsOmit(e ast.Expr) (int64, bool) {
+	if e.Kind() == ast.CallKind && !e.AsCall().IsMemberFunction() && e.AsCall().FunctionName() == "omit" {
+		return e.ID(), true
+	}
+	for _, ch := range children(e) {
+		if id, ok := callsOmit(ch); ok {
+			return id, true
+		}
+	}
+	return 0, false
 }
 
 // declared is every name the environment declares besides schema.

@@ -254,6 +254,11 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 		c.resource(r, resNodes[i])
 	}
 	if statusNode != nil {
+		var condNode *yaml.Node
+		statusNode, condNode = l.splitConditions(statusNode)
+		if condNode != nil {
+			g.Conditions = c.conditions(condNode)
+		}
 		l.walk(statusNode, Path{"status"}, 0, func(p Path, n *yaml.Node) {
 			if v := c.value(n, p, ctxStatus, nil); v != nil {
 				g.Status = append(g.Status, v)
@@ -410,12 +415,42 @@ func (l *loader) resources(g *RGD, n *yaml.Node, spec *yaml.Node) []*yaml.Node {
 			if r.APIVersion == "" || r.Kind == "" {
 				l.probs.addf(pos(body), "resource %q: apiVersion and kind are required", r.ID)
 			}
+			if r.External {
+				l.externalRef(r, body, l.lookup(rn, "forEach"))
+			}
 		}
 		l.iterators(r, l.lookup(rn, "forEach"), seen)
 		g.Resources = append(g.Resources, r)
 		nodes = append(nodes, rn)
 	}
 	return nodes
+}
+
+// externalRef checks an externalRef as kro v0.9.4 does
+// (pkg/graph/validation.go): no forEach, and its metadata names exactly one
+// of a name or a selector, a selector being a mapping or one ${expression}.
+func (l *loader) externalRef(r *Resource, ext, forEach *yaml.Node) {
+	if forEach != nil && (forEach.Kind != yaml.SequenceNode || len(forEach.Content) > 0) {
+		l.probs.addf(pos(forEach), "resource %q: cannot use externalRef with forEach", r.ID)
+	}
+	md := l.lookup(ext, "metadata")
+	name, sel := l.lookup(md, "name"), l.lookup(md, "selector")
+	hasName := name != nil && name.Kind == yaml.ScalarNode && name.ShortTag() != "!!null" && strings.TrimSpace(name.Value) != ""
+	hasSel := sel != nil && !(sel.Kind == yaml.ScalarNode && sel.ShortTag() == "!!null")
+	at := pos(ext)
+	if md != nil && md.Kind == yaml.MappingNode {
+		at = pos(md)
+	}
+	if hasName == hasSel {
+		l.probs.addf(at, "resource %q: externalRef.metadata: exactly one of name or selector must be provided", r.ID)
+		return
+	}
+	if !hasSel || sel.Kind == yaml.MappingNode {
+		return
+	}
+	if t, err := parseTemplate(sel.Value); sel.Kind != yaml.ScalarNode || sel.ShortTag() != "!!str" || err != nil || !t.standalone || len(t.spans) != 1 {
+		l.probs.addf(pos(sel), "resource %q: externalRef.metadata.selector must be a Kubernetes LabelSelector object or a CEL expression that resolves to one", r.ID)
+	}
 }
 
 // iterators reads the names a forEach binds: `forEach: [{name: "${list}"}, ...]`.

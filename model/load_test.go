@@ -63,6 +63,16 @@ func cmWith(id, extra string, values ...string) string {
 	return r[:i] + extra + r[i:]
 }
 
+// conds is a schema status holding only conditions entries.
+func conds(exprs ...string) string {
+	var b strings.Builder
+	b.WriteString("    status:\n      conditions:\n")
+	for _, e := range exprs {
+		fmt.Fprintf(&b, "        - %s\n", yamlString(e))
+	}
+	return b.String()
+}
+
 // yamlString writes s as a plain scalar when that is safe, else single-quoted.
 func yamlString(s string) string {
 	if s == "" || strings.ContainsAny(s, `'"#`) || strings.Contains(s, ": ") || strings.ContainsAny(s[:1], "[]{}&*!|>%@`-? ") {
@@ -559,6 +569,23 @@ func TestLoadProblems(t *testing.T) {
 			src:  rgd("", cm("self")),
 			want: []wantProblem{{"id: self", 4, `resource id "self" is reserved`}},
 		},
+		// kro v0.9.4 rejects examples/gcp/gemma-on-tpu/rgd.yaml this way: its
+		// name sits beside metadata, not under it (model/krodiff).
+		{
+			name: "externalRef without a name",
+			src:  rgd("", "    - id: aa\n      externalRef:\n        apiVersion: v1\n        kind: ConfigMap\n        metadata:\n        name: x\n"),
+			want: []wantProblem{{"externalRef:\n        apiVersion", 21, `resource "aa": externalRef.metadata: exactly one of name or selector must be provided`}},
+		},
+		{
+			name: "externalRef with a name and a selector",
+			src:  rgd("", "    - id: aa\n      externalRef:\n        apiVersion: v1\n        kind: ConfigMap\n        metadata:\n          name: x\n          selector: {}\n"),
+			want: []wantProblem{{"name: x", 0, `resource "aa": externalRef.metadata: exactly one of name or selector must be provided`}},
+		},
+		{
+			name: "externalRef selector of the wrong shape",
+			src:  rgd("", "    - id: aa\n      externalRef:\n        apiVersion: v1\n        kind: ConfigMap\n        metadata:\n          selector: app=x\n"),
+			want: []wantProblem{{"app=x", 0, `resource "aa": externalRef.metadata.selector must be a Kubernetes LabelSelector object`}},
+		},
 		{
 			name: "both template and externalRef",
 			src:  rgd("", "    - id: aa\n      externalRef:\n        apiVersion: v1\n        kind: ConfigMap\n"+cm("zz")[len("    - id: zz\n"):]),
@@ -646,6 +673,66 @@ func TestLoadProblems(t *testing.T) {
 				{"${x1}", 2, "references unknown identifiers: [x1]"},
 				{"${x2}", 2, "references unknown identifiers: [x2]"},
 			},
+		},
+		// kro v0.9.4 (pkg/graph/builder.go): omit() needs the CELOmitFunction
+		// gate, off by default (website docs, advanced/02-feature-gates.md).
+		{
+			name: "omit() with the gate off",
+			src:  rgd("", cm("aa", "${schema.spec.enabled ? 'x' : omit()}")),
+			want: []wantProblem{{"omit()", 4, "omit() requires the CELOmitFunction feature gate to be enabled"}},
+		},
+		{
+			name: "omit() outside templates",
+			src:  rgd("", cmWith("aa", "      includeWhen:\n        - ${omit() == null}\n")),
+			want: []wantProblem{{"omit()", 4, "omit() can only be used in resource template expressions"}},
+		},
+		// The runtime variable exists only in schema.status.conditions
+		// (website docs, concepts/rgd/06-status-conditions.md).
+		{
+			name: "runtime in a template",
+			src:  rgd("", cm("aa", "${runtime.condition(schema, 'Ready').status}")),
+			want: []wantProblem{{"runtime.", 0, "runtime is only available in status.conditions expressions"}},
+		},
+		{
+			name: "runtime in a status field",
+			src:  rgd("    status:\n      ok: ${runtime.condition(aa, 'Ready').status}\n", cm("aa")),
+			want: []wantProblem{{"runtime.", 0, "runtime is only available in status.conditions expressions"}},
+		},
+		{
+			// dyn (a resource's field) passes, as in kro; a string does not.
+			name: "a condition must return a condition",
+			src:  rgd("    status:\n      conditions:\n        - ${aa.metadata.name}\n        - ${aa.metadata.name + 'x'}\n", cm("aa")),
+			want: []wantProblem{{"${aa.metadata.name + ", 2, `condition expressions must return runtime.newCondition(...) or a list of them, got "string"`}},
+		},
+		{
+			name: "newCondition needs a status",
+			src:  rgd(conds("${runtime.newCondition({type: 'A'})}"), cm("aa")),
+			want: []wantProblem{{"{type", 0, "runtime.newCondition: 'status' is required"}},
+		},
+		{
+			name: "newCondition literal status",
+			src:  rgd(conds("${runtime.newCondition({type: 'A', status: 'Yes'})}"), cm("aa")),
+			want: []wantProblem{{"${runtime", 0, `runtime.newCondition: status must be one of True, False, Unknown (got "Yes")`}},
+		},
+		{
+			name: "two entries declare one type",
+			src:  rgd(conds("${runtime.newCondition({type: 'A', status: 'True'})}", "${runtime.newCondition({type: 'A', status: 'False'})}"), cm("aa")),
+			want: []wantProblem{{"- '${runtime.newCondition({type: ''A'', status: ''False''", 2, `condition type "A" is declared by more than one conditions entry`}},
+		},
+		{
+			name: "conditions may not read each other from schema",
+			src:  rgd(conds("${runtime.newCondition({type: 'A', status: 'True'})}", "${runtime.newCondition({type: 'B', status: runtime.condition(schema, 'A').status})}"), cm("aa")),
+			want: []wantProblem{{"- '${runtime.newCondition({type: ''B''", 3, `runtime.condition(schema, "A"): custom conditions cannot reference each other`}},
+		},
+		{
+			name: "unknown type read from schema",
+			src:  rgd(conds("${runtime.newCondition({type: 'B', status: runtime.condition(schema, 'Typo').status})}"), cm("aa")),
+			want: []wantProblem{{"${runtime", 0, `runtime.condition(schema, "Typo"): unknown condition type`}},
+		},
+		{
+			name: "lists.setAtIndex keeps the element type",
+			src:  rgd("", cm("aa", "${string(lists.setAtIndex(schema.spec.items, 0, 1))}")),
+			want: []wantProblem{{"lists.setAtIndex(", 16, "found no matching overload for 'lists.setAtIndex'"}},
 		},
 		{
 			name: "not an RGD",

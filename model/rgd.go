@@ -23,6 +23,9 @@ type RGD struct {
 	Spec   *Type            // schema.spec
 	Types  map[string]*Type // schema.types
 	Status []*Value         // schema.status expressions, by path
+	// Conditions are schema.status.conditions: each returns a
+	// runtime.newCondition(...) or a list of them (kro v0.9.4).
+	Conditions []*Expr
 
 	Resources []*Resource // in YAML order
 	Order     []int       // topological order (Kahn, ties broken by YAML index)
@@ -46,6 +49,9 @@ func (g *RGD) SourceBytes() int {
 	}
 	for _, v := range g.Status {
 		n += len(v.Expr.Source)
+	}
+	for _, e := range g.Conditions {
+		n += len(e.Source)
 	}
 	return n
 }

@@ -143,6 +143,9 @@ func textGraph(g *model.RGD, timings bool) string {
 	if len(g.Status) > 0 {
 		fmt.Fprintf(&b, "  status: %d expressions\n", len(g.Status))
 	}
+	if len(g.Conditions) > 0 {
+		fmt.Fprintf(&b, "  status.conditions: %d expressions\n", len(g.Conditions))
+	}
 	b.WriteString("  deletion waves:")
 	for _, w := range g.Waves {
 		ids := make([]string, len(w))

@@ -219,6 +219,9 @@ func (c *Controller) buildGraph(p *kernel.Proc, g *Graph) {
 	for _, v := range g.RGD.Status {
 		bytes += len(v.Expr.Source)
 	}
+	for _, e := range g.RGD.Conditions {
+		bytes += len(e.Source)
+	}
 	if cost.Measured {
 		d = g.RGD.CompileTime
 	} else {

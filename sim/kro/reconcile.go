@@ -624,11 +624,59 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 	}
 	st["state"] = state
 	st["conditions"] = conditions(inst.GetGeneration(), cond, why)
+	if len(g.RGD.Conditions) > 0 {
+		st["conditions"] = w.authorConditions(g, inst, vars, st["conditions"].([]any))
+	}
 	if err := w.writeStatus(key, inst, st); err != nil {
 		return err
 	}
 	w.markReady(state == "ACTIVE")
 	return nil
+}
+
+// authorConditions evaluates schema.status.conditions best-effort: when an
+// RGD declares them only the author's conditions are written, and
+// runtime.condition(schema, ...) reads kro's built-ins computed now
+// (kro v0.9.4, website docs concepts/rgd/06-status-conditions.md).
+func (w *work) authorConditions(g *Graph, inst *unstructured.Unstructured, vars map[string]any, builtins []any) []any {
+	cv := make(map[string]any, len(vars))
+	for k, v := range vars {
+		cv[k] = v
+	}
+	if sch, ok := vars["schema"].(map[string]any); ok {
+		cp := make(map[string]any, len(sch))
+		for k, v := range sch {
+			cp[k] = v
+		}
+		cp["status"] = map[string]any{"conditions": builtins}
+		cv["schema"] = cp
+	}
+	var out []any
+	seen := map[string]bool{}
+	for _, e := range g.RGD.Conditions {
+		val, pending, err := w.eval(e, cv, "conditions")
+		if err != nil || pending {
+			continue
+		}
+		native, err := model.Native(val)
+		if err != nil {
+			continue
+		}
+		items, ok := native.([]any)
+		if !ok {
+			items = []any{native}
+		}
+		for _, it := range items {
+			c, ok := it.(map[string]any)
+			if !ok || seen[fmt.Sprint(c["type"])] {
+				continue
+			}
+			seen[fmt.Sprint(c["type"])] = true
+			c["observedGeneration"] = inst.GetGeneration()
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // writeStatus writes st unless the instance already has it.
