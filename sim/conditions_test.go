@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/krosim/krosim/model"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/workload"
 )
@@ -50,9 +51,9 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := Config{Target: tg.Clone(), Workload: workload.Default(2), Seed: 1, MaxTime: target.Duration(time.Hour)}
+	cfg := result.Config{Target: tg.Clone(), Workload: workload.Default(2), Seed: 1, MaxTime: target.Duration(time.Hour)}
 	var statuses []map[string]any
-	res, err := run(cfg, rgds, Options{}, func(d *driver) {
+	res, err := run(cfg, rgds, Options{}, func(d *cluster) {
 		for _, k := range d.srv.Store.Keys() {
 			if obj, _ := d.srv.Store.Get(k); d.ctrl.IsInstance(k) {
 				st, _ := obj.Object["status"].(map[string]any)
