@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"time"
 
-	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )
@@ -54,9 +54,9 @@ func (r *Result) Metrics() ([]byte, error) {
 	histogram("workqueue_work_duration_seconds", "Time processing an item.", c.Stats.ReconcileDurations, prometheus.Labels{"name": "dynamic-controller-queue"})
 	lat := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rest_client_request_duration_seconds",
 		Help: "Request latency by verb.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 18)}, []string{"verb"})
-	for _, v := range target.Verbs {
+	for _, v := range verb.All {
 		for _, d := range r.kroStats.Verbs[v].Latencies {
-			lat.WithLabelValues(v).Observe(d.Seconds())
+			lat.WithLabelValues(string(v)).Observe(d.Seconds())
 		}
 	}
 	reg.MustRegister(lat)

@@ -12,6 +12,7 @@ import (
 	"github.com/krosim/krosim/sim/kro"
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/world"
 	"gonum.org/v1/gonum/stat"
 )
@@ -57,8 +58,8 @@ func (r *Result) WorkerSeconds() float64 {
 
 // MeanLatency is the mean time kro's attempts of verb spent at the server,
 // a LIST's wait for the watch cache included; 0 without any.
-func (r *Result) MeanLatency(verb string) time.Duration {
-	vs := r.kroStats.Verbs[verb]
+func (r *Result) MeanLatency(v verb.Verb) time.Duration {
+	vs := r.kroStats.Verbs[v]
 	if vs == nil || len(vs.Latencies) == 0 {
 		return 0
 	}
@@ -75,26 +76,26 @@ func (r *Result) MeanObjectsStored() float64 { return r.meanStored }
 
 // Summary is the headline of a run.
 type Summary struct {
-	ConvergeSeconds  *float64       `json:"converge_seconds"`
-	DeleteSeconds    *float64       `json:"delete_seconds,omitempty"`
-	UpdateSeconds    *float64       `json:"update_seconds,omitempty"`
-	InstancesUpdated int            `json:"instances_updated,omitempty"`
-	DurationSeconds  float64        `json:"duration_seconds"`
-	InstancesTotal   int            `json:"instances_total"`
-	InstancesReady   int            `json:"instances_ready"`
-	InstancesFailed  int            `json:"instances_failed"`
-	Reconciles       int            `json:"reconciles"`
-	ReconcileErrors  int            `json:"reconcile_errors"`
-	APICalls         map[string]int `json:"api_calls"`
+	ConvergeSeconds  *float64          `json:"converge_seconds"`
+	DeleteSeconds    *float64          `json:"delete_seconds,omitempty"`
+	UpdateSeconds    *float64          `json:"update_seconds,omitempty"`
+	InstancesUpdated int               `json:"instances_updated,omitempty"`
+	DurationSeconds  float64           `json:"duration_seconds"`
+	InstancesTotal   int               `json:"instances_total"`
+	InstancesReady   int               `json:"instances_ready"`
+	InstancesFailed  int               `json:"instances_failed"`
+	Reconciles       int               `json:"reconciles"`
+	ReconcileErrors  int               `json:"reconcile_errors"`
+	APICalls         map[verb.Verb]int `json:"api_calls"`
 	// APICallsByResource is kro's requests by resource, then verb.
-	APICallsByResource map[string]map[string]int `json:"api_calls_by_resource"`
-	WorldAPICalls      map[string]int            `json:"world_api_calls"`
-	TimeToReady        Percentiles               `json:"time_to_ready_seconds"`
-	Evaluations        int                       `json:"cel_evaluations"`
-	ObjectsPeak        int                       `json:"objects_peak"`
-	SimulatedEvents    uint64                    `json:"simulated_events"`
-	FailedExample      string                    `json:"failed_example,omitempty"`
-	RequeuesByReason   map[string]int            `json:"requeues"`
+	APICallsByResource map[string]map[verb.Verb]int `json:"api_calls_by_resource"`
+	WorldAPICalls      map[verb.Verb]int            `json:"world_api_calls"`
+	TimeToReady        Percentiles                  `json:"time_to_ready_seconds"`
+	Evaluations        int                          `json:"cel_evaluations"`
+	ObjectsPeak        int                          `json:"objects_peak"`
+	SimulatedEvents    uint64                       `json:"simulated_events"`
+	FailedExample      string                       `json:"failed_example,omitempty"`
+	RequeuesByReason   map[string]int               `json:"requeues"`
 }
 
 // Percentiles of a distribution, in seconds.
@@ -117,10 +118,10 @@ func (p Percentiles) MarshalJSON() ([]byte, error) {
 
 // API is kro's client traffic.
 type API struct {
-	Verbs               map[string]VerbResult `json:"verbs"`
-	ThrottleWaitSeconds float64               `json:"throttle_wait_seconds"`
-	ThrottledCalls      int                   `json:"throttled_calls"`
-	Rejected429         int                   `json:"rejected_429"`
+	Verbs               map[verb.Verb]VerbResult `json:"verbs"`
+	ThrottleWaitSeconds float64                  `json:"throttle_wait_seconds"`
+	ThrottledCalls      int                      `json:"throttled_calls"`
+	Rejected429         int                      `json:"rejected_429"`
 	// The consistent LISTs that waited for the server's watch cache to be
 	// fresh (apiserver_watch_cache_read_wait_seconds), and their total wait.
 	WatchCacheWaits       int     `json:"watch_cache_waits"`
@@ -236,11 +237,11 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	if srv.Served.Requests > 0 {
 		r.meanStored = srv.Served.Objects / float64(srv.Served.Requests)
 	}
-	s.APICalls = map[string]int{}
+	s.APICalls = map[verb.Verb]int{}
 	s.APICallsByResource = stats.ByResource
-	s.WorldAPICalls = map[string]int{}
-	r.API.Verbs = map[string]VerbResult{}
-	for _, v := range target.Verbs {
+	s.WorldAPICalls = map[verb.Verb]int{}
+	r.API.Verbs = map[verb.Verb]VerbResult{}
+	for _, v := range verb.All {
 		vs := stats.Verbs[v]
 		s.APICalls[v] = vs.Calls
 		s.WorldAPICalls[v] = w.Calls[v]

@@ -9,6 +9,7 @@ import (
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/kro"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/krosim/krosim/sim/world"
 )
@@ -108,11 +109,11 @@ func (d *driver) start() {
 			for _, e := range ext {
 				ek := api.Key{GVR: d.srv.Store.GVR(e.GetAPIVersion(), e.GetKind()), Namespace: e.GetNamespace(), Name: e.GetName()}
 				if _, err := d.srv.Store.Get(ek); err != nil {
-					d.world.Calls[api.Create]++
+					d.world.Calls[verb.Create]++
 					_, _ = d.srv.Store.Create(ek, e)
 				}
 			}
-			d.world.Calls[api.Create]++
+			d.world.Calls[verb.Create]++
 			d.instances = append(d.instances, d.ctrl.Track(key, g))
 			if _, err := d.srv.Store.Create(key, inst); err != nil {
 				d.createErr = err
@@ -170,7 +171,7 @@ func (d *driver) done() bool {
 		d.deleting = true
 		d.deleteAt = d.k.Now()
 		for _, in := range d.instances {
-			d.world.Calls[api.Delete]++
+			d.world.Calls[verb.Delete]++
 			_ = d.srv.Store.Delete(in.Key)
 		}
 		return false
@@ -201,7 +202,7 @@ func (d *driver) update() bool {
 		if err != nil || !in.IsReady {
 			continue
 		}
-		d.world.Calls[api.Update]++
+		d.world.Calls[verb.Update]++
 		if _, err := d.srv.Store.Update(in.Key, workload.Change(in.Graph.RGD, obj), false); err == nil {
 			d.ctrl.Updated(in)
 			changed++

@@ -18,6 +18,7 @@ import (
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 	"gonum.org/v1/gonum/stat"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -97,12 +98,12 @@ type Phase struct {
 	// Seconds until every instance was ready (or gone).
 	Seconds float64 `json:"seconds"`
 	// IdleSeconds until kro had been idle for the quiet period, minus that period.
-	IdleSeconds        float64                   `json:"idle_seconds"`
-	Reconciles         int                       `json:"reconciles"`
-	ReconcileErrors    int                       `json:"reconcile_errors"`
-	Requeues           map[string]int            `json:"requeues"`
-	APICalls           map[string]int            `json:"api_calls"`
-	APICallsByResource map[string]map[string]int `json:"api_calls_by_resource"`
+	IdleSeconds        float64                      `json:"idle_seconds"`
+	Reconciles         int                          `json:"reconciles"`
+	ReconcileErrors    int                          `json:"reconcile_errors"`
+	Requeues           map[string]int               `json:"requeues"`
+	APICalls           map[verb.Verb]int            `json:"api_calls"`
+	APICallsByResource map[string]map[verb.Verb]int `json:"api_calls_by_resource"`
 }
 
 // Timing is one instance's life, in seconds from the start of the run.
@@ -458,8 +459,8 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 	s.RequeuesByReason = total.Requeues
 	s.APICalls = total.APICalls
 	s.APICallsByResource = total.APICallsByResource
-	s.WorldAPICalls = map[string]int{}
-	for _, v := range target.Verbs {
+	s.WorldAPICalls = map[verb.Verb]int{}
+	for _, v := range verb.All {
 		s.WorldAPICalls[v] = 0
 	}
 	for q, c := range subtract(endOwn, own0) {
@@ -468,23 +469,23 @@ func (r *runner) run(ctx context.Context) (*Result, error) {
 		}
 	}
 	// The readiness watch's LIST is krosim's, not the workload's.
-	s.WorldAPICalls["list"] = 0
+	s.WorldAPICalls[verb.List] = 0
 	var ttr []float64
 	res.Real.Instances, ttr = r.tracker.timings()
 	s.TimeToReady = percentiles(ttr)
-	res.API.Verbs = map[string]sim.VerbResult{}
-	for _, v := range target.Verbs {
+	res.API.Verbs = map[verb.Verb]sim.VerbResult{}
+	for _, v := range verb.All {
 		res.API.Verbs[v] = sim.VerbResult{Calls: s.APICalls[v]}
 	}
 	res.API.ClientLimiter = "none (kro's --client-qps has no effect)"
 	// The server's own account of how long kro's LISTs waited for its watch cache.
 	for _, x := range delta(s0, endS, "apiserver_watch_cache_read_wait_seconds_sum") {
-		if s.APICallsByResource[x.Labels["resource"]]["list"] > 0 {
+		if s.APICallsByResource[x.Labels["resource"]][verb.List] > 0 {
 			res.API.WatchCacheWaitSeconds += x.Value
 		}
 	}
 	for _, x := range delta(s0, endS, "apiserver_watch_cache_read_wait_seconds_count") {
-		if s.APICallsByResource[x.Labels["resource"]]["list"] > 0 {
+		if s.APICallsByResource[x.Labels["resource"]][verb.List] > 0 {
 			res.API.WatchCacheWaits += int(x.Value)
 		}
 	}
@@ -636,7 +637,7 @@ func (r *runner) endPhase(ctx context.Context, res *Result, name string, took ti
 // phase computes what kro did between two scrapes.
 func (r *runner) phase(name string, dur time.Duration, idle time.Time, s0, s1, k0, k1 *scrape, own0, own1 map[request]int) Phase {
 	p := Phase{Name: name, Seconds: round(dur.Seconds()), Requeues: map[string]int{},
-		APICalls: map[string]int{}, APICallsByResource: map[string]map[string]int{}}
+		APICalls: map[verb.Verb]int{}, APICallsByResource: map[string]map[verb.Verb]int{}}
 	if !r.start.IsZero() && !idle.IsZero() && name != "total" {
 		p.IdleSeconds = round(idle.Sub(r.start).Seconds())
 	}
@@ -647,7 +648,7 @@ func (r *runner) phase(name string, dur time.Duration, idle time.Time, s0, s1, k
 			p.Requeues[x.Labels["type"]] += int(math.Round(x.Value))
 		}
 	}
-	for _, v := range target.Verbs {
+	for _, v := range verb.All {
 		p.APICalls[v] = 0
 	}
 	for q, c := range kroRequests(s0, s1, own0, own1) {
@@ -656,7 +657,7 @@ func (r *runner) phase(name string, dur time.Duration, idle time.Time, s0, s1, k
 			continue
 		}
 		if p.APICallsByResource[q.Resource] == nil {
-			p.APICallsByResource[q.Resource] = map[string]int{}
+			p.APICallsByResource[q.Resource] = map[verb.Verb]int{}
 		}
 		p.APICallsByResource[q.Resource][v] += c
 		p.APICalls[v] += c

@@ -231,8 +231,8 @@ func (c *Controller) buildGraph(p *kernel.Proc, g *Graph) {
 	c.cpu.Release(d)
 	c.RGDThread.Switch(c.k.Now(), span.Idle)
 	c.Stats.CompileTime += d
-	c.Rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.CPUWait, Detail: "graph build"}, wait)
-	c.Rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.Compile, Detail: "graph build"}, d)
+	c.Rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.CPUWait, Detail: span.Detail{Step: "graph build"}}, wait)
+	c.Rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.Compile, Detail: span.Detail{Step: "graph build"}}, d)
 	c.graphs[g.GVR] = g
 }
 
@@ -402,7 +402,7 @@ func (c *Controller) Finish() {
 		if w := c.inflight[th]; w != nil {
 			if ph, d := th.Open(now); ph != span.Idle && d > 0 {
 				s := w.stack
-				s.Phase, s.Detail = ph, "in flight when the run ended"
+				s.Phase, s.Detail = ph, span.Detail{Step: "in flight when the run ended"}
 				c.Rec.Add(s, d)
 			}
 		}

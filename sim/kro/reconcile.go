@@ -52,7 +52,7 @@ func (w *work) reconcile(key api.Key) outcome {
 	}
 	w.pass = passLabel(in.Reconciles)
 	w.stack = span.Stack{Thread: "worker", RGD: rgdName, Pass: w.pass}
-	w.charge(span.Other, "reconcile", time.Duration(c.t.Cost.ReconcileNS))
+	w.charge(span.Other, span.Detail{Step: "reconcile"}, time.Duration(c.t.Cost.ReconcileNS))
 
 	// 1. Live GET of the instance.
 	obj, call := w.get("", key)
@@ -91,7 +91,7 @@ func (w *work) reconcile(key api.Key) outcome {
 		r := g.RGD.Resources[i]
 		n := &nodes[i]
 		w.stack.Resource = r.ID
-		w.charge(span.Traversal, "walk", w.traversal(r))
+		w.charge(span.Traversal, span.Detail{Step: "walk"}, w.traversal(r))
 		var err error
 		c.host("traversal", func() { err = w.resolve(obj, g, r, nodes, vars) })
 		if err != nil {
@@ -431,7 +431,7 @@ func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resour
 		if !r.External {
 			obj.SetLabels(labels)
 		}
-		w.charge(span.Other, "render", time.Duration(float64(api.Size(obj.Object))*w.c.t.Cost.EncodeByteNS))
+		w.charge(span.Other, span.Detail{Step: "render"}, time.Duration(float64(api.Size(obj.Object))*w.c.t.Cost.EncodeByteNS))
 		out = append(out, obj)
 	}
 	return out, false, nil
@@ -482,7 +482,7 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 	}
 	c.Stats.Evals++
 	c.Stats.EvalDurations = append(c.Stats.EvalDurations, d)
-	w.charge(span.Eval, shorten(e.Text), d)
+	w.charge(span.Eval, span.Detail{Expr: shorten(e.Text)}, d)
 	if err != nil {
 		if dataPending(err) {
 			return nil, true, nil
@@ -572,7 +572,7 @@ func (w *work) listKinds(g *Graph, kinds map[schemaGVR]bool, ns string, sel map[
 		}
 		all = append(all, lists[i]...)
 	}
-	w.chargeRequest("", "decode", bytes, 0)
+	w.chargeRequest("", decode, bytes, 0)
 	return all, nil
 }
 
@@ -813,7 +813,7 @@ func (w *work) get(resource string, k api.Key) (*unstructured.Unstructured, api.
 	var out *unstructured.Unstructured
 	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.Get(w.p, k); return }, 0)
 	if out != nil {
-		w.chargeRequest(resource, "decode", w.c.srv.Store.SizeOf(k), 0)
+		w.chargeRequest(resource, decode, w.c.srv.Store.SizeOf(k), 0)
 	}
 	return out, call
 }
@@ -825,7 +825,7 @@ func (w *work) list(resource string, gvr schemaGVR, ns string, sel map[string]st
 	for _, o := range out {
 		bytes += w.c.srv.Store.SizeOf(api.Key{GVR: gvr, Namespace: o.GetNamespace(), Name: o.GetName()})
 	}
-	w.chargeRequest(resource, "decode", bytes, 0)
+	w.chargeRequest(resource, decode, bytes, 0)
 	return out, call
 }
 

@@ -84,7 +84,7 @@ type work struct {
 }
 
 // charge adds CPU work in phase ph, recorded under the current stack with detail.
-func (w *work) charge(ph span.Phase, detail string, d time.Duration) {
+func (w *work) charge(ph span.Phase, detail span.Detail, d time.Duration) {
 	if d <= 0 {
 		return
 	}
@@ -109,7 +109,7 @@ func (w *work) flush() {
 	wait := w.c.cpu.Acquire(w.p)
 	if wait > 0 {
 		s := w.stack
-		s.Phase, s.Detail = span.CPUWait, "vcpu"
+		s.Phase, s.Detail = span.CPUWait, span.Detail{Step: "vcpu"}
 		w.c.Rec.Add(s, wait)
 	}
 	w.th.Switch(k.Now(), span.Other)
@@ -133,26 +133,32 @@ func (w *work) api(resource string, do func() api.Call, bytes int) api.Call {
 	w.th.Switch(k.Now(), span.Other)
 	w.record(resource, call)
 	cost := w.c.t.Cost
-	w.chargeRequest(resource, call.Verb, bytes, cost.RequestNS)
+	w.chargeRequest(resource, span.Detail{Verb: call.Verb}, bytes, cost.RequestNS)
 	return call
 }
 
-func (w *work) chargeRequest(resource, verb string, bytes int, requestNS float64) {
+// decode is the client's CPU for decoding responses.
+var decode = span.Detail{Step: "decode"}
+
+// chargeRequest charges the client's CPU for a request (what names its
+// verb) or for decoding: a fixed cost plus the bytes it encodes or decodes.
+func (w *work) chargeRequest(resource string, what span.Detail, bytes int, requestNS float64) {
 	saved := w.stack.Resource
 	w.stack.Resource = resource
-	w.charge(span.Other, "client "+verb, time.Duration(requestNS+float64(bytes)*w.c.t.Cost.EncodeByteNS))
+	what.Client = true
+	w.charge(span.Other, what, time.Duration(requestNS+float64(bytes)*w.c.t.Cost.EncodeByteNS))
 	w.stack.Resource = saved
 }
 
 func (w *work) record(resource string, call api.Call) {
 	s := w.stack
-	s.Resource, s.Detail = resource, call.Verb
+	s.Resource, s.Detail = resource, span.Detail{Verb: call.Verb}
 	s.Phase = span.APIWait
 	w.c.Rec.Add(s, call.Wait-call.CacheWait)
 	if call.CacheWait > 0 {
-		s.Detail = call.Verb + span.CacheWaitDetail
+		s.Detail.CacheWait = true
 		w.c.Rec.Add(s, call.CacheWait)
-		s.Detail = call.Verb
+		s.Detail.CacheWait = false
 	}
 	s.Phase = span.ThrottleWait
 	w.c.Rec.Add(s, call.Throttle)
@@ -193,7 +199,7 @@ func (w *work) parallel(resources []string, do func(i int, p *kernel.Proc) api.C
 			c.CacheWait = time.Duration(float64(share) * float64(calls[i].CacheWait) / float64(calls[i].Wait))
 		}
 		w.record(r, c)
-		w.chargeRequest(r, calls[i].Verb, 0, w.c.t.Cost.RequestNS)
+		w.chargeRequest(r, span.Detail{Verb: calls[i].Verb}, 0, w.c.t.Cost.RequestNS)
 	}
 	return calls
 }

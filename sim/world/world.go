@@ -9,6 +9,7 @@ import (
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -31,21 +32,21 @@ type World struct {
 	pending map[api.Key]int64 // generation a status write is scheduled for
 	ips     int
 
-	Calls map[string]int // world_api_calls by verb
+	Calls map[verb.Verb]int // world_api_calls by verb
 }
 
 // New installs the world's admission defaults and controllers on the store.
 // skip tells which objects are not the world's business (kro's instances).
 func New(k *kernel.Kernel, store *api.Store, t *target.Target, rng *rand.Rand, skip func(api.Key) bool) *World {
-	w := &World{k: k, store: store, t: t, rng: rng, skip: skip, pending: map[api.Key]int64{}, Calls: map[string]int{}}
+	w := &World{k: k, store: store, t: t, rng: rng, skip: skip, pending: map[api.Key]int64{}, Calls: map[verb.Verb]int{}}
 	store.Admit(w.admit)
 	store.OnWrite(w.observe)
 	return w
 }
 
 // admit allocates a Service's cluster IP on create, as the API server does.
-func (w *World) admit(verb string, obj *unstructured.Unstructured) {
-	if verb != "create" || obj.GetKind() != "Service" {
+func (w *World) admit(v verb.Verb, obj *unstructured.Unstructured) {
+	if v != verb.Create || obj.GetKind() != "Service" {
 		return
 	}
 	if t, _, _ := unstructured.NestedString(obj.Object, "spec", "type"); t == "ExternalName" {
@@ -100,13 +101,13 @@ func (w *World) ready(key api.Key, gen int64) {
 	}
 	delete(w.pending, key)
 	obj, err := w.store.Get(key)
-	w.Calls[api.Get]++
+	w.Calls[verb.Get]++
 	if err != nil || obj.GetGeneration() != gen {
 		return
 	}
 	obj = &unstructured.Unstructured{Object: maps.Clone(obj.Object)} // the store's copy is shared
 	setStatus(obj, gen, w.k.Now())
-	w.Calls[api.UpdateStatus]++
+	w.Calls[verb.UpdateStatus]++
 	_, _ = w.store.Update(key, obj, true)
 }
 
