@@ -11,7 +11,6 @@ import (
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/kro"
 	"github.com/krosim/krosim/sim/span"
-	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/world"
 	"gonum.org/v1/gonum/stat"
@@ -34,15 +33,14 @@ type Result struct {
 	RGDs        []RGDSummary       `json:"rgds"`
 
 	// For profiles and metrics; not part of results.json.
-	Samples     []span.Sample `json:"-"`
-	RGDThread   span.Thread   `json:"-"`
-	Threads     []span.Thread `json:"-"`
-	Duration    time.Duration `json:"-"`
-	QueueWait   time.Duration `json:"-"` // total time instances waited in the workqueue, Add to Get
-	ctrl        *kro.Controller
-	kroStats    *api.Stats
-	meanStored  float64 // objects stored at a served request, on average
-	reconcilesD []time.Duration
+	Samples    []span.Sample `json:"-"`
+	RGDThread  span.Thread   `json:"-"`
+	Threads    []span.Thread `json:"-"`
+	Duration   time.Duration `json:"-"`
+	QueueWait  time.Duration `json:"-"` // total time instances waited in the workqueue, Add to Get
+	kro        kro.Report
+	kroStats   *api.Stats
+	meanStored float64 // objects stored at a served request, on average
 }
 
 // WorkerSeconds is the instance workers' time, idle included: the sum of
@@ -182,7 +180,8 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	ctrl *kro.Controller, w *world.World, d *driver) *Result {
 	dur := k.Now()
 	t := cfg.Target
-	r := &Result{Format: resultsFormat, Config: cfg, Complete: true, CPUCost: "model", Duration: dur, ctrl: ctrl}
+	rep := ctrl.Report()
+	r := &Result{Format: resultsFormat, Config: cfg, Complete: true, CPUCost: "model", Duration: dur, kro: rep}
 	if t.Cost.Measured {
 		r.CPUCost = "measured"
 	}
@@ -194,7 +193,7 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	s.DurationSeconds = secs(dur)
 	s.InstancesTotal = cfg.Workload.Instances
 	var ttr []float64
-	for _, in := range d.instances {
+	for _, in := range rep.Instances {
 		if in.IsReady {
 			s.InstancesReady++
 			ttr = append(ttr, secs(in.Ready-in.Created))
@@ -226,13 +225,13 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 		r.Complete, r.Incomplete = false, "virtual time limit reached before every instance was deleted"
 	}
 	s.TimeToReady = percentiles(ttr)
-	s.Reconciles = ctrl.Stats.Reconciles
-	s.ReconcileErrors = ctrl.Stats.ReconcileErrors
-	s.RequeuesByReason = ctrl.Stats.Requeues
-	s.Evaluations = ctrl.Stats.Evals
+	s.Reconciles = rep.Stats.Reconciles
+	s.ReconcileErrors = rep.Stats.ReconcileErrors
+	s.RequeuesByReason = rep.Stats.Requeues
+	s.Evaluations = rep.Stats.Evals
 	s.ObjectsPeak = srv.Store.MaxObjects()
 	s.SimulatedEvents = k.Steps()
-	stats := ctrl.Client().Stats
+	stats := rep.Client
 	r.kroStats = stats
 	if srv.Served.Requests > 0 {
 		r.meanStored = srv.Served.Objects / float64(srv.Served.Requests)
@@ -264,18 +263,18 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	}
 	// Attribution over the instance workers.
 	var by [span.NumPhases]time.Duration
-	for _, th := range ctrl.Threads {
-		r.Threads = append(r.Threads, *th)
+	r.Threads = rep.Threads
+	for _, th := range rep.Threads {
 		for p, d := range th.By {
 			by[p] += d
 		}
 	}
-	r.RGDThread = ctrl.RGDThread
+	r.RGDThread = rep.RGDThread
 	r.Attribution = map[string]float64{}
 	for _, p := range span.Phases() {
 		r.Attribution[p.String()] = secs(by[p])
 	}
-	workers := float64(len(ctrl.Threads))
+	workers := float64(len(rep.Threads))
 	if dur > 0 {
 		r.Utilization.Workers = round(1 - by[span.Idle].Seconds()/(workers*dur.Seconds()))
 		r.Utilization.VCPUs = round(cpu.Busy().Seconds() / (float64(cpu.Size()) * dur.Seconds()))
@@ -285,13 +284,13 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	for _, g := range rgds {
 		exprs += g.Exprs
 		r.RGDs = append(r.RGDs, RGDSummary{Name: g.Name, Resources: len(g.Resources), Levels: len(g.Waves),
-			Expressions: g.Exprs, CompileSeconds: compileSeconds(t, g)})
+			Expressions: g.Exprs, CompileSeconds: secs(kro.CompileCost(t, g))})
 	}
 	r.Memory = Memory{BaseBytes: t.Memory.BaseBytes + int64(exprs)*t.Memory.PerExprBytes,
 		PerResourceBytes: t.Memory.PerObjectBytes}
 	r.Memory.PeakBytes = r.Memory.BaseBytes + int64(s.ObjectsPeak)*t.Memory.PerObjectBytes
 	// Queue.
-	q := ctrl.Queue()
+	q := rep.Queue
 	waits := make([]float64, len(q.QueueWaits))
 	for i, w := range q.QueueWaits {
 		waits[i] = secs(w)
@@ -301,25 +300,8 @@ func collect(cfg Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, c
 	if dur > 0 {
 		r.Queue.MeanDepth = round(q.DepthSeconds / dur.Seconds())
 	}
-	r.Samples = ctrl.Rec.Samples()
-	r.reconcilesD = ctrl.Stats.ReconcileDurations
+	r.Samples = rep.Samples
 	return r
-}
-
-func compileSeconds(t *target.Target, g *model.RGD) float64 {
-	if t.Cost.Measured {
-		return secs(g.CompileTime)
-	}
-	bytes := 0
-	for _, r := range g.Resources {
-		for _, e := range r.Exprs() {
-			bytes += len(e.Source)
-		}
-	}
-	for _, v := range g.Status {
-		bytes += len(v.Expr.Source)
-	}
-	return secs(time.Duration(float64(g.Exprs)*t.Cost.CompileBaseNS + float64(bytes)*t.Cost.CompileByteNS))
 }
 
 // secs is a duration in seconds, rounded to the microsecond.

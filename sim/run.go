@@ -44,9 +44,7 @@ func run(cfg Config, rgds []*model.RGD, opts Options, inspect func(*driver)) (*R
 	k.Abort = opts.Abort
 	srv := api.NewServer(k, t, src(1))
 	cpu := kernel.NewCPU(t.VCPUs)
-	ctrl := kro.New(k, t, srv, cpu, rgds)
-	ctrl.Meter = opts.Meter
-	ctrl.HostLabel = opts.HostLabel
+	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabel: opts.HostLabel})
 	w := world.New(k, srv.Store, t, src(2), ctrl.IsInstance)
 
 	d := &driver{k: k, cfg: cfg, rgds: rgds, srv: srv, ctrl: ctrl, world: w, rng: src(3)}
@@ -134,12 +132,12 @@ func (d *driver) done() bool {
 	}
 	c := d.ctrl
 	if !d.deleting {
-		if c.CreateSettled < n {
+		if c.Progress().CreateSettled < n {
 			return false
 		}
 		if d.readyAt == 0 {
 			d.readyAt = d.k.Now()
-			d.settle()
+			c.EndCreatePhase()
 		}
 		// The update phase starts once kro is idle after creating (its
 		// scheduled requeues and their reconciles done), as a real run
@@ -153,7 +151,7 @@ func (d *driver) done() bool {
 				return false
 			}
 		}
-		if c.UpdatePending > 0 {
+		if c.Progress().UpdatePending > 0 {
 			return false
 		}
 		if d.updateAt > 0 && d.updatedAt == 0 {
@@ -172,11 +170,11 @@ func (d *driver) done() bool {
 		d.deleteAt = d.k.Now()
 		for _, in := range d.instances {
 			d.world.Calls[verb.Delete]++
-			_ = d.srv.Store.Delete(in.Key)
+			_ = d.srv.Store.Delete(in.Key())
 		}
 		return false
 	}
-	if c.DeleteSettled < n {
+	if c.Progress().DeleteSettled < n {
 		return false
 	}
 	if d.goneAt == 0 {
@@ -198,24 +196,16 @@ func (d *driver) update() bool {
 		if changed == m {
 			break
 		}
-		obj, err := d.srv.Store.Get(in.Key)
-		if err != nil || !in.IsReady {
+		obj, err := d.srv.Store.Get(in.Key())
+		if err != nil || !in.IsReady() {
 			continue
 		}
 		d.world.Calls[verb.Update]++
-		if _, err := d.srv.Store.Update(in.Key, workload.Change(in.Graph.RGD, obj), false); err == nil {
+		if _, err := d.srv.Store.Update(in.Key(), workload.Change(in.RGD(), obj), false); err == nil {
 			d.ctrl.Updated(in)
 			changed++
 		}
 	}
 	d.updated = changed
 	return changed > 0
-}
-
-// settle records how the create phase ended for every instance, before a
-// deletion phase can change it.
-func (d *driver) settle() {
-	for _, in := range d.instances {
-		in.CreateFailed, in.CreateErr = in.Failed && !in.IsReady, in.LastErr
-	}
 }

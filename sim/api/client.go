@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"time"
 
@@ -68,6 +69,23 @@ func newStats() *Stats {
 		st.Verbs[v] = &VerbStats{}
 	}
 	return st
+}
+
+// Clone returns a deep copy of the counts.
+func (s *Stats) Clone() *Stats {
+	out := *s
+	out.Verbs = make(map[verb.Verb]*VerbStats, len(s.Verbs))
+	for v, vs := range s.Verbs {
+		c := *vs
+		c.Latencies = append([]time.Duration(nil), vs.Latencies...)
+		out.Verbs[v] = &c
+	}
+	out.ByResource = make(map[string]map[verb.Verb]int, len(s.ByResource))
+	for r, byVerb := range s.ByResource {
+		out.ByResource[r] = maps.Clone(byVerb)
+	}
+	out.ThrottleWaits = append([]time.Duration(nil), s.ThrottleWaits...)
+	return &out
 }
 
 // Client is one API client: its own limiter and counters over a shared server.

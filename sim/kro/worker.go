@@ -1,7 +1,6 @@
 package kro
 
 import (
-	"errors"
 	"time"
 
 	"github.com/krosim/krosim/sim/api"
@@ -33,33 +32,33 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 		// an error other than a requeue.
 		c.doneWatches(w.in, res.err == nil)
 		th.Switch(c.k.Now(), span.Idle)
-		c.Stats.Reconciles++
-		c.Stats.ReconcileDurations = append(c.Stats.ReconcileDurations, c.k.Now()-start)
+		c.stats.Reconciles++
+		c.stats.ReconcileDurations = append(c.stats.ReconcileDurations, c.k.Now()-start)
 		c.finish(key, res)
 		c.queue.Done(key)
 	}
 }
 
 func (c *Controller) finish(key api.Key, res outcome) {
-	in := c.Instances[key]
+	in := c.instances[key]
 	switch {
 	case res.drop:
 		c.queue.Forget(key)
 	case res.err != nil:
-		c.Stats.ReconcileErrors++
+		c.stats.ReconcileErrors++
 		if in != nil {
-			in.LastErr = res.err.Error()
+			in.lastErr = res.err.Error()
 		}
 		if c.queue.NumRequeues(key) < c.t.Controller.MaxRetries {
-			c.Stats.Requeues["rate_limited"]++
+			c.stats.Requeues["rate_limited"]++
 			c.queue.AddRateLimited(key)
 		} else {
-			c.Stats.Requeues["no_requeue"]++
+			c.stats.Requeues["no_requeue"]++
 			c.queue.Forget(key)
 			c.setFailed(in, true)
 		}
 	case res.requeueAfter > 0:
-		c.Stats.Requeues["requeue_after"]++
+		c.stats.Requeues["requeue_after"]++
 		c.queue.Forget(key)
 		c.queue.AddAfter(key, res.requeueAfter)
 	default:
@@ -91,7 +90,7 @@ func (w *work) charge(ph span.Phase, detail span.Detail, d time.Duration) {
 	w.cpu[ph] += d
 	s := w.stack
 	s.Phase, s.Detail = ph, detail
-	w.c.Rec.Add(s, d)
+	w.c.rec.Add(s, d)
 }
 
 // flush runs the pending CPU work on a vCPU: waiting for one if all are
@@ -110,7 +109,7 @@ func (w *work) flush() {
 	if wait > 0 {
 		s := w.stack
 		s.Phase, s.Detail = span.CPUWait, span.Detail{Step: "vcpu"}
-		w.c.Rec.Add(s, wait)
+		w.c.rec.Add(s, wait)
 	}
 	w.th.Switch(k.Now(), span.Other)
 	w.p.Sleep(total)
@@ -154,14 +153,14 @@ func (w *work) record(resource string, call api.Call) {
 	s := w.stack
 	s.Resource, s.Detail = resource, span.Detail{Verb: call.Verb}
 	s.Phase = span.APIWait
-	w.c.Rec.Add(s, call.Wait-call.CacheWait)
+	w.c.rec.Add(s, call.Wait-call.CacheWait)
 	if call.CacheWait > 0 {
 		s.Detail.CacheWait = true
-		w.c.Rec.Add(s, call.CacheWait)
+		w.c.rec.Add(s, call.CacheWait)
 		s.Detail.CacheWait = false
 	}
 	s.Phase = span.ThrottleWait
-	w.c.Rec.Add(s, call.Throttle)
+	w.c.rec.Add(s, call.Throttle)
 }
 
 // parallel runs requests concurrently, as kro applies resources, and waits
@@ -205,5 +204,3 @@ func (w *work) parallel(resources []string, do func(i int, p *kernel.Proc) api.C
 }
 
 func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
-
-var errGraphMissing = errors.New("graph not built yet")
