@@ -94,6 +94,10 @@ type Client struct {
 	limiter flowcontrol.RateLimiter
 	clock   *virtualClock
 	Stats   *Stats
+	// Observe, when set, is told of every request as it starts: its verb
+	// and object (a LIST's has no name). Tests read a controller's requests
+	// in order through it.
+	Observe func(v verb.Verb, k Key)
 }
 
 // NewClient returns a client. With qps > 0 it passes client-go's token bucket
@@ -122,7 +126,11 @@ type Call struct {
 // Do runs one request for process p: the client limiter, the server's
 // inflight limits and faults, the sampled latency, then op against the store
 // at the moment the response is sent. 429s are retried as client-go does.
-func (c *Client) Do(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionResource, objects int, op func() error) Call {
+func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() error) Call {
+	if c.Observe != nil {
+		c.Observe(v, k)
+	}
+	gvr := k.GVR
 	resource := gvr.Resource
 	call := Call{Verb: v}
 	vs := c.Stats.Verbs[v]
@@ -133,23 +141,23 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionResource
 		c.Stats.ByResource[resource] = byVerb
 	}
 	byVerb[v]++
-	k, t := c.s.k, c.s.t
+	kern, t := c.s.k, c.s.t
 	for attempt := 0; ; attempt++ {
 		if c.limiter != nil {
 			// Time this request's own wait: the clock is shared by every
 			// request of the client, and they throttle concurrently.
-			before := k.Now()
+			before := kern.Now()
 			c.limiter.Accept() // sleeps p in virtual time through the clock
-			if d := k.Now() - before; d > 0 {
+			if d := kern.Now() - before; d > 0 {
 				call.Throttle += d
 				c.Stats.ThrottleWait += d
 				c.Stats.Throttled++
 				c.Stats.ThrottleWaits = append(c.Stats.ThrottleWaits, d)
 			}
 		}
-		start := k.Now()
+		start := kern.Now()
 		err, retryAfter, fresh := c.s.attempt(p, v, gvr, objects, op, vs)
-		call.Wait += k.Now() - start
+		call.Wait += kern.Now() - start
 		call.CacheWait += fresh
 		if retryAfter > 0 && attempt < t.Client.MaxRetries {
 			c.Stats.Rejected429++
@@ -254,7 +262,7 @@ func (c *virtualClock) Sleep(d time.Duration) {
 // Get reads one object.
 func (c *Client) Get(p *kernel.Proc, k Key) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, verb.Get, k.GVR, 0, func() (err error) { out, err = c.s.Store.Get(k); return })
+	call := c.Do(p, verb.Get, k, 0, func() (err error) { out, err = c.s.Store.Get(k); return })
 	return out, call
 }
 
@@ -263,21 +271,21 @@ func (c *Client) List(p *kernel.Proc, gvr schema.GroupVersionResource, ns string
 	var out []*unstructured.Unstructured
 	// The per-object latency needs the count before the response; the model peeks.
 	n := c.s.Store.Count(gvr, ns, selector)
-	call := c.Do(p, verb.List, gvr, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
+	call := c.Do(p, verb.List, Key{GVR: gvr, Namespace: ns}, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
 	return out, call
 }
 
 // Apply server-side-applies obj (a PATCH).
 func (c *Client) Apply(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, verb.Patch, k.GVR, 0, func() (err error) { out, err = c.s.Store.Apply(k, obj); return })
+	call := c.Do(p, verb.Patch, k, 0, func() (err error) { out, err = c.s.Store.Apply(k, obj); return })
 	return out, call
 }
 
 // Create creates obj.
 func (c *Client) Create(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, verb.Create, k.GVR, 0, func() (err error) { out, err = c.s.Store.Create(k, obj); return })
+	call := c.Do(p, verb.Create, k, 0, func() (err error) { out, err = c.s.Store.Create(k, obj); return })
 	return out, call
 }
 
@@ -288,11 +296,11 @@ func (c *Client) Update(p *kernel.Proc, k Key, obj *unstructured.Unstructured, s
 		v = verb.UpdateStatus
 	}
 	var out *unstructured.Unstructured
-	call := c.Do(p, v, k.GVR, 0, func() (err error) { out, err = c.s.Store.Update(k, obj, status); return })
+	call := c.Do(p, v, k, 0, func() (err error) { out, err = c.s.Store.Update(k, obj, status); return })
 	return out, call
 }
 
 // Delete deletes an object.
 func (c *Client) Delete(p *kernel.Proc, k Key) Call {
-	return c.Do(p, verb.Delete, k.GVR, 0, func() error { return c.s.Store.Delete(k) })
+	return c.Do(p, verb.Delete, k, 0, func() error { return c.s.Store.Delete(k) })
 }
