@@ -217,8 +217,9 @@ update_status demos demo`,
 			name: "confirming pass",
 			yaml: rgdYAML("", "", "", ""),
 			prep: func(h *harness) { h.run(2) },
-			// Nothing changes: state ACTIVE is written once, and nothing
-			// requeues (readiness changes come as watch events).
+			// Nothing changes: the status is written once more (ACTIVE since
+			// the last pass, ResourcesReady now True), and nothing requeues
+			// (readiness changes come as watch events).
 			want: `get demos demo
 get configmaps demo-head
 get configmaps demo-head-tail
@@ -376,5 +377,43 @@ patch demos demo`,
 				t.Errorf("ends with %q, want %q", next, tt.wantNext)
 			}
 		})
+	}
+}
+
+func TestProgressAndReport(t *testing.T) {
+	h := newHarness(t, rgdYAML("", "", "", ""))
+	in := h.c.tracked[0]
+	h.run(1)
+	if p := h.c.Progress(); p != (Progress{}) {
+		t.Errorf("after 1 reconcile: %+v, want nothing settled", p)
+	}
+	// The second applies tail and finds both ready in the responses: ACTIVE.
+	h.run(1)
+	if p := h.c.Progress(); p != (Progress{CreateSettled: 1}) {
+		t.Errorf("ready: %+v, want CreateSettled 1", p)
+	}
+	h.run(1) // the confirming pass
+	h.c.Updated(in)
+	if p := h.c.Progress(); p.UpdatePending != 1 {
+		t.Errorf("updated: %+v, want UpdatePending 1", p)
+	}
+	h.run(1)
+	if p := h.c.Progress(); p.UpdatePending != 0 {
+		t.Errorf("reconciled after the update: %+v, want UpdatePending 0", p)
+	}
+	h.c.EndCreatePhase()
+	rep := h.c.Report()
+	if len(rep.Instances) != 1 {
+		t.Fatalf("report holds %d instances, want 1", len(rep.Instances))
+	}
+	r := rep.Instances[0]
+	if r.Key != h.key || r.RGD != "demos.kro.run" || !r.IsReady || r.Reconciles != 4 || r.CreateFailed || !r.UpdateDone {
+		t.Errorf("record %+v", r)
+	}
+	// The report is a copy: changing it leaves the controller alone.
+	rep.Client.Verbs["get"].Calls = -1
+	rep.Stats.Requeues["x"] = 1
+	if again := h.c.Report(); again.Client.Verbs["get"].Calls < 0 || again.Stats.Requeues["x"] != 0 {
+		t.Error("Report shares state with the controller")
 	}
 }
