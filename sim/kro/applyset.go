@@ -23,15 +23,9 @@ func instanceApplySet(inst *unstructured.Unstructured, kinds map[schemaGVR]bool)
 		names = append(names, gvr.GroupResource().String())
 	}
 	sort.Strings(names)
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": inst.GetAPIVersion(),
-		"kind":       inst.GetKind(),
-		"metadata": map[string]any{
-			"name":        inst.GetName(),
-			"namespace":   inst.GetNamespace(),
-			"annotations": map[string]any{AnnotationApplySetKinds: strings.Join(names, ",")},
-		},
-	}}
+	return instancePatch(inst, map[string]any{
+		"annotations": map[string]any{AnnotationApplySetKinds: strings.Join(names, ",")},
+	})
 }
 
 // annotatedKinds are the kinds an instance's ApplySet annotation names:

@@ -120,7 +120,7 @@ func (c *Controller) Start(onRegistered func()) {
 // Track registers an instance the workload is creating now, of rgd (one of
 // the controller's), for results.
 func (c *Controller) Track(key api.Key, rgd *model.RGD) *Instance {
-	in := &Instance{key: key, graph: c.byName[rgd.Name], created: c.k.Now()}
+	in := &Instance{rec: InstanceRecord{Key: key, RGD: rgd.Name, Created: c.k.Now()}, graph: c.byName[rgd.Name]}
 	c.instances[key] = in
 	c.tracked = append(c.tracked, in)
 	return in

@@ -33,8 +33,8 @@ func (w *work) delete(inst *unstructured.Unstructured) outcome {
 		return outcome{requeueAfter: w.c.t.Controller.RequeueInterval.D()}
 	}
 	in := w.in
-	if in.deleting == 0 {
-		in.deleting = w.c.k.Now()
+	if in.rec.Deleting == 0 {
+		in.rec.Deleting = w.c.k.Now()
 	}
 	key := api.Key{GVR: g.GVR, Namespace: inst.GetNamespace(), Name: inst.GetName()}
 	sel := map[string]string{LabelInstance: inst.GetName(), LabelInstanceNS: inst.GetNamespace()}

@@ -11,42 +11,26 @@ import (
 // kept for results and for the workload's decisions. Only the controller
 // changes it; others read it through its methods.
 type Instance struct {
-	key        api.Key
-	graph      *Graph
-	created    time.Duration
-	ready      time.Duration // when kro first wrote state ACTIVE
-	isReady    bool
-	deleting   time.Duration // when deletion was requested
-	gone       time.Duration // when the instance object disappeared
-	isGone     bool
-	reconciles int
-	failed     bool // dropped after the retry limit
-	lastErr    string
-	// Churn: when the workload changed the spec, and when kro finished reconciling it.
-	updatedAt, updateReady time.Duration
-	updateDone             bool
-	// How the create phase ended (EndCreatePhase).
-	createFailed bool
-	createErr    string
-
+	rec   InstanceRecord
+	graph *Graph // nil for an instance the workload did not track
 	// The children whose events reach this instance: requested in the
 	// reconcile in progress, and committed by the last one (kro's watch coordinator).
 	watchCur, watchPrev map[watchReq]bool
 }
 
 // Key is the instance's object.
-func (in *Instance) Key() api.Key { return in.key }
+func (in *Instance) Key() api.Key { return in.rec.Key }
 
 // RGD is the instance's graph definition.
 func (in *Instance) RGD() *model.RGD { return in.graph.RGD }
 
 // IsReady reports whether kro has written state ACTIVE on the instance.
-func (in *Instance) IsReady() bool { return in.isReady }
+func (in *Instance) IsReady() bool { return in.rec.IsReady }
 
 // InstanceRecord is what happened to one instance, as plain data.
 type InstanceRecord struct {
 	Key        api.Key
-	RGD        string
+	RGD        string // its graph's name; "" when the workload did not track it
 	Created    time.Duration
 	Ready      time.Duration // when kro first wrote state ACTIVE
 	IsReady    bool
@@ -62,17 +46,6 @@ type InstanceRecord struct {
 	// How the create phase ended (EndCreatePhase): failed for good, and its last error.
 	CreateFailed bool
 	CreateErr    string
-}
-
-func (in *Instance) record() InstanceRecord {
-	rgd := ""
-	if in.graph != nil {
-		rgd = in.graph.RGD.Name
-	}
-	return InstanceRecord{Key: in.key, RGD: rgd, Created: in.created, Ready: in.ready, IsReady: in.isReady,
-		Deleting: in.deleting, Gone: in.gone, IsGone: in.isGone, Reconciles: in.reconciles, Failed: in.failed,
-		LastErr: in.lastErr, UpdatedAt: in.updatedAt, UpdateReady: in.updateReady, UpdateDone: in.updateDone,
-		CreateFailed: in.createFailed, CreateErr: in.createErr}
 }
 
 // Progress is how far the workload's phases are, counted over the tracked
@@ -96,34 +69,34 @@ func (c *Controller) change(in *Instance, f func()) {
 		}
 		return 0
 	}
-	pending := func() bool { return in.updatedAt > 0 && !in.updateDone && !in.failed }
+	pending := func() bool { return in.rec.UpdatedAt > 0 && !in.rec.UpdateDone && !in.rec.Failed }
 	p := &c.progress
-	p.CreateSettled -= b(in.isReady || in.failed)
-	p.DeleteSettled -= b(in.isGone || in.failed)
+	p.CreateSettled -= b(in.rec.IsReady || in.rec.Failed)
+	p.DeleteSettled -= b(in.rec.IsGone || in.rec.Failed)
 	p.UpdatePending -= b(pending())
 	f()
-	p.CreateSettled += b(in.isReady || in.failed)
-	p.DeleteSettled += b(in.isGone || in.failed)
+	p.CreateSettled += b(in.rec.IsReady || in.rec.Failed)
+	p.DeleteSettled += b(in.rec.IsGone || in.rec.Failed)
 	p.UpdatePending += b(pending())
 }
 
 // Updated records that the workload changed an instance's spec now.
 func (c *Controller) Updated(in *Instance) {
-	c.change(in, func() { in.updatedAt, in.updateDone = c.k.Now(), false })
+	c.change(in, func() { in.rec.UpdatedAt, in.rec.UpdateDone = c.k.Now(), false })
 }
 
 // updateDone records that a reconcile that started at start left the
 // instance ready: kro finished reconciling a spec change made before it.
 func (c *Controller) updateDone(in *Instance, start time.Duration) {
-	if in.updatedAt > 0 && !in.updateDone && start >= in.updatedAt {
-		c.change(in, func() { in.updateDone, in.updateReady = true, c.k.Now() })
+	if in.rec.UpdatedAt > 0 && !in.rec.UpdateDone && start >= in.rec.UpdatedAt {
+		c.change(in, func() { in.rec.UpdateDone, in.rec.UpdateReady = true, c.k.Now() })
 	}
 }
 
 // setFailed records whether an instance is dropped after the retry limit.
 func (c *Controller) setFailed(in *Instance, failed bool) {
-	if in != nil && in.failed != failed {
-		c.change(in, func() { in.failed = failed })
+	if in != nil && in.rec.Failed != failed {
+		c.change(in, func() { in.rec.Failed = failed })
 	}
 }
 
@@ -132,6 +105,6 @@ func (c *Controller) setFailed(in *Instance, failed bool) {
 // deletion phase can change it.
 func (c *Controller) EndCreatePhase() {
 	for _, in := range c.tracked {
-		in.createFailed, in.createErr = in.failed && !in.isReady, in.lastErr
+		in.rec.CreateFailed, in.rec.CreateErr = in.rec.Failed && !in.rec.IsReady, in.rec.LastErr
 	}
 }

@@ -76,7 +76,7 @@ func (w *work) reconcile(key api.Key) outcome {
 	allReady := allSynced(nodes)
 	state, why := instanceState(firstPending, applyErr, mutated, allReady)
 	if firstPending == "" && applyErr != nil {
-		w.in.lastErr = applyErr.Error()
+		w.in.rec.LastErr = applyErr.Error()
 	}
 	if err := w.status(key, obj, g, vars, state, why); err != nil {
 		return outcome{err: err}
@@ -99,16 +99,16 @@ func (w *work) begin(key api.Key) {
 	c := w.c
 	in := c.instances[key]
 	if in == nil {
-		in = &Instance{key: key, created: c.k.Now()}
+		in = &Instance{rec: InstanceRecord{Key: key, Created: c.k.Now()}}
 		c.instances[key] = in
 	}
-	in.reconciles++
+	in.rec.Reconciles++
 	w.in, w.g = in, c.graphs[key.GVR]
 	rgdName := ""
 	if in.graph != nil {
 		rgdName = in.graph.RGD.Name
 	}
-	w.pass = passLabel(in.reconciles)
+	w.pass = passLabel(in.rec.Reconciles)
 	w.stack = span.Stack{Thread: "worker", RGD: rgdName, Pass: w.pass}
 	w.charge(span.Other, span.Detail{Step: "reconcile"}, time.Duration(c.t.Cost.ReconcileNS))
 }
@@ -182,14 +182,20 @@ func instanceMeta(inst *unstructured.Unstructured, g *Graph, finalizer bool) *un
 	if finalizer {
 		fin = []any{Finalizer}
 	}
+	return instancePatch(inst, map[string]any{
+		"finalizers": fin,
+		"labels":     map[string]any{LabelOwned: "true", LabelRGD: g.RGD.Name},
+	})
+}
+
+// instancePatch is an apply configuration of the instance that sets only
+// the given metadata fields.
+func instancePatch(inst *unstructured.Unstructured, metadata map[string]any) *unstructured.Unstructured {
+	metadata["name"] = inst.GetName()
+	metadata["namespace"] = inst.GetNamespace()
 	return &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": inst.GetAPIVersion(),
 		"kind":       inst.GetKind(),
-		"metadata": map[string]any{
-			"name":       inst.GetName(),
-			"namespace":  inst.GetNamespace(),
-			"finalizers": fin,
-			"labels":     map[string]any{LabelOwned: "true", LabelRGD: g.RGD.Name},
-		},
+		"metadata":   metadata,
 	}}
 }

@@ -171,6 +171,15 @@ const (
           namespace: default`
 )
 
+// applyBoth is a reconcile's requests once head and tail both resolve:
+// read the instance and both, SSA the ApplySet kinds, then SSA both.
+const applyBoth = `get demos demo
+get configmaps demo-head
+get configmaps demo-head-tail
+patch demos demo
+patch configmaps demo-head
+patch configmaps demo-head-tail`
+
 func TestReconcileRequests(t *testing.T) {
 	const requeue = "requeue"
 	tests := []struct {
@@ -202,12 +211,7 @@ update_status demos demo`,
 			// head is observed, so tail resolves: both are read and applied.
 			// Every resource resolved, so the prune LISTs the managed kind;
 			// tail was created (the cluster mutated): requeue.
-			want: `get demos demo
-get configmaps demo-head
-get configmaps demo-head-tail
-patch demos demo
-patch configmaps demo-head
-patch configmaps demo-head-tail
+			want: applyBoth + `
 list configmaps
 get demos demo
 update_status demos demo`,
@@ -220,12 +224,7 @@ update_status demos demo`,
 			// Nothing changes: the status is written once more (ACTIVE since
 			// the last pass, ResourcesReady now True), and nothing requeues
 			// (readiness changes come as watch events).
-			want: `get demos demo
-get configmaps demo-head
-get configmaps demo-head-tail
-patch demos demo
-patch configmaps demo-head
-patch configmaps demo-head-tail
+			want: applyBoth + `
 list configmaps
 get demos demo
 update_status demos demo`,
@@ -235,12 +234,7 @@ update_status demos demo`,
 			yaml: rgdYAML("", "", "", ""),
 			prep: func(h *harness) { h.run(3) },
 			// The same, but the status is unchanged and not written.
-			want: `get demos demo
-get configmaps demo-head
-get configmaps demo-head-tail
-patch demos demo
-patch configmaps demo-head
-patch configmaps demo-head-tail
+			want: applyBoth + `
 list configmaps`,
 		},
 		{

@@ -56,7 +56,7 @@ func (c *Controller) Report() Report {
 		r.Threads = append(r.Threads, *th)
 	}
 	for _, in := range c.tracked {
-		r.Instances = append(r.Instances, in.record())
+		r.Instances = append(r.Instances, in.rec)
 	}
 	return r
 }

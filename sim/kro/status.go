@@ -115,8 +115,8 @@ func (w *work) writeStatus(key api.Key, inst *unstructured.Unstructured, st map[
 }
 
 func (w *work) markReady(ready bool) {
-	if ready && !w.in.isReady {
-		w.c.change(w.in, func() { w.in.isReady, w.in.ready = true, w.c.k.Now() })
+	if ready && !w.in.rec.IsReady {
+		w.c.change(w.in, func() { w.in.rec.IsReady, w.in.rec.Ready = true, w.c.k.Now() })
 	}
 }
 

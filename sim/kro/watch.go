@@ -26,8 +26,8 @@ func (c *Controller) watch(e api.Event) {
 			return
 		}
 		if e.Type == "DELETED" {
-			if in := c.instances[e.Key]; in != nil && !in.isGone {
-				c.change(in, func() { in.isGone, in.gone = true, c.k.Now() })
+			if in := c.instances[e.Key]; in != nil && !in.rec.IsGone {
+				c.change(in, func() { in.rec.IsGone, in.rec.Gone = true, c.k.Now() })
 			}
 		}
 		key := e.Key
@@ -75,7 +75,7 @@ func (c *Controller) watchChild(in *Instance, req watchReq) {
 	if c.watchers[req] == nil {
 		c.watchers[req] = map[api.Key]bool{}
 	}
-	c.watchers[req][in.key] = true
+	c.watchers[req][in.rec.Key] = true
 }
 
 // doneWatches ends a reconcile's watch cycle, as the coordinator's Done:
@@ -92,7 +92,7 @@ func (c *Controller) doneWatches(in *Instance, commit bool) {
 	}
 	for req := range drop {
 		if !keep[req] {
-			c.unwatch(req, in.key)
+			c.unwatch(req, in.rec.Key)
 		}
 	}
 	in.watchPrev, in.watchCur = keep, nil
@@ -102,7 +102,7 @@ func (c *Controller) doneWatches(in *Instance, commit bool) {
 func (c *Controller) removeWatches(in *Instance) {
 	for _, set := range []map[watchReq]bool{in.watchCur, in.watchPrev} {
 		for req := range set {
-			c.unwatch(req, in.key)
+			c.unwatch(req, in.rec.Key)
 		}
 	}
 	in.watchCur, in.watchPrev = nil, nil

@@ -47,7 +47,7 @@ func (c *Controller) finish(key api.Key, res outcome) {
 	case res.err != nil:
 		c.stats.ReconcileErrors++
 		if in != nil {
-			in.lastErr = res.err.Error()
+			in.rec.LastErr = res.err.Error()
 		}
 		if c.queue.NumRequeues(key) < c.t.Controller.MaxRetries {
 			c.stats.Requeues["rate_limited"]++
