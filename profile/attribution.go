@@ -9,7 +9,7 @@ import (
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
-	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 )
 
 // Row is one line of an attribution table.
@@ -22,7 +22,7 @@ type Row struct {
 
 // VerbRow is kro's client time for one API verb.
 type VerbRow struct {
-	Verb         string
+	Verb         verb.Verb
 	Calls        int
 	APIWait      time.Duration
 	CacheWait    time.Duration // of APIWait, LISTs waiting for the server's watch cache
@@ -78,9 +78,9 @@ func Attribute(res *sim.Result, top int) *Attribution {
 	resPhases := map[string]map[span.Phase]time.Duration{}
 	type exprKey struct{ resource, expr string }
 	exprs := map[exprKey]time.Duration{}
-	apiWait := map[string]time.Duration{}
-	cacheWait := map[string]time.Duration{}
-	throttle := map[string]time.Duration{}
+	apiWait := map[verb.Verb]time.Duration{}
+	cacheWait := map[verb.Verb]time.Duration{}
+	throttle := map[verb.Verb]time.Duration{}
 	build := map[string]time.Duration{}
 	for _, s := range res.Samples {
 		st := s.Stack
@@ -100,14 +100,14 @@ func Attribute(res *sim.Result, top int) *Attribution {
 		resPhases[r][st.Phase] += s.D
 		switch st.Phase {
 		case span.Eval:
-			exprs[exprKey{r, st.Detail}] += s.D
+			exprs[exprKey{r, st.Detail.Expr}] += s.D
 		case span.APIWait:
-			apiWait[Verb(st.Detail)] += s.D
-			if strings.HasSuffix(st.Detail, span.CacheWaitDetail) {
-				cacheWait[Verb(st.Detail)] += s.D
+			apiWait[st.Detail.Verb] += s.D
+			if st.Detail.CacheWait {
+				cacheWait[st.Detail.Verb] += s.D
 			}
 		case span.ThrottleWait:
-			throttle[st.Detail] += s.D
+			throttle[st.Detail.Verb] += s.D
 		}
 	}
 	a.Passes = rows(passes, a.Busy, 0)
@@ -125,7 +125,7 @@ func Attribute(res *sim.Result, top int) *Attribution {
 	for _, r := range rows(em, a.Busy, top) {
 		a.Exprs = append(a.Exprs, Row{Name: strings.SplitN(r.Name, "\x00", 2)[1], Time: r.Time, Share: r.Share, Note: resOf[r.Name]})
 	}
-	for _, v := range target.Verbs {
+	for _, v := range verb.All {
 		calls := res.API.Verbs[v].Calls
 		if calls == 0 && apiWait[v] == 0 && throttle[v] == 0 {
 			continue
@@ -235,7 +235,7 @@ func (a *Attribution) Text() string {
 		if v.Calls > 0 {
 			mean = float64(v.APIWait+v.ThrottleWait) / 1e6 / float64(v.Calls)
 		}
-		t.add(v.Verb, fmt.Sprint(v.Calls), secs(v.APIWait), secs(v.CacheWait), secs(v.ThrottleWait), percent(v.Share),
+		t.add(string(v.Verb), fmt.Sprint(v.Calls), secs(v.APIWait), secs(v.CacheWait), secs(v.ThrottleWait), percent(v.Share),
 			fmt.Sprintf("%.3f", mean), fmt.Sprintf("%.3f", v.P99MS))
 	}
 	t.write(&b)

@@ -17,6 +17,7 @@ import (
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 )
 
@@ -205,7 +206,7 @@ func TestWallLabelsAndIDs(t *testing.T) {
 		seen[ph] = true
 		leaf := s.Location[0].Line[0].Function.Name
 		if ph == "api_wait" || ph == "throttle_wait" {
-			if v := s.Label[LabelVerb]; len(v) != 1 || v[0] != strings.TrimSuffix(leaf, span.CacheWaitDetail) {
+			if v := s.Label[LabelVerb]; len(v) != 1 || v[0] != strings.TrimSuffix(leaf, " watch-cache wait") {
 				t.Errorf("%s sample %q has verb label %v", ph, leaf, v)
 			}
 		}
@@ -253,13 +254,13 @@ func TestFrames(t *testing.T) {
 		stack span.Stack
 		want  string
 	}{
-		{"instance-level work", span.Stack{Thread: "worker", RGD: "a.kro.run", Pass: "1", Phase: span.APIWait, Detail: "get"},
+		{"instance-level work", span.Stack{Thread: "worker", RGD: "a.kro.run", Pass: "1", Phase: span.APIWait, Detail: span.Detail{Verb: verb.Get}},
 			"worker;a.kro.run;reconcile #1;(instance);api_wait;get"},
-		{"resource work", span.Stack{Thread: "worker", RGD: "a.kro.run", Pass: "5+", Resource: "db", Phase: span.Eval, Detail: "${x}"},
+		{"resource work", span.Stack{Thread: "worker", RGD: "a.kro.run", Pass: "5+", Resource: "db", Phase: span.Eval, Detail: span.Detail{Expr: "${x}"}},
 			"worker;a.kro.run;reconcile #5+;db;eval;${x}"},
-		{"delete pass", span.Stack{Thread: "worker", RGD: "a.kro.run", Pass: "delete", Resource: "db", Phase: span.APIWait, Detail: "delete"},
+		{"delete pass", span.Stack{Thread: "worker", RGD: "a.kro.run", Pass: "delete", Resource: "db", Phase: span.APIWait, Detail: span.Detail{Verb: verb.Delete}},
 			"worker;a.kro.run;delete reconcile;db;api_wait;delete"},
-		{"graph build", span.Stack{Thread: "rgd-controller", RGD: "a.kro.run", Phase: span.Compile, Detail: "graph build"},
+		{"graph build", span.Stack{Thread: "rgd-controller", RGD: "a.kro.run", Phase: span.Compile, Detail: span.Detail{Step: "graph build"}},
 			"rgd-controller;a.kro.run;compile;graph build"},
 		{"no rgd, no detail", span.Stack{Thread: "worker", Pass: "1", Phase: span.Other},
 			"worker;(unknown rgd);reconcile #1;(instance);other"},
@@ -274,15 +275,6 @@ func TestFrames(t *testing.T) {
 				t.Errorf("got %s, want %s", got, tt.want)
 			}
 		})
-	}
-}
-
-func TestVerb(t *testing.T) {
-	for detail, want := range map[string]string{"get": "get", "client patch": "patch", "update_status": "update_status",
-		"walk": "", "client decode": "", "${get}": ""} {
-		if got := Verb(detail); got != want {
-			t.Errorf("Verb(%q) = %q, want %q", detail, got, want)
-		}
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/google/pprof/profile"
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/span"
-	"github.com/krosim/krosim/sim/target"
 )
 
 // Sample types of the virtual-time profile. SampleWall, the default, is the
@@ -70,8 +69,8 @@ func Frames(s span.Stack) []Frame {
 		fs = append(fs, Frame{s.Resource, kindResource})
 	}
 	fs = append(fs, Frame{s.Phase.String(), kindPhase})
-	if s.Detail != "" {
-		fs = append(fs, Frame{s.Detail, kindDetail})
+	if d := s.Detail.String(); d != "" {
+		fs = append(fs, Frame{d, kindDetail})
 	}
 	return fs
 }
@@ -81,19 +80,6 @@ func passName(p string) string {
 		return "delete reconcile"
 	}
 	return "reconcile #" + p
-}
-
-// Verb is the API verb a stack's detail names: the request itself ("get")
-// or the client's CPU for it ("client get"), else "".
-func Verb(detail string) string {
-	d := strings.TrimPrefix(detail, "client ")
-	d, _, _ = strings.Cut(d, " ") // "list watch-cache wait" is a list's
-	for _, v := range target.Verbs {
-		if d == v {
-			return v
-		}
-	}
-	return ""
 }
 
 func labels(s span.Stack) map[string][]string {
@@ -107,8 +93,8 @@ func labels(s span.Stack) map[string][]string {
 	if s.Pass != "" {
 		l[LabelPass] = []string{s.Pass}
 	}
-	if v := Verb(s.Detail); v != "" {
-		l[LabelVerb] = []string{v}
+	if v := s.Detail.Verb; v != "" {
+		l[LabelVerb] = []string{string(v)}
 	}
 	return l
 }

@@ -59,10 +59,10 @@ func (c *cluster) Create(items []workload.Item) error {
 // Ready reports whether it's instance exists and kro has reported it ready.
 func (c *cluster) Ready(it workload.Item) bool {
 	in := c.byIndex[it.Index]
-	if in == nil || !in.IsReady {
+	if in == nil || !in.IsReady() {
 		return false
 	}
-	_, err := c.srv.Store.Get(in.Key)
+	_, err := c.srv.Store.Get(in.Key())
 	return err == nil
 }
 
@@ -70,11 +70,11 @@ func (c *cluster) Update(items []workload.Item) (int, error) {
 	changed := 0
 	for _, it := range items {
 		in := c.byIndex[it.Index]
-		obj, err := c.srv.Store.Get(in.Key)
+		obj, err := c.srv.Store.Get(in.Key())
 		if err != nil {
 			continue
 		}
-		if _, err := c.world.Update(in.Key, workload.Change(it.RGD, obj)); err == nil {
+		if _, err := c.world.Update(in.Key(), workload.Change(it.RGD, obj)); err == nil {
 			c.ctrl.Updated(in)
 			changed++
 		}
@@ -85,7 +85,7 @@ func (c *cluster) Update(items []workload.Item) (int, error) {
 func (c *cluster) Delete(items []workload.Item) error {
 	for _, it := range items {
 		if in := c.byIndex[it.Index]; in != nil {
-			_ = c.world.Delete(in.Key)
+			_ = c.world.Delete(in.Key())
 		}
 	}
 	return nil
@@ -101,15 +101,17 @@ func (c *cluster) Settled(p workload.Phase) (workload.Wait, time.Duration, error
 	n := c.n
 	switch p {
 	case workload.Create:
-		done = len(c.instances) == n && c.ctrl.CreateSettled >= n
+		done = len(c.instances) == n && c.ctrl.Progress().CreateSettled >= n
 		if done && !c.settled {
+			// kro records how the create phase ended for every instance,
+			// before a deletion phase can change it.
 			c.settled = true
-			c.settle()
+			c.ctrl.EndCreatePhase()
 		}
 	case workload.Update:
-		done = c.ctrl.UpdatePending == 0
+		done = c.ctrl.Progress().UpdatePending == 0
 	case workload.Delete:
-		done = c.ctrl.DeleteSettled >= n
+		done = c.ctrl.Progress().DeleteSettled >= n
 	}
 	if !done {
 		return workload.Waiting, 0, nil
@@ -122,11 +124,3 @@ func (c *cluster) Settled(p workload.Phase) (workload.Wait, time.Duration, error
 func (c *cluster) Idle() (bool, error) { return c.k.Pending() == 0, nil }
 
 func (c *cluster) EndPhase(workload.Phase, time.Duration) error { return nil }
-
-// settle records how the create phase ended for every instance, before a
-// deletion phase can change it.
-func (c *cluster) settle() {
-	for _, in := range c.instances {
-		in.CreateFailed, in.CreateErr = in.Failed && !in.IsReady, in.LastErr
-	}
-}

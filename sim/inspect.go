@@ -49,16 +49,16 @@ func (d *cluster) invariants() []string {
 		children[parent][l[kro.LabelNode]]++
 	}
 	for _, in := range d.instances {
-		obj, err := store.Get(in.Key)
-		if err != nil || !in.IsReady || obj.GetDeletionTimestamp() != nil {
+		obj, err := store.Get(in.Key())
+		if err != nil || !in.IsReady() || obj.GetDeletionTimestamp() != nil {
 			continue
 		}
-		for _, r := range in.Graph.RGD.Resources {
+		for _, r := range in.RGD().Resources {
 			if r.External || r.Collection() || len(r.IncludeWhen) > 0 {
 				continue
 			}
-			if children[in.Key][r.ID] != 1 {
-				bad = append(bad, fmt.Sprintf("%s: ready, but holds %d objects of resource %s, want 1", in.Key, children[in.Key][r.ID], r.ID))
+			if children[in.Key()][r.ID] != 1 {
+				bad = append(bad, fmt.Sprintf("%s: ready, but holds %d objects of resource %s, want 1", in.Key(), children[in.Key()][r.ID], r.ID))
 			}
 		}
 	}

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"time"
 
-	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 )
@@ -17,7 +17,7 @@ func (r *Result) Metrics() ([]byte, error) {
 	if len(r.RGDs) > 0 {
 		gvr = r.RGDs[0].Name
 	}
-	c := r.ctrl
+	c := r.kro
 	counter := func(name, help string, v float64) {
 		m := prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: prometheus.Labels{"gvr": gvr}})
 		m.Add(v)
@@ -42,27 +42,27 @@ func (r *Result) Metrics() ([]byte, error) {
 		requeues.WithLabelValues(typ).Add(float64(c.Stats.Requeues[typ]))
 	}
 	reg.MustRegister(requeues)
-	q := c.Queue()
+	q := c.Queue
 	gauge := func(name, help string, v float64, labels prometheus.Labels) {
 		g := prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels})
 		g.Set(v)
 		reg.MustRegister(g)
 	}
-	gauge("dynamic_controller_queue_length", "Queue length at the end of the run.", float64(q.Len()), nil)
-	gauge("workqueue_depth", "Queue depth at the end of the run.", float64(q.Len()), prometheus.Labels{"name": "dynamic-controller-queue"})
+	gauge("dynamic_controller_queue_length", "Queue length at the end of the run.", float64(q.Len), nil)
+	gauge("workqueue_depth", "Queue depth at the end of the run.", float64(q.Len), prometheus.Labels{"name": "dynamic-controller-queue"})
 	histogram("workqueue_queue_duration_seconds", "Time from Add to Get.", q.QueueWaits, prometheus.Labels{"name": "dynamic-controller-queue"})
 	histogram("workqueue_work_duration_seconds", "Time processing an item.", c.Stats.ReconcileDurations, prometheus.Labels{"name": "dynamic-controller-queue"})
 	lat := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rest_client_request_duration_seconds",
 		Help: "Request latency by verb.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 18)}, []string{"verb"})
-	for _, v := range target.Verbs {
-		for _, d := range r.kroStats.Verbs[v].Latencies {
-			lat.WithLabelValues(v).Observe(d.Seconds())
+	for _, v := range verb.All {
+		for _, d := range r.kro.Client.Verbs[v].Latencies {
+			lat.WithLabelValues(string(v)).Observe(d.Seconds())
 		}
 	}
 	reg.MustRegister(lat)
 	rl := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "rest_client_rate_limiter_duration_seconds",
 		Help: "Client-side rate limiter waits.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}, []string{"verb"})
-	for _, d := range r.kroStats.ThrottleWaits {
+	for _, d := range r.kro.Client.ThrottleWaits {
 		rl.WithLabelValues("all").Observe(d.Seconds())
 	}
 	reg.MustRegister(rl)

@@ -9,32 +9,30 @@ import (
 	"github.com/krosim/krosim/sim/kro"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
-	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/krosim/krosim/sim/world"
 )
 
 // Result is what a run produced: results.json's data, and what profiles
-// and metrics are drawn from.
+// and metrics are drawn from. It is plain data.
 type Result struct {
 	result.Result
 
 	// For profiles and metrics; not part of results.json.
-	Samples     []span.Sample
-	RGDThread   span.Thread
-	Threads     []span.Thread
-	Duration    time.Duration
-	QueueWait   time.Duration // total time instances waited in the workqueue, Add to Get
-	ctrl        *kro.Controller
-	kroStats    *api.Stats
-	meanStored  float64 // objects stored at a served request, on average
-	reconcilesD []time.Duration
+	Samples    []span.Sample
+	RGDThread  span.Thread
+	Threads    []span.Thread
+	Duration   time.Duration
+	QueueWait  time.Duration // total time instances waited in the workqueue, Add to Get
+	kro        kro.Report
+	meanStored float64 // objects stored at a served request, on average
 }
 
 // MeanLatency is the mean time kro's attempts of verb spent at the server,
 // a LIST's wait for the watch cache included; 0 without any.
-func (r *Result) MeanLatency(verb string) time.Duration {
-	vs := r.kroStats.Verbs[verb]
+func (r *Result) MeanLatency(v verb.Verb) time.Duration {
+	vs := r.kro.Client.Verbs[v]
 	if vs == nil || len(vs.Latencies) == 0 {
 		return 0
 	}
@@ -49,23 +47,44 @@ func (r *Result) MeanLatency(verb string) time.Duration {
 // it served a request.
 func (r *Result) MeanObjectsStored() float64 { return r.meanStored }
 
-func collect(cfg result.Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Server, cpu *kernel.CPU,
-	ctrl *kro.Controller, w *world.World, c *cluster, tl workload.Timeline, werr error) *Result {
-	dur := k.Now()
-	t := cfg.Target
-	r := &Result{Result: result.Result{Format: result.Format, Config: cfg, Complete: true, CPUCost: "model"}, Duration: dur, ctrl: ctrl}
-	if t.Cost.Measured {
+// finished is a finished simulation, everything its results are collected from.
+type finished struct {
+	cfg  result.Config
+	rgds []*model.RGD
+	k    *kernel.Kernel
+	srv  *api.Server
+	cpu  *kernel.CPU
+	w    *world.World
+	rep  kro.Report
+	tl   workload.Timeline
+	werr error // why the workload stopped, if it did
+}
+
+func (x *finished) collect() *Result {
+	dur := x.k.Now()
+	r := &Result{Result: result.Result{Format: result.Format, Config: x.cfg, Complete: true, CPUCost: "model"},
+		Duration: dur, kro: x.rep, Samples: x.rep.Samples, Threads: x.rep.Threads, RGDThread: x.rep.RGDThread}
+	if x.cfg.Target.Cost.Measured {
 		r.CPUCost = "measured"
 	}
-	if werr != nil {
-		r.Complete, r.Incomplete = false, "workload: "+werr.Error()
+	if x.werr != nil {
+		r.Complete, r.Incomplete = false, "workload: "+x.werr.Error()
 	}
-	// Summary.
-	s := &r.Summary
-	s.DurationSeconds = result.Seconds(dur)
-	s.InstancesTotal = cfg.Workload.Instances
+	x.summarize(r)
+	x.traffic(r)
+	x.attribute(r)
+	x.memory(r)
+	x.queue(r)
+	return r
+}
+
+// summarize fills the summary: phase times, instance outcomes, counts.
+func (x *finished) summarize(r *Result) {
+	s, tl := &r.Summary, x.tl
+	s.DurationSeconds = result.Seconds(r.Duration)
+	s.InstancesTotal = x.cfg.Workload.Instances
 	var ttr []float64
-	for _, in := range c.instances {
+	for _, in := range x.rep.Instances {
 		if in.IsReady {
 			s.InstancesReady++
 			ttr = append(ttr, result.Seconds(in.Ready-in.Created))
@@ -90,96 +109,95 @@ func collect(cfg result.Config, rgds []*model.RGD, k *kernel.Kernel, srv *api.Se
 		v := result.Seconds(tl.Updated - tl.UpdateStart)
 		s.UpdateSeconds, s.InstancesUpdated = &v, tl.InstancesUpdated
 	}
-	if cfg.Workload.Delete && tl.Gone > 0 {
+	if x.cfg.Workload.Delete && tl.Gone > 0 {
 		v := result.Seconds(tl.Gone - tl.DeleteStart)
 		s.DeleteSeconds = &v
-	} else if cfg.Workload.Delete && r.Complete {
+	} else if x.cfg.Workload.Delete && r.Complete {
 		r.Complete, r.Incomplete = false, "virtual time limit reached before every instance was deleted"
 	}
 	s.TimeToReady = result.Quantiles(ttr)
-	s.Reconciles = ctrl.Stats.Reconciles
-	s.ReconcileErrors = ctrl.Stats.ReconcileErrors
-	s.RequeuesByReason = ctrl.Stats.Requeues
-	s.Evaluations = ctrl.Stats.Evals
-	s.ObjectsPeak = srv.Store.MaxObjects()
-	s.SimulatedEvents = k.Steps()
-	stats := ctrl.Client().Stats
-	r.kroStats = stats
-	if srv.Served.Requests > 0 {
-		r.meanStored = srv.Served.Objects / float64(srv.Served.Requests)
+	st := x.rep.Stats
+	s.Reconciles, s.ReconcileErrors, s.RequeuesByReason, s.Evaluations = st.Reconciles, st.ReconcileErrors, st.Requeues, st.Evals
+	s.ObjectsPeak = x.srv.Store.MaxObjects()
+	s.SimulatedEvents = x.k.Steps()
+}
+
+// traffic fills kro's requests by verb and the world's.
+func (x *finished) traffic(r *Result) {
+	s, t, stats := &r.Summary, x.cfg.Target, x.rep.Client
+	if x.srv.Served.Requests > 0 {
+		r.meanStored = x.srv.Served.Objects / float64(x.srv.Served.Requests)
 	}
-	s.APICalls = map[string]int{}
+	s.APICalls = map[verb.Verb]int{}
 	s.APICallsByResource = stats.ByResource
-	s.WorldAPICalls = map[string]int{}
-	r.API.Verbs = map[string]result.Verb{}
-	for _, v := range target.Verbs {
+	s.WorldAPICalls = map[verb.Verb]int{}
+	r.API.Verbs = map[verb.Verb]result.Traffic{}
+	for _, v := range verb.All {
 		vs := stats.Verbs[v]
 		s.APICalls[v] = vs.Calls
-		s.WorldAPICalls[v] = w.Calls(v)
+		s.WorldAPICalls[v] = x.w.Calls(v)
 		lat := make([]float64, len(vs.Latencies))
 		for i, l := range vs.Latencies {
 			lat[i] = float64(l) / 1e6
 		}
 		p := result.Quantiles(lat)
-		r.API.Verbs[v] = result.Verb{Calls: vs.Calls, Errors: vs.Errors, Retries: vs.Retries,
-			LatencyMS: result.LatencyMS{P50: result.Round(p.P50), P95: result.Round(p.P95), P99: result.Round(p.P99)}}
+		r.API.Verbs[v] = result.Traffic{Calls: vs.Calls, Errors: vs.Errors, Retries: vs.Retries,
+			LatencyMS: result.LatencyMS{P50: p.P50, P95: p.P95, P99: p.P99}}
 	}
 	r.API.ThrottleWaitSeconds = result.Seconds(stats.ThrottleWait)
 	r.API.ThrottledCalls = stats.Throttled
 	r.API.Rejected429 = stats.Rejected429
-	r.API.WatchCacheWaits, r.API.WatchCacheWaitSeconds = srv.CacheStats.Waits, result.Seconds(srv.CacheStats.Wait)
+	r.API.WatchCacheWaits, r.API.WatchCacheWaitSeconds = x.srv.CacheStats.Waits, result.Seconds(x.srv.CacheStats.Wait)
 	r.API.ClientQPS, r.API.ClientBurst = t.Client.QPS, t.Client.Burst
 	r.API.ClientLimiter = "none (as kro really runs: --client-qps has no effect)"
 	if t.Client.QPS > 0 {
 		r.API.ClientLimiter = "token bucket (what-if: a client-side limit that takes effect)"
 	}
-	// Attribution over the instance workers.
+}
+
+// attribute fills the instance workers' time by phase and utilization.
+func (x *finished) attribute(r *Result) {
 	var by [span.NumPhases]time.Duration
-	for _, th := range ctrl.Threads {
-		r.Threads = append(r.Threads, *th)
+	for _, th := range r.Threads {
 		for p, d := range th.By {
 			by[p] += d
 		}
 	}
-	r.RGDThread = ctrl.RGDThread
 	r.Attribution = map[string]float64{}
 	for _, p := range span.Phases() {
 		r.Attribution[p.String()] = result.Seconds(by[p])
 	}
-	workers := float64(len(ctrl.Threads))
+	workers, dur := float64(len(r.Threads)), r.Duration
 	if dur > 0 {
 		r.Utilization.Workers = result.Round(1 - by[span.Idle].Seconds()/(workers*dur.Seconds()))
-		r.Utilization.VCPUs = result.Round(cpu.Busy().Seconds() / (float64(cpu.Size()) * dur.Seconds()))
+		r.Utilization.VCPUs = result.Round(x.cpu.Busy().Seconds() / (float64(x.cpu.Size()) * dur.Seconds()))
 	}
-	// Memory.
+}
+
+// memory fills the RGDs' summaries and the controller's modeled memory.
+func (x *finished) memory(r *Result) {
+	t := x.cfg.Target
 	exprs := 0
-	for _, g := range rgds {
+	for _, g := range x.rgds {
 		exprs += g.Exprs
 		r.RGDs = append(r.RGDs, result.RGD{Name: g.Name, Resources: len(g.Resources), Levels: len(g.Waves),
-			Expressions: g.Exprs, CompileSeconds: compileSeconds(t, g)})
+			Expressions: g.Exprs, CompileSeconds: result.Seconds(kro.CompileCost(t, g))})
 	}
 	r.Memory = result.Memory{BaseBytes: t.Memory.BaseBytes + int64(exprs)*t.Memory.PerExprBytes,
 		PerResourceBytes: t.Memory.PerObjectBytes}
-	r.Memory.PeakBytes = r.Memory.BaseBytes + int64(s.ObjectsPeak)*t.Memory.PerObjectBytes
-	// Queue.
-	q := ctrl.Queue()
+	r.Memory.PeakBytes = r.Memory.BaseBytes + int64(r.Summary.ObjectsPeak)*t.Memory.PerObjectBytes
+}
+
+// queue fills the workqueue's behavior.
+func (x *finished) queue(r *Result) {
+	q := x.rep.Queue
 	waits := make([]float64, len(q.QueueWaits))
 	for i, w := range q.QueueWaits {
 		waits[i] = result.Seconds(w)
 		r.QueueWait += w
 	}
 	r.Queue = result.Queue{Adds: q.Adds, MaxDepth: q.MaxDepth, WaitSeconds: result.Quantiles(waits)}
-	if dur > 0 {
-		r.Queue.MeanDepth = result.Round(q.DepthSeconds / dur.Seconds())
+	if r.Duration > 0 {
+		r.Queue.MeanDepth = result.Round(q.DepthSeconds / r.Duration.Seconds())
 	}
-	r.Samples = ctrl.Rec.Samples()
-	r.reconcilesD = ctrl.Stats.ReconcileDurations
-	return r
-}
-
-func compileSeconds(t *target.Target, g *model.RGD) float64 {
-	if t.Cost.Measured {
-		return result.Seconds(g.CompileTime)
-	}
-	return result.Seconds(t.Cost.Compile(g.Exprs, g.SourceBytes()))
 }

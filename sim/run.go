@@ -49,9 +49,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	k.Abort = opts.Abort
 	srv := api.NewServer(k, t, src(1))
 	cpu := kernel.NewCPU(t.VCPUs)
-	ctrl := kro.New(k, t, srv, cpu, rgds)
-	ctrl.Meter = opts.Meter
-	ctrl.HostLabel = opts.HostLabel
+	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabel: opts.HostLabel})
 	w := world.New(k, srv.Store, t, src(2), ctrl.IsInstance)
 
 	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w}
@@ -73,7 +71,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	ctrl.Start(func() { started = true; step() })
 	kerr := k.Run(cfg.MaxTime.D(), step)
 	ctrl.Finish()
-	res := collect(cfg, rgds, k, srv, cpu, ctrl, w, c, drv.Timeline(), werr)
+	res := (&finished{cfg: cfg, rgds: rgds, k: k, srv: srv, cpu: cpu, w: w, rep: ctrl.Report(), tl: drv.Timeline(), werr: werr}).collect()
 	if inspect != nil {
 		inspect(c)
 	}

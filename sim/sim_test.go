@@ -12,6 +12,7 @@ import (
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 )
 
@@ -154,8 +155,8 @@ func TestFaultsConvergeWithoutLossOrOrphans(t *testing.T) {
 	for _, del := range []bool{false, true} {
 		t.Run(fmt.Sprintf("delete=%v", del), func(t *testing.T) {
 			tg := defaults(t)
-			tg.Faults = map[string]target.Faults{}
-			for _, v := range target.Verbs {
+			tg.Faults = map[verb.Verb]target.Faults{}
+			for _, v := range verb.All {
 				tg.Faults[v] = target.Faults{Err500: 0.05, Conflict: 0.05, Throttle: 0.05, Timeout: 0.05}
 			}
 			tg.Controller.Workers = 4

@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/krosim/krosim/sim/result"
-	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/spf13/pflag"
 )
 
@@ -170,14 +170,14 @@ func (c *comparison) counts() []count {
 	}
 	add("reconciles", func(s *result.Summary) int { return s.Reconciles })
 	reasons := map[string]bool{}
-	resources := map[string]map[string]bool{}
+	resources := map[string]map[verb.Verb]bool{}
 	for _, r := range append([]compared{c.sim}, c.real...) {
 		for k := range r.res.Summary.RequeuesByReason {
 			reasons[k] = true
 		}
 		for res, verbs := range r.res.Summary.APICallsByResource {
 			if resources[res] == nil {
-				resources[res] = map[string]bool{}
+				resources[res] = map[verb.Verb]bool{}
 			}
 			for v := range verbs {
 				resources[res][v] = true
@@ -187,13 +187,13 @@ func (c *comparison) counts() []count {
 	for _, k := range slices.Sorted(maps.Keys(reasons)) {
 		add("requeues "+k, func(s *result.Summary) int { return s.RequeuesByReason[k] })
 	}
-	for _, v := range target.Verbs {
-		add("api calls "+v, func(s *result.Summary) int { return s.APICalls[v] })
+	for _, v := range verb.All {
+		add("api calls "+string(v), func(s *result.Summary) int { return s.APICalls[v] })
 	}
 	for _, res := range slices.Sorted(maps.Keys(resources)) {
-		for _, v := range target.Verbs {
+		for _, v := range verb.All {
 			if resources[res][v] {
-				add(res+" "+v, func(s *result.Summary) int { return s.APICallsByResource[res][v] })
+				add(res+" "+string(v), func(s *result.Summary) int { return s.APICallsByResource[res][v] })
 			}
 		}
 	}
@@ -341,7 +341,7 @@ func (c *comparison) text(w io.Writer, tolerance float64) {
 func (c *comparison) markdownRow(w io.Writer, tolerance float64) {
 	s := c.sim.res.Summary
 	n := float64(max(1, s.InstancesTotal))
-	calls := func(m map[string]int) int {
+	calls := func(m map[verb.Verb]int) int {
 		t := 0
 		for _, v := range m {
 			t += v

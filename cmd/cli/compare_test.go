@@ -9,6 +9,7 @@ import (
 
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 )
 
 // writeResults writes a results.json with the given mode, converge time and
@@ -19,8 +20,8 @@ func writeResults(t *testing.T, mode string, converge float64, patches int, dele
 	res := result.Result{Format: result.Format, Complete: true}
 	res.Summary = result.Summary{ConvergeSeconds: &converge, InstancesTotal: 10, InstancesReady: 10, Reconciles: 50,
 		RequeuesByReason: map[string]int{"requeue_after": 40},
-		APICalls:         map[string]int{"get": 100, "patch": patches},
-		APICallsByResource: map[string]map[string]int{
+		APICalls:         map[verb.Verb]int{"get": 100, "patch": patches},
+		APICallsByResource: map[string]map[verb.Verb]int{
 			"apps": {"get": 60, "patch": patches}, "configmaps": {"get": 40}}}
 	if len(deleteSeconds) > 0 {
 		res.Summary.DeleteSeconds = &deleteSeconds[0]

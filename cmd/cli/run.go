@@ -16,6 +16,7 @@ import (
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/spf13/pflag"
 )
@@ -200,7 +201,7 @@ func printCounts(w io.Writer, s result.Summary) {
 		s.TimeToReady.P50, s.TimeToReady.P95, s.TimeToReady.P99, s.TimeToReady.Max)
 	total := 0
 	var verbs []string
-	for _, v := range target.Verbs {
+	for _, v := range verb.All {
 		if n := s.APICalls[v]; n > 0 {
 			total += n
 			verbs = append(verbs, fmt.Sprintf("%s %d", v, n))

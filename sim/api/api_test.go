@@ -9,6 +9,7 @@ import (
 
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -20,7 +21,7 @@ func testTarget(t testing.TB, lat time.Duration) *target.Target {
 		t.Fatal(err)
 	}
 	tg = tg.Clone()
-	for _, v := range target.Verbs {
+	for _, v := range verb.All {
 		tg.Latency[v] = target.Latency{P50: target.Duration(lat), P95: target.Duration(lat), P99: target.Duration(lat)}
 	}
 	return tg
@@ -58,7 +59,7 @@ func TestTokenBucketAdmitsQPS(t *testing.T) {
 			k.Go("client", func(p *kernel.Proc) {
 				for k.Now() < span {
 					_, call := c.Get(p, key)
-					if call.Throttle == 0 && c.Stats.Verbs[Get].Calls <= tc.burst {
+					if call.Throttle == 0 && c.Stats.Verbs[verb.Get].Calls <= tc.burst {
 						unthrottled++
 					}
 				}
@@ -70,7 +71,7 @@ func TestTokenBucketAdmitsQPS(t *testing.T) {
 			if unthrottled != tc.burst {
 				t.Errorf("%d of the first %d requests passed unthrottled, want all (the bucket starts full)", unthrottled, tc.burst)
 			}
-			rate := float64(c.Stats.Verbs[Get].Calls-tc.burst) / k.Now().Seconds()
+			rate := float64(c.Stats.Verbs[verb.Get].Calls-tc.burst) / k.Now().Seconds()
 			if math.Abs(rate-tc.qps)/tc.qps > 0.01 {
 				t.Errorf("admitted %.3f requests/s, want %g within 1%%", rate, tc.qps)
 			}
@@ -100,8 +101,8 @@ func TestServerRejectsOverInflightWith429AndClientRetries(t *testing.T) {
 		t.Fatal(err)
 	}
 	k.Shutdown()
-	if c.Stats.Rejected429 != 1 || c.Stats.Verbs[Get].Retries != 1 {
-		t.Errorf("429s %d, retries %d; want 1 and 1", c.Stats.Rejected429, c.Stats.Verbs[Get].Retries)
+	if c.Stats.Rejected429 != 1 || c.Stats.Verbs[verb.Get].Retries != 1 {
+		t.Errorf("429s %d, retries %d; want 1 and 1", c.Stats.Rejected429, c.Stats.Verbs[verb.Get].Retries)
 	}
 	for _, call := range calls {
 		if call.Err != nil {

@@ -2,26 +2,17 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"time"
 
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/util/flowcontrol"
-)
-
-// Verbs as the model counts them (kro's server-side apply is a patch).
-const (
-	Get          = "get"
-	List         = "list"
-	Create       = "create"
-	Update       = "update"
-	Patch        = "patch"
-	UpdateStatus = "update_status"
-	Delete       = "delete"
 )
 
 // Server is the API server's admission and timing in front of a Store.
@@ -56,8 +47,8 @@ func NewServer(k *kernel.Kernel, t *target.Target, rng *rand.Rand) *Server {
 
 // Stats counts one client's requests.
 type Stats struct {
-	Verbs         map[string]*VerbStats
-	ByResource    map[string]map[string]int // resource -> verb -> requests
+	Verbs         map[verb.Verb]*VerbStats
+	ByResource    map[string]map[verb.Verb]int // resource -> verb -> requests
 	ThrottleWait  time.Duration
 	Throttled     int // requests the client-side limiter delayed
 	ThrottleWaits []time.Duration
@@ -73,11 +64,28 @@ type VerbStats struct {
 }
 
 func newStats() *Stats {
-	st := &Stats{Verbs: map[string]*VerbStats{}, ByResource: map[string]map[string]int{}}
-	for _, v := range target.Verbs {
+	st := &Stats{Verbs: map[verb.Verb]*VerbStats{}, ByResource: map[string]map[verb.Verb]int{}}
+	for _, v := range verb.All {
 		st.Verbs[v] = &VerbStats{}
 	}
 	return st
+}
+
+// Clone returns a deep copy of the counts.
+func (s *Stats) Clone() *Stats {
+	out := *s
+	out.Verbs = make(map[verb.Verb]*VerbStats, len(s.Verbs))
+	for v, vs := range s.Verbs {
+		c := *vs
+		c.Latencies = append([]time.Duration(nil), vs.Latencies...)
+		out.Verbs[v] = &c
+	}
+	out.ByResource = make(map[string]map[verb.Verb]int, len(s.ByResource))
+	for r, byVerb := range s.ByResource {
+		out.ByResource[r] = maps.Clone(byVerb)
+	}
+	out.ThrottleWaits = append([]time.Duration(nil), s.ThrottleWaits...)
+	return &out
 }
 
 // Client is one API client: its own limiter and counters over a shared server.
@@ -86,6 +94,10 @@ type Client struct {
 	limiter flowcontrol.RateLimiter
 	clock   *virtualClock
 	Stats   *Stats
+	// Observe, when set, is told of every request as it starts: its verb
+	// and object (a LIST's has no name). Tests read a controller's requests
+	// in order through it.
+	Observe func(v verb.Verb, k Key)
 }
 
 // NewClient returns a client. With qps > 0 it passes client-go's token bucket
@@ -101,7 +113,7 @@ func (s *Server) NewClient(qps float64, burst int) *Client {
 // Call is what one request cost the caller: time throttled by the client,
 // time waiting on the server (including retries), and the outcome.
 type Call struct {
-	Verb     string
+	Verb     verb.Verb
 	Throttle time.Duration
 	Wait     time.Duration
 	// CacheWait is the part of Wait a LIST spent waiting for the server's
@@ -114,34 +126,38 @@ type Call struct {
 // Do runs one request for process p: the client limiter, the server's
 // inflight limits and faults, the sampled latency, then op against the store
 // at the moment the response is sent. 429s are retried as client-go does.
-func (c *Client) Do(p *kernel.Proc, verb string, gvr schema.GroupVersionResource, objects int, op func() error) Call {
+func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() error) Call {
+	if c.Observe != nil {
+		c.Observe(v, k)
+	}
+	gvr := k.GVR
 	resource := gvr.Resource
-	call := Call{Verb: verb}
-	vs := c.Stats.Verbs[verb]
+	call := Call{Verb: v}
+	vs := c.Stats.Verbs[v]
 	vs.Calls++
 	byVerb := c.Stats.ByResource[resource]
 	if byVerb == nil {
-		byVerb = map[string]int{}
+		byVerb = map[verb.Verb]int{}
 		c.Stats.ByResource[resource] = byVerb
 	}
-	byVerb[verb]++
-	k, t := c.s.k, c.s.t
+	byVerb[v]++
+	kern, t := c.s.k, c.s.t
 	for attempt := 0; ; attempt++ {
 		if c.limiter != nil {
 			// Time this request's own wait: the clock is shared by every
 			// request of the client, and they throttle concurrently.
-			before := k.Now()
+			before := kern.Now()
 			c.limiter.Accept() // sleeps p in virtual time through the clock
-			if d := k.Now() - before; d > 0 {
+			if d := kern.Now() - before; d > 0 {
 				call.Throttle += d
 				c.Stats.ThrottleWait += d
 				c.Stats.Throttled++
 				c.Stats.ThrottleWaits = append(c.Stats.ThrottleWaits, d)
 			}
 		}
-		start := k.Now()
-		err, retryAfter, fresh := c.s.attempt(p, verb, gvr, objects, op, vs)
-		call.Wait += k.Now() - start
+		start := kern.Now()
+		err, retryAfter, fresh := c.s.attempt(p, v, gvr, objects, op, vs)
+		call.Wait += kern.Now() - start
 		call.CacheWait += fresh
 		if retryAfter > 0 && attempt < t.Client.MaxRetries {
 			c.Stats.Rejected429++
@@ -164,21 +180,21 @@ func (c *Client) Do(p *kernel.Proc, verb string, gvr schema.GroupVersionResource
 
 // attempt is one try of a request. It returns the error, for a 429 how long
 // to wait, and how long a LIST waited for the watch cache.
-func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionResource, objects int, op func() error, vs *VerbStats) (err error, retryAfter, fresh time.Duration) {
+func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionResource, objects int, op func() error, vs *VerbStats) (err error, retryAfter, fresh time.Duration) {
 	class := 0
 	limit := s.t.Server.MaxInflight
-	if verb != Get && verb != List {
+	if !v.ReadOnly() {
 		class, limit = 1, s.t.Server.MaxMutatingInflight
 	}
 	if s.inflight[class] >= limit {
 		return apierrors.NewTooManyRequests("too many requests in flight", 1), s.t.Server.RetryAfter.D(), 0
 	}
-	lat := s.t.Latency[verb].Sample(s.rng.NormFloat64(), objects)
-	f := s.t.Faults[verb]
+	lat := s.t.Latency[v].Sample(s.rng.NormFloat64(), objects)
+	f := s.t.Faults[v]
 	u := s.rng.Float64()
 	s.inflight[class]++
 	defer func() { s.inflight[class]-- }()
-	if verb == List { // a consistent read: served once the watch cache is fresh
+	if v == verb.List { // a consistent read: served once the watch cache is fresh
 		fresh = s.waitFresh(p, gvr)
 	}
 	switch {
@@ -190,7 +206,7 @@ func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionRes
 		lat = s.serve(p, lat)
 		vs.Latencies = append(vs.Latencies, fresh+lat)
 		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0, fresh
-	case u < f.Throttle+f.Err500+f.Conflict && verb != Get && verb != List:
+	case u < f.Throttle+f.Err500+f.Conflict && !v.ReadOnly():
 		lat = s.serve(p, lat)
 		vs.Latencies = append(vs.Latencies, lat)
 		return apierrors.NewConflict(schema.GroupResource{}, "", fmt.Errorf("injected conflict")), 0, fresh
@@ -199,7 +215,7 @@ func (s *Server) attempt(p *kernel.Proc, verb string, gvr schema.GroupVersionRes
 		applied := s.rng.IntN(2) == 0
 		p.Sleep(s.t.Server.Timeout.D())
 		vs.Latencies = append(vs.Latencies, s.t.Server.Timeout.D())
-		if applied && verb != Get && verb != List {
+		if applied && !v.ReadOnly() {
 			_ = op()
 		}
 		return apierrors.NewTimeoutError("injected timeout", 0), 0, fresh
@@ -246,7 +262,7 @@ func (c *virtualClock) Sleep(d time.Duration) {
 // Get reads one object.
 func (c *Client) Get(p *kernel.Proc, k Key) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, Get, k.GVR, 0, func() (err error) { out, err = c.s.Store.Get(k); return })
+	call := c.Do(p, verb.Get, k, 0, func() (err error) { out, err = c.s.Store.Get(k); return })
 	return out, call
 }
 
@@ -255,36 +271,36 @@ func (c *Client) List(p *kernel.Proc, gvr schema.GroupVersionResource, ns string
 	var out []*unstructured.Unstructured
 	// The per-object latency needs the count before the response; the model peeks.
 	n := c.s.Store.Count(gvr, ns, selector)
-	call := c.Do(p, List, gvr, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
+	call := c.Do(p, verb.List, Key{GVR: gvr, Namespace: ns}, n, func() (err error) { out, err = c.s.Store.List(gvr, ns, selector); return })
 	return out, call
 }
 
 // Apply server-side-applies obj (a PATCH).
 func (c *Client) Apply(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, Patch, k.GVR, 0, func() (err error) { out, err = c.s.Store.Apply(k, obj); return })
+	call := c.Do(p, verb.Patch, k, 0, func() (err error) { out, err = c.s.Store.Apply(k, obj); return })
 	return out, call
 }
 
 // Create creates obj.
 func (c *Client) Create(p *kernel.Proc, k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, Call) {
 	var out *unstructured.Unstructured
-	call := c.Do(p, Create, k.GVR, 0, func() (err error) { out, err = c.s.Store.Create(k, obj); return })
+	call := c.Do(p, verb.Create, k, 0, func() (err error) { out, err = c.s.Store.Create(k, obj); return })
 	return out, call
 }
 
 // Update writes obj, or only its status.
 func (c *Client) Update(p *kernel.Proc, k Key, obj *unstructured.Unstructured, status bool) (*unstructured.Unstructured, Call) {
-	verb := Update
+	v := verb.Update
 	if status {
-		verb = UpdateStatus
+		v = verb.UpdateStatus
 	}
 	var out *unstructured.Unstructured
-	call := c.Do(p, verb, k.GVR, 0, func() (err error) { out, err = c.s.Store.Update(k, obj, status); return })
+	call := c.Do(p, v, k, 0, func() (err error) { out, err = c.s.Store.Update(k, obj, status); return })
 	return out, call
 }
 
 // Delete deletes an object.
 func (c *Client) Delete(p *kernel.Proc, k Key) Call {
-	return c.Do(p, Delete, k.GVR, 0, func() error { return c.s.Store.Delete(k) })
+	return c.Do(p, verb.Delete, k, 0, func() error { return c.s.Store.Delete(k) })
 }

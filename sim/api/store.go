@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/krosim/krosim/sim/verb"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -58,7 +59,7 @@ type Store struct {
 	uid      int64
 	index    map[indexKey]map[string]bool
 	onWrite  []func(Event)
-	admit    []func(verb string, obj *unstructured.Unstructured)
+	admit    []func(v verb.Verb, obj *unstructured.Unstructured)
 	now      func() time.Duration
 	maxObjs  int
 	gvrCache map[schema.GroupVersionKind]schema.GroupVersionResource
@@ -86,7 +87,7 @@ func NewStore(now func() time.Duration) *Store {
 func (s *Store) OnWrite(fn func(Event)) { s.onWrite = append(s.onWrite, fn) }
 
 // Admit registers a mutating admission hook run on create and update.
-func (s *Store) Admit(fn func(verb string, obj *unstructured.Unstructured)) {
+func (s *Store) Admit(fn func(v verb.Verb, obj *unstructured.Unstructured)) {
 	s.admit = append(s.admit, fn)
 }
 
@@ -191,7 +192,7 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	obj.SetNamespace(k.Namespace)
 	obj.SetName(k.Name)
 	for _, fn := range s.admit {
-		fn("create", obj)
+		fn(verb.Create, obj)
 	}
 	s.uid++
 	obj.SetUID(uidOf(s.uid))
@@ -246,7 +247,7 @@ func (s *Store) Update(k Key, obj *unstructured.Unstructured, status bool) (*uns
 	} else {
 		next = obj.DeepCopy()
 		for _, fn := range s.admit {
-			fn("update", next)
+			fn(verb.Update, next)
 		}
 		// A main-resource write cannot change status.
 		if st, ok := old.Object["status"]; ok {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/krosim/krosim/sim/cluster"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"gonum.org/v1/gonum/stat"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -35,7 +36,7 @@ type CalibrateConfig struct {
 
 // Calibration is what the API server's latency looks like to a client like kro's.
 type Calibration struct {
-	Latency map[string]target.Latency // per verb, at the first concurrency
+	Latency map[verb.Verb]target.Latency // per verb, at the first concurrency
 	// WatchDelay is the median time from a create's response to its watch
 	// event as this client sees both (negative: the event came first).
 	WatchDelay time.Duration
@@ -49,7 +50,7 @@ type Calibration struct {
 
 // LatencyRow is one verb measured at one concurrency.
 type LatencyRow struct {
-	Verb        string
+	Verb        verb.Verb // or PatchWrites
 	Concurrency int
 	P50, P95    time.Duration
 	P99         time.Duration
@@ -60,7 +61,7 @@ type LatencyRow struct {
 
 // PatchWrites names the row of server-side applies that change the object;
 // the target's patch latency is the no-op apply's.
-const PatchWrites = "patch-writes"
+const PatchWrites verb.Verb = "patch-writes"
 
 // standins is the stand-in kind calibration writes (testdata/realapi/standins.yaml).
 var standins = schema.GroupVersionResource{Group: "standin.krosim.dev", Version: "v1", Resource: "standinconfigmaps"}
@@ -87,7 +88,7 @@ func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
 	if _, err := dyn.Resource(standins).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 		return nil, fmt.Errorf("the server does not serve the stand-in kinds (apply testdata/realapi/standins.yaml): %w", err)
 	}
-	cal := &Calibration{Latency: map[string]target.Latency{}}
+	cal := &Calibration{Latency: map[verb.Verb]target.Latency{}}
 	for i, c := range cfg.Concurrency {
 		m := &measure{dyn: dyn, n: cfg.Objects, c: c, ns: fmt.Sprintf("krosim-calibrate-%d", c)}
 		rows, delay, err := m.run(ctx, i == 0)
@@ -121,7 +122,7 @@ func processors(rows []LatencyRow, concurrency []int) float64 {
 	if top <= first {
 		return 0
 	}
-	atTop := map[string]float64{} // verb -> requests per second at top
+	atTop := map[verb.Verb]float64{} // verb -> requests per second at top
 	for _, r := range rows {
 		if r.Concurrency == top {
 			atTop[r.Verb] = r.OpsPerSec
@@ -145,7 +146,7 @@ func processors(rows []LatencyRow, concurrency []int) float64 {
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
 func perObject(row LatencyRow) string {
-	if row.Verb != "list" {
+	if row.Verb != verb.List {
 		return ""
 	}
 	return fmt.Sprintf("  (+%.1fus per object listed)", float64(row.PerObject)/1e3)
@@ -214,14 +215,14 @@ func (m *measure) timed(ctx context.Context, f func(i int) error) ([]time.Durati
 	return lat, time.Since(start), first
 }
 
-func (m *measure) row(verb string, lat []time.Duration, wall time.Duration) LatencyRow {
+func (m *measure) row(v verb.Verb, lat []time.Duration, wall time.Duration) LatencyRow {
 	xs := make([]float64, len(lat))
 	for i, d := range lat {
 		xs[i] = float64(d)
 	}
 	sort.Float64s(xs)
 	q := func(p float64) time.Duration { return time.Duration(stat.Quantile(p, stat.Empirical, xs, nil)) }
-	return LatencyRow{Verb: verb, Concurrency: m.c, P50: q(0.5), P95: q(0.95), P99: q(0.99),
+	return LatencyRow{Verb: v, Concurrency: m.c, P50: q(0.5), P95: q(0.95), P99: q(0.99),
 		OpsPerSec: float64(len(lat)) / wall.Seconds(), Objects: len(lat)}
 }
 
@@ -276,7 +277,7 @@ func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.D
 	if err != nil {
 		return nil, 0, fmt.Errorf("create: %w", err)
 	}
-	rows = append(rows, m.row("create", lat, wall))
+	rows = append(rows, m.row(verb.Create, lat, wall))
 	if timeWatch {
 		time.Sleep(500 * time.Millisecond)
 		w.Stop()
@@ -299,7 +300,7 @@ func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.D
 	if err != nil {
 		return nil, 0, fmt.Errorf("get: %w", err)
 	}
-	rows = append(rows, m.row("get", lat, wall))
+	rows = append(rows, m.row(verb.Get, lat, wall))
 	// list: one object (a namespace of its own, as each of kro's instances
 	// lists its own children) and every object, for the per-object cost.
 	one := m.dyn.Resource(standins).Namespace(m.ns + "-one")
@@ -320,8 +321,8 @@ func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.D
 		return nil, 0, fmt.Errorf("list: %w", err)
 	}
 	_ = one.Delete(ctx, oneObj.GetName(), metav1.DeleteOptions{})
-	listRow := m.row("list", latOne, wallOne)
-	allRow := all.row("list", latAll, time.Second)
+	listRow := m.row(verb.List, latOne, wallOne)
+	allRow := all.row(verb.List, latAll, time.Second)
 	if m.n > 1 {
 		listRow.PerObject = max(0, (allRow.P50-listRow.P50)/time.Duration(m.n-1))
 	}
@@ -345,7 +346,7 @@ func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.D
 	if err != nil {
 		return nil, 0, fmt.Errorf("update: %w", err)
 	}
-	rows = append(rows, m.row("update", lat, wall))
+	rows = append(rows, m.row(verb.Update, lat, wall))
 	// patch: a server-side apply that changes the object once, then the
 	// same apply again, which changes nothing (most of kro's applies).
 	apply := func(i int, value string) error {
@@ -366,7 +367,7 @@ func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.D
 	if err != nil {
 		return nil, 0, fmt.Errorf("patch: %w", err)
 	}
-	rows = append(rows, m.row("patch", lat, wall))
+	rows = append(rows, m.row(verb.Patch, lat, wall))
 	// update_status
 	if objs, err = m.fetch(ctx, res); err != nil {
 		return nil, 0, err
@@ -380,7 +381,7 @@ func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.D
 	if err != nil {
 		return nil, 0, fmt.Errorf("update_status: %w", err)
 	}
-	rows = append(rows, m.row("update_status", lat, wall))
+	rows = append(rows, m.row(verb.UpdateStatus, lat, wall))
 	// delete
 	lat, wall, err = m.timed(ctx, func(i int) error {
 		return res.Delete(ctx, fmt.Sprintf("cal-%05d", i), metav1.DeleteOptions{})
@@ -388,6 +389,6 @@ func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.D
 	if err != nil {
 		return nil, 0, fmt.Errorf("delete: %w", err)
 	}
-	rows = append(rows, m.row("delete", lat, wall))
+	rows = append(rows, m.row(verb.Delete, lat, wall))
 	return rows, delay, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/krosim/krosim/sim/cluster"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -62,7 +63,7 @@ func FromRuns(dirs []string, base *target.Target, rgds []*model.RGD) (*target.Ta
 	}
 	// How much more the larger run's requests cost, weighted by its requests.
 	var ratio, weight float64
-	for _, v := range target.Verbs { // in a fixed order: a float sum's bits depend on it
+	for _, v := range verb.All { // in a fixed order: a float sum's bits depend on it
 		if n, wa, wb := float64(fb.calls[v]), fa.work[v], fb.work[v]; n > 0 && wa > 0 && wb > 0 {
 			ratio += n * float64(wb) / float64(wa)
 			weight += n
@@ -89,9 +90,9 @@ func FromRuns(dirs []string, base *target.Target, rgds []*model.RGD) (*target.Ta
 
 // fitted is what fitting a target to a run saw in its last simulation.
 type fitted struct {
-	stored float64                  // objects stored at a request, on average
-	calls  map[string]int           // kro's requests by verb
-	work   map[string]time.Duration // mean work (latency without the server's queue) of the verbs measured
+	stored float64                     // objects stored at a request, on average
+	calls  map[verb.Verb]int           // kro's requests by verb
+	work   map[verb.Verb]time.Duration // mean work (latency without the server's queue) of the verbs measured
 }
 
 func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, fitted, error) {
@@ -133,7 +134,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	}
 	t := base.Clone()
 	var report []string
-	want := map[string]time.Duration{} // mean latency by verb, as measured
+	want := map[verb.Verb]time.Duration{} // mean latency by verb, as measured
 
 	// Server-side latency of kro's requests, by krosim verb.
 	kroResources := res.Summary.APICallsByResource
@@ -141,7 +142,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		buckets    map[float64]float64
 		sum, count float64
 	}
-	byVerb := map[string]*hist{}
+	byVerb := map[verb.Verb]*hist{}
 	for _, x := range cluster.Delta(s0, s1, "apiserver_request_duration_seconds_bucket") {
 		v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim)
 		if !ok {
@@ -174,9 +175,11 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	}
 	// kro's client-side overhead per HTTP method: what its client saw minus
 	// what the server spent.
-	methods := map[string][]string{"GET": {"get", "list"}, "PATCH": {"patch"}, "PUT": {"update", "update_status"},
-		"DELETE": {"delete"}, "POST": {"create"}}
-	overhead := map[string]time.Duration{}
+	methods := map[string][]verb.Verb{}
+	for _, v := range verb.All {
+		methods[v.Method()] = append(methods[v.Method()], v)
+	}
+	overhead := map[verb.Verb]time.Duration{}
 	for method, verbs := range methods {
 		match := func(l map[string]string) bool { return l["verb"] == method }
 		sum := k1.Sum("rest_client_request_duration_seconds_sum", match) - k0.Sum("rest_client_request_duration_seconds_sum", match)
@@ -200,11 +203,11 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 	// the LIST latency is the rest, shaped as the base target's.
 	var cacheWait float64
 	for _, x := range cluster.Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_sum") {
-		if kroResources[x.Labels["resource"]]["list"] > 0 {
+		if kroResources[x.Labels["resource"]][verb.List] > 0 {
 			cacheWait += x.Value
 		}
 	}
-	for _, v := range target.Verbs {
+	for _, v := range verb.All {
 		h := byVerb[v]
 		if h == nil || h.count < 20 {
 			continue
@@ -213,7 +216,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		l := target.Latency{P50: quantileOf(h.buckets, 0.5), P95: quantileOf(h.buckets, 0.95), P99: quantileOf(h.buckets, 0.99),
 			PerObject: base.Latency[v].PerObject}
 		wait := 0.0
-		if v == "list" && cacheWait > 0 {
+		if v == verb.List && cacheWait > 0 {
 			wait = math.Min(cacheWait/h.count, h.sum/h.count)
 			mean -= time.Duration(wait * 1e9)
 			l = base.Latency[v]
@@ -227,7 +230,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 			f := float64(mean) / float64(m)
 			l.P50, l.P95, l.P99 = scale(l.P50, f), scale(l.P95, f), scale(l.P99, f)
 		}
-		if v == "list" { // each of kro's LISTs here returned about one object
+		if v == verb.List { // each of kro's LISTs here returned about one object
 			l.P50 = max(l.P50-l.PerObject, 1000)
 			l.P95 = max(l.P95-l.PerObject, l.P50)
 			l.P99 = max(l.P99-l.PerObject, l.P95)
@@ -276,7 +279,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		busy := r.WorkerSeconds() - r.Attribution["idle"]
 		simMean := busy / float64(max(1, r.Summary.Reconciles))
 		t.Cost.ReconcileNS = math.Max(0, math.Round(t.Cost.ReconcileNS+(realMean-simMean)*1e9))
-		fit = fitted{stored: r.MeanObjectsStored(), calls: map[string]int{}}
+		fit = fitted{stored: r.MeanObjectsStored(), calls: map[verb.Verb]int{}}
 		for v, vr := range r.API.Verbs {
 			fit.calls[v] = vr.Calls
 		}
@@ -285,7 +288,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		}
 		for v, m := range want {
 			got := r.MeanLatency(v)
-			if n := r.API.Verbs[v].Calls; v == "list" && n > 0 {
+			if n := r.API.Verbs[v].Calls; v == verb.List && n > 0 {
 				got -= time.Duration(r.API.WatchCacheWaitSeconds / float64(n) * 1e9)
 			}
 			if got > 0 {
@@ -296,9 +299,9 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 			}
 		}
 	}
-	fit.work = map[string]time.Duration{}
+	fit.work = map[verb.Verb]time.Duration{}
 	var work []string
-	for _, v := range target.Verbs {
+	for _, v := range verb.All {
 		if _, ok := want[v]; ok {
 			fit.work[v] = meanOf(t.Latency[v])
 			work = append(work, fmt.Sprintf("%s %.2fms", v, float64(fit.work[v])/1e6))
@@ -321,7 +324,7 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 
 // kroRequest says whether a series of the API server's request metrics is
 // one of kro's workload requests, and its krosim verb.
-func kroRequest(l map[string]string, kroResources map[string]map[string]int, own map[string]map[string]int) (string, bool) {
+func kroRequest(l map[string]string, kroResources map[string]map[verb.Verb]int, own map[string]map[string]int) (verb.Verb, bool) {
 	q := cluster.RequestOf(l)
 	v, ok := q.KroVerb()
 	if !ok || q.Excluded() || kroResources[q.Resource][v] == 0 || own[q.Resource][q.Verb] > 0 {

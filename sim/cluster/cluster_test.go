@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/krosim/krosim/sim/verb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
@@ -60,10 +61,10 @@ func TestClassify(t *testing.T) {
 }
 
 func TestKroVerb(t *testing.T) {
-	for verb, want := range map[string]string{"GET": "get", "LIST": "list", "POST": "create", "PUT": "update",
+	for method, want := range map[string]verb.Verb{"GET": "get", "LIST": "list", "POST": "create", "PUT": "update",
 		"PATCH": "patch", "APPLY": "patch", "DELETE": "delete"} {
-		if got, ok := (Request{Verb: verb}).KroVerb(); !ok || got != want {
-			t.Errorf("KroVerb(%s) = %q, %v; want %q", verb, got, ok, want)
+		if got, ok := (Request{Verb: method}).KroVerb(); !ok || got != want {
+			t.Errorf("KroVerb(%s) = %q, %v; want %q", method, got, ok, want)
 		}
 	}
 	if got, _ := (Request{Verb: "PUT", Subresource: "status"}).KroVerb(); got != "update_status" {
@@ -152,7 +153,7 @@ func TestKroRequestsAreTheServersMinusKrosims(t *testing.T) {
 	if p.Reconciles != 7 {
 		t.Errorf("reconciles %d, want 7 (only the run's own resource)", p.Reconciles)
 	}
-	wantCalls := map[string]int{"get": 18, "list": 4, "update_status": 6}
+	wantCalls := map[verb.Verb]int{"get": 18, "list": 4, "update_status": 6}
 	for v, n := range wantCalls {
 		if p.APICallsByResource["things"][v] != n {
 			t.Errorf("things %s: %d, want %d (%v)", v, p.APICallsByResource["things"][v], n, p.APICallsByResource)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+
+	"github.com/krosim/krosim/sim/verb"
 )
 
 // Request is one API request as the API server's apiserver_request_total
@@ -132,23 +134,23 @@ func (c *counter) snapshot() map[Request]int {
 // KroVerb maps a server verb to krosim's verbs (sim/api): server-side apply
 // and merge patches are both "patch", a PUT of the status subresource is
 // "update_status". WATCH has no krosim verb.
-func (q Request) KroVerb() (string, bool) {
+func (q Request) KroVerb() (verb.Verb, bool) {
 	switch q.Verb {
 	case "GET":
-		return "get", true
+		return verb.Get, true
 	case "LIST":
-		return "list", true
+		return verb.List, true
 	case "POST":
-		return "create", true
+		return verb.Create, true
 	case "PUT":
 		if q.Subresource == "status" {
-			return "update_status", true
+			return verb.UpdateStatus, true
 		}
-		return "update", true
+		return verb.Update, true
 	case "PATCH", "APPLY":
-		return "patch", true
+		return verb.Patch, true
 	case "DELETE", "DELETECOLLECTION":
-		return "delete", true
+		return verb.Delete, true
 	}
 	return "", false
 }

@@ -5,6 +5,7 @@ import (
 
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 )
 
@@ -64,8 +65,8 @@ func (r *runner) countRequests(res *result.Result) {
 	s.RequeuesByReason = total.Requeues
 	s.APICalls = total.APICalls
 	s.APICallsByResource = total.APICallsByResource
-	s.WorldAPICalls = map[string]int{}
-	for _, v := range target.Verbs {
+	s.WorldAPICalls = map[verb.Verb]int{}
+	for _, v := range verb.All {
 		s.WorldAPICalls[v] = 0
 	}
 	for q, c := range subtract(r.last.own, r.first.own) {
@@ -74,21 +75,21 @@ func (r *runner) countRequests(res *result.Result) {
 		}
 	}
 	// The readiness watch's LIST is krosim's, not the workload's.
-	s.WorldAPICalls["list"] = 0
-	res.API.Verbs = map[string]result.Verb{}
-	for _, v := range target.Verbs {
-		res.API.Verbs[v] = result.Verb{Calls: s.APICalls[v]}
+	s.WorldAPICalls[verb.List] = 0
+	res.API.Verbs = map[verb.Verb]result.Traffic{}
+	for _, v := range verb.All {
+		res.API.Verbs[v] = result.Traffic{Calls: s.APICalls[v]}
 	}
 	res.API.ClientLimiter = "none (kro's --client-qps has no effect)"
 	// The server's own account of how long kro's LISTs waited for its watch cache.
 	s0, s1 := r.first.s, r.last.s
 	for _, x := range Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_sum") {
-		if s.APICallsByResource[x.Labels["resource"]]["list"] > 0 {
+		if s.APICallsByResource[x.Labels["resource"]][verb.List] > 0 {
 			res.API.WatchCacheWaitSeconds += x.Value
 		}
 	}
 	for _, x := range Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_count") {
-		if s.APICallsByResource[x.Labels["resource"]]["list"] > 0 {
+		if s.APICallsByResource[x.Labels["resource"]][verb.List] > 0 {
 			res.API.WatchCacheWaits += int(x.Value)
 		}
 	}

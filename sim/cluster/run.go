@@ -15,7 +15,7 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/result"
-	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -407,7 +407,7 @@ type mark struct {
 func (r *runner) phase(name string, dur time.Duration, from, to mark) result.Phase {
 	s0, s1, k0, k1, own0, own1, idle := from.s, to.s, from.k, to.k, from.own, to.own, to.idle
 	p := result.Phase{Name: name, Seconds: result.Round(dur.Seconds()), Requeues: map[string]int{},
-		APICalls: map[string]int{}, APICallsByResource: map[string]map[string]int{}}
+		APICalls: map[verb.Verb]int{}, APICallsByResource: map[string]map[verb.Verb]int{}}
 	if !r.start.IsZero() && !idle.IsZero() && name != "total" {
 		p.IdleSeconds = result.Round(idle.Sub(r.start).Seconds())
 	}
@@ -418,7 +418,7 @@ func (r *runner) phase(name string, dur time.Duration, from, to mark) result.Pha
 			p.Requeues[x.Labels["type"]] += int(math.Round(x.Value))
 		}
 	}
-	for _, v := range target.Verbs {
+	for _, v := range verb.All {
 		p.APICalls[v] = 0
 	}
 	for q, c := range kroRequests(s0, s1, own0, own1) {
@@ -427,7 +427,7 @@ func (r *runner) phase(name string, dur time.Duration, from, to mark) result.Pha
 			continue
 		}
 		if p.APICallsByResource[q.Resource] == nil {
-			p.APICallsByResource[q.Resource] = map[string]int{}
+			p.APICallsByResource[q.Resource] = map[verb.Verb]int{}
 		}
 		p.APICallsByResource[q.Resource][v] += c
 		p.APICalls[v] += c

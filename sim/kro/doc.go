@@ -1,2 +1,2 @@
-// Package kro runs kro's instance controller against the model API server: its workqueue, workers and reconcile loop.
+// Package kro runs kro v0.9.4's controller (RGD controller, workqueue, instance workers and reconcile) against the model API server.
 package kro

@@ -1,7 +1,6 @@
 package kro
 
 import (
-	"errors"
 	"time"
 
 	"github.com/krosim/krosim/sim/api"
@@ -33,33 +32,33 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 		// an error other than a requeue.
 		c.doneWatches(w.in, res.err == nil)
 		th.Switch(c.k.Now(), span.Idle)
-		c.Stats.Reconciles++
-		c.Stats.ReconcileDurations = append(c.Stats.ReconcileDurations, c.k.Now()-start)
+		c.stats.Reconciles++
+		c.stats.ReconcileDurations = append(c.stats.ReconcileDurations, c.k.Now()-start)
 		c.finish(key, res)
 		c.queue.Done(key)
 	}
 }
 
 func (c *Controller) finish(key api.Key, res outcome) {
-	in := c.Instances[key]
+	in := c.instances[key]
 	switch {
 	case res.drop:
 		c.queue.Forget(key)
 	case res.err != nil:
-		c.Stats.ReconcileErrors++
+		c.stats.ReconcileErrors++
 		if in != nil {
-			in.LastErr = res.err.Error()
+			in.rec.LastErr = res.err.Error()
 		}
 		if c.queue.NumRequeues(key) < c.t.Controller.MaxRetries {
-			c.Stats.Requeues["rate_limited"]++
+			c.stats.Requeues["rate_limited"]++
 			c.queue.AddRateLimited(key)
 		} else {
-			c.Stats.Requeues["no_requeue"]++
+			c.stats.Requeues["no_requeue"]++
 			c.queue.Forget(key)
 			c.setFailed(in, true)
 		}
 	case res.requeueAfter > 0:
-		c.Stats.Requeues["requeue_after"]++
+		c.stats.Requeues["requeue_after"]++
 		c.queue.Forget(key)
 		c.queue.AddAfter(key, res.requeueAfter)
 	default:
@@ -84,14 +83,14 @@ type work struct {
 }
 
 // charge adds CPU work in phase ph, recorded under the current stack with detail.
-func (w *work) charge(ph span.Phase, detail string, d time.Duration) {
+func (w *work) charge(ph span.Phase, detail span.Detail, d time.Duration) {
 	if d <= 0 {
 		return
 	}
 	w.cpu[ph] += d
 	s := w.stack
 	s.Phase, s.Detail = ph, detail
-	w.c.Rec.Add(s, d)
+	w.c.rec.Add(s, d)
 }
 
 // flush runs the pending CPU work on a vCPU: waiting for one if all are
@@ -109,8 +108,8 @@ func (w *work) flush() {
 	wait := w.c.cpu.Acquire(w.p)
 	if wait > 0 {
 		s := w.stack
-		s.Phase, s.Detail = span.CPUWait, "vcpu"
-		w.c.Rec.Add(s, wait)
+		s.Phase, s.Detail = span.CPUWait, span.Detail{Step: "vcpu"}
+		w.c.rec.Add(s, wait)
 	}
 	w.th.Switch(k.Now(), span.Other)
 	w.p.Sleep(total)
@@ -133,29 +132,35 @@ func (w *work) api(resource string, do func() api.Call, bytes int) api.Call {
 	w.th.Switch(k.Now(), span.Other)
 	w.record(resource, call)
 	cost := w.c.t.Cost
-	w.chargeRequest(resource, call.Verb, bytes, cost.RequestNS)
+	w.chargeRequest(resource, span.Detail{Verb: call.Verb}, bytes, cost.RequestNS)
 	return call
 }
 
-func (w *work) chargeRequest(resource, verb string, bytes int, requestNS float64) {
+// decode is the client's CPU for decoding responses.
+var decode = span.Detail{Step: "decode"}
+
+// chargeRequest charges the client's CPU for a request (what names its
+// verb) or for decoding: a fixed cost plus the bytes it encodes or decodes.
+func (w *work) chargeRequest(resource string, what span.Detail, bytes int, requestNS float64) {
 	saved := w.stack.Resource
 	w.stack.Resource = resource
-	w.charge(span.Other, "client "+verb, time.Duration(requestNS+float64(bytes)*w.c.t.Cost.EncodeByteNS))
+	what.Client = true
+	w.charge(span.Other, what, time.Duration(requestNS+float64(bytes)*w.c.t.Cost.EncodeByteNS))
 	w.stack.Resource = saved
 }
 
 func (w *work) record(resource string, call api.Call) {
 	s := w.stack
-	s.Resource, s.Detail = resource, call.Verb
+	s.Resource, s.Detail = resource, span.Detail{Verb: call.Verb}
 	s.Phase = span.APIWait
-	w.c.Rec.Add(s, call.Wait-call.CacheWait)
+	w.c.rec.Add(s, call.Wait-call.CacheWait)
 	if call.CacheWait > 0 {
-		s.Detail = call.Verb + span.CacheWaitDetail
-		w.c.Rec.Add(s, call.CacheWait)
-		s.Detail = call.Verb
+		s.Detail.CacheWait = true
+		w.c.rec.Add(s, call.CacheWait)
+		s.Detail.CacheWait = false
 	}
 	s.Phase = span.ThrottleWait
-	w.c.Rec.Add(s, call.Throttle)
+	w.c.rec.Add(s, call.Throttle)
 }
 
 // parallel runs requests concurrently, as kro applies resources, and waits
@@ -193,11 +198,9 @@ func (w *work) parallel(resources []string, do func(i int, p *kernel.Proc) api.C
 			c.CacheWait = time.Duration(float64(share) * float64(calls[i].CacheWait) / float64(calls[i].Wait))
 		}
 		w.record(r, c)
-		w.chargeRequest(r, calls[i].Verb, 0, w.c.t.Cost.RequestNS)
+		w.chargeRequest(r, span.Detail{Verb: calls[i].Verb}, 0, w.c.t.Cost.RequestNS)
 	}
 	return calls
 }
 
 func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
-
-var errGraphMissing = errors.New("graph not built yet")

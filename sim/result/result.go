@@ -5,6 +5,7 @@ import (
 
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 )
 
@@ -74,26 +75,26 @@ func (c Config) ControllerWorkers() int {
 
 // Summary is the headline of a run.
 type Summary struct {
-	ConvergeSeconds  *float64       `json:"converge_seconds"`
-	DeleteSeconds    *float64       `json:"delete_seconds,omitempty"`
-	UpdateSeconds    *float64       `json:"update_seconds,omitempty"`
-	InstancesUpdated int            `json:"instances_updated,omitempty"`
-	DurationSeconds  float64        `json:"duration_seconds"`
-	InstancesTotal   int            `json:"instances_total"`
-	InstancesReady   int            `json:"instances_ready"`
-	InstancesFailed  int            `json:"instances_failed"`
-	Reconciles       int            `json:"reconciles"`
-	ReconcileErrors  int            `json:"reconcile_errors"`
-	APICalls         map[string]int `json:"api_calls"`
+	ConvergeSeconds  *float64          `json:"converge_seconds"`
+	DeleteSeconds    *float64          `json:"delete_seconds,omitempty"`
+	UpdateSeconds    *float64          `json:"update_seconds,omitempty"`
+	InstancesUpdated int               `json:"instances_updated,omitempty"`
+	DurationSeconds  float64           `json:"duration_seconds"`
+	InstancesTotal   int               `json:"instances_total"`
+	InstancesReady   int               `json:"instances_ready"`
+	InstancesFailed  int               `json:"instances_failed"`
+	Reconciles       int               `json:"reconciles"`
+	ReconcileErrors  int               `json:"reconcile_errors"`
+	APICalls         map[verb.Verb]int `json:"api_calls"`
 	// APICallsByResource is kro's requests by resource, then verb.
-	APICallsByResource map[string]map[string]int `json:"api_calls_by_resource"`
-	WorldAPICalls      map[string]int            `json:"world_api_calls"`
-	TimeToReady        Percentiles               `json:"time_to_ready_seconds"`
-	Evaluations        int                       `json:"cel_evaluations"`
-	ObjectsPeak        int                       `json:"objects_peak"`
-	SimulatedEvents    uint64                    `json:"simulated_events"`
-	FailedExample      string                    `json:"failed_example,omitempty"`
-	RequeuesByReason   map[string]int            `json:"requeues"`
+	APICallsByResource map[string]map[verb.Verb]int `json:"api_calls_by_resource"`
+	WorldAPICalls      map[verb.Verb]int            `json:"world_api_calls"`
+	TimeToReady        Percentiles                  `json:"time_to_ready_seconds"`
+	Evaluations        int                          `json:"cel_evaluations"`
+	ObjectsPeak        int                          `json:"objects_peak"`
+	SimulatedEvents    uint64                       `json:"simulated_events"`
+	FailedExample      string                       `json:"failed_example,omitempty"`
+	RequeuesByReason   map[string]int               `json:"requeues"`
 }
 
 // Percentiles of a distribution, in seconds.
@@ -116,10 +117,10 @@ func (p Percentiles) MarshalJSON() ([]byte, error) {
 
 // API is kro's client traffic.
 type API struct {
-	Verbs               map[string]Verb `json:"verbs"`
-	ThrottleWaitSeconds float64         `json:"throttle_wait_seconds"`
-	ThrottledCalls      int             `json:"throttled_calls"`
-	Rejected429         int             `json:"rejected_429"`
+	Verbs               map[verb.Verb]Traffic `json:"verbs"`
+	ThrottleWaitSeconds float64               `json:"throttle_wait_seconds"`
+	ThrottledCalls      int                   `json:"throttled_calls"`
+	Rejected429         int                   `json:"rejected_429"`
 	// The consistent LISTs that waited for the server's watch cache to be
 	// fresh (apiserver_watch_cache_read_wait_seconds), and their total wait.
 	WatchCacheWaits       int     `json:"watch_cache_waits"`
@@ -129,8 +130,8 @@ type API struct {
 	ClientLimiter         string  `json:"client_limiter"`
 }
 
-// Verb is one verb's traffic.
-type Verb struct {
+// Traffic is one verb's requests.
+type Traffic struct {
 	Calls     int       `json:"calls"`
 	Errors    int       `json:"errors"`
 	Retries   int       `json:"retries"`
@@ -206,12 +207,12 @@ type Phase struct {
 	// Seconds until every instance was ready (or updated, or gone).
 	Seconds float64 `json:"seconds"`
 	// IdleSeconds until kro had been idle for the quiet period, minus that period.
-	IdleSeconds        float64                   `json:"idle_seconds"`
-	Reconciles         int                       `json:"reconciles"`
-	ReconcileErrors    int                       `json:"reconcile_errors"`
-	Requeues           map[string]int            `json:"requeues"`
-	APICalls           map[string]int            `json:"api_calls"`
-	APICallsByResource map[string]map[string]int `json:"api_calls_by_resource"`
+	IdleSeconds        float64                      `json:"idle_seconds"`
+	Reconciles         int                          `json:"reconciles"`
+	ReconcileErrors    int                          `json:"reconcile_errors"`
+	Requeues           map[string]int               `json:"requeues"`
+	APICalls           map[verb.Verb]int            `json:"api_calls"`
+	APICallsByResource map[string]map[verb.Verb]int `json:"api_calls_by_resource"`
 }
 
 // Timing is one instance's life on a real cluster, in seconds from the

@@ -3,6 +3,8 @@ package span
 import (
 	"sort"
 	"time"
+
+	"github.com/krosim/krosim/sim/verb"
 )
 
 // Phase is what a controller thread is doing.
@@ -82,7 +84,40 @@ type Stack struct {
 	Pass     string // which reconcile of its instance: "1", "2", ..., "5+", or "delete"
 	Resource string // resource id, or "" for instance-level work
 	Phase    Phase
-	Detail   string // verb, expression, or step; CacheWaitDetail after a verb
+	Detail   Detail
+}
+
+// Detail is what a stack's time went to, below its phase: a request, the
+// client's CPU for one, an expression or a step. Set one of Verb, Expr or
+// Step (Client may go with Verb or Step, CacheWait with Verb).
+type Detail struct {
+	Verb verb.Verb // a request: its API or throttle wait, or with Client its client-side CPU
+	// Client marks the client's own CPU: for the request Verb, or for Step ("decode").
+	Client bool
+	// CacheWait marks the part of a LIST's API wait spent waiting for the
+	// server's watch cache to be fresh.
+	CacheWait bool
+	Expr      string // a CEL expression evaluated, as profiles show it
+	Step      string // any other work: "reconcile", "walk", "render", "vcpu", "graph build", ...
+}
+
+// String is the detail as a profile frame names it: "get", "list
+// watch-cache wait", "client patch", "client decode", the expression, or
+// the step.
+func (d Detail) String() string {
+	switch {
+	case d.Expr != "":
+		return d.Expr
+	case d.Client && d.Verb != "":
+		return "client " + string(d.Verb)
+	case d.Client:
+		return "client " + d.Step
+	case d.CacheWait:
+		return string(d.Verb) + " watch-cache wait"
+	case d.Verb != "":
+		return string(d.Verb)
+	}
+	return d.Step
 }
 
 // Recorder aggregates time by stack.
@@ -129,9 +164,5 @@ func (a Stack) less(b Stack) bool {
 	case a.Phase != b.Phase:
 		return a.Phase < b.Phase
 	}
-	return a.Detail < b.Detail
+	return a.Detail.String() < b.Detail.String()
 }
-
-// CacheWaitDetail follows the verb in an api_wait stack's detail for the time
-// a LIST waited for the server's watch cache to be fresh.
-const CacheWaitDetail = " watch-cache wait"

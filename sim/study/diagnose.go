@@ -2,7 +2,6 @@ package study
 
 import (
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/krosim/krosim/sim"
@@ -169,7 +168,7 @@ func diagnose(r *sim.Result) Diagnosis {
 func cacheWait(r *sim.Result) float64 {
 	var d time.Duration
 	for _, smp := range r.Samples {
-		if smp.Stack.Thread == "worker" && smp.Stack.Phase == span.APIWait && strings.HasSuffix(smp.Stack.Detail, span.CacheWaitDetail) {
+		if smp.Stack.Thread == "worker" && smp.Stack.Phase == span.APIWait && smp.Stack.Detail.CacheWait {
 			d += smp.D
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 )
 
 // run builds a run of the given length whose worker time splits into the
@@ -31,7 +32,7 @@ func run(t *testing.T, workers int, seconds float64, shares map[string]float64) 
 	r.Attribution["idle"] = (1 - busy) * total
 	r.Utilization.Workers = busy
 	r.Summary.ConvergeSeconds = &seconds
-	r.Summary.APICalls = map[string]int{"get": 600, "patch": 400}
+	r.Summary.APICalls = map[verb.Verb]int{"get": 600, "patch": 400}
 	r.Summary.RequeuesByReason = map[string]int{"requeue_after": 120}
 	return r
 }
@@ -64,9 +65,9 @@ func TestDiagnose(t *testing.T) {
 			build: func(t *testing.T) *sim.Result {
 				r := run(t, 2, 100, map[string]float64{"api_wait": 0.6, "other": 0.05})
 				r.Queue.MeanDepth = 0.3
-				list := span.Stack{Thread: "worker", Phase: span.APIWait, Detail: "list"}
+				list := span.Stack{Thread: "worker", Phase: span.APIWait, Detail: span.Detail{Verb: verb.List}}
 				cache := list
-				cache.Detail += span.CacheWaitDetail
+				cache.Detail.CacheWait = true
 				other := cache
 				other.Thread = "rgd-controller" // not a worker's time
 				r.Samples = []span.Sample{{Stack: list, D: 30 * time.Second}, {Stack: cache, D: 90 * time.Second}, {Stack: other, D: time.Hour}}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/krosim/krosim/sim/verb"
 	"gopkg.in/yaml.v3"
 )
 
@@ -27,9 +28,9 @@ type Target struct {
 	Server     Server     `json:"server" yaml:"server"`
 
 	// Latency per verb: get, list, create, update, patch, update_status, delete.
-	Latency map[string]Latency `json:"latency" yaml:"latency"`
+	Latency map[verb.Verb]Latency `json:"latency" yaml:"latency"`
 	// Faults per verb, as rates in [0, 1].
-	Faults map[string]Faults `json:"faults,omitempty" yaml:"faults,omitempty"`
+	Faults map[verb.Verb]Faults `json:"faults,omitempty" yaml:"faults,omitempty"`
 	// Readiness per kind: how long the kind's controller takes to report it ready.
 	Readiness map[string]Readiness `json:"readiness" yaml:"readiness"`
 
@@ -136,9 +137,6 @@ type Memory struct {
 	PerExprBytes   int64 `json:"per_expr_bytes" yaml:"per_expr_bytes"`     // per compiled expression
 }
 
-// Verbs are the request verbs the model knows, in report order.
-var Verbs = []string{"get", "list", "create", "update", "patch", "update_status", "delete"}
-
 //go:embed builtin/*.yaml
 var builtin embed.FS
 
@@ -213,7 +211,7 @@ func (t *Target) Validate() error {
 	if t.Server.WatchDelay < 0 || t.Server.WatchProgressInterval < 0 {
 		bad("server.watch_delay and watch_progress_interval must not be negative")
 	}
-	for _, v := range Verbs {
+	for _, v := range verb.All {
 		l, ok := t.Latency[v]
 		if !ok {
 			bad("latency.%s is missing", v)
@@ -224,12 +222,12 @@ func (t *Target) Validate() error {
 		}
 	}
 	for _, v := range slices.Sorted(maps.Keys(t.Latency)) {
-		if !knownVerb(v) {
-			bad("latency.%s: unknown verb (want one of %s)", v, strings.Join(Verbs, ", "))
+		if _, ok := verb.Parse(string(v)); !ok {
+			bad("latency.%s: unknown verb (want one of %s)", v, verbNames)
 		}
 	}
 	for _, v := range slices.Sorted(maps.Keys(t.Faults)) {
-		if !knownVerb(v) {
+		if _, ok := verb.Parse(string(v)); !ok {
 			bad("faults.%s: unknown verb", v)
 		}
 		f := t.Faults[v]
@@ -254,14 +252,14 @@ func (t *Target) Validate() error {
 	return nil
 }
 
-func knownVerb(v string) bool {
-	for _, k := range Verbs {
-		if k == v {
-			return true
-		}
+// verbNames lists the known verbs for messages.
+var verbNames = func() string {
+	names := make([]string, len(verb.All))
+	for i, v := range verb.All {
+		names[i] = string(v)
 	}
-	return false
-}
+	return strings.Join(names, ", ")
+}()
 
 // Clone returns a deep copy, so what-if variations never share maps.
 func (t *Target) Clone() *Target {
@@ -272,11 +270,11 @@ func (t *Target) Clone() *Target {
 	return &c
 }
 
-func cloneMap[V any](m map[string]V) map[string]V {
+func cloneMap[K ~string, V any](m map[K]V) map[K]V {
 	if m == nil {
 		return nil
 	}
-	out := make(map[string]V, len(m))
+	out := make(map[K]V, len(m))
 	for k, v := range m {
 		out[k] = v
 	}

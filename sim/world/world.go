@@ -9,6 +9,7 @@ import (
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -31,13 +32,13 @@ type World struct {
 	pending map[api.Key]int64 // generation a status write is scheduled for
 	ips     int
 
-	calls map[string]int // world_api_calls by verb
+	calls map[verb.Verb]int // world_api_calls by verb
 }
 
 // New installs the world's admission defaults and controllers on the store.
 // skip tells which objects are not the world's business (kro's instances).
 func New(k *kernel.Kernel, store *api.Store, t *target.Target, rng *rand.Rand, skip func(api.Key) bool) *World {
-	w := &World{k: k, store: store, t: t, rng: rng, skip: skip, pending: map[api.Key]int64{}, calls: map[string]int{}}
+	w := &World{k: k, store: store, t: t, rng: rng, skip: skip, pending: map[api.Key]int64{}, calls: map[verb.Verb]int{}}
 	store.Admit(w.admit)
 	store.OnWrite(w.observe)
 	return w
@@ -45,30 +46,30 @@ func New(k *kernel.Kernel, store *api.Store, t *target.Target, rng *rand.Rand, s
 
 // Calls is how many requests of verb the world made: its kind
 // controllers' and the workload's own.
-func (w *World) Calls(verb string) int { return w.calls[verb] }
+func (w *World) Calls(v verb.Verb) int { return w.calls[v] }
 
 // Create, Update and Delete are the workload's requests, as a user's
 // kubectl makes them: straight to the store, counted as the world's.
 func (w *World) Create(k api.Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	w.calls[api.Create]++
+	w.calls[verb.Create]++
 	return w.store.Create(k, obj)
 }
 
 // Update replaces an object's spec (not its status).
 func (w *World) Update(k api.Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	w.calls[api.Update]++
+	w.calls[verb.Update]++
 	return w.store.Update(k, obj, false)
 }
 
 // Delete deletes an object.
 func (w *World) Delete(k api.Key) error {
-	w.calls[api.Delete]++
+	w.calls[verb.Delete]++
 	return w.store.Delete(k)
 }
 
 // admit allocates a Service's cluster IP on create, as the API server does.
-func (w *World) admit(verb string, obj *unstructured.Unstructured) {
-	if verb != "create" || obj.GetKind() != "Service" {
+func (w *World) admit(v verb.Verb, obj *unstructured.Unstructured) {
+	if v != verb.Create || obj.GetKind() != "Service" {
 		return
 	}
 	if t, _, _ := unstructured.NestedString(obj.Object, "spec", "type"); t == "ExternalName" {
@@ -123,13 +124,13 @@ func (w *World) ready(key api.Key, gen int64) {
 	}
 	delete(w.pending, key)
 	obj, err := w.store.Get(key)
-	w.calls[api.Get]++
+	w.calls[verb.Get]++
 	if err != nil || obj.GetGeneration() != gen {
 		return
 	}
 	obj = &unstructured.Unstructured{Object: maps.Clone(obj.Object)} // the store's copy is shared
 	setStatus(obj, gen, w.k.Now())
-	w.calls[api.UpdateStatus]++
+	w.calls[verb.UpdateStatus]++
 	_, _ = w.store.Update(key, obj, true)
 }
 

@@ -1,0 +1,116 @@
+package kro
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/krosim/krosim/sim/api"
+	"github.com/krosim/krosim/sim/kernel"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// ApplySet annotation of the kinds an instance manages (KEP-3659, as kro writes it).
+const AnnotationApplySetKinds = "applyset.kubernetes.io/contains-group-kinds"
+
+type schemaGVR = schema.GroupVersionResource
+
+// instanceApplySet is the ApplySet metadata kro server-side-applies to an
+// instance in every reconcile: the kinds it manages.
+func instanceApplySet(inst *unstructured.Unstructured, kinds map[schemaGVR]bool) *unstructured.Unstructured {
+	var names []string
+	for gvr := range kinds {
+		names = append(names, gvr.GroupResource().String())
+	}
+	sort.Strings(names)
+	return instancePatch(inst, map[string]any{
+		"annotations": map[string]any{AnnotationApplySetKinds: strings.Join(names, ",")},
+	})
+}
+
+// annotatedKinds are the kinds an instance's ApplySet annotation names:
+// kro's memory of what it manages, which prune and deletion list.
+func annotatedKinds(g *Graph, inst *unstructured.Unstructured) map[schemaGVR]bool {
+	kinds := map[schemaGVR]bool{}
+	list := inst.GetAnnotations()[AnnotationApplySetKinds]
+	if list == "" {
+		return kinds
+	}
+	for _, name := range strings.Split(list, ",") {
+		for _, gvr := range g.childGVRs {
+			if gvr.GroupResource().String() == name {
+				kinds[gvr] = true
+			}
+		}
+	}
+	return kinds
+}
+
+// prune lists the instance's children of every kind it manages (its
+// ApplySet memory), concurrently as kro does, and deletes the ones no longer
+// desired, dependents first. When it deleted any, kro shrinks the memory to
+// the kinds applied now. It reports whether it deleted anything.
+func (w *work) prune(key api.Key, inst *unstructured.Unstructured, g *Graph, nodes []node, kinds map[schemaGVR]bool) (bool, error) {
+	want := map[api.Key]bool{}
+	now := map[schemaGVR]bool{}
+	for i, n := range nodes {
+		for _, d := range n.desired {
+			want[api.Key{GVR: g.gvrs[i], Namespace: d.GetNamespace(), Name: d.GetName()}] = true
+			now[g.gvrs[i]] = true
+		}
+	}
+	sel := map[string]string{LabelInstance: key.Name, LabelInstanceNS: key.Namespace}
+	objs, err := w.listKinds(g, kinds, key.Namespace, sel)
+	if err != nil {
+		return false, err
+	}
+	var orphans []api.Key
+	for _, o := range objs {
+		k := api.Key{GVR: w.c.srv.Store.GVR(o.GetAPIVersion(), o.GetKind()), Namespace: o.GetNamespace(), Name: o.GetName()}
+		if !want[k] {
+			orphans = append(orphans, k)
+		}
+	}
+	if len(orphans) == 0 {
+		return false, nil
+	}
+	for _, k := range orphans {
+		if call := w.api(k.Name, func() api.Call { return w.c.client.Delete(w.p, k) }, 0); call.Err != nil && !isNotFound(call.Err) {
+			return true, call.Err
+		}
+	}
+	_, call := w.apply("", key, instanceApplySet(inst, now))
+	return true, call.Err
+}
+
+// listKinds LISTs the instance's children of the given kinds concurrently
+// and returns them, kinds in topological order.
+func (w *work) listKinds(g *Graph, kinds map[schemaGVR]bool, ns string, sel map[string]string) ([]*unstructured.Unstructured, error) {
+	var gvrs []schemaGVR
+	var names []string
+	for _, gvr := range g.childGVRs {
+		if kinds[gvr] {
+			gvrs = append(gvrs, gvr)
+			names = append(names, "")
+		}
+	}
+	lists := make([][]*unstructured.Unstructured, len(gvrs))
+	calls := w.parallel(names, func(i int, p *kernel.Proc) api.Call {
+		out, call := w.c.client.List(p, gvrs[i], ns, sel)
+		lists[i] = out
+		return call
+	})
+	var all []*unstructured.Unstructured
+	bytes := 0
+	for i, call := range calls {
+		if call.Err != nil {
+			return nil, call.Err
+		}
+		for _, o := range lists[i] {
+			bytes += w.c.srv.Store.SizeOf(api.Key{GVR: gvrs[i], Namespace: o.GetNamespace(), Name: o.GetName()})
+		}
+		all = append(all, lists[i]...)
+	}
+	w.chargeRequest("", decode, bytes, 0)
+	return all, nil
+}

@@ -1,0 +1,88 @@
+package kro
+
+import (
+	"time"
+
+	"github.com/krosim/krosim/model"
+	"github.com/krosim/krosim/sim/api"
+	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/span"
+	"github.com/krosim/krosim/sim/target"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Graph is an RGD as the controller uses it.
+type Graph struct {
+	RGD       *model.RGD
+	GVR       schema.GroupVersionResource // of its instances
+	gvrs      []schema.GroupVersionResource
+	childGVRs []schema.GroupVersionResource // distinct, in topological order
+	// deleteWave is each resource's deletion wave by ID: kro's apply order,
+	// reverse topological layers, so wave 0 holds what nothing depends on
+	// and goes first.
+	deleteWave map[string]int
+}
+
+// InstanceGVR is the resource of an RGD's instances.
+func InstanceGVR(g *model.RGD) schema.GroupVersionResource {
+	return schema.GroupVersionResource{Group: g.Group, Version: g.APIVersion, Resource: api.Plural(g.Kind)}
+}
+
+// newGraph prepares an RGD for the controller: the resources of its
+// children and the deletion wave of each.
+func newGraph(store *api.Store, g *model.RGD) *Graph {
+	gr := &Graph{RGD: g, GVR: InstanceGVR(g)}
+	seen := map[schema.GroupVersionResource]bool{}
+	gr.gvrs = make([]schema.GroupVersionResource, len(g.Resources))
+	for _, r := range g.Resources {
+		gr.gvrs[r.Index] = store.GVR(r.APIVersion, r.Kind)
+	}
+	for _, i := range g.Order {
+		r := g.Resources[i]
+		if gv := gr.gvrs[i]; !seen[gv] && !r.External {
+			seen[gv] = true
+			gr.childGVRs = append(gr.childGVRs, gv)
+		}
+	}
+	gr.deleteWave = deleteWaves(g)
+	return gr
+}
+
+// CompileCost is the RGD controller's CPU for building an RGD's graph on
+// the target: compiling its expressions (done for real when the model
+// loaded it) by the cost model, or as measured on this host.
+func CompileCost(t *target.Target, g *model.RGD) time.Duration {
+	if t.Cost.Measured {
+		return g.CompileTime
+	}
+	return t.Cost.Compile(g.Exprs, g.SourceBytes())
+}
+
+// buildGraph charges the CPU of building a graph (kro's RGD controller) and
+// registers it: its instances are reconciled from then on.
+func (c *Controller) buildGraph(p *kernel.Proc, g *Graph) {
+	d := CompileCost(c.t, g.RGD)
+	c.rgdThread.Switch(c.k.Now(), span.CPUWait)
+	wait := c.cpu.Acquire(p)
+	c.rgdThread.Switch(c.k.Now(), span.Compile)
+	p.Sleep(d)
+	c.cpu.Release(d)
+	c.rgdThread.Switch(c.k.Now(), span.Idle)
+	c.stats.CompileTime += d
+	build := span.Detail{Step: "graph build"}
+	c.rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.CPUWait, Detail: build}, wait)
+	c.rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.Compile, Detail: build}, d)
+	c.graphs[g.GVR] = g
+}
+
+// deleteWaves maps each resource to its deletion wave: kro's apply order,
+// reverse topological layers, as the model computes them (RGD.Waves).
+func deleteWaves(g *model.RGD) map[string]int {
+	waves := map[string]int{}
+	for w, ids := range g.Waves {
+		for _, i := range ids {
+			waves[g.Resources[i].ID] = w
+		}
+	}
+	return waves
+}

@@ -1,0 +1,341 @@
+package kro
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/google/cel-go/common/types"
+	"github.com/krosim/krosim/model"
+	"github.com/krosim/krosim/sim/api"
+	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/span"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// node is one resource's state during a reconcile.
+type node struct {
+	skipped  bool
+	pending  bool // data or dependencies not there yet
+	observed bool // read back from the API in this reconcile
+	ready    bool
+	desired  []*unstructured.Unstructured
+	liveRV   map[string]string // resource version by name, as read before the apply
+}
+
+// traversal is the CPU of visiting one node and checking its dependencies.
+func (w *work) traversal(r *model.Resource) time.Duration {
+	cost := w.c.t.Cost
+	return time.Duration(cost.NodeNS + cost.EdgeNS*float64(len(r.Deps)+len(r.Dependents)))
+}
+
+// resolve decides one node: skipped, pending, or rendered and read back.
+func (w *work) resolve(inst *unstructured.Unstructured, g *Graph, r *model.Resource, nodes []node, vars map[string]any) error {
+	n := &nodes[r.Index]
+	if ok, err := w.included(r, nodes, vars); err != nil || !ok {
+		return err
+	}
+	desired, pending, err := w.render(inst, g, r, vars)
+	if err != nil {
+		return fmt.Errorf("resource %s: %w", r.ID, err)
+	}
+	if pending {
+		n.pending = true
+		return nil
+	}
+	// Read the current state: GET, or LIST by label for a collection, after
+	// asking to be told of its changes (kro registers the watch first, so no
+	// event is missed).
+	var live []*unstructured.Unstructured
+	if r.Collection() {
+		live, err = w.observeCollection(inst, g, r, n, len(desired))
+	} else {
+		live, err = w.observe(g, r, n, desired[0])
+	}
+	if err != nil {
+		return err
+	}
+	n.liveRV = make(map[string]string, len(live))
+	for _, o := range live {
+		n.liveRV[o.GetName()] = o.GetResourceVersion()
+	}
+	if n.observed {
+		vars[r.ID] = observedVar(r, live)
+		n.ready = w.ready(r, live, vars)
+	}
+	if r.External {
+		if !n.observed {
+			n.pending = true // kro waits for an external object to exist
+		}
+		return nil
+	}
+	n.desired = desired
+	return nil
+}
+
+// included decides whether a node goes on to be rendered: not when a
+// dependency is skipped or an includeWhen is false (skipped), nor while an
+// includeWhen's data or a dependency is not there yet (pending).
+func (w *work) included(r *model.Resource, nodes []node, vars map[string]any) (bool, error) {
+	n := &nodes[r.Index]
+	for _, d := range r.Deps {
+		if nodes[d].skipped {
+			n.skipped = true
+			return false, nil
+		}
+	}
+	for _, e := range r.IncludeWhen {
+		v, pending, err := w.eval(e, vars, "")
+		if err != nil {
+			return false, err
+		}
+		if pending {
+			n.pending = true
+			return false, nil
+		}
+		if b, ok := v.(types.Bool); ok && !bool(b) {
+			n.skipped = true
+			return false, nil
+		}
+	}
+	for _, d := range r.Deps {
+		if !nodes[d].observed || !nodes[d].ready {
+			n.pending = true
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// observe reads one object's current state with a live GET, after asking
+// for its events; an object not found is not observed. An external
+// reference is read the same way (kro's resources_external.go), under its
+// own name.
+func (w *work) observe(g *Graph, r *model.Resource, n *node, d *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	k := api.Key{GVR: g.gvrs[r.Index], Namespace: d.GetNamespace(), Name: d.GetName()}
+	w.c.watchChild(w.in, watchReq{gvr: k.GVR, ns: k.Namespace, name: k.Name, node: r.ID})
+	obj, call := w.get(r.ID, k)
+	switch {
+	case call.Err == nil:
+		n.observed = true
+		return []*unstructured.Unstructured{obj}, nil
+	case !isNotFound(call.Err):
+		return nil, call.Err
+	}
+	return nil, nil
+}
+
+// observedVar is what expressions see of an observed resource: the object,
+// or a collection's list of items.
+func observedVar(r *model.Resource, live []*unstructured.Unstructured) any {
+	if !r.Collection() {
+		return live[0].Object
+	}
+	items := make([]any, len(live))
+	for i, o := range live {
+		items[i] = o.Object
+	}
+	return items
+}
+
+// ready evaluates readyWhen on the observed objects (every item of a collection).
+func (w *work) ready(r *model.Resource, objs []*unstructured.Unstructured, vars map[string]any) bool {
+	if len(r.ReadyWhen) == 0 {
+		return true
+	}
+	saved, had := vars[r.ID]
+	defer func() {
+		if had {
+			vars[r.ID] = saved
+		} else {
+			delete(vars, r.ID)
+		}
+	}()
+	for _, o := range objs {
+		vars[r.ID] = o.Object
+		for _, e := range r.ReadyWhen {
+			v, pending, err := w.evalNoMemo(e, vars)
+			if err != nil || pending {
+				return false
+			}
+			if b, ok := v.(types.Bool); !ok || !bool(b) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// render evaluates a resource's template into the objects kro would apply:
+// one, or one per item of a collection.
+func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resource, vars map[string]any) ([]*unstructured.Unstructured, bool, error) {
+	combos := []map[string]any{nil}
+	if r.Collection() {
+		var pending bool
+		var err error
+		if combos, pending, err = w.expand(r, vars); err != nil || pending {
+			return nil, pending, err
+		}
+	}
+	var out []*unstructured.Unstructured
+	for ix, iter := range combos {
+		obj, pending, err := w.renderItem(inst, g, r, vars, ix, iter)
+		if err != nil || pending {
+			return nil, pending, err
+		}
+		out = append(out, obj)
+	}
+	return out, false, nil
+}
+
+// renderItem renders one object: the template's fields evaluated in vars
+// plus a collection item's iterator variables (iter, nil for a single
+// resource), and kro's labels.
+func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Resource, vars map[string]any, ix int, iter map[string]any) (*unstructured.Unstructured, bool, error) {
+	scope := vars
+	memoKey := ""
+	if iter != nil {
+		scope = make(map[string]any, len(vars)+len(iter))
+		for k, v := range vars {
+			scope[k] = v
+		}
+		for k, v := range iter {
+			scope[k] = v
+		}
+		memoKey = strconv.Itoa(ix)
+	}
+	obj := &unstructured.Unstructured{Object: model.Clone(r.Template).(map[string]any)}
+	for _, f := range r.Fields {
+		v, pending, err := w.eval(f.Expr, scope, memoKey)
+		if err != nil || pending {
+			return nil, pending, err
+		}
+		native, err := model.Native(v)
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: %w", f.Path, err)
+		}
+		if !f.Standalone {
+			if _, ok := native.(string); !ok {
+				native = fmt.Sprint(native)
+			}
+		}
+		setPath(obj.Object, f.Path, native)
+	}
+	if obj.GetNamespace() == "" {
+		obj.SetNamespace(inst.GetNamespace())
+	}
+	if !r.External {
+		obj.SetLabels(childLabels(obj, inst, g, r, ix, iter != nil))
+	}
+	w.charge(span.Other, span.Detail{Step: "render"}, time.Duration(float64(api.Size(obj.Object))*w.c.t.Cost.EncodeByteNS))
+	return obj, false, nil
+}
+
+// childLabels are an object's labels plus those kro puts on what it manages.
+func childLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Resource, ix int, item bool) map[string]string {
+	labels := obj.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[LabelOwned] = "true"
+	labels[LabelInstance] = inst.GetName()
+	labels[LabelInstanceNS] = inst.GetNamespace()
+	labels[LabelInstanceID] = string(inst.GetUID())
+	labels[LabelNode] = r.ID
+	labels[LabelRGD] = g.RGD.Name
+	if item {
+		labels[LabelCollectionIx] = strconv.Itoa(ix)
+	}
+	return labels
+}
+
+// applyResources server-side-applies every resolved resource concurrently
+// and re-checks readiness on the responses. It reports whether an apply
+// created or changed an object (it mutated the cluster: kro then requeues
+// to read the result back), and the first apply error.
+func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool, error) {
+	type desired struct {
+		idx int
+		obj *unstructured.Unstructured
+	}
+	var names []string
+	var all []desired
+	for _, i := range g.RGD.Order {
+		for _, d := range nodes[i].desired {
+			names = append(names, g.RGD.Resources[i].ID)
+			all = append(all, desired{i, d})
+		}
+	}
+	responses := make([]*unstructured.Unstructured, len(all))
+	calls := w.parallel(names, func(j int, p *kernel.Proc) api.Call {
+		d := all[j]
+		k := api.Key{GVR: g.gvrs[d.idx], Namespace: d.obj.GetNamespace(), Name: d.obj.GetName()}
+		out, call := w.c.client.Apply(p, k, d.obj)
+		responses[j] = out
+		return call
+	})
+	var applyErr error
+	mutated := false
+	applied := map[int][]*unstructured.Unstructured{}
+	for j, d := range all {
+		if err := calls[j].Err; err != nil {
+			if applyErr == nil {
+				applyErr = fmt.Errorf("apply %s: %w", names[j], err)
+			}
+			continue
+		}
+		out := responses[j]
+		if rv, ok := nodes[d.idx].liveRV[out.GetName()]; !ok || rv != out.GetResourceVersion() {
+			mutated = true
+		}
+		applied[d.idx] = append(applied[d.idx], out)
+	}
+	for _, i := range g.RGD.Order {
+		objs, ok := applied[i]
+		if !ok || len(objs) < len(nodes[i].desired) {
+			continue
+		}
+		r := g.RGD.Resources[i]
+		w.stack.Resource = r.ID
+		nodes[i].observed = true
+		nodes[i].ready = w.ready(r, objs, vars)
+	}
+	w.stack.Resource = ""
+	return mutated, applyErr
+}
+
+// setPath sets v at path inside obj, creating maps as needed. List indexes
+// must already exist (templates hold the list).
+func setPath(obj map[string]any, path model.Path, v any) {
+	var cur any = obj
+	for i, e := range path {
+		last := i == len(path)-1
+		switch k := e.(type) {
+		case string:
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return
+			}
+			if last {
+				m[k] = v
+				return
+			}
+			next, ok := m[k]
+			if !ok || next == nil {
+				next = map[string]any{}
+				m[k] = next
+			}
+			cur = next
+		case int:
+			l, ok := cur.([]any)
+			if !ok || k >= len(l) {
+				return
+			}
+			if last {
+				l[k] = v
+				return
+			}
+			cur = l[k]
+		}
+	}
+}

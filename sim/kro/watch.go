@@ -1,0 +1,116 @@
+package kro
+
+import (
+	"sort"
+
+	"github.com/krosim/krosim/sim/api"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// watchReq is one watch an instance asked kro's coordinator for: a child by
+// name, or a collection's items by node.
+type watchReq struct {
+	gvr        schema.GroupVersionResource
+	ns, name   string
+	node       string
+	collection bool
+}
+
+// watch routes store writes to the queue after the watch delay, as kro's
+// informers do: instance updates only when the generation moved; child
+// events to the instances whose last or current reconcile asked to watch
+// that child, as the coordinator finds them when the event arrives.
+func (c *Controller) watch(e api.Event) {
+	if c.IsInstance(e.Key) {
+		if e.Type == "MODIFIED" && e.Generation == e.OldGeneration {
+			return
+		}
+		if e.Type == "DELETED" {
+			if in := c.instances[e.Key]; in != nil && !in.rec.IsGone {
+				c.change(in, func() { in.rec.IsGone, in.rec.Gone = true, c.k.Now() })
+			}
+		}
+		key := e.Key
+		c.k.After(c.t.Server.WatchDelay.D(), func() { c.queue.Add(key) })
+		return
+	}
+	if c.t.Controller.IgnoreChildEvents {
+		return
+	}
+	byName := watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, name: e.Key.Name}
+	var byNode watchReq
+	if node := e.Labels[LabelNode]; node != "" {
+		byNode = watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, node: node, collection: true}
+	}
+	inst := api.Key{Namespace: e.Labels[LabelInstanceNS], Name: e.Labels[LabelInstance]}
+	c.k.After(c.t.Server.WatchDelay.D(), func() {
+		var keys []api.Key
+		for k := range c.watchers[byName] {
+			keys = append(keys, k)
+		}
+		for k := range c.watchers[byNode] {
+			if k.Namespace == inst.Namespace && k.Name == inst.Name {
+				keys = append(keys, k)
+			}
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		for _, k := range keys {
+			c.queue.Add(k)
+		}
+	})
+}
+
+// watchChild registers a watch request of the reconcile in progress; it
+// routes events at once.
+func (c *Controller) watchChild(in *Instance, req watchReq) {
+	if req.collection {
+		req.name = ""
+	} else {
+		req.node = ""
+	}
+	if in.watchCur == nil {
+		in.watchCur = map[watchReq]bool{}
+	}
+	in.watchCur[req] = true
+	if c.watchers[req] == nil {
+		c.watchers[req] = map[api.Key]bool{}
+	}
+	c.watchers[req][in.rec.Key] = true
+}
+
+// doneWatches ends a reconcile's watch cycle, as the coordinator's Done:
+// committed, the requests of the last reconcile not made again are dropped;
+// not committed (a failed reconcile), the new requests are.
+func (c *Controller) doneWatches(in *Instance, commit bool) {
+	if in == nil {
+		return
+	}
+	drop := in.watchPrev
+	keep := in.watchCur
+	if !commit {
+		drop, keep = in.watchCur, in.watchPrev
+	}
+	for req := range drop {
+		if !keep[req] {
+			c.unwatch(req, in.rec.Key)
+		}
+	}
+	in.watchPrev, in.watchCur = keep, nil
+}
+
+// removeWatches drops every watch of an instance (before kro removes its finalizer).
+func (c *Controller) removeWatches(in *Instance) {
+	for _, set := range []map[watchReq]bool{in.watchCur, in.watchPrev} {
+		for req := range set {
+			c.unwatch(req, in.rec.Key)
+		}
+	}
+	in.watchCur, in.watchPrev = nil, nil
+}
+
+func (c *Controller) unwatch(req watchReq, key api.Key) {
+	delete(c.watchers[req], key)
+	if len(c.watchers[req]) == 0 {
+		delete(c.watchers, req)
+	}
+}

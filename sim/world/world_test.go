@@ -1,0 +1,144 @@
+package world
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/krosim/krosim/sim/api"
+	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+func fixed(d time.Duration) target.Readiness {
+	return target.Readiness{P50: target.Duration(d), P95: target.Duration(d), P99: target.Duration(d)}
+}
+
+func object(apiVersion, kind, name string, spec map[string]any) *unstructured.Unstructured {
+	return &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": apiVersion, "kind": kind,
+		"metadata": map[string]any{"name": name, "namespace": "ns"},
+		"spec":     spec,
+	}}
+}
+
+// TestReadinessDelays creates one object of each kind at time 0 and checks
+// each kind's status just before and just after the target's delay for it.
+func TestReadinessDelays(t *testing.T) {
+	tg, err := target.Lookup("kro-defaults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg = tg.Clone()
+	tg.Readiness = map[string]target.Readiness{
+		"Deployment": fixed(3 * time.Second), "Job": fixed(7 * time.Second), "*": fixed(time.Second),
+	}
+	k := kernel.New()
+	defer k.Shutdown()
+	store := api.NewStore(k.Now)
+	instance := schema.GroupVersionResource{Group: "kro.run", Version: "v1alpha1", Resource: "demos"}
+	w := New(k, store, tg, rand.New(rand.NewPCG(1, 2)), func(key api.Key) bool { return key.GVR == instance })
+	objs := []struct {
+		obj   *unstructured.Unstructured
+		delay time.Duration // 0: never gets a status
+		field []string      // a status field its kind's controller sets
+		want  any
+	}{
+		{object("apps/v1", "Deployment", "web", map[string]any{"replicas": int64(2)}), 3 * time.Second, []string{"availableReplicas"}, int64(2)},
+		{object("batch/v1", "Job", "migrate", nil), 7 * time.Second, []string{"succeeded"}, int64(1)},
+		{object("example.com/v1", "Widget", "w", nil), time.Second, []string{"state"}, "ACTIVE"},
+		{object("v1", "ConfigMap", "cfg", nil), 0, []string{"observedGeneration"}, nil},
+		{object("kro.run/v1alpha1", "Demo", "demo", nil), 0, []string{"observedGeneration"}, nil},
+	}
+	keys := make([]api.Key, len(objs))
+	for i, o := range objs {
+		keys[i] = api.Key{GVR: store.GVR(o.obj.GetAPIVersion(), o.obj.GetKind()), Namespace: "ns", Name: o.obj.GetName()}
+		if _, err := store.Create(keys[i], o.obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status := func(i int) any {
+		obj, err := store.Get(keys[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _, _ := unstructured.NestedFieldNoCopy(obj.Object, append([]string{"status"}, objs[i].field...)...)
+		return v
+	}
+	for i, o := range objs {
+		at := o.delay
+		if at == 0 {
+			at = 10 * time.Second
+		}
+		// A millisecond either side: the delay comes through exp(log(d)),
+		// which may round it by a nanosecond.
+		k.At(at-time.Millisecond, func() {
+			if v := status(i); v != nil {
+				t.Errorf("%s: status.%v = %v before its delay %s", keys[i].Name, o.field, v, o.delay)
+			}
+		})
+		k.At(at+time.Millisecond, func() {
+			if v := status(i); v != o.want {
+				t.Errorf("%s: status.%v = %v (%T) at %s, want %v", keys[i].Name, o.field, v, v, at, o.want)
+			}
+		})
+	}
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Three status writes, each a GET then a PUT of the status.
+	if w.Calls(verb.Get) != 3 || w.Calls(verb.UpdateStatus) != 3 {
+		t.Errorf("world calls: %d get, %d update_status; want 3 of each", w.Calls(verb.Get), w.Calls(verb.UpdateStatus))
+	}
+}
+
+// TestNewGenerationReschedules checks that a spec change before the status
+// is written moves it to the delay after the change, for the new generation.
+func TestNewGenerationReschedules(t *testing.T) {
+	tg, err := target.Lookup("kro-defaults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg = tg.Clone()
+	tg.Readiness = map[string]target.Readiness{"Deployment": fixed(3 * time.Second)}
+	k := kernel.New()
+	defer k.Shutdown()
+	store := api.NewStore(k.Now)
+	New(k, store, tg, rand.New(rand.NewPCG(1, 2)), func(api.Key) bool { return false })
+	obj := object("apps/v1", "Deployment", "web", map[string]any{"replicas": int64(1)})
+	key := api.Key{GVR: store.GVR("apps/v1", "Deployment"), Namespace: "ns", Name: "web"}
+	if _, err := store.Create(key, obj); err != nil {
+		t.Fatal(err)
+	}
+	k.At(2*time.Second, func() {
+		cur, _ := store.Get(key)
+		next := cur.DeepCopy()
+		_ = unstructured.SetNestedField(next.Object, int64(4), "spec", "replicas")
+		if _, err := store.Update(key, next, false); err != nil {
+			t.Fatal(err)
+		}
+	})
+	observed := func() (int64, int64) {
+		cur, _ := store.Get(key)
+		gen, _, _ := unstructured.NestedInt64(cur.Object, "status", "observedGeneration")
+		n, _, _ := unstructured.NestedInt64(cur.Object, "status", "availableReplicas")
+		return gen, n
+	}
+	k.At(3*time.Second+time.Millisecond, func() {
+		if gen, _ := observed(); gen != 0 {
+			t.Errorf("status for generation %d at 3s: the first generation's write should be dropped", gen)
+		}
+	})
+	k.At(5*time.Second+time.Millisecond, func() {
+		cur, _ := store.Get(key)
+		if gen, n := observed(); gen != cur.GetGeneration() || n != 4 {
+			t.Errorf("at 5s: observedGeneration %d (want %d), availableReplicas %d (want 4)", gen, cur.GetGeneration(), n)
+		}
+	})
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+}
