@@ -43,6 +43,18 @@ func (r *Result) MeanLatency(v verb.Verb) time.Duration {
 	return sum / time.Duration(len(vs.Latencies))
 }
 
+// CacheWait is the instance workers' time spent in LISTs waiting for the
+// API server's watch cache to be fresh (part of api_wait).
+func (r *Result) CacheWait() time.Duration {
+	var d time.Duration
+	for _, smp := range r.Samples {
+		if smp.Stack.Thread == "worker" && smp.Stack.Phase == span.APIWait && smp.Stack.Detail.CacheWait {
+			d += smp.D
+		}
+	}
+	return d
+}
+
 // MeanObjectsStored is how many objects the server stored, on average, when
 // it served a request.
 func (r *Result) MeanObjectsStored() float64 { return r.meanStored }

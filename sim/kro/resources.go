@@ -219,7 +219,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 				native = fmt.Sprint(native)
 			}
 		}
-		setPath(obj.Object, f.Path, native)
+		f.Path.Set(obj.Object, native)
 	}
 	if obj.GetNamespace() == "" {
 		obj.SetNamespace(inst.GetNamespace())
@@ -302,40 +302,4 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	}
 	w.stack.Resource = ""
 	return mutated, applyErr
-}
-
-// setPath sets v at path inside obj, creating maps as needed. List indexes
-// must already exist (templates hold the list).
-func setPath(obj map[string]any, path model.Path, v any) {
-	var cur any = obj
-	for i, e := range path {
-		last := i == len(path)-1
-		switch k := e.(type) {
-		case string:
-			m, ok := cur.(map[string]any)
-			if !ok {
-				return
-			}
-			if last {
-				m[k] = v
-				return
-			}
-			next, ok := m[k]
-			if !ok || next == nil {
-				next = map[string]any{}
-				m[k] = next
-			}
-			cur = next
-		case int:
-			l, ok := cur.([]any)
-			if !ok || k >= len(l) {
-				return
-			}
-			if last {
-				l[k] = v
-				return
-			}
-			cur = l[k]
-		}
-	}
 }

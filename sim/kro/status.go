@@ -75,7 +75,7 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 		if !v.Standalone {
 			native = fmt.Sprint(native)
 		}
-		setPath(map[string]any{"status": st}, v.Path, native)
+		v.Path.Set(map[string]any{"status": st}, native)
 	}
 	cond := "True"
 	if why != "" {

@@ -2,7 +2,6 @@ package study
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/span"
@@ -150,7 +149,7 @@ func diagnose(r *sim.Result) Diagnosis {
 	if api >= latencyShare {
 		evidence := fmt.Sprintf("api_wait %s of worker time with the client limiter idle (throttled %s); queue depth mean %.1f for %s",
 			pct(api), pct(throttle), q.MeanDepth, plural(workers, "worker"))
-		if c := cacheWait(r) / total; c > 0 {
+		if c := r.CacheWait().Seconds() / total; c > 0 {
 			evidence += fmt.Sprintf("; LISTs waiting for the server's watch cache %s of it", pct(c/api))
 		}
 		return Diagnosis{APILatency, evidence}
@@ -161,18 +160,6 @@ func diagnose(r *sim.Result) Diagnosis {
 	}
 	return Diagnosis{Requeue, fmt.Sprintf("workers idle %s of the time: instances wait between reconciles (%s requeue-afters at the %gs interval) and on their children's readiness",
 		pct(idle), Thousands(r.Summary.RequeuesByReason["requeue_after"]), interval)}
-}
-
-// cacheWait is the worker time LISTs spent waiting for the API server's
-// watch cache, in seconds, from the run's profile samples.
-func cacheWait(r *sim.Result) float64 {
-	var d time.Duration
-	for _, smp := range r.Samples {
-		if smp.Stack.Thread == "worker" && smp.Stack.Phase == span.APIWait && smp.Stack.Detail.CacheWait {
-			d += smp.D
-		}
-	}
-	return d.Seconds()
 }
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
