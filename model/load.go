@@ -24,6 +24,10 @@ type Limits struct {
 	ExprBytes int // length of one expression string
 	Depth     int // nesting of a template or schema
 	Aliases   int // YAML alias uses in one file
+	// Fields bounds spec.schema.spec with its custom types expanded, as
+	// each instance's spec is built: types that use each other several
+	// times grow it exponentially.
+	Fields int
 
 	// Clock, when set, times each RGD's compilation (RGD.CompileTime). It is
 	// host time and not deterministic, so the model never reads a clock itself.
@@ -38,14 +42,21 @@ var DefaultLimits = Limits{
 	ExprBytes: 64 << 10,
 	Depth:     64,
 	Aliases:   1000,
+	Fields:    10000,
 }
 
 // LoadFile reads every ResourceGraphDefinition in a YAML file.
 func LoadFile(path string) ([]*RGD, error) { return DefaultLimits.LoadFile(path) }
 
-// LoadFile is LoadFile under these limits.
+// LoadFile is LoadFile under these limits. It reads no more than one byte
+// over the size limit, so an endless file such as /dev/zero fails fast.
 func (lim Limits) LoadFile(path string) ([]*RGD, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(lim.FileBytes)+1))
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +72,7 @@ func Load(name string, data []byte) ([]*RGD, error) {
 
 // Load is Load under these limits.
 func (lim Limits) Load(name string, data []byte) ([]*RGD, error) {
-	l := &loader{lim: lim, probs: problems{src: newSource(name, data)}}
+	l := &loader{lim: lim, data: data, probs: problems{src: newSource(name, data)}}
 	rgds := l.load(data)
 	if len(l.probs.list) > 0 {
 		l.probs.list.sort()
@@ -72,6 +83,7 @@ func (lim Limits) Load(name string, data []byte) ([]*RGD, error) {
 
 type loader struct {
 	lim     Limits
+	data    []byte
 	probs   problems
 	aliases int
 }
@@ -80,7 +92,7 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (l *loader) load(data []byte) []*RGD {
 	if len(data) > l.lim.FileBytes {
-		l.probs.addf(Pos{}, "file is %d bytes, over the limit of %d", len(data), l.lim.FileBytes)
+		l.probs.addf(offsetPos(data, l.lim.FileBytes), "file is over the limit of %d bytes", l.lim.FileBytes)
 		return nil
 	}
 	var rgds []*RGD
@@ -102,6 +114,7 @@ func (l *loader) load(data []byte) []*RGD {
 		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].ShortTag() == "!!null") {
 			continue // an empty document: only comments or ---
 		}
+		l.duplicateKeys(&n)
 		if g := l.rgd(n.Content[0]); g != nil {
 			rgds = append(rgds, g)
 		}
@@ -112,14 +125,78 @@ func (l *loader) load(data []byte) []*RGD {
 	return rgds
 }
 
+// yamlError reports a yaml.v3 error at the best position its text allows.
 func (l *loader) yamlError(err error) {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		l.probs.addf(Pos{Line: line, Col: 1}, "invalid YAML: %s", m[2])
+		if parserProblems[m[2]] {
+			// yaml.v3 adds one to its zero-based line for scanner
+			// errors only (decode.go, parser.fail): a parser error's
+			// line is one early.
+			line++
+		}
+		line = min(line, len(l.probs.src.lines))
+		// yaml.v3 gives no column: point at the line's first character.
+		text := l.probs.src.line(line)
+		col := 1 + runeLen(text) - runeLen(strings.TrimLeft(text, " \t"))
+		l.probs.addf(Pos{Line: line, Col: col}, "invalid YAML: %s", m[2])
 		return
 	}
-	l.probs.addf(Pos{Line: 1, Col: 1}, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if off, what, ok := firstBadByte(l.data); ok {
+		// The reader's errors (bad UTF-8, control characters) carry no line.
+		l.probs.addf(offsetPos(l.data, off), "invalid YAML: %s", what)
+		return
+	}
+	l.probs.addf(Pos{Line: 1, Col: 1}, "invalid YAML: %s", msg)
+}
+
+// parserProblems are the messages of yaml.v3's parser (parserc.go), as
+// opposed to its scanner's.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// duplicateKeys reports every key a mapping repeats, as kubectl does: YAML
+// leaves a repeated key undefined and a decoder keeps one of them silently.
+// Aliases are not followed: the node they name is checked where it stands.
+func (l *loader) duplicateKeys(doc *yaml.Node) {
+	stack := []*yaml.Node{doc}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Kind == yaml.AliasNode {
+			continue
+		}
+		if n.Kind == yaml.MappingNode {
+			first := map[string]*yaml.Node{}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				if k.Kind != yaml.ScalarNode {
+					continue
+				}
+				if f, dup := first[k.Value]; dup {
+					l.probs.addf(pos(k), "duplicate key %q (first at %d:%d)", k.Value, f.Line, f.Column)
+					continue
+				}
+				first[k.Value] = k
+			}
+		}
+		for i := len(n.Content) - 1; i >= 0; i-- {
+			stack = append(stack, n.Content[i])
+		}
+	}
 }
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -299,20 +376,30 @@ func (l *loader) schema(g *RGD, n *yaml.Node) *yaml.Node {
 		l.probs.addf(pos(l.lookup(n, "kind")), "spec.schema.kind %q must be PascalCase", g.Kind)
 	}
 	g.Types = map[string]*Type{}
+	var cycles []typeCycle
 	if tn := l.lookup(n, "types"); tn != nil {
 		pairs := l.pairs(tn, "spec.schema.types")
 		// Declare every name first so types may refer to each other in any order.
 		for _, kv := range pairs {
 			g.Types[kv[0].Value] = &Type{Kind: Object, Name: kv[0].Value}
 		}
+		var names []string
 		for _, kv := range pairs {
 			t := g.Types[kv[0].Value]
 			t.Fields = l.fields(kv[1], kv[0].Value, g.Types, 1)
+			names = append(names, kv[0].Value)
+		}
+		cycles = typeCycles(names, g.Types)
+		for _, c := range cycles {
+			l.probs.addf(c.pos, "spec.schema.types: %v", c.err)
 		}
 	}
 	g.Spec = &Type{Kind: Object, Name: "spec"}
 	if sn := l.lookup(n, "spec"); sn != nil {
 		g.Spec.Fields = l.fields(sn, "spec", g.Types, 1)
+		if len(cycles) == 0 && expandedFields(g.Spec, l.lim.Fields) > l.lim.Fields {
+			l.probs.addf(pos(sn), "spec.schema.spec has over %d fields with its custom types expanded", l.lim.Fields)
+		}
 	}
 	return l.lookup(n, "status")
 }
@@ -410,12 +497,40 @@ func (l *loader) resources(g *RGD, n *yaml.Node, spec *yaml.Node) []*yaml.Node {
 			if r.APIVersion == "" || r.Kind == "" {
 				l.probs.addf(pos(body), "resource %q: apiVersion and kind are required", r.ID)
 			}
+			if r.External {
+				l.externalName(r, body)
+			}
 		}
 		l.iterators(r, l.lookup(rn, "forEach"), seen)
 		g.Resources = append(g.Resources, r)
 		nodes = append(nodes, rn)
 	}
 	return nodes
+}
+
+// externalName checks that an externalRef names what it reads, as kro's
+// API does: metadata with exactly one of a non-empty name or a selector.
+func (l *loader) externalName(r *Resource, ext *yaml.Node) {
+	md := l.lookup(ext, "metadata")
+	if md == nil {
+		l.probs.addf(pos(ext), "resource %q: externalRef.metadata is required, with a name or a selector", r.ID)
+		return
+	}
+	if md.Kind != yaml.MappingNode {
+		l.probs.addf(pos(md), "resource %q: externalRef.metadata must be a mapping", r.ID)
+		return
+	}
+	name, sel := l.lookup(md, "name"), l.lookup(md, "selector")
+	switch {
+	case name == nil && sel == nil:
+		l.probs.addf(pos(md), "resource %q: externalRef.metadata needs a name (or a selector)", r.ID)
+	case name != nil && sel != nil:
+		l.probs.addf(pos(name), "resource %q: externalRef.metadata has both name and selector; want exactly one", r.ID)
+	case name != nil:
+		if s, ok := l.str(name, "externalRef.metadata.name"); ok && s == "" {
+			l.probs.addf(pos(name), "resource %q: externalRef.metadata.name must not be empty", r.ID)
+		}
+	}
 }
 
 // iterators reads the names a forEach binds: `forEach: [{name: "${list}"}, ...]`.
