@@ -43,6 +43,9 @@ func runReal(e *env, o *runOptions, args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected arguments %v (RGDs go in --rgd)", args)
 	}
+	if err := o.checkNumbers(); err != nil {
+		return usagef("%v", err)
+	}
 	ro := o.real
 	if ro.quiet <= 3*time.Second {
 		return usagef("--kro-idle must exceed kro's 3s requeue interval, got %s", ro.quiet)

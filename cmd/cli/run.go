@@ -86,14 +86,14 @@ var runCmd = &command{
 
 // config turns flags into a run config: load the target, then apply the what-ifs.
 func (o *runOptions) config() (sim.Config, error) {
+	if err := o.checkNumbers(); err != nil {
+		return sim.Config{}, usagef("%v", err)
+	}
 	t, err := target.Lookup(o.target)
 	if err != nil {
-		return sim.Config{}, err
+		return sim.Config{}, usagef("%v", err)
 	}
 	t = t.Clone()
-	if o.qps < 0 || o.burst < 0 || o.workers < 0 || o.cpus < 0 {
-		return sim.Config{}, usagef("--qps, --burst, --workers and --cpus must not be negative")
-	}
 	if o.qps > 0 {
 		t.Client.QPS = o.qps
 		t.Client.Burst = o.burst
