@@ -277,3 +277,19 @@ func TestProblemDetail(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadNonFiniteDefault wants NaN and infinite float defaults rejected: a
+// CRD default is JSON, which has neither.
+func TestLoadNonFiniteDefault(t *testing.T) {
+	for _, v := range []string{"NaN", "+Inf", "-inf", "Infinity"} {
+		src := strings.Replace(rgd("", cm("aa")), "      enabled: boolean | default=true\n", "      enabled: boolean | default=true\n      ratio: float | default="+v+"\n", 1)
+		wantProblems(t, src, []wantProblem{{"float | default=" + v, 0, fmt.Sprintf("spec.ratio: default %q is not a valid float: not a finite number", v)}})
+	}
+}
+
+// TestLoadComplexKey wants a mapping key that is not a scalar rejected: a
+// Kubernetes object is JSON, and the loader would have read its key as "".
+func TestLoadComplexKey(t *testing.T) {
+	src := strings.Replace(rgd("", cm("aa")), "        data: {}\n", "        data:\n          ? [a, b]\n          : c\n", 1)
+	wantProblems(t, src, []wantProblem{{"[a, b]", 0, "a mapping key must be a string, not a list"}})
+}

@@ -152,6 +152,18 @@ func (l *loader) yamlError(err error) {
 	l.probs.addf(Pos{Line: 1, Col: 1}, "invalid YAML: %s", msg)
 }
 
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "scalar"
+}
+
 // parserProblems are the messages of yaml.v3's parser (parserc.go), as
 // opposed to its scanner's.
 var parserProblems = map[string]bool{
@@ -184,6 +196,8 @@ func (l *loader) duplicateKeys(doc *yaml.Node) {
 			for i := 0; i+1 < len(n.Content); i += 2 {
 				k := n.Content[i]
 				if k.Kind != yaml.ScalarNode {
+					// Kubernetes objects are JSON, whose keys are strings.
+					l.probs.addf(pos(k), "a mapping key must be a string, not a %s", kindName(k))
 					continue
 				}
 				if f, dup := first[k.Value]; dup {

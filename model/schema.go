@@ -3,6 +3,7 @@ package model
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -286,7 +287,12 @@ func parseValue(t *Type, v string) (any, error) {
 	case Boolean:
 		return strconv.ParseBool(v)
 	case Float:
-		return strconv.ParseFloat(v, 64)
+		f, err := strconv.ParseFloat(v, 64)
+		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			// A CRD default is JSON, which has no NaN or infinity.
+			return nil, fmt.Errorf("not a finite number")
+		}
+		return f, err
 	}
 	var x any
 	dec := json.NewDecoder(strings.NewReader(v))

@@ -72,6 +72,10 @@ func TestParseDecodeErrorPositions(t *testing.T) {
 	if want := "t.yaml:2:1: cannot unmarshal !!str `many` into int"; err == nil || err.Error() != want {
 		t.Errorf("Parse() = %v, want %s", err, want)
 	}
+	_, err = Parse("t.yaml", []byte("name: x\ncontroller:\n  requeue_interval: 9999999999h\n"))
+	if want := `t.yaml:3:1: bad duration "9999999999h": want a number with a unit, like 3s or 1.5ms`; err == nil || err.Error() != want {
+		t.Errorf("Parse() = %v, want %s", err, want)
+	}
 	_, err = Parse("t.yaml", []byte("name: x\nnope: 1\n"))
 	if want := "t.yaml:2:1: field nope not found in type target.Target"; err == nil || err.Error() != want {
 		t.Errorf("Parse() = %v, want %s", err, want)
