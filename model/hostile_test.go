@@ -293,3 +293,21 @@ func TestLoadComplexKey(t *testing.T) {
 	src := strings.Replace(rgd("", cm("aa")), "        data: {}\n", "        data:\n          ? [a, b]\n          : c\n", 1)
 	wantProblems(t, src, []wantProblem{{"[a, b]", 0, "a mapping key must be a string, not a list"}})
 }
+
+// TestLoadManyProblems wants the problems of one file capped: a file of a
+// hundred thousand repeated keys kept every one, with its source line.
+func TestLoadManyProblems(t *testing.T) {
+	src := rgd("", cm("aa")) + strings.Repeat("spec: x\n", 100000)
+	_, err := model.Load("t.yaml", []byte(src))
+	var ps model.Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Load = %v, want Problems", err)
+	}
+	if len(ps) != 201 {
+		t.Fatalf("%d problems, want 200 and one counting the rest", len(ps))
+	}
+	last := ps[len(ps)-1]
+	if want := "and 99800 more problems not shown"; last.Msg != want || last.Pos != ps[len(ps)-2].Pos {
+		t.Errorf("last problem %v, want %q at the position of the one before", last, want)
+	}
+}

@@ -74,9 +74,8 @@ func Load(name string, data []byte) ([]*RGD, error) {
 func (lim Limits) Load(name string, data []byte) ([]*RGD, error) {
 	l := &loader{lim: lim, data: data, probs: problems{src: newSource(name, data)}}
 	rgds := l.load(data)
-	if len(l.probs.list) > 0 {
-		l.probs.list.sort()
-		return nil, l.probs.list
+	if l.probs.n > 0 {
+		return nil, l.probs.sorted()
 	}
 	return rgds, nil
 }
@@ -119,7 +118,7 @@ func (l *loader) load(data []byte) []*RGD {
 			rgds = append(rgds, g)
 		}
 	}
-	if len(rgds) == 0 && len(l.probs.list) == 0 {
+	if len(rgds) == 0 && l.probs.n == 0 {
 		l.probs.addf(Pos{Line: 1, Col: 1}, "no ResourceGraphDefinition found")
 	}
 	return rgds
@@ -324,10 +323,10 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 		l.probs.addf(pos(spec), "spec.schema is required")
 		return nil
 	}
-	before := len(l.probs.list)
+	before := l.probs.n
 	statusNode := l.schema(g, schema)
 	resNodes := l.resources(g, l.lookup(spec, "resources"), spec)
-	if len(l.probs.list) > before {
+	if l.probs.n > before {
 		return nil // compiling against a broken schema or resource list would only add noise
 	}
 	var start time.Time
@@ -355,7 +354,7 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 		g.CompileTime = l.lim.Clock().Sub(start)
 	}
 	g.Exprs = c.exprs
-	if len(l.probs.list) > before {
+	if l.probs.n > before {
 		return nil
 	}
 	if err := buildGraph(g); err != nil {

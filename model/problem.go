@@ -152,15 +152,36 @@ func (s *source) line(n int) string {
 	return s.lines[n-1]
 }
 
+// maxProblems is how many problems of one file are kept: a file of a
+// million repeated keys would otherwise print three million lines.
+const maxProblems = 200
+
 // problems accumulates the problems of one file.
 type problems struct {
 	src  *source
 	list Problems
+	n    int // problems found, kept or not
 }
 
 func (ps *problems) addf(pos Pos, format string, args ...any) {
+	ps.n++
+	if len(ps.list) >= maxProblems {
+		return
+	}
 	pos.File = ps.src.name
 	ps.list = append(ps.list, &Problem{Pos: pos, Msg: fmt.Sprintf(format, args...), Line: ps.src.line(pos.Line)})
+}
+
+// sorted returns the problems kept in file order, and a last one counting
+// those not kept.
+func (ps *problems) sorted() Problems {
+	ps.list.sort()
+	if more := ps.n - len(ps.list); more > 0 {
+		last := *ps.list[len(ps.list)-1]
+		last.Msg = fmt.Sprintf("and %d more problems not shown", more)
+		ps.list = append(ps.list, &last)
+	}
+	return ps.list
 }
 
 // offsetPos returns the line and character column of byte offset off in
