@@ -13,6 +13,10 @@ import (
 const (
 	maxQPS   = 1e6 // --qps and --rate
 	maxBurst = 1e6 // --burst
+	// Against a real server: requests or objects krosim keeps in flight
+	// (--parallel, --concurrency) and requests timed per verb (--objects).
+	maxInFlight = 1000
+	maxObjects  = 100000
 )
 
 // intFlag is a usage error unless v is in [lo, hi].

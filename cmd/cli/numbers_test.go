@@ -89,3 +89,25 @@ func TestSweepSeedsBound(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", code, stderr.String())
 	}
 }
+
+// TestBadNumberFlagsRealServer wants the flags of runs against a real server
+// checked before any connection: a kubeconfig that does not exist is never
+// reached.
+func TestBadNumberFlagsRealServer(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--kubeconfig", "/nonexistent", "--rgd", "../../testdata/rgd/webapp.yaml", "--parallel", "100000000"}, "--parallel must be in [1, 1000], got 100000000"},
+		{[]string{"run", "--kubeconfig", "/nonexistent", "--rgd", "../../testdata/rgd/webapp.yaml", "--qps", "NaN"}, "--qps must be a number in [0, 1e+06], got NaN"},
+		{[]string{"run", "--kubeconfig", "/nonexistent", "--rgd", "../../testdata/rgd/webapp.yaml", "--timeout", "0"}, "--timeout must be positive, got 0s"},
+		{[]string{"calibrate", "--kubeconfig", "/nonexistent", "--objects", "1000000000"}, "--objects must be in [1, 100000], got 1000000000"},
+		{[]string{"calibrate", "--kubeconfig", "/nonexistent", "--concurrency", "1,100000"}, "--concurrency values must be at least 1 and at most 1000, got 100000"},
+		{[]string{"calibrate", "--server-cpus", "100000000"}, "--server-cpus must be in [-1, 10000], got 100000000"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := Main(tt.args, &stdout, &stderr); code != exitUsage || !strings.Contains(stderr.String(), tt.want) {
+			t.Errorf("krosim %s: exit %d, stderr:\n%s\nwant exit 2 and %q", strings.Join(tt.args, " "), code, stderr.String(), tt.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -43,10 +44,11 @@ func runReal(e *env, o *runOptions, args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected arguments %v (RGDs go in --rgd)", args)
 	}
-	if err := o.checkNumbers(); err != nil {
+	ro := o.real
+	if err := errors.Join(o.checkNumbers(), intFlag("--parallel", ro.parallel, 1, maxInFlight),
+		positiveFlag("--timeout", ro.timeout)); err != nil {
 		return usagef("%v", err)
 	}
-	ro := o.real
 	if ro.quiet <= 3*time.Second {
 		return usagef("--kro-idle must exceed kro's 3s requeue interval, got %s", ro.quiet)
 	}
