@@ -1,8 +1,6 @@
 package model
 
 import (
-	"bufio"
-	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,105 +9,29 @@ import (
 	"reflect"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 )
 
-// addCorpus adds every file of the repository's testdata/fuzz/<name> to f's
-// seed corpus. The files are in the format `go test -fuzz` writes: a
-// "go test fuzz v1" line, then one line per argument such as string("...").
-func addCorpus(f *testing.F, name string) {
-	f.Helper()
-	files, err := filepath.Glob(filepath.Join("..", "testdata", "fuzz", name, "*"))
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			f.Fatal(err)
-		}
-		args, err := parseCorpusFile(data)
-		if err != nil {
-			f.Fatalf("%s: %v", file, err)
-		}
-		f.Add(args...)
-	}
-}
-
-func parseCorpusFile(data []byte) ([]any, error) {
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 64<<20)
-	if !sc.Scan() || sc.Text() != "go test fuzz v1" {
-		return nil, errors.New(`want a first line "go test fuzz v1"`)
-	}
-	var args []any
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" {
-			continue
-		}
-		typ, rest, ok := strings.Cut(line, "(")
-		if !ok || !strings.HasSuffix(rest, ")") {
-			return nil, errors.New("bad argument line " + strconv.Quote(line))
-		}
-		s, err := strconv.Unquote(strings.TrimSuffix(rest, ")"))
-		if err != nil {
-			return nil, errors.New("bad quoted value in " + strconv.Quote(line))
-		}
-		switch typ {
-		case "string":
-			args = append(args, s)
-		case "[]byte":
-			args = append(args, []byte(s))
-		default:
-			return nil, errors.New("unsupported argument type " + typ)
-		}
-	}
-	return args, sc.Err()
-}
-
-func TestParseCorpusFile(t *testing.T) {
-	tests := []struct {
-		name string
-		in   string
-		want []any
-		err  bool
-	}{
-		{name: "string", in: "go test fuzz v1\nstring(\"a\\n${x}\")\n", want: []any{"a\n${x}"}},
-		{name: "bytes", in: "go test fuzz v1\n[]byte(\"k: v\")\n", want: []any{[]byte("k: v")}},
-		{name: "backquoted", in: "go test fuzz v1\nstring(`x`)\n", want: []any{"x"}},
-		{name: "no header", in: "string(\"a\")\n", err: true},
-		{name: "unsupported type", in: "go test fuzz v1\nint(3)\n", err: true},
-		{name: "bad quoting", in: "go test fuzz v1\nstring(\"a)\n", err: true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseCorpusFile([]byte(tt.in))
-			if (err != nil) != tt.err {
-				t.Fatalf("parseCorpusFile(%q) error %v, want error %v", tt.in, err, tt.err)
-			}
-			if !tt.err && !reflect.DeepEqual(got, tt.want) {
-				t.Errorf("parseCorpusFile(%q) = %#v, want %#v", tt.in, got, tt.want)
-			}
-		})
-	}
-}
-
+// FuzzLoad's seeds are the testdata RGDs, valid, invalid and the smaller
+// hostile ones; the findings
+// `go test -fuzz` keeps are in testdata/fuzz/FuzzLoad, which plain `go test`
+// runs too.
 func FuzzLoad(f *testing.F) {
-	for _, pattern := range []string{"*.yaml", "invalid/*.yaml"} {
-		files, _ := filepath.Glob(filepath.Join("..", "testdata", "rgd", pattern))
+	for _, pattern := range []string{"rgd/*.yaml", "rgd/invalid/*.yaml", "hostile/*.yaml"} {
+		files, _ := filepath.Glob(filepath.Join("..", "testdata", pattern))
 		for _, file := range files {
 			data, err := os.ReadFile(file)
 			if err != nil {
 				f.Fatal(err)
 			}
+			if len(data) > 8<<10 && strings.HasPrefix(pattern, "hostile") {
+				continue // the giant ones only slow the fuzzer down
+			}
 			f.Add(data)
 		}
 	}
-	addCorpus(f, "FuzzLoad")
 	fuzzing := flag.Lookup("test.fuzz").Value.String() != ""
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if fuzzing {

@@ -24,6 +24,10 @@ type Limits struct {
 	ExprBytes int // length of one expression string
 	Depth     int // nesting of a template or schema
 	Aliases   int // YAML alias uses in one file
+	// Fields bounds spec.schema.spec with its custom types expanded, as
+	// each instance's spec is built: types that use each other several
+	// times grow it exponentially.
+	Fields int
 
 	// Clock, when set, times each RGD's compilation (RGD.CompileTime). It is
 	// host time and not deterministic, so the model never reads a clock itself.
@@ -38,14 +42,21 @@ var DefaultLimits = Limits{
 	ExprBytes: 64 << 10,
 	Depth:     64,
 	Aliases:   1000,
+	Fields:    10000,
 }
 
 // LoadFile reads every ResourceGraphDefinition in a YAML file.
 func LoadFile(path string) ([]*RGD, error) { return DefaultLimits.LoadFile(path) }
 
-// LoadFile is LoadFile under these limits.
+// LoadFile is LoadFile under these limits. It reads no more than one byte
+// over the size limit, so an endless file such as /dev/zero fails fast.
 func (lim Limits) LoadFile(path string) ([]*RGD, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, int64(lim.FileBytes)+1))
 	if err != nil {
 		return nil, err
 	}
@@ -61,17 +72,17 @@ func Load(name string, data []byte) ([]*RGD, error) {
 
 // Load is Load under these limits.
 func (lim Limits) Load(name string, data []byte) ([]*RGD, error) {
-	l := &loader{lim: lim, probs: problems{src: newSource(name, data)}}
+	l := &loader{lim: lim, data: data, probs: problems{src: newSource(name, data)}}
 	rgds := l.load(data)
-	if len(l.probs.list) > 0 {
-		l.probs.list.sort()
-		return nil, l.probs.list
+	if l.probs.n > 0 {
+		return nil, l.probs.sorted()
 	}
 	return rgds, nil
 }
 
 type loader struct {
 	lim     Limits
+	data    []byte
 	probs   problems
 	aliases int
 }
@@ -80,7 +91,7 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (l *loader) load(data []byte) []*RGD {
 	if len(data) > l.lim.FileBytes {
-		l.probs.addf(Pos{}, "file is %d bytes, over the limit of %d", len(data), l.lim.FileBytes)
+		l.probs.addf(offsetPos(data, l.lim.FileBytes), "file is over the limit of %d bytes", l.lim.FileBytes)
 		return nil
 	}
 	var rgds []*RGD
@@ -102,24 +113,103 @@ func (l *loader) load(data []byte) []*RGD {
 		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].ShortTag() == "!!null") {
 			continue // an empty document: only comments or ---
 		}
+		l.duplicateKeys(&n)
 		if g := l.rgd(n.Content[0]); g != nil {
 			rgds = append(rgds, g)
 		}
 	}
-	if len(rgds) == 0 && len(l.probs.list) == 0 {
+	if len(rgds) == 0 && l.probs.n == 0 {
 		l.probs.addf(Pos{Line: 1, Col: 1}, "no ResourceGraphDefinition found")
 	}
 	return rgds
 }
 
+// yamlError reports a yaml.v3 error at the best position its text allows.
 func (l *loader) yamlError(err error) {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		l.probs.addf(Pos{Line: line, Col: 1}, "invalid YAML: %s", m[2])
+		if parserProblems[m[2]] {
+			// yaml.v3 adds one to its zero-based line for scanner
+			// errors only (decode.go, parser.fail): a parser error's
+			// line is one early.
+			line++
+		}
+		line = min(line, len(l.probs.src.lines))
+		// yaml.v3 gives no column: point at the line's first character.
+		text := l.probs.src.line(line)
+		col := 1 + runeLen(text) - runeLen(strings.TrimLeft(text, " \t"))
+		l.probs.addf(Pos{Line: line, Col: col}, "invalid YAML: %s", m[2])
 		return
 	}
-	l.probs.addf(Pos{Line: 1, Col: 1}, "invalid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	if off, what, ok := firstBadByte(l.data); ok {
+		// The reader's errors (bad UTF-8, control characters) carry no line.
+		l.probs.addf(offsetPos(l.data, off), "invalid YAML: %s", what)
+		return
+	}
+	l.probs.addf(Pos{Line: 1, Col: 1}, "invalid YAML: %s", msg)
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "mapping"
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.AliasNode:
+		return "alias"
+	}
+	return "scalar"
+}
+
+// parserProblems are the messages of yaml.v3's parser (parserc.go), as
+// opposed to its scanner's.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'":       true,
+	"did not find expected ',' or '}'":       true,
+	"did not find expected '-' indicator":    true,
+	"did not find expected <document start>": true,
+	"did not find expected <stream-start>":   true,
+	"did not find expected key":              true,
+	"did not find expected node content":     true,
+	"found duplicate %TAG directive":         true,
+	"found duplicate %YAML directive":        true,
+	"found incompatible YAML document":       true,
+	"found undefined tag handle":             true,
+}
+
+// duplicateKeys reports every key a mapping repeats, as kubectl does: YAML
+// leaves a repeated key undefined and a decoder keeps one of them silently.
+// Aliases are not followed: the node they name is checked where it stands.
+func (l *loader) duplicateKeys(doc *yaml.Node) {
+	stack := []*yaml.Node{doc}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n.Kind == yaml.AliasNode {
+			continue
+		}
+		if n.Kind == yaml.MappingNode {
+			first := map[string]*yaml.Node{}
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				k := n.Content[i]
+				if k.Kind != yaml.ScalarNode {
+					// Kubernetes objects are JSON, whose keys are strings.
+					l.probs.addf(pos(k), "a mapping key must be a string, not a %s", kindName(k))
+					continue
+				}
+				if f, dup := first[k.Value]; dup {
+					l.probs.addf(pos(k), "duplicate key %q (first at %d:%d)", k.Value, f.Line, f.Column)
+					continue
+				}
+				first[k.Value] = k
+			}
+		}
+		for i := len(n.Content) - 1; i >= 0; i-- {
+			stack = append(stack, n.Content[i])
+		}
+	}
 }
 
 func pos(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
@@ -233,10 +323,10 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 		l.probs.addf(pos(spec), "spec.schema is required")
 		return nil
 	}
-	before := len(l.probs.list)
+	before := l.probs.n
 	statusNode := l.schema(g, schema)
 	resNodes := l.resources(g, l.lookup(spec, "resources"), spec)
-	if len(l.probs.list) > before {
+	if l.probs.n > before {
 		return nil // compiling against a broken schema or resource list would only add noise
 	}
 	var start time.Time
@@ -269,7 +359,7 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 		g.CompileTime = l.lim.Clock().Sub(start)
 	}
 	g.Exprs = c.exprs
-	if len(l.probs.list) > before {
+	if l.probs.n > before {
 		return nil
 	}
 	if err := buildGraph(g); err != nil {
@@ -304,20 +394,30 @@ func (l *loader) schema(g *RGD, n *yaml.Node) *yaml.Node {
 		l.probs.addf(pos(l.lookup(n, "kind")), "spec.schema.kind %q must be PascalCase", g.Kind)
 	}
 	g.Types = map[string]*Type{}
+	var cycles []typeCycle
 	if tn := l.lookup(n, "types"); tn != nil {
 		pairs := l.pairs(tn, "spec.schema.types")
 		// Declare every name first so types may refer to each other in any order.
 		for _, kv := range pairs {
 			g.Types[kv[0].Value] = &Type{Kind: Object, Name: kv[0].Value}
 		}
+		var names []string
 		for _, kv := range pairs {
 			t := g.Types[kv[0].Value]
 			t.Fields = l.fields(kv[1], kv[0].Value, g.Types, 1)
+			names = append(names, kv[0].Value)
+		}
+		cycles = typeCycles(names, g.Types)
+		for _, c := range cycles {
+			l.probs.addf(c.pos, "spec.schema.types: %v", c.err)
 		}
 	}
 	g.Spec = &Type{Kind: Object, Name: "spec"}
 	if sn := l.lookup(n, "spec"); sn != nil {
 		g.Spec.Fields = l.fields(sn, "spec", g.Types, 1)
+		if len(cycles) == 0 && expandedFields(g.Spec, l.lim.Fields) > l.lim.Fields {
+			l.probs.addf(pos(sn), "spec.schema.spec has over %d fields with its custom types expanded", l.lim.Fields)
+		}
 	}
 	return l.lookup(n, "status")
 }

@@ -747,7 +747,7 @@ func TestLoadProblems(t *testing.T) {
 		{
 			name: "invalid YAML",
 			src:  "a: [1, 2\nb: 3\n",
-			want: []wantProblem{{"a:", 0, "invalid YAML:"}},
+			want: []wantProblem{{"b: 3", 0, "invalid YAML: did not find expected ',' or ']'"}},
 		},
 		{
 			name: "unknown schema type",
@@ -800,7 +800,7 @@ func TestLoadLimits(t *testing.T) {
 		src   string
 		want  string
 	}{
-		{name: "file size", limit: func(l *model.Limits) { l.FileBytes = 100 }, src: rgd("", cm("aa")), want: "bytes, over the limit of 100"},
+		{name: "file size", limit: func(l *model.Limits) { l.FileBytes = 100 }, src: rgd("", cm("aa")), want: "file is over the limit of 100 bytes"},
 		{name: "documents", limit: func(l *model.Limits) { l.Documents = 1 }, src: rgd("", cm("aa")) + "---\n" + rgd("", cm("aa")), want: "more than 1 YAML documents"},
 		{name: "resources", limit: func(l *model.Limits) { l.Resources = 2 }, src: rgd("", cm("aa"), cm("bb"), cm("cc")), want: "3 resources, over the limit of 2"},
 		{name: "expression bytes", limit: func(l *model.Limits) { l.ExprBytes = 10 }, src: rgd("", cm("aa", "${schema.spec.name}")), want: "expression is 19 bytes, over the limit of 10"},

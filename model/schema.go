@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -287,7 +288,12 @@ func parseValue(t *Type, v string) (any, error) {
 	case Boolean:
 		return strconv.ParseBool(v)
 	case Float:
-		return strconv.ParseFloat(v, 64)
+		f, err := strconv.ParseFloat(v, 64)
+		if err == nil && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			// A CRD default is JSON, which has no NaN or infinity.
+			return nil, fmt.Errorf("not a finite number")
+		}
+		return f, err
 	}
 	var x any
 	dec := json.NewDecoder(strings.NewReader(v))
@@ -396,4 +402,141 @@ func Clone(x any) any {
 		return l
 	}
 	return x
+}
+
+// TypeCycleError reports custom types that contain themselves, directly or
+// through other types, lists and maps. kro rejects them (its custom types
+// are built in dependency order), and a value of one would be endless.
+type TypeCycleError struct {
+	Cycle []string // type names along the cycle; the first is repeated at the end
+}
+
+func (e *TypeCycleError) Error() string {
+	return fmt.Sprintf("cyclic dependency in type %s: graph contains a cycle: %s", e.Cycle[0], strings.Join(e.Cycle, " -> "))
+}
+
+// typeRef is a use of a custom type in another type's fields.
+type typeRef struct {
+	name string
+	pos  Pos // of the field that uses it
+}
+
+// typeRefs returns the custom types that t's fields use, in field order:
+// directly, as list or map elements, or inside nested objects.
+func typeRefs(t *Type, types map[string]*Type) []typeRef {
+	var out []typeRef
+	var visit func(ft *Type, at Pos)
+	visit = func(ft *Type, at Pos) {
+		for ft.Kind == List || ft.Kind == Map {
+			ft = ft.Elem
+		}
+		if ft.Kind != Object {
+			return
+		}
+		if types[ft.Name] == ft {
+			out = append(out, typeRef{ft.Name, at})
+			return
+		}
+		for _, f := range ft.Fields {
+			visit(f.Type, f.Pos)
+		}
+	}
+	for _, f := range t.Fields {
+		visit(f.Type, f.Pos)
+	}
+	return out
+}
+
+// typeCycle is one cycle among custom types, positioned at the field where
+// its first type uses the next.
+type typeCycle struct {
+	err *TypeCycleError
+	pos Pos
+}
+
+// typeCycles returns the cycles a depth-first search over the custom types
+// meets, starting from each in the given (YAML) order: one per edge that
+// closes a cycle, so every cyclic type is named at least once.
+func typeCycles(names []string, types map[string]*Type) []typeCycle {
+	const (
+		unseen = iota
+		open
+		done
+	)
+	state := map[string]int{}
+	type frame struct {
+		name string
+		refs []typeRef
+		next int // index of the ref being followed
+	}
+	var cycles []typeCycle
+	for _, root := range names {
+		if state[root] != unseen {
+			continue
+		}
+		state[root] = open
+		stack := []*frame{{name: root, refs: typeRefs(types[root], types)}}
+		for len(stack) > 0 {
+			top := stack[len(stack)-1]
+			if top.next == len(top.refs) {
+				state[top.name] = done
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			ref := top.refs[top.next]
+			top.next++
+			switch state[ref.name] {
+			case unseen:
+				state[ref.name] = open
+				stack = append(stack, &frame{name: ref.name, refs: typeRefs(types[ref.name], types)})
+			case open:
+				from := len(stack) - 1
+				for stack[from].name != ref.name {
+					from--
+				}
+				c := &TypeCycleError{}
+				for _, f := range stack[from:] {
+					c.Cycle = append(c.Cycle, f.name)
+				}
+				c.Cycle = append(c.Cycle, ref.name)
+				// stack[from].next-1 is the ref it followed along the cycle.
+				start := stack[from]
+				cycles = append(cycles, typeCycle{err: c, pos: start.refs[start.next-1].pos})
+			}
+		}
+	}
+	return cycles
+}
+
+// expandedFields counts the fields of t with every custom type expanded where
+// it is used, stopping once the count passes limit. A type met again while
+// it is being counted (a cycle) counts as over the limit.
+func expandedFields(t *Type, limit int) int {
+	memo := map[*Type]int{}
+	var count func(t *Type, depth int) int
+	count = func(t *Type, depth int) int {
+		for t.Kind == List || t.Kind == Map {
+			t = t.Elem
+		}
+		if t.Kind != Object {
+			return 0
+		}
+		if n, ok := memo[t]; ok {
+			return n
+		}
+		memo[t] = limit + 1
+		if depth > limit { // each level holds a field at least
+			return limit + 1
+		}
+		n := 0
+		for _, f := range t.Fields {
+			n += 1 + count(f.Type, depth+1)
+			if n > limit {
+				return n
+			}
+		}
+		memo[t] = n
+		return n
+	}
+	return count(t, 0)
 }

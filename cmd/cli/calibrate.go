@@ -36,6 +36,9 @@ var calibrateCmd = &command{
 		if len(args) > 0 {
 			return usagef("unexpected arguments %v", args)
 		}
+		if err := intFlag("--server-cpus", opts.serverCPUs, -1, target.MaxCPUs); err != nil {
+			return err
+		}
 		t, err := target.Lookup(opts.base)
 		if err != nil {
 			return err

@@ -75,9 +75,12 @@ func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
 // real API server as a client like kro's sees it.
 func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 	o := opts.api
+	if err := intFlag("--objects", o.objects, 1, maxObjects); err != nil {
+		return err
+	}
 	for _, c := range o.concurrency {
-		if c < 1 {
-			return usagef("--concurrency values must be at least 1, got %d", c)
+		if c < 1 || c > maxInFlight {
+			return usagef("--concurrency values must be at least 1 and at most %d, got %d", maxInFlight, c)
 		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,6 +45,10 @@ func runReal(e *env, o *runOptions, args []string) error {
 		return usagef("unexpected arguments %v (RGDs go in --rgd)", args)
 	}
 	ro := o.real
+	if err := errors.Join(o.checkNumbers(), intFlag("--parallel", ro.parallel, 1, maxInFlight),
+		positiveFlag("--timeout", ro.timeout)); err != nil {
+		return usagef("%v", err)
+	}
 	if ro.quiet <= 3*time.Second {
 		return usagef("--kro-idle must exceed kro's 3s requeue interval, got %s", ro.quiet)
 	}

@@ -89,14 +89,14 @@ var runCmd = &command{
 
 // config turns flags into a run config: load the target, then apply the what-ifs.
 func (o *runOptions) config() (result.Config, error) {
+	if err := o.checkNumbers(); err != nil {
+		return result.Config{}, usagef("%v", err)
+	}
 	t, err := target.Lookup(o.target)
 	if err != nil {
-		return result.Config{}, err
+		return result.Config{}, usagef("%v", err)
 	}
 	t = t.Clone()
-	if o.qps < 0 || o.burst < 0 || o.workers < 0 || o.cpus < 0 {
-		return result.Config{}, usagef("--qps, --burst, --workers and --cpus must not be negative")
-	}
 	if o.qps > 0 {
 		t.Client.QPS = o.qps
 		t.Client.Burst = o.burst

@@ -151,8 +151,8 @@ func (o *sweepOptions) buildStudy() (*study.Study, error) {
 	if len(o.rgds) == 0 {
 		return nil, usagef("--rgd or --study is required")
 	}
-	if o.seeds < 1 {
-		return nil, usagef("--seeds must be at least 1")
+	if o.seeds < 1 || o.seeds > study.MaxPoints {
+		return nil, usagef("--seeds must be at least 1 and at most %d, got %d", study.MaxPoints, o.seeds)
 	}
 	s := &study.Study{RGDs: o.rgds, Target: o.target, Workload: workload.Default(o.instances),
 		Dimensions: map[string][]float64{}, MaxTime: target.Duration(o.maxTime)}

@@ -33,8 +33,13 @@ func quantile(p50, p95, p99 time.Duration, z float64) time.Duration {
 	default:
 		l = l99 + (z-z99)*(l99-l95)/(z99-z95)
 	}
-	return time.Duration(math.Exp(l))
+	// The tail extrapolates the p95..p99 spread: keep it inside a Duration
+	// (converting a larger float is undefined) for any valid percentiles.
+	return time.Duration(math.Exp(min(l, maxLogNS)))
 }
+
+// maxLogNS is the log of the longest sample, about 146 years in nanoseconds.
+var maxLogNS = math.Log(float64(math.MaxInt64 / 2))
 
 // Sample maps a standard normal deviate to a request latency for n objects.
 func (l Latency) Sample(z float64, n int) time.Duration {

@@ -3,6 +3,8 @@ package target
 import (
 	"fmt"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Duration is a time.Duration written as "3s" or "1.43ms" in YAML and JSON.
@@ -21,5 +23,14 @@ func (d *Duration) UnmarshalText(b []byte) error {
 		return fmt.Errorf("bad duration %q: want a number with a unit, like 3s or 1.5ms", string(b))
 	}
 	*d = Duration(v)
+	return nil
+}
+
+// UnmarshalYAML reads a duration from YAML; a bad one is reported with its
+// line, as yaml.v3 reports its own errors (it gives UnmarshalText's none).
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if err := d.UnmarshalText([]byte(n.Value)); err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+	}
 	return nil
 }

@@ -3,10 +3,12 @@ package target
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"os"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -165,89 +167,255 @@ func Lookup(nameOrFile string) (*Target, error) {
 }
 
 // Parse reads a target from YAML. Unknown fields are errors, so a typo never
-// silently falls back to a default.
+// silently falls back to a default. Problems are reported as
+// name:line:col: what is wrong.
 func Parse(name string, data []byte) (*Target, error) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, decodeError(name, err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var t Target
 	if err := dec.Decode(&t); err != nil {
-		return nil, fmt.Errorf("%s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
+		return nil, decodeError(name, err)
 	}
 	if err := t.Validate(); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		var inv *InvalidError
+		if !errors.As(err, &inv) {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		msgs := make([]string, len(inv.Fields))
+		for i, f := range inv.Fields {
+			line, col := fieldPos(&root, f.Field)
+			msgs[i] = fmt.Sprintf("%s:%d:%d: %s", name, line, col, f.Msg)
+		}
+		return nil, errors.New(strings.Join(msgs, "\n"))
 	}
 	return &t, nil
 }
 
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// decodeError puts name:line:1 before each of yaml.v3's "line N:" messages.
+func decodeError(name string, err error) error {
+	var lines []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		lines = te.Errors
+	} else {
+		lines = []string{err.Error()}
+	}
+	for i, l := range lines {
+		if m := yamlLine.FindStringSubmatch(l); m != nil {
+			lines[i] = fmt.Sprintf("%s:%s:1: %s", name, m[1], m[2])
+		} else {
+			lines[i] = fmt.Sprintf("%s:1:1: %s", name, strings.TrimPrefix(l, "yaml: "))
+		}
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}
+
+// fieldPos returns the position of a dotted field path in a target file:
+// its value's when the file sets it, else that of its nearest ancestor the
+// file sets, else 1:1.
+func fieldPos(root *yaml.Node, path string) (line, col int) {
+	line, col = 1, 1
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	for _, key := range strings.Split(path, ".") {
+		if n.Kind != yaml.MappingNode {
+			return line, col
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line, col = n.Content[i].Line, n.Content[i].Column
+				next = n.Content[i+1]
+			}
+		}
+		if next == nil {
+			return line, col
+		}
+		n = next
+	}
+	if n.Kind == yaml.ScalarNode {
+		line, col = n.Line, n.Column
+	}
+	return line, col
+}
+
+// Bounds on target numbers: beyond them the simulator would exhaust memory
+// (a goroutine per worker), overflow time, or model no real system.
+const (
+	MaxWorkers  = 10000 // controller.workers
+	MaxCPUs     = 10000 // vcpus and server.cpus
+	MaxCostNS   = 1e9   // each cost: one second per unit
+	MaxLatency  = time.Hour
+	MaxMemBytes = 1 << 40 // each memory figure
+)
+
+// FieldError is one target field the simulator cannot run with.
+type FieldError struct {
+	Field string // path in a target file, as client.qps or latency.get.p50
+	Msg   string // what is wrong, naming the field
+}
+
+// InvalidError is every invalid field of a target, in file order.
+type InvalidError struct {
+	Fields []FieldError
+}
+
+func (e *InvalidError) Error() string {
+	msgs := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		msgs[i] = f.Msg
+	}
+	return "invalid target:\n  " + strings.Join(msgs, "\n  ")
+}
+
 // Validate checks that the target describes a system the simulator can run.
+// It returns an *InvalidError naming every invalid field.
 func (t *Target) Validate() error {
-	var errs []string
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-	if t.VCPUs < 1 {
-		bad("vcpus must be at least 1, got %d", t.VCPUs)
+	var errs []FieldError
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
 	}
+	intIn := func(field string, v, lo, hi int) {
+		if v < lo || v > hi {
+			bad(field, "%s must be in [%d, %d], got %d", field, lo, hi, v)
+		}
+	}
+	atLeast := func(field string, v, lo int) {
+		if v < lo {
+			bad(field, "%s must be at least %d, got %d", field, lo, v)
+		}
+	}
+	number := func(field string, v, lo, hi float64) bool {
+		switch {
+		case v >= lo && v <= hi: // NaN fails both
+			return true
+		case hi == math.MaxFloat64:
+			bad(field, "%s must be a finite number, at least %g, got %g", field, lo, v)
+		default:
+			bad(field, "%s must be a number in [%g, %g], got %g", field, lo, hi, v)
+		}
+		return false
+	}
+	duration := func(field string, d Duration, hi time.Duration) {
+		if d < 0 || d.D() > hi {
+			bad(field, "%s must be in [0, %s], got %s", field, hi, d)
+		}
+	}
+	const long = 100 * 365 * 24 * time.Hour // bounds only overflow
+
+	intIn("vcpus", t.VCPUs, 1, MaxCPUs)
 	c := t.Controller
-	if c.Workers < 1 {
-		bad("controller.workers must be at least 1, got %d", c.Workers)
-	}
+	intIn("controller.workers", c.Workers, 1, MaxWorkers)
 	if c.RequeueInterval <= 0 {
-		bad("controller.requeue_interval must be positive")
+		bad("controller.requeue_interval", "controller.requeue_interval must be positive, got %s", c.RequeueInterval)
 	}
-	if c.QueueQPS <= 0 || c.QueueBurst < 1 {
-		bad("controller.queue_qps and queue_burst must be positive")
+	duration("controller.requeue_interval", max(c.RequeueInterval, 0), long)
+	duration("controller.retry_min_delay", c.RetryMinDelay, long)
+	duration("controller.retry_max_delay", c.RetryMaxDelay, long)
+	if c.RetryMaxDelay < c.RetryMinDelay {
+		bad("controller.retry_max_delay", "controller.retry_max_delay %s is below retry_min_delay %s", c.RetryMaxDelay, c.RetryMinDelay)
 	}
-	if c.MaxCollection < 1 {
-		bad("controller.max_collection must be at least 1")
+	if number("controller.queue_qps", c.QueueQPS, 0, math.MaxFloat64) && c.QueueQPS == 0 {
+		bad("controller.queue_qps", "controller.queue_qps must be positive")
 	}
-	if t.Client.QPS < 0 || (t.Client.QPS > 0 && t.Client.Burst < 1) {
-		bad("client.qps must be >= 0 and client.burst >= 1 when qps is set")
+	atLeast("controller.queue_burst", c.QueueBurst, 1)
+	atLeast("controller.max_retries", c.MaxRetries, 0)
+	atLeast("controller.max_collection", c.MaxCollection, 1)
+
+	qpsOK := number("client.qps", t.Client.QPS, 0, math.MaxFloat64)
+	atLeast("client.burst", t.Client.Burst, 0)
+	if qpsOK && t.Client.QPS > 0 && t.Client.Burst < 1 {
+		bad("client.burst", "client.burst must be at least 1 when client.qps is set")
 	}
-	if t.Server.MaxInflight < 1 || t.Server.MaxMutatingInflight < 1 {
-		bad("server.max_inflight and max_mutating_inflight must be at least 1")
-	}
-	if t.Server.CPUs < 0 || !(t.Server.ObjectSlowdown >= 0) || math.IsInf(t.Server.ObjectSlowdown, 0) {
-		bad("server.cpus and object_slowdown must be finite and not negative")
-	}
-	if t.Server.WatchDelay < 0 || t.Server.WatchProgressInterval < 0 {
-		bad("server.watch_delay and watch_progress_interval must not be negative")
-	}
+	atLeast("client.max_retries", t.Client.MaxRetries, 0)
+
+	s := t.Server
+	atLeast("server.max_inflight", s.MaxInflight, 1)
+	atLeast("server.max_mutating_inflight", s.MaxMutatingInflight, 1)
+	duration("server.retry_after", s.RetryAfter, long)
+	duration("server.watch_delay", s.WatchDelay, long)
+	duration("server.watch_progress_interval", s.WatchProgressInterval, long)
+	duration("server.timeout", s.Timeout, long)
+	intIn("server.cpus", s.CPUs, 0, MaxCPUs)
+	number("server.object_slowdown", s.ObjectSlowdown, 0, 1)
+
 	for _, v := range verb.All {
 		l, ok := t.Latency[v]
 		if !ok {
-			bad("latency.%s is missing", v)
+			bad("latency", "latency.%s is missing", v)
 			continue
 		}
+		f := "latency." + string(v)
+		for _, p := range []struct {
+			name string
+			d    Duration
+		}{{"p50", l.P50}, {"p95", l.P95}, {"p99", l.P99}, {"per_object", l.PerObject}} {
+			duration(f+"."+p.name, p.d, MaxLatency)
+		}
 		if l.P50 <= 0 || l.P95 < l.P50 || l.P99 < l.P95 {
-			bad("latency.%s: want 0 < p50 <= p95 <= p99, got %s, %s, %s", v, l.P50, l.P95, l.P99)
+			bad(f, "%s: want 0 < p50 <= p95 <= p99, got %s, %s, %s", f, l.P50, l.P95, l.P99)
 		}
 	}
 	for _, v := range slices.Sorted(maps.Keys(t.Latency)) {
 		if _, ok := verb.Parse(string(v)); !ok {
-			bad("latency.%s: unknown verb (want one of %s)", v, verbNames)
+			bad("latency."+string(v), "latency.%s: unknown verb (want one of %s)", v, verbNames)
 		}
 	}
 	for _, v := range slices.Sorted(maps.Keys(t.Faults)) {
 		if _, ok := verb.Parse(string(v)); !ok {
-			bad("faults.%s: unknown verb", v)
+			bad("faults."+string(v), "faults.%s: unknown verb", v)
 		}
 		f := t.Faults[v]
-		for _, r := range []float64{f.Err500, f.Conflict, f.Throttle, f.Timeout} {
-			if r < 0 || r > 1 {
-				bad("faults.%s: rates must be in [0, 1]", v)
-			}
+		ok := true
+		for _, r := range []struct {
+			name string
+			v    float64
+		}{{"err500", f.Err500}, {"conflict", f.Conflict}, {"throttle", f.Throttle}, {"timeout", f.Timeout}} {
+			ok = number("faults."+string(v)+"."+r.name, r.v, 0, 1) && ok
 		}
-		if f.Err500+f.Conflict+f.Throttle+f.Timeout > 1 {
-			bad("faults.%s: rates sum over 1", v)
+		if ok && f.Err500+f.Conflict+f.Throttle+f.Timeout > 1 {
+			bad("faults."+string(v), "faults.%s: rates sum over 1", v)
 		}
 	}
 	for _, k := range slices.Sorted(maps.Keys(t.Readiness)) {
 		r := t.Readiness[k]
+		f := "readiness." + k
+		duration(f+".p50", r.P50, MaxLatency)
+		duration(f+".p95", r.P95, MaxLatency)
+		duration(f+".p99", r.P99, MaxLatency)
 		if r.P50 < 0 || r.P95 < r.P50 || r.P99 < r.P95 {
-			bad("readiness.%s: want 0 <= p50 <= p95 <= p99", k)
+			bad(f, "%s: want 0 <= p50 <= p95 <= p99", f)
+		}
+	}
+	for _, c := range []struct {
+		name string
+		v    float64
+	}{
+		{"eval_base_ns", t.Cost.EvalBaseNS}, {"eval_unit_ns", t.Cost.EvalUnitNS},
+		{"compile_byte_ns", t.Cost.CompileByteNS}, {"compile_base_ns", t.Cost.CompileBaseNS},
+		{"node_ns", t.Cost.NodeNS}, {"edge_ns", t.Cost.EdgeNS}, {"encode_byte_ns", t.Cost.EncodeByteNS},
+		{"request_ns", t.Cost.RequestNS}, {"reconcile_ns", t.Cost.ReconcileNS},
+	} {
+		number("cost."+c.name, c.v, 0, MaxCostNS)
+	}
+	for _, m := range []struct {
+		name string
+		v    int64
+	}{{"base_bytes", t.Memory.BaseBytes}, {"per_object_bytes", t.Memory.PerObjectBytes}, {"per_expr_bytes", t.Memory.PerExprBytes}} {
+		if m.v < 0 || m.v > MaxMemBytes {
+			bad("memory."+m.name, "memory.%s must be in [0, %d], got %d", m.name, int64(MaxMemBytes), m.v)
 		}
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("invalid target:\n  %s", strings.Join(errs, "\n  "))
+		return &InvalidError{Fields: errs}
 	}
 	return nil
 }

@@ -34,8 +34,12 @@ func TestValidateServerProcessorsAndSlowdown(t *testing.T) {
 		if tc.ok && err != nil {
 			t.Errorf("%s: %v", tc.name, err)
 		}
-		if !tc.ok && (err == nil || !strings.Contains(err.Error(), "server.cpus and object_slowdown")) {
-			t.Errorf("%s: Validate() = %v, want an error naming server.cpus and object_slowdown", tc.name, err)
+		field := "server.object_slowdown"
+		if tc.cpus < 0 {
+			field = "server.cpus"
+		}
+		if !tc.ok && (err == nil || !strings.Contains(err.Error(), field)) {
+			t.Errorf("%s: Validate() = %v, want an error naming %s", tc.name, err, field)
 		}
 	}
 }

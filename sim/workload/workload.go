@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"time"
@@ -29,18 +30,31 @@ func Default(n int) Workload {
 	return Workload{Instances: n, Arrival: "all", Namespace: "krosim-*"}
 }
 
+// Bounds of a workload: each instance costs memory for its objects and
+// events, and every arrival must fit in a time.Duration.
+const (
+	MaxInstances = 1000000
+	// MaxArrivalSpan bounds instances/rate, when the last instance arrives.
+	MaxArrivalSpan = 100 * 365 * 24 * time.Hour
+)
+
 // Validate checks the workload.
 func (w Workload) Validate() error {
 	switch {
-	case w.Instances < 1:
-		return fmt.Errorf("workload: instances must be at least 1, got %d", w.Instances)
+	case w.Instances < 1 || w.Instances > MaxInstances:
+		return fmt.Errorf("workload: instances must be in [1, %d], got %d", MaxInstances, w.Instances)
 	case w.Arrival != "all" && w.Arrival != "rate" && w.Arrival != "poisson":
 		return fmt.Errorf("workload: arrival must be all, rate or poisson, got %q", w.Arrival)
+	case math.IsNaN(w.Rate) || math.IsInf(w.Rate, 0) || w.Rate < 0:
+		return fmt.Errorf("workload: rate must be a finite number, at least 0, got %g", w.Rate)
 	case w.Arrival != "all" && w.Rate <= 0:
 		return fmt.Errorf("workload: arrival %s needs a positive rate", w.Arrival)
+	case w.Arrival != "all" && float64(w.Instances)/w.Rate > MaxArrivalSpan.Seconds():
+		return fmt.Errorf("workload: rate %g is too low for %d instances: want instances/rate at most %.0f s (100 years)",
+			w.Rate, w.Instances, MaxArrivalSpan.Seconds())
 	case w.Namespace == "":
 		return fmt.Errorf("workload: namespace is required")
-	case w.Update < 0 || w.Update > 1:
+	case !(w.Update >= 0 && w.Update <= 1): // NaN too
 		return fmt.Errorf("workload: update must be a fraction in [0, 1], got %g", w.Update)
 	}
 	return nil
@@ -59,7 +73,9 @@ func (w Workload) Arrivals(rng *rand.Rand) []time.Duration {
 				t += rng.ExpFloat64() / w.Rate
 			}
 		}
-		out[i] = time.Duration(t * float64(time.Second))
+		// A Poisson tail may pass MaxArrivalSpan; a float beyond int64
+		// would convert to a negative Duration.
+		out[i] = time.Duration(min(t*float64(time.Second), float64(2*MaxArrivalSpan)))
 	}
 	return out
 }
