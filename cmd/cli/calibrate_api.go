@@ -3,11 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"math"
 	"os"
 	"os/signal"
-	"runtime"
-	"slices"
 	"strings"
 
 	"github.com/krosim/krosim/sim/calibration"
@@ -90,33 +87,9 @@ func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 	if err != nil {
 		return err
 	}
-	t.Name = opts.name
-	t.Latency = cal.Latency
-	processors := ""
-	if cal.Processors > 0 {
-		processors = fmt.Sprintf(" Throughput at %d in flight over that at %d: %.2f processors serving requests", slices.Max(o.concurrency),
-			o.concurrency[0], cal.Processors)
-		if opts.serverCPUs < 0 {
-			t.Server.CPUs = max(1, int(math.Round(cal.Processors)))
-			processors += fmt.Sprintf(" (server.cpus %d).", t.Server.CPUs)
-		} else {
-			processors += fmt.Sprintf(" (server.cpus %d as given).", t.Server.CPUs)
-		}
-		fmt.Fprintln(e.stderr, "krosim calibrate:"+processors)
+	t, processors := cal.Apply(t, calibration.ApplyOptions{Name: opts.name, Base: opts.base, KeepCPUs: opts.serverCPUs >= 0})
+	if processors != "" {
+		fmt.Fprintln(e.stderr, "krosim calibrate: "+processors)
 	}
-	// A server with no kind controllers (the real-API harness): stand-ins
-	// are ready as soon as they exist, and nothing writes their status.
-	t.Readiness = map[string]target.Readiness{}
-	var other []string
-	for _, r := range cal.Rows {
-		if r.Concurrency != o.concurrency[0] || r.Verb == calibration.PatchWrites {
-			other = append(other, fmt.Sprintf("%s x%d p50 %.2fms p99 %.2fms", r.Verb, r.Concurrency,
-				float64(r.P50)/1e6, float64(r.P99)/1e6))
-		}
-	}
-	t.Description = fmt.Sprintf("%s with the request latency of a real API server measured by krosim calibrate --kubeconfig "+
-		"(%d requests per verb, %d in flight, client-go dynamic client on %s/%s with %d CPUs); patch is a server-side apply "+
-		"that changes nothing, as most of kro's are; no kind controllers (readiness empty). Also measured: %s.%s",
-		opts.base, o.objects, o.concurrency[0], runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), strings.Join(other, "; "), processors)
 	return writeTarget(e, opts.out, t)
 }

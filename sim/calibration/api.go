@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
+	"math"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
@@ -46,6 +49,12 @@ type Calibration struct {
 	// the highest concurrency over those at the first. 0 with one
 	// concurrency; at most the ratio of the two concurrencies.
 	Processors float64
+	// Objects is how many requests of each verb were timed, and
+	// Concurrency the numbers in flight they were timed at, Latency's first.
+	Objects     int
+	Concurrency []int
+	// Client is the host the client ran on: "linux/amd64 with 8 CPUs".
+	Client string
 }
 
 // LatencyRow is one verb measured at one concurrency.
@@ -88,7 +97,8 @@ func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
 	if _, err := dyn.Resource(standins).List(ctx, metav1.ListOptions{Limit: 1}); err != nil {
 		return nil, fmt.Errorf("the server does not serve the stand-in kinds (apply testdata/realapi/standins.yaml): %w", err)
 	}
-	cal := &Calibration{Latency: map[verb.Verb]target.Latency{}}
+	cal := &Calibration{Objects: cfg.Objects, Concurrency: cfg.Concurrency,
+		Client: fmt.Sprintf("%s/%s with %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
 	for i, c := range cfg.Concurrency {
 		m := &measure{dyn: dyn, n: cfg.Objects, c: c, ns: fmt.Sprintf("krosim-calibrate-%d", c)}
 		rows, delay, err := m.run(ctx, i == 0)
@@ -98,12 +108,9 @@ func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
 		for _, row := range rows {
 			fmt.Fprintf(cfg.Log, "krosim calibrate: %-13s x%d  p50 %7.2fms  p95 %7.2fms  p99 %7.2fms  %6.0f/s%s\n",
 				row.Verb, row.Concurrency, ms(row.P50), ms(row.P95), ms(row.P99), row.OpsPerSec, perObject(row))
-			if i == 0 && row.Verb != PatchWrites {
-				cal.Latency[row.Verb] = target.Latency{P50: target.Duration(row.P50), P95: target.Duration(row.P95),
-					P99: target.Duration(row.P99), PerObject: target.Duration(row.PerObject)}
-			}
 		}
 		if i == 0 {
+			cal.Latency = latencies(rows)
 			cal.WatchDelay = delay
 			fmt.Fprintf(cfg.Log, "krosim calibrate: watch delay (response to event) median %.2fms\n", ms(delay))
 		}
@@ -111,6 +118,70 @@ func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
 	}
 	cal.Processors = processors(cal.Rows, cfg.Concurrency)
 	return cal, nil
+}
+
+// latencies are a target's latencies by verb from the rows of one
+// concurrency; a patch's is the apply that changes nothing, as most of
+// kro's are.
+func latencies(rows []LatencyRow) map[verb.Verb]target.Latency {
+	l := map[verb.Verb]target.Latency{}
+	for _, row := range rows {
+		if row.Verb != PatchWrites {
+			l[row.Verb] = target.Latency{P50: target.Duration(row.P50), P95: target.Duration(row.P95),
+				P99: target.Duration(row.P99), PerObject: target.Duration(row.PerObject)}
+		}
+	}
+	return l
+}
+
+// ApplyOptions say how a calibration makes a new target of a base one.
+type ApplyOptions struct {
+	Name string // the new target's
+	Base string // the base target's name, for the description
+	// KeepCPUs keeps the base's server.cpus (the user gave them) rather than
+	// taking the processors the server's throughput showed.
+	KeepCPUs bool
+}
+
+// Apply returns a copy of base with the latency measured and, when the
+// throughput showed it, server.cpus the processors serving requests (rounded,
+// at least 1) unless o.KeepCPUs. The server measured has no kind controllers
+// (the real-API harness): stand-ins are ready as soon as they exist and
+// nothing writes their status, so readiness is empty. The description says
+// what was measured. Apply also returns a line of report on the processors,
+// empty when they were not measured.
+func (c *Calibration) Apply(base *target.Target, o ApplyOptions) (*target.Target, string) {
+	t := base.Clone()
+	t.Name = o.Name
+	t.Latency = maps.Clone(c.Latency)
+	first := c.Concurrency[0]
+	note := ""
+	if c.Processors > 0 {
+		note = fmt.Sprintf("Throughput at %d in flight over that at %d: %.2f processors serving requests", slices.Max(c.Concurrency),
+			first, c.Processors)
+		if o.KeepCPUs {
+			note += fmt.Sprintf(" (server.cpus %d as given).", t.Server.CPUs)
+		} else {
+			t.Server.CPUs = max(1, int(math.Round(c.Processors)))
+			note += fmt.Sprintf(" (server.cpus %d).", t.Server.CPUs)
+		}
+	}
+	t.Readiness = map[string]target.Readiness{}
+	var other []string
+	for _, r := range c.Rows {
+		if r.Concurrency != first || r.Verb == PatchWrites {
+			other = append(other, fmt.Sprintf("%s x%d p50 %.2fms p99 %.2fms", r.Verb, r.Concurrency,
+				float64(r.P50)/1e6, float64(r.P99)/1e6))
+		}
+	}
+	t.Description = fmt.Sprintf("%s with the request latency of a real API server measured by krosim calibrate --kubeconfig "+
+		"(%d requests per verb, %d in flight, client-go dynamic client on %s); patch is a server-side apply "+
+		"that changes nothing, as most of kro's are; no kind controllers (readiness empty). Also measured: %s.",
+		o.Base, c.Objects, first, c.Client, strings.Join(other, "; "))
+	if note != "" {
+		t.Description += " " + note
+	}
+	return t, note
 }
 
 // processors estimates how many requests a server works on at once from
@@ -146,7 +217,7 @@ func processors(rows []LatencyRow, concurrency []int) float64 {
 func ms(d time.Duration) float64 { return float64(d) / 1e6 }
 
 func perObject(row LatencyRow) string {
-	if row.Verb != verb.List {
+	if row.Verb != "list" {
 		return ""
 	}
 	return fmt.Sprintf("  (+%.1fus per object listed)", float64(row.PerObject)/1e3)
@@ -239,90 +310,143 @@ func (m *measure) fetch(ctx context.Context, res dynamic.ResourceInterface) ([]*
 	return objs, nil
 }
 
-// run measures every verb; with watch it also times watch events.
+// run measures every verb, in an order that leaves each stage the objects
+// it needs: create, get, list, update, patch (writing, then not), update_status,
+// delete. With timeWatch it also times the creates' watch events.
 func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.Duration, error) {
 	res := m.dyn.Resource(standins).Namespace(m.ns)
-	force := true
-	// Leftovers of an interrupted calibration would turn creates into conflicts.
+	m.clear(ctx, res)
+	create, delay, err := m.create(ctx, res, timeWatch)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows := []LatencyRow{create}
+	for _, stage := range []func(context.Context, dynamic.ResourceInterface) (LatencyRow, error){
+		m.get, m.list, m.update, m.patchWrites, m.patch, m.updateStatus, m.delete,
+	} {
+		row, err := stage(ctx, res)
+		if err != nil {
+			return nil, 0, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, delay, nil
+}
+
+// clear deletes the leftovers of an interrupted calibration, which would
+// turn creates into conflicts.
+func (m *measure) clear(ctx context.Context, res dynamic.ResourceInterface) {
 	if list, err := res.List(ctx, metav1.ListOptions{}); err == nil {
 		for _, o := range list.Items {
 			_ = res.Delete(ctx, o.GetName(), metav1.DeleteOptions{})
 		}
 	}
-	var rows []LatencyRow
-	var delay time.Duration
-	// create, timing the watch events of the creates.
-	var events sync.Map // name -> time the event arrived
-	responded := make([]time.Time, m.n)
-	var w watch.Interface
+}
+
+// create times creating every object; with timeWatch it also returns the
+// median time from a create's response to its watch event.
+func (m *measure) create(ctx context.Context, res dynamic.ResourceInterface, timeWatch bool) (LatencyRow, time.Duration, error) {
+	var adds *addWatch
 	if timeWatch {
 		var err error
-		w, err = res.Watch(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, 0, err
+		if adds, err = watchAdds(ctx, res); err != nil {
+			return LatencyRow{}, 0, err
 		}
-		go func() {
-			for ev := range w.ResultChan() {
-				if o, ok := ev.Object.(*unstructured.Unstructured); ok && ev.Type == watch.Added {
-					events.LoadOrStore(o.GetName(), time.Now())
-				}
-			}
-		}()
 	}
+	responded := make([]time.Time, m.n)
 	lat, wall, err := m.timed(ctx, func(i int) error {
 		_, err := res.Create(ctx, m.object(i, "create"), metav1.CreateOptions{})
 		responded[i] = time.Now()
 		return err
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("create: %w", err)
+		if adds != nil {
+			adds.w.Stop()
+		}
+		return LatencyRow{}, 0, fmt.Errorf("create: %w", err)
 	}
-	rows = append(rows, m.row(verb.Create, lat, wall))
-	if timeWatch {
-		time.Sleep(500 * time.Millisecond)
-		w.Stop()
-		var ds []float64
-		for i := 0; i < m.n; i++ {
-			if at, ok := events.Load(fmt.Sprintf("cal-%05d", i)); ok {
-				ds = append(ds, float64(at.(time.Time).Sub(responded[i])))
+	var delay time.Duration
+	if adds != nil {
+		delay = adds.medianDelay(responded)
+	}
+	return m.row(verb.Create, lat, wall), delay, nil
+}
+
+// addWatch records when each object's ADDED event arrives.
+type addWatch struct {
+	w      watch.Interface
+	events sync.Map // name -> time the event arrived
+}
+
+func watchAdds(ctx context.Context, res dynamic.ResourceInterface) (*addWatch, error) {
+	w, err := res.Watch(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	a := &addWatch{w: w}
+	go func() {
+		for ev := range w.ResultChan() {
+			if o, ok := ev.Object.(*unstructured.Unstructured); ok && ev.Type == watch.Added {
+				a.events.LoadOrStore(o.GetName(), time.Now())
 			}
 		}
-		if len(ds) > 0 {
-			sort.Float64s(ds)
-			delay = time.Duration(stat.Quantile(0.5, stat.Empirical, ds, nil))
+	}()
+	return a, nil
+}
+
+// medianDelay waits for the last events, stops the watch and returns the
+// median time from each object's response to its event.
+func (a *addWatch) medianDelay(responded []time.Time) time.Duration {
+	time.Sleep(500 * time.Millisecond)
+	a.w.Stop()
+	var ds []float64
+	for i := range responded {
+		if at, ok := a.events.Load(fmt.Sprintf("cal-%05d", i)); ok {
+			ds = append(ds, float64(at.(time.Time).Sub(responded[i])))
 		}
 	}
-	// get
-	lat, wall, err = m.timed(ctx, func(i int) error {
+	if len(ds) == 0 {
+		return 0
+	}
+	sort.Float64s(ds)
+	return time.Duration(stat.Quantile(0.5, stat.Empirical, ds, nil))
+}
+
+func (m *measure) get(ctx context.Context, res dynamic.ResourceInterface) (LatencyRow, error) {
+	lat, wall, err := m.timed(ctx, func(i int) error {
 		_, err := res.Get(ctx, fmt.Sprintf("cal-%05d", i), metav1.GetOptions{})
 		return err
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("get: %w", err)
+		return LatencyRow{}, fmt.Errorf("get: %w", err)
 	}
-	rows = append(rows, m.row(verb.Get, lat, wall))
-	// list: one object (a namespace of its own, as each of kro's instances
-	// lists its own children) and every object, for the per-object cost.
+	return m.row(verb.Get, lat, wall), nil
+}
+
+// list times LISTs of one object (in a namespace of its own, as each of
+// kro's instances lists its own children) and of every object, for the
+// per-object cost.
+func (m *measure) list(ctx context.Context, res dynamic.ResourceInterface) (LatencyRow, error) {
 	one := m.dyn.Resource(standins).Namespace(m.ns + "-one")
 	oneObj := m.object(0, "list")
 	oneObj.SetNamespace(m.ns + "-one")
 	if _, err := one.Create(ctx, oneObj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return nil, 0, fmt.Errorf("list: %w", err)
+		return LatencyRow{}, fmt.Errorf("list: %w", err)
 	}
 	sel := metav1.ListOptions{LabelSelector: "applyset.kubernetes.io/part-of=applyset-krosim-calibrate-v1"}
 	latOne, wallOne, err := m.timed(ctx, func(int) error { _, err := one.List(ctx, sel); return err })
 	if err != nil {
-		return nil, 0, fmt.Errorf("list: %w", err)
+		return LatencyRow{}, fmt.Errorf("list: %w", err)
 	}
 	lists := m.n / 4 // listing every object is slow: fewer samples do
 	all := &measure{dyn: m.dyn, n: lists, c: m.c, ns: m.ns}
 	latAll, _, err := all.timed(ctx, func(int) error { _, err := res.List(ctx, sel); return err })
 	if err != nil {
-		return nil, 0, fmt.Errorf("list: %w", err)
+		return LatencyRow{}, fmt.Errorf("list: %w", err)
 	}
 	_ = one.Delete(ctx, oneObj.GetName(), metav1.DeleteOptions{})
 	listRow := m.row(verb.List, latOne, wallOne)
-	allRow := all.row(verb.List, latAll, time.Second)
+	allRow := all.row("list", latAll, time.Second)
 	if m.n > 1 {
 		listRow.PerObject = max(0, (allRow.P50-listRow.P50)/time.Duration(m.n-1))
 	}
@@ -331,64 +455,80 @@ func (m *measure) run(ctx context.Context, timeWatch bool) ([]LatencyRow, time.D
 	listRow.P50 -= listRow.PerObject
 	listRow.P95 -= listRow.PerObject
 	listRow.P99 -= listRow.PerObject
-	rows = append(rows, listRow)
-	// update: read every object first, so only the PUT is timed.
+	return listRow, nil
+}
+
+// update times PUTs of every object, read first so only the PUT is timed.
+func (m *measure) update(ctx context.Context, res dynamic.ResourceInterface) (LatencyRow, error) {
 	objs, err := m.fetch(ctx, res)
 	if err != nil {
-		return nil, 0, err
+		return LatencyRow{}, err
 	}
-	lat, wall, err = m.timed(ctx, func(i int) error {
+	lat, wall, err := m.timed(ctx, func(i int) error {
 		o := objs[i]
 		_ = unstructured.SetNestedField(o.Object, "update", "data", "GREETING")
 		_, err := res.Update(ctx, o, metav1.UpdateOptions{})
 		return err
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("update: %w", err)
+		return LatencyRow{}, fmt.Errorf("update: %w", err)
 	}
-	rows = append(rows, m.row(verb.Update, lat, wall))
-	// patch: a server-side apply that changes the object once, then the
-	// same apply again, which changes nothing (most of kro's applies).
-	apply := func(i int, value string) error {
-		o := m.object(i, value)
+	return m.row(verb.Update, lat, wall), nil
+}
+
+// patchWrites times a server-side apply that changes every object.
+func (m *measure) patchWrites(ctx context.Context, res dynamic.ResourceInterface) (LatencyRow, error) {
+	return m.applies(ctx, res, PatchWrites)
+}
+
+// patch times the same apply again, which changes nothing, as most of
+// kro's applies.
+func (m *measure) patch(ctx context.Context, res dynamic.ResourceInterface) (LatencyRow, error) {
+	return m.applies(ctx, res, verb.Patch)
+}
+
+// applies times a server-side apply of every object as kro's field manager.
+func (m *measure) applies(ctx context.Context, res dynamic.ResourceInterface, v verb.Verb) (LatencyRow, error) {
+	force := true
+	lat, wall, err := m.timed(ctx, func(i int) error {
+		o := m.object(i, "apply")
 		data, err := o.MarshalJSON()
 		if err != nil {
 			return err
 		}
 		_, err = res.Patch(ctx, o.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "kro", Force: &force})
 		return err
-	}
-	lat, wall, err = m.timed(ctx, func(i int) error { return apply(i, "apply") })
+	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("patch: %w", err)
+		return LatencyRow{}, fmt.Errorf("patch: %w", err)
 	}
-	rows = append(rows, m.row(PatchWrites, lat, wall))
-	lat, wall, err = m.timed(ctx, func(i int) error { return apply(i, "apply") })
+	return m.row(v, lat, wall), nil
+}
+
+// updateStatus times status updates of every object, read first.
+func (m *measure) updateStatus(ctx context.Context, res dynamic.ResourceInterface) (LatencyRow, error) {
+	objs, err := m.fetch(ctx, res)
 	if err != nil {
-		return nil, 0, fmt.Errorf("patch: %w", err)
+		return LatencyRow{}, err
 	}
-	rows = append(rows, m.row(verb.Patch, lat, wall))
-	// update_status
-	if objs, err = m.fetch(ctx, res); err != nil {
-		return nil, 0, err
-	}
-	lat, wall, err = m.timed(ctx, func(i int) error {
+	lat, wall, err := m.timed(ctx, func(i int) error {
 		o := objs[i]
 		o.Object["status"] = map[string]any{"state": "ACTIVE", "observedGeneration": o.GetGeneration()}
 		_, err := res.UpdateStatus(ctx, o, metav1.UpdateOptions{})
 		return err
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("update_status: %w", err)
+		return LatencyRow{}, fmt.Errorf("update_status: %w", err)
 	}
-	rows = append(rows, m.row(verb.UpdateStatus, lat, wall))
-	// delete
-	lat, wall, err = m.timed(ctx, func(i int) error {
+	return m.row(verb.UpdateStatus, lat, wall), nil
+}
+
+func (m *measure) delete(ctx context.Context, res dynamic.ResourceInterface) (LatencyRow, error) {
+	lat, wall, err := m.timed(ctx, func(i int) error {
 		return res.Delete(ctx, fmt.Sprintf("cal-%05d", i), metav1.DeleteOptions{})
 	})
 	if err != nil {
-		return nil, 0, fmt.Errorf("delete: %w", err)
+		return LatencyRow{}, fmt.Errorf("delete: %w", err)
 	}
-	rows = append(rows, m.row(verb.Delete, lat, wall))
-	return rows, delay, nil
+	return m.row(verb.Delete, lat, wall), nil
 }

@@ -1,11 +1,16 @@
 package calibration
 
 import (
+	"bytes"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 )
 
 func TestQuantileOfInterpolatesBuckets(t *testing.T) {
@@ -46,7 +51,92 @@ func TestProcessorsFromThroughput(t *testing.T) {
 	}
 }
 
-// A float sum's bits depend on the order of its terms, and a scrape keeps
-// its series in a map: sum must add them in a fixed order, or a target
-// calibrated from the same run differs in its last digits from machine to
-// machine (it did: CI's target-w4.yaml had another object_slowdown).
+func TestLatenciesTakeTheNoOpApply(t *testing.T) {
+	ms := func(x float64) time.Duration { return time.Duration(x * 1e6) }
+	rows := []LatencyRow{
+		{Verb: "create", Concurrency: 1, P50: ms(3), P95: ms(5), P99: ms(7)},
+		{Verb: "list", Concurrency: 1, P50: ms(1), P95: ms(2), P99: ms(3), PerObject: 80 * time.Microsecond},
+		{Verb: PatchWrites, Concurrency: 1, P50: ms(9), P95: ms(9), P99: ms(9)},
+		{Verb: "patch", Concurrency: 1, P50: ms(2), P95: ms(4), P99: ms(8)},
+	}
+	want := map[verb.Verb]target.Latency{
+		"create": {P50: target.Duration(ms(3)), P95: target.Duration(ms(5)), P99: target.Duration(ms(7))},
+		"list": {P50: target.Duration(ms(1)), P95: target.Duration(ms(2)), P99: target.Duration(ms(3)),
+			PerObject: target.Duration(80 * time.Microsecond)},
+		"patch": {P50: target.Duration(ms(2)), P95: target.Duration(ms(4)), P99: target.Duration(ms(8))},
+	}
+	if got := latencies(rows); !maps.Equal(got, want) {
+		t.Errorf("latencies = %v, want %v (patch the no-op apply's, patch-writes left out)", got, want)
+	}
+}
+
+// calibrated is a calibration of every verb at 1 and 4 in flight whose
+// throughput shows 1.9 processors.
+func calibrated() *Calibration {
+	var first, top []LatencyRow
+	for i, v := range append(slices.Clone(verb.All), PatchWrites) {
+		d := time.Duration(i+1) * time.Millisecond
+		first = append(first, LatencyRow{Verb: v, Concurrency: 1, P50: d, P95: 2 * d, P99: 3 * d, OpsPerSec: 800})
+		top = append(top, LatencyRow{Verb: v, Concurrency: 4, P50: 2 * d, P95: 4 * d, P99: 6 * d, OpsPerSec: 1520})
+	}
+	rows := append(first, top...)
+	return &Calibration{Latency: latencies(first), Rows: rows, Processors: processors(rows, []int{1, 4}),
+		Objects: 200, Concurrency: []int{1, 4}, Client: "linux/amd64 with 2 CPUs"}
+}
+
+func TestApply(t *testing.T) {
+	single := calibrated()
+	single.Rows, single.Concurrency, single.Processors = single.Rows[:len(verb.All)+1], []int{1}, 0
+	for _, tt := range []struct {
+		name     string
+		cal      *Calibration
+		keepCPUs bool
+		cpus     int
+		note     string
+	}{
+		{"processors measured", calibrated(), false, 2,
+			"Throughput at 4 in flight over that at 1: 1.90 processors serving requests (server.cpus 2)."},
+		{"cpus given", calibrated(), true, 3,
+			"Throughput at 4 in flight over that at 1: 1.90 processors serving requests (server.cpus 3 as given)."},
+		{"one concurrency", single, false, 3, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			base, err := target.Lookup("kro-defaults")
+			if err != nil {
+				t.Fatal(err)
+			}
+			base = base.Clone()
+			base.Server.CPUs = 3
+			before, _ := base.YAML()
+			got, note := tt.cal.Apply(base, ApplyOptions{Name: "measured", Base: "kro-defaults", KeepCPUs: tt.keepCPUs})
+			if after, _ := base.YAML(); !bytes.Equal(before, after) {
+				t.Errorf("Apply changed its base target")
+			}
+			if note != tt.note {
+				t.Errorf("note %q, want %q", note, tt.note)
+			}
+			if got.Name != "measured" || got.Server.CPUs != tt.cpus {
+				t.Errorf("name %q, server.cpus %d; want measured, %d", got.Name, got.Server.CPUs, tt.cpus)
+			}
+			if !maps.Equal(got.Latency, tt.cal.Latency) {
+				t.Errorf("latency %v, want the calibration's %v", got.Latency, tt.cal.Latency)
+			}
+			if len(base.Readiness) == 0 || len(got.Readiness) != 0 {
+				t.Errorf("readiness %v (base %d kinds), want none: the measured server has no kind controllers", got.Readiness, len(base.Readiness))
+			}
+			for _, want := range []string{"kro-defaults with the request latency of a real API server",
+				"(200 requests per verb, 1 in flight, client-go dynamic client on linux/amd64 with 2 CPUs)",
+				"Also measured: patch-writes x1 p50 8.00ms p99 24.00ms"} {
+				if !strings.Contains(got.Description, want) {
+					t.Errorf("the description lacks %q:\n%s", want, got.Description)
+				}
+			}
+			if !strings.HasSuffix(got.Description, "."+strings.TrimSuffix(" "+tt.note, " ")) {
+				t.Errorf("the description does not end with the note %q:\n%s", tt.note, got.Description)
+			}
+			if err := got.Validate(); err != nil {
+				t.Errorf("the target is not valid: %v", err)
+			}
+		})
+	}
+}

@@ -61,22 +61,7 @@ func FromRuns(dirs []string, base *target.Target, rgds []*model.RGD) (*target.Ta
 		return nil, nil, fmt.Errorf("%s stored no more objects than %s (%.0f and %.0f on average): "+
 			"the second run must be the larger", dirs[1], dirs[0], fb.stored, fa.stored)
 	}
-	// How much more the larger run's requests cost, weighted by its requests.
-	var ratio, weight float64
-	for _, v := range verb.All { // in a fixed order: a float sum's bits depend on it
-		if n, wa, wb := float64(fb.calls[v]), fa.work[v], fb.work[v]; n > 0 && wa > 0 && wb > 0 {
-			ratio += n * float64(wb) / float64(wa)
-			weight += n
-		}
-	}
-	slowdown := 0.0
-	if weight > 0 {
-		ratio /= weight
-		// work(o) = w0 (1 + s o): ratio = (1 + s ob) / (1 + s oa)
-		if d := fb.stored - ratio*fa.stored; ratio > 1 && d > 0 {
-			slowdown = (ratio - 1) / d
-		}
-	}
+	slowdown, ratio := objectSlowdown(fa, fb)
 	grown := base.Clone()
 	grown.Server.ObjectSlowdown = slowdown
 	t, report, _, err := fromRun(dirs[0], grown, rgds)
@@ -88,6 +73,29 @@ func FromRuns(dirs []string, base *target.Target, rgds []*model.RGD) (*target.Ta
 	return t, report, nil
 }
 
+// objectSlowdown is the server.object_slowdown that makes the work fitted
+// to a smaller run the work fitted to a larger one, work(o) = w0 (1 + s o)
+// at o objects stored, and the ratio of the two runs' work it rests on, the
+// mean over the larger run's requests of the verbs measured in both. It is 0
+// when the larger run's work is no larger.
+func objectSlowdown(small, large fitted) (slowdown, ratio float64) {
+	var weight float64
+	for _, v := range verb.All { // in a fixed order: a float sum's bits depend on it
+		if n, wa, wb := float64(large.calls[v]), small.work[v], large.work[v]; n > 0 && wa > 0 && wb > 0 {
+			ratio += n * float64(wb) / float64(wa)
+			weight += n
+		}
+	}
+	if weight > 0 {
+		ratio /= weight
+		// ratio = (1 + s ob) / (1 + s oa)
+		if d := large.stored - ratio*small.stored; ratio > 1 && d > 0 {
+			slowdown = (ratio - 1) / d
+		}
+	}
+	return slowdown, ratio
+}
+
 // fitted is what fitting a target to a run saw in its last simulation.
 type fitted struct {
 	stored float64                     // objects stored at a request, on average
@@ -95,56 +103,103 @@ type fitted struct {
 	work   map[verb.Verb]time.Duration // mean work (latency without the server's queue) of the verbs measured
 }
 
+// fromRun is FromRun, also returning what its last simulation saw: read the
+// run and its scrapes -> latency by verb from the server's histograms, less
+// the watch-cache waits -> per-reconcile cost and work fitted by
+// re-simulating the create phase -> report.
 func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target, []string, fitted, error) {
-	var fit fitted
-	fail := func(err error) (*target.Target, []string, fitted, error) { return nil, nil, fit, err }
-	res, err := result.Read(dir)
+	r, err := readRun(dir)
 	if err != nil {
-		return fail(err)
-	}
-	if !res.Config.IsReal() || res.Real == nil || res.Config.Cluster == nil {
-		return fail(fmt.Errorf("%s is not a real run (config.mode %q)", dir, res.Config.Mode))
-	}
-	if len(res.Real.Phases) == 0 || res.Real.Phases[0].Name != "create" {
-		return fail(fmt.Errorf("%s has no create phase", dir))
-	}
-	const last = 1 // the scrapes after the create phase
-	read := func(name string) (*cluster.Scrape, error) {
-		raw, err := os.ReadFile(filepath.Join(dir, "metrics", name))
-		if err != nil {
-			return nil, err
-		}
-		return cluster.ParseScrape(raw)
-	}
-	s0, err := read("apiserver-0.prom")
-	if err != nil {
-		return fail(err)
-	}
-	s1, err := read(fmt.Sprintf("apiserver-%d.prom", last))
-	if err != nil {
-		return fail(err)
-	}
-	k0, err := read("kro-0.prom")
-	if err != nil {
-		return fail(err)
-	}
-	k1, err := read(fmt.Sprintf("kro-%d.prom", last))
-	if err != nil {
-		return fail(err)
+		return nil, nil, fitted{}, err
 	}
 	t := base.Clone()
-	var report []string
-	want := map[verb.Verb]time.Duration{} // mean latency by verb, as measured
-
-	// Server-side latency of kro's requests, by krosim verb.
-	kroResources := res.Summary.APICallsByResource
-	type hist struct {
-		buckets    map[float64]float64
-		sum, count float64
+	want, report := r.requests().fitLatency(t, base)
+	t.Readiness = map[string]target.Readiness{}
+	if r.res.Config.Cluster.Workers > 0 {
+		t.Controller.Workers = r.res.Config.Cluster.Workers
 	}
-	byVerb := map[verb.Verb]*hist{}
-	for _, x := range cluster.Delta(s0, s1, "apiserver_request_duration_seconds_bucket") {
-		v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim)
+	realMean := r.meanReconcile()
+	fit, err := fitBySimulation(r.createPhase(t), rgds, want, realMean)
+	if err != nil {
+		return nil, nil, fit, err
+	}
+	report = append(report, fitReport(t, fit, realMean)...)
+	return t, report, fit, nil
+}
+
+// run is a real run's results and the scrapes of the API server and of kro
+// before and after its create phase.
+type run struct {
+	dir    string
+	res    *result.Result
+	server [2]*cluster.Scrape
+	kro    [2]*cluster.Scrape
+}
+
+// readRun reads a real run's directory, refusing a simulation's results and
+// a run with no create phase or no reconciles in it.
+func readRun(dir string) (*run, error) {
+	res, err := result.Read(dir)
+	if err != nil {
+		return nil, err
+	}
+	if !res.Config.IsReal() || res.Real == nil || res.Config.Cluster == nil {
+		return nil, fmt.Errorf("%s is not a real run (config.mode %q)", dir, res.Config.Mode)
+	}
+	if len(res.Real.Phases) == 0 || res.Real.Phases[0].Name != "create" {
+		return nil, fmt.Errorf("%s has no create phase", dir)
+	}
+	r := &run{dir: dir, res: res}
+	const last = 1 // the scrapes after the create phase
+	for _, s := range []struct {
+		into *[2]*cluster.Scrape
+		name string
+	}{{&r.server, "apiserver"}, {&r.kro, "kro"}} {
+		for i, n := range []int{0, last} {
+			raw, err := os.ReadFile(filepath.Join(dir, "metrics", fmt.Sprintf("%s-%d.prom", s.name, n)))
+			if err != nil {
+				return nil, err
+			}
+			if s.into[i], err = cluster.ParseScrape(raw); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if res.Real.Phases[0].Reconciles == 0 {
+		return nil, fmt.Errorf("%s: the real run made no reconciles", dir)
+	}
+	return r, nil
+}
+
+// histogram is the API server's latency histogram of one verb's requests.
+type histogram struct {
+	buckets    map[float64]float64 // cumulative requests by upper bound in seconds
+	sum, count float64
+}
+
+// requests is what a run measured of kro's requests in its create phase.
+type requests struct {
+	byVerb    map[verb.Verb]*histogram    // the server's latency, by krosim verb
+	overhead  map[verb.Verb]time.Duration // kro's client-side overhead, by krosim verb
+	cacheWait float64                     // the seconds kro's LISTs waited for the watch cache
+}
+
+func (r *run) requests() requests {
+	byVerb := r.histograms()
+	return requests{byVerb: byVerb, overhead: r.clientOverhead(byVerb), cacheWait: r.watchCacheWait()}
+}
+
+// kroVerb says whether a series of the API server's request metrics is one
+// of kro's workload requests, and its krosim verb.
+func (r *run) kroVerb(l map[string]string) (verb.Verb, bool) {
+	return kroRequest(l, r.res.Summary.APICallsByResource, r.res.Real.Krosim)
+}
+
+// histograms are the server-side latency of kro's requests, by krosim verb.
+func (r *run) histograms() map[verb.Verb]*histogram {
+	byVerb := map[verb.Verb]*histogram{}
+	for _, x := range cluster.Delta(r.server[0], r.server[1], "apiserver_request_duration_seconds_bucket") {
+		v, ok := r.kroVerb(x.Labels)
 		if !ok {
 			continue
 		}
@@ -157,14 +212,14 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		}
 		h := byVerb[v]
 		if h == nil {
-			h = &hist{buckets: map[float64]float64{}}
+			h = &histogram{buckets: map[float64]float64{}}
 			byVerb[v] = h
 		}
 		h.buckets[le] += x.Value
 	}
 	for _, name := range []string{"apiserver_request_duration_seconds_sum", "apiserver_request_duration_seconds_count"} {
-		for _, x := range cluster.Delta(s0, s1, name) {
-			if v, ok := kroRequest(x.Labels, kroResources, res.Real.Krosim); ok && byVerb[v] != nil {
+		for _, x := range cluster.Delta(r.server[0], r.server[1], name) {
+			if v, ok := r.kroVerb(x.Labels); ok && byVerb[v] != nil {
 				if name == "apiserver_request_duration_seconds_sum" {
 					byVerb[v].sum += x.Value
 				} else {
@@ -173,12 +228,15 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 			}
 		}
 	}
-	// kro's client-side overhead per HTTP method: what its client saw minus
-	// what the server spent.
-	methods := map[string][]verb.Verb{}
-	for _, v := range verb.All {
-		methods[v.Method()] = append(methods[v.Method()], v)
-	}
+	return byVerb
+}
+
+// clientOverhead is kro's client-side overhead per HTTP method, by krosim
+// verb: what its client saw minus what the server spent.
+func (r *run) clientOverhead(byVerb map[verb.Verb]*histogram) map[verb.Verb]time.Duration {
+	methods := map[string][]verb.Verb{"GET": {verb.Get, verb.List}, "PATCH": {verb.Patch}, "PUT": {verb.Update, verb.UpdateStatus},
+		"DELETE": {"delete"}, "POST": {"create"}}
+	k0, k1 := r.kro[0], r.kro[1]
 	overhead := map[verb.Verb]time.Duration{}
 	for method, verbs := range methods {
 		match := func(l map[string]string) bool { return l["verb"] == method }
@@ -198,43 +256,32 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 			}
 		}
 	}
-	// A LIST's server time includes its wait for the watch cache to be fresh,
-	// which the simulation models itself (server.watch_progress_interval):
-	// the LIST latency is the rest, shaped as the base target's.
-	var cacheWait float64
-	for _, x := range cluster.Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_sum") {
-		if kroResources[x.Labels["resource"]][verb.List] > 0 {
-			cacheWait += x.Value
+	return overhead
+}
+
+// watchCacheWait is the seconds the LISTs of the resources kro listed waited
+// for the watch cache to be fresh.
+func (r *run) watchCacheWait() float64 {
+	var wait float64
+	for _, x := range cluster.Delta(r.server[0], r.server[1], "apiserver_watch_cache_read_wait_seconds_sum") {
+		if r.res.Summary.APICallsByResource[x.Labels["resource"]]["list"] > 0 {
+			wait += x.Value
 		}
 	}
+	return wait
+}
+
+// fitLatency sets t's latency of every verb kro made enough requests of to
+// what kro saw, and returns each one's mean and a line of report per verb.
+func (q requests) fitLatency(t, base *target.Target) (map[verb.Verb]time.Duration, []string) {
+	want := map[verb.Verb]time.Duration{} // mean latency by verb, as measured
+	var report []string
 	for _, v := range verb.All {
-		h := byVerb[v]
+		h := q.byVerb[v]
 		if h == nil || h.count < 20 {
 			continue
 		}
-		mean := time.Duration(h.sum/h.count*1e9) + overhead[v]
-		l := target.Latency{P50: quantileOf(h.buckets, 0.5), P95: quantileOf(h.buckets, 0.95), P99: quantileOf(h.buckets, 0.99),
-			PerObject: base.Latency[v].PerObject}
-		wait := 0.0
-		if v == verb.List && cacheWait > 0 {
-			wait = math.Min(cacheWait/h.count, h.sum/h.count)
-			mean -= time.Duration(wait * 1e9)
-			l = base.Latency[v]
-		}
-		l.P50 += target.Duration(overhead[v])
-		l.P95 += target.Duration(overhead[v])
-		l.P99 += target.Duration(overhead[v])
-		// The server's buckets are coarse: keep their shape, match their mean,
-		// which is what a sum of many requests depends on.
-		if m := meanOf(l); m > 0 {
-			f := float64(mean) / float64(m)
-			l.P50, l.P95, l.P99 = scale(l.P50, f), scale(l.P95, f), scale(l.P99, f)
-		}
-		if v == verb.List { // each of kro's LISTs here returned about one object
-			l.P50 = max(l.P50-l.PerObject, 1000)
-			l.P95 = max(l.P95-l.PerObject, l.P50)
-			l.P99 = max(l.P99-l.PerObject, l.P95)
-		}
+		l, mean, wait := q.latency(v, base.Latency[v])
 		t.Latency[v] = l
 		want[v] = mean
 		note := ""
@@ -242,39 +289,85 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 			note = fmt.Sprintf(", after %.2fms waiting for the watch cache, which the simulation models", wait*1e3)
 		}
 		report = append(report, fmt.Sprintf("%s mean %.2fms (server %.2fms + client %.2fms, %d requests%s)", v,
-			float64(mean)/1e6, h.sum/h.count*1e3-wait*1e3, float64(overhead[v])/1e6, int(h.count), note))
+			float64(mean)/1e6, h.sum/h.count*1e3-wait*1e3, float64(q.overhead[v])/1e6, int(h.count), note))
 	}
-	t.Readiness = map[string]target.Readiness{}
-	if res.Config.Cluster.Workers > 0 {
-		t.Controller.Workers = res.Config.Cluster.Workers
+	return want, report
+}
+
+// latency is one verb's latency as kro saw it, shaped as the server's
+// buckets (or, for a LIST, as base) with their mean, its mean, and the
+// seconds a LIST waited for the watch cache on average, left out of both.
+func (q requests) latency(v verb.Verb, base target.Latency) (target.Latency, time.Duration, float64) {
+	h, overhead := q.byVerb[v], q.overhead[v]
+	mean := time.Duration(h.sum/h.count*1e9) + overhead
+	l := target.Latency{P50: quantileOf(h.buckets, 0.5), P95: quantileOf(h.buckets, 0.95), P99: quantileOf(h.buckets, 0.99),
+		PerObject: base.PerObject}
+	// A LIST's server time includes its wait for the watch cache to be fresh,
+	// which the simulation models itself (server.watch_progress_interval):
+	// the LIST latency is the rest, shaped as the base target's.
+	wait := 0.0
+	if v == "list" && q.cacheWait > 0 {
+		wait = math.Min(q.cacheWait/h.count, h.sum/h.count)
+		mean -= time.Duration(wait * 1e9)
+		l = base
 	}
-	// Fit the per-reconcile time the requests do not explain.
-	create := res.Real.Phases[0]
-	if create.Reconciles == 0 {
-		return fail(fmt.Errorf("%s: the real run made no reconciles", dir))
+	l.P50 += target.Duration(overhead)
+	l.P95 += target.Duration(overhead)
+	l.P99 += target.Duration(overhead)
+	// The server's buckets are coarse: keep their shape, match their mean,
+	// which is what a sum of many requests depends on.
+	if m := meanOf(l); m > 0 {
+		f := float64(mean) / float64(m)
+		l.P50, l.P95, l.P99 = scale(l.P50, f), scale(l.P95, f), scale(l.P99, f)
 	}
+	if v == "list" { // each of kro's LISTs here returned about one object
+		l.P50 = max(l.P50-l.PerObject, 1000)
+		l.P95 = max(l.P95-l.PerObject, l.P50)
+		l.P99 = max(l.P99-l.PerObject, l.P95)
+	}
+	return l, mean, wait
+}
+
+// meanReconcile is the seconds kro's reconciles of instances took in the
+// create phase, on average.
+func (r *run) meanReconcile() float64 {
 	durations := func(k *cluster.Scrape) float64 {
 		return k.Sum("instance_reconcile_duration_seconds_sum", func(l map[string]string) bool { return strings.Contains(l["gvr"], "Resource=") })
 	}
-	realMean := (durations(k1) - durations(k0)) / float64(create.Reconciles)
-	wl := res.Config.Workload
+	return (durations(r.kro[1]) - durations(r.kro[0])) / float64(r.res.Real.Phases[0].Reconciles)
+}
+
+// createPhase is the config that simulates the run's create phase on t.
+func (r *run) createPhase(t *target.Target) result.Config {
+	wl := r.res.Config.Workload
 	wl.Delete = false
-	cfg := result.Config{RGDFiles: res.Config.RGDFiles, Target: t, Workload: wl, Seed: res.Config.Seed,
+	return result.Config{RGDFiles: r.res.Config.RGDFiles, Target: t, Workload: wl, Seed: r.res.Config.Seed,
 		MaxTime: target.Duration(24 * time.Hour)}
-	// With server.cpus, a request's latency is its work on one of the
-	// server's processors plus its wait for one (and with object_slowdown,
-	// the work grows with the objects stored), and the run measured the
-	// sum: fit the work too, scaling each verb's until the simulated run's
-	// mean latency is the measured one.
-	fitWork := t.Server.CPUs > 0 || t.Server.ObjectSlowdown > 0
+}
+
+// fitsWork says whether a target's latency is work on the server's
+// processors (server.cpus) that grows with the objects stored
+// (object_slowdown), rather than all of a request's latency.
+func fitsWork(t *target.Target) bool { return t.Server.CPUs > 0 || t.Server.ObjectSlowdown > 0 }
+
+// fitBySimulation fits cfg.Target's cost.reconcile_ns, the per-reconcile
+// time the requests do not explain, by simulating the create phase until its
+// mean reconcile takes realMean seconds. With server.cpus, a request's
+// latency is its work on one of the server's processors plus its wait for one
+// (and with object_slowdown, the work grows with the objects stored), and the
+// run measured the sum: it fits the work too, scaling each verb's until the
+// simulated mean latency is the one measured (want).
+func fitBySimulation(cfg result.Config, rgds []*model.RGD, want map[verb.Verb]time.Duration, realMean float64) (fitted, error) {
+	t := cfg.Target
 	rounds := 3
-	if fitWork {
+	if fitsWork(t) {
 		rounds = 8
 	}
+	var fit fitted
 	for i := 0; i < rounds; i++ {
 		r, err := sim.Run(cfg, rgds, sim.Options{})
 		if err != nil {
-			return fail(err)
+			return fit, err
 		}
 		busy := r.WorkerSeconds() - r.Attribution["idle"]
 		simMean := busy / float64(max(1, r.Summary.Reconciles))
@@ -283,31 +376,45 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		for v, vr := range r.API.Verbs {
 			fit.calls[v] = vr.Calls
 		}
-		if !fitWork {
-			continue
-		}
-		for v, m := range want {
-			got := r.MeanLatency(v)
-			if n := r.API.Verbs[v].Calls; v == verb.List && n > 0 {
-				got -= time.Duration(r.API.WatchCacheWaitSeconds / float64(n) * 1e9)
-			}
-			if got > 0 {
-				f := float64(m) / float64(got)
-				l := t.Latency[v]
-				l.P50, l.P95, l.P99 = scale(l.P50, f), scale(l.P95, f), scale(l.P99, f)
-				t.Latency[v] = l
-			}
+		if fitsWork(t) {
+			scaleWork(t, r, want)
 		}
 	}
 	fit.work = map[verb.Verb]time.Duration{}
-	var work []string
-	for _, v := range verb.All {
-		if _, ok := want[v]; ok {
-			fit.work[v] = meanOf(t.Latency[v])
-			work = append(work, fmt.Sprintf("%s %.2fms", v, float64(fit.work[v])/1e6))
+	for v := range want {
+		fit.work[v] = meanOf(t.Latency[v])
+	}
+	return fit, nil
+}
+
+// scaleWork scales each measured verb's latency in t by how far the
+// simulation's mean (less its watch-cache wait) is from the one wanted.
+func scaleWork(t *target.Target, r *sim.Result, want map[verb.Verb]time.Duration) {
+	for v, m := range want {
+		got := r.MeanLatency(v)
+		if n := r.API.Verbs[v].Calls; v == "list" && n > 0 {
+			got -= time.Duration(r.API.WatchCacheWaitSeconds / float64(n) * 1e9)
+		}
+		if got > 0 {
+			f := float64(m) / float64(got)
+			l := t.Latency[v]
+			l.P50, l.P95, l.P99 = scale(l.P50, f), scale(l.P95, f), scale(l.P99, f)
+			t.Latency[v] = l
 		}
 	}
-	if fitWork {
+}
+
+// fitReport says what the simulations fitted: the work per request, if they
+// fitted it, and the per-reconcile time.
+func fitReport(t *target.Target, fit fitted, realMean float64) []string {
+	var report []string
+	if fitsWork(t) {
+		var work []string
+		for _, v := range verb.All {
+			if w, ok := fit.work[v]; ok {
+				work = append(work, fmt.Sprintf("%s %.2fms", v, float64(w)/1e6))
+			}
+		}
 		where := fmt.Sprintf("on the server's %d processors (server.cpus), the rest of the latency being the wait for one", t.Server.CPUs)
 		if t.Server.CPUs == 0 {
 			where = "on an unlimited server"
@@ -317,9 +424,8 @@ func fromRun(dir string, base *target.Target, rgds []*model.RGD) (*target.Target
 		}
 		report = append(report, fmt.Sprintf("mean work per request %s: %s", where, strings.Join(work, ", ")))
 	}
-	report = append(report, fmt.Sprintf("create-phase reconcile %.2fms on average, %.2fms of it outside the requests (cost.reconcile_ns)",
+	return append(report, fmt.Sprintf("create-phase reconcile %.2fms on average, %.2fms of it outside the requests (cost.reconcile_ns)",
 		realMean*1e3, t.Cost.ReconcileNS/1e6))
-	return t, report, fit, nil
 }
 
 // kroRequest says whether a series of the API server's request metrics is

@@ -18,81 +18,118 @@ import (
 // line of report per constant.
 func HostCost() (target.Cost, []string, error) {
 	var c target.Cost
-	var report []string
-	// CEL: evaluate expressions of every complexity class, untracked as kro
-	// runs them, against their cost units from a tracked program.
-	var units, nanos []float64
-	var srcBytes, compileNS []float64
+	cel, err := timeCEL()
+	if err != nil {
+		return c, nil, err
+	}
+	if len(cel.units) < 3 {
+		return c, nil, fmt.Errorf("too few expressions to fit the CEL cost model")
+	}
+	c.EvalBaseNS, c.EvalUnitNS = fit(cel.units, cel.evalNS)
+	c.CompileBaseNS, c.CompileByteNS = fit(cel.srcBytes, cel.compileNS)
+	report := []string{fmt.Sprintf("CEL eval %.0f ns + %.1f ns/cost unit over %d expressions", c.EvalBaseNS, c.EvalUnitNS, len(cel.units)),
+		fmt.Sprintf("CEL compile %.0f ns + %.1f ns/byte", c.CompileBaseNS, c.CompileByteNS)}
+	per, err := timeWalks()
+	if err != nil {
+		return c, nil, err
+	}
+	c.NodeNS, c.EdgeNS = per, per
+	report = append(report, fmt.Sprintf("graph walk %.0f ns per node or edge", per))
+	c.EncodeByteNS = timeEncoding()
+	report = append(report, fmt.Sprintf("encode+decode %.1f ns/byte", c.EncodeByteNS))
+	// Per-request and per-reconcile overheads are not measurable without a
+	// server: keep the base target's (calibrate them against a real run).
+	base, _ := target.Lookup("kro-defaults")
+	c.RequestNS, c.ReconcileNS = base.Cost.RequestNS, base.Cost.ReconcileNS
+	return c, report, nil
+}
+
+// generated is the RGD synth generates with o.
+func generated(o synth.Options) (*model.RGD, error) {
+	data, err := synth.Generate(o)
+	if err != nil {
+		return nil, err
+	}
+	rgds, err := model.Load("calibrate.yaml", data)
+	if err != nil {
+		return nil, err
+	}
+	return rgds[0], nil
+}
+
+// celTimes are CEL expressions' cost units and evaluation times, and their
+// source sizes and compile times, in ns.
+type celTimes struct {
+	units, evalNS       []float64
+	srcBytes, compileNS []float64
+}
+
+// timeCEL evaluates expressions of every complexity class, untracked as kro
+// runs them, against their cost units from a tracked program, and compiles
+// them.
+func timeCEL() (celTimes, error) {
+	var ts celTimes
 	for _, cx := range synth.Complexities() {
-		data, err := synth.Generate(synth.Options{Shape: synth.Chain, Nodes: 3, Complexity: cx, Seed: 1})
+		g, err := generated(synth.Options{Shape: synth.Chain, Nodes: 3, Complexity: cx, Seed: 1})
 		if err != nil {
-			return c, nil, err
+			return ts, err
 		}
-		rgds, err := model.Load("calibrate.yaml", data)
-		if err != nil {
-			return c, nil, err
-		}
-		g := rgds[0]
 		vars := map[string]any{"schema": map[string]any{"metadata": map[string]any{"name": "x", "namespace": "y"}, "spec": g.Spec.Defaults()}}
 		for _, r := range g.Resources {
 			for _, f := range r.Fields {
-				if refsOnlySchema(f.Expr) {
-					u, ns, ok := timeEval(g.Env(), f.Expr, vars)
-					if ok {
-						units = append(units, u)
-						nanos = append(nanos, ns)
-					}
-					start := time.Now()
-					const n = 20
-					for i := 0; i < n; i++ {
-						if _, iss := g.Env().Compile(f.Expr.Source); iss.Err() != nil {
-							break
-						}
-					}
-					srcBytes = append(srcBytes, float64(len(f.Expr.Source)))
-					compileNS = append(compileNS, float64(time.Since(start).Nanoseconds())/n)
+				if !refsOnlySchema(f.Expr) {
+					continue
 				}
+				if u, ns, ok := timeEval(g.Env(), f.Expr, vars); ok {
+					ts.units = append(ts.units, u)
+					ts.evalNS = append(ts.evalNS, ns)
+				}
+				ts.srcBytes = append(ts.srcBytes, float64(len(f.Expr.Source)))
+				ts.compileNS = append(ts.compileNS, timeCompile(g.Env(), f.Expr))
 			}
 		}
 	}
-	if len(units) < 3 {
-		return c, nil, fmt.Errorf("too few expressions to fit the CEL cost model")
+	return ts, nil
+}
+
+// timeCompile returns an expression's compile time in ns.
+func timeCompile(env *cel.Env, e *model.Expr) float64 {
+	start := time.Now()
+	const n = 20
+	for i := 0; i < n; i++ {
+		if _, iss := env.Compile(e.Source); iss.Err() != nil {
+			break
+		}
 	}
-	c.EvalBaseNS, c.EvalUnitNS = fit(units, nanos)
-	c.CompileBaseNS, c.CompileByteNS = fit(srcBytes, compileNS)
-	report = append(report, fmt.Sprintf("CEL eval %.0f ns + %.1f ns/cost unit over %d expressions", c.EvalBaseNS, c.EvalUnitNS, len(units)),
-		fmt.Sprintf("CEL compile %.0f ns + %.1f ns/byte", c.CompileBaseNS, c.CompileByteNS))
-	// Graph walk: kro's topological order over generated graphs, per node and edge.
-	var nodes, edges, walkNS []float64
+	return float64(time.Since(start).Nanoseconds()) / n
+}
+
+// timeWalks times kro's topological order over generated graphs and
+// returns its ns per node or edge.
+func timeWalks() (float64, error) {
+	var elems, walkNS []float64
 	for _, size := range [][2]int{{10, 15}, {30, 45}, {100, 200}, {300, 900}} {
-		data, err := synth.Generate(synth.Options{Shape: synth.Layered, Nodes: size[0], Edges: size[1], Seed: 1})
+		g, err := generated(synth.Options{Shape: synth.Layered, Nodes: size[0], Edges: size[1], Seed: 1})
 		if err != nil {
-			return c, nil, err
+			return 0, err
 		}
-		rgds, err := model.Load("calibrate.yaml", data)
-		if err != nil {
-			return c, nil, err
-		}
-		g := rgds[0]
 		const n = 50
 		start := time.Now()
 		for i := 0; i < n; i++ {
 			if _, err := model.Order(g.Graph); err != nil {
-				return c, nil, err
+				return 0, err
 			}
 		}
-		nodes = append(nodes, float64(size[0]))
-		edges = append(edges, float64(size[1]))
+		elems = append(elems, float64(size[0])+float64(size[1]))
 		walkNS = append(walkNS, float64(time.Since(start).Nanoseconds())/n)
 	}
-	perElem := make([]float64, len(nodes))
-	for i := range nodes {
-		perElem[i] = nodes[i] + edges[i]
-	}
-	_, per := fit(perElem, walkNS)
-	c.NodeNS, c.EdgeNS = per, per
-	report = append(report, fmt.Sprintf("graph walk %.0f ns per node or edge", per))
-	// Encoding: JSON of a typical object, per byte.
+	_, per := fit(elems, walkNS)
+	return per, nil
+}
+
+// timeEncoding returns the ns per byte of encoding a typical object as JSON
+// and decoding it back.
+func timeEncoding() float64 {
 	obj := map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "web", "labels": map[string]any{"app": "web", "tier": "frontend"}},
 		"spec": map[string]any{"replicas": 3, "template": map[string]any{"spec": map[string]any{"containers": []any{map[string]any{"name": "web", "image": "nginx:1.27", "ports": []any{map[string]any{"containerPort": 80}}}}}}}}
 	const n = 20000
@@ -104,13 +141,7 @@ func HostCost() (target.Cost, []string, error) {
 		_ = json.Unmarshal(b, &back)
 		size = len(b)
 	}
-	c.EncodeByteNS = round1(float64(time.Since(start).Nanoseconds()) / n / float64(size))
-	report = append(report, fmt.Sprintf("encode+decode %.1f ns/byte", c.EncodeByteNS))
-	// Per-request and per-reconcile overheads are not measurable without a
-	// server: keep the base target's (calibrate them against a real run).
-	base, _ := target.Lookup("kro-defaults")
-	c.RequestNS, c.ReconcileNS = base.Cost.RequestNS, base.Cost.ReconcileNS
-	return c, report, nil
+	return round1(float64(time.Since(start).Nanoseconds()) / n / float64(size))
 }
 
 func refsOnlySchema(e *model.Expr) bool {
