@@ -279,78 +279,107 @@ func (e *InvalidError) Error() string {
 // Validate checks that the target describes a system the simulator can run.
 // It returns an *InvalidError naming every invalid field.
 func (t *Target) Validate() error {
-	var errs []FieldError
-	bad := func(field, format string, args ...any) {
-		errs = append(errs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+	c := &checker{}
+	c.intIn("vcpus", t.VCPUs, 1, MaxCPUs)
+	c.controller(t.Controller)
+	c.client(t.Client)
+	c.server(t.Server)
+	c.latency(t.Latency)
+	c.faults(t.Faults)
+	c.readiness(t.Readiness)
+	c.cost(t.Cost)
+	c.memory(t.Memory)
+	if len(c.errs) > 0 {
+		return &InvalidError{Fields: c.errs}
 	}
-	intIn := func(field string, v, lo, hi int) {
-		if v < lo || v > hi {
-			bad(field, "%s must be in [%d, %d], got %d", field, lo, hi, v)
-		}
-	}
-	atLeast := func(field string, v, lo int) {
-		if v < lo {
-			bad(field, "%s must be at least %d, got %d", field, lo, v)
-		}
-	}
-	number := func(field string, v, lo, hi float64) bool {
-		switch {
-		case v >= lo && v <= hi: // NaN fails both
-			return true
-		case hi == math.MaxFloat64:
-			bad(field, "%s must be a finite number, at least %g, got %g", field, lo, v)
-		default:
-			bad(field, "%s must be a number in [%g, %g], got %g", field, lo, hi, v)
-		}
-		return false
-	}
-	duration := func(field string, d Duration, hi time.Duration) {
-		if d < 0 || d.D() > hi {
-			bad(field, "%s must be in [0, %s], got %s", field, hi, d)
-		}
-	}
-	const long = 100 * 365 * 24 * time.Hour // bounds only overflow
+	return nil
+}
 
-	intIn("vcpus", t.VCPUs, 1, MaxCPUs)
-	c := t.Controller
-	intIn("controller.workers", c.Workers, 1, MaxWorkers)
-	if c.RequeueInterval <= 0 {
-		bad("controller.requeue_interval", "controller.requeue_interval must be positive, got %s", c.RequeueInterval)
-	}
-	duration("controller.requeue_interval", max(c.RequeueInterval, 0), long)
-	duration("controller.retry_min_delay", c.RetryMinDelay, long)
-	duration("controller.retry_max_delay", c.RetryMaxDelay, long)
-	if c.RetryMaxDelay < c.RetryMinDelay {
-		bad("controller.retry_max_delay", "controller.retry_max_delay %s is below retry_min_delay %s", c.RetryMaxDelay, c.RetryMinDelay)
-	}
-	if number("controller.queue_qps", c.QueueQPS, 0, math.MaxFloat64) && c.QueueQPS == 0 {
-		bad("controller.queue_qps", "controller.queue_qps must be positive")
-	}
-	atLeast("controller.queue_burst", c.QueueBurst, 1)
-	atLeast("controller.max_retries", c.MaxRetries, 0)
-	atLeast("controller.max_collection", c.MaxCollection, 1)
+// checker collects every invalid field of a target.
+type checker struct{ errs []FieldError }
 
-	qpsOK := number("client.qps", t.Client.QPS, 0, math.MaxFloat64)
-	atLeast("client.burst", t.Client.Burst, 0)
-	if qpsOK && t.Client.QPS > 0 && t.Client.Burst < 1 {
-		bad("client.burst", "client.burst must be at least 1 when client.qps is set")
+// long bounds durations that only must not overflow.
+const long = 100 * 365 * 24 * time.Hour
+
+func (c *checker) bad(field, format string, args ...any) {
+	c.errs = append(c.errs, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (c *checker) intIn(field string, v, lo, hi int) {
+	if v < lo || v > hi {
+		c.bad(field, "%s must be in [%d, %d], got %d", field, lo, hi, v)
 	}
-	atLeast("client.max_retries", t.Client.MaxRetries, 0)
+}
 
-	s := t.Server
-	atLeast("server.max_inflight", s.MaxInflight, 1)
-	atLeast("server.max_mutating_inflight", s.MaxMutatingInflight, 1)
-	duration("server.retry_after", s.RetryAfter, long)
-	duration("server.watch_delay", s.WatchDelay, long)
-	duration("server.watch_progress_interval", s.WatchProgressInterval, long)
-	duration("server.timeout", s.Timeout, long)
-	intIn("server.cpus", s.CPUs, 0, MaxCPUs)
-	number("server.object_slowdown", s.ObjectSlowdown, 0, 1)
+func (c *checker) atLeast(field string, v, lo int) {
+	if v < lo {
+		c.bad(field, "%s must be at least %d, got %d", field, lo, v)
+	}
+}
 
+// number checks lo <= v <= hi (NaN fails) and reports whether it holds.
+func (c *checker) number(field string, v, lo, hi float64) bool {
+	switch {
+	case v >= lo && v <= hi: // NaN fails both
+		return true
+	case hi == math.MaxFloat64:
+		c.bad(field, "%s must be a finite number, at least %g, got %g", field, lo, v)
+	default:
+		c.bad(field, "%s must be a number in [%g, %g], got %g", field, lo, hi, v)
+	}
+	return false
+}
+
+func (c *checker) duration(field string, d Duration, hi time.Duration) {
+	if d < 0 || d.D() > hi {
+		c.bad(field, "%s must be in [0, %s], got %s", field, hi, d)
+	}
+}
+
+func (c *checker) controller(ct Controller) {
+	c.intIn("controller.workers", ct.Workers, 1, MaxWorkers)
+	if ct.RequeueInterval <= 0 {
+		c.bad("controller.requeue_interval", "controller.requeue_interval must be positive, got %s", ct.RequeueInterval)
+	}
+	c.duration("controller.requeue_interval", max(ct.RequeueInterval, 0), long)
+	c.duration("controller.retry_min_delay", ct.RetryMinDelay, long)
+	c.duration("controller.retry_max_delay", ct.RetryMaxDelay, long)
+	if ct.RetryMaxDelay < ct.RetryMinDelay {
+		c.bad("controller.retry_max_delay", "controller.retry_max_delay %s is below retry_min_delay %s", ct.RetryMaxDelay, ct.RetryMinDelay)
+	}
+	if c.number("controller.queue_qps", ct.QueueQPS, 0, math.MaxFloat64) && ct.QueueQPS == 0 {
+		c.bad("controller.queue_qps", "controller.queue_qps must be positive")
+	}
+	c.atLeast("controller.queue_burst", ct.QueueBurst, 1)
+	c.atLeast("controller.max_retries", ct.MaxRetries, 0)
+	c.atLeast("controller.max_collection", ct.MaxCollection, 1)
+}
+
+func (c *checker) client(cl Client) {
+	qpsOK := c.number("client.qps", cl.QPS, 0, math.MaxFloat64)
+	c.atLeast("client.burst", cl.Burst, 0)
+	if qpsOK && cl.QPS > 0 && cl.Burst < 1 {
+		c.bad("client.burst", "client.burst must be at least 1 when client.qps is set")
+	}
+	c.atLeast("client.max_retries", cl.MaxRetries, 0)
+}
+
+func (c *checker) server(s Server) {
+	c.atLeast("server.max_inflight", s.MaxInflight, 1)
+	c.atLeast("server.max_mutating_inflight", s.MaxMutatingInflight, 1)
+	c.duration("server.retry_after", s.RetryAfter, long)
+	c.duration("server.watch_delay", s.WatchDelay, long)
+	c.duration("server.watch_progress_interval", s.WatchProgressInterval, long)
+	c.duration("server.timeout", s.Timeout, long)
+	c.intIn("server.cpus", s.CPUs, 0, MaxCPUs)
+	c.number("server.object_slowdown", s.ObjectSlowdown, 0, 1)
+}
+
+func (c *checker) latency(lat map[verb.Verb]Latency) {
 	for _, v := range verb.All {
-		l, ok := t.Latency[v]
+		l, ok := lat[v]
 		if !ok {
-			bad("latency", "latency.%s is missing", v)
+			c.bad("latency", "latency.%s is missing", v)
 			continue
 		}
 		f := "latency." + string(v)
@@ -358,66 +387,74 @@ func (t *Target) Validate() error {
 			name string
 			d    Duration
 		}{{"p50", l.P50}, {"p95", l.P95}, {"p99", l.P99}, {"per_object", l.PerObject}} {
-			duration(f+"."+p.name, p.d, MaxLatency)
+			c.duration(f+"."+p.name, p.d, MaxLatency)
 		}
 		if l.P50 <= 0 || l.P95 < l.P50 || l.P99 < l.P95 {
-			bad(f, "%s: want 0 < p50 <= p95 <= p99, got %s, %s, %s", f, l.P50, l.P95, l.P99)
+			c.bad(f, "%s: want 0 < p50 <= p95 <= p99, got %s, %s, %s", f, l.P50, l.P95, l.P99)
 		}
 	}
-	for _, v := range slices.Sorted(maps.Keys(t.Latency)) {
+	for _, v := range slices.Sorted(maps.Keys(lat)) {
 		if _, ok := verb.Parse(string(v)); !ok {
-			bad("latency."+string(v), "latency.%s: unknown verb (want one of %s)", v, verbNames)
+			c.bad("latency."+string(v), "latency.%s: unknown verb (want one of %s)", v, verbNames)
 		}
 	}
-	for _, v := range slices.Sorted(maps.Keys(t.Faults)) {
+}
+
+func (c *checker) faults(faults map[verb.Verb]Faults) {
+	for _, v := range slices.Sorted(maps.Keys(faults)) {
 		if _, ok := verb.Parse(string(v)); !ok {
-			bad("faults."+string(v), "faults.%s: unknown verb", v)
+			c.bad("faults."+string(v), "faults.%s: unknown verb", v)
 		}
-		f := t.Faults[v]
+		f := faults[v]
 		ok := true
 		for _, r := range []struct {
 			name string
 			v    float64
 		}{{"err500", f.Err500}, {"conflict", f.Conflict}, {"throttle", f.Throttle}, {"timeout", f.Timeout}} {
-			ok = number("faults."+string(v)+"."+r.name, r.v, 0, 1) && ok
+			ok = c.number("faults."+string(v)+"."+r.name, r.v, 0, 1) && ok
 		}
 		if ok && f.Err500+f.Conflict+f.Throttle+f.Timeout > 1 {
-			bad("faults."+string(v), "faults.%s: rates sum over 1", v)
+			c.bad("faults."+string(v), "faults.%s: rates sum over 1", v)
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(t.Readiness)) {
-		r := t.Readiness[k]
+}
+
+func (c *checker) readiness(rd map[string]Readiness) {
+	for _, k := range slices.Sorted(maps.Keys(rd)) {
+		r := rd[k]
 		f := "readiness." + k
-		duration(f+".p50", r.P50, MaxLatency)
-		duration(f+".p95", r.P95, MaxLatency)
-		duration(f+".p99", r.P99, MaxLatency)
+		c.duration(f+".p50", r.P50, MaxLatency)
+		c.duration(f+".p95", r.P95, MaxLatency)
+		c.duration(f+".p99", r.P99, MaxLatency)
 		if r.P50 < 0 || r.P95 < r.P50 || r.P99 < r.P95 {
-			bad(f, "%s: want 0 <= p50 <= p95 <= p99", f)
+			c.bad(f, "%s: want 0 <= p50 <= p95 <= p99", f)
 		}
 	}
-	for _, c := range []struct {
+}
+
+func (c *checker) cost(cost Cost) {
+	for _, x := range []struct {
 		name string
 		v    float64
 	}{
-		{"eval_base_ns", t.Cost.EvalBaseNS}, {"eval_unit_ns", t.Cost.EvalUnitNS},
-		{"compile_byte_ns", t.Cost.CompileByteNS}, {"compile_base_ns", t.Cost.CompileBaseNS},
-		{"node_ns", t.Cost.NodeNS}, {"edge_ns", t.Cost.EdgeNS}, {"encode_byte_ns", t.Cost.EncodeByteNS},
-		{"request_ns", t.Cost.RequestNS}, {"reconcile_ns", t.Cost.ReconcileNS},
+		{"eval_base_ns", cost.EvalBaseNS}, {"eval_unit_ns", cost.EvalUnitNS},
+		{"compile_byte_ns", cost.CompileByteNS}, {"compile_base_ns", cost.CompileBaseNS},
+		{"node_ns", cost.NodeNS}, {"edge_ns", cost.EdgeNS}, {"encode_byte_ns", cost.EncodeByteNS},
+		{"request_ns", cost.RequestNS}, {"reconcile_ns", cost.ReconcileNS},
 	} {
-		number("cost."+c.name, c.v, 0, MaxCostNS)
+		c.number("cost."+x.name, x.v, 0, MaxCostNS)
 	}
-	for _, m := range []struct {
+}
+
+func (c *checker) memory(m Memory) {
+	for _, x := range []struct {
 		name string
 		v    int64
-	}{{"base_bytes", t.Memory.BaseBytes}, {"per_object_bytes", t.Memory.PerObjectBytes}, {"per_expr_bytes", t.Memory.PerExprBytes}} {
-		if m.v < 0 || m.v > MaxMemBytes {
-			bad("memory."+m.name, "memory.%s must be in [0, %d], got %d", m.name, int64(MaxMemBytes), m.v)
+	}{{"base_bytes", m.BaseBytes}, {"per_object_bytes", m.PerObjectBytes}, {"per_expr_bytes", m.PerExprBytes}} {
+		if x.v < 0 || x.v > MaxMemBytes {
+			c.bad("memory."+x.name, "memory.%s must be in [0, %d], got %d", x.name, int64(MaxMemBytes), x.v)
 		}
 	}
-	if len(errs) > 0 {
-		return &InvalidError{Fields: errs}
-	}
-	return nil
 }
 
 // verbNames lists the known verbs for messages.
