@@ -85,6 +85,7 @@ func (c *cluster) Update(items []workload.Item) (int, error) {
 func (c *cluster) Delete(items []workload.Item) error {
 	for _, it := range items {
 		if in := c.byIndex[it.Index]; in != nil {
+			c.ctrl.DeleteRequested(in)
 			_ = c.world.Delete(in.Key())
 		}
 	}

@@ -1,6 +1,11 @@
 package sim
 
 import (
+	"cmp"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/krosim/krosim/model"
@@ -12,6 +17,7 @@ import (
 	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/krosim/krosim/sim/world"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Result is what a run produced: results.json's data, and what profiles
@@ -79,10 +85,9 @@ func (x *finished) collect() *Result {
 	if x.cfg.Target.Cost.Measured {
 		r.CPUCost = "measured"
 	}
-	if x.werr != nil {
-		r.Complete, r.Incomplete = false, "workload: "+x.werr.Error()
-	}
 	x.summarize(r)
+	x.account(r)
+	x.verdict(r)
 	x.traffic(r)
 	x.attribute(r)
 	x.memory(r)
@@ -114,8 +119,6 @@ func (x *finished) summarize(r *Result) {
 	if s.InstancesReady == s.InstancesTotal && tl.Ready > 0 {
 		v := result.Seconds(tl.Ready)
 		s.ConvergeSeconds = &v
-	} else if tl.Ready == 0 && r.Complete {
-		r.Complete, r.Incomplete = false, "virtual time limit reached before every instance was ready"
 	}
 	if tl.Updated > 0 {
 		v := result.Seconds(tl.Updated - tl.UpdateStart)
@@ -124,14 +127,148 @@ func (x *finished) summarize(r *Result) {
 	if x.cfg.Workload.Delete && tl.Gone > 0 {
 		v := result.Seconds(tl.Gone - tl.DeleteStart)
 		s.DeleteSeconds = &v
-	} else if x.cfg.Workload.Delete && r.Complete {
-		r.Complete, r.Incomplete = false, "virtual time limit reached before every instance was deleted"
 	}
 	s.TimeToReady = result.Quantiles(ttr)
 	st := x.rep.Stats
 	s.Reconciles, s.ReconcileErrors, s.RequeuesByReason, s.Evaluations = st.Reconciles, st.ReconcileErrors, st.Requeues, st.Evals
 	s.ObjectsPeak = x.srv.Store.MaxObjects()
 	s.SimulatedEvents = x.k.Steps()
+}
+
+// maxNames is how many names of each kind the left-behind account lists.
+const maxNames = 3
+
+// account says where every instance and every object stood at the end.
+func (x *finished) account(r *Result) {
+	s := &r.Summary
+	e := result.InstancesEnd{}
+	for _, in := range x.rep.Instances {
+		switch {
+		case in.IsGone:
+			e.Deleted++
+		case in.Failed:
+			e.Failed++
+			if e.FailedReasons == nil {
+				e.FailedReasons = map[string]int{}
+			}
+			e.FailedReasons[reason(in)]++
+		case in.IsReady && in.DeleteAt == 0:
+			e.Ready++
+		default:
+			e.Unsettled++
+		}
+	}
+	e.Unsettled += s.InstancesTotal - len(x.rep.Instances) // never created
+	e.Remaining = s.InstancesTotal - e.Deleted
+	s.InstancesEnd = e
+
+	instance := map[schema.GroupVersionResource]bool{}
+	for _, g := range x.rgds {
+		instance[kro.InstanceGVR(g)] = true
+	}
+	left := result.Left{ByKind: []result.LeftKind{}}
+	byKind := map[[2]string]*result.LeftKind{}
+	for _, k := range x.srv.Store.Keys() {
+		obj, _ := x.srv.Store.Get(k)
+		role := "other"
+		switch {
+		case instance[k.GVR]:
+			role = "instance"
+			left.Instances++
+		case obj.GetLabels()[kro.LabelOwned] == "true":
+			role = "child"
+			left.Children++
+		default:
+			left.Other++
+		}
+		left.Objects++
+		kind := obj.GetKind()
+		if k.GVR.Group != "" {
+			kind += "." + k.GVR.Group
+		}
+		lk := byKind[[2]string{role, kind}]
+		if lk == nil {
+			lk = &result.LeftKind{Kind: kind, Role: role}
+			byKind[[2]string{role, kind}] = lk
+		}
+		lk.Count++
+		lk.Names = append(lk.Names, k.Namespace+"/"+k.Name)
+	}
+	rank := map[string]int{"instance": 0, "child": 1, "other": 2}
+	for _, key := range slices.SortedFunc(maps.Keys(byKind), func(a, b [2]string) int {
+		if c := cmp.Compare(rank[a[0]], rank[b[0]]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a[1], b[1])
+	}) {
+		lk := byKind[key]
+		slices.Sort(lk.Names)
+		lk.Names = lk.Names[:min(len(lk.Names), maxNames)]
+		left.ByKind = append(left.ByKind, *lk)
+	}
+	s.Left = left
+}
+
+// reason is an instance's last error with its own name and namespace
+// written <instance> and <namespace>, so instances failing alike count
+// together.
+func reason(in kro.InstanceRecord) string {
+	msg := in.LastErr
+	if msg == "" {
+		msg = "unknown"
+	}
+	msg = strings.ReplaceAll(msg, in.Key.Namespace, "<namespace>")
+	return strings.ReplaceAll(msg, in.Key.Name, "<instance>")
+}
+
+// verdict decides whether the run did what was asked and, if not, says
+// every way it did not: the workload stopped or ran out of time, an
+// instance failed or never settled, objects outlived the delete phase.
+func (x *finished) verdict(r *Result) {
+	s, tl := &r.Summary, x.tl
+	var why []string
+	switch {
+	case x.werr != nil:
+		why = append(why, "workload: "+x.werr.Error())
+	case !tl.Complete && tl.Waiting == "":
+		why = append(why, "virtual time limit reached before the workload started")
+	case !tl.Complete:
+		why = append(why, "virtual time limit reached while waiting for "+tl.Waiting)
+	}
+	failed := 0
+	for _, in := range x.rep.Instances {
+		if in.CreateFailed || in.Failed {
+			failed++
+		}
+	}
+	if failed > 0 {
+		msg := fmt.Sprintf("%d of %d instances failed", failed, s.InstancesTotal)
+		if s.FailedExample != "" {
+			msg += ", e.g. " + s.FailedExample
+		} else if r := mostCommon(s.InstancesEnd.FailedReasons); r != "" {
+			msg += ", e.g. " + r
+		}
+		why = append(why, msg)
+	}
+	if n := s.InstancesEnd.Unsettled; n > 0 {
+		why = append(why, fmt.Sprintf("%d of %d instances never settled", n, s.InstancesTotal))
+	}
+	if l := s.Left; x.cfg.Workload.Delete && tl.DeleteStart > 0 && l.Instances+l.Children > 0 {
+		why = append(why, fmt.Sprintf("%d objects remain after the delete phase (%d instances, %d children)",
+			l.Instances+l.Children, l.Instances, l.Children))
+	}
+	r.Complete, r.Incomplete = len(why) == 0, strings.Join(why, "; ")
+}
+
+// mostCommon is the reason counted most often, the first in order among equals.
+func mostCommon(reasons map[string]int) string {
+	best := ""
+	for _, r := range slices.Sorted(maps.Keys(reasons)) {
+		if best == "" || reasons[r] > reasons[best] {
+			best = r
+		}
+	}
+	return best
 }
 
 // traffic fills kro's requests by verb and the world's.

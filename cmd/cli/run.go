@@ -277,8 +277,10 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 	if s.UpdateSeconds != nil {
 		fmt.Fprintf(w, "  updated:        %d instances reconciled in %.3fs virtual\n", s.InstancesUpdated, *s.UpdateSeconds)
 	}
-	if s.DeleteSeconds != nil {
+	if s.DeleteSeconds != nil && s.InstancesEnd.Deleted == s.InstancesTotal {
 		fmt.Fprintf(w, "  deleted in:     %.3fs virtual\n", *s.DeleteSeconds)
+	} else if s.DeleteSeconds != nil {
+		fmt.Fprintf(w, "  delete settled: %.3fs virtual, %d of %d instances deleted\n", *s.DeleteSeconds, s.InstancesEnd.Deleted, s.InstancesTotal)
 	}
 	printCounts(w, s)
 	workerTime := r.WorkerSeconds()
@@ -307,6 +309,7 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 	}
 	fmt.Fprintf(w, "  utilization:    workers %.1f%%, vCPUs %.1f%%; peak memory %.1f MiB (modeled)\n",
 		100*r.Utilization.Workers, 100*r.Utilization.VCPUs, float64(r.Memory.PeakBytes)/(1<<20))
+	printAccount(w, r)
 	if r.CPUCost == "measured" {
 		fmt.Fprintln(w, "  note: --cpu-cost=measured uses this host's elapsed time: results are not deterministic")
 	}
@@ -314,6 +317,44 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 		fmt.Fprintf(w, "  wrote %s: %s\n", dir, strings.Join(slices.Sorted(maps.Keys(files)), ", "))
 	}
 }
+
+// printAccount prints where every instance and object stood at the end,
+// and why the run is incomplete, if it is.
+func printAccount(w io.Writer, r *sim.Result) {
+	s := r.Summary
+	e, l := s.InstancesEnd, s.Left
+	fmt.Fprintf(w, "  at the end:     %d ready, %d failed, %d deleted, %d unsettled; %d instances remain\n",
+		e.Ready, e.Failed, e.Deleted, e.Unsettled, e.Remaining)
+	reasons := slices.Collect(maps.Keys(e.FailedReasons))
+	sort.Slice(reasons, func(i, j int) bool {
+		a, b := reasons[i], reasons[j]
+		if e.FailedReasons[a] != e.FailedReasons[b] {
+			return e.FailedReasons[a] > e.FailedReasons[b]
+		}
+		return a < b
+	})
+	for i, why := range reasons {
+		if i == maxReasons {
+			fmt.Fprintf(w, "                  ... %d more reasons\n", len(reasons)-i)
+			break
+		}
+		fmt.Fprintf(w, "  failed:         %d x %s\n", e.FailedReasons[why], why)
+	}
+	fmt.Fprintf(w, "  left in store:  %d objects (%d instances, %d children, %d other)\n", l.Objects, l.Instances, l.Children, l.Other)
+	for _, k := range l.ByKind {
+		more := ""
+		if k.Count > len(k.Names) {
+			more = ", ..."
+		}
+		fmt.Fprintf(w, "                  %d %s (%s): %s%s\n", k.Count, k.Kind, k.Role, strings.Join(k.Names, ", "), more)
+	}
+	if !r.Complete {
+		fmt.Fprintf(w, "  INCOMPLETE:     %s\n", r.Incomplete)
+	}
+}
+
+// maxReasons is how many failure reasons the summary prints.
+const maxReasons = 5
 
 func rgdNames(r *sim.Result) string {
 	var names []string

@@ -29,16 +29,19 @@ func (in *Instance) IsReady() bool { return in.rec.IsReady }
 
 // InstanceRecord is what happened to one instance, as plain data.
 type InstanceRecord struct {
-	Key        api.Key
-	RGD        string // its graph's name; "" when the workload did not track it
-	Created    time.Duration
-	Ready      time.Duration // when kro first wrote state ACTIVE
-	IsReady    bool
-	Deleting   time.Duration // when deletion was requested
+	Key      api.Key
+	RGD      string // its graph's name; "" when the workload did not track it
+	Created  time.Duration
+	Ready    time.Duration // when kro first wrote state ACTIVE
+	IsReady  bool
+	Deleting time.Duration // when kro's deletion path first ran
+	// DeleteAt is when the workload deleted the instance (0: it did not).
+	DeleteAt   time.Duration
 	Gone       time.Duration // when the instance object disappeared
 	IsGone     bool
 	Reconciles int
-	Failed     bool // dropped after the retry limit
+	Failed     bool          // dropped after the retry limit
+	FailedAt   time.Duration // when it was last dropped
 	LastErr    string
 	// Churn: when the workload changed the spec, and when kro finished reconciling it.
 	UpdatedAt, UpdateReady time.Duration
@@ -52,7 +55,9 @@ type InstanceRecord struct {
 // instances as their states change, so a run can stop cheaply.
 type Progress struct {
 	// Instances whose create (or delete) phase is settled: ready (gone) or
-	// failed for good.
+	// failed for good. A failure counts for the delete phase only when kro
+	// dropped the instance while deleting it: one that failed at create is
+	// settled for deletion once it is really gone.
 	CreateSettled, DeleteSettled int
 	// UpdatePending counts changed instances kro has not finished reconciling.
 	UpdatePending int
@@ -72,17 +77,28 @@ func (c *Controller) change(in *Instance, f func()) {
 	pending := func() bool { return in.rec.UpdatedAt > 0 && !in.rec.UpdateDone && !in.rec.Failed }
 	p := &c.progress
 	p.CreateSettled -= b(in.rec.IsReady || in.rec.Failed)
-	p.DeleteSettled -= b(in.rec.IsGone || in.rec.Failed)
+	p.DeleteSettled -= b(in.rec.deleteSettled())
 	p.UpdatePending -= b(pending())
 	f()
 	p.CreateSettled += b(in.rec.IsReady || in.rec.Failed)
-	p.DeleteSettled += b(in.rec.IsGone || in.rec.Failed)
+	p.DeleteSettled += b(in.rec.deleteSettled())
 	p.UpdatePending += b(pending())
+}
+
+// deleteSettled reports whether the instance is gone, or kro dropped it
+// after its deletion began (it failed while deleting, and stays).
+func (r *InstanceRecord) deleteSettled() bool {
+	return r.IsGone || (r.Failed && r.DeleteAt > 0 && r.FailedAt > r.DeleteAt)
 }
 
 // Updated records that the workload changed an instance's spec now.
 func (c *Controller) Updated(in *Instance) {
 	c.change(in, func() { in.rec.UpdatedAt, in.rec.UpdateDone = c.k.Now(), false })
+}
+
+// DeleteRequested records that the workload deleted an instance now.
+func (c *Controller) DeleteRequested(in *Instance) {
+	c.change(in, func() { in.rec.DeleteAt = c.k.Now() })
 }
 
 // updateDone records that a reconcile that started at start left the
@@ -96,7 +112,12 @@ func (c *Controller) updateDone(in *Instance, start time.Duration) {
 // setFailed records whether an instance is dropped after the retry limit.
 func (c *Controller) setFailed(in *Instance, failed bool) {
 	if in != nil && in.rec.Failed != failed {
-		c.change(in, func() { in.rec.Failed = failed })
+		c.change(in, func() {
+			in.rec.Failed = failed
+			if failed {
+				in.rec.FailedAt = c.k.Now()
+			}
+		})
 	}
 }
 

@@ -1,7 +1,10 @@
 package kro
 
 import (
+	"errors"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/krosim/krosim/sim/api"
@@ -48,6 +51,14 @@ func (w *work) reconcile(key api.Key) outcome {
 	vars := map[string]any{"schema": obj.Object}
 	nodes, firstPending, err := w.resolveAll(obj, g, vars)
 	if err != nil {
+		return outcome{err: err}
+	}
+	// Before anything is applied, kro's ApplySet projection refuses two
+	// resources (or collection items) that target the same object: the
+	// reconcile fails after a best-effort status write (applyset.Project,
+	// ErrDuplicateResource).
+	if err := duplicates(g, nodes); err != nil {
+		_ = w.status(key, obj, g, vars, "IN_PROGRESS", "resource reconciliation failed: "+err.Error())
 		return outcome{err: err}
 	}
 	// 6. Server-side apply the instance's ApplySet metadata (the kinds it
@@ -198,4 +209,37 @@ func instancePatch(inst *unstructured.Unstructured, metadata map[string]any) *un
 		"kind":       inst.GetKind(),
 		"metadata":   metadata,
 	}}
+}
+
+// ErrDuplicateResource is kro's error for resources that target the same
+// object (applyset.ErrDuplicateResource).
+var ErrDuplicateResource = errors.New("found resources with conflicts")
+
+// duplicates is kro's duplicate check of the objects a reconcile is about
+// to apply, in its order: each object by group, version, kind, namespace
+// and name, named by its resource's ID ("id-i" for a collection's i-th
+// item), conflicting with the last one seen under the same identity. It
+// returns every conflict together, or nil.
+func duplicates(g *Graph, nodes []node) error {
+	seen := map[string]string{}
+	var conflicts []string
+	for _, i := range g.RGD.Order {
+		r := g.RGD.Resources[i]
+		for ix, d := range nodes[i].desired {
+			id := r.ID
+			if r.Collection() {
+				id = fmt.Sprintf("%s-%d", r.ID, ix)
+			}
+			gvk := d.GroupVersionKind()
+			key := strings.Join([]string{gvk.Group, gvk.Version, gvk.Kind, d.GetNamespace(), d.GetName()}, "/")
+			if prev, ok := seen[key]; ok {
+				conflicts = append(conflicts, fmt.Sprintf("resourceID: %s conflicts with resourceID: %s", id, prev))
+			}
+			seen[key] = id
+		}
+	}
+	if len(conflicts) > 0 {
+		return fmt.Errorf("%w: %s", ErrDuplicateResource, strings.Join(conflicts, ", "))
+	}
+	return nil
 }

@@ -95,6 +95,42 @@ type Summary struct {
 	SimulatedEvents    uint64                       `json:"simulated_events"`
 	FailedExample      string                       `json:"failed_example,omitempty"`
 	RequeuesByReason   map[string]int               `json:"requeues"`
+	// InstancesEnd and Left account for every instance and object when the
+	// run ended.
+	InstancesEnd InstancesEnd `json:"instances_end"`
+	Left         Left         `json:"left"`
+}
+
+// InstancesEnd is where each instance stood when the run ended: every one
+// of instances_total in exactly one of ready, failed, deleted and unsettled.
+type InstancesEnd struct {
+	Ready  int `json:"ready"`
+	Failed int `json:"failed"` // dropped by kro after its retry limit, and not gone
+	// FailedReasons counts the failed instances by their last error, the
+	// instance's name and namespace written <instance> and <namespace>.
+	FailedReasons map[string]int `json:"failed_reasons,omitempty"`
+	Deleted       int            `json:"deleted"`   // gone from the store
+	Unsettled     int            `json:"unsettled"` // still in progress (or never created) when the run ended
+	Remaining     int            `json:"remaining"` // still in the store: instances_total minus deleted
+}
+
+// Left is what the store held when the run ended.
+type Left struct {
+	Objects   int `json:"objects"`
+	Instances int `json:"instances"` // instances of the run's RGDs
+	Children  int `json:"children"`  // objects kro manages (labeled kro.run/owned)
+	Other     int `json:"other"`     // everything else, e.g. the objects externalRefs point to
+	// ByKind lists them by role (instance, child, other), then kind.
+	ByKind []LeftKind `json:"by_kind"`
+}
+
+// LeftKind is the objects of one kind and role left in the store.
+type LeftKind struct {
+	Kind  string `json:"kind"` // kind.group, the group left out for the core group: "Deployment.apps", "ConfigMap"
+	Role  string `json:"role"`
+	Count int    `json:"count"`
+	// Names are the first few, as namespace/name, sorted.
+	Names []string `json:"names"`
 }
 
 // Percentiles of a distribution, in seconds.

@@ -64,6 +64,9 @@ type Timeline struct {
 	DeleteStart, Gone    time.Duration
 	Complete             bool
 	Incomplete           string // why not, when not complete
+	// Waiting is what the driver last waited for, e.g. "kro to go idle
+	// after the create phase"; "" once the workload is over.
+	Waiting string
 }
 
 // ErrTimedOut marks a phase that ran out of time.
@@ -145,6 +148,7 @@ func (d *Driver) settled(p Phase, at *time.Duration, then func() (bool, error)) 
 	case err != nil:
 		return false, err
 	case w == Waiting:
+		d.tl.Waiting = fmt.Sprintf("every instance to settle in the %s phase", p)
 		return false, nil
 	case w == TimedOut:
 		return false, fmt.Errorf("%s phase: %w", p, ErrTimedOut)
@@ -162,6 +166,7 @@ func (d *Driver) created() (bool, error) {
 func (d *Driver) idle(p Phase, took time.Duration, then func() (bool, error)) (bool, error) {
 	ok, err := d.c.Idle()
 	if err != nil || !ok {
+		d.tl.Waiting = fmt.Sprintf("kro to go idle after the %s phase", p)
 		return false, err
 	}
 	if err := d.c.EndPhase(p, took); err != nil {
@@ -221,6 +226,6 @@ func (d *Driver) deleted() (bool, error) {
 }
 
 func (d *Driver) finish() (bool, error) {
-	d.tl.Complete, d.done = true, true
+	d.tl.Complete, d.done, d.tl.Waiting = true, true, ""
 	return true, nil
 }
