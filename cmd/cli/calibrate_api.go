@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"math"
-	"os"
-	"os/signal"
 	"runtime"
 	"slices"
 	"strings"
@@ -80,9 +77,8 @@ func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 			return usagef("--concurrency values must be at least 1, got %d", c)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	cal, err := calibration.Calibrate(ctx, calibration.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
+
+	cal, err := calibration.Calibrate(e.ctx, calibration.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
 		Concurrency: o.concurrency, Log: e.stderr})
 	if err != nil {
 		return err
