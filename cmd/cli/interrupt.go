@@ -67,6 +67,11 @@ func watchSignals(sigs <-chan os.Signal, stderr io.Writer, exit func(code int)) 
 			case <-done:
 				return
 			case sig := <-sigs:
+				select {
+				case <-done: // stopped: the command is over
+					return
+				default:
+				}
 				if first {
 					first = false
 					cancel(&interrupted{sig})
