@@ -17,7 +17,9 @@ import (
 // Options are the host-side hooks of a run; they never change its results
 // unless Meter is set.
 type Options struct {
-	// Abort is polled during the run; an error stops it, marked incomplete.
+	// Abort is polled after every event, so keep it cheap (an atomic load);
+	// an error stops the run, marked incomplete with the error and the
+	// virtual time reached.
 	Abort func() error
 	// Meter measures real host time for --cpu-cost=measured (not deterministic).
 	Meter func() func() time.Duration

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,4 +217,43 @@ func TestDeletionWaitsForTheWatchCache(t *testing.T) {
 	if *cached.Summary.DeleteSeconds <= *direct.Summary.DeleteSeconds {
 		t.Errorf("deletion took %.3fs waiting for the watch cache, %.3fs without: want longer", *cached.Summary.DeleteSeconds, *direct.Summary.DeleteSeconds)
 	}
+}
+
+func TestAbortIsPolledWithoutChangingResults(t *testing.T) {
+	rgds := load(t, "../testdata/rgd/webapp.yaml")
+	cfg := result.Config{Target: defaults(t), Workload: workload.Default(50), Seed: 7, MaxTime: target.Duration(4 * time.Hour)}
+	encode := func(opts sim.Options) ([]byte, *sim.Result) {
+		t.Helper()
+		res, err := sim.Run(cfg, rgds, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := result.Encode(&res.Result)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b, res
+	}
+	plain, _ := encode(sim.Options{})
+	polls := 0
+	polled, _ := encode(sim.Options{Abort: func() error { polls++; return nil }})
+	if !bytes.Equal(plain, polled) {
+		t.Error("a run whose Abort never fails differs from one without Abort")
+	}
+	if polls < 1000 {
+		t.Errorf("Abort polled %d times; want about once an event", polls)
+	}
+
+	// Stopping a third of the way in still gives a valid, incomplete result.
+	n := 0
+	_, res := encode(sim.Options{Abort: func() error {
+		if n++; n > polls/3 {
+			return fmt.Errorf("interrupted by SIGTERM")
+		}
+		return nil
+	}})
+	if res.Complete || !strings.HasPrefix(res.Incomplete, "interrupted by SIGTERM at virtual time ") {
+		t.Errorf("complete %v, incomplete %q; want interrupted by SIGTERM at virtual time ...", res.Complete, res.Incomplete)
+	}
+	checkAttribution(t, res)
 }

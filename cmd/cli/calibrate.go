@@ -22,6 +22,8 @@ var calibrateCmd = &command{
 	name:    "calibrate",
 	args:    "",
 	summary: "measure this host's CPU cost per unit of work (CEL, graph walks, encoding), or a real API server's latency (--kubeconfig) or a real run's (--from), and write a target file",
+	interrupt: "with --kubeconfig it stops measuring and writes nothing; the other modes finish first;\n" +
+		"krosim exits 1",
 	flags: func(fs *pflag.FlagSet) any {
 		o := &calibrateOptions{}
 		fs.StringVar(&o.base, "target", "kro-defaults", "target to start from; only its cost section is replaced")

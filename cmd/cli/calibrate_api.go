@@ -1,10 +1,7 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
 
 	"github.com/krosim/krosim/sim/calibration"
@@ -80,9 +77,8 @@ func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 			return usagef("--concurrency values must be at least 1 and at most %d, got %d", maxInFlight, c)
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	cal, err := calibration.Calibrate(ctx, calibration.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
+
+	cal, err := calibration.Calibrate(e.ctx, calibration.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
 		Concurrency: o.concurrency, Log: e.stderr})
 	if err != nil {
 		return err

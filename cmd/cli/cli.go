@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/spf13/pflag"
 )
@@ -25,12 +27,17 @@ type command struct {
 	summary string
 	flags   func(fs *pflag.FlagSet) any // declares flags, returns the options they fill
 	run     func(env *env, opts any, args []string) error
+	// interrupt says, for help, what the command does on SIGINT or SIGTERM,
+	// which cancel env.ctx. Empty: it dies at the first signal, as programs
+	// do by default.
+	interrupt string
 }
 
 // env is what a command sees of the world.
 type env struct {
 	stdout, stderr io.Writer
-	cmd            string // the command running, for messages
+	cmd            string          // the command running, for messages
+	ctx            context.Context // cancelled by SIGINT or SIGTERM (commands with an interrupt text only), with an *interrupted cause
 }
 
 // usageError is a problem with the command line: exit 2.
@@ -60,7 +67,12 @@ func lookup(name string) *command {
 
 // Main runs krosim with args (without the program name) and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	e := &env{stdout: stdout, stderr: stderr}
+	return dispatch(args, stdout, stderr, notifySignals)
+}
+
+// dispatch is Main with the source of interrupts as a parameter.
+func dispatch(args []string, stdout, stderr io.Writer, signals interrupts) int {
+	e := &env{stdout: stdout, stderr: stderr, ctx: context.Background()}
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage())
 		return exitUsage
@@ -94,7 +106,15 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "krosim %s: %v\n\n%s", c.name, err, c.help())
 		return exitUsage
 	}
+	if c.interrupt != "" {
+		ctx, stop := signals(stderr)
+		defer stop()
+		e.ctx = ctx
+	}
 	err := c.run(e, opts, fs.Args())
+	if err == nil && e.ctx.Err() != nil {
+		err = fmt.Errorf("%w once the work was done; its outputs are complete", context.Cause(e.ctx))
+	}
 	var ue *usageError
 	switch {
 	case err == nil:
@@ -130,18 +150,36 @@ func (c *command) help() string {
 		b.WriteString("\nFlags:\n")
 		b.WriteString(fs.FlagUsages())
 	}
+	if c.interrupt != "" {
+		fmt.Fprintf(&b, "\nOn SIGINT or SIGTERM: %s.\nA second signal quits at once (exit 130 or 143, as a shell reports); each file is then as it was or complete.\n", c.interrupt)
+	}
 	return b.String()
 }
+
+// temps are the temporary files writeFileAtomic has open, for quit to remove.
+var temps = struct {
+	sync.Mutex
+	names map[string]bool
+}{names: map[string]bool{}}
 
 // writeFileAtomic writes data to path through a temporary file and a rename,
 // so a reader never sees a partial file.
 func writeFileAtomic(path string, data []byte) error {
 	dir := filepath.Dir(path)
+	temps.Lock()
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
+		temps.Unlock()
 		return err
 	}
 	tmp := f.Name()
+	temps.names[tmp] = true
+	temps.Unlock()
+	defer func() {
+		temps.Lock()
+		delete(temps.names, tmp)
+		temps.Unlock()
+	}()
 	_, werr := f.Write(data)
 	if werr == nil {
 		werr = f.Chmod(0o644)
@@ -152,4 +190,15 @@ func writeFileAtomic(path string, data []byte) error {
 		return errors.Join(werr, cerr)
 	}
 	return os.Rename(tmp, path)
+}
+
+// quit exits the process at once with code, first removing the temporary
+// files of writes in flight: every output is then either as it was or
+// complete. It holds the lock to the end, so no write starts meanwhile.
+func quit(code int) {
+	temps.Lock()
+	for name := range temps.names {
+		os.Remove(name)
+	}
+	os.Exit(code)
 }

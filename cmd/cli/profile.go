@@ -30,6 +30,8 @@ var profileCmd = &command{
 	name:    "profile",
 	args:    "",
 	summary: "run, then write flame graphs, folded stacks, an attribution table and host profiles into --out",
+	interrupt: "the simulation stops at the next event; every output (results.json with complete: false,\n" +
+		"the flame graphs, the attribution, the host profiles) covers the virtual time reached, and krosim exits 1",
 	flags: func(fs *pflag.FlagSet) any {
 		o := &profileOptions{runOptions: declareRunFlags(fs)}
 		out := fs.Lookup("out")
@@ -82,15 +84,14 @@ func runProfile(e *env, o *profileOptions, args []string) error {
 		files[name] = data
 	}
 
-	quiet := *o.runOptions
-	quiet.quiet = true
-	err = writeRun(e, &quiet, res, files)
-	if o.quiet || (err != nil && res.Complete) {
-		return err // a write error; an incomplete run still prints what it has
+	if _, err := writeOutputs(o.out, res, files); err != nil {
+		return err
 	}
-	printSummary(e.stdout, res, "", nil)
-	printProfile(e.stdout, o.out, files, host)
-	return err
+	if !o.quiet {
+		printSummary(e.stdout, res, "", nil)
+		printProfile(e.stdout, o.out, files, host)
+	}
+	return finished(o.out, res)
 }
 
 // profileOutputs renders every deterministic profile output of res.
@@ -180,7 +181,8 @@ func (h *hostMeter) simulate(e *env, o *runOptions, cfg result.Config) (*sim.Res
 	if err != nil {
 		return nil, err
 	}
-	opts := o.simOptions(cfg)
+	opts, release := o.simOptions(e, cfg)
+	defer release()
 	var res *sim.Result
 	h.stage("sim", func(ctx context.Context) {
 		opts.HostLabel = newHostLabels(ctx).do

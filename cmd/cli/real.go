@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/krosim/krosim/sim/cluster"
@@ -65,16 +64,18 @@ func runReal(e *env, o *runOptions, args []string) error {
 	if workers == 0 {
 		workers = 1 // kro's default
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+
 	var log io.Writer = e.stderr
 	if o.quiet {
 		log = io.Discard
 	}
-	res, scrapes, err := cluster.Run(ctx, cluster.Config{Kubeconfig: ro.kubeconfig, KroMetrics: ro.kroMetrics, RGDFiles: o.rgds,
+	res, scrapes, err := cluster.Run(e.ctx, cluster.Config{Kubeconfig: ro.kubeconfig, KroMetrics: ro.kroMetrics, RGDFiles: o.rgds,
 		Workload: wl, Seed: o.seed, Workers: workers, Quiet: ro.quiet, Timeout: ro.timeout,
 		Parallel: ro.parallel, Log: log}, rgds)
 	if err != nil {
+		if e.ctx.Err() != nil {
+			return fmt.Errorf("%w; nothing written", context.Cause(e.ctx))
+		}
 		return err
 	}
 	js, err := result.Encode(res)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/krosim/krosim/model"
@@ -69,6 +71,9 @@ var runCmd = &command{
 	name:    "run",
 	args:    "",
 	summary: "simulate kro reconciling N instances of an RGD on a target, in virtual time",
+	interrupt: "the simulation stops at the next event; results.json (complete: false), wall.pb.gz and\n" +
+		"metrics.prom cover the virtual time reached, and krosim exits 1 (with --kubeconfig it stops\n" +
+		"and writes nothing)",
 	flags: func(fs *pflag.FlagSet) any {
 		o := declareRunFlags(fs)
 		o.real = declareRealFlags(fs)
@@ -173,26 +178,42 @@ func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sim.Run(cfg, rgds, o.simOptions(cfg))
+	opts, release := o.simOptions(e, cfg)
+	defer release()
+	return sim.Run(cfg, rgds, opts)
 }
 
-// simOptions are a run's host-side hooks: the wall-time guard, and host
-// timing when the CPU cost is measured.
-func (o *runOptions) simOptions(cfg result.Config) sim.Options {
-	deadline := time.Now().Add(o.wallLimit)
-	opts := sim.Options{Abort: func() error {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("wall-time limit %s reached", o.wallLimit)
+// simOptions are a run's host-side hooks: the stop (a signal, or the
+// wall-time limit), and host timing when the CPU cost is measured. The
+// kernel polls Abort after every event, so it only loads what a timer or
+// the signal's context stored. release stops both.
+func (o *runOptions) simOptions(e *env, cfg result.Config) (opts sim.Options, release func()) {
+	var stop atomic.Pointer[error]
+	set := func(err error) { stop.CompareAndSwap(nil, &err) }
+	timer := time.AfterFunc(o.wallLimit, func() { set(fmt.Errorf("wall-time limit %s reached", o.wallLimit)) })
+	unwatch := context.AfterFunc(e.ctx, func() { set(context.Cause(e.ctx)) })
+	opts.Abort = func() error {
+		p := stop.Load()
+		if p == nil {
+			return nil
 		}
-		return nil
-	}}
+		var sig *interrupted
+		if errors.As(*p, &sig) && !o.quiet {
+			// The kernel stops at the first error: this prints once.
+			fmt.Fprintf(e.stderr, "krosim: %s: %v; writing the results so far, marked incomplete (%s)\n", e.cmd, *p, interruptNote)
+		}
+		return *p
+	}
 	if cfg.Target.Cost.Measured {
 		opts.Meter = func() func() time.Duration {
 			start := time.Now()
 			return func() time.Duration { return time.Since(start) }
 		}
 	}
-	return opts
+	return opts, func() {
+		timer.Stop()
+		unwatch()
+	}
 }
 
 // printCounts prints the time-to-ready, reconcile and API-call lines every summary shares.
@@ -215,37 +236,56 @@ func printCounts(w io.Writer, s result.Summary) {
 type outputs map[string][]byte
 
 func writeRun(e *env, o *runOptions, res *sim.Result, extra outputs) error {
+	files, err := writeOutputs(o.out, res, extra)
+	if err != nil {
+		return err
+	}
+	if !o.quiet {
+		printSummary(e.stdout, res, o.out, files)
+	}
+	return finished(o.out, res)
+}
+
+// writeOutputs renders a run's files, adds extra and writes them all into
+// dir, if it is given.
+func writeOutputs(dir string, res *sim.Result, extra outputs) (outputs, error) {
 	files := outputs{}
 	js, err := result.Encode(&res.Result)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files[result.File] = js
 	prom, err := res.Metrics()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files["metrics.prom"] = prom
 	wall, err := wallProfile(res)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	files["wall.pb.gz"] = wall
 	for k, v := range extra {
 		files[k] = v
 	}
-	if o.out != "" {
-		if err := writeDir(o.out, files); err != nil {
-			return err
+	if dir != "" {
+		if err := writeDir(dir, files); err != nil {
+			return nil, err
 		}
 	}
-	if !o.quiet {
-		printSummary(e.stdout, res, o.out, files)
+	return files, nil
+}
+
+// finished is the error of a run whose outputs are written: why it stopped
+// early, and where its outputs are.
+func finished(dir string, res *sim.Result) error {
+	if res.Complete {
+		return nil
 	}
-	if !res.Complete {
+	if dir == "" {
 		return fmt.Errorf("run incomplete: %s", res.Incomplete)
 	}
-	return nil
+	return fmt.Errorf("run incomplete: %s; its outputs, marked incomplete, are in %s", res.Incomplete, dir)
 }
 
 // writeDir writes every file atomically into dir, creating it.

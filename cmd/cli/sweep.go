@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"runtime"
@@ -54,6 +55,8 @@ var sweepCmd = &command{
 		return o
 	},
 	run: func(e *env, o any, args []string) error { return sweep(e, o.(*sweepOptions), args) },
+	interrupt: "no new point starts; the running ones finish, sweep.json, sweep.csv and the charts\n" +
+		"cover the finished points, marked incomplete, and krosim exits 1",
 }
 
 // sweep runs the pipeline: build the study -> load RGDs -> run the points -> write.
@@ -72,22 +75,17 @@ func sweep(e *env, o *sweepOptions, args []string) error {
 	if o.parallel < 1 {
 		return usagef("--parallel must be at least 1")
 	}
-	ctx, stop := interruptContext()
-	defer stop()
 	prog := newProgress(e.stderr, o.quiet, s)
 	finished, watched := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watched)
 		select {
-		case <-ctx.Done():
+		case <-e.ctx.Done():
+			prog.interrupted(context.Cause(e.ctx))
 		case <-finished:
 		}
-		if ctx.Err() != nil {
-			stop() // a second Ctrl-C kills the process
-			prog.interrupted()
-		}
 	}()
-	sw, err := study.Run(ctx, s, rgds, study.Options{Parallel: o.parallel, Progress: prog.point})
+	sw, err := study.Run(e.ctx, s, rgds, study.Options{Parallel: o.parallel, Progress: prog.point})
 	close(finished)
 	<-watched // nothing is printed once sweep returns
 	prog.finish()

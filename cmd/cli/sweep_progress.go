@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
 	"sync"
 	"time"
@@ -13,11 +11,6 @@ import (
 	"github.com/krosim/krosim/sim/study"
 	"golang.org/x/term"
 )
-
-// interruptContext is cancelled by the first Ctrl-C; tests replace it.
-var interruptContext = func() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt)
-}
 
 // progress reports a sweep's points on stderr as they finish, using wall time
 // for the ETA: a bar redrawn in place on a terminal, one line per point otherwise.
@@ -83,16 +76,16 @@ func (p *progress) point(pr study.Progress) {
 		pr.Done, pr.Total, strings.Join(params, " "), conv, r.Diagnosis.Constraint, eta.Round(time.Second))
 }
 
-// interrupted says that Ctrl-C was seen and what happens next.
-func (p *progress) interrupted() {
+// interrupted says that a signal stopped the sweep (why) and what happens next.
+func (p *progress) interrupted(why error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.drawn {
 		fmt.Fprintln(p.w)
 		p.drawn = false
 	}
-	fmt.Fprintf(p.w, "krosim sweep: interrupted after %d of %d points; waiting for the running points, then writing their results (Ctrl-C again to quit now)\n",
-		p.done, p.total)
+	fmt.Fprintf(p.w, "krosim sweep: %v after %d of %d points; waiting for the running points, then writing their results (%s)\n",
+		why, p.done, p.total, interruptNote)
 }
 
 // finish ends the bar's line.

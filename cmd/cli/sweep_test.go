@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -121,7 +122,7 @@ func TestSweepUsageErrors(t *testing.T) {
 type cancelOnWrite struct {
 	mu     sync.Mutex
 	b      bytes.Buffer
-	cancel context.CancelFunc
+	cancel func()
 }
 
 func (w *cancelOnWrite) Write(p []byte) (int, error) {
@@ -134,20 +135,17 @@ func (w *cancelOnWrite) Write(p []byte) (int, error) {
 }
 
 func TestInterruptedSweepWritesFinishedPoints(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	saved := interruptContext
-	interruptContext = func() (context.Context, context.CancelFunc) { return ctx, cancel }
-	defer func() { interruptContext = saved }()
-
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
 	dir := t.TempDir()
-	stderr := &cancelOnWrite{cancel: cancel}
+	stderr := &cancelOnWrite{cancel: func() { cancel(&interrupted{syscall.SIGTERM}) }}
 	var stdout bytes.Buffer
-	code := Main(smallSweep("--out", dir, "--parallel", "1"), &stdout, stderr)
+	code := dispatch(smallSweep("--out", dir, "--parallel", "1"), &stdout, stderr, injected(ctx))
 	if code != exitRun {
 		t.Errorf("exit %d, want %d", code, exitRun)
 	}
-	if got := stderr.b.String(); !strings.Contains(got, "interrupted after 1 of 4 points") || !strings.Contains(got, "1 of 4 points finished; results for the finished points were written") {
+	if got := stderr.b.String(); !strings.Contains(got, "interrupted by SIGTERM after 1 of 4 points") ||
+		!strings.Contains(got, "interrupted by SIGTERM: 1 of 4 points finished; results for the finished points were written") {
 		t.Errorf("stderr does not report the interruption:\n%s", got)
 	}
 	if !strings.Contains(stdout.String(), "INCOMPLETE") {

@@ -31,7 +31,11 @@ type Kernel struct {
 	finished bool
 	err      error
 
-	// Abort, when set, is polled every few thousand events; a non-nil error stops the run.
+	// Abort, when set, is polled after every event, so that a stop asked for
+	// from outside (a signal, a wall-time limit) lands within one event; it
+	// must be cheap, such as an atomic load. A non-nil error stops the run.
+	// Polling only reads: it never schedules, so it cannot change the order
+	// of events.
 	Abort func() error
 }
 
@@ -221,9 +225,9 @@ func (k *Kernel) check() {
 		k.finished = true
 		return
 	}
-	if k.Abort != nil && k.steps%4096 == 0 {
+	if k.Abort != nil {
 		if err := k.Abort(); err != nil {
-			k.err = fmt.Errorf("stopped at virtual time %s after %d events: %w", k.now, k.steps, err)
+			k.err = fmt.Errorf("%w at virtual time %s after %d events", err, k.now, k.steps)
 			k.finished = true
 		}
 	}

@@ -1,6 +1,8 @@
 package kernel
 
 import (
+	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -149,4 +151,73 @@ func erlangC(c int, rho float64) float64 {
 	}
 	top := term * a / float64(c) / (1 - rho)
 	return top / (sum + top)
+}
+
+func TestAbortStopsAtTheNextEvent(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		at   uint64 // the event after which Abort fails
+	}{
+		{"first event", 1},
+		{"mid run", 7},
+		{"late", 19},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			k := New()
+			ran := 0
+			for i := range 10 {
+				k.At(time.Duration(i)*time.Second, func() { ran++ })
+			}
+			k.Go("sleeper", func(p *Proc) {
+				for range 9 {
+					p.Sleep(time.Second)
+				}
+			})
+			k.Abort = func() error {
+				if k.Steps() >= tc.at {
+					return errors.New("interrupted")
+				}
+				return nil
+			}
+			err := k.Run(0, nil)
+			if err == nil || k.Steps() != tc.at {
+				t.Fatalf("stopped after %d events with %v; want a stop after event %d", k.Steps(), err, tc.at)
+			}
+			want := fmt.Sprintf("interrupted at virtual time %s after %d events", k.Now(), tc.at)
+			if err.Error() != want {
+				t.Errorf("error %q, want %q", err, want)
+			}
+			k.Shutdown()
+		})
+	}
+}
+
+func TestAbortPollingKeepsTheOrder(t *testing.T) {
+	trace := func(abort func() error) string {
+		k := New()
+		var got []string
+		for i := range 5 {
+			k.At(time.Duration(5-i)*time.Second, func() { got = append(got, fmt.Sprint("e", i)) })
+		}
+		k.Go("a", func(p *Proc) {
+			for i := range 5 {
+				got = append(got, fmt.Sprint("a", i))
+				p.Sleep(time.Second)
+			}
+		})
+		k.Abort = abort
+		if err := k.Run(0, nil); err != nil {
+			t.Fatal(err)
+		}
+		k.Shutdown()
+		return fmt.Sprint(got, k.Steps(), k.Now())
+	}
+	polls := 0
+	without, with := trace(nil), trace(func() error { polls++; return nil })
+	if without != with {
+		t.Errorf("polling Abort changed the run:\n without %s\n    with %s", without, with)
+	}
+	if polls == 0 {
+		t.Error("Abort was never polled")
+	}
 }

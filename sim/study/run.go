@@ -62,6 +62,7 @@ func Run(ctx context.Context, s *Study, rgds []*model.RGD, opts Options) (*Sweep
 	}
 	par = min(par, len(g.Points))
 
+	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	next := make(chan int)
@@ -124,6 +125,10 @@ func Run(ctx context.Context, s *Study, rgds []*model.RGD, opts Options) (*Sweep
 		}
 	}
 	sw := summarize(s, base, g, finished)
+	if cause := context.Cause(parent); !sw.Complete && cause != nil && cause != context.Canceled {
+		// Say why, when the caller did: "interrupted by SIGTERM: ...".
+		sw.Incomplete = fmt.Sprintf("%v: %d of %d points finished", cause, len(finished), len(g.Points))
+	}
 	for _, r := range rgds {
 		sw.RGDNames = append(sw.RGDNames, r.Name)
 	}
