@@ -176,11 +176,12 @@ func (h *hostLabels) do(phase string, f func()) {
 func (h *hostMeter) simulate(e *env, o *runOptions, cfg result.Config) (*sim.Result, error) {
 	var rgds []*model.RGD
 	var err error
-	h.stage("compile", func(context.Context) { rgds, err = loadRGDs(e, o.rgds) })
+	h.stage("compile", func(context.Context) { rgds, err = loadRGDs(e, limits(cfg), o.rgds) })
 	if err != nil {
 		return nil, err
 	}
-	opts := o.simOptions(cfg)
+	opts, stop := o.simOptions(cfg)
+	defer stop()
 	var res *sim.Result
 	h.stage("sim", func(ctx context.Context) {
 		opts.HostLabel = newHostLabels(ctx).do

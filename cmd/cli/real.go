@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/krosim/krosim/model"
 	"io"
 	"os"
 	"os/signal"
@@ -47,7 +48,7 @@ func runReal(e *env, o *runOptions, args []string) error {
 	if ro.quiet <= 3*time.Second {
 		return usagef("--kro-idle must exceed kro's 3s requeue interval, got %s", ro.quiet)
 	}
-	rgds, err := loadRGDs(e, o.rgds)
+	rgds, err := loadRGDs(e, model.DefaultLimits, o.rgds)
 	if err != nil {
 		return err
 	}

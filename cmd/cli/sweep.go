@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/krosim/krosim/model"
 	"maps"
 	"runtime"
 	"slices"
@@ -65,7 +66,7 @@ func sweep(e *env, o *sweepOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	rgds, err := loadRGDs(e, s.RGDs)
+	rgds, err := loadRGDs(e, model.DefaultLimits, s.RGDs)
 	if err != nil {
 		return err
 	}

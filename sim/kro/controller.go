@@ -1,6 +1,7 @@
 package kro
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"time"
@@ -49,6 +50,10 @@ type Options struct {
 	// HostLabel, when set, wraps real host work by phase (eval, api,
 	// traversal) so a host CPU profile can attribute it; it must call f.
 	HostLabel func(phase string, f func())
+	// Context, when set, is every evaluation's: cancelling it (a host wall
+	// limit) interrupts a long comprehension, which fails its reconcile. A
+	// cancelled run is incomplete, so this never changes a complete result.
+	Context context.Context
 }
 
 // New returns a controller for the given graphs; call Start to run it.

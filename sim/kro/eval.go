@@ -1,12 +1,14 @@
 package kro
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/span"
 )
@@ -43,15 +45,21 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 		det *cel.EvalDetails
 		err error
 	)
-	c.host("eval", func() { v, det, err = e.Program.Eval(vars) })
+	c.host("eval", func() {
+		if c.opts.Context != nil {
+			v, det, err = e.Program.ContextEval(c.opts.Context, vars)
+		} else {
+			v, det, err = e.Program.Eval(vars)
+		}
+	})
+	cost := uint64(0)
+	if det != nil && det.ActualCost() != nil {
+		cost = *det.ActualCost()
+	}
 	var d time.Duration
 	if stop != nil {
 		d = stop()
 	} else {
-		cost := uint64(0)
-		if det != nil && det.ActualCost() != nil {
-			cost = *det.ActualCost()
-		}
 		d = time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(cost))
 	}
 	c.stats.Evals++
@@ -61,9 +69,38 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 		if dataPending(err) {
 			return nil, true, nil
 		}
-		return nil, false, fmt.Errorf("%s: %w", e.Text, err)
+		return nil, false, evalError(e, cost, err)
 	}
 	return v, false, nil
+}
+
+// CostError is an evaluation stopped by the CEL cost limit. It is
+// deterministic: every retry of the reconcile fails the same way, until
+// the controller gives up on the instance.
+type CostError struct {
+	Expr  *model.Expr
+	Limit uint64
+	Cost  uint64 // when stopped, just over Limit
+}
+
+func (e *CostError) Error() string {
+	return fmt.Sprintf("cel: cost limit %d exceeded by expression at %s (cost %d): %s",
+		e.Limit, e.Expr.Pos, e.Cost, shorten(e.Expr.Text))
+}
+
+// evalError says which expression failed and, for the limits that stop
+// hostile expressions, where it is and which limit.
+func evalError(e *model.Expr, cost uint64, err error) error {
+	var cancel interpreter.EvalCancelledError
+	switch {
+	case errors.As(err, &cancel) && cancel.Cause == interpreter.CostLimitExceeded:
+		return &CostError{Expr: e, Limit: e.CostLimit, Cost: cost}
+	case errors.Is(err, model.ErrTooLarge):
+		return fmt.Errorf("cel: %w, in expression at %s: %s", err, e.Pos, shorten(e.Text))
+	case errors.Is(err, interpreter.InterruptError{}):
+		return fmt.Errorf("cel: expression at %s: %w", e.Pos, err)
+	}
+	return fmt.Errorf("%s: %w", e.Text, err)
 }
 
 // dataPending reports the CEL errors kro treats as "not there yet".
