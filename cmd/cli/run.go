@@ -263,6 +263,9 @@ func writeRun(e *env, o *runOptions, res *sim.Result, extra outputs) error {
 	if !res.Complete {
 		return fmt.Errorf("run incomplete: %s", res.Incomplete)
 	}
+	if s := res.Summary; s.InstancesFailed > 0 {
+		return fmt.Errorf("%d of %d instances failed, e.g. %s", s.InstancesFailed, s.InstancesTotal, s.FailedExample)
+	}
 	return nil
 }
 

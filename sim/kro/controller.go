@@ -39,6 +39,11 @@ type Controller struct {
 	rec       *span.Recorder
 	stats     Stats
 	progress  Progress
+	// overLimit holds evaluations that passed the cost limit, by expression
+	// source and then by their inputs: the outcome is deterministic, so a
+	// retry reuses it (and charges the same cost) instead of spending the
+	// host another million units.
+	overLimit map[string]map[string]overLimit
 }
 
 // Options are the controller's host-side hooks; they never change its

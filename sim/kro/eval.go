@@ -1,6 +1,7 @@
 package kro
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -45,6 +46,15 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 		det *cel.EvalDetails
 		err error
 	)
+	if known := c.overLimit[e.Source]; known != nil {
+		if o, ok := known[inputs(e, vars)]; ok {
+			c.stats.Evals++
+			d := time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(o.cost))
+			c.stats.EvalDurations = append(c.stats.EvalDurations, d)
+			w.charge(span.Eval, span.Detail{Expr: shorten(e.Text)}, d)
+			return nil, false, o.err
+		}
+	}
 	c.host("eval", func() {
 		if c.opts.Context != nil {
 			v, det, err = e.Program.ContextEval(c.opts.Context, vars)
@@ -69,9 +79,39 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 		if dataPending(err) {
 			return nil, true, nil
 		}
-		return nil, false, evalError(e, cost, err)
+		err = evalError(e, cost, err)
+		var ce *CostError
+		if (errors.As(err, &ce) || errors.Is(err, model.ErrTooLarge)) && stop == nil {
+			if c.overLimit == nil {
+				c.overLimit = map[string]map[string]overLimit{}
+			}
+			if c.overLimit[e.Source] == nil {
+				c.overLimit[e.Source] = map[string]overLimit{}
+			}
+			c.overLimit[e.Source][inputs(e, vars)] = overLimit{err, cost}
+		}
+		return nil, false, err
 	}
 	return v, false, nil
+}
+
+// overLimit is an evaluation's outcome over a limit, and its cost.
+type overLimit struct {
+	err  error
+	cost uint64
+}
+
+// inputs is the data e reads from vars, encoded (encoding/json sorts map keys).
+func inputs(e *model.Expr, vars map[string]any) string {
+	in := make(map[string]any, len(e.Refs))
+	for _, r := range e.Refs {
+		in[r] = vars[r]
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return "\x00" + err.Error() // never equal to an encoding
+	}
+	return string(b)
 }
 
 // CostError is an evaluation stopped by the CEL cost limit. It is
