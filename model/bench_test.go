@@ -220,3 +220,33 @@ func BenchmarkEval(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkEvalBounded evaluates ordinary expressions (every one of
+// functions.yaml's resources) with and without the CEL bounds: the cost
+// limit, size checks and interrupt checks should cost nothing measurable.
+func BenchmarkEvalBounded(b *testing.B) {
+	vars := map[string]any{"schema": map[string]any{"spec": map[string]any{
+		"name": "app", "replicas": int64(3), "regions": []any{"eu", "us"}, "tuning": "x",
+		"labels": map[string]any{"team": "a"}, "domain": "a.example.com",
+		"features": []any{map[string]any{"name": "f", "enabled": true}}}}}
+	for _, c := range []struct {
+		name string
+		lim  model.Limits
+	}{{"bounded", model.DefaultLimits}, {"unbounded", func() model.Limits { l := model.DefaultLimits; l.CELCost, l.CELBytes = 0, 0; return l }()}} {
+		gs, err := c.lim.LoadFile("../testdata/rgd/functions.yaml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		var exprs []*model.Expr
+		for _, f := range gs[0].Resources[0].Fields {
+			exprs = append(exprs, f.Expr)
+		}
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				for _, e := range exprs {
+					e.Program.Eval(vars)
+				}
+			}
+		})
+	}
+}

@@ -23,6 +23,11 @@ import (
 // the runtime variable), `schema` typed from spec, and every name in vars
 // declared dyn.
 func NewEnv(spec *Type, vars ...string) (*cel.Env, error) {
+	return DefaultLimits.newEnv(spec, vars...)
+}
+
+// newEnv is NewEnv whose kro functions refuse results over lim.CELBytes.
+func (lim Limits) newEnv(spec *Type, vars ...string) (*cel.Env, error) {
 	p := &schemaProvider{Registry: mustRegistry(), objects: map[string]*Type{}}
 	root := &Type{Kind: Object, Name: "", Fields: []*Field{
 		{Name: "apiVersion", Type: &Type{Kind: String}},
@@ -37,7 +42,7 @@ func NewEnv(spec *Type, vars ...string) (*cel.Env, error) {
 		ext.Strings(), ext.Lists(), ext.Bindings(), ext.Encoders(),
 		ext.TwoVarComprehensions(), cel.OptionalTypes(),
 		k8s.Lists(), k8s.URLs(), k8s.Regex(), k8s.Quantity(), k8s.IP(), k8s.CIDR(), k8s.SemverLib(),
-		cel.Lib(kroLib{}),
+		cel.Lib(kroLib{maxBytes: lim.CELBytes, costs: kroCosts(lim.CELBytes)}),
 	}
 	for _, v := range vars {
 		opts = append(opts, cel.Variable(v, cel.DynType))

@@ -37,6 +37,7 @@ type compiler struct {
 	iters map[string]bool // every forEach iterator name
 	names map[string]bool // ids and iterators, built on first use
 	exprs int
+	lim   Limits
 	// Compiled sources: identical expressions, common in real RGDs, are
 	// parsed, checked and planned once and share one program.
 	parsed map[string]*parsedExpr
@@ -49,10 +50,13 @@ type parsedExpr struct {
 	checked *cel.Ast
 	prg     cel.Program
 	err     error // from checking or planning; nil until checked
+
+	warned  bool        // costWarning ran
+	warning CostWarning // costWarning's answer, without a position
 }
 
-func newCompiler(g *RGD) (*compiler, error) {
-	c := &compiler{g: g, ids: map[string]int{}, iters: map[string]bool{}, parsed: map[string]*parsedExpr{}}
+func newCompiler(g *RGD, lim Limits) (*compiler, error) {
+	c := &compiler{g: g, lim: lim, ids: map[string]int{}, iters: map[string]bool{}, parsed: map[string]*parsedExpr{}}
 	var vars []string
 	for _, r := range g.Resources {
 		c.ids[r.ID] = r.Index
@@ -66,7 +70,7 @@ func newCompiler(g *RGD) (*compiler, error) {
 			c.iters[it.Name] = true
 		}
 	}
-	env, err := NewEnv(g.Spec, vars...)
+	env, err := lim.newEnv(g.Spec, vars...)
 	if err != nil {
 		return nil, err
 	}
@@ -136,7 +140,7 @@ func (c *compiler) compileSource(src string) *parsedExpr {
 		pe.checked, pe.iss, pe.err = nil, iss, iss.Err()
 		return pe
 	}
-	pe.prg, pe.err = c.env.Program(pe.checked, cel.CostTracking(nil))
+	pe.prg, pe.err = c.env.Program(pe.checked, c.programOptions()...)
 	return pe
 }
 
@@ -348,15 +352,35 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 	}
 	if pe.prg == nil {
 		var err error
-		if pe.prg, err = c.env.Program(checked, cel.CostTracking(nil)); err != nil {
+		if pe.prg, err = c.env.Program(checked, c.programOptions()...); err != nil {
 			l.probs.addf(at(0), "planning expression: %v", err)
 			return nil
 		}
 	}
 	prg := pe.prg
 	c.exprs++
-	return &Expr{Source: src, Refs: refs, AST: checked, Program: prg}
+	if w := c.costWarning(pe); w.Msg != "" {
+		pos := at(0)
+		pos.File = c.l.probs.src.name
+		w.Problem = &Problem{Pos: pos, Msg: w.Msg, Line: c.l.probs.src.line(pos.Line)}
+		c.g.CostWarnings = append(c.g.CostWarnings, w)
+	}
+	return &Expr{Source: src, Refs: refs, AST: checked, Program: prg, CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}
 }
+
+// programOptions track every evaluation's cost, bound it by the cost
+// limit, and let ContextEval interrupt long comprehensions (a host wall limit).
+func (c *compiler) programOptions() []cel.ProgramOption {
+	opts := []cel.ProgramOption{cel.CostTracking(nil), cel.InterruptCheckFrequency(interruptEvery)}
+	if c.lim.CELCost > 0 {
+		opts = append(opts, cel.CostLimit(c.lim.CELCost))
+	}
+	return opts
+}
+
+// interruptEvery is how many comprehension iterations pass between checks
+// of an evaluation's context.
+const interruptEvery = 1000
 
 // callsOmit reports whether e calls omit(), with the call's node id.
 func callsOmit(e ast.Expr) (int64, bool) {

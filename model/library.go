@@ -4,6 +4,7 @@ import (
 	"crypto/md5"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"reflect"
@@ -22,17 +23,20 @@ import (
 // random, maps, list index mutation, omit and runtime. Signatures, overload
 // shapes and results follow kro's; kro's tests and docs are cited where each
 // is tested (library_test.go).
-type kroLib struct{}
+type kroLib struct {
+	maxBytes int // Limits.CELBytes: the largest string json.marshal and random.seededString build
+	costs    costs
+}
 
 func (kroLib) LibraryName() string { return "krosim.kro" }
 
 // ProgramOptions binds the `runtime` variable, which kro injects when it
 // evaluates status.conditions; the compiler rejects it everywhere else.
-func (kroLib) ProgramOptions() []cel.ProgramOption {
-	return []cel.ProgramOption{cel.Globals(map[string]any{RuntimeVar: runtimeValue{}})}
+func (lib kroLib) ProgramOptions() []cel.ProgramOption {
+	return append(lib.costs.programOptions(), cel.Globals(map[string]any{RuntimeVar: runtimeValue{}}))
 }
 
-func (kroLib) CompileOptions() []cel.EnvOption {
+func (lib kroLib) CompileOptions() []cel.EnvOption {
 	hash := func(name string, sum func([]byte) []byte) cel.EnvOption {
 		return cel.Function("hash."+name, cel.Overload("hash."+name+"_string",
 			[]*cel.Type{cel.StringType}, cel.BytesType,
@@ -48,17 +52,17 @@ func (kroLib) CompileOptions() []cel.EnvOption {
 	listT := cel.ListType(cel.TypeParamType("T"))
 	t := cel.TypeParamType("T")
 	strMap := cel.MapType(cel.StringType, cel.StringType)
-	return []cel.EnvOption{
+	return append(lib.costs.envOptions(),
 		hash("fnv64a", func(b []byte) []byte { h := fnv.New64a(); h.Write(b); return h.Sum(nil) }),
 		hash("sha256", func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }),
 		hash("md5", func(b []byte) []byte { s := md5.Sum(b); return s[:] }),
 		cel.Function("json.marshal", cel.Overload("json.marshal_dyn",
-			[]*cel.Type{cel.DynType}, cel.StringType, cel.UnaryBinding(jsonMarshal))),
+			[]*cel.Type{cel.DynType}, cel.StringType, cel.UnaryBinding(lib.jsonMarshal))),
 		cel.Function("json.unmarshal", cel.Overload("json.unmarshal_string",
 			[]*cel.Type{cel.StringType}, cel.DynType, cel.UnaryBinding(jsonUnmarshal))),
 
 		cel.Function("random.seededString", cel.Overload("random.seededString_int_string",
-			[]*cel.Type{cel.IntType, cel.StringType}, cel.StringType, cel.BinaryBinding(seededString))),
+			[]*cel.Type{cel.IntType, cel.StringType}, cel.StringType, cel.BinaryBinding(lib.seededString))),
 		cel.Function("random.seededInt", cel.Overload("random.seededInt_int_int_string",
 			[]*cel.Type{cel.IntType, cel.IntType, cel.StringType}, cel.IntType, cel.FunctionBinding(seededInt))),
 
@@ -84,17 +88,25 @@ func (kroLib) CompileOptions() []cel.EnvOption {
 		cel.Function("condition", cel.MemberOverload("runtime_condition_dyn_string",
 			[]*cel.Type{runtimeType, cel.DynType, cel.StringType}, conditionType, cel.FunctionBinding(lookupCondition))),
 		cel.Macros(parser.NewReceiverMacro("newCondition", 1, newConditionMacro)),
-	}
+	)
 }
 
-func jsonMarshal(v ref.Val) ref.Val {
-	native, err := Native(v)
+// jsonMarshal is kro's json.marshal, bounded: a list that shares itself n
+// times is small in CEL and 2^n elements as JSON.
+func (lib kroLib) jsonMarshal(v ref.Val) ref.Val {
+	native, err := NativeLimit(v, lib.maxBytes)
+	if errors.Is(err, ErrTooLarge) {
+		return tooLarge("json.marshal", lib.maxBytes)
+	}
 	if err != nil {
 		return types.NewErr("json.marshal failed to convert value: %v", err)
 	}
 	b, err := json.Marshal(native)
 	if err != nil {
 		return types.NewErr("json.marshal failed to encode value: %v", err)
+	}
+	if lib.maxBytes > 0 && len(b) > lib.maxBytes {
+		return tooLarge("json.marshal", lib.maxBytes)
 	}
 	return types.String(b)
 }
@@ -119,13 +131,16 @@ const seedAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
 // modulo 36. kro's code means to rehash once the digest is used up, but its
 // bounds check can never fire, so its strings repeat every 8 characters;
 // krosim reproduces that, as the test against kro's own code shows.
-func seededString(length, seed ref.Val) ref.Val {
+func (lib kroLib) seededString(length, seed ref.Val) ref.Val {
 	n, ok := length.(types.Int)
 	if !ok {
 		return types.NewErr("random.seededString length must be an integer")
 	}
 	if n <= 0 {
 		return types.NewErr("random.seededString length must be positive")
+	}
+	if lib.maxBytes > 0 && n > types.Int(lib.maxBytes) {
+		return tooLarge("random.seededString", lib.maxBytes)
 	}
 	s, ok := seed.(types.String)
 	if !ok {

@@ -29,6 +29,18 @@ type Limits struct {
 	// times grow it exponentially.
 	Fields int
 
+	// CELCost bounds one evaluation of one expression in cel-go cost units
+	// (cel.CostLimit), deterministic where a timer is not: over it, the
+	// evaluation fails. 0: no bound, as in kro v0.9.4 (hostile RGDs can then
+	// hang or exhaust the host). Expressions whose estimated cost may pass it
+	// are warned about (RGD.Warnings).
+	CELCost uint64
+	// CELBytes bounds the strings json.marshal and random.seededString build
+	// and the data an expression's value converts into, which the cost model
+	// underestimates (a list sharing itself n times is 2^n elements as JSON).
+	// 0: no bound.
+	CELBytes int
+
 	// Clock, when set, times each RGD's compilation (RGD.CompileTime). It is
 	// host time and not deterministic, so the model never reads a clock itself.
 	Clock func() time.Time
@@ -43,6 +55,12 @@ var DefaultLimits = Limits{
 	Depth:     64,
 	Aliases:   1000,
 	Fields:    10000,
+	// Kubernetes' per-expression limit (apiserver's PerCallLimit) and kro
+	// issue #191's proposal. No RGD in testdata/ reaches it: every run of
+	// TestOutputsUnchanged keeps its output and has no failed instance.
+	CELCost: 1_000_000,
+	// The size limit of a ConfigMap or Secret: no larger value fits an object.
+	CELBytes: 1 << 20,
 }
 
 // LoadFile reads every ResourceGraphDefinition in a YAML file.
@@ -333,7 +351,7 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 	if l.lim.Clock != nil {
 		start = l.lim.Clock()
 	}
-	c, err := newCompiler(g)
+	c, err := newCompiler(g, l.lim)
 	if err != nil {
 		l.probs.addf(g.Pos, "building the CEL environment: %v", err)
 		return nil

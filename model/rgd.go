@@ -35,6 +35,10 @@ type RGD struct {
 	Exprs       int           // compiled expressions
 	CompileTime time.Duration // host time spent compiling CEL when Limits.Clock is set; not deterministic
 
+	// CostWarnings are about expressions kro accepts but that may hit
+	// Limits.CELCost: their estimated cost is unbounded or over it.
+	CostWarnings []CostWarning
+
 	env *cel.Env
 }
 
@@ -115,6 +119,10 @@ type Expr struct {
 	Refs    []string // identifiers referenced, sorted: schema, resource ids, iterators
 	AST     *cel.Ast // checked
 	Program cel.Program
+	// CostLimit is the Limits.CELCost Program enforces, for messages; 0: none.
+	CostLimit uint64
+
+	maxBytes int // Limits.CELBytes, for Native
 }
 
 // Path addresses a value inside an object: string keys and int list indexes.

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -25,6 +26,9 @@ type Options struct {
 	Meter func() func() time.Duration
 	// HostLabel wraps real host work by phase (eval, api, traversal) for host CPU profiles.
 	HostLabel func(phase string, f func())
+	// Context, when set, interrupts a CEL evaluation in progress once
+	// cancelled; Abort then stops the run.
+	Context context.Context
 }
 
 // Run simulates cfg's workload of rgds's instances and returns what happened.
@@ -51,7 +55,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	k.Abort = opts.Abort
 	srv := api.NewServer(k, t, src(1))
 	cpu := kernel.NewCPU(t.VCPUs)
-	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabel: opts.HostLabel})
+	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabel: opts.HostLabel, Context: opts.Context})
 	w := world.New(k, srv.Store, t, src(2), ctrl.IsInstance)
 
 	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w}

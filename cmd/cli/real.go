@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/krosim/krosim/model"
+
 	"github.com/krosim/krosim/sim/cluster"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/workload"
@@ -51,7 +53,7 @@ func runReal(e *env, o *runOptions, args []string) error {
 	if ro.quiet <= 3*time.Second {
 		return usagef("--kro-idle must exceed kro's 3s requeue interval, got %s", ro.quiet)
 	}
-	rgds, err := loadRGDs(e, o.rgds)
+	rgds, err := loadRGDs(e, model.DefaultLimits, o.rgds)
 	if err != nil {
 		return err
 	}

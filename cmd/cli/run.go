@@ -40,6 +40,7 @@ type runOptions struct {
 	update    float64
 	maxTime   time.Duration
 	wallLimit time.Duration
+	celCost   uint64
 	cpuCost   string
 	quiet     bool
 	real      *realOptions // run only: real mode
@@ -62,6 +63,7 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 	fs.BoolVar(&o.delete, "delete", false, "delete every instance once all are ready, and time the deletion")
 	fs.DurationVar(&o.maxTime, "max-time", 4*time.Hour, "virtual time limit; the run stops there, incomplete")
 	fs.DurationVar(&o.wallLimit, "wall-limit", 10*time.Minute, "real time limit; a runaway stops with partial results marked incomplete")
+	fs.Uint64Var(&o.celCost, "cel-cost-limit", model.DefaultLimits.CELCost, "cost units one CEL evaluation may use before it fails its instance (0: no limit, as in kro v0.9.4)")
 	fs.StringVar(&o.cpuCost, "cpu-cost", "model", "CPU time of in-process work: model (cost units, deterministic) or measured (this host's elapsed time, not deterministic)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors")
 	return o
@@ -127,18 +129,30 @@ func (o *runOptions) config() (result.Config, error) {
 	wl := workload.Default(o.instances)
 	wl.Arrival, wl.Rate, wl.Delete, wl.Update = o.arrival, o.rate, o.delete, o.update
 	cfg := result.Config{RGDFiles: o.rgds, Target: t, Workload: wl, Seed: o.seed, MaxTime: target.Duration(o.maxTime)}
+	if o.celCost != model.DefaultLimits.CELCost {
+		cfg.CELCostLimit = &o.celCost
+	}
 	if err := sim.Validate(cfg); err != nil {
 		return result.Config{}, usagef("%v", err)
 	}
 	return cfg, nil
 }
 
+// limits are the loader's limits for a run of cfg.
+func limits(cfg result.Config) model.Limits {
+	lim := model.DefaultLimits
+	if cfg.CELCostLimit != nil {
+		lim.CELCost = *cfg.CELCostLimit
+	}
+	return lim
+}
+
 // loadRGDs loads every --rgd file, printing every problem before failing.
-func loadRGDs(e *env, files []string) ([]*model.RGD, error) {
+func loadRGDs(e *env, lim model.Limits, files []string) ([]*model.RGD, error) {
 	if len(files) == 0 {
 		return nil, usagef("--rgd is required")
 	}
-	rgds, failed := loadAll(e, files)
+	rgds, failed := loadAll(e, lim, files)
 	if failed {
 		return nil, reportedError
 	}
@@ -147,8 +161,7 @@ func loadRGDs(e *env, files []string) ([]*model.RGD, error) {
 
 // loadAll loads every file with host compile timing, printing each file's
 // problems (with source lines and carets) or read error to stderr.
-func loadAll(e *env, files []string) (rgds []*model.RGD, failed bool) {
-	lim := model.DefaultLimits
+func loadAll(e *env, lim model.Limits, files []string) (rgds []*model.RGD, failed bool) {
 	lim.Clock = time.Now
 	for _, f := range files {
 		gs, err := lim.LoadFile(f)
@@ -174,7 +187,7 @@ func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rgds, err := loadRGDs(e, o.rgds)
+	rgds, err := loadRGDs(e, limits(cfg), o.rgds)
 	if err != nil {
 		return nil, err
 	}
@@ -189,9 +202,17 @@ func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
 // the signal's context stored. release stops both.
 func (o *runOptions) simOptions(e *env, cfg result.Config) (opts sim.Options, release func()) {
 	var stop atomic.Pointer[error]
-	set := func(err error) { stop.CompareAndSwap(nil, &err) }
+	// ctx interrupts a CEL evaluation in progress, so even one long
+	// evaluation cannot outlast the stop.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	set := func(err error) {
+		if stop.CompareAndSwap(nil, &err) {
+			cancel(err)
+		}
+	}
 	timer := time.AfterFunc(o.wallLimit, func() { set(fmt.Errorf("wall-time limit %s reached", o.wallLimit)) })
 	unwatch := context.AfterFunc(e.ctx, func() { set(context.Cause(e.ctx)) })
+	opts.Context = ctx
 	opts.Abort = func() error {
 		p := stop.Load()
 		if p == nil {
@@ -213,6 +234,7 @@ func (o *runOptions) simOptions(e *env, cfg result.Config) (opts sim.Options, re
 	return opts, func() {
 		timer.Stop()
 		unwatch()
+		cancel(nil)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/krosim/krosim/model"
+
 	"github.com/krosim/krosim/profile/chart"
 	"github.com/krosim/krosim/sim/study"
 	"github.com/krosim/krosim/sim/target"
@@ -68,7 +70,7 @@ func sweep(e *env, o *sweepOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	rgds, err := loadRGDs(e, s.RGDs)
+	rgds, err := loadRGDs(e, model.DefaultLimits, s.RGDs)
 	if err != nil {
 		return err
 	}

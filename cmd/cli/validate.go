@@ -13,6 +13,8 @@ import (
 type validateOptions struct {
 	output  string
 	timings bool
+	celCost uint64
+	costs   string
 }
 
 var validateCmd = &command{
@@ -23,6 +25,8 @@ var validateCmd = &command{
 		o := &validateOptions{}
 		fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 		fs.BoolVar(&o.timings, "timings", true, "show host compile times in text output (not deterministic)")
+		fs.Uint64Var(&o.celCost, "cel-cost-limit", model.DefaultLimits.CELCost, "warn about expressions whose estimated CEL cost may pass this (0: no warnings)")
+		fs.StringVar(&o.costs, "cost-warnings", "certain", "which expressions over --cel-cost-limit to warn about: certain (every evaluation fails), possible (also those unbounded or over it on data of 1000 items) or none")
 		return o
 	},
 	run: runValidate,
@@ -51,7 +55,20 @@ func runValidate(e *env, o any, args []string) error {
 	if len(args) == 0 {
 		return usagef("no files given")
 	}
-	rgds, failed := loadAll(e, args)
+	if opts.costs != "certain" && opts.costs != "possible" && opts.costs != "none" {
+		return usagef("--cost-warnings must be certain, possible or none, not %q", opts.costs)
+	}
+	lim := model.DefaultLimits
+	lim.CELCost = opts.celCost
+	rgds, failed := loadAll(e, lim, args)
+	// kro v0.9.4 sets no cost limit and accepts these: warn, do not fail.
+	for _, g := range rgds {
+		for _, w := range g.CostWarnings {
+			if opts.costs == "possible" || opts.costs == "certain" && w.Certain {
+				fmt.Fprintln(e.stderr, w.Detail())
+			}
+		}
+	}
 	if opts.output == "json" {
 		if failed {
 			return reportedError // no partial document on stdout

@@ -1,6 +1,7 @@
 package kro
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"time"
@@ -38,6 +39,11 @@ type Controller struct {
 	rec       *span.Recorder
 	stats     Stats
 	progress  Progress
+	// overLimit holds evaluations that passed the cost limit, by expression
+	// source and then by their inputs: the outcome is deterministic, so a
+	// retry reuses it (and charges the same cost) instead of spending the
+	// host another million units.
+	overLimit map[string]map[string]overLimit
 }
 
 // Options are the controller's host-side hooks; they never change its
@@ -49,6 +55,10 @@ type Options struct {
 	// HostLabel, when set, wraps real host work by phase (eval, api,
 	// traversal) so a host CPU profile can attribute it; it must call f.
 	HostLabel func(phase string, f func())
+	// Context, when set, is every evaluation's: cancelling it (a host wall
+	// limit) interrupts a long comprehension, which fails its reconcile. A
+	// cancelled run is incomplete, so this never changes a complete result.
+	Context context.Context
 }
 
 // New returns a controller for the given graphs; call Start to run it.

@@ -1,12 +1,15 @@
 package kro
 
 import (
+	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types/ref"
+	"github.com/google/cel-go/interpreter"
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/span"
 )
@@ -43,15 +46,30 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 		det *cel.EvalDetails
 		err error
 	)
-	c.host("eval", func() { v, det, err = e.Program.Eval(vars) })
+	if known := c.overLimit[e.Source]; known != nil {
+		if o, ok := known[inputs(e, vars)]; ok {
+			c.stats.Evals++
+			d := time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(o.cost))
+			c.stats.EvalDurations = append(c.stats.EvalDurations, d)
+			w.charge(span.Eval, span.Detail{Expr: shorten(e.Text)}, d)
+			return nil, false, o.err
+		}
+	}
+	c.host("eval", func() {
+		if c.opts.Context != nil {
+			v, det, err = e.Program.ContextEval(c.opts.Context, vars)
+		} else {
+			v, det, err = e.Program.Eval(vars)
+		}
+	})
+	cost := uint64(0)
+	if det != nil && det.ActualCost() != nil {
+		cost = *det.ActualCost()
+	}
 	var d time.Duration
 	if stop != nil {
 		d = stop()
 	} else {
-		cost := uint64(0)
-		if det != nil && det.ActualCost() != nil {
-			cost = *det.ActualCost()
-		}
 		d = time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(cost))
 	}
 	c.stats.Evals++
@@ -61,9 +79,68 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 		if dataPending(err) {
 			return nil, true, nil
 		}
-		return nil, false, fmt.Errorf("%s: %w", e.Text, err)
+		err = evalError(e, cost, err)
+		var ce *CostError
+		if (errors.As(err, &ce) || errors.Is(err, model.ErrTooLarge)) && stop == nil {
+			if c.overLimit == nil {
+				c.overLimit = map[string]map[string]overLimit{}
+			}
+			if c.overLimit[e.Source] == nil {
+				c.overLimit[e.Source] = map[string]overLimit{}
+			}
+			c.overLimit[e.Source][inputs(e, vars)] = overLimit{err, cost}
+		}
+		return nil, false, err
 	}
 	return v, false, nil
+}
+
+// overLimit is an evaluation's outcome over a limit, and its cost.
+type overLimit struct {
+	err  error
+	cost uint64
+}
+
+// inputs is the data e reads from vars, encoded (encoding/json sorts map keys).
+func inputs(e *model.Expr, vars map[string]any) string {
+	in := make(map[string]any, len(e.Refs))
+	for _, r := range e.Refs {
+		in[r] = vars[r]
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return "\x00" + err.Error() // never equal to an encoding
+	}
+	return string(b)
+}
+
+// CostError is an evaluation stopped by the CEL cost limit. It is
+// deterministic: every retry of the reconcile fails the same way, until
+// the controller gives up on the instance.
+type CostError struct {
+	Expr  *model.Expr
+	Limit uint64
+	Cost  uint64 // when stopped, just over Limit
+}
+
+func (e *CostError) Error() string {
+	return fmt.Sprintf("cel: cost limit %d exceeded by expression at %s (cost %d): %s",
+		e.Limit, e.Expr.Pos, e.Cost, shorten(e.Expr.Text))
+}
+
+// evalError says which expression failed and, for the limits that stop
+// hostile expressions, where it is and which limit.
+func evalError(e *model.Expr, cost uint64, err error) error {
+	var cancel interpreter.EvalCancelledError
+	switch {
+	case errors.As(err, &cancel) && cancel.Cause == interpreter.CostLimitExceeded:
+		return &CostError{Expr: e, Limit: e.CostLimit, Cost: cost}
+	case errors.Is(err, model.ErrTooLarge):
+		return fmt.Errorf("cel: %w, in expression at %s: %s", err, e.Pos, shorten(e.Text))
+	case errors.Is(err, interpreter.InterruptError{}):
+		return fmt.Errorf("cel: expression at %s: %w", e.Pos, err)
+	}
+	return fmt.Errorf("%s: %w", e.Text, err)
 }
 
 // dataPending reports the CEL errors kro treats as "not there yet".

@@ -210,9 +210,9 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		if err != nil || pending {
 			return nil, pending, err
 		}
-		native, err := model.Native(v)
+		native, err := f.Expr.Native(v)
 		if err != nil {
-			return nil, false, fmt.Errorf("%s: %w", f.Path, err)
+			return nil, false, fmt.Errorf("%s: %s: %w", f.Expr.Pos, f.Path, err)
 		}
 		if !f.Standalone {
 			if _, ok := native.(string); !ok {

@@ -17,9 +17,9 @@ func (w *work) expand(r *model.Resource, vars map[string]any) ([]map[string]any,
 		if err != nil || pending {
 			return nil, pending, err
 		}
-		native, err := model.Native(v)
+		native, err := it.Expr.Native(v)
 		if err != nil {
-			return nil, false, err
+			return nil, false, fmt.Errorf("%s: forEach %s: %w", it.Expr.Pos, it.Name, err)
 		}
 		l, ok := native.([]any)
 		if !ok {

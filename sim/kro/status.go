@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 
-	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/api"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -68,7 +67,7 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 		if err != nil || pending {
 			continue
 		}
-		native, err := model.Native(val)
+		native, err := v.Expr.Native(val)
 		if err != nil {
 			continue
 		}
@@ -111,7 +110,7 @@ func (w *work) authorConditions(g *Graph, inst *unstructured.Unstructured, vars 
 		if err != nil || pending {
 			continue
 		}
-		native, err := model.Native(val)
+		native, err := e.Native(val)
 		if err != nil {
 			continue
 		}

@@ -43,6 +43,9 @@ type Config struct {
 	// MaxTime bounds the run: virtual time in a simulation, each phase on a
 	// real cluster. A simulation stops there, incomplete.
 	MaxTime target.Duration `json:"max_time"`
+	// CELCostLimit, when set, replaced krosim's default bound on one CEL
+	// evaluation (model.DefaultLimits.CELCost); 0 is no bound.
+	CELCostLimit *uint64 `json:"cel_cost_limit,omitempty"`
 	// The real cluster's settings; nil in a simulation.
 	*Cluster
 }

@@ -143,7 +143,7 @@ func External(g *model.RGD, inst *unstructured.Unstructured) ([]*unstructured.Un
 			if err != nil {
 				return nil, fmt.Errorf("externalRef %s: %s: %w", r.ID, f.Path, err)
 			}
-			native, err := model.Native(v)
+			native, err := f.Expr.Native(v)
 			if err != nil {
 				return nil, err
 			}

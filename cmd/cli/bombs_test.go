@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestHostileRGDs runs each CEL bomb of testdata/hostile: the run must end
+// quickly with exit 1 and say which expression passed which limit.
+func TestHostileRGDs(t *testing.T) {
+	cases := []struct{ file, want string }{
+		{"nested-all.yaml", "cel: cost limit 1000000 exceeded by expression at ../../testdata/hostile/nested-all.yaml:21:19 (cost 1000001)"},
+		{"string-doubling.yaml", "cel: cost limit 1000000 exceeded by expression at ../../testdata/hostile/string-doubling.yaml:21:19 (cost "},
+		{"json-sharing.yaml", "cel: json.marshal: result over the size limit of 1048576 bytes, in expression at ../../testdata/hostile/json-sharing.yaml:21:19"},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := Main([]string{"run", "--rgd", "../../testdata/hostile/" + c.file, "--instances", "1", "--out", t.TempDir()}, &stdout, &stderr)
+			if code != 1 {
+				t.Fatalf("exit %d, want 1\n%s%s", code, stdout.String(), stderr.String())
+			}
+			for name, out := range map[string]string{"summary": stdout.String(), "error": stderr.String()} {
+				if !strings.Contains(out, "nestedall-00000: ") && !strings.Contains(out, "-00000: ") || !strings.Contains(out, c.want) {
+					t.Errorf("%s does not name the instance and say %q:\n%s", name, c.want, out)
+				}
+			}
+		})
+	}
+}
+
+// TestCELCostLimitFlag: --cel-cost-limit replaces the default bound.
+func TestCELCostLimitFlag(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	dir := t.TempDir()
+	code := Main([]string{"run", "--rgd", "../../testdata/hostile/nested-all.yaml", "--instances", "1", "--cel-cost-limit", "4000", "--out", dir, "--quiet"}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "cost limit 4000 exceeded") {
+		t.Fatalf("exit %d, want 1 and the limit of 4000:\n%s", code, stderr.String())
+	}
+}
+
+// TestValidateCostWarnings: validate warns, positioned, about expressions
+// estimated over the cost limit, and still succeeds (kro accepts them).
+func TestValidateCostWarnings(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := Main([]string{"validate", "--timings=false", "--cost-warnings", "possible", "../../testdata/hostile/nested-all.yaml"}, &stdout, &stderr)
+	want := "../../testdata/hostile/nested-all.yaml:21:21: warning: estimated CEL cost up to 11016013 is over the limit of 1000000"
+	if code != 0 || !strings.Contains(stderr.String(), want) {
+		t.Fatalf("exit %d, want 0 and %q in:\n%s", code, want, stderr.String())
+	}
+	stderr.Reset()
+	if code := Main([]string{"validate", "--timings=false", "../../testdata/hostile/nested-all.yaml"}, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
+		t.Fatalf("default (certain) warnings: exit %d, stderr:\n%s", code, stderr.String())
+	}
+	stderr.Reset()
+	// Certain: every evaluation is over a limit of 10.
+	if code := Main([]string{"validate", "--timings=false", "--cel-cost-limit", "10", "../../testdata/hostile/string-doubling.yaml"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "every evaluation fails") {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
