@@ -6,18 +6,18 @@ import (
 	"testing"
 )
 
-// TestHostileRGDs runs each CEL bomb of testdata/hostile: the run must end
+// TestHostileRGDs runs each CEL bomb of testdata/hostile/bombs: the run must end
 // quickly with exit 1 and say which expression passed which limit.
 func TestHostileRGDs(t *testing.T) {
 	cases := []struct{ file, want string }{
-		{"nested-all.yaml", "cel: cost limit 1000000 exceeded by expression at ../../testdata/hostile/nested-all.yaml:21:19 (cost 1000001)"},
-		{"string-doubling.yaml", "cel: cost limit 1000000 exceeded by expression at ../../testdata/hostile/string-doubling.yaml:21:19 (cost "},
-		{"json-sharing.yaml", "cel: json.marshal: result over the size limit of 1048576 bytes, in expression at ../../testdata/hostile/json-sharing.yaml:21:19"},
+		{"nested-all.yaml", "cel: cost limit 1000000 exceeded by expression at ../../testdata/hostile/bombs/nested-all.yaml:21:19 (cost 1000001)"},
+		{"string-doubling.yaml", "cel: cost limit 1000000 exceeded by expression at ../../testdata/hostile/bombs/string-doubling.yaml:21:19 (cost "},
+		{"json-sharing.yaml", "cel: json.marshal: result over the size limit of 1048576 bytes, in expression at ../../testdata/hostile/bombs/json-sharing.yaml:21:19"},
 	}
 	for _, c := range cases {
 		t.Run(c.file, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := Main([]string{"run", "--rgd", "../../testdata/hostile/" + c.file, "--instances", "1", "--out", t.TempDir()}, &stdout, &stderr)
+			code := Main([]string{"run", "--rgd", "../../testdata/hostile/bombs/" + c.file, "--instances", "1", "--out", t.TempDir()}, &stdout, &stderr)
 			if code != 1 {
 				t.Fatalf("exit %d, want 1\n%s%s", code, stdout.String(), stderr.String())
 			}
@@ -34,7 +34,7 @@ func TestHostileRGDs(t *testing.T) {
 func TestCELCostLimitFlag(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	dir := t.TempDir()
-	code := Main([]string{"run", "--rgd", "../../testdata/hostile/nested-all.yaml", "--instances", "1", "--cel-cost-limit", "4000", "--out", dir, "--quiet"}, &stdout, &stderr)
+	code := Main([]string{"run", "--rgd", "../../testdata/hostile/bombs/nested-all.yaml", "--instances", "1", "--cel-cost-limit", "4000", "--out", dir, "--quiet"}, &stdout, &stderr)
 	if code != 1 || !strings.Contains(stderr.String(), "cost limit 4000 exceeded") {
 		t.Fatalf("exit %d, want 1 and the limit of 4000:\n%s", code, stderr.String())
 	}
@@ -44,18 +44,18 @@ func TestCELCostLimitFlag(t *testing.T) {
 // estimated over the cost limit, and still succeeds (kro accepts them).
 func TestValidateCostWarnings(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	code := Main([]string{"validate", "--timings=false", "--cost-warnings", "possible", "../../testdata/hostile/nested-all.yaml"}, &stdout, &stderr)
-	want := "../../testdata/hostile/nested-all.yaml:21:21: warning: estimated CEL cost up to 11016013 is over the limit of 1000000"
+	code := Main([]string{"validate", "--timings=false", "--cost-warnings", "possible", "../../testdata/hostile/bombs/nested-all.yaml"}, &stdout, &stderr)
+	want := "../../testdata/hostile/bombs/nested-all.yaml:21:21: warning: estimated CEL cost up to 11016013 is over the limit of 1000000"
 	if code != 0 || !strings.Contains(stderr.String(), want) {
 		t.Fatalf("exit %d, want 0 and %q in:\n%s", code, want, stderr.String())
 	}
 	stderr.Reset()
-	if code := Main([]string{"validate", "--timings=false", "../../testdata/hostile/nested-all.yaml"}, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
+	if code := Main([]string{"validate", "--timings=false", "../../testdata/hostile/bombs/nested-all.yaml"}, &stdout, &stderr); code != 0 || stderr.Len() != 0 {
 		t.Fatalf("default (certain) warnings: exit %d, stderr:\n%s", code, stderr.String())
 	}
 	stderr.Reset()
 	// Certain: every evaluation is over a limit of 10.
-	if code := Main([]string{"validate", "--timings=false", "--cel-cost-limit", "10", "../../testdata/hostile/string-doubling.yaml"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "every evaluation fails") {
+	if code := Main([]string{"validate", "--timings=false", "--cel-cost-limit", "10", "../../testdata/hostile/bombs/string-doubling.yaml"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "every evaluation fails") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 	}
 }
