@@ -30,8 +30,11 @@ var allowed = map[string][]string{
 	"profile/flame":   {},
 	"profile":         {"model", "profile/flame", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	"profile/chart":   {"sim", "sim/study", "sim/target"},
-	"cmd/cli":         {"*"},
-	"cmd/krosim":      {"cmd/cli"},
+	// bench runs simulations (sim), maps real runs (sim/result; the CLI
+	// calls sim/cluster) and generates graphs (model/synth).
+	"profile/bench": {"model", "model/synth", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
+	"cmd/cli":       {"*"},
+	"cmd/krosim":    {"cmd/cli"},
 }
 
 const module = "github.com/krosim/krosim/"

@@ -26,13 +26,32 @@ type Result struct {
 	result.Result
 
 	// For profiles and metrics; not part of results.json.
-	Samples    []span.Sample
-	RGDThread  span.Thread
-	Threads    []span.Thread
-	Duration   time.Duration
-	QueueWait  time.Duration // total time instances waited in the workqueue, Add to Get
+	Samples   []span.Sample
+	RGDThread span.Thread
+	Threads   []span.Thread
+	Duration  time.Duration
+	QueueWait time.Duration // total time instances waited in the workqueue, Add to Get
+	// Instances are the tracked instances' lives, in the order tracked
+	// (for per-instance latency; not part of results.json).
+	Instances  []Instance
 	kro        kro.Report
 	meanStored float64 // objects stored at a served request, on average
+}
+
+// Instance is one instance's life in virtual time, from the start of the run.
+type Instance struct {
+	Name      string
+	Created   time.Duration
+	Ready     time.Duration // when kro first reported it ACTIVE; valid when IsReady
+	IsReady   bool
+	UpdatedAt time.Duration // when the workload changed its spec; valid when Updated
+	// UpdateReady is when kro finished reconciling the new generation; valid when UpdateDone.
+	UpdateReady         time.Duration
+	Updated, UpdateDone bool
+	Deleting            time.Duration // when deletion was requested; valid when IsGone
+	Gone                time.Duration // when the object disappeared; valid when IsGone
+	IsGone              bool
+	Failed              bool // dropped after the retry limit
 }
 
 // MeanLatency is the mean time kro's attempts of verb spent at the server,
@@ -88,6 +107,7 @@ func (x *finished) collect() *Result {
 	x.summarize(r)
 	x.account(r)
 	x.verdict(r)
+	x.instances(r)
 	x.traffic(r)
 	x.attribute(r)
 	x.memory(r)
@@ -269,6 +289,16 @@ func mostCommon(reasons map[string]int) string {
 		}
 	}
 	return best
+}
+
+// instances copies each tracked instance's timeline as plain data.
+func (x *finished) instances(r *Result) {
+	r.Instances = make([]Instance, len(x.rep.Instances))
+	for i, in := range x.rep.Instances {
+		r.Instances[i] = Instance{Name: in.Key.Name, Created: in.Created, Ready: in.Ready, IsReady: in.IsReady,
+			UpdatedAt: in.UpdatedAt, UpdateReady: in.UpdateReady, Updated: in.UpdatedAt > 0, UpdateDone: in.UpdateDone,
+			Deleting: in.Deleting, Gone: in.Gone, IsGone: in.IsGone, Failed: in.Failed}
+	}
 }
 
 // traffic fills kro's requests by verb and the world's.

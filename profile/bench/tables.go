@@ -1,0 +1,230 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The performance report's published numbers, row by row.
+var (
+	publishedCRUD = map[string][4]float64{ // throughput, p50, p95, p99 (ms)
+		OpCreate: {424, 21.3, 34.8, 76.2}, OpRead: {892, 4.2, 8.5, 24.3}, OpUpdate: {378, 23.5, 42.1, 89.7},
+		OpDelete: {521, 15.7, 31.4, 62.8}, OpList: {198, 34.6, 72.3, 126.5},
+	}
+	publishedCEL = map[string][4]float64{ // evals/s, compile ms, avg ms, p95 ms
+		"simple": {9876, 0.12, 0.08, 0.13}, "medium": {5433, 0.28, 0.17, 0.25},
+		"complex": {1257, 0.76, 0.74, 1.25}, "very-complex": {324, 2.34, 2.80, 4.56},
+	}
+	publishedGraph = map[[2]int][3]float64{ // traversal ops/s, path finding ops/s, memory MB
+		{5, 4}: {8762, 4531, 68}, {15, 25}: {3241, 1876, 124}, {30, 45}: {1287, 589, 257}, {100, 200}: {398, 146, 512},
+	}
+)
+
+// Tables renders the report's tables with what krosim measured beside what
+// was published, and a line under each on what the difference means.
+func Tables(r *Report) []byte {
+	var b strings.Builder
+	b.WriteString("# krosim bench: the performance report's tables, measured\n\n")
+	fmt.Fprintf(&b, "Mode %s, RGD %s, %d instances, %d repetition(s)", r.Config.Mode, r.Config.RGD, r.Config.Instances, r.Config.Count)
+	if t := r.Config.Target; t != nil {
+		fmt.Fprintf(&b, ", target %s (%d vCPUs, %d workers)", t.Name, t.VCPUs, t.Controller.Workers)
+	}
+	b.WriteString(". Each cell: measured | published | ratio (measured / published); * marks a noisy median (95% CI beyond ±10%).\n")
+	if !r.Complete {
+		fmt.Fprintf(&b, "\n**Incomplete:** %s\n", r.Incomplete)
+	}
+	crudTable(&b, r)
+	workersTable(&b, r)
+	celTable(&b, r)
+	graphTable(&b, r)
+	usageTable(&b, r)
+	return []byte(b.String())
+}
+
+func cells(measured, published float64, noisy bool) string {
+	star := ""
+	if noisy {
+		star = "*"
+	}
+	if published == 0 {
+		return fmt.Sprintf("%s%s | – | –", num(measured), star)
+	}
+	return fmt.Sprintf("%s%s | %s | %s", num(measured), star, num(published), ratio(measured, published))
+}
+
+func ratio(m, p float64) string {
+	if p == 0 || m == 0 {
+		return "–"
+	}
+	return fmt.Sprintf("%.3gx", m/p)
+}
+
+func num(x float64) string {
+	switch {
+	case x == 0:
+		return "0"
+	case x >= 100 || x <= -100:
+		return fmt.Sprintf("%.0f", x)
+	default:
+		return fmt.Sprintf("%.3g", x)
+	}
+}
+
+func find(bs []Benchmark, suite, name, mode string) (Benchmark, bool) {
+	for _, b := range bs {
+		if b.Suite == suite && b.Name == name && (mode == "" || b.Mode == mode) {
+			return b, true
+		}
+	}
+	return Benchmark{}, false
+}
+
+func crudTable(b *strings.Builder, r *Report) {
+	if _, ok := find(r.Benchmarks, CRUD, OpCreate, ""); !ok {
+		return
+	}
+	b.WriteString("\n## CRUD Operations\n\n")
+	b.WriteString("| Operation | Throughput (ops/sec) | published | ratio | P50 Latency (ms) | published | ratio | P95 Latency (ms) | published | ratio | P99 Latency (ms) | published | ratio | API calls/op | errors | CPU % | how |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, op := range []string{OpCreate, OpRead, OpUpdate, OpDelete, OpList} {
+		bm, ok := find(r.Benchmarks, CRUD, op, "")
+		if !ok {
+			continue
+		}
+		p := publishedCRUD[op]
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", strings.ToUpper(op[:1])+op[1:],
+			cells(bm.Throughput.Median, p[0], bm.Throughput.Noisy), cells(bm.LatencyMS.P50, p[1], false),
+			cells(bm.LatencyMS.P95, p[2], false), cells(bm.LatencyMS.P99, p[3], false),
+			num(bm.Metric("api_calls_per_op")), num(bm.ErrorRate), num(bm.CPUPercent), bm.Mode)
+	}
+	b.WriteString("\nThe report times single API operations; krosim times kro's work end to end: an instance from request to Ready takes kro's several reconciles (each a chain of GET, LIST and apply requests) and its children's readiness, so create, update and delete latencies are seconds, not milliseconds, and throughput is instances/s of the whole phase. Read and List are the target's API latency model (no run), the only rows that compare like for like.\n")
+}
+
+func workersTable(b *strings.Builder, r *Report) {
+	st := r.Workers
+	if st == nil {
+		return
+	}
+	b.WriteString("\n## Scalability: workers and vCPUs (create throughput)\n\n")
+	b.WriteString("| workers | vCPUs | instances/s | speedup | efficiency | gain | api_wait | cpu_wait | idle | binds |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, p := range st.Points {
+		star := ""
+		if p.Throughput.Noisy {
+			star = "*"
+		}
+		fmt.Fprintf(b, "| %d | %d | %s%s | %.2f | %.0f%% | %s | %.0f%% | %.0f%% | %.0f%% | %s |\n", p.Workers, p.VCPUs, num(p.Throughput.Median), star,
+			p.Speedup, 100*p.Efficiency, dash(p.Gain), 100*p.Shares["api_wait"], 100*p.Shares["cpu_wait"], 100*p.Shares["idle"], p.Binding)
+	}
+	b.WriteString("\nPublished: \"linear scaling up to 4 workers per CPU core; additional workers provide diminishing returns beyond this point\". krosim finds:\n\n")
+	for _, f := range st.Findings {
+		fmt.Fprintf(b, "- %s\n", f)
+	}
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "–"
+	}
+	return s
+}
+
+func celTable(b *strings.Builder, r *Report) {
+	var host []Benchmark
+	if r.Host != nil {
+		host = r.Host.Benchmarks
+	}
+	if _, ok := find(r.Benchmarks, CEL, "simple", ""); !ok {
+		if _, ok := find(host, CEL, "simple", ""); !ok {
+			return
+		}
+	}
+	b.WriteString("\n## CEL Expression Evaluation\n\n")
+	b.WriteString("| Complexity | how | Evaluations/sec | published | ratio | Compilation Time (ms) | published | ratio | Avg Evaluation Time (ms) | published | ratio | P95 Evaluation Time (ms) | published | ratio | cost units | B/eval | allocs/eval |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, e := range Expressions {
+		p := publishedCEL[e.Name]
+		for _, src := range []struct {
+			bs   []Benchmark
+			mode string
+		}{{host, "host"}, {r.Benchmarks, "model"}} {
+			bm, ok := find(src.bs, CEL, e.Name, src.mode)
+			if !ok {
+				continue
+			}
+			bytes, allocs := "–", "–"
+			if src.mode == "host" {
+				bytes, allocs = num(bm.Metric("bytes_per_op")), num(bm.Metric("allocs_per_op"))
+			}
+			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", e.Name, src.mode,
+				cells(bm.Throughput.Median, p[0], bm.Throughput.Noisy), cells(bm.Metric("compile_ms"), p[1], false),
+				cells(bm.LatencyMS.Avg, p[2], false), cells(bm.LatencyMS.P95, p[3], false),
+				num(bm.Metric("cost_units")), bytes, allocs)
+		}
+	}
+	b.WriteString("\n`host` is cel-go v0.31.0 on this machine, one core, cached program (not deterministic); `model` is the target's cost model (eval_base_ns + cost units x eval_unit_ns), what the simulation charges. The report's rates are 10-1000x below a cached cel-go program's on one core: they look like whole operations (compile included, or an API round trip) rather than evaluations. Cost units rank the classes as the report does, but the very complex class costs far more than the report's 30-40x of the simple one (see cost units): its price is the size of the list it quantifies over, not the nesting.\n")
+	if len(host) > 0 {
+		b.WriteString("\nCaching (this host, ms per evaluation): ")
+		var parts []string
+		for _, name := range ReportClasses {
+			if bm, ok := find(host, CEL, name, "host"); ok {
+				parts = append(parts, fmt.Sprintf("%s: compile every time %s, cached program %s, memoized %s", name,
+					num(bm.Metric("compile_per_eval_ms")), num(bm.LatencyMS.Avg), num(bm.Metric("memoized_hit_ms"))))
+			}
+		}
+		b.WriteString(strings.Join(parts, "; ") + ".\n")
+	}
+}
+
+func graphTable(b *strings.Builder, r *Report) {
+	if r.Host == nil {
+		return
+	}
+	var any bool
+	for _, bm := range r.Host.Benchmarks {
+		any = any || bm.Suite == Graph
+	}
+	if !any {
+		return
+	}
+	b.WriteString("\n## ResourceGraph Operations (this host)\n\n")
+	b.WriteString("| Graph Size | Nodes | Edges | Traversal Ops/sec | published | ratio | Path Finding Ops/sec | published | ratio | Memory Usage (MB) | published | ratio | build ms | critical path |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	labels := map[[2]int]string{{5, 4}: "Small", {15, 25}: "Medium", {30, 45}: "Large", {100, 200}: "Very Large", {1000, 3000}: "Huge (krosim)"}
+	for _, size := range r.Config.GraphSizes {
+		name := fmt.Sprintf("nodes=%d/edges=%d", size[0], size[1])
+		tr, ok1 := find(r.Host.Benchmarks, Graph, name+"/op=traversal", "host")
+		pf, ok2 := find(r.Host.Benchmarks, Graph, name+"/op=critical-path", "host")
+		bd, ok3 := find(r.Host.Benchmarks, Graph, name+"/op=build", "host")
+		if !ok1 || !ok2 || !ok3 {
+			continue
+		}
+		p := publishedGraph[size]
+		label := labels[size]
+		if label == "" {
+			label = name
+		}
+		fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %s | %s | %s |\n", label, size[0], size[1],
+			cells(tr.Throughput.Median, p[0], tr.Throughput.Noisy), cells(pf.Throughput.Median, p[1], pf.Throughput.Noisy),
+			cells(bd.MemoryMB, p[2], false), num(bd.LatencyMS.Avg), num(bd.Metric("critical_path")))
+	}
+	b.WriteString("\nTraversal is gonum's topo.Sort of the built graph; path finding is the critical (longest) dependency path by dynamic programming over the topological order; memory is the bytes allocated to build the graph (YAML, schema, every CEL program), not the process's footprint. Graph walks are microseconds: 10-1000x faster than published, and a graph costs kilobytes to megabytes, not hundreds of MB. Building (compiling the expressions) is the expensive part, and it happens once per RGD, not per reconcile.\n")
+}
+
+func usageTable(b *strings.Builder, r *Report) {
+	u := r.Usage
+	if u == nil {
+		return
+	}
+	b.WriteString("\n## Resource usage as instances grow (simulated, memory modeled)\n\n")
+	b.WriteString("| instances | resources | peak memory (MB) | fit residual (MB) | CPU seconds | CPU % | converge s |\n|---|---|---|---|---|---|---|\n")
+	for _, p := range u.Points {
+		fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s | %s |\n", p.Instances, p.Resources, num(mb(float64(p.PeakBytes))), num(p.MemResidual/1e6),
+			num(p.CPUSeconds), num(p.CPUPercent), num(p.Converge))
+	}
+	fmt.Fprintf(b, "\n| fit | base | per resource | R² |\n|---|---|---|---|\n")
+	fmt.Fprintf(b, "| memory, measured | %s MB | %s KB | %.4f |\n", num(u.Memory.Base/1e6), num(u.Memory.Slope/1e3), u.Memory.R2)
+	fmt.Fprintf(b, "| memory, published | 119 MB | ~500 KB | – |\n")
+	fmt.Fprintf(b, "| ratio | %s | %s | – |\n", ratio(u.Memory.Base, u.Published.Base), ratio(u.Memory.Slope, u.Published.Slope))
+	fmt.Fprintf(b, "| CPU | %s s | %s ms | %.4f |\n", num(u.CPU.Base), num(u.CPU.Slope*1e3), u.CPU.R2)
+	fmt.Fprintf(b, "\n%s. A resource here is an object kro caches (an instance or a child).\n", strings.ToUpper(u.Note[:1])+u.Note[1:])
+}
