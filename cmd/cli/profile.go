@@ -121,7 +121,7 @@ func profileOutputs(res *sim.Result, top int) (outputs, error) {
 }
 
 func printProfile(w io.Writer, dir string, files outputs, host *hostResult) {
-	all := outputs{"results.json": nil, "metrics.prom": nil, "wall.pb.gz": nil}
+	all := outputs{"results.json": nil, "metrics.prom": nil, "metrics.om": nil, "wall.pb.gz": nil}
 	for name, data := range files {
 		all[name] = data
 	}

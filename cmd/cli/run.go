@@ -37,6 +37,7 @@ type runOptions struct {
 	delete    bool
 	update    float64
 	maxTime   time.Duration
+	scrape    time.Duration // virtual time between the scrapes of metrics.om
 	wallLimit time.Duration
 	cpuCost   string
 	quiet     bool
@@ -53,7 +54,8 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 	fs.IntVar(&o.workers, "workers", 0, "instance workers (default: the target's)")
 	fs.IntVar(&o.cpus, "cpus", 0, "vCPUs of the target (default: the target's)")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed; the same seed gives the same results")
-	fs.StringVar(&o.out, "out", "", "directory for results.json, wall.pb.gz and metrics.prom")
+	fs.StringVar(&o.out, "out", "", "directory for results.json, wall.pb.gz, metrics.prom and metrics.om")
+	fs.DurationVar(&o.scrape, "scrape-interval", 5*time.Second, "virtual time between the scrapes of kro's metrics written to metrics.om (at least 1s)")
 	fs.StringVar(&o.arrival, "arrival", "all", "instance arrival: all, rate or poisson")
 	fs.Float64Var(&o.rate, "rate", 0, "instances per second for --arrival rate or poisson")
 	fs.Float64Var(&o.update, "update", 0, "churn: change the spec of this fraction of instances once all are ready, and time kro's reconciling it")
@@ -226,6 +228,11 @@ func writeRun(e *env, o *runOptions, res *sim.Result, extra outputs) error {
 		return err
 	}
 	files["metrics.prom"] = prom
+	om, err := res.OpenMetrics(o.scrape)
+	if err != nil {
+		return err
+	}
+	files["metrics.om"] = om
 	wall, err := wallProfile(res)
 	if err != nil {
 		return err
