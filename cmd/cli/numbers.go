@@ -56,5 +56,15 @@ func (o *runOptions) checkNumbers() error {
 		floatFlag("--update", o.update, 0, 1),
 		positiveFlag("--max-time", o.maxTime),
 		positiveFlag("--wall-limit", o.wallLimit),
+		scrapeFlag(o.scrape),
 	)
+}
+
+// scrapeFlag checks --scrape-interval: a second or more, as Prometheus
+// scrapes, so that a long run's metrics.om stays a reasonable size.
+func scrapeFlag(d time.Duration) error {
+	if d < time.Second {
+		return usagef("--scrape-interval must be at least 1s, got %s", d)
+	}
+	return nil
 }

@@ -84,7 +84,7 @@ func runProfile(e *env, o *profileOptions, args []string) error {
 		files[name] = data
 	}
 
-	if _, err := writeOutputs(o.out, res, files); err != nil {
+	if _, err := writeOutputs(o.runOptions, res, files); err != nil {
 		return err
 	}
 	if !o.quiet {
@@ -122,7 +122,7 @@ func profileOutputs(res *sim.Result, top int) (outputs, error) {
 }
 
 func printProfile(w io.Writer, dir string, files outputs, host *hostResult) {
-	all := outputs{"results.json": nil, "metrics.prom": nil, "wall.pb.gz": nil}
+	all := outputs{"results.json": nil, "metrics.prom": nil, "metrics.om": nil, "wall.pb.gz": nil}
 	for name, data := range files {
 		all[name] = data
 	}

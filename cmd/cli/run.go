@@ -39,6 +39,7 @@ type runOptions struct {
 	delete    bool
 	update    float64
 	maxTime   time.Duration
+	scrape    time.Duration // virtual time between the scrapes of metrics.om
 	wallLimit time.Duration
 	celCost   uint64
 	cpuCost   string
@@ -56,7 +57,8 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 	fs.IntVar(&o.workers, "workers", 0, "instance workers (default: the target's)")
 	fs.IntVar(&o.cpus, "cpus", 0, "vCPUs of the target (default: the target's)")
 	fs.Uint64Var(&o.seed, "seed", 1, "random seed; the same seed gives the same results")
-	fs.StringVar(&o.out, "out", "", "directory for results.json, wall.pb.gz and metrics.prom")
+	fs.StringVar(&o.out, "out", "", "directory for results.json, wall.pb.gz, metrics.prom and metrics.om")
+	fs.DurationVar(&o.scrape, "scrape-interval", 5*time.Second, "virtual time between the scrapes of kro's metrics written to metrics.om (at least 1s)")
 	fs.StringVar(&o.arrival, "arrival", "all", "instance arrival: all, rate or poisson")
 	fs.Float64Var(&o.rate, "rate", 0, "instances per second for --arrival rate or poisson")
 	fs.Float64Var(&o.update, "update", 0, "churn: change the spec of this fraction of instances once all are ready, and time kro's reconciling it")
@@ -258,7 +260,7 @@ func printCounts(w io.Writer, s result.Summary) {
 type outputs map[string][]byte
 
 func writeRun(e *env, o *runOptions, res *sim.Result, extra outputs) error {
-	files, err := writeOutputs(o.out, res, extra)
+	files, err := writeOutputs(o, res, extra)
 	if err != nil {
 		return err
 	}
@@ -269,8 +271,9 @@ func writeRun(e *env, o *runOptions, res *sim.Result, extra outputs) error {
 }
 
 // writeOutputs renders a run's files, adds extra and writes them all into
-// dir, if it is given.
-func writeOutputs(dir string, res *sim.Result, extra outputs) (outputs, error) {
+// o.out, if it is given.
+func writeOutputs(o *runOptions, res *sim.Result, extra outputs) (outputs, error) {
+	dir := o.out
 	files := outputs{}
 	js, err := result.Encode(&res.Result)
 	if err != nil {
@@ -282,6 +285,11 @@ func writeOutputs(dir string, res *sim.Result, extra outputs) (outputs, error) {
 		return nil, err
 	}
 	files["metrics.prom"] = prom
+	om, err := res.OpenMetrics(o.scrape)
+	if err != nil {
+		return nil, err
+	}
+	files["metrics.om"] = om
 	wall, err := wallProfile(res)
 	if err != nil {
 		return nil, err

@@ -53,6 +53,23 @@ type Stats struct {
 	Throttled     int // requests the client-side limiter delayed
 	ThrottleWaits []time.Duration
 	Rejected429   int
+	// Attempts is every try of every request, in the order they returned:
+	// what client-go's metrics observe, with virtual timestamps.
+	Attempts []Attempt
+}
+
+// Attempt is one try of a request as client-go's rest_client metrics see it.
+type Attempt struct {
+	Verb verb.Verb
+	// Limited: the client has a rate limiter, which observed Throttle
+	// (zero included) when it let the try go at Sent.
+	Limited  bool
+	Throttle time.Duration
+	Sent     time.Duration
+	Done     time.Duration // when the response came back
+	// Retried is the status code of a response the client retried
+	// ("" when it did not).
+	Retried string
 }
 
 // VerbStats counts the requests of one verb.
@@ -85,6 +102,7 @@ func (s *Stats) Clone() *Stats {
 		out.ByResource[r] = maps.Clone(byVerb)
 	}
 	out.ThrottleWaits = append([]time.Duration(nil), s.ThrottleWaits...)
+	out.Attempts = append([]Attempt(nil), s.Attempts...)
 	return &out
 }
 
@@ -143,6 +161,7 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 	byVerb[v]++
 	kern, t := c.s.k, c.s.t
 	for attempt := 0; ; attempt++ {
+		try := Attempt{Verb: v, Limited: c.limiter != nil}
 		if c.limiter != nil {
 			// Time this request's own wait: the clock is shared by every
 			// request of the client, and they throttle concurrently.
@@ -150,6 +169,7 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 			c.limiter.Accept() // sleeps p in virtual time through the clock
 			if d := kern.Now() - before; d > 0 {
 				call.Throttle += d
+				try.Throttle = d
 				c.Stats.ThrottleWait += d
 				c.Stats.Throttled++
 				c.Stats.ThrottleWaits = append(c.Stats.ThrottleWaits, d)
@@ -159,6 +179,11 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 		err, retryAfter, fresh := c.s.attempt(p, v, gvr, objects, op, vs)
 		call.Wait += kern.Now() - start
 		call.CacheWait += fresh
+		try.Sent, try.Done = start, kern.Now()
+		if retryAfter > 0 && attempt < t.Client.MaxRetries {
+			try.Retried = "429"
+		}
+		c.Stats.Attempts = append(c.Stats.Attempts, try)
 		if retryAfter > 0 && attempt < t.Client.MaxRetries {
 			c.Stats.Rejected429++
 			vs.Retries++

@@ -74,6 +74,7 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 	}
 	c.stats.Evals++
 	c.stats.EvalDurations = append(c.stats.EvalDurations, d)
+	c.stats.EvalTimes = append(c.stats.EvalTimes, c.k.Now())
 	w.charge(span.Eval, span.Detail{Expr: shorten(e.Text)}, d)
 	if err != nil {
 		if dataPending(err) {

@@ -34,13 +34,18 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 		th.Switch(c.k.Now(), span.Idle)
 		c.stats.Reconciles++
 		c.stats.ReconcileDurations = append(c.stats.ReconcileDurations, c.k.Now()-start)
-		c.finish(key, res)
+		rec := Reconcile{GVR: key.GVR, Start: start, End: c.k.Now(), Err: res.err != nil, Dropped: res.drop}
+		rec.Requeue = c.finish(key, res)
+		c.stats.Log = append(c.stats.Log, rec)
 		c.queue.Done(key)
 	}
 }
 
-func (c *Controller) finish(key api.Key, res outcome) {
+// finish requeues or forgets key as the reconcile's outcome says, and
+// returns how it requeued it ("" for not at all).
+func (c *Controller) finish(key api.Key, res outcome) string {
 	in := c.instances[key]
+	requeue := ""
 	switch {
 	case res.drop:
 		c.queue.Forget(key)
@@ -50,21 +55,25 @@ func (c *Controller) finish(key api.Key, res outcome) {
 			in.rec.LastErr = res.err.Error()
 		}
 		if c.queue.NumRequeues(key) < c.t.Controller.MaxRetries {
-			c.stats.Requeues["rate_limited"]++
+			requeue = "rate_limited"
 			c.queue.AddRateLimited(key)
 		} else {
-			c.stats.Requeues["no_requeue"]++
+			requeue = "no_requeue"
 			c.queue.Forget(key)
 			c.setFailed(in, true)
 		}
 	case res.requeueAfter > 0:
-		c.stats.Requeues["requeue_after"]++
+		requeue = "requeue_after"
 		c.queue.Forget(key)
 		c.queue.AddAfter(key, res.requeueAfter)
 	default:
 		c.queue.Forget(key)
 		c.setFailed(in, false)
 	}
+	if requeue != "" {
+		c.stats.Requeues[requeue]++
+	}
+	return requeue
 }
 
 // work is one reconcile in progress: its process, its thread's accounting and

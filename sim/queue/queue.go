@@ -27,6 +27,30 @@ type Queue[K comparable] struct {
 	QueueWaits     []time.Duration // time from Add to Get
 	DepthSeconds   float64         // integral of depth over virtual time
 	lastDepthAt    time.Duration
+	// Log is what client-go's workqueue metrics observe, in time order.
+	Log []Event
+}
+
+// Event is one thing client-go's workqueue metrics count.
+type Event struct {
+	At    time.Duration
+	What  What
+	Depth int           // keys waiting after it
+	Wait  time.Duration // Get: how long the key waited since it was added
+}
+
+// What an Event is.
+type What uint8
+
+const (
+	Added   What = iota // a key became dirty (the adds counter)
+	Retried             // AddAfter or AddRateLimited (the retries counter)
+	Pushed              // a key joined the waiting line
+	Got                 // a worker took a key
+)
+
+func (q *Queue[K]) log(w What, wait time.Duration) {
+	q.Log = append(q.Log, Event{At: q.k.Now(), What: w, Depth: len(q.queue), Wait: wait})
 }
 
 // New returns an empty queue using limiter for AddRateLimited.
@@ -52,6 +76,7 @@ func (q *Queue[K]) Add(key K) {
 	}
 	q.dirty[key] = true
 	q.addedAt[key] = q.k.Now()
+	q.log(Added, 0)
 	if q.processing[key] {
 		return
 	}
@@ -62,6 +87,7 @@ func (q *Queue[K]) push(key K) {
 	q.trackDepth()
 	q.queue = append(q.queue, key)
 	q.MaxDepth = max(q.MaxDepth, len(q.queue))
+	q.log(Pushed, 0)
 	if len(q.waiters) > 0 {
 		w := q.waiters[0]
 		q.waiters[0] = nil
@@ -84,6 +110,7 @@ func (q *Queue[K]) Get(p *kernel.Proc) K {
 	q.processing[key] = true
 	delete(q.dirty, key)
 	q.QueueWaits = append(q.QueueWaits, q.k.Now()-q.addedAt[key])
+	q.log(Got, q.k.Now()-q.addedAt[key])
 	delete(q.addedAt, key)
 	return key
 }
@@ -98,6 +125,7 @@ func (q *Queue[K]) Done(key K) {
 
 // AddAfter adds key once d has passed. A key already waiting keeps the earlier time.
 func (q *Queue[K]) AddAfter(key K, d time.Duration) {
+	q.log(Retried, 0)
 	if d <= 0 {
 		q.Add(key)
 		return
