@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/krosim/krosim/model/openapi"
 )
 
 // Limits bound what the loader accepts, so hostile or broken input fails
@@ -24,6 +27,10 @@ type Limits struct {
 	ExprBytes int // length of one expression string
 	Depth     int // nesting of a template or schema
 	Aliases   int // YAML alias uses in one file
+
+	// CRDs type the custom kinds they define; CustomResourceDefinition
+	// documents in the loaded YAML add to them. Built-in kinds are always typed.
+	CRDs *openapi.Set
 
 	// Clock, when set, times each RGD's compilation (RGD.CompileTime). It is
 	// host time and not deterministic, so the model never reads a clock itself.
@@ -61,7 +68,7 @@ func Load(name string, data []byte) ([]*RGD, error) {
 
 // Load is Load under these limits.
 func (lim Limits) Load(name string, data []byte) ([]*RGD, error) {
-	l := &loader{lim: lim, probs: problems{src: newSource(name, data)}}
+	l := &loader{lim: lim, probs: problems{src: newSource(name, data)}, kinds: newKinds(lim.CRDs)}
 	rgds := l.load(data)
 	if len(l.probs.list) > 0 {
 		l.probs.list.sort()
@@ -72,6 +79,7 @@ func (lim Limits) Load(name string, data []byte) ([]*RGD, error) {
 
 type loader struct {
 	lim     Limits
+	kinds   *kinds
 	probs   problems
 	aliases int
 }
@@ -84,6 +92,7 @@ func (l *loader) load(data []byte) []*RGD {
 		return nil
 	}
 	var rgds []*RGD
+	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for doc := 1; ; doc++ {
 		var n yaml.Node
@@ -102,7 +111,12 @@ func (l *loader) load(data []byte) []*RGD {
 		if len(n.Content) == 0 || (n.Content[0].Kind == yaml.ScalarNode && n.Content[0].ShortTag() == "!!null") {
 			continue // an empty document: only comments or ---
 		}
-		if g := l.rgd(n.Content[0]); g != nil {
+		docs = append(docs, n.Content[0])
+	}
+	// CRDs first: an RGD may come before the CRD of a kind it uses.
+	docs = slices.DeleteFunc(docs, l.crd)
+	for _, n := range docs {
+		if g := l.rgd(n); g != nil {
 			rgds = append(rgds, g)
 		}
 	}
@@ -110,6 +124,29 @@ func (l *loader) load(data []byte) []*RGD {
 		l.probs.addf(Pos{Line: 1, Col: 1}, "no ResourceGraphDefinition found")
 	}
 	return rgds
+}
+
+// crd reads a CustomResourceDefinition document, reporting whether n is one.
+func (l *loader) crd(n *yaml.Node) bool {
+	n = l.deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return false
+	}
+	if k := l.lookup(n, "kind"); k == nil || k.Value != "CustomResourceDefinition" {
+		return false
+	}
+	var doc any
+	if err := n.Decode(&doc); err != nil {
+		l.probs.addf(pos(n), "CustomResourceDefinition: %v", err)
+		return true
+	}
+	set, err := crdKinds(doc)
+	if err != nil {
+		l.probs.addf(pos(n), "%v", err)
+		return true
+	}
+	l.kinds.add(set)
+	return true
 }
 
 func (l *loader) yamlError(err error) {
@@ -243,12 +280,11 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 	if l.lim.Clock != nil {
 		start = l.lim.Clock()
 	}
-	c, err := newCompiler(g)
+	c, err := newCompiler(l, g)
 	if err != nil {
 		l.probs.addf(g.Pos, "building the CEL environment: %v", err)
 		return nil
 	}
-	c.l = l
 	c.precompile(append(append([]*yaml.Node{}, resNodes...), statusNode))
 	for i, r := range g.Resources {
 		c.resource(r, resNodes[i])

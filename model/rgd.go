@@ -32,6 +32,10 @@ type RGD struct {
 	Waves     [][]int     // deletion waves, first first: kro's reverse topological layers
 	Graph     *simple.DirectedGraph
 
+	// Untyped lists the kinds ("apiVersion/Kind", sorted) of resources no
+	// schema types: their fields and references stay dyn.
+	Untyped []string
+
 	Exprs       int           // compiled expressions
 	CompileTime time.Duration // host time spent compiling CEL when Limits.Clock is set; not deterministic
 

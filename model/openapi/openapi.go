@@ -126,3 +126,49 @@ func Decode(gz []byte) (*Set, error) {
 	}
 	return s, nil
 }
+
+// CRD returns the kinds a CustomResourceDefinition defines, one for each
+// version with an openAPIV3Schema, from the CRD as JSON.
+func CRD(js []byte) (*Set, error) {
+	var crd struct {
+		APIVersion string
+		Kind       string
+		Spec       struct {
+			Group string
+			Names struct{ Kind string }
+			// A CRD with one schema for every version (apiextensions v1beta1).
+			Validation *struct {
+				OpenAPIV3Schema *Schema `json:"openAPIV3Schema"`
+			}
+			Versions []struct {
+				Name   string
+				Schema *struct {
+					OpenAPIV3Schema *Schema `json:"openAPIV3Schema"`
+				}
+			}
+		}
+	}
+	if err := json.Unmarshal(js, &crd); err != nil {
+		return nil, fmt.Errorf("reading CustomResourceDefinition: %v", err)
+	}
+	if crd.Kind != "CustomResourceDefinition" {
+		return nil, fmt.Errorf("kind is %q, not CustomResourceDefinition", crd.Kind)
+	}
+	if crd.Spec.Group == "" || crd.Spec.Names.Kind == "" {
+		return nil, fmt.Errorf("CustomResourceDefinition needs spec.group and spec.names.kind")
+	}
+	s := &Set{Source: "CustomResourceDefinition", Kinds: map[string]string{}, Types: map[string]*Schema{}, Roots: map[string]*Schema{}}
+	for _, v := range crd.Spec.Versions {
+		var sc *Schema
+		switch {
+		case v.Schema != nil && v.Schema.OpenAPIV3Schema != nil:
+			sc = v.Schema.OpenAPIV3Schema
+		case crd.Spec.Validation != nil && crd.Spec.Validation.OpenAPIV3Schema != nil:
+			sc = crd.Spec.Validation.OpenAPIV3Schema
+		default:
+			continue
+		}
+		s.Roots[KindKey(crd.Spec.Group+"/"+v.Name, crd.Spec.Names.Kind)] = sc
+	}
+	return s, nil
+}
