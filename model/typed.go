@@ -1,10 +1,16 @@
 package model
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"os"
 	"sort"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/google/cel-go/common/types"
 
@@ -260,4 +266,35 @@ func crdKinds(doc any) (*openapi.Set, error) {
 	return openapi.CRD(js)
 }
 
-var _ = fmt.Sprint
+// LoadCRDFile reads the CustomResourceDefinitions of a YAML file, for
+// Limits.CRDs. Documents of other kinds are an error: a CRD file holds CRDs.
+func LoadCRDFile(path string) (*openapi.Set, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	set := &openapi.Set{Source: path, Kinds: map[string]string{}, Types: map[string]*openapi.Schema{}, Roots: map[string]*openapi.Schema{}}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for doc := 1; ; doc++ {
+		var v map[string]any
+		err := dec.Decode(&v)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: document %d: %v", path, doc, err)
+		}
+		if v == nil {
+			continue
+		}
+		s, err := crdKinds(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: document %d: %v", path, doc, err)
+		}
+		set.Add(s)
+	}
+	if len(set.Roots) == 0 {
+		return nil, fmt.Errorf("%s: no CustomResourceDefinition with an openAPIV3Schema", path)
+	}
+	return set, nil
+}

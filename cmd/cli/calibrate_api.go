@@ -52,7 +52,7 @@ func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
 	if len(opts.api.rgds) > 0 {
 		files = opts.api.rgds
 	}
-	rgds, err := loadRGDs(e, files)
+	rgds, err := loadRGDs(e, files, nil)
 	if err != nil {
 		return err
 	}

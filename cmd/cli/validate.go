@@ -11,6 +11,7 @@ import (
 )
 
 type validateOptions struct {
+	crds    []string
 	output  string
 	timings bool
 }
@@ -22,6 +23,7 @@ var validateCmd = &command{
 	flags: func(fs *pflag.FlagSet) any {
 		o := &validateOptions{}
 		fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+		fs.StringArrayVar(&o.crds, "crd", nil, crdHelp)
 		fs.BoolVar(&o.timings, "timings", true, "show host compile times in text output (not deterministic)")
 		return o
 	},
@@ -41,6 +43,8 @@ type rgdJSON struct {
 	Edges       [][2]string `json:"edges"`
 	Expressions int         `json:"expressions"`
 	Waves       [][]string  `json:"waves"`
+	// UntypedKinds are the kinds ("apiVersion/Kind") no schema types.
+	UntypedKinds []string `json:"untyped_kinds"`
 }
 
 func runValidate(e *env, o any, args []string) error {
@@ -51,7 +55,14 @@ func runValidate(e *env, o any, args []string) error {
 	if len(args) == 0 {
 		return usagef("no files given")
 	}
-	rgds, failed := loadAll(e, args)
+	rgds, failed := loadAll(e, args, opts.crds)
+	for _, g := range rgds {
+		if len(g.Untyped) > 0 {
+			// kro would type these from the cluster; krosim has no schema for them.
+			fmt.Fprintf(e.stderr, "krosim: validate: note: %s: %s: no schema for %s; their fields stay dyn (give CRDs with --crd)\n",
+				g.File, g.Name, strings.Join(g.Untyped, ", "))
+		}
+	}
 	if opts.output == "json" {
 		if failed {
 			return reportedError // no partial document on stdout
@@ -85,7 +96,10 @@ func describe(g *model.RGD) rgdJSON {
 		return out
 	}
 	r := rgdJSON{File: g.File, Name: g.Name, Kind: g.Kind, Order: ids(g.Order),
-		Edges: g.Edges(), Expressions: g.Exprs}
+		Edges: g.Edges(), Expressions: g.Exprs, UntypedKinds: g.Untyped}
+	if r.UntypedKinds == nil {
+		r.UntypedKinds = []string{}
+	}
 	if r.Edges == nil {
 		r.Edges = [][2]string{}
 	}
