@@ -68,7 +68,7 @@ func newCompiler(l *loader, g *RGD) (*compiler, error) {
 			continue
 		}
 		c.types[r.ID] = t
-		if r.Collection() {
+		if r.Collection() || r.Selects {
 			typed[r.ID] = &Type{Kind: List, Elem: t} // kro wraps a collection's schema as a list
 		} else {
 			typed[r.ID] = t

@@ -481,6 +481,7 @@ func (l *loader) externalRef(r *Resource, ext, forEach *yaml.Node) {
 		l.probs.addf(at, "resource %q: externalRef.metadata: exactly one of name or selector must be provided", r.ID)
 		return
 	}
+	r.Selects = hasSel
 	if !hasSel || sel.Kind == yaml.MappingNode {
 		return
 	}

@@ -68,6 +68,7 @@ type Resource struct {
 
 	APIVersion, Kind string
 	External         bool           // externalRef: read, never written
+	Selects          bool           // externalRef by selector: reads the list of matching objects
 	Template         map[string]any // the object with expression strings left in place
 	Fields           []*Value       // templated values inside Template
 

@@ -20,6 +20,7 @@ type Schema struct {
 	Properties           map[string]*Schema `json:"properties,omitempty"`
 	Items                *Schema            `json:"items,omitempty"`
 	AdditionalProperties *Schema            `json:"additionalProperties,omitempty"`
+	OneOf                []*Schema          `json:"oneOf,omitempty"`
 	IntOrString          bool               `json:"x-kubernetes-int-or-string,omitempty"`
 	PreserveUnknown      bool               `json:"x-kubernetes-preserve-unknown-fields,omitempty"`
 }

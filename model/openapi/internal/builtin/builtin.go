@@ -57,20 +57,25 @@ func kinds() map[string]string {
 	return m
 }
 
-// scalars types apimachinery's untyped scalars from their own OpenAPI methods.
+// scalars types apimachinery's untyped scalars from their own OpenAPI methods:
+// times are date-time strings (CEL timestamps in kro); quantities and
+// int-or-strings are one-ofs, which kro leaves dyn.
 func scalars() map[string]*openapi.Schema {
 	m := map[string]*openapi.Schema{}
 	for _, v := range []any{metav1.Time{}, metav1.MicroTime{}, resource.Quantity{}, intstr.IntOrString{}} {
 		t := reflect.TypeOf(v)
 		name := "io.k8s." + strings.ReplaceAll(strings.TrimPrefix(t.PkgPath(), "k8s.io/"), "/", ".") + "." + t.Name()
+		// As kube-openapi renders them in the API server's /openapi/v3.
 		sc := &openapi.Schema{}
-		if o, ok := v.(interface{ OpenAPIV3OneOfTypes() []string }); ok && len(o.OpenAPIV3OneOfTypes()) == 2 {
-			sc.IntOrString = true // the only one-of in apimachinery: integer or string
+		if o, ok := v.(interface{ OpenAPIV3OneOfTypes() []string }); ok {
+			for _, typ := range o.OpenAPIV3OneOfTypes() {
+				sc.OneOf = append(sc.OneOf, &openapi.Schema{Type: typ})
+			}
 		} else if o, ok := v.(interface{ OpenAPISchemaType() []string }); ok {
 			sc.Type = o.OpenAPISchemaType()[0]
-			if f, ok := v.(interface{ OpenAPISchemaFormat() string }); ok {
-				sc.Format = f.OpenAPISchemaFormat()
-			}
+		}
+		if f, ok := v.(interface{ OpenAPISchemaFormat() string }); ok {
+			sc.Format = f.OpenAPISchemaFormat()
 		}
 		m[name] = sc
 	}
