@@ -11,28 +11,33 @@ import (
 // flows model -> sim -> profile -> cmd, and nothing imports backwards. A new
 // package must be added here, deliberately.
 var allowed = map[string][]string{
-	"model":           {"model/synth"}, // its benchmarks generate RGDs
-	"model/synth":     {},
-	"sim/kernel":      {},
-	"sim/verb":        {},
-	"sim/target":      {"sim/verb"},
-	"sim/span":        {"sim/verb"},
-	"sim/queue":       {"sim/kernel"},
-	"sim/api":         {"sim/kernel", "sim/target", "sim/verb"},
-	"sim/world":       {"sim/api", "sim/kernel", "sim/target", "sim/verb"},
-	"sim/workload":    {"model"},
-	"sim/result":      {"model", "sim/span", "sim/target", "sim/verb", "sim/workload"},
-	"sim/kro":         {"model", "sim/api", "sim/kernel", "sim/queue", "sim/span", "sim/target", "sim/verb"},
-	"sim":             {"model", "sim/api", "sim/kernel", "sim/kro", "sim/queue", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload", "sim/world"},
-	"sim/cluster":     {"model", "sim/result", "sim/target", "sim/verb", "sim/workload"},
-	"sim/calibration": {"model", "model/synth", "sim", "sim/cluster", "sim/result", "sim/target", "sim/verb"},
-	"sim/study":       {"model", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
-	"profile/flame":   {},
-	"profile":         {"model", "profile/flame", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
-	"profile/chart":   {"sim", "sim/study", "sim/target"},
+	"model":         {"model/openapi", "model/synth"}, // its benchmarks generate RGDs
+	"model/synth":   {},
+	"model/openapi": {"model/openapi/internal/builtin"}, // its test regenerates the built-in schemas
+	// go generate: builtin.json.gz from client-go's module
+	"model/openapi/internal/smd":     {"model/openapi"},
+	"model/openapi/internal/builtin": {"model/openapi", "model/openapi/internal/smd"},
+	"model/openapi/gen":              {"model/openapi/internal/builtin"},
+	"sim/kernel":                     {},
+	"sim/verb":                       {},
+	"sim/target":                     {"sim/verb"},
+	"sim/span":                       {"sim/verb"},
+	"sim/queue":                      {"sim/kernel"},
+	"sim/api":                        {"sim/kernel", "sim/target", "sim/verb"},
+	"sim/world":                      {"sim/api", "sim/kernel", "sim/target", "sim/verb"},
+	"sim/workload":                   {"model"},
+	"sim/result":                     {"model", "sim/span", "sim/target", "sim/verb", "sim/workload"},
+	"sim/kro":                        {"model", "sim/api", "sim/kernel", "sim/queue", "sim/span", "sim/target", "sim/verb"},
+	"sim":                            {"model", "sim/api", "sim/kernel", "sim/kro", "sim/queue", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload", "sim/world"},
+	"sim/cluster":                    {"model", "sim/result", "sim/target", "sim/verb", "sim/workload"},
+	"sim/calibration":                {"model", "model/synth", "sim", "sim/cluster", "sim/result", "sim/target", "sim/verb"},
+	"sim/study":                      {"model", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
+	"profile/flame":                  {},
+	"profile":                        {"model", "profile/flame", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	// bench runs simulations (sim), maps real runs (sim/result; the CLI
 	// calls sim/cluster) and generates graphs (model/synth).
 	"profile/bench": {"model", "model/synth", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
+	"profile/chart": {"sim", "sim/study", "sim/target"},
 	"cmd/cli":       {"*"},
 	"cmd/krosim":    {"cmd/cli"},
 }

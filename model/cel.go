@@ -23,11 +23,13 @@ import (
 // the runtime variable), `schema` typed from spec, and every name in vars
 // declared dyn.
 func NewEnv(spec *Type, vars ...string) (*cel.Env, error) {
-	return DefaultLimits.newEnv(spec, vars...)
+	env, _, err := DefaultLimits.newEnv(spec, vars, nil)
+	return env, err
 }
 
-// newEnv is NewEnv whose kro functions refuse results over lim.CELBytes.
-func (lim Limits) newEnv(spec *Type, vars ...string) (*cel.Env, error) {
+// newEnv is NewEnv whose kro functions refuse results over lim.CELBytes,
+// with some vars typed: typed maps a name to its type.
+func (lim Limits) newEnv(spec *Type, vars []string, typed map[string]*Type) (*cel.Env, *schemaProvider, error) {
 	p := &schemaProvider{Registry: mustRegistry(), objects: map[string]*Type{}}
 	root := &Type{Kind: Object, Name: "", Fields: []*Field{
 		{Name: "apiVersion", Type: &Type{Kind: String}},
@@ -45,9 +47,14 @@ func (lim Limits) newEnv(spec *Type, vars ...string) (*cel.Env, error) {
 		cel.Lib(kroLib{maxBytes: lim.CELBytes, costs: kroCosts(lim.CELBytes)}),
 	}
 	for _, v := range vars {
-		opts = append(opts, cel.Variable(v, cel.DynType))
+		t := types.DynType
+		if tt, ok := typed[v]; ok {
+			t = p.celType(tt)
+		}
+		opts = append(opts, cel.Variable(v, t))
 	}
-	return cel.NewEnv(opts...)
+	env, err := cel.NewEnv(opts...)
+	return env, p, err
 }
 
 // schemaProvider types `schema` from the SimpleSchema: fields of objects are
@@ -79,6 +86,10 @@ func (p *schemaProvider) celType(t *Type) *types.Type {
 		return types.DoubleType
 	case Any:
 		return types.NewMapType(types.StringType, types.DynType)
+	case Dyn:
+		return types.DynType
+	case Timestamp:
+		return types.TimestampType
 	case List:
 		return types.NewListType(p.celType(t.Elem))
 	case Map:
@@ -131,12 +142,14 @@ func (p *schemaProvider) FindStructFieldType(name, field string) (*types.FieldTy
 	if !ok {
 		return p.Registry.FindStructFieldType(name, field)
 	}
-	f := t.Field(field)
-	if f == nil {
+	ft := types.DynType
+	if f := t.Field(field); f != nil {
+		ft = p.celType(f.Type)
+	} else if !t.Open {
 		return nil, false
 	}
 	return &types.FieldType{
-		Type: p.celType(f.Type),
+		Type: ft,
 		IsSet: func(obj any) bool {
 			_, ok := mapField(obj, field)
 			return ok
@@ -237,7 +250,7 @@ func freeIdents(env *cel.Env, a *ast.AST, declared map[string]bool) map[string]i
 	return out
 }
 
-func sortedNames(m map[string]int64) []string {
+func sortedNames[V any](m map[string]V) []string {
 	names := make([]string, 0, len(m))
 	for k := range m {
 		names = append(names, k)

@@ -41,6 +41,8 @@ type compiler struct {
 	// Compiled sources: identical expressions, common in real RGDs, are
 	// parsed, checked and planned once and share one program.
 	parsed map[string]*parsedExpr
+	types  map[string]*Type // resource id -> its kind's type; absent when untyped
+	prov   *schemaProvider
 }
 
 type parsedExpr struct {
@@ -55,13 +57,28 @@ type parsedExpr struct {
 	warning CostWarning // costWarning's answer, without a position
 }
 
-func newCompiler(g *RGD, lim Limits) (*compiler, error) {
-	c := &compiler{g: g, lim: lim, ids: map[string]int{}, iters: map[string]bool{}, parsed: map[string]*parsedExpr{}}
+func newCompiler(l *loader, g *RGD) (*compiler, error) {
+	c := &compiler{l: l, g: g, lim: l.lim, ids: map[string]int{}, iters: map[string]bool{}, parsed: map[string]*parsedExpr{},
+		types: map[string]*Type{}}
 	var vars []string
+	typed := map[string]*Type{}
+	untyped := map[string]bool{}
 	for _, r := range g.Resources {
 		c.ids[r.ID] = r.Index
 		vars = append(vars, r.ID)
+		t := l.kinds.root(r.APIVersion, r.Kind)
+		if t == nil {
+			untyped[r.APIVersion+"/"+r.Kind] = true
+			continue
+		}
+		c.types[r.ID] = t
+		if r.Collection() || r.Selects {
+			typed[r.ID] = &Type{Kind: List, Elem: t} // kro wraps a collection's schema as a list
+		} else {
+			typed[r.ID] = t
+		}
 	}
+	g.Untyped = sortedNames(untyped)
 	for _, r := range g.Resources {
 		for _, it := range r.ForEach {
 			if !c.iters[it.Name] {
@@ -70,11 +87,11 @@ func newCompiler(g *RGD, lim Limits) (*compiler, error) {
 			c.iters[it.Name] = true
 		}
 	}
-	env, err := lim.newEnv(g.Spec, vars...)
+	env, p, err := l.lim.newEnv(g.Spec, vars, typed)
 	if err != nil {
 		return nil, err
 	}
-	c.env, g.env = env, env
+	c.env, g.env, c.prov = env, env, p
 	return c, nil
 }
 
@@ -168,7 +185,9 @@ func (c *compiler) resource(r *Resource, n *yaml.Node) {
 	}
 	l.walk(body, nil, 0, func(p Path, vn *yaml.Node) {
 		if v := c.value(vn, p, ctxTemplate, r); v != nil {
-			r.Fields = append(r.Fields, v)
+			if c.fits(r, v) {
+				r.Fields = append(r.Fields, v)
+			}
 			addDeps(v.Expr)
 		}
 	})
@@ -199,6 +218,22 @@ func (c *compiler) resource(r *Resource, n *yaml.Node) {
 		r.Deps = append(r.Deps, d)
 	}
 	sort.Ints(r.Deps)
+}
+
+// fits checks that v's expression type is assignable to its field's type in
+// r's schema, reporting it where it does not (kro's validateExpressionType).
+func (c *compiler) fits(r *Resource, v *Value) bool {
+	root, ok := c.types[r.ID]
+	if !ok {
+		return true
+	}
+	want := typeAt(root, v.Path)
+	out := v.Expr.AST.OutputType()
+	if c.prov.assignable(out, want) {
+		return true
+	}
+	c.l.probs.addf(v.Expr.Pos, "resource %s: %s: expression type %s is not assignable to %s", r.ID, v.Path, describeCEL(out), describe(want))
+	return false
 }
 
 // forEach compiles each iterator's list expression.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,6 +14,8 @@ import (
 	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/krosim/krosim/model/openapi"
 )
 
 // Limits bound what the loader accepts, so hostile or broken input fails
@@ -40,6 +43,10 @@ type Limits struct {
 	// underestimates (a list sharing itself n times is 2^n elements as JSON).
 	// 0: no bound.
 	CELBytes int
+
+	// CRDs type the custom kinds they define; CustomResourceDefinition
+	// documents in the loaded YAML add to them. Built-in kinds are always typed.
+	CRDs *openapi.Set
 
 	// Clock, when set, times each RGD's compilation (RGD.CompileTime). It is
 	// host time and not deterministic, so the model never reads a clock itself.
@@ -90,7 +97,7 @@ func Load(name string, data []byte) ([]*RGD, error) {
 
 // Load is Load under these limits.
 func (lim Limits) Load(name string, data []byte) ([]*RGD, error) {
-	l := &loader{lim: lim, data: data, probs: problems{src: newSource(name, data)}}
+	l := &loader{lim: lim, data: data, probs: problems{src: newSource(name, data)}, kinds: newKinds(lim.CRDs)}
 	rgds := l.load(data)
 	if l.probs.n > 0 {
 		return nil, l.probs.sorted()
@@ -101,6 +108,7 @@ func (lim Limits) Load(name string, data []byte) ([]*RGD, error) {
 type loader struct {
 	lim     Limits
 	data    []byte
+	kinds   *kinds
 	probs   problems
 	aliases int
 }
@@ -113,6 +121,7 @@ func (l *loader) load(data []byte) []*RGD {
 		return nil
 	}
 	var rgds []*RGD
+	var docs []*yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for doc := 1; ; doc++ {
 		var n yaml.Node
@@ -132,7 +141,12 @@ func (l *loader) load(data []byte) []*RGD {
 			continue // an empty document: only comments or ---
 		}
 		l.duplicateKeys(&n)
-		if g := l.rgd(n.Content[0]); g != nil {
+		docs = append(docs, n.Content[0])
+	}
+	// CRDs first: an RGD may come before the CRD of a kind it uses.
+	docs = slices.DeleteFunc(docs, l.crd)
+	for _, n := range docs {
+		if g := l.rgd(n); g != nil {
 			rgds = append(rgds, g)
 		}
 	}
@@ -140,6 +154,29 @@ func (l *loader) load(data []byte) []*RGD {
 		l.probs.addf(Pos{Line: 1, Col: 1}, "no ResourceGraphDefinition found")
 	}
 	return rgds
+}
+
+// crd reads a CustomResourceDefinition document, reporting whether n is one.
+func (l *loader) crd(n *yaml.Node) bool {
+	n = l.deref(n)
+	if n == nil || n.Kind != yaml.MappingNode {
+		return false
+	}
+	if k := l.lookup(n, "kind"); k == nil || k.Value != "CustomResourceDefinition" {
+		return false
+	}
+	var doc any
+	if err := n.Decode(&doc); err != nil {
+		l.probs.addf(pos(n), "CustomResourceDefinition: %v", err)
+		return true
+	}
+	set, err := crdKinds(doc)
+	if err != nil {
+		l.probs.addf(pos(n), "%v", err)
+		return true
+	}
+	l.kinds.add(set)
+	return true
 }
 
 // yamlError reports a yaml.v3 error at the best position its text allows.
@@ -351,12 +388,11 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 	if l.lim.Clock != nil {
 		start = l.lim.Clock()
 	}
-	c, err := newCompiler(g, l.lim)
+	c, err := newCompiler(l, g)
 	if err != nil {
 		l.probs.addf(g.Pos, "building the CEL environment: %v", err)
 		return nil
 	}
-	c.l = l
 	c.precompile(append(append([]*yaml.Node{}, resNodes...), statusNode))
 	for i, r := range g.Resources {
 		c.resource(r, resNodes[i])
@@ -563,6 +599,7 @@ func (l *loader) externalRef(r *Resource, ext, forEach *yaml.Node) {
 		l.probs.addf(at, "resource %q: externalRef.metadata: exactly one of name or selector must be provided", r.ID)
 		return
 	}
+	r.Selects = hasSel
 	if !hasSel || sel.Kind == yaml.MappingNode {
 		return
 	}

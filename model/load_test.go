@@ -240,7 +240,7 @@ func TestLoadGraph(t *testing.T) {
 		},
 		{
 			name:  "comprehension variables are not dependencies",
-			src:   rgd("", cm("d"), cm("deployment"), cm("user", "${string(deployment.spec.x.exists(d, d == 1))}")),
+			src:   rgd("", cm("d"), cm("deployment"), cm("user", "${string(deployment.data.exists(d, d == 'a'))}")),
 			order: []string{"d", "deployment", "user"},
 			edges: [][2]string{{"deployment", "user"}},
 			check: func(t *testing.T, g *model.RGD) {
@@ -256,7 +256,7 @@ func TestLoadGraph(t *testing.T) {
 		},
 		{
 			name:  "namespaced functions are not references",
-			src:   rgd("", cm("src"), cm("user", "${hash.fnv64a(schema.spec.name)}", "${json.marshal(src.data)}", "${base64.encode(b'x')}")),
+			src:   rgd("", cm("src"), cm("user", "${base64.encode(hash.fnv64a(schema.spec.name))}", "${json.marshal(src.data)}", "${base64.encode(b'x')}")),
 			order: []string{"src", "user"},
 			edges: [][2]string{{"src", "user"}},
 			check: func(t *testing.T, g *model.RGD) {
@@ -362,14 +362,14 @@ func TestLoadGraph(t *testing.T) {
 		},
 		{
 			name:  "paths and standalone values",
-			src:   rgd("", cm("aa", "${schema.spec.replicas}", "n-${schema.spec.name}", "plain")),
+			src:   rgd("", cm("aa", "${schema.spec.name}", "n-${schema.spec.name}", "plain")),
 			order: []string{"aa"},
 			check: func(t *testing.T, g *model.RGD) {
 				var got []string
 				for _, f := range g.Resources[0].Fields {
 					got = append(got, fmt.Sprintf("%s %v %q", f.Path, f.Standalone, f.Expr.Source))
 				}
-				want := []string{`data.k0 true "schema.spec.replicas"`, `data.k1 false "\"n-\" + (schema.spec.name)"`}
+				want := []string{`data.k0 true "schema.spec.name"`, `data.k1 false "\"n-\" + (schema.spec.name)"`}
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("fields = %q, want %q", got, want)
 				}
@@ -699,9 +699,9 @@ func TestLoadProblems(t *testing.T) {
 			want: []wantProblem{{"runtime.", 0, "runtime is only available in status.conditions expressions"}},
 		},
 		{
-			// dyn (a resource's field) passes, as in kro; a string does not.
+			// dyn passes, as in kro; a string (a ConfigMap's name) does not.
 			name: "a condition must return a condition",
-			src:  rgd("    status:\n      conditions:\n        - ${aa.metadata.name}\n        - ${aa.metadata.name + 'x'}\n", cm("aa")),
+			src:  rgd("    status:\n      conditions:\n        - ${json.unmarshal(aa.metadata.name)}\n        - ${aa.metadata.name + 'x'}\n", cm("aa")),
 			want: []wantProblem{{"${aa.metadata.name + ", 2, `condition expressions must return runtime.newCondition(...) or a list of them, got "string"`}},
 		},
 		{

@@ -32,6 +32,10 @@ type RGD struct {
 	Waves     [][]int     // deletion waves, first first: kro's reverse topological layers
 	Graph     *simple.DirectedGraph
 
+	// Untyped lists the kinds ("apiVersion/Kind", sorted) of resources no
+	// schema types: their fields and references stay dyn.
+	Untyped []string
+
 	Exprs       int           // compiled expressions
 	CompileTime time.Duration // host time spent compiling CEL when Limits.Clock is set; not deterministic
 
@@ -68,6 +72,7 @@ type Resource struct {
 
 	APIVersion, Kind string
 	External         bool           // externalRef: read, never written
+	Selects          bool           // externalRef by selector: reads the list of matching objects
 	Template         map[string]any // the object with expression strings left in place
 	Fields           []*Value       // templated values inside Template
 

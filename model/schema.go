@@ -22,10 +22,14 @@ const (
 	Any    // `object`: free-form, any keys
 	List
 	Map
+	// Only OpenAPI schemas of resources give these.
+	Dyn       // int-or-string, schemaless or unknown: anything
+	Timestamp // string of format date-time or date
 )
 
 var kindNames = map[TypeKind]string{String: "string", Integer: "integer", Boolean: "boolean",
-	Float: "float", Object: "object", Any: "object", List: "list", Map: "map"}
+	Float: "float", Object: "object", Any: "object", List: "list", Map: "map",
+	Dyn: "dyn", Timestamp: "timestamp"}
 
 func (k TypeKind) String() string { return kindNames[k] }
 
@@ -35,6 +39,7 @@ type Type struct {
 	Name   string   // custom type name, or the dotted path of a nested object
 	Elem   *Type    // List and Map elements
 	Fields []*Field // Object fields, in YAML order
+	Open   bool     // Object: unknown fields are allowed and typed dyn (x-kubernetes-preserve-unknown-fields)
 }
 
 // Field is a named schema field with its markers.

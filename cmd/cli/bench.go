@@ -110,7 +110,7 @@ func benchRGD(e *env, file string) (*model.RGD, string, error) {
 		}
 		return gs[0], bench.ExampleRGDName, nil
 	}
-	gs, err := loadRGDs(e, model.DefaultLimits, []string{file})
+	gs, err := loadRGDs(e, model.DefaultLimits, []string{file}, nil)
 	if err != nil {
 		return nil, "", err
 	}

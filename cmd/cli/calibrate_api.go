@@ -46,7 +46,7 @@ func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
 	if len(opts.api.rgds) > 0 {
 		files = opts.api.rgds
 	}
-	rgds, err := loadRGDs(e, limits(first.Config), files)
+	rgds, err := loadRGDs(e, limits(first.Config), files, nil)
 	if err != nil {
 		return err
 	}

@@ -177,7 +177,7 @@ func (h *hostLabels) do(phase string, f func()) {
 func (h *hostMeter) simulate(e *env, o *runOptions, cfg result.Config) (*sim.Result, error) {
 	var rgds []*model.RGD
 	var err error
-	h.stage("compile", func(context.Context) { rgds, err = loadRGDs(e, limits(cfg), o.rgds) })
+	h.stage("compile", func(context.Context) { rgds, err = loadRGDs(e, limits(cfg), o.rgds, o.crds) })
 	if err != nil {
 		return nil, err
 	}

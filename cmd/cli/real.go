@@ -53,7 +53,7 @@ func runReal(e *env, o *runOptions, args []string) error {
 	if ro.quiet <= 3*time.Second {
 		return usagef("--kro-idle must exceed kro's 3s requeue interval, got %s", ro.quiet)
 	}
-	rgds, err := loadRGDs(e, model.DefaultLimits, o.rgds)
+	rgds, err := loadRGDs(e, model.DefaultLimits, o.rgds, o.crds)
 	if err != nil {
 		return err
 	}

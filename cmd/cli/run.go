@@ -26,6 +26,7 @@ import (
 // runOptions are the flags shared by run and profile.
 type runOptions struct {
 	rgds      []string
+	crds      []string
 	instances int
 	target    string
 	qps       float64
@@ -50,6 +51,7 @@ type runOptions struct {
 func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 	o := &runOptions{}
 	fs.StringArrayVar(&o.rgds, "rgd", nil, "RGD YAML file (repeatable; instances are spread across the RGDs)")
+	fs.StringArrayVar(&o.crds, "crd", nil, crdHelp)
 	fs.IntVar(&o.instances, "instances", 100, "number of instances to create")
 	fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file")
 	fs.Float64Var(&o.qps, "qps", 0, "what-if: a client-side QPS limit that takes effect (kro's own --client-qps does not)")
@@ -150,11 +152,14 @@ func limits(cfg result.Config) model.Limits {
 }
 
 // loadRGDs loads every --rgd file, printing every problem before failing.
-func loadRGDs(e *env, lim model.Limits, files []string) ([]*model.RGD, error) {
+// crdHelp is the --crd flag's help, shared by the commands that load RGDs.
+const crdHelp = "CustomResourceDefinition YAML file typing the custom kinds the RGDs use (repeatable); CRDs in an RGD file count too"
+
+func loadRGDs(e *env, lim model.Limits, files, crds []string) ([]*model.RGD, error) {
 	if len(files) == 0 {
 		return nil, usagef("--rgd is required")
 	}
-	rgds, failed := loadAll(e, lim, files)
+	rgds, failed := loadAll(e, lim, files, crds)
 	if failed {
 		return nil, reportedError
 	}
@@ -163,8 +168,20 @@ func loadRGDs(e *env, lim model.Limits, files []string) ([]*model.RGD, error) {
 
 // loadAll loads every file with host compile timing, printing each file's
 // problems (with source lines and carets) or read error to stderr.
-func loadAll(e *env, lim model.Limits, files []string) (rgds []*model.RGD, failed bool) {
+func loadAll(e *env, lim model.Limits, files, crds []string) (rgds []*model.RGD, failed bool) {
 	lim.Clock = time.Now
+	for _, f := range crds {
+		set, err := model.LoadCRDFile(f)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "krosim: %s: --crd: %v\n", e.cmd, err)
+			return nil, true
+		}
+		if lim.CRDs == nil {
+			lim.CRDs = set
+		} else {
+			lim.CRDs.Add(set)
+		}
+	}
 	for _, f := range files {
 		gs, err := lim.LoadFile(f)
 		var ps model.Problems
@@ -189,7 +206,7 @@ func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	rgds, err := loadRGDs(e, limits(cfg), o.rgds)
+	rgds, err := loadRGDs(e, limits(cfg), o.rgds, o.crds)
 	if err != nil {
 		return nil, err
 	}

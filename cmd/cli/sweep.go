@@ -22,6 +22,7 @@ import (
 type sweepOptions struct {
 	fs        *pflag.FlagSet
 	rgds      []string
+	crds      []string
 	instances int
 	vary      []string
 	target    string
@@ -44,6 +45,7 @@ var sweepCmd = &command{
 	flags: func(fs *pflag.FlagSet) any {
 		o := &sweepOptions{fs: fs}
 		fs.StringArrayVar(&o.rgds, "rgd", nil, "RGD YAML file (repeatable; instances are spread across the RGDs)")
+		fs.StringArrayVar(&o.crds, "crd", nil, crdHelp)
 		fs.IntVar(&o.instances, "instances", study.DefaultInstances, "number of instances to create at every point")
 		fs.StringArrayVar(&o.vary, "vary", nil, "dimension=v1,v2,... to vary (repeatable): "+strings.Join(study.Dimensions, ", ")+"; qps=none (or 0) is no limit, as kro runs")
 		fs.StringVar(&o.target, "target", study.DefaultTarget, "built-in target name or target YAML file the what-ifs start from")
@@ -70,7 +72,7 @@ func sweep(e *env, o *sweepOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	rgds, err := loadRGDs(e, model.DefaultLimits, s.RGDs)
+	rgds, err := loadRGDs(e, model.DefaultLimits, s.RGDs, o.crds)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 )
 
 type validateOptions struct {
+	crds    []string
 	output  string
 	timings bool
 	celCost uint64
@@ -24,6 +25,7 @@ var validateCmd = &command{
 	flags: func(fs *pflag.FlagSet) any {
 		o := &validateOptions{}
 		fs.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+		fs.StringArrayVar(&o.crds, "crd", nil, crdHelp)
 		fs.BoolVar(&o.timings, "timings", true, "show host compile times in text output (not deterministic)")
 		fs.Uint64Var(&o.celCost, "cel-cost-limit", model.DefaultLimits.CELCost, "warn about expressions whose estimated CEL cost may pass this (0: no warnings)")
 		fs.StringVar(&o.costs, "cost-warnings", "certain", "which expressions over --cel-cost-limit to warn about: certain (every evaluation fails), possible (also those unbounded or over it on data of 1000 items) or none")
@@ -45,6 +47,8 @@ type rgdJSON struct {
 	Edges       [][2]string `json:"edges"`
 	Expressions int         `json:"expressions"`
 	Waves       [][]string  `json:"waves"`
+	// UntypedKinds are the kinds ("apiVersion/Kind") no schema types.
+	UntypedKinds []string `json:"untyped_kinds"`
 }
 
 func runValidate(e *env, o any, args []string) error {
@@ -60,13 +64,20 @@ func runValidate(e *env, o any, args []string) error {
 	}
 	lim := model.DefaultLimits
 	lim.CELCost = opts.celCost
-	rgds, failed := loadAll(e, lim, args)
+	rgds, failed := loadAll(e, lim, args, opts.crds)
 	// kro v0.9.4 sets no cost limit and accepts these: warn, do not fail.
 	for _, g := range rgds {
 		for _, w := range g.CostWarnings {
 			if opts.costs == "possible" || opts.costs == "certain" && w.Certain {
 				fmt.Fprintln(e.stderr, w.Detail())
 			}
+		}
+	}
+	for _, g := range rgds {
+		if len(g.Untyped) > 0 {
+			// kro would type these from the cluster; krosim has no schema for them.
+			fmt.Fprintf(e.stderr, "krosim: validate: note: %s: %s: no schema for %s; their fields stay dyn (give CRDs with --crd)\n",
+				g.File, g.Name, strings.Join(g.Untyped, ", "))
 		}
 	}
 	if opts.output == "json" {
@@ -102,7 +113,10 @@ func describe(g *model.RGD) rgdJSON {
 		return out
 	}
 	r := rgdJSON{File: g.File, Name: g.Name, Kind: g.Kind, Order: ids(g.Order),
-		Edges: g.Edges(), Expressions: g.Exprs}
+		Edges: g.Edges(), Expressions: g.Exprs, UntypedKinds: g.Untyped}
+	if r.UntypedKinds == nil {
+		r.UntypedKinds = []string{}
+	}
 	if r.Edges == nil {
 		r.Edges = [][2]string{}
 	}
