@@ -303,3 +303,24 @@ func TestLoadManyProblems(t *testing.T) {
 		t.Errorf("last problem %v, want %q at the position of the one before", last, want)
 	}
 }
+
+// TestLoadNodeBomb wants a file of millions of tiny keys refused before
+// yaml.v3 builds its nodes (it took 38 s and 1.7 GB), at the node over the
+// limit, and a file under the limit parsed.
+func TestLoadNodeBomb(t *testing.T) {
+	head := "apiVersion: kro.run/v1alpha1\nkind: ResourceGraphDefinition\nmetadata: {"
+	src := head + strings.Repeat("a: 1, ", 2_000_000) + "}\n"
+	_, err := model.Load("bomb.yaml", []byte(src))
+	// 6 node starts before the first key, 2 in each "a: 1, ": the
+	// 500,001st is the ':' of the 249,998th key.
+	col := len("metadata: {") + 249_997*len("a: 1, ") + len("a") + 1
+	want := fmt.Sprintf("bomb.yaml:3:%d: file has over 500000 YAML nodes", col)
+	if err == nil || !strings.HasPrefix(err.Error(), want) {
+		t.Fatalf("Load = %v, want %s", err, want)
+	}
+	lim := model.DefaultLimits
+	lim.Nodes = 100
+	if _, err := lim.Load("small.yaml", []byte(rgd("", cm("aa")))); err != nil {
+		t.Fatalf("a small RGD under a 100-node limit: %v", err)
+	}
+}

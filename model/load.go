@@ -23,6 +23,12 @@ import (
 type Limits struct {
 	FileBytes int // size of one file
 	Documents int // YAML documents in one file
+	// Nodes bounds the YAML nodes of one file, counted before parsing
+	// from the bytes that can start one (':', ',', '-', newlines and
+	// flow brackets): yaml.v3 builds every node of a document at once, so
+	// a file of millions of tiny keys would otherwise take minutes and
+	// gigabytes before any other check could run.
+	Nodes int
 	Resources int // resources in one RGD
 	ExprBytes int // length of one expression string
 	Depth     int // nesting of a template or schema
@@ -57,6 +63,7 @@ type Limits struct {
 var DefaultLimits = Limits{
 	FileBytes: 16 << 20,
 	Documents: 256,
+	Nodes:     500_000,
 	Resources: 5000,
 	ExprBytes: 64 << 10,
 	Depth:     64,
@@ -113,11 +120,32 @@ type loader struct {
 	aliases int
 }
 
+// nodeStarts returns the offset of the (limit+1)-th byte of data that can
+// start a YAML node, or -1 if there are no more than limit of them. It
+// over-counts (a ':' in a string counts too), which only matters for files
+// near the limit.
+func nodeStarts(data []byte, limit int) int {
+	n := 0
+	for i, b := range data {
+		switch b {
+		case ':', ',', '-', '\n', '[', '{':
+			if n++; n > limit {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (l *loader) load(data []byte) []*RGD {
 	if len(data) > l.lim.FileBytes {
 		l.probs.addf(offsetPos(data, l.lim.FileBytes), "file is over the limit of %d bytes", l.lim.FileBytes)
+		return nil
+	}
+	if off := nodeStarts(data, l.lim.Nodes); off >= 0 {
+		l.probs.addf(offsetPos(data, off), "file has over %d YAML nodes (keys, items, lines); an RGD has far fewer", l.lim.Nodes)
 		return nil
 	}
 	var rgds []*RGD
