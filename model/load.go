@@ -28,7 +28,7 @@ type Limits struct {
 	// flow brackets): yaml.v3 builds every node of a document at once, so
 	// a file of millions of tiny keys would otherwise take minutes and
 	// gigabytes before any other check could run.
-	Nodes int
+	Nodes     int
 	Resources int // resources in one RGD
 	ExprBytes int // length of one expression string
 	Depth     int // nesting of a template or schema
