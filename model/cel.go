@@ -250,15 +250,6 @@ func freeIdents(env *cel.Env, a *ast.AST, declared map[string]bool) map[string]i
 	return out
 }
 
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for k := range m {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // Native converts a CEL value into unstructured Go data as Kubernetes holds
 // it: map[string]any, []any, string, int64, float64, bool or nil.
 func Native(v ref.Val) (any, error) {

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"sort"
@@ -78,7 +79,7 @@ func newCompiler(l *loader, g *RGD) (*compiler, error) {
 			typed[r.ID] = t
 		}
 	}
-	g.Untyped = sortedNames(untyped)
+	g.Untyped = slices.Sorted(maps.Keys(untyped))
 	for _, r := range g.Resources {
 		for _, it := range r.ForEach {
 			if !c.iters[it.Name] {
@@ -306,7 +307,7 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		return nil
 	}
 	parsed, free := pe.ast, pe.free
-	refs := sortedNames(free)
+	refs := slices.Sorted(maps.Keys(free))
 	offsetOf := func(name string) int {
 		loc := parsed.NativeRep().SourceInfo().GetStartLocation(free[name])
 		return celOffset(src, loc.Line(), loc.Column())

@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"unicode/utf8"
@@ -240,7 +241,7 @@ func kroCosts(maxBytes int) costs {
 
 func (c costs) programOptions() []cel.ProgramOption {
 	var opts []interpreter.CostTrackerOption
-	for _, id := range sortedKeys(c.track) {
+	for _, id := range slices.Sorted(maps.Keys(c.track)) {
 		opts = append(opts, interpreter.OverloadCostTracker(id, c.track[id]))
 	}
 	return []cel.ProgramOption{cel.CostTrackerOptions(opts...)}
@@ -248,19 +249,10 @@ func (c costs) programOptions() []cel.ProgramOption {
 
 func (c costs) envOptions() []cel.EnvOption {
 	var opts []checker.CostOption
-	for _, id := range sortedKeys(c.estimate) {
+	for _, id := range slices.Sorted(maps.Keys(c.estimate)) {
 		opts = append(opts, checker.OverloadCostEstimate(id, c.estimate[id]))
 	}
 	return []cel.EnvOption{cel.CostEstimatorOptions(opts...)}
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // CostWarning is an expression whose estimated cost may pass Limits.CELCost.
