@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/krosim
 EXAMPLE := testdata/rgd/webapp.yaml
 
-.PHONY: build test krodiff demo profile bench fuzz fidelity realapi-up realapi-down clean
+.PHONY: build test hostile krodiff demo profile bench fuzz fidelity realapi-up realapi-down clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/krosim
@@ -32,6 +32,12 @@ krodiff:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# krosim on every hostile input of testdata/hostile and on bad command lines:
+# no panic, no hang, nothing over 30 s or 3 GiB, a positioned error for
+# every rejected file, a non-zero exit for every run that did not finish.
+hostile:
+	.ci/hostile.sh
 
 # A short run of every fuzz target. Minimizing a new input is capped at a
 # few executions: a Load compiles CEL, and unbounded minimizing of a large
