@@ -300,12 +300,51 @@ func (c *compiler) value(n *yaml.Node, p Path, ctx context, r *Resource) *Value 
 // compile parses, checks references, type-checks and plans one CEL source.
 // at maps a byte offset in src to a file position.
 func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Pos) *Expr {
-	l := c.l
 	pe := c.parsedSource(src)
 	if pe.iss.Err() != nil {
 		c.celIssues(src, pe.iss, at)
 		return nil
 	}
+	refs, ok := c.references(src, pe, ctx, r, at)
+	if !ok || !c.noOmit(src, pe.ast, ctx, at) {
+		return nil
+	}
+	if pe.checked == nil && pe.err == nil {
+		var iss *cel.Issues
+		pe.checked, iss = c.env.Check(pe.ast)
+		if iss.Err() != nil {
+			pe.checked, pe.iss, pe.err = nil, iss, iss.Err()
+		}
+	}
+	if pe.checked == nil {
+		c.celIssues(src, pe.iss, at)
+		return nil
+	}
+	if !c.outputFits(pe.checked.OutputType(), ctx, at) {
+		return nil
+	}
+	if pe.prg == nil {
+		var err error
+		if pe.prg, err = c.env.Program(pe.checked, c.programOptions()...); err != nil {
+			c.l.probs.addf(at(0), "planning expression: %v", err)
+			return nil
+		}
+	}
+	c.exprs++
+	if w := c.costWarning(pe); w.Msg != "" {
+		pos := at(0)
+		pos.File = c.l.probs.src.name
+		w.Problem = &Problem{Pos: pos, Msg: w.Msg, Line: c.l.probs.src.line(pos.Line)}
+		c.g.CostWarnings = append(c.g.CostWarnings, w)
+	}
+	return &Expr{Source: src, Refs: refs, AST: pe.checked, Program: pe.prg, CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}
+}
+
+// references checks the identifiers src uses in ctx, as kro does: no self
+// references, readyWhen only of the resource itself, runtime only in
+// conditions, nothing unknown. It returns the references the graph counts.
+func (c *compiler) references(src string, pe *parsedExpr, ctx context, r *Resource, at func(int) Pos) ([]string, bool) {
+	l := c.l
 	parsed, free := pe.ast, pe.free
 	refs := slices.Sorted(maps.Keys(free))
 	offsetOf := func(name string) int {
@@ -318,13 +357,13 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		switch {
 		case r != nil && name == r.ID && ctx != ctxReadyWhen:
 			l.probs.addf(at(offsetOf(name)), "resource %q: self references are not allowed", r.ID)
-			return nil
+			return nil, false
 		case r != nil && ctx == ctxReadyWhen && name != r.ID && !isOwnIter(r, name):
 			bad = append(bad, name)
 		case name == RuntimeVar && !isRes:
 			if ctx != ctxCondition {
 				l.probs.addf(at(offsetOf(name)), "runtime is only available in status.conditions expressions")
-				return nil
+				return nil, false
 			}
 		case name == "schema" || isRes:
 		case c.iters[name] && r != nil && isOwnIter(r, name) && ctx != ctxForEach:
@@ -334,42 +373,41 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 	}
 	if len(bad) > 0 {
 		l.probs.addf(at(offsetOf(bad[0])), "resource %q: readyWhen may only reference the resource itself, not [%s]", r.ID, strings.Join(bad, " "))
-		return nil
+		return nil, false
 	}
 	if len(unknown) > 0 {
 		l.probs.addf(at(offsetOf(unknown[0])), "references unknown identifiers: [%s]", strings.Join(unknown, " "))
-		return nil
-	}
-	if id, ok := callsOmit(parsed.NativeRep().Expr()); ok {
-		// kro v0.9.4 registers omit() but its CELOmitFunction feature gate is
-		// off by default: then every RGD calling it is rejected.
-		loc := parsed.NativeRep().SourceInfo().GetStartLocation(id)
-		msg := "omit() can only be used in resource template expressions"
-		if ctx == ctxTemplate {
-			msg = "omit() requires the CELOmitFunction feature gate to be enabled"
-		}
-		l.probs.addf(at(celOffset(src, loc.Line(), loc.Column())), "%s", msg)
-		return nil
+		return nil, false
 	}
 	refs = slices.DeleteFunc(refs, func(name string) bool { _, isRes := c.ids[name]; return name == RuntimeVar && !isRes })
-	if pe.checked == nil && pe.err == nil {
-		var iss *cel.Issues
-		pe.checked, iss = c.env.Check(parsed)
-		if iss.Err() != nil {
-			pe.checked, pe.iss, pe.err = nil, iss, iss.Err()
-		}
+	return refs, true
+}
+
+// noOmit rejects a call of omit(): kro v0.9.4 registers it, but its
+// CELOmitFunction feature gate is off by default, and then every RGD
+// calling it is rejected.
+func (c *compiler) noOmit(src string, parsed *cel.Ast, ctx context, at func(int) Pos) bool {
+	id, ok := callsOmit(parsed.NativeRep().Expr())
+	if !ok {
+		return true
 	}
-	if pe.checked == nil {
-		c.celIssues(src, pe.iss, at)
-		return nil
+	loc := parsed.NativeRep().SourceInfo().GetStartLocation(id)
+	msg := "omit() can only be used in resource template expressions"
+	if ctx == ctxTemplate {
+		msg = "omit() requires the CELOmitFunction feature gate to be enabled"
 	}
-	checked := pe.checked
-	out := checked.OutputType()
+	c.l.probs.addf(at(celOffset(src, loc.Line(), loc.Column())), "%s", msg)
+	return false
+}
+
+// outputFits checks the type an expression of ctx must have.
+func (c *compiler) outputFits(out *cel.Type, ctx context, at func(int) Pos) bool {
+	l := c.l
 	switch ctx {
 	case ctxReadyWhen, ctxIncludeWhen:
 		if !out.IsAssignableType(types.BoolType) {
 			l.probs.addf(at(0), "%s must be a bool expression, got %s", contextNames[ctx], out)
-			return nil
+			return false
 		}
 	case ctxCondition:
 		elem := out
@@ -378,30 +416,15 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		}
 		if elem.TypeName() != conditionTypeName && elem.Kind() != types.DynKind {
 			l.probs.addf(at(0), "condition expressions must return runtime.newCondition(...) or a list of them, got %q", out)
-			return nil
+			return false
 		}
 	case ctxForEach:
 		if out.Kind() != types.ListKind && out.Kind() != types.DynKind {
 			l.probs.addf(at(0), "forEach must be a list expression, got %s", out)
-			return nil
+			return false
 		}
 	}
-	if pe.prg == nil {
-		var err error
-		if pe.prg, err = c.env.Program(checked, c.programOptions()...); err != nil {
-			l.probs.addf(at(0), "planning expression: %v", err)
-			return nil
-		}
-	}
-	prg := pe.prg
-	c.exprs++
-	if w := c.costWarning(pe); w.Msg != "" {
-		pos := at(0)
-		pos.File = c.l.probs.src.name
-		w.Problem = &Problem{Pos: pos, Msg: w.Msg, Line: c.l.probs.src.line(pos.Line)}
-		c.g.CostWarnings = append(c.g.CostWarnings, w)
-	}
-	return &Expr{Source: src, Refs: refs, AST: checked, Program: prg, CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}
+	return true
 }
 
 // programOptions track every evaluation's cost, bound it by the cost
