@@ -202,7 +202,7 @@ func writeTable(b *strings.Builder, s *Sweep) {
 	if multi {
 		conv = "converge (min-max)"
 	}
-	head = append(head, conv, "ttr p50", "ttr p99", "reconciles", "API calls", "throttled", "429s", "workers", "vCPUs", "binds")
+	head = append(head, conv, "ttr p50", "ttr p99", "reconciles", "API calls", "throttled", "429s", "busy workers", "busy vCPUs", "binds")
 	rows := [][]string{head}
 	for _, g := range s.Groups {
 		var row []string

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -203,6 +204,16 @@ func TestSummaryGolden(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "raising qps above 50 buys nothing") {
 		t.Error("the summary does not say that qps above 50 buys nothing")
+	}
+	// The table's header names each column once: the workers dimension and
+	// the workers' utilization are different columns.
+	head := strings.Split(b.String(), "\n")[2]
+	seen := map[string]bool{}
+	for _, col := range regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(head), -1) {
+		if seen[col] {
+			t.Errorf("the table has two columns named %q: %s", col, head)
+		}
+		seen[col] = true
 	}
 }
 
