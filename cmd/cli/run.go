@@ -358,6 +358,9 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 	} else {
 		fmt.Fprintf(w, "  converged:      no (%s)\n", whyNotConverged(r))
 	}
+	if d := s.DurationSeconds; s.ConvergeSeconds != nil && d > *s.ConvergeSeconds {
+		fmt.Fprintf(w, "  run lasted:     %.3fs virtual: %s\n", d, afterReady(r))
+	}
 	if s.FailedExample != "" {
 		fmt.Fprintf(w, "  failed, e.g.:   %s\n", s.FailedExample)
 	}
@@ -446,6 +449,16 @@ func printAccount(w io.Writer, r *sim.Result) {
 	if !r.Complete {
 		fmt.Fprintf(w, "  INCOMPLETE:     %s\n", r.Incomplete)
 	}
+}
+
+// afterReady says why a run lasts past the moment every instance was ready:
+// what the profile's worker time covers beyond the converge time.
+func afterReady(r *sim.Result) string {
+	why := "kro confirms and requeues after the last instance is ready, and the run waits for it to go idle"
+	if r.Summary.UpdateSeconds != nil || r.Summary.DeleteSeconds != nil {
+		why += ", then for the later phases"
+	}
+	return why
 }
 
 // whyNotConverged says why not every instance became ready.
