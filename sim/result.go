@@ -320,7 +320,7 @@ func (x *finished) traffic(r *Result) {
 			lat[i] = float64(l) / 1e6
 		}
 		p := result.Quantiles(lat)
-		r.API.Verbs[v] = result.Traffic{Calls: vs.Calls, Errors: vs.Errors, Retries: vs.Retries,
+		r.API.Verbs[v] = result.Traffic{Calls: vs.Calls, NotFound: vs.NotFound, Errors: vs.Errors, Retries: vs.Retries,
 			LatencyMS: result.LatencyMS{P50: p.P50, P95: p.P95, P99: p.P99}}
 	}
 	r.API.ThrottleWaitSeconds = result.Seconds(stats.ThrottleWait)

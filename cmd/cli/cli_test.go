@@ -257,3 +257,26 @@ func TestWriteFileAtomic(t *testing.T) {
 		t.Error("writing into a missing directory succeeded")
 	}
 }
+
+// TestUnfinishedRunSaysNo checks the summary of a run stopped before its one
+// instance was ready: it says no and why, and counts in the singular.
+func TestUnfinishedRunSaysNo(t *testing.T) {
+	code, stdout, _ := run("run", "--rgd", "../../testdata/rgd/chain.yaml", "--instances", "1", "--workers", "1", "--max-time", "3s")
+	if code != exitRun {
+		t.Errorf("exit %d, want %d", code, exitRun)
+	}
+	for _, want := range []string{
+		"krosim: 1 instance of chains.kro.run on kro-defaults (1 worker, 8 vCPUs,",
+		"  converged:      no (0 of 1 instances ready, 0 failed, 1 still in progress; INCOMPLETE below says why the run stopped)\n",
+		"; 1 instance remains\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("the summary does not say %q:\n%s", want, stdout)
+		}
+	}
+	for _, bad := range []string{"not converged virtual", "1 workers", "krosim: 1 instances", "1 instances remain", "(1 instances,"} {
+		if strings.Contains(stdout, bad) {
+			t.Errorf("the summary says %q:\n%s", bad, stdout)
+		}
+	}
+}

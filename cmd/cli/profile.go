@@ -110,8 +110,11 @@ func profileOutputs(res *sim.Result, top int) (outputs, error) {
 	}
 	att := profile.Attribute(res, top)
 	g.Title = "kro controller time (virtual): " + att.Title
-	g.Notes = []string{fmt.Sprintf("%d worker(s) x %.3fs virtual, %.3fs busy (%.1f%%); idle time is not drawn; instance queue wait is in wall.pb.gz as sample type queue_wait",
-		att.Workers, att.Duration.Seconds(), att.Busy.Seconds(), 100*float64(att.Busy)/float64(max(1, att.WorkerTime)))}
+	g.Notes = []string{fmt.Sprintf("%s x %.3fs virtual, %.3fs busy (%.1f%%); idle time is not drawn; instance queue wait is in wall.pb.gz as sample type queue_wait",
+		plural(att.Workers, "worker"), att.Duration.Seconds(), att.Busy.Seconds(), 100*float64(att.Busy)/float64(max(1, att.WorkerTime)))}
+	if c := res.Summary.ConvergeSeconds; c != nil && att.Duration.Seconds() > *c {
+		g.Notes = append(g.Notes, fmt.Sprintf("every instance was ready at %.3fs; the graph covers the whole run: %s", *c, afterReady(res)))
+	}
 	text := att.Text() + "\nThe real CPU of krosim on this host (not the target), by phase: host.json and host.cpu.pb.gz.\n"
 	return outputs{
 		"flame.svg":       g.SVG(),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -373,5 +374,42 @@ func BenchmarkProfileOverhead(b *testing.B) {
 	b.ReportMetric(100*(mq-mp)/mp, "overhead-%")
 	if cpu[0] > 0 {
 		b.ReportMetric(100*float64(cpu[1]-cpu[0])/float64(cpu[0]), "cpu-overhead-%")
+	}
+}
+
+// TestProfileSaysWhyTheRunOutlastsConverging checks that the summary and the
+// flame graph reconcile the converge time with the run's length, which the
+// graph's worker time covers: kro goes on confirming after the last instance
+// is ready.
+func TestProfileSaysWhyTheRunOutlastsConverging(t *testing.T) {
+	dir, stdout := profileRun(t)
+	data, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var res struct {
+		Summary struct {
+			ConvergeSeconds *float64 `json:"converge_seconds"`
+			DurationSeconds float64  `json:"duration_seconds"`
+		} `json:"summary"`
+	}
+	if err := json.Unmarshal(data, &res); err != nil {
+		t.Fatal(err)
+	}
+	s := res.Summary
+	if s.ConvergeSeconds == nil || s.DurationSeconds <= *s.ConvergeSeconds {
+		t.Fatalf("converged %v, run lasted %gs; the scenario is meant to outlast converging", s.ConvergeSeconds, s.DurationSeconds)
+	}
+	line := fmt.Sprintf("  run lasted:     %.3fs virtual: kro confirms and requeues after the last instance is ready", s.DurationSeconds)
+	if !strings.Contains(stdout, line) {
+		t.Errorf("the summary does not say %q:\n%s", line, stdout)
+	}
+	svg, err := os.ReadFile(filepath.Join(dir, "flame.svg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	note := fmt.Sprintf("every instance was ready at %.3fs; the graph covers the whole run: kro confirms", *s.ConvergeSeconds)
+	if !strings.Contains(string(svg), note) {
+		t.Errorf("flame.svg does not say %q", note)
 	}
 }

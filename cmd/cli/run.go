@@ -350,14 +350,17 @@ func writeDir(dir string, files outputs) error {
 
 func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 	s := r.Summary
-	conv := "not converged"
+	fmt.Fprintf(w, "krosim: %s of %s on %s (%s, %s, client limiter: %s)\n",
+		plural(s.InstancesTotal, "instance"), rgdNames(r), r.Config.Target.Name, plural(r.Config.Target.Controller.Workers, "worker"),
+		plural(r.Config.Target.VCPUs, "vCPU"), limiterText(r))
 	if s.ConvergeSeconds != nil {
-		conv = fmt.Sprintf("%.3fs", *s.ConvergeSeconds)
+		fmt.Fprintf(w, "  converged:      %.3fs virtual (%d ready, %d failed)\n", *s.ConvergeSeconds, s.InstancesReady, s.InstancesFailed)
+	} else {
+		fmt.Fprintf(w, "  converged:      no (%s)\n", whyNotConverged(r))
 	}
-	fmt.Fprintf(w, "krosim: %d instances of %s on %s (%d workers, %d vCPUs, client limiter: %s)\n",
-		s.InstancesTotal, rgdNames(r), r.Config.Target.Name, r.Config.Target.Controller.Workers,
-		r.Config.Target.VCPUs, limiterText(r))
-	fmt.Fprintf(w, "  converged:      %s virtual (%d ready, %d failed)\n", conv, s.InstancesReady, s.InstancesFailed)
+	if d := s.DurationSeconds; s.ConvergeSeconds != nil && d > *s.ConvergeSeconds {
+		fmt.Fprintf(w, "  run lasted:     %.3fs virtual: %s\n", d, afterReady(r))
+	}
 	if s.FailedExample != "" {
 		fmt.Fprintf(w, "  failed, e.g.:   %s\n", s.FailedExample)
 	}
@@ -410,8 +413,12 @@ func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 func printAccount(w io.Writer, r *sim.Result) {
 	s := r.Summary
 	e, l := s.InstancesEnd, s.Left
-	fmt.Fprintf(w, "  at the end:     %d ready, %d failed, %d deleted, %d unsettled; %d instances remain\n",
-		e.Ready, e.Failed, e.Deleted, e.Unsettled, e.Remaining)
+	remain := "remain"
+	if e.Remaining == 1 {
+		remain = "remains"
+	}
+	fmt.Fprintf(w, "  at the end:     %d ready, %d failed, %d deleted, %d unsettled; %s %s\n",
+		e.Ready, e.Failed, e.Deleted, e.Unsettled, plural(e.Remaining, "instance"), remain)
 	reasons := slices.Collect(maps.Keys(e.FailedReasons))
 	sort.Slice(reasons, func(i, j int) bool {
 		a, b := reasons[i], reasons[j]
@@ -427,7 +434,11 @@ func printAccount(w io.Writer, r *sim.Result) {
 		}
 		fmt.Fprintf(w, "  failed:         %d x %s\n", e.FailedReasons[why], why)
 	}
-	fmt.Fprintf(w, "  left in store:  %d objects (%d instances, %d children, %d other)\n", l.Objects, l.Instances, l.Children, l.Other)
+	children := fmt.Sprintf("%d children", l.Children)
+	if l.Children == 1 {
+		children = "1 child"
+	}
+	fmt.Fprintf(w, "  left in store:  %s (%s, %s, %d other)\n", plural(l.Objects, "object"), plural(l.Instances, "instance"), children, l.Other)
 	for _, k := range l.ByKind {
 		more := ""
 		if k.Count > len(k.Names) {
@@ -438,6 +449,36 @@ func printAccount(w io.Writer, r *sim.Result) {
 	if !r.Complete {
 		fmt.Fprintf(w, "  INCOMPLETE:     %s\n", r.Incomplete)
 	}
+}
+
+// afterReady says why a run lasts past the moment every instance was ready:
+// what the profile's worker time covers beyond the converge time.
+func afterReady(r *sim.Result) string {
+	why := "kro confirms and requeues after the last instance is ready, and the run waits for it to go idle"
+	if r.Summary.UpdateSeconds != nil || r.Summary.DeleteSeconds != nil {
+		why += ", then for the later phases"
+	}
+	return why
+}
+
+// whyNotConverged says why not every instance became ready.
+func whyNotConverged(r *sim.Result) string {
+	s := r.Summary
+	why := fmt.Sprintf("%d of %d instances ready, %d failed", s.InstancesReady, s.InstancesTotal, s.InstancesFailed)
+	if n := s.InstancesTotal - s.InstancesReady - s.InstancesFailed; n > 0 {
+		why += fmt.Sprintf(", %d still in progress", n)
+	}
+	if !r.Complete {
+		why += "; INCOMPLETE below says why the run stopped"
+	}
+	return why
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // maxReasons is how many failure reasons the summary prints.

@@ -285,3 +285,24 @@ func TestObjectSlowdownGrowsWork(t *testing.T) {
 		}
 	}
 }
+
+// TestNotFoundIsNotAnError checks that the 404s kro expects (a GET before the
+// object exists) are counted apart from the requests that failed.
+func TestNotFoundIsNotAnError(t *testing.T) {
+	k := kernel.New()
+	tg := testTarget(t, time.Millisecond)
+	srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+	c := srv.NewClient(0, 0)
+	var call Call
+	k.Go("client", func(p *kernel.Proc) { _, call = c.Get(p, Key{cmGVR, "ns", "missing"}) })
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	if call.Err == nil {
+		t.Fatal("GET of a missing object succeeded")
+	}
+	if vs := c.Stats.Verbs[verb.Get]; vs.NotFound != 1 || vs.Errors != 0 {
+		t.Errorf("not found %d, errors %d; want 1 and 0", vs.NotFound, vs.Errors)
+	}
+}

@@ -74,7 +74,10 @@ type Attempt struct {
 
 // VerbStats counts the requests of one verb.
 type VerbStats struct {
-	Calls     int
+	Calls int
+	// NotFound counts the 404 answers, which kro expects (a GET before the
+	// child exists, a DELETE of one already gone); Errors counts the rest.
+	NotFound  int
 	Errors    int
 	Retries   int
 	Latencies []time.Duration // server time of every attempt
@@ -195,10 +198,13 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 		if retryAfter > 0 {
 			c.Stats.Rejected429++
 		}
-		if err != nil {
+		switch {
+		case apierrors.IsNotFound(err):
+			vs.NotFound++
+		case err != nil:
 			vs.Errors++
-			call.Err = err
 		}
+		call.Err = err
 		return call
 	}
 }

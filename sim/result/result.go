@@ -171,7 +171,10 @@ type API struct {
 
 // Traffic is one verb's requests.
 type Traffic struct {
-	Calls     int       `json:"calls"`
+	Calls int `json:"calls"`
+	// NotFound is the 404s, which kro expects (a GET before a child exists);
+	// Errors is every other failed request.
+	NotFound  int       `json:"not_found"`
 	Errors    int       `json:"errors"`
 	Retries   int       `json:"retries"`
 	LatencyMS LatencyMS `json:"latency_ms"`

@@ -6,15 +6,22 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/krosim/krosim/sim/span"
 )
 
-// JSON is sweep.json: deterministic for a given study.
+// NoQPSLimit is how sweep.json writes qps none: client-go's QPS for "no
+// client-side limit", where its 0 would mean "the default, 5".
+const NoQPSLimit = -1
+
+// JSON is sweep.json: deterministic for a given study. Its qps none is
+// NoQPSLimit.
 func (s *Sweep) JSON() ([]byte, error) {
-	b, err := json.MarshalIndent(s, "", "  ")
+	b, err := json.MarshalIndent(s.noneAsNoQPSLimit(), "", "  ")
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +50,11 @@ func (s *Sweep) CSV() ([]byte, error) {
 	for _, r := range s.Points {
 		rec := []string{strconv.Itoa(r.Index)}
 		for _, d := range Dimensions {
-			rec = append(rec, num(r.Params[d]))
+			v := num(r.Params[d])
+			if d == QPS && r.Params[d] == 0 {
+				v = "none"
+			}
+			rec = append(rec, v)
 		}
 		conv := ""
 		if r.ConvergeSeconds != nil {
@@ -65,6 +76,68 @@ func (s *Sweep) CSV() ([]byte, error) {
 	}
 	w.Flush()
 	return b.Bytes(), w.Error()
+}
+
+// noneAsNoQPSLimit returns a copy of the sweep whose qps values (0 inside
+// krosim) say none as NoQPSLimit.
+func (s *Sweep) noneAsNoQPSLimit() *Sweep {
+	qps := func(v float64) float64 {
+		if v == 0 {
+			return NoQPSLimit
+		}
+		return v
+	}
+	params := func(m map[string]float64) map[string]float64 {
+		if _, ok := m[QPS]; !ok {
+			return m
+		}
+		out := maps.Clone(m)
+		out[QPS] = qps(m[QPS])
+		return out
+	}
+	out := *s
+	if s.Study != nil && len(s.Study.Dimensions[QPS]) > 0 {
+		st := *s.Study
+		st.Dimensions = maps.Clone(s.Study.Dimensions)
+		st.Dimensions[QPS] = sliceMap(s.Study.Dimensions[QPS], qps)
+		out.Study = &st
+	}
+	out.Values = slices.Clone(s.Values)
+	for i, d := range s.Dimensions {
+		if d == QPS {
+			out.Values[i] = sliceMap(s.Values[i], qps)
+		}
+	}
+	out.Points = slices.Clone(s.Points)
+	for i := range out.Points {
+		out.Points[i].Params = params(out.Points[i].Params)
+	}
+	out.Groups = slices.Clone(s.Groups)
+	for i := range out.Groups {
+		out.Groups[i].Params = params(out.Groups[i].Params)
+	}
+	out.Knees = slices.Clone(s.Knees)
+	for i := range out.Knees {
+		k := &out.Knees[i]
+		k.Fixed = params(k.Fixed)
+		if k.Dimension != QPS {
+			continue
+		}
+		k.Value, k.Best, k.Tightest, k.Loosest = qps(k.Value), qps(k.Best), qps(k.Tightest), qps(k.Loosest)
+		if k.BeforeValue != nil {
+			v := qps(*k.BeforeValue)
+			k.BeforeValue = &v
+		}
+	}
+	return &out
+}
+
+func sliceMap(xs []float64, f func(float64) float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = f(x)
+	}
+	return out
 }
 
 // WriteText writes the summary a person reads: the table over the grid, the
@@ -129,7 +202,7 @@ func writeTable(b *strings.Builder, s *Sweep) {
 	if multi {
 		conv = "converge (min-max)"
 	}
-	head = append(head, conv, "ttr p50", "ttr p99", "reconciles", "API calls", "throttled", "429s", "workers", "vCPUs", "binds")
+	head = append(head, conv, "ttr p50", "ttr p99", "reconciles", "API calls", "throttled", "429s", "busy workers", "busy vCPUs", "binds")
 	rows := [][]string{head}
 	for _, g := range s.Groups {
 		var row []string

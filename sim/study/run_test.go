@@ -3,9 +3,12 @@ package study
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -201,5 +204,83 @@ func TestSummaryGolden(t *testing.T) {
 	}
 	if !strings.Contains(b.String(), "raising qps above 50 buys nothing") {
 		t.Error("the summary does not say that qps above 50 buys nothing")
+	}
+	// The table's header names each column once: the workers dimension and
+	// the workers' utilization are different columns.
+	head := strings.Split(b.String(), "\n")[2]
+	seen := map[string]bool{}
+	for _, col := range regexp.MustCompile(`\s{2,}`).Split(strings.TrimSpace(head), -1) {
+		if seen[col] {
+			t.Errorf("the table has two columns named %q: %s", col, head)
+		}
+		seen[col] = true
+	}
+}
+
+// TestQPSNoneSaysNoLimit checks that sweep.json writes qps none as client-go's
+// -1 ("no limit"; its 0 means "the default, 5"), sweep.csv as none, and that
+// the study inside sweep.json reads back as the same study.
+func TestQPSNoneSaysNoLimit(t *testing.T) {
+	s := &Study{RGDs: []string{chain}, Dimensions: map[string][]float64{QPS: {50, 0}}}
+	s.Workload.Instances = 3
+	s.SetDefaults()
+	sw, err := Run(context.Background(), s, loadChain(t), Options{Parallel: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, err := sw.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Study  json.RawMessage `json:"study"`
+		Values [][]float64     `json:"values"`
+		Points []struct {
+			Params map[string]float64 `json:"params"`
+		} `json:"points"`
+		Groups []struct {
+			Params map[string]float64 `json:"params"`
+		} `json:"groups"`
+		Knees []struct {
+			Value   float64 `json:"value"`
+			Loosest float64 `json:"loosest"`
+		} `json:"knees"`
+	}
+	if err := json.Unmarshal(js, &out); err != nil {
+		t.Fatal(err)
+	}
+	if want := [][]float64{{50, -1}}; !reflect.DeepEqual(out.Values, want) {
+		t.Errorf("values %v, want %v", out.Values, want)
+	}
+	for i, p := range out.Points {
+		if want := []float64{50, -1}[i]; p.Params[QPS] != want {
+			t.Errorf("point %d: qps %g, want %g", i, p.Params[QPS], want)
+		}
+	}
+	if q := out.Groups[1].Params[QPS]; q != -1 {
+		t.Errorf("group 1: qps %g, want -1", q)
+	}
+	for _, k := range out.Knees {
+		if k.Loosest != -1 {
+			t.Errorf("knee's loosest qps %g, want -1", k.Loosest)
+		}
+	}
+	back, err := Parse("sweep.json", out.Study)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back.Dimensions, s.Dimensions) {
+		t.Errorf("the study read back from sweep.json varies %v, want %v", back.Dimensions, s.Dimensions)
+	}
+	if sw.Values[0][1] != 0 || sw.Points[1].Params[QPS] != 0 {
+		t.Error("JSON changed the sweep it wrote")
+	}
+	csv, err := sw.CSV()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(csv), "\n")
+	if !strings.HasPrefix(lines[1], "0,50,") || !strings.HasPrefix(lines[2], "1,none,") {
+		t.Errorf("sweep.csv's qps column: %q, %q; want 50 and none", lines[1], lines[2])
 	}
 }

@@ -21,7 +21,7 @@ import (
 
 // Dimension names, in the fixed order a grid is expanded in (the first varies slowest).
 const (
-	QPS          = "qps"           // client-side QPS limit, a what-if; 0 means none, as kro runs
+	QPS          = "qps"           // client-side QPS limit, a what-if; 0 means none, as kro runs (-1 in sweep.json)
 	Burst        = "burst"         // client-side burst (default 1.5 x qps)
 	Workers      = "workers"       // instance workers
 	CPUs         = "cpus"          // vCPUs of the target
@@ -112,6 +112,14 @@ func Parse(name string, data []byte) (*Study, error) {
 		return nil, fmt.Errorf("%s: %v", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	s.SetDefaults()
+	// sweep.json's study says qps none as -1; inside krosim it is 0.
+	if qs, ok := s.Dimensions[QPS]; ok {
+		for i, q := range qs {
+			if q == NoQPSLimit {
+				qs[i] = 0
+			}
+		}
+	}
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -198,8 +206,8 @@ func checkValue(dim string, v float64) error {
 	}
 	switch dim {
 	case QPS:
-		if v < 0 {
-			return fmt.Errorf("qps must be >= 0 (0 means no limit), got %g", v)
+		if v < 0 && v != NoQPSLimit {
+			return fmt.Errorf("qps must be >= 0, or none (0 or -1), got %g", v)
 		}
 	case LatencyScale:
 		if v <= 0 {
@@ -213,7 +221,8 @@ func checkValue(dim string, v float64) error {
 	return nil
 }
 
-// ParseValues parses "5,10,20" as a dimension's values; for qps, "none" means 0.
+// ParseValues parses "5,10,20" as a dimension's values; for qps, "none" (or
+// -1, as sweep.json writes it) means 0.
 func ParseValues(dim, list string) ([]float64, error) {
 	var out []float64
 	for _, f := range strings.Split(list, ",") {
@@ -228,6 +237,9 @@ func ParseValues(dim, list string) ([]float64, error) {
 		}
 		if err := checkValue(dim, v); err != nil {
 			return nil, err
+		}
+		if dim == QPS && v == NoQPSLimit {
+			v = 0
 		}
 		out = append(out, v)
 	}

@@ -92,14 +92,15 @@ func TestParseReportsEveryProblem(t *testing.T) {
 		{name: "no rgds", yaml: "dimensions: {qps: [5]}", want: []string{"rgds: at least one"}},
 		{name: "unknown dimension", yaml: "rgds: [a.yaml]\ndimensions: {qsp: [5]}", want: []string{`unknown dimension "qsp"`, "latency-scale"}},
 		{name: "fractional workers", yaml: "rgds: [a.yaml]\ndimensions: {workers: [1.5]}", want: []string{"workers must be a positive integer, got 1.5"}},
-		{name: "negative qps", yaml: "rgds: [a.yaml]\ndimensions: {qps: [-1]}", want: []string{"qps must be >= 0"}},
+		{name: "negative qps", yaml: "rgds: [a.yaml]\ndimensions: {qps: [-2]}", want: []string{"qps must be >= 0"}},
+		{name: "none twice", yaml: "rgds: [a.yaml]\ndimensions: {qps: [0, -1]}", want: []string{"none appears twice"}},
 		{name: "zero latency scale", yaml: "rgds: [a.yaml]\ndimensions: {latency-scale: [0]}", want: []string{"latency-scale must be positive"}},
 		{name: "duplicate value", yaml: "rgds: [a.yaml]\ndimensions: {qps: [0, 0]}", want: []string{"none appears twice"}},
 		{name: "burst with no limit", yaml: "rgds: [a.yaml]\ndimensions: {qps: [0, 5], burst: [10]}", want: []string{"burst cannot be varied with qps 0"}},
 		{name: "duplicate seed", yaml: "rgds: [a.yaml]\nseeds: [1, 1]", want: []string{"seeds: 1 appears twice"}},
 		{name: "unknown field", yaml: "rgds: [a.yaml]\nworkers: 4", want: []string{"field workers not found"}},
 		{name: "too many points", yaml: "rgds: [a.yaml]\nseeds: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\ndimensions: {qps: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], workers: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], cpus: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}", want: []string{"11000 points", "at most 10000"}},
-		{name: "several at once", yaml: "dimensions: {qps: [-1], cpus: [0]}", want: []string{"rgds:", "qps must be", "cpus must be"}},
+		{name: "several at once", yaml: "dimensions: {qps: [-2], cpus: [0]}", want: []string{"rgds:", "qps must be", "cpus must be"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
