@@ -15,7 +15,7 @@ import (
 
 // TestFormatsDocumented runs a small run, a small sweep and a small bench,
 // walks every key path of their results.json, sweep.json and bench
-// results.json, and fails for each path docs/formats.md does not document
+// results.json, and fails for each path sim/result/formats.md does not document
 // (a line starting with the path in backticks). Arrays are walked element by
 // element and written [], e.g. `points[].config.qps`; maps whose keys are
 // data (verbs, resources, phases, ...) are written with a placeholder, e.g.
@@ -51,7 +51,7 @@ func TestFormatsDocumented(t *testing.T) {
 			// once, in its own section, as target.FIELD.
 			if p == r.target || strings.HasPrefix(p, r.target+".") {
 				if q := "target" + strings.TrimPrefix(p, r.target); !documented["target"][q] {
-					t.Errorf("%s: key path `%s` is not documented in docs/formats.md (section \"The target\", as `%s`)", r.file, p, q)
+					t.Errorf("%s: key path `%s` is not documented in sim/result/formats.md (section \"The target\", as `%s`)", r.file, p, q)
 				}
 				continue
 			}
@@ -61,17 +61,17 @@ func TestFormatsDocumented(t *testing.T) {
 		}
 		sort.Strings(missing)
 		for _, p := range missing {
-			t.Errorf("%s: key path `%s` is not documented in docs/formats.md (section %q)", r.file, p, r.section)
+			t.Errorf("%s: key path `%s` is not documented in sim/result/formats.md (section %q)", r.file, p, r.section)
 		}
 	}
 }
 
-// documentedPaths reads docs/formats.md: each "## " heading opens a section
+// documentedPaths reads sim/result/formats.md: each "## " heading opens a section
 // ("bench" if it says bench, else "sweep.json", "results.json" or "target",
 // whichever it names first), and each line starting with a path in
 // backticks (or a list item that does) documents that path in its section.
 func documentedPaths(t *testing.T) map[string]map[string]bool {
-	doc, err := os.ReadFile("docs/formats.md")
+	doc, err := os.ReadFile("sim/result/formats.md")
 	if err != nil {
 		t.Fatal(err)
 	}

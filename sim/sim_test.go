@@ -123,7 +123,7 @@ func TestChainConvergesAnalytically(t *testing.T) {
 	tg.Controller.RequeueInterval = target.Duration(R)
 	res := run(t, result.Config{Target: tg, Workload: workload.Default(1), Seed: 1}, load(t, "../testdata/sim/chain4.yaml"))
 	// The request sequence of kro v0.9.4, as measured on a real API server
-	// (docs/fidelity.md). Reconcile k: GET the instance, GET the k
+	// (testdata/realapi/fidelity.md). Reconcile k: GET the instance, GET the k
 	// resources walked (the last one is not there yet), server-side apply
 	// the instance's ApplySet metadata, one round of parallel applies, then
 	// GET and PUT the status, which changes in every reconcile because kro's

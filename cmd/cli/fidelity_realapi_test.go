@@ -14,7 +14,7 @@ import (
 	"testing"
 )
 
-// TestRealFidelity holds krosim to real kro (docs/fidelity.md): 200
+// TestRealFidelity holds krosim to real kro (testdata/realapi/fidelity.md): 200
 // instances of testdata/realapi/fidelity-rgd.yaml, created then deleted by
 // kro v0.9.4 with one worker on the real API server that .ci/realapi/up.sh
 // started, against the simulation of the same workload. Reconciles and API

@@ -73,7 +73,7 @@ func TestCalibrateFromMeasuredRun(t *testing.T) {
 // count, and holds every commit to it: every count (reconciles, requeues, API
 // calls by verb and by resource) equal to real kro's, or within the range of
 // kro's own runs where they differ, and the converge and delete times within
-// 15% of the median real run, make fidelity's target (docs/fidelity.md),
+// 15% of the median real run, make fidelity's target (testdata/realapi/fidelity.md),
 // or where only one run was kept, 25% of it, the bar of the CI's real-kro
 // test (TestRealFidelity): one run of kro varies more than that.
 func TestSimulationReproducesMeasuredKro(t *testing.T) {
