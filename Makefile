@@ -5,8 +5,9 @@ EXAMPLE := testdata/rgd/webapp.yaml
 
 .PHONY: build test hostile krodiff demo profile bench fuzz fidelity realapi-up realapi-down clean
 
+# In a git checkout the binary records its commit (krosim version).
 build:
-	$(GO) build -o $(BIN) ./cmd/krosim
+	$(GO) build -buildvcs=$(if $(wildcard .git),true,false) -o $(BIN) ./cmd/krosim
 
 # The README's test command: vet plus every test, then the differential test
 # against kro v0.9.4's own builder and CEL environment (model/krodiff, its own

@@ -53,7 +53,7 @@ var reportedError = errors.New("problems reported")
 var commands []*command
 
 func init() {
-	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd}
+	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd, versionCmd}
 }
 
 func lookup(name string) *command {
@@ -80,17 +80,20 @@ func dispatch(args []string, stdout, stderr io.Writer, signals interrupts) int {
 	switch args[0] {
 	case "help", "-h", "--help":
 		if len(args) > 1 {
-			if c := lookup(args[1]); c != nil {
-				fmt.Fprint(stdout, c.help())
-				return exitOK
+			c := lookup(args[1])
+			if c == nil {
+				fmt.Fprintf(stderr, "krosim help: unknown command %q%s\n\n%s", args[1], suggest(args[1]), usage())
+				return exitUsage
 			}
+			fmt.Fprint(stdout, c.help())
+			return exitOK
 		}
 		fmt.Fprint(stdout, usage())
 		return exitOK
 	}
 	c := lookup(args[0])
 	if c == nil {
-		fmt.Fprintf(stderr, "krosim: unknown command %q\n\n%s", args[0], usage())
+		fmt.Fprintf(stderr, "krosim: unknown command %q%s\n\n%s", args[0], suggest(args[0]), usage())
 		return exitUsage
 	}
 	e.cmd = c.name
@@ -201,4 +204,40 @@ func quit(code int) {
 		os.Remove(name)
 	}
 	os.Exit(code)
+}
+
+// suggest names the commands within two edits of name, as kubectl's "did
+// you mean" does, or says nothing.
+func suggest(name string) string {
+	var close []string
+	for _, c := range commands {
+		if distance(name, c.name) <= 2 || (len(name) > 1 && strings.HasPrefix(c.name, name)) {
+			close = append(close, c.name)
+		}
+	}
+	if len(close) == 0 {
+		return ""
+	}
+	return "; did you mean " + strings.Join(close, " or ") + "?"
+}
+
+// distance is the Levenshtein distance of a and b.
+func distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
