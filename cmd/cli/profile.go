@@ -14,6 +14,7 @@ import (
 	"github.com/krosim/krosim/profile/flame"
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/result"
+	"github.com/krosim/krosim/sim/study"
 	"github.com/spf13/pflag"
 )
 
@@ -111,7 +112,7 @@ func profileOutputs(res *sim.Result, top int) (outputs, error) {
 	att := profile.Attribute(res, top)
 	g.Title = "kro controller time (virtual): " + att.Title
 	g.Notes = []string{fmt.Sprintf("%s x %.3fs virtual, %.3fs busy (%.1f%%); idle time is not drawn; instance queue wait is in wall.pb.gz as sample type queue_wait",
-		plural(att.Workers, "worker"), att.Duration.Seconds(), att.Busy.Seconds(), 100*float64(att.Busy)/float64(max(1, att.WorkerTime)))}
+		study.Plural(att.Workers, "worker"), att.Duration.Seconds(), att.Busy.Seconds(), 100*float64(att.Busy)/float64(max(1, att.WorkerTime)))}
 	if c := res.Summary.ConvergeSeconds; c != nil && att.Duration.Seconds() > *c {
 		g.Notes = append(g.Notes, fmt.Sprintf("every instance was ready at %.3fs; the graph covers the whole run: %s", *c, afterReady(res)))
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/result"
+	"github.com/krosim/krosim/sim/study"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
@@ -351,8 +352,8 @@ func writeDir(dir string, files outputs) error {
 func printSummary(w io.Writer, r *sim.Result, dir string, files outputs) {
 	s := r.Summary
 	fmt.Fprintf(w, "krosim: %s of %s on %s (%s, %s, client limiter: %s)\n",
-		plural(s.InstancesTotal, "instance"), rgdNames(r), r.Config.Target.Name, plural(r.Config.Target.Controller.Workers, "worker"),
-		plural(r.Config.Target.VCPUs, "vCPU"), limiterText(r))
+		study.Plural(s.InstancesTotal, "instance"), rgdNames(r), r.Config.Target.Name, study.Plural(r.Config.Target.Controller.Workers, "worker"),
+		study.Plural(r.Config.Target.VCPUs, "vCPU"), limiterText(r))
 	if s.ConvergeSeconds != nil {
 		fmt.Fprintf(w, "  converged:      %.3fs virtual (%d ready, %d failed)\n", *s.ConvergeSeconds, s.InstancesReady, s.InstancesFailed)
 	} else {
@@ -418,7 +419,7 @@ func printAccount(w io.Writer, r *sim.Result) {
 		remain = "remains"
 	}
 	fmt.Fprintf(w, "  at the end:     %d ready, %d failed, %d deleted, %d unsettled; %s %s\n",
-		e.Ready, e.Failed, e.Deleted, e.Unsettled, plural(e.Remaining, "instance"), remain)
+		e.Ready, e.Failed, e.Deleted, e.Unsettled, study.Plural(e.Remaining, "instance"), remain)
 	reasons := slices.Collect(maps.Keys(e.FailedReasons))
 	sort.Slice(reasons, func(i, j int) bool {
 		a, b := reasons[i], reasons[j]
@@ -438,7 +439,7 @@ func printAccount(w io.Writer, r *sim.Result) {
 	if l.Children == 1 {
 		children = "1 child"
 	}
-	fmt.Fprintf(w, "  left in store:  %s (%s, %s, %d other)\n", plural(l.Objects, "object"), plural(l.Instances, "instance"), children, l.Other)
+	fmt.Fprintf(w, "  left in store:  %s (%s, %s, %d other)\n", study.Plural(l.Objects, "object"), study.Plural(l.Instances, "instance"), children, l.Other)
 	for _, k := range l.ByKind {
 		more := ""
 		if k.Count > len(k.Names) {
@@ -472,13 +473,6 @@ func whyNotConverged(r *sim.Result) string {
 		why += "; INCOMPLETE below says why the run stopped"
 	}
 	return why
-}
-
-func plural(n int, word string) string {
-	if n == 1 {
-		return "1 " + word
-	}
-	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // maxReasons is how many failure reasons the summary prints.

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 
+	"github.com/krosim/krosim/sim/result"
 	"golang.org/x/perf/benchmath"
 	"gonum.org/v1/gonum/stat"
 )
@@ -63,13 +64,13 @@ func latencyOf(ms []float64) Latency {
 		return Latency{}
 	}
 	s := slices.Clone(ms)
-	slices.Sort(s)
-	q := func(p float64) float64 { return round(stat.Quantile(p, stat.Empirical, s, nil)) }
-	return Latency{Avg: round(stat.Mean(s, nil)), P50: q(0.5), P95: q(0.95), P99: q(0.99), Min: round(s[0]), Max: round(s[len(s)-1])}
+	slices.Sort(s) // the mean adds in sorted order, as it always has
+	p := result.Quantiles(s)
+	return Latency{Avg: round(stat.Mean(s, nil)), P50: p.P50, P95: p.P95, P99: p.P99, Min: round(s[0]), Max: p.Max}
 }
 
-// round keeps six significant decimals after the point, as results.json does.
-func round(x float64) float64 { return math.Round(x*1e6) / 1e6 }
+// round keeps six decimals, as results.json does.
+func round(x float64) float64 { return result.Round(x) }
 
 func roundAll(xs []float64) []float64 {
 	out := make([]float64, len(xs))

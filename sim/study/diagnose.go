@@ -144,11 +144,11 @@ func diagnose(r *sim.Result) Diagnosis {
 	}
 	if util >= saturated && q.MeanDepth >= float64(max(1, workers)) {
 		return Diagnosis{WorkerBound, fmt.Sprintf("%s busy %s, queue depth mean %.1f (max %d); busy time mostly %s (%s of worker time)",
-			plural(workers, "worker"), pct(util), q.MeanDepth, q.MaxDepth, top, pct(share(top)))}
+			Plural(workers, "worker"), pct(util), q.MeanDepth, q.MaxDepth, top, pct(share(top)))}
 	}
 	if api >= latencyShare {
 		evidence := fmt.Sprintf("api_wait %s of worker time with the client limiter idle (throttled %s); queue depth mean %.1f for %s",
-			pct(api), pct(throttle), q.MeanDepth, plural(workers, "worker"))
+			pct(api), pct(throttle), q.MeanDepth, Plural(workers, "worker"))
 		if c := r.CacheWait().Seconds() / total; c > 0 {
 			evidence += fmt.Sprintf("; LISTs waiting for the server's watch cache %s of it", pct(c/api))
 		}
@@ -156,7 +156,7 @@ func diagnose(r *sim.Result) Diagnosis {
 	}
 	if util >= saturated {
 		return Diagnosis{WorkerBound, fmt.Sprintf("%s busy %s; busy time mostly %s (%s of worker time)",
-			plural(workers, "worker"), pct(util), top, pct(share(top)))}
+			Plural(workers, "worker"), pct(util), top, pct(share(top)))}
 	}
 	return Diagnosis{Requeue, fmt.Sprintf("workers idle %s of the time: instances wait between reconciles (%s requeue-afters at the %gs interval) and on their children's readiness",
 		pct(idle), Thousands(r.Summary.RequeuesByReason["requeue_after"]), interval)}
@@ -164,7 +164,8 @@ func diagnose(r *sim.Result) Diagnosis {
 
 func pct(x float64) string { return fmt.Sprintf("%.1f%%", 100*x) }
 
-func plural(n int, word string) string {
+// Plural is n and word, with an s unless n is 1: "1 worker", "4 workers".
+func Plural(n int, word string) string {
 	if n == 1 {
 		return "1 " + word
 	}

@@ -158,7 +158,7 @@ func (s *Sweep) WriteText(w io.Writer) error {
 		grid = "no dimension varied"
 	}
 	fmt.Fprintf(&b, "krosim sweep: %d points (%s; %s) of %s instances of %s on %s\n",
-		s.PointsTotal, grid, plural(len(st.Seeds), "seed"), Thousands(st.Workload.Instances),
+		s.PointsTotal, grid, Plural(len(st.Seeds), "seed"), Thousands(st.Workload.Instances),
 		strings.Join(s.RGDNames, ", "), s.Target.Name)
 	if !s.Complete {
 		fmt.Fprintf(&b, "INCOMPLETE: %s; the numbers below cover those points only\n", s.Incomplete)
