@@ -15,6 +15,7 @@ type calibrateOptions struct {
 	out        string
 	name       string
 	serverCPUs int
+	allowBusy  bool
 	api        *apiCalibrateOptions // --kubeconfig: a real API server's latency instead
 }
 
@@ -30,6 +31,7 @@ var calibrateCmd = &command{
 		fs.StringVarP(&o.out, "output", "o", "", "write the target file here (default: stdout)")
 		fs.StringVar(&o.name, "name", "calibrated", "name of the new target")
 		fs.IntVar(&o.serverCPUs, "server-cpus", -1, "set the processors that serve API requests (server.cpus): the host's, when the API server, etcd and kro share it as on the real-API harness; with --from the run's latency is then split into work and the wait for a processor (default: with --kubeconfig and several --concurrency values, what the server's throughput shows; else the base target's)")
+		fs.BoolVar(&o.allowBusy, "allow-busy", false, "with --from: calibrate from real runs taken on a busy host too (real.host in their results.json), flagged")
 		o.api = declareAPICalibrateFlags(fs)
 		return o
 	},

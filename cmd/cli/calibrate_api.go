@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	"github.com/krosim/krosim/sim/calibration"
-	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/spf13/pflag"
 )
@@ -38,10 +37,18 @@ func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 
 // calibrateFromRun is `krosim calibrate --from DIR`.
 func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
-	first, err := result.Read(opts.api.from[0])
-	if err != nil {
+	var read []compared
+	for _, dir := range opts.api.from {
+		r, err := loadResults(dir)
+		if err != nil {
+			return err
+		}
+		read = append(read, r)
+	}
+	if err := checkQuiet(e.stderr, "calibrate", opts.allowBusy, read...); err != nil {
 		return err
 	}
+	first := read[0].res
 	files := first.Config.RGDFiles
 	if len(opts.api.rgds) > 0 {
 		files = opts.api.rgds

@@ -17,6 +17,7 @@ import (
 type compareOptions struct {
 	tolerance float64
 	format    string
+	allowBusy bool
 }
 
 var compareCmd = &command{
@@ -27,6 +28,7 @@ var compareCmd = &command{
 		o := &compareOptions{}
 		fs.Float64Var(&o.tolerance, "tolerance", 0.15, "largest relative error of the converge and delete times against the median real run")
 		fs.StringVar(&o.format, "format", "text", "text, markdown (one summary table row), markdown-header (that table's header) or counts (markdown table of requests per instance)")
+		fs.BoolVar(&o.allowBusy, "allow-busy", false, "compare with real runs taken on a busy host too (real.host in their results.json), flagged")
 		return o
 	},
 	run: func(e *env, o any, args []string) error {
@@ -43,6 +45,9 @@ var compareCmd = &command{
 		}
 		c, err := loadComparison(args[0], args[1:])
 		if err != nil {
+			return err
+		}
+		if err := c.checkHosts(e.stderr, opts.allowBusy); err != nil {
 			return err
 		}
 		switch opts.format {
@@ -114,6 +119,33 @@ func loadComparison(simDir string, realDirs []string) (*comparison, error) {
 		c.real = append(c.real, r)
 	}
 	return c, nil
+}
+
+// checkHosts refuses real runs taken on a busy host, unless allowed, and
+// flags those whose host load was not recorded.
+func (c *comparison) checkHosts(w io.Writer, allow bool) error {
+	return checkQuiet(w, "compare", allow, c.real...)
+}
+
+// checkQuiet refuses real runs whose host was busy while they ran (their
+// timings are kro's under contention, not kro's) unless allow, and says on
+// w which runs it let through with their load, or without a record of it.
+func checkQuiet(w io.Writer, cmd string, allow bool, runs ...compared) error {
+	var busy []string
+	for _, r := range runs {
+		why := r.res.Busy()
+		switch {
+		case why == "":
+		case r.res.Real.Host == nil || allow:
+			fmt.Fprintf(w, "krosim %s: note: %s: %s\n", cmd, r.dir, why)
+		default:
+			busy = append(busy, fmt.Sprintf("%s: %s", r.dir, why))
+		}
+	}
+	if len(busy) > 0 {
+		return fmt.Errorf("real runs taken on a busy host (--allow-busy uses them anyway):\n  %s", strings.Join(busy, "\n  "))
+	}
+	return nil
 }
 
 // count is one compared counter: a name and its value in each run.

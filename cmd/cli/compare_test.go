@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,5 +134,29 @@ func TestCompareWantsASimulationThenRealRuns(t *testing.T) {
 	}
 	if code := Main([]string{"compare", sim}, &out, &errb); code != exitUsage {
 		t.Errorf("no real run: exit %d, want %d", code, exitUsage)
+	}
+}
+
+func TestCheckQuiet(t *testing.T) {
+	run := func(dir string, h *result.Host) compared {
+		return compared{dir: dir, mode: "real", res: &result.Result{Real: &result.Real{Host: h}}}
+	}
+	quiet := run("quiet", &result.Host{Quiet: true})
+	busy := run("busy", &result.Host{Verdict: "busy: other processes used 40%"})
+	unknown := run("old", nil)
+	var w strings.Builder
+	if err := checkQuiet(&w, "compare", false, quiet, unknown); err != nil {
+		t.Fatalf("quiet and unrecorded runs refused: %v", err)
+	}
+	if !strings.Contains(w.String(), "old: the host's load was not recorded") || strings.Contains(w.String(), "quiet") {
+		t.Errorf("want a note for the unrecorded run only, got %q", w.String())
+	}
+	err := checkQuiet(io.Discard, "compare", false, quiet, busy)
+	if err == nil || !strings.Contains(err.Error(), "busy: busy: other processes used 40%") || !strings.Contains(err.Error(), "--allow-busy") {
+		t.Errorf("busy run: got %v", err)
+	}
+	w.Reset()
+	if err := checkQuiet(&w, "compare", true, busy); err != nil || !strings.Contains(w.String(), "busy: busy: other") {
+		t.Errorf("--allow-busy: err %v, note %q", err, w.String())
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/krosim/krosim/model"
@@ -24,6 +25,7 @@ type realOptions struct {
 	quiet      time.Duration
 	timeout    time.Duration
 	parallel   int
+	pids       string
 }
 
 func declareRealFlags(fs *pflag.FlagSet) *realOptions {
@@ -37,6 +39,11 @@ func declareRealFlags(fs *pflag.FlagSet) *realOptions {
 	fs.DurationVar(&o.quiet, "kro-idle", 5*time.Second, "real mode: a phase ends once kro has not reconciled for this long (must exceed kro's 3s requeue interval)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "real mode: time limit of each phase")
 	fs.IntVar(&o.parallel, "parallel", 8, "real mode: creates or deletes krosim keeps in flight")
+	pids := ""
+	if dir := os.Getenv("KROSIM_REALAPI_DIR"); dir != "" {
+		pids = filepath.Join(dir, "pids")
+	}
+	fs.StringVar(&o.pids, "pid-dir", pids, "real mode: PID files of the cluster's processes on this host, whose CPU is the run's own in real.host (default $KROSIM_REALAPI_DIR/pids, the harness's)")
 	return o
 }
 
@@ -73,7 +80,7 @@ func runReal(e *env, o *runOptions, args []string) error {
 	}
 	res, scrapes, err := cluster.Run(e.ctx, cluster.Config{Kubeconfig: ro.kubeconfig, KroMetrics: ro.kroMetrics, RGDFiles: o.rgds,
 		Workload: wl, Seed: o.seed, Workers: workers, Quiet: ro.quiet, Timeout: ro.timeout,
-		Parallel: ro.parallel, Log: log}, rgds)
+		Parallel: ro.parallel, Log: log, PIDDir: ro.pids}, rgds)
 	if err != nil {
 		if e.ctx.Err() != nil {
 			return fmt.Errorf("%w; nothing written", context.Cause(e.ctx))
@@ -119,6 +126,14 @@ func printRealSummary(w io.Writer, r *result.Result, dir string) {
 	printCounts(w, s)
 	for _, n := range r.Real.Notes {
 		fmt.Fprintf(w, "  note: %s\n", n)
+	}
+	if h := r.Real.Host; h != nil {
+		verdict := "quiet"
+		if !h.Quiet {
+			verdict = h.Verdict + ": these timings should not calibrate a target or judge a simulation"
+		}
+		fmt.Fprintf(w, "  host:           %.0f%% of %d CPUs busy, %.0f%% by the measured processes, %.0f%% stolen; %s\n",
+			h.Busy*100, h.CPUs, h.Measured*100, h.Steal*100, verdict)
 	}
 	if dir != "" {
 		fmt.Fprintf(w, "  wrote %s: results.json, metrics/\n", dir)

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
@@ -28,6 +29,7 @@ func (r *runner) result(plan *workload.Plan, tl workload.Timeline) *result.Resul
 	}
 	r.summarize(res, tl)
 	r.countRequests(res)
+	res.Real.Host = hostLoad(r.host, sampleHost(r.cfg.PIDDir), time.Since(r.hostAt).Seconds())
 	return res
 }
 

@@ -49,6 +49,10 @@ type Config struct {
 	Parallel int
 	// Log receives progress lines; nil discards them.
 	Log io.Writer
+	// PIDDir holds a PID file per process of the cluster running on this
+	// host (the harness's state dir's pids/), whose CPU time counts as the
+	// run's own and not as other load (results.json real.host).
+	PIDDir string
 }
 
 var (
@@ -80,6 +84,8 @@ type runner struct {
 	n        int // instances in the plan
 	updating int // instances whose spec the update phase changed
 	timedOut *timeout
+	host     hostSample // when the create phase started
+	hostAt   time.Time
 }
 
 // timeout is the phase that ran out of time, and how far it got.
@@ -138,6 +144,7 @@ func Run(ctx context.Context, cfg Config, rgds []*model.RGD) (*result.Result, ma
 		return nil, nil, err
 	}
 	r.first.own, r.first.scrapes = r.own.snapshot(), 1
+	r.host, r.hostAt = sampleHost(r.cfg.PIDDir), time.Now()
 	r.last = r.first
 
 	drv := workload.NewDriver(plan, r)

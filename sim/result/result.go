@@ -241,6 +241,43 @@ type Real struct {
 	ReconcileSeconds float64  `json:"reconcile_seconds"`
 	Instances        []Timing `json:"instances"`
 	Notes            []string `json:"notes,omitempty"`
+	// Host is the load on krosim's machine while the run ran (nil where
+	// /proc cannot be read, and in runs recorded before it was measured).
+	Host *Host `json:"host,omitempty"`
+}
+
+// Host is the load on the machine krosim ran on, from the start of the
+// create phase to the end of the last phase, as shares of all its CPUs.
+// A run on a busy host is slower than kro is, by 20% to 5x, and its
+// timings must not calibrate a target or judge a simulation.
+type Host struct {
+	CPUs      int     `json:"cpus"`
+	Seconds   float64 `json:"seconds"`
+	LoadStart float64 `json:"load1_start"` // 1-minute load average
+	LoadEnd   float64 `json:"load1_end"`
+	Busy      float64 `json:"busy"`  // CPU time not idle, over all CPUs
+	Steal     float64 `json:"steal"` // taken by the hypervisor
+	// Measured is the share the measured processes used: krosim and, on
+	// the project's harness, etcd, the API server and kro.
+	Measured  float64 `json:"measured"`
+	Processes int     `json:"processes"` // measured processes found
+	Other     float64 `json:"other"`     // Busy less Measured
+	Quiet     bool    `json:"quiet"`
+	Verdict   string  `json:"verdict,omitempty"` // why the host was not quiet
+}
+
+// Busy says why a real run's timings should not be trusted, "" when they
+// can: the host was loaded while it ran, or its load was not recorded.
+func (r *Result) Busy() string {
+	switch {
+	case r.Real == nil:
+		return ""
+	case r.Real.Host == nil:
+		return "the host's load was not recorded"
+	case !r.Real.Host.Quiet:
+		return r.Real.Host.Verdict
+	}
+	return ""
 }
 
 // Phase is one phase of a real run: create, update, delete, or their total.
