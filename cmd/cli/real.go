@@ -132,8 +132,8 @@ func printRealSummary(w io.Writer, r *result.Result, dir string) {
 		if !h.Quiet {
 			verdict = h.Verdict + ": these timings should not calibrate a target or judge a simulation"
 		}
-		fmt.Fprintf(w, "  host:           %.0f%% of %d CPUs busy, %.0f%% by the measured processes, %.0f%% stolen; %s\n",
-			h.Busy*100, h.CPUs, h.Measured*100, h.Steal*100, verdict)
+		fmt.Fprintf(w, "  host:           %.0f%% of %d CPUs busy: %.0f%% the measured processes, %.0f%% background (niced), %.0f%% other; %.0f%% stolen; %s\n",
+			h.Busy*100, h.CPUs, h.Measured*100, h.Background*100, h.Other*100, h.Steal*100, verdict)
 	}
 	if dir != "" {
 		fmt.Fprintf(w, "  wrote %s: results.json, metrics/\n", dir)

@@ -20,7 +20,9 @@ import (
 // Thresholds of a quiet host, as shares of all the host's CPUs over the run.
 const (
 	// QuietOther is the most CPU that processes other than the measured
-	// ones (kro, the API server, etcd, krosim) may use.
+	// ones (kro, the API server, etcd, krosim) may use at the same or a
+	// higher priority. Work at a lower one (nice > 0) yields the processors
+	// to them and is recorded apart, as background.
 	QuietOther = 0.10
 	// QuietSteal is the most CPU the hypervisor may steal.
 	QuietSteal = 0.05
@@ -32,6 +34,7 @@ type hostSample struct {
 	total    uint64  // all CPUs, every state
 	busy     uint64  // all but idle and iowait
 	steal    uint64  // stolen by the hypervisor
+	nice     uint64  // user time of processes at a lower priority (nice > 0)
 	measured uint64  // the measured processes' user + system time
 	load1    float64 // 1-minute load average
 	pids     int     // measured processes found
@@ -64,6 +67,9 @@ func sampleHost(pidDir string) hostSample {
 		case 3, 4: // idle, iowait
 		case 7:
 			s.steal += n
+		case 1:
+			s.nice += n
+			s.busy += n
 		default:
 			s.busy += n
 		}
@@ -139,7 +145,8 @@ func hostLoad(a, b hostSample, seconds float64) *result.Host {
 		Measured:  share(a.measured, b.measured),
 		Processes: b.pids,
 	}
-	h.Other = result.Round(max(0, h.Busy-h.Measured))
+	h.Background = result.Round(min(share(a.nice, b.nice), max(0, h.Busy-h.Measured)))
+	h.Other = result.Round(max(0, h.Busy-h.Measured-h.Background))
 	h.Quiet = true
 	var why []string
 	if h.Other > QuietOther {

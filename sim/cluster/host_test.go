@@ -18,6 +18,7 @@ func TestHostLoadVerdict(t *testing.T) {
 	}{
 		{"quiet: the run's own processes used the CPU", hostSample{ok: true, total: 2000, busy: 700, measured: 620, pids: 4}, true, ""},
 		{"other processes", hostSample{ok: true, total: 2000, busy: 900, measured: 300, pids: 4}, false, "other processes used 55%"},
+		{"background work at a lower priority", hostSample{ok: true, total: 2000, busy: 900, nice: 500, measured: 300, pids: 4}, true, ""},
 		{"stolen", hostSample{ok: true, total: 2000, busy: 300, steal: 100, measured: 250, pids: 4}, false, "stole 10%"},
 	}
 	for _, c := range cases {
@@ -28,7 +29,7 @@ func TestHostLoadVerdict(t *testing.T) {
 		if h.Quiet != c.quiet || !strings.Contains(h.Verdict, c.why) {
 			t.Errorf("%s: quiet %v verdict %q, want %v and %q", c.name, h.Quiet, h.Verdict, c.quiet, c.why)
 		}
-		if h.Other != max(0, h.Busy-h.Measured) && h.Other-(h.Busy-h.Measured) > 1e-3 {
+		if d := h.Busy - h.Measured - h.Background - h.Other; d > 1e-3 || d < -1e-3 {
 			t.Errorf("%s: other %v is not busy %v less measured %v", c.name, h.Other, h.Busy, h.Measured)
 		}
 	}

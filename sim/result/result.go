@@ -261,9 +261,12 @@ type Host struct {
 	// the project's harness, etcd, the API server and kro.
 	Measured  float64 `json:"measured"`
 	Processes int     `json:"processes"` // measured processes found
-	Other     float64 `json:"other"`     // Busy less Measured
-	Quiet     bool    `json:"quiet"`
-	Verdict   string  `json:"verdict,omitempty"` // why the host was not quiet
+	// Background is the share of processes at a lower priority (nice > 0),
+	// which yield the processors to the measured ones.
+	Background float64 `json:"background"`
+	Other      float64 `json:"other"` // Busy less Measured and Background
+	Quiet      bool    `json:"quiet"`
+	Verdict    string  `json:"verdict,omitempty"` // why the host was not quiet
 }
 
 // Busy says why a real run's timings should not be trusted, "" when they
