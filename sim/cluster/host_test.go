@@ -18,7 +18,8 @@ func TestHostLoadVerdict(t *testing.T) {
 	}{
 		{"quiet: the run's own processes used the CPU", hostSample{ok: true, total: 2000, busy: 700, measured: 620, pids: 4}, true, ""},
 		{"other processes", hostSample{ok: true, total: 2000, busy: 900, measured: 300, pids: 4}, false, "other processes used 55%"},
-		{"background work at a lower priority", hostSample{ok: true, total: 2000, busy: 900, nice: 500, measured: 300, pids: 4}, true, ""},
+		{"background work at a lower priority", hostSample{ok: true, total: 2000, busy: 900, measured: 300, pids: 4,
+			procs: map[procKey]proc{{7, 1}: {nice: 19, ticks: 500}}}, false, "used 55% of the host's 2 CPUs, 50% of it at a lower priority"},
 		{"stolen", hostSample{ok: true, total: 2000, busy: 300, steal: 100, measured: 250, pids: 4}, false, "stole 10%"},
 	}
 	for _, c := range cases {
@@ -66,5 +67,22 @@ func TestSampleHost(t *testing.T) {
 	}
 	if b.total < a.total || b.busy < a.busy || b.measured < a.measured {
 		t.Errorf("counters went backwards: %+v then %+v", a, b)
+	}
+}
+
+func TestBackground(t *testing.T) {
+	a := map[procKey]proc{
+		{10, 1}: {ppid: 1, nice: 19, ticks: 100}, // a build, niced
+		{11, 5}: {ppid: 10, nice: 19, ticks: 40}, // its compiler, which ends
+		{12, 1}: {ppid: 1, nice: 0, ticks: 1000}, // a foreground process
+	}
+	b := map[procKey]proc{
+		{10, 1}: {ppid: 1, nice: 19, ticks: 100 + 60 + 50}, // the compiler's 60, reaped, and 50 of its own
+		{12, 1}: {ppid: 1, nice: 0, ticks: 2000},
+		{13, 9}: {ppid: 10, nice: 19, ticks: 30}, // born since
+	}
+	// 50 of its own + the compiler's 20 after the first sample + 30 of the newcomer.
+	if got := background(a, b); got != 100 {
+		t.Errorf("background %d ticks, want 100", got)
 	}
 }

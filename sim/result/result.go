@@ -261,8 +261,8 @@ type Host struct {
 	// the project's harness, etcd, the API server and kro.
 	Measured  float64 `json:"measured"`
 	Processes int     `json:"processes"` // measured processes found
-	// Background is the share of processes at a lower priority (nice > 0),
-	// which yield the processors to the measured ones.
+	// Background is the share of processes at a lower priority (nice > 0):
+	// they yield the processors, but still slow the measured ones.
 	Background float64 `json:"background"`
 	Other      float64 `json:"other"` // Busy less Measured and Background
 	Quiet      bool    `json:"quiet"`
