@@ -55,6 +55,9 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	k.Abort = opts.Abort
 	srv := api.NewServer(k, t, src(1))
 	cpu := kernel.NewCPU(t.VCPUs)
+	if t.Server.SharedCPUs { // kro runs on the server's host
+		cpu = srv.CPU()
+	}
 	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabel: opts.HostLabel, Context: opts.Context})
 	w := world.New(k, srv.Store, t, src(2), ctrl.IsInstance)
 

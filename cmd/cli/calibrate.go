@@ -54,6 +54,10 @@ var calibrateCmd = &command{
 		switch {
 		case len(opts.api.from) > 0 && opts.api.kubeconfig != "":
 			return usagef("--from and --kubeconfig exclude each other")
+		case len(opts.api.cpuFrom) > 0 && (opts.api.kubeconfig != "" || len(opts.api.from) > 0):
+			return usagef("--cpu-from excludes --from and --kubeconfig")
+		case len(opts.api.cpuFrom) > 0:
+			return calibrateCPU(e, opts, t)
 		case len(opts.api.from) > 0:
 			return calibrateFromRun(e, opts, t)
 		case opts.api.kubeconfig != "":

@@ -2,8 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
+	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/calibration"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/spf13/pflag"
@@ -12,19 +14,25 @@ import (
 // apiCalibrateOptions are calibrate's flags for measuring a real API server.
 type apiCalibrateOptions struct {
 	from        []string
+	cpuFrom     []string
+	rgdRoot     string
 	rgds        []string
 	kubeconfig  string
 	objects     int
 	concurrency []int
+	pidDir      string
 }
 
 func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 	o := &apiCalibrateOptions{}
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "measure the request latency of this kubeconfig's API server (it must serve testdata/realapi/standins.yaml) and replace the target's latency and readiness instead of its CPU costs")
 	fs.StringSliceVar(&o.from, "from", nil, "derive the target from a real run's directory (krosim run --kubeconfig --out DIR): the latency kro saw in it by verb, and the per-reconcile time the requests do not explain (cost.reconcile_ns), fitted by simulating the same workload; given a second, larger run of the same RGD (--from A --from B), also how requests slow down with the objects stored (server.object_slowdown)")
+	fs.StringSliceVar(&o.cpuFrom, "cpu-from", nil, "derive a target for a host the API server, etcd and kro share (server.shared_cpus) from real runs of at least two calibration RGDs recorded with --pid-dir: kro's CPU per request and per reconcile, the server's CPU per request (shared among verbs as the base target's latency.VERB.cpu, from calibrate --kubeconfig --pid-dir), and the latency kro saw; physical costs that carry over to other RGDs and worker counts")
+	fs.StringVar(&o.rgdRoot, "rgd-root", "", "with --cpu-from: the directory the runs' RGD files (named in their results.json) are relative to (default: where krosim runs)")
 	fs.StringSliceVar(&o.rgds, "rgd", nil, "with --from: the real run's RGD files (default: the files its results.json names, relative to where it ran)")
 	fs.IntVar(&o.objects, "objects", 200, "with --kubeconfig: requests timed per verb")
 	fs.IntSliceVar(&o.concurrency, "concurrency", []int{1}, "with --kubeconfig: requests in flight to measure at (the target takes the first; e.g. 1,4,8)")
+	fs.StringVar(&o.pidDir, "pid-dir", harnessPIDs(), "with --kubeconfig: PID files of the server's processes on this host (etcd, apiserver, kro), to measure each verb's CPU time on the server (default $KROSIM_REALAPI_DIR/pids, the harness's)")
 	// --out is what run and profile call their output flag.
 	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
 		if name == "out" {
@@ -33,6 +41,45 @@ func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 		return pflag.NormalizedName(name)
 	})
 	return o
+}
+
+// calibrateCPU is `krosim calibrate --cpu-from DIR...`.
+func calibrateCPU(e *env, opts *calibrateOptions, t *target.Target) error {
+	var read []compared
+	for _, dir := range opts.api.cpuFrom {
+		r, err := loadResults(dir)
+		if err != nil {
+			return err
+		}
+		read = append(read, r)
+	}
+	if err := checkQuiet(e.stderr, "calibrate", opts.allowBusy, read...); err != nil {
+		return err
+	}
+	rgdsOf := func(dir string) ([]*model.RGD, error) {
+		for _, r := range read {
+			if r.dir == dir {
+				var files []string
+				for _, f := range r.res.Config.RGDFiles {
+					if opts.api.rgdRoot != "" && !filepath.IsAbs(f) {
+						f = filepath.Join(opts.api.rgdRoot, f)
+					}
+					files = append(files, f)
+				}
+				return loadRGDs(e, limits(r.res.Config), files, nil)
+			}
+		}
+		return nil, fmt.Errorf("%s: not read", dir)
+	}
+	t, report, err := calibration.Physical(opts.api.cpuFrom, t, rgdsOf)
+	if err != nil {
+		return err
+	}
+	t.Name = opts.name
+	t.Description = fmt.Sprintf("%s calibrated for a shared host from the real runs in %s by krosim calibrate --cpu-from: %s.", opts.base,
+		strings.Join(opts.api.cpuFrom, ", "), strings.Join(report, "; "))
+	fmt.Fprintln(e.stderr, "krosim calibrate: "+strings.Join(report, "\n  "))
+	return writeTarget(e, opts.out, t)
 }
 
 // calibrateFromRun is `krosim calibrate --from DIR`.
@@ -86,7 +133,7 @@ func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 	}
 
 	cal, err := calibration.Calibrate(e.ctx, calibration.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
-		Concurrency: o.concurrency, Log: e.stderr})
+		Concurrency: o.concurrency, Log: e.stderr, PIDDir: o.pidDir})
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"maps"
 	"math"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -18,6 +19,8 @@ type compareOptions struct {
 	tolerance float64
 	format    string
 	allowBusy bool
+	deleteTol float64
+	rgdColumn bool
 }
 
 var compareCmd = &command{
@@ -28,25 +31,32 @@ var compareCmd = &command{
 		o := &compareOptions{}
 		fs.Float64Var(&o.tolerance, "tolerance", 0.15, "largest relative error of the converge and delete times against the median real run")
 		fs.StringVar(&o.format, "format", "text", "text, markdown (one summary table row), markdown-header (that table's header) or counts (markdown table of requests per instance)")
+		fs.Float64Var(&o.deleteTol, "delete-tolerance", 0, "largest relative error of the delete time (default: --tolerance)")
+		fs.BoolVar(&o.rgdColumn, "rgd-column", false, "markdown and markdown-header: begin each row with the RGD's file name, for tables of several RGDs")
 		fs.BoolVar(&o.allowBusy, "allow-busy", false, "compare with real runs taken on a busy host too (real.host in their results.json), flagged")
 		return o
 	},
 	run: func(e *env, o any, args []string) error {
 		opts := o.(*compareOptions)
 		if opts.format == "markdown-header" { // needs no runs
-			fmt.Fprint(e.stdout, markdownHeader)
+			if opts.rgdColumn {
+				fmt.Fprint(e.stdout, "| RGD "+strings.Replace(markdownHeader, "\n|", "\n|---|", 1))
+			} else {
+				fmt.Fprint(e.stdout, markdownHeader)
+			}
 			return nil
 		}
 		if len(args) < 2 {
 			return usagef("want a simulation's directory and at least one real run's")
 		}
-		if opts.tolerance <= 0 {
-			return usagef("--tolerance must be positive")
+		if opts.tolerance <= 0 || opts.deleteTol < 0 {
+			return usagef("--tolerance and --delete-tolerance must be positive")
 		}
 		c, err := loadComparison(args[0], args[1:])
 		if err != nil {
 			return err
 		}
+		c.deleteTol, c.rgdColumn = opts.deleteTol, opts.rgdColumn
 		if err := c.checkHosts(e.stderr, opts.allowBusy); err != nil {
 			return err
 		}
@@ -85,6 +95,19 @@ type compared struct {
 type comparison struct {
 	sim  compared
 	real []compared
+	// deleteTol is the delete time's tolerance, when it differs from the
+	// converge time's; rgdColumn starts markdown rows with the RGD.
+	deleteTol float64
+	rgdColumn bool
+}
+
+// tolerance is the largest relative error of timing i (0 converge, 1
+// delete) given the converge time's.
+func (c *comparison) tolerance(i int, converge float64) float64 {
+	if i == 1 && c.deleteTol > 0 {
+		return c.deleteTol
+	}
+	return converge
 }
 
 func loadResults(dir string) (compared, error) {
@@ -304,8 +327,8 @@ func (c *comparison) verdict(tolerance float64) string {
 	if del.sim != nil || del.median() != nil { // the workload deleted its instances
 		if e := relErr(del.sim, del.median()); math.IsNaN(e) {
 			bad = append(bad, "delete time missing (a run did not finish deleting)")
-		} else if math.Abs(e) > tolerance {
-			bad = append(bad, fmt.Sprintf("delete time off by %+.1f%% (tolerance %.0f%%)", 100*e, 100*tolerance))
+		} else if tol := c.tolerance(1, tolerance); math.Abs(e) > tol {
+			bad = append(bad, fmt.Sprintf("delete time off by %+.1f%% (tolerance %.0f%%)", 100*e, 100*tol))
 		}
 	}
 	return strings.Join(bad, "; ")
@@ -399,14 +422,21 @@ func (c *comparison) markdownRow(w io.Writer, tolerance float64) {
 	cells := []string{fmt.Sprint(s.InstancesTotal), fmt.Sprint(c.sim.workers),
 		fmt.Sprintf("%.2f / %s", float64(s.Reconciles)/n, strings.Join(realRec, ", ")),
 		fmt.Sprintf("%.2f / %s", float64(calls(s.APICalls))/n, strings.Join(realCalls, ", ")), verdict}
-	for _, t := range c.timings()[:2] { // converge, delete
+	if c.rgdColumn {
+		name := "?"
+		if files := c.sim.res.Config.RGDFiles; len(files) > 0 {
+			name = filepath.Base(files[0])
+		}
+		cells = append([]string{"`" + name + "`"}, cells...)
+	}
+	for i, t := range c.timings()[:2] { // converge, delete
 		var runs []string
 		for _, r := range t.real {
 			runs = append(runs, fmtSecs(r))
 		}
 		e := relErr(t.sim, t.median())
 		errText := fmtErr(e)
-		if math.IsNaN(e) || math.Abs(e) > tolerance {
+		if math.IsNaN(e) || math.Abs(e) > c.tolerance(i, tolerance) {
 			errText = "**" + errText + "**"
 		}
 		cells = append(cells, fmtSecs(t.sim), fmt.Sprintf("%s (%s)", fmtSecs(t.median()), strings.Join(runs, ", ")), errText)

@@ -39,12 +39,17 @@ func declareRealFlags(fs *pflag.FlagSet) *realOptions {
 	fs.DurationVar(&o.quiet, "kro-idle", 5*time.Second, "real mode: a phase ends once kro has not reconciled for this long (must exceed kro's 3s requeue interval)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "real mode: time limit of each phase")
 	fs.IntVar(&o.parallel, "parallel", 8, "real mode: creates or deletes krosim keeps in flight")
-	pids := ""
-	if dir := os.Getenv("KROSIM_REALAPI_DIR"); dir != "" {
-		pids = filepath.Join(dir, "pids")
-	}
-	fs.StringVar(&o.pids, "pid-dir", pids, "real mode: PID files of the cluster's processes on this host, whose CPU is the run's own in real.host (default $KROSIM_REALAPI_DIR/pids, the harness's)")
+	fs.StringVar(&o.pids, "pid-dir", harnessPIDs(), "real mode: PID files of the cluster's processes on this host, whose CPU is the run's own in real.host (default $KROSIM_REALAPI_DIR/pids, the harness's)")
 	return o
+}
+
+// harnessPIDs is the real-API harness's directory of PID files, when
+// $KROSIM_REALAPI_DIR (set by sourcing its env file) names it.
+func harnessPIDs() string {
+	if dir := os.Getenv("KROSIM_REALAPI_DIR"); dir != "" {
+		return filepath.Join(dir, "pids")
+	}
+	return ""
 }
 
 // runReal is `krosim run --kubeconfig`: the workload against a real server.

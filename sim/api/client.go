@@ -220,7 +220,8 @@ func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionRes
 	if s.inflight[class] >= limit {
 		return apierrors.NewTooManyRequests("too many requests in flight", 1), s.t.Server.RetryAfter.D(), 0
 	}
-	lat := s.t.Latency[v].Sample(s.rng.NormFloat64(), objects)
+	l := s.t.Latency[v]
+	lat := l.Sample(s.rng.NormFloat64(), objects)
 	f := s.t.Faults[v]
 	u := s.rng.Float64()
 	s.inflight[class]++
@@ -230,15 +231,15 @@ func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionRes
 	}
 	switch {
 	case u < f.Throttle:
-		lat = s.serve(p, lat)
+		lat = s.serve(p, lat, l.CPU.D())
 		vs.Latencies = append(vs.Latencies, fresh+lat)
 		return apierrors.NewTooManyRequests("injected throttle", 1), s.t.Server.RetryAfter.D(), fresh
 	case u < f.Throttle+f.Err500:
-		lat = s.serve(p, lat)
+		lat = s.serve(p, lat, l.CPU.D())
 		vs.Latencies = append(vs.Latencies, fresh+lat)
 		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0, fresh
 	case u < f.Throttle+f.Err500+f.Conflict && !v.ReadOnly():
-		lat = s.serve(p, lat)
+		lat = s.serve(p, lat, l.CPU.D())
 		vs.Latencies = append(vs.Latencies, lat)
 		return apierrors.NewConflict(schema.GroupResource{}, "", fmt.Errorf("injected conflict")), 0, fresh
 	case u < f.Throttle+f.Err500+f.Conflict+f.Timeout:
@@ -251,27 +252,43 @@ func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionRes
 		}
 		return apierrors.NewTimeoutError("injected timeout", 0), 0, fresh
 	}
-	lat = s.serve(p, lat)
+	lat = s.serve(p, lat, l.CPU.D())
 	vs.Latencies = append(vs.Latencies, fresh+lat)
 	return op(), 0, fresh
 }
 
-// serve spends the work d of a request, grown with the objects stored, and
-// returns how long it took: the work, after waiting for a processor when
-// the server has a limited number.
-func (s *Server) serve(p *kernel.Proc, d time.Duration) time.Duration {
+// serve spends the latency d of a request, grown with the objects stored,
+// and returns how long it took. With limited processors, d is work that
+// holds one, after waiting for it; with the verb's processor time cpu
+// given, only up to cpu of d holds one, the rest of d is a wait on
+// something else, and cpu beyond d runs after the request, off its path.
+func (s *Server) serve(p *kernel.Proc, d, cpu time.Duration) time.Duration {
 	n := s.Store.Objects()
 	s.Served.Requests++
 	s.Served.Objects += float64(n)
 	if f := s.t.Server.ObjectSlowdown; f > 0 {
-		d = time.Duration(float64(d) * (1 + f*float64(n)))
+		grow := 1 + f*float64(n)
+		d = time.Duration(float64(d) * grow)
+		cpu = time.Duration(float64(cpu) * grow)
 	}
-	if s.cpu == nil {
+	switch {
+	case s.cpu == nil:
 		p.Sleep(d)
 		return d
+	case cpu <= 0:
+		return s.cpu.Run(p, d) + d
 	}
-	return s.cpu.Run(p, d) + d
+	held := min(cpu, d)
+	wait := s.cpu.Run(p, held)
+	p.Sleep(d - held)
+	if after := cpu - held; after > 0 {
+		s.k.Go("server-cpu", func(bg *kernel.Proc) { s.cpu.Run(bg, after) })
+	}
+	return wait + d
 }
+
+// CPU is the server's processors, nil when unlimited.
+func (s *Server) CPU() *kernel.CPU { return s.cpu }
 
 // virtualClock drives client-go's token bucket with the kernel's clock: its
 // Sleep parks the running process in virtual time.

@@ -35,6 +35,11 @@ type CalibrateConfig struct {
 	// the target takes the first.
 	Concurrency []int
 	Log         io.Writer
+	// PIDDir holds the PID files of the server's processes on this host
+	// (the harness's: etcd, apiserver, kro); with it, each verb's CPU time
+	// on the server (etcd's and the API server's) and in the client is
+	// measured too.
+	PIDDir string
 }
 
 // Calibration is what the API server's latency looks like to a client like kro's.
@@ -66,6 +71,9 @@ type LatencyRow struct {
 	OpsPerSec   float64
 	PerObject   time.Duration // list only: the fitted cost of each object listed
 	Objects     int
+	// ServerCPU and ClientCPU are the CPU time per request of the server's
+	// processes (etcd and the API server) and of the client, when measured.
+	ServerCPU, ClientCPU time.Duration
 }
 
 // PatchWrites names the row of server-side applies that change the object;
@@ -100,14 +108,18 @@ func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
 	cal := &Calibration{Objects: cfg.Objects, Concurrency: cfg.Concurrency,
 		Client: fmt.Sprintf("%s/%s with %d CPUs", runtime.GOOS, runtime.GOARCH, runtime.NumCPU())}
 	for i, c := range cfg.Concurrency {
-		m := &measure{dyn: dyn, n: cfg.Objects, c: c, ns: fmt.Sprintf("krosim-calibrate-%d", c)}
+		m := &measure{dyn: dyn, n: cfg.Objects, c: c, ns: fmt.Sprintf("krosim-calibrate-%d", c), pidDir: cfg.PIDDir}
 		rows, delay, err := m.run(ctx, i == 0)
 		if err != nil {
 			return nil, err
 		}
 		for _, row := range rows {
-			fmt.Fprintf(cfg.Log, "krosim calibrate: %-13s x%d  p50 %7.2fms  p95 %7.2fms  p99 %7.2fms  %6.0f/s%s\n",
-				row.Verb, row.Concurrency, ms(row.P50), ms(row.P95), ms(row.P99), row.OpsPerSec, perObject(row))
+			cpu := ""
+			if cfg.PIDDir != "" {
+				cpu = fmt.Sprintf("  cpu: server %.2fms client %.2fms", ms(row.ServerCPU), ms(row.ClientCPU))
+			}
+			fmt.Fprintf(cfg.Log, "krosim calibrate: %-13s x%d  p50 %7.2fms  p95 %7.2fms  p99 %7.2fms  %6.0f/s%s%s\n",
+				row.Verb, row.Concurrency, ms(row.P50), ms(row.P95), ms(row.P99), row.OpsPerSec, perObject(row), cpu)
 		}
 		if i == 0 {
 			cal.Latency = latencies(rows)
@@ -128,7 +140,7 @@ func latencies(rows []LatencyRow) map[verb.Verb]target.Latency {
 	for _, row := range rows {
 		if row.Verb != PatchWrites {
 			l[row.Verb] = target.Latency{P50: target.Duration(row.P50), P95: target.Duration(row.P95),
-				P99: target.Duration(row.P99), PerObject: target.Duration(row.PerObject)}
+				P99: target.Duration(row.P99), PerObject: target.Duration(row.PerObject), CPU: target.Duration(row.ServerCPU)}
 		}
 	}
 	return l
@@ -225,10 +237,12 @@ func perObject(row LatencyRow) string {
 
 // measure is one concurrency level's measurements.
 type measure struct {
-	dyn dynamic.Interface
-	n   int
-	c   int
-	ns  string
+	dyn    dynamic.Interface
+	n      int
+	c      int
+	ns     string
+	pidDir string
+	cpu    map[string]time.Duration // the last timed stage's CPU time by process
 }
 
 func (m *measure) object(i int, value string) *unstructured.Unstructured {
@@ -259,6 +273,7 @@ func (m *measure) timed(ctx context.Context, f func(i int) error) ([]time.Durati
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var first error
+	cpu := cluster.ProcessCPU(m.pidDir)
 	start := time.Now()
 	for w := 0; w < m.c; w++ {
 		wg.Add(1)
@@ -283,7 +298,14 @@ func (m *measure) timed(ctx context.Context, f func(i int) error) ([]time.Durati
 	}
 	close(next)
 	wg.Wait()
-	return lat, time.Since(start), first
+	wall := time.Since(start)
+	m.cpu = map[string]time.Duration{}
+	for name, d := range cluster.ProcessCPU(m.pidDir) {
+		if was, ok := cpu[name]; ok {
+			m.cpu[name] = d - was
+		}
+	}
+	return lat, wall, first
 }
 
 func (m *measure) row(v verb.Verb, lat []time.Duration, wall time.Duration) LatencyRow {
@@ -293,8 +315,19 @@ func (m *measure) row(v verb.Verb, lat []time.Duration, wall time.Duration) Late
 	}
 	sort.Float64s(xs)
 	q := func(p float64) time.Duration { return time.Duration(stat.Quantile(p, stat.Empirical, xs, nil)) }
-	return LatencyRow{Verb: v, Concurrency: m.c, P50: q(0.5), P95: q(0.95), P99: q(0.99),
+	row := LatencyRow{Verb: v, Concurrency: m.c, P50: q(0.5), P95: q(0.95), P99: q(0.99),
 		OpsPerSec: float64(len(lat)) / wall.Seconds(), Objects: len(lat)}
+	if m.pidDir != "" && len(lat) > 0 {
+		var server time.Duration
+		for name, d := range m.cpu {
+			if name != "krosim" && name != "kro" { // kro does not serve requests
+				server += d
+			}
+		}
+		row.ServerCPU = server / time.Duration(len(lat))
+		row.ClientCPU = m.cpu["krosim"] / time.Duration(len(lat))
+	}
+	return row
 }
 
 // fetch reads every calibration object, untimed.

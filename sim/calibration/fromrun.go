@@ -358,12 +358,33 @@ func fitsWork(t *target.Target) bool { return t.Server.CPUs > 0 || t.Server.Obje
 // run measured the sum: it fits the work too, scaling each verb's until the
 // simulated mean latency is the one measured (want).
 func fitBySimulation(cfg result.Config, rgds []*model.RGD, want map[verb.Verb]time.Duration, realMean float64) (fitted, error) {
+	f, err := simulateFit(cfg, rgds, want, &realMean)
+	return f.fitted, err
+}
+
+// workFit is a fit's last simulation: what it saw, and its mean reconcile
+// in seconds.
+type workFit struct {
+	fitted
+	reconcile float64
+}
+
+// fitWork fits each verb's work as fitBySimulation does, leaving every
+// cost as it is (they are measured), and says how long the last
+// simulation's reconciles took on average.
+func fitWork(cfg result.Config, rgds []*model.RGD, want map[verb.Verb]time.Duration) (workFit, error) {
+	return simulateFit(cfg, rgds, want, nil)
+}
+
+// simulateFit simulates cfg, scaling its target's work towards want and,
+// when realMean is given, its cost.reconcile_ns towards that mean reconcile.
+func simulateFit(cfg result.Config, rgds []*model.RGD, want map[verb.Verb]time.Duration, realMean *float64) (workFit, error) {
 	t := cfg.Target
 	rounds := 3
 	if fitsWork(t) {
 		rounds = 8
 	}
-	var fit fitted
+	var fit workFit
 	for i := 0; i < rounds; i++ {
 		r, err := sim.Run(cfg, rgds, sim.Options{})
 		if err != nil {
@@ -371,8 +392,10 @@ func fitBySimulation(cfg result.Config, rgds []*model.RGD, want map[verb.Verb]ti
 		}
 		busy := r.WorkerSeconds() - r.Attribution["idle"]
 		simMean := busy / float64(max(1, r.Summary.Reconciles))
-		t.Cost.ReconcileNS = math.Max(0, math.Round(t.Cost.ReconcileNS+(realMean-simMean)*1e9))
-		fit = fitted{stored: r.MeanObjectsStored(), calls: map[verb.Verb]int{}}
+		if realMean != nil {
+			t.Cost.ReconcileNS = math.Max(0, math.Round(t.Cost.ReconcileNS+(*realMean-simMean)*1e9))
+		}
+		fit = workFit{fitted: fitted{stored: r.MeanObjectsStored(), calls: map[verb.Verb]int{}}, reconcile: simMean}
 		for v, vr := range r.API.Verbs {
 			fit.calls[v] = vr.Calls
 		}
@@ -433,7 +456,7 @@ func fitReport(t *target.Target, fit fitted, realMean float64) []string {
 func kroRequest(l map[string]string, kroResources map[string]map[verb.Verb]int, own map[string]map[string]int) (verb.Verb, bool) {
 	q := cluster.RequestOf(l)
 	v, ok := q.KroVerb()
-	if !ok || q.Excluded() || kroResources[q.Resource][v] == 0 || own[q.Resource][q.Verb] > 0 {
+	if !ok || q.Excluded(func(string) bool { return false }) || kroResources[q.Resource][v] == 0 || own[q.Resource][q.Verb] > 0 {
 		return "", false
 	}
 	return v, true

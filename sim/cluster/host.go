@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/krosim/krosim/sim/result"
 )
@@ -32,13 +33,13 @@ const (
 // hostSample is one reading of the host's CPU counters, in clock ticks.
 type hostSample struct {
 	ok       bool
-	total    uint64  // all CPUs, every state
-	busy     uint64  // all but idle and iowait
-	steal    uint64  // stolen by the hypervisor
+	total    uint64           // all CPUs, every state
+	busy     uint64           // all but idle and iowait
+	steal    uint64           // stolen by the hypervisor
 	procs    map[procKey]proc // every process, for the background's share
-	measured uint64  // the measured processes' user + system time
-	load1    float64 // 1-minute load average
-	pids     int     // measured processes found
+	measured uint64           // the measured processes' user + system time
+	load1    float64          // 1-minute load average
+	pids     int              // measured processes found
 }
 
 // sampleHost reads /proc/stat, /proc/loadavg and the CPU time of the
@@ -232,4 +233,32 @@ func hostLoad(a, b hostSample, seconds float64) *result.Host {
 		h.Verdict = "busy: " + strings.Join(why, "; ")
 	}
 	return h
+}
+
+// clockTick is the unit of /proc's CPU times (USER_HZ, 100 on Linux).
+const clockTick = 10 * time.Millisecond
+
+// ProcessCPU is the CPU time so far of krosim ("krosim") and of each process
+// with a PID file in pidDir (by file name: "etcd", "apiserver", "kro"), for
+// measuring the work of requests. Processes that cannot be read are left
+// out; nothing is returned where /proc does not exist.
+func ProcessCPU(pidDir string) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	if t := procTicks("self"); t > 0 {
+		out["krosim"] = time.Duration(t) * clockTick
+	}
+	if pidDir == "" {
+		return out
+	}
+	files, _ := filepath.Glob(filepath.Join(pidDir, "*.pid"))
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		if t := procTicks(strings.TrimSpace(string(b))); t > 0 {
+			out[strings.TrimSuffix(filepath.Base(file), ".pid")] = time.Duration(t) * clockTick
+		}
+	}
+	return out
 }

@@ -24,10 +24,12 @@ func RequestOf(l map[string]string) Request {
 	return Request{Verb: l["verb"], Group: l["group"], Resource: l["resource"], Subresource: l["subresource"], Scope: l["scope"]}
 }
 
-// Excluded says which requests are not kro's reconciles: watches
-// and the informers' cluster-wide LISTs (kro's own LISTs are namespaced).
-func (q Request) Excluded() bool {
-	return q.Verb == "WATCH" || (q.Verb == "LIST" && q.Scope == "cluster")
+// Excluded says which requests are not kro's reconciles: watches, and
+// the cluster-wide LISTs of the resources kro keeps informers on (informed:
+// its instances; its child watches start without a LIST). kro's own LISTs of
+// a forEach collection's items are cluster-wide too, and are its.
+func (q Request) Excluded(informed func(resource string) bool) bool {
+	return q.Verb == "WATCH" || (q.Verb == "LIST" && q.Scope == "cluster" && informed(q.Resource))
 }
 
 // classify labels an HTTP request the way the API server does (requestinfo

@@ -143,7 +143,7 @@ func Run(ctx context.Context, cfg Config, rgds []*model.RGD) (*result.Result, ma
 	if r.first.s, r.first.k, err = r.scrape(ctx, 0); err != nil {
 		return nil, nil, err
 	}
-	r.first.own, r.first.scrapes = r.own.snapshot(), 1
+	r.first.own, r.first.scrapes, r.first.cpu = r.own.snapshot(), 1, ProcessCPU(r.cfg.PIDDir)
 	r.host, r.hostAt = sampleHost(r.cfg.PIDDir), time.Now()
 	r.last = r.first
 
@@ -401,6 +401,16 @@ func (r *runner) ours(gvr string) bool {
 	return false
 }
 
+// instanceResource says whether resource is one of the RGDs' instances.
+func (r *runner) instanceResource(resource string) bool {
+	for _, g := range r.gvrs {
+		if g.Resource == resource {
+			return true
+		}
+	}
+	return false
+}
+
 // mark is where a phase ended: the scrapes then, krosim's own requests so
 // far, when kro went idle, and how many scrapes were taken.
 type mark struct {
@@ -408,6 +418,7 @@ type mark struct {
 	own     map[Request]int
 	idle    time.Time
 	scrapes int
+	cpu     map[string]time.Duration // the measured processes' CPU time so far (ProcessCPU)
 }
 
 // phase computes what kro did between two scrapes.
@@ -419,6 +430,14 @@ func (r *runner) phase(name string, dur time.Duration, from, to mark) result.Pha
 		p.IdleSeconds = result.Round(idle.Sub(r.start).Seconds())
 	}
 	p.Reconciles = int(math.Round(r.kroSum(k1, "instance_reconcile_total") - r.kroSum(k0, "instance_reconcile_total")))
+	for name, d := range to.cpu {
+		if was, ok := from.cpu[name]; ok && d >= was {
+			if p.CPUSeconds == nil {
+				p.CPUSeconds = map[string]float64{}
+			}
+			p.CPUSeconds[name] = result.Round((d - was).Seconds())
+		}
+	}
 	p.ReconcileErrors = int(math.Round(r.kroSum(k1, "instance_reconcile_errors_total") - r.kroSum(k0, "instance_reconcile_errors_total")))
 	for _, x := range Delta(k0, k1, "dynamic_controller_requeue_total") {
 		if r.ours(x.Labels["gvr"]) {
@@ -430,7 +449,7 @@ func (r *runner) phase(name string, dur time.Duration, from, to mark) result.Pha
 	}
 	for q, c := range kroRequests(s0, s1, own0, own1) {
 		v, ok := q.KroVerb()
-		if !ok || q.Excluded() || c == 0 {
+		if !ok || q.Excluded(r.instanceResource) || c == 0 {
 			continue
 		}
 		if p.APICallsByResource[q.Resource] == nil {
@@ -492,7 +511,7 @@ func (r *runner) excluded(s0, s1 *Scrape, own0, own1 map[Request]int) (excl, own
 		m[q.Resource][q.Verb] += c
 	}
 	for q, c := range kroRequests(s0, s1, own0, own1) {
-		if q.Excluded() {
+		if q.Excluded(r.instanceResource) {
 			add(excl, q, c)
 		} else if _, ok := q.KroVerb(); !ok {
 			add(excl, q, c)

@@ -131,7 +131,7 @@ func (r *runner) EndPhase(p workload.Phase, took time.Duration) error {
 	if err != nil {
 		return err
 	}
-	to := mark{s: s, k: k, own: r.own.snapshot(), idle: r.idleAt, scrapes: r.last.scrapes + 1}
+	to := mark{s: s, k: k, own: r.own.snapshot(), idle: r.idleAt, scrapes: r.last.scrapes + 1, cpu: ProcessCPU(r.cfg.PIDDir)}
 	r.phases = append(r.phases, r.phase(p.String(), took, r.last, to))
 	r.last = to
 	return nil

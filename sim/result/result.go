@@ -295,6 +295,10 @@ type Phase struct {
 	Requeues           map[string]int               `json:"requeues"`
 	APICalls           map[verb.Verb]int            `json:"api_calls"`
 	APICallsByResource map[string]map[verb.Verb]int `json:"api_calls_by_resource"`
+	// CPUSeconds is the CPU time the measured processes used from the end
+	// of the previous phase to the end of this one, by process: krosim,
+	// and on the harness etcd, apiserver and kro (from /proc).
+	CPUSeconds map[string]float64 `json:"cpu_seconds,omitempty"`
 }
 
 // Timing is one instance's life on a real cluster, in seconds from the

@@ -85,6 +85,11 @@ type Server struct {
 	// host the API server, etcd and kro share, every process's heap and
 	// caches grow with the objects, and so does the latency.
 	ObjectSlowdown float64 `json:"object_slowdown,omitempty" yaml:"object_slowdown,omitempty"`
+	// SharedCPUs puts kro on the server's processors: the API server, etcd
+	// and kro share one host (the real-API harness, a single-node cluster),
+	// so kro's own CPU (cost) waits for the same processors as requests.
+	// Needs CPUs.
+	SharedCPUs bool `json:"shared_cpus,omitempty" yaml:"shared_cpus,omitempty"`
 }
 
 // Latency is a verb's latency distribution, given by percentiles. PerObject
@@ -94,6 +99,15 @@ type Latency struct {
 	P95       Duration `json:"p95" yaml:"p95"`
 	P99       Duration `json:"p99" yaml:"p99"`
 	PerObject Duration `json:"per_object,omitempty" yaml:"per_object,omitempty"`
+	// CPU is the processor time a request costs the server (the API
+	// server's and etcd's, watch events and garbage collection included),
+	// when server.cpus limits the processors. Without it a request's whole
+	// latency is work on a processor. With it, a request holds a processor
+	// for at most its CPU, spends the rest of its latency waiting on
+	// something else (the network, etcd's disk), and CPU beyond its latency
+	// runs on the processors after it, off the request's path: measured on
+	// the harness, a request costs more processor time than it takes.
+	CPU Duration `json:"cpu,omitempty" yaml:"cpu,omitempty"`
 }
 
 // Faults are per-request probabilities of server errors.
@@ -373,6 +387,9 @@ func (c *checker) server(s Server) {
 	c.duration("server.timeout", s.Timeout, long)
 	c.intIn("server.cpus", s.CPUs, 0, MaxCPUs)
 	c.number("server.object_slowdown", s.ObjectSlowdown, 0, 1)
+	if s.SharedCPUs && s.CPUs == 0 {
+		c.bad("server.shared_cpus", "server.shared_cpus needs server.cpus: the processors kro shares with the server")
+	}
 }
 
 func (c *checker) latency(lat map[verb.Verb]Latency) {
@@ -386,7 +403,7 @@ func (c *checker) latency(lat map[verb.Verb]Latency) {
 		for _, p := range []struct {
 			name string
 			d    Duration
-		}{{"p50", l.P50}, {"p95", l.P95}, {"p99", l.P99}, {"per_object", l.PerObject}} {
+		}{{"p50", l.P50}, {"p95", l.P95}, {"p99", l.P99}, {"per_object", l.PerObject}, {"cpu", l.CPU}} {
 			c.duration(f+"."+p.name, p.d, MaxLatency)
 		}
 		if l.P50 <= 0 || l.P95 < l.P50 || l.P99 < l.P95 {
