@@ -10,7 +10,7 @@
 #                  one request at a time on an idle server, and its CPU time
 #                  on the server (how the server's CPU is shared among verbs)
 #   cal-*/         real runs of the calibration RGDs (testdata/realapi/calibration),
-#                  one worker, with the processes' CPU time (--pid-dir)
+#                  one worker, create only, with the processes' CPU time (--pid-dir)
 #   harness.yaml   krosim calibrate --cpu-from cal-*: kro's CPU per request and
 #                  per reconcile, the server's CPU per request, the latency kro
 #                  saw; the API server, etcd and kro share the host's processors
@@ -56,12 +56,12 @@ restart() {
   # shellcheck source=/dev/null # written by up.sh
   source "$STATE/env"
 }
-# real DIR RGD N W: one real run, create then delete, on a fresh server.
+# real DIR RGD N W [FLAGS]: one real run on a fresh server.
 real() {
   restart "$4"
   rm -rf "$1"
   $KROSIM run --kubeconfig "$KUBECONFIG" --kro-metrics "$KROSIM_KRO_METRICS_URL" --rgd "$2" --crd "$CRD" \
-    --instances "$3" --workers "$4" --delete --out "$1" --quiet
+    --instances "$3" --workers "$4" --out "$1" --quiet "${@:5}"
 }
 
 if [[ ${FIDELITY_COMPARE_ONLY:-0} != 1 ]]; then
@@ -85,7 +85,7 @@ if [[ ${FIDELITY_COMPARE_ONLY:-0} != 1 ]]; then
       for n in $INSTANCES; do
         for ((r = 1; r <= RUNS; r++)); do
           log "real run: $name, $n instances, $w worker(s), run $r of $RUNS"
-          real "$OUT/real-$name-w$w-n$n-r$r" "$rgd" "$n" "$w"
+          real "$OUT/real-$name-w$w-n$n-r$r" "$rgd" "$n" "$w" --delete
         done
       done
     done

@@ -22,8 +22,9 @@ type Server struct {
 	t     *target.Target
 	rng   *rand.Rand
 
-	inflight [2]int      // read-only, mutating
-	cpu      *kernel.CPU // serves requests when the target limits server.cpus
+	inflight [2]int        // read-only, mutating
+	last     time.Duration // when the previous request was served (server.active_cpu)
+	cpu      *kernel.CPU   // serves requests when the target limits server.cpus
 	caches   map[schema.GroupVersionResource]*watchCache
 
 	// CacheStats counts the consistent LISTs that waited for a watch cache.
@@ -277,6 +278,11 @@ func (s *Server) serve(p *kernel.Proc, d, cpu time.Duration) time.Duration {
 		return d
 	case cpu <= 0:
 		return s.cpu.Run(p, d) + d
+	}
+	if f := s.t.Server.ActiveCPU; f > 0 {
+		now := s.k.Now()
+		cpu += time.Duration(f * float64(min(now-s.last, target.ActiveGap)))
+		s.last = now
 	}
 	held := min(cpu, d)
 	wait := s.cpu.Run(p, held)

@@ -195,6 +195,11 @@ func (p *Proc) Unpark() bool {
 func (k *Kernel) next() *Proc {
 	for !k.finished {
 		if k.events.Len() == 0 {
+			// Nothing left: stop sees the quiet state once more (the last
+			// event may have been a process's), and may schedule more.
+			if k.stop != nil && !k.stop() && k.events.Len() > 0 {
+				continue
+			}
 			k.finished = true
 			break
 		}

@@ -90,7 +90,17 @@ type Server struct {
 	// so kro's own CPU (cost) waits for the same processors as requests.
 	// Needs CPUs.
 	SharedCPUs bool `json:"shared_cpus,omitempty" yaml:"shared_cpus,omitempty"`
+	// ActiveCPU is the processors' worth of CPU the host's processes burn
+	// while requests flow, however many there are: the Go runtimes'
+	// scheduling and garbage collection, etcd's housekeeping. Each request
+	// charges it for the time since the previous one (at most ActiveGap),
+	// off its path. Needs CPUs.
+	ActiveCPU float64 `json:"active_cpu,omitempty" yaml:"active_cpu,omitempty"`
 }
+
+// ActiveGap is the longest time between two requests that server.active_cpu
+// charges: a longer pause is idle.
+const ActiveGap = 100 * time.Millisecond
 
 // Latency is a verb's latency distribution, given by percentiles. PerObject
 // adds to a LIST for every object returned.
@@ -387,8 +397,9 @@ func (c *checker) server(s Server) {
 	c.duration("server.timeout", s.Timeout, long)
 	c.intIn("server.cpus", s.CPUs, 0, MaxCPUs)
 	c.number("server.object_slowdown", s.ObjectSlowdown, 0, 1)
-	if s.SharedCPUs && s.CPUs == 0 {
-		c.bad("server.shared_cpus", "server.shared_cpus needs server.cpus: the processors kro shares with the server")
+	c.number("server.active_cpu", s.ActiveCPU, 0, MaxCPUs)
+	if (s.SharedCPUs || s.ActiveCPU > 0) && s.CPUs == 0 {
+		c.bad("server.cpus", "server.shared_cpus and server.active_cpu need server.cpus: the processors kro shares with the server")
 	}
 }
 
