@@ -375,3 +375,47 @@ func (s *Standins) KindNames() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// startStandins starts the run's stand-in controller, if its config asks
+// for one and its target covers a stand-in kind the RGDs use, before the
+// first scrape: the controller's first LIST and WATCH are not the run's.
+// It notes every readyWhen that no controller of the run will satisfy.
+func (r *runner) startStandins(ctx context.Context) error {
+	t := r.cfg.Standins
+	if t != nil && len(StandinsUsed(t, r.rgds)) > 0 {
+		kinds, err := StandinKinds(ctx, r.dyn, t)
+		if err != nil {
+			return err
+		}
+		if r.standins, err = StartStandins(ctx, r.dyn, kinds, StandinOptions{Seed: r.cfg.Seed}); err != nil {
+			return err
+		}
+		r.logf("stand-in controller for %s, with the readiness of target %s", r.standins.KindNames(), t.Name)
+	}
+	for _, g := range r.rgds {
+		for _, res := range g.Resources {
+			if len(res.ReadyWhen) == 0 {
+				continue
+			}
+			if r.standins != nil {
+				if _, ok := world.Rule(t, res.APIVersion, res.Kind); ok {
+					continue
+				}
+			}
+			r.notes = append(r.notes, fmt.Sprintf("%s: resource %s has readyWhen, and no controller of this run writes the status of its kind %s (a stand-in controller runs for the stand-in kinds --target's readiness covers), so only a condition true without one (or a controller on the cluster) lets it become ready", g.Name, res.ID, res.Kind))
+		}
+	}
+	return nil
+}
+
+// reportStandins adds what the stand-in controller did to a real run's results.
+func (r *runner) reportStandins(res *result.Result) {
+	if r.standins == nil {
+		return
+	}
+	rep := r.standins.Report(r.cfg.Standins.Name, r.cfg.Seed)
+	res.Real.Standins = rep
+	if rep.Errors > 0 {
+		r.notes = append(r.notes, fmt.Sprintf("the stand-in controller failed %d status writes (first: %s): instances waiting on them may never have become ready", rep.Errors, rep.FirstError))
+	}
+}
