@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/krosim/krosim/sim/cluster"
+	"github.com/krosim/krosim/sim/study"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	"github.com/spf13/pflag"
@@ -73,8 +74,9 @@ func runStandins(e *env, o *standinsOptions, args []string) error {
 	<-e.ctx.Done()
 	s.Stop()
 	rep := s.Report(t.Name, o.seed)
-	fmt.Fprintf(e.stdout, "krosim standins: %d statuses written (%d GETs, %d status PUTs; %d conflicts redone, %d failed)\n",
-		rep.StatusWrites, s.Calls(verb.Get), s.Calls(verb.UpdateStatus), rep.Conflicts, rep.Errors)
+	fmt.Fprintf(e.stdout, "krosim standins: %s (%s, %s; %s redone, %d failed)\n",
+		study.Plural(rep.StatusWrites, "status write"), study.Plural(s.Calls(verb.Get), "GET"), study.Plural(s.Calls(verb.UpdateStatus), "status PUT"),
+		study.Plural(rep.Conflicts, "conflict"), rep.Errors)
 	if rep.Errors > 0 {
 		return fmt.Errorf("%d status writes failed; the first: %s", rep.Errors, rep.FirstError)
 	}
