@@ -30,20 +30,9 @@ import (
 //	.ci/realapi/build.sh && .ci/realapi/up.sh
 //	go test -tags realapi -run TestRealFidelity -timeout 60m ./cmd/cli
 func TestRealFidelity(t *testing.T) {
-	state := os.Getenv("KROSIM_REALAPI_DIR")
-	if state == "" {
-		state = "/tmp/krosim-realapi"
-	}
-	env := readEnvFile(t, filepath.Join(state, "env"))
-	kubeconfig, metrics := env["KUBECONFIG"], env["KROSIM_KRO_METRICS_URL"]
-	if kubeconfig == "" || metrics == "" {
-		t.Fatalf("%s/env lacks KUBECONFIG or KROSIM_KRO_METRICS_URL: is the harness from .ci/realapi/up.sh running?", state)
-	}
+	kubeconfig, metrics := harness(t)
 	const rgd = "../../testdata/realapi/fidelity-rgd.yaml"
-	dir := t.TempDir()
-	if out := os.Getenv("KROSIM_FIDELITY_OUT"); out != "" {
-		dir = out // keep the evidence
-	}
+	dir := evidenceDir(t)
 	real := []string{"run", "--kubeconfig", kubeconfig, "--kro-metrics", metrics, "--rgd", rgd, "--delete", "--quiet"}
 	krosim(t, append(real, "--instances", "200", "--out", filepath.Join(dir, "calibration"))...)
 	krosim(t, "calibrate", "--from", filepath.Join(dir, "calibration"), "--name", "ci-fidelity",
@@ -54,9 +43,8 @@ func TestRealFidelity(t *testing.T) {
 	// first): measure on a fresh one, as the calibration run was, so that
 	// the two differ by chance only.
 	restartHarness(t)
-	env = readEnvFile(t, filepath.Join(state, "env"))
-	real = []string{"run", "--kubeconfig", env["KUBECONFIG"], "--kro-metrics", env["KROSIM_KRO_METRICS_URL"],
-		"--rgd", rgd, "--delete", "--quiet"}
+	kubeconfig, metrics = harness(t)
+	real = []string{"run", "--kubeconfig", kubeconfig, "--kro-metrics", metrics, "--rgd", rgd, "--delete", "--quiet"}
 	krosim(t, append(real, "--instances", "200", "--out", filepath.Join(dir, "real"))...)
 	krosim(t, "run", "--target", filepath.Join(dir, "target.yaml"), "--rgd", rgd, "--instances", "200", "--delete",
 		"--out", filepath.Join(dir, "sim"), "--quiet")
@@ -66,6 +54,31 @@ func TestRealFidelity(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("the simulation does not match real kro (exit %d): see the comparison above", code)
 	}
+}
+
+// harness is the kubeconfig and kro's metrics URL of the running real-API
+// harness (its state in $KROSIM_REALAPI_DIR, default /tmp/krosim-realapi).
+func harness(t *testing.T) (kubeconfig, metrics string) {
+	t.Helper()
+	state := os.Getenv("KROSIM_REALAPI_DIR")
+	if state == "" {
+		state = "/tmp/krosim-realapi"
+	}
+	env := readEnvFile(t, filepath.Join(state, "env"))
+	kubeconfig, metrics = env["KUBECONFIG"], env["KROSIM_KRO_METRICS_URL"]
+	if kubeconfig == "" || metrics == "" {
+		t.Fatalf("%s/env lacks KUBECONFIG or KROSIM_KRO_METRICS_URL: is the harness from .ci/realapi/up.sh running?", state)
+	}
+	return kubeconfig, metrics
+}
+
+// evidenceDir is where a real test writes its runs: $KROSIM_FIDELITY_OUT
+// to keep them, else a temporary directory.
+func evidenceDir(t *testing.T) string {
+	if out := os.Getenv("KROSIM_FIDELITY_OUT"); out != "" {
+		return out
+	}
+	return t.TempDir()
 }
 
 // restartHarness stops the real control plane and starts it afresh, its

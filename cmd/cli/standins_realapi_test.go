@@ -5,9 +5,9 @@ package cli
 import (
 	"bytes"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/krosim/krosim/sim/result"
@@ -37,34 +37,23 @@ import (
 // It restarts the harness first (.ci/realapi's down.sh and up.sh, with the
 // KROSIM_* settings of its environment).
 func TestRealReadiness(t *testing.T) {
-	state := os.Getenv("KROSIM_REALAPI_DIR")
-	if state == "" {
-		state = "/tmp/krosim-realapi"
-	}
 	// A fresh server, as TestRealFidelity measures on: on a harness that
 	// already ran this RGD, kro restarts its informers of the stand-in
 	// kinds, and one of them took 24 s to sync in a second run (kro's
 	// reconcile blocked on it), which no model of a single run can predict.
-	readEnvFile(t, filepath.Join(state, "env")) // the harness must be running
+	harness(t) // it must be running
 	restartHarness(t)
-	env := readEnvFile(t, filepath.Join(state, "env"))
-	kubeconfig, metrics := env["KUBECONFIG"], env["KROSIM_KRO_METRICS_URL"]
-	if kubeconfig == "" || metrics == "" {
-		t.Fatalf("%s/env lacks KUBECONFIG or KROSIM_KRO_METRICS_URL: is the harness from .ci/realapi/up.sh running?", state)
-	}
+	kubeconfig, metrics := harness(t)
 	const (
 		rgd       = "../../testdata/realapi/fidelity-ready.yaml"
 		tgt       = "../../testdata/realapi/ready-target.yaml"
 		n         = 20
 		tolerance = 0.25
 	)
-	dir := t.TempDir()
-	if out := os.Getenv("KROSIM_FIDELITY_OUT"); out != "" {
-		dir = out // keep the evidence
-	}
+	dir := evidenceDir(t)
 	krosim(t, "run", "--kubeconfig", kubeconfig, "--kro-metrics", metrics, "--rgd", rgd, "--target", tgt,
-		"--instances", "20", "--delete", "--quiet", "--out", filepath.Join(dir, "real"))
-	krosim(t, "run", "--target", tgt, "--rgd", rgd, "--instances", "20", "--delete", "--quiet", "--out", filepath.Join(dir, "sim"))
+		"--instances", strconv.Itoa(n), "--delete", "--quiet", "--out", filepath.Join(dir, "real"))
+	krosim(t, "run", "--target", tgt, "--rgd", rgd, "--instances", strconv.Itoa(n), "--delete", "--quiet", "--out", filepath.Join(dir, "sim"))
 	var stdout, stderr bytes.Buffer
 	Main([]string{"compare", "--tolerance", "0.25", filepath.Join(dir, "sim"), filepath.Join(dir, "real")}, &stdout, &stderr)
 	t.Logf("krosim compare (counts are only held within %.0f%% here):\n%s%s", 100*tolerance, stdout.String(), stderr.String())

@@ -134,14 +134,7 @@ func TestStandinsWriteStatus(t *testing.T) {
 func TestStandinsNewGeneration(t *testing.T) {
 	obj := standin("StandinDeployment", "web", 1, nil)
 	_ = unstructured.SetNestedField(obj.Object, int64(1), "status", "observedGeneration")
-	dyn := fakeDynamic(obj)
-	fc := clocktesting.NewFakeClock(time.Unix(0, 0))
-	s, err := StartStandins(context.Background(), dyn,
-		[]StandinKind{{GVR: standinDeployments, Kind: "StandinDeployment", Readiness: fixedReadiness(time.Second)}},
-		StandinOptions{Seed: 1, Clock: fc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	dyn, fc, s := startDeployments(t, obj)
 	defer s.Stop()
 	waitFor(t, "the informer's watch", func() bool { return watching(dyn, standinDeployments) })
 	if fc.Waiters() != 0 {
@@ -169,6 +162,21 @@ func equalJSON(a, b any) bool {
 	return string(ja) == string(jb)
 }
 
+// startDeployments starts a controller of StandinDeployments (ready after
+// 1s) on a fake clock and a fake server holding obj.
+func startDeployments(t *testing.T, obj *unstructured.Unstructured) (*dynamicfake.FakeDynamicClient, *clocktesting.FakeClock, *Standins) {
+	t.Helper()
+	dyn := fakeDynamic(obj)
+	fc := clocktesting.NewFakeClock(time.Unix(0, 0))
+	s, err := StartStandins(context.Background(), dyn,
+		[]StandinKind{{GVR: standinDeployments, Kind: "StandinDeployment", Readiness: fixedReadiness(time.Second)}},
+		StandinOptions{Seed: 1, Clock: fc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dyn, fc, s
+}
+
 func watching(dyn *dynamicfake.FakeDynamicClient, gvr schema.GroupVersionResource) bool {
 	for _, a := range dyn.Actions() {
 		if a.GetVerb() == "watch" && a.GetResource() == gvr {
@@ -181,14 +189,7 @@ func watching(dyn *dynamicfake.FakeDynamicClient, gvr schema.GroupVersionResourc
 // TestStandinsStop stops a controller with a write pending: the write
 // never happens and Stop returns.
 func TestStandinsStop(t *testing.T) {
-	dyn := fakeDynamic(standin("StandinDeployment", "web", 1, nil))
-	fc := clocktesting.NewFakeClock(time.Unix(0, 0))
-	s, err := StartStandins(context.Background(), dyn,
-		[]StandinKind{{GVR: standinDeployments, Kind: "StandinDeployment", Readiness: fixedReadiness(time.Second)}},
-		StandinOptions{Seed: 1, Clock: fc})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, fc, s := startDeployments(t, standin("StandinDeployment", "web", 1, nil))
 	waitFor(t, "the write to be scheduled", func() bool { return fc.Waiters() == 1 })
 	s.Stop()
 	if fc.Waiters() != 0 {
