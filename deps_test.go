@@ -29,11 +29,13 @@ var allowed = map[string][]string{
 	"sim/result":                     {"model", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	"sim/kro":                        {"model", "sim/api", "sim/kernel", "sim/queue", "sim/span", "sim/target", "sim/verb"},
 	"sim":                            {"model", "sim/api", "sim/kernel", "sim/kro", "sim/queue", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload", "sim/world"},
-	"sim/cluster":                    {"model", "sim/result", "sim/target", "sim/verb", "sim/workload"},
-	"sim/calibration":                {"model", "model/synth", "sim", "sim/cluster", "sim/result", "sim/target", "sim/verb"},
-	"sim/study":                      {"model", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
-	"profile/flame":                  {},
-	"profile":                        {"model", "profile/flame", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
+	// The stand-in controller of a real run writes the simulated world's
+	// statuses (sim/world's rules, shared so the two cannot drift).
+	"sim/cluster":     {"model", "sim/result", "sim/target", "sim/verb", "sim/workload", "sim/world"},
+	"sim/calibration": {"model", "model/synth", "sim", "sim/cluster", "sim/result", "sim/target", "sim/verb"},
+	"sim/study":       {"model", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
+	"profile/flame":   {},
+	"profile":         {"model", "profile/flame", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	// bench runs simulations (sim), maps real runs (sim/result; the CLI
 	// calls sim/cluster) and generates graphs (model/synth).
 	"profile/bench": {"model", "model/synth", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},

@@ -59,7 +59,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 		cpu = srv.CPU()
 	}
 	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabel: opts.HostLabel, Context: opts.Context})
-	w := world.New(k, srv.Store, t, src(2), ctrl.IsInstance)
+	w := world.New(k, srv.Store, t, src(world.Stream), ctrl.IsInstance)
 
 	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w}
 	drv := workload.NewDriver(plan, c)

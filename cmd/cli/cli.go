@@ -31,6 +31,9 @@ type command struct {
 	// which cancel env.ctx. Empty: it dies at the first signal, as programs
 	// do by default.
 	interrupt string
+	// untilInterrupted says the command runs until a signal ends it: the
+	// first one is its normal end, not an interruption of its work.
+	untilInterrupted bool
 }
 
 // env is what a command sees of the world.
@@ -53,7 +56,7 @@ var reportedError = errors.New("problems reported")
 var commands []*command
 
 func init() {
-	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd, versionCmd}
+	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd, standinsCmd, versionCmd}
 }
 
 func lookup(name string) *command {
@@ -115,7 +118,7 @@ func dispatch(args []string, stdout, stderr io.Writer, signals interrupts) int {
 		e.ctx = ctx
 	}
 	err := c.run(e, opts, fs.Args())
-	if err == nil && e.ctx.Err() != nil {
+	if err == nil && e.ctx.Err() != nil && !c.untilInterrupted {
 		err = fmt.Errorf("%w once the work was done; its outputs are complete", context.Cause(e.ctx))
 	}
 	var ue *usageError

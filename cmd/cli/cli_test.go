@@ -81,6 +81,8 @@ func TestUsageErrors(t *testing.T) {
 		{name: "bad output format", args: []string{"validate", "-o", "yaml", good}, want: `krosim validate: --output must be text or json, not "yaml"`},
 		{name: "no files", args: []string{"validate"}, want: "krosim validate: no files given"},
 		{name: "bad bool", args: []string{"validate", "--timings=maybe", good}, want: "krosim validate: invalid argument"},
+		{name: "standins without a server", args: []string{"standins"}, want: "krosim standins: --kubeconfig is required"},
+		{name: "standins with a missing target", args: []string{"standins", "--kubeconfig", good, "--target", "nowhere.yaml"}, want: `krosim standins: target "nowhere.yaml" is neither built in`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

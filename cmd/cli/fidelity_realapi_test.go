@@ -77,6 +77,31 @@ func TestRealFidelity(t *testing.T) {
 	}
 }
 
+// harness is the kubeconfig and kro's metrics URL of the running real-API
+// harness (its state in $KROSIM_REALAPI_DIR, default /tmp/krosim-realapi).
+func harness(t *testing.T) (kubeconfig, metrics string) {
+	t.Helper()
+	state := os.Getenv("KROSIM_REALAPI_DIR")
+	if state == "" {
+		state = "/tmp/krosim-realapi"
+	}
+	env := readEnvFile(t, filepath.Join(state, "env"))
+	kubeconfig, metrics = env["KUBECONFIG"], env["KROSIM_KRO_METRICS_URL"]
+	if kubeconfig == "" || metrics == "" {
+		t.Fatalf("%s/env lacks KUBECONFIG or KROSIM_KRO_METRICS_URL: is the harness from .ci/realapi/up.sh running?", state)
+	}
+	return kubeconfig, metrics
+}
+
+// evidenceDir is where a real test writes its runs: $KROSIM_FIDELITY_OUT
+// to keep them, else a temporary directory.
+func evidenceDir(t *testing.T) string {
+	if out := os.Getenv("KROSIM_FIDELITY_OUT"); out != "" {
+		return out
+	}
+	return t.TempDir()
+}
+
 // restartHarness stops the real control plane and starts it afresh, its
 // state wiped, with .ci/realapi's own scripts.
 func restartHarness(t *testing.T) {

@@ -12,9 +12,9 @@ import (
 	"github.com/krosim/krosim/sim/result"
 )
 
-// harness is where make fidelity's calibration of the harness and its real
+// harnessDir is where make fidelity's calibration of the harness and its real
 // runs of the fidelity set are kept (testdata/realapi/fidelity.md).
-const harness = measured + "/harness"
+const harnessDir = measured + "/harness"
 
 // TestCalibrateHarness derives the harness's target from its calibration
 // runs (calibrate --cpu-from: kro's CPU per request and per reconcile, the
@@ -25,9 +25,9 @@ const harness = measured + "/harness"
 func TestCalibrateHarness(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "harness.yaml")
 	var stdout, stderr bytes.Buffer
-	args := []string{"calibrate", "--target", filepath.Join(harness, "micro.yaml"),
-		"--cpu-from", filepath.Join(harness, "cal-chain"), "--cpu-from", filepath.Join(harness, "cal-one"),
-		"--cpu-from", filepath.Join(harness, "cal-chain-w4"),
+	args := []string{"calibrate", "--target", filepath.Join(harnessDir, "micro.yaml"),
+		"--cpu-from", filepath.Join(harnessDir, "cal-chain"), "--cpu-from", filepath.Join(harnessDir, "cal-one"),
+		"--cpu-from", filepath.Join(harnessDir, "cal-chain-w4"),
 		"--rgd-root", "../..", "--name", "harness", "--output", out}
 	if code := Main(args, &stdout, &stderr); code != exitOK {
 		t.Fatalf("krosim calibrate: exit %d: %s", code, stderr.String())
@@ -41,7 +41,7 @@ func TestCalibrateHarness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join(harness, "harness.yaml")
+	golden := filepath.Join(harnessDir, "harness.yaml")
 	if *update {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -66,9 +66,9 @@ func TestCalibrateHarness(t *testing.T) {
 // every count equal, converge within 10% and delete within 5% of the real
 // run. With more workers the table records how far off the model is.
 func TestHarnessPredictsFidelitySet(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join(harness, "real-*-r*"))
+	dirs, err := filepath.Glob(filepath.Join(harnessDir, "real-*-r*"))
 	if err != nil || len(dirs) == 0 {
-		t.Fatalf("no real runs in %s (%v)", harness, err)
+		t.Fatalf("no real runs in %s (%v)", harnessDir, err)
 	}
 	rows := map[string][]string{} // real-RGD-wW-nN -> its runs
 	var names []string
@@ -80,7 +80,7 @@ func TestHarnessPredictsFidelitySet(t *testing.T) {
 		rows[row] = append(rows[row], d)
 	}
 	sort.Slice(names, func(i, j int) bool { return rowKey(names[i]) < rowKey(names[j]) })
-	target := filepath.Join(harness, "harness.yaml")
+	target := filepath.Join(harnessDir, "harness.yaml")
 	table := make([]string, len(names))
 	t.Run("rows", func(t *testing.T) {
 		for i, row := range names {
@@ -120,7 +120,7 @@ func TestHarnessPredictsFidelitySet(t *testing.T) {
 	var header bytes.Buffer
 	Main([]string{"compare", "--format", "markdown-header", "--rgd-column"}, &header, &header)
 	got := header.String() + strings.Join(table, "")
-	golden := filepath.Join(harness, "fidelity-table.md")
+	golden := filepath.Join(harnessDir, "fidelity-table.md")
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
 			t.Fatal(err)

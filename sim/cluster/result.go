@@ -28,6 +28,7 @@ func (r *runner) result(plan *workload.Plan, tl workload.Timeline) *result.Resul
 		res.Incomplete = fmt.Sprintf("%d of %d instances %s after %s", r.tracker.count(what), n, what, r.cfg.Timeout)
 	}
 	r.summarize(res, tl)
+	r.reportStandins(res)
 	r.countRequests(res)
 	res.Real.Host = hostLoad(r.host, sampleHost(r.cfg.PIDDir), time.Since(r.hostAt).Seconds())
 	return res

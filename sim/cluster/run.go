@@ -15,6 +15,7 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/result"
+	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -53,6 +54,11 @@ type Config struct {
 	// host (the harness's state dir's pids/), whose CPU time counts as the
 	// run's own and not as other load (results.json real.host).
 	PIDDir string
+	// Standins is the target whose readiness a stand-in kind controller
+	// (StartStandins) uses beside kro for the run, seeded with Seed, when
+	// it covers a stand-in kind the RGDs use; nil runs none, and stand-ins
+	// are then ready when they exist.
+	Standins *target.Target
 }
 
 var (
@@ -86,6 +92,7 @@ type runner struct {
 	timedOut *timeout
 	host     hostSample // when the create phase started
 	hostAt   time.Time
+	standins *Standins // nil: none runs
 }
 
 // timeout is the phase that ran out of time, and how far it got.
@@ -126,15 +133,16 @@ func Run(ctx context.Context, cfg Config, rgds []*model.RGD) (*result.Result, ma
 		return nil, nil, err
 	}
 	for _, g := range rgds {
-		for _, res := range g.Resources {
-			if len(res.ReadyWhen) > 0 {
-				r.notes = append(r.notes, fmt.Sprintf("%s: resource %s has readyWhen; krosim runs no kind controllers, so only a condition true without one (or a controller on the cluster) lets it become ready", g.Name, res.ID))
-			}
-		}
 		r.gvrs = append(r.gvrs, schema.GroupVersionResource{Group: g.Group, Version: g.APIVersion})
 	}
 	if err := r.applyRGDs(ctx); err != nil {
 		return nil, nil, err
+	}
+	if err := r.startStandins(ctx); err != nil {
+		return nil, nil, err
+	}
+	if r.standins != nil {
+		defer r.standins.Stop()
 	}
 	if r.tracker, err = r.watch(ctx); err != nil {
 		return nil, nil, err

@@ -240,10 +240,32 @@ type Real struct {
 	// ReconcileSeconds is the sum of kro's reconcile durations.
 	ReconcileSeconds float64  `json:"reconcile_seconds"`
 	Instances        []Timing `json:"instances"`
-	Notes            []string `json:"notes,omitempty"`
-	// Host is the load on krosim's machine while the run ran (nil where
-	// /proc cannot be read, and in runs recorded before it was measured).
-	Host *Host `json:"host,omitempty"`
+	// Standins is the stand-in kind controller krosim ran beside kro, if
+	// it ran one (krosim run --kubeconfig with a --target whose readiness
+	// covers the RGDs' stand-in kinds).
+	Standins *Standins `json:"standins,omitempty"`
+	Notes    []string  `json:"notes,omitempty"`
+	Host     *Host     `json:"host,omitempty"`
+}
+
+// Standins is what the stand-in kind controller of a real run did, from its
+// start before the run to its stop after it. Its requests are also in
+// krosim_requests and, within the run's phases, in world_api_calls.
+type Standins struct {
+	// Target is the name of the target whose readiness it used.
+	Target string `json:"target"`
+	// Seed seeded its readiness delays, as the simulated world's.
+	Seed uint64 `json:"seed"`
+	// Readiness is the delay it drew from, by the stand-in kind it looked after.
+	Readiness    map[string]target.Readiness `json:"readiness"`
+	StatusWrites int                         `json:"status_writes"`
+	// Conflicts are status writes that lost to another writer and were redone.
+	Conflicts int `json:"conflicts"`
+	// Errors are status writes that failed otherwise; FirstError is the first.
+	Errors     int    `json:"errors"`
+	FirstError string `json:"first_error,omitempty"`
+	// Requests by resource then verb.
+	Requests map[string]map[verb.Verb]int `json:"requests"`
 }
 
 // Host is the load on the machine krosim ran on, from the start of the

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
-	"time"
 
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
@@ -12,14 +11,6 @@ import (
 	"github.com/krosim/krosim/sim/verb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
-
-// staticKinds have no controller writing status: they are ready when they exist.
-var staticKinds = map[string]bool{
-	"ConfigMap": true, "Secret": true, "Service": true, "ServiceAccount": true, "Role": true,
-	"RoleBinding": true, "ClusterRole": true, "ClusterRoleBinding": true, "Namespace": true,
-	"NetworkPolicy": true, "PodDisruptionBudget": true, "HorizontalPodAutoscaler": true,
-	"LimitRange": true, "ResourceQuota": true, "PriorityClass": true, "StorageClass": true,
-}
 
 // World runs the kind controllers. Their writes go straight to the store at
 // the sampled moment; they are counted apart from kro's.
@@ -84,17 +75,6 @@ func (w *World) admit(v verb.Verb, obj *unstructured.Unstructured) {
 	_ = unstructured.SetNestedStringSlice(obj.Object, []string{ip}, "spec", "clusterIPs")
 }
 
-func (w *World) rule(kind string) (target.Readiness, bool) {
-	if staticKinds[kind] {
-		return target.Readiness{}, false
-	}
-	if r, ok := w.t.Readiness[kind]; ok {
-		return r, true
-	}
-	r, ok := w.t.Readiness["*"]
-	return r, ok
-}
-
 // observe schedules a status write when an object's spec generation is new.
 func (w *World) observe(e api.Event) {
 	if e.Type == "DELETED" {
@@ -104,7 +84,7 @@ func (w *World) observe(e api.Event) {
 	if w.skip(e.Key) || e.Object.GetDeletionTimestamp() != nil {
 		return
 	}
-	r, ok := w.rule(e.Object.GetKind())
+	r, ok := Rule(w.t, e.Object.GetAPIVersion(), e.Object.GetKind())
 	if !ok {
 		return
 	}
@@ -129,39 +109,7 @@ func (w *World) ready(key api.Key, gen int64) {
 		return
 	}
 	obj = &unstructured.Unstructured{Object: maps.Clone(obj.Object)} // the store's copy is shared
-	setStatus(obj, gen, w.k.Now())
+	SetStatus(obj, gen)
 	w.calls[verb.UpdateStatus]++
 	_, _ = w.store.Update(key, obj, true)
-}
-
-// setStatus fills the status fields readyWhen expressions read, by kind.
-func setStatus(obj *unstructured.Unstructured, gen int64, now time.Duration) {
-	replicas, found, _ := unstructured.NestedInt64(obj.Object, "spec", "replicas")
-	if !found {
-		replicas = 1
-	}
-	st := map[string]any{"observedGeneration": gen}
-	cond := func(t string) map[string]any {
-		return map[string]any{"type": t, "status": "True", "reason": "Simulated"}
-	}
-	switch obj.GetKind() {
-	case "Deployment", "StatefulSet", "ReplicaSet", "DaemonSet":
-		for _, f := range []string{"replicas", "readyReplicas", "availableReplicas", "updatedReplicas", "currentReplicas"} {
-			st[f] = replicas
-		}
-		st["conditions"] = []any{cond("Available"), cond("Progressing")}
-	case "Ingress":
-		st["loadBalancer"] = map[string]any{"ingress": []any{map[string]any{
-			"hostname": obj.GetName() + "." + obj.GetNamespace() + ".lb.krosim.local"}}}
-	case "Job":
-		st["succeeded"] = int64(1)
-		st["conditions"] = []any{cond("Complete")}
-	case "PersistentVolumeClaim":
-		st["phase"] = "Bound"
-	default:
-		st["ready"] = true
-		st["state"] = "ACTIVE"
-		st["conditions"] = []any{cond("Ready")}
-	}
-	obj.Object["status"] = st
 }

@@ -52,6 +52,9 @@ func TestReadinessDelays(t *testing.T) {
 		{object("example.com/v1", "Widget", "w", nil), time.Second, []string{"state"}, "ACTIVE"},
 		{object("v1", "ConfigMap", "cfg", nil), 0, []string{"observedGeneration"}, nil},
 		{object("kro.run/v1alpha1", "Demo", "demo", nil), 0, []string{"observedGeneration"}, nil},
+		// Stand-ins (the real-API harness's) follow the kinds they stand in for.
+		{object(StandinGroup+"/v1", "StandinDeployment", "web", map[string]any{"replicas": int64(3)}), 3 * time.Second, []string{"readyReplicas"}, int64(3)},
+		{object(StandinGroup+"/v1", "StandinConfigMap", "cfg", nil), 0, []string{"observedGeneration"}, nil},
 	}
 	keys := make([]api.Key, len(objs))
 	for i, o := range objs {
@@ -89,9 +92,9 @@ func TestReadinessDelays(t *testing.T) {
 	if err := k.Run(0, nil); err != nil {
 		t.Fatal(err)
 	}
-	// Three status writes, each a GET then a PUT of the status.
-	if w.Calls(verb.Get) != 3 || w.Calls(verb.UpdateStatus) != 3 {
-		t.Errorf("world calls: %d get, %d update_status; want 3 of each", w.Calls(verb.Get), w.Calls(verb.UpdateStatus))
+	// Four status writes, each a GET then a PUT of the status.
+	if w.Calls(verb.Get) != 4 || w.Calls(verb.UpdateStatus) != 4 {
+		t.Errorf("world calls: %d get, %d update_status; want 4 of each", w.Calls(verb.Get), w.Calls(verb.UpdateStatus))
 	}
 }
 
@@ -140,5 +143,38 @@ func TestNewGenerationReschedules(t *testing.T) {
 	})
 	if err := k.Run(0, nil); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestKind(t *testing.T) {
+	for _, c := range []struct{ apiVersion, kind, want string }{
+		{"apps/v1", "Deployment", "Deployment"},
+		{StandinGroup + "/v1", "StandinDeployment", "Deployment"},
+		{StandinGroup + "/v1", "StandinIngress", "Ingress"},
+		{StandinGroup + "/v1", "Standin", "Standin"},                 // no kind after the prefix
+		{"example.com/v1", "StandinDeployment", "StandinDeployment"}, // another group's kind
+		{StandinGroup + "/v1", "Widget", "Widget"},
+		{"not/a/version", "StandinJob", "StandinJob"},
+	} {
+		if got := Kind(c.apiVersion, c.kind); got != c.want {
+			t.Errorf("Kind(%q, %q) = %q, want %q", c.apiVersion, c.kind, got, c.want)
+		}
+	}
+}
+
+// TestStandinStatus checks that a stand-in gets its real kind's status
+// shape: an Ingress's load balancer, not the default Ready condition.
+func TestStandinStatus(t *testing.T) {
+	obj := object(StandinGroup+"/v1", "StandinIngress", "web", nil)
+	SetStatus(obj, 4)
+	host, _, _ := unstructured.NestedSlice(obj.Object, "status", "loadBalancer", "ingress")
+	if len(host) != 1 || host[0].(map[string]any)["hostname"] != "web.ns.lb.krosim.local" {
+		t.Errorf("status.loadBalancer.ingress = %v, want one hostname web.ns.lb.krosim.local", host)
+	}
+	if g, _, _ := unstructured.NestedInt64(obj.Object, "status", "observedGeneration"); g != 4 {
+		t.Errorf("observedGeneration = %d, want 4", g)
+	}
+	if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, "status", "state"); found {
+		t.Errorf("a stand-in Ingress got the default status: %v", obj.Object["status"])
 	}
 }
