@@ -28,7 +28,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-RGDS=${FIDELITY_RGDS:-"testdata/realapi/fidelity-rgd.yaml $(ls testdata/realapi/fidelity/*.yaml | tr '\n' ' ')"}
+RGDS=${FIDELITY_RGDS:-"testdata/realapi/fidelity-rgd.yaml testdata/realapi/fidelity-ready.yaml $(ls testdata/realapi/fidelity/*.yaml | tr '\n' ' ')"}
+# An RGD with readyWhen waits for status a controller writes: the real runs
+# start krosim's stand-in controller with READY's delays (--target), and the
+# simulations use the same delays (--readiness).
+READY=testdata/realapi/ready-target.yaml
 WORKERS=${FIDELITY_WORKERS:-"1 2 4 8"}
 INSTANCES=${FIDELITY_INSTANCES:-100}
 RUNS=${FIDELITY_RUNS:-1}
@@ -56,6 +60,8 @@ restart() {
   # shellcheck source=/dev/null # written by up.sh
   source "$STATE/env"
 }
+# ready RGD FLAG: FLAG and READY when RGD has a readyWhen.
+ready() { if grep -q readyWhen "$1"; then echo "$2 $READY"; fi; }
 # real DIR RGD N W [FLAGS]: one real run on a fresh server.
 real() {
   restart "$4"
@@ -85,7 +91,8 @@ if [[ ${FIDELITY_COMPARE_ONLY:-0} != 1 ]]; then
       for n in $INSTANCES; do
         for ((r = 1; r <= RUNS; r++)); do
           log "real run: $name, $n instances, $w worker(s), run $r of $RUNS"
-          real "$OUT/real-$name-w$w-n$n-r$r" "$rgd" "$n" "$w" --delete
+          # shellcheck disable=SC2046 # ready's words are flags
+          real "$OUT/real-$name-w$w-n$n-r$r" "$rgd" "$n" "$w" --delete $(ready "$rgd" --target)
         done
       done
     done
@@ -107,7 +114,9 @@ for rgd in $RGDS; do
   for w in $WORKERS; do
     for n in $INSTANCES; do
       sim=$OUT/sim-$name-w$w-n$n
-      $KROSIM run --target "$OUT/harness.yaml" --rgd "$rgd" --crd "$CRD" --instances "$n" --workers "$w" --delete --out "$sim" --quiet
+      # shellcheck disable=SC2046 # ready's words are flags
+      $KROSIM run --target "$OUT/harness.yaml" --rgd "$rgd" --crd "$CRD" --instances "$n" --workers "$w" --delete --out "$sim" --quiet \
+        $(ready "$rgd" --readiness)
       reals=("$OUT"/real-"$name"-w"$w"-n"$n"-r*)
       $KROSIM compare --tolerance "$CONVERGE" --delete-tolerance "$DELETE" "$sim" "${reals[@]}" >"$OUT/compare-$name-w$w-n$n.txt" || status=1
       $KROSIM compare --tolerance "$CONVERGE" --delete-tolerance "$DELETE" --format markdown --rgd-column "$sim" "${reals[@]}" >>"$OUT/fidelity.md" || true

@@ -30,6 +30,7 @@ type runOptions struct {
 	crds      []string
 	instances int
 	target    string
+	readiness string
 	qps       float64
 	burst     int
 	workers   int
@@ -55,6 +56,7 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 	fs.StringArrayVar(&o.crds, "crd", nil, crdHelp)
 	fs.IntVar(&o.instances, "instances", 100, "number of instances to create")
 	fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file")
+	fs.StringVar(&o.readiness, "readiness", "", "take the kinds' readiness delays from this target (name or file) instead of --target's: e.g. a harness target with the delays its stand-in controller used")
 	fs.Float64Var(&o.qps, "qps", 0, "what-if: a client-side QPS limit that takes effect (kro's own --client-qps does not)")
 	fs.IntVar(&o.burst, "burst", 0, "client-side burst with --qps (default: 1.5 x qps)")
 	fs.IntVar(&o.workers, "workers", 0, "instance workers (default: the target's)")
@@ -109,6 +111,13 @@ func (o *runOptions) config() (result.Config, error) {
 		return result.Config{}, usagef("%v", err)
 	}
 	t = t.Clone()
+	if o.readiness != "" {
+		rt, err := target.Lookup(o.readiness)
+		if err != nil {
+			return result.Config{}, usagef("--readiness: %v", err)
+		}
+		t.Readiness = maps.Clone(rt.Readiness)
+	}
 	if o.qps > 0 {
 		t.Client.QPS = o.qps
 		t.Client.Burst = o.burst
