@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"sim/workload":                   {"model"},
 	"sim/result":                     {"model", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	"sim/kro":                        {"model", "sim/api", "sim/kernel", "sim/queue", "sim/span", "sim/target", "sim/verb"},
-	"sim":                            {"model", "sim/api", "sim/kernel", "sim/kro", "sim/queue", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload", "sim/world"},
+	"sim":                            {"model", "model/synth", "sim/api", "sim/kernel", "sim/kro", "sim/queue", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload", "sim/world"},
 	"sim/cluster":                    {"model", "sim/result", "sim/target", "sim/verb", "sim/workload"},
 	"sim/calibration":                {"model", "model/synth", "sim", "sim/cluster", "sim/result", "sim/target", "sim/verb"},
 	"sim/study":                      {"model", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
