@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"container/heap"
 	"fmt"
 	"runtime"
 	"sync"
@@ -46,23 +45,58 @@ type event struct {
 	proc *Proc
 }
 
+// eventHeap is a binary min-heap of events by (time, sequence), typed so
+// that pushing an event never boxes it into an interface (container/heap
+// would allocate for every event). Sequences are unique, so the order is
+// total and any correct heap pops the same events in the same order.
 type eventHeap []event
 
 func (h eventHeap) Len() int { return len(h) }
-func (h eventHeap) Less(i, j int) bool {
+
+func (h eventHeap) less(i, j int) bool {
 	if h[i].at != h[j].at {
 		return h[i].at < h[j].at
 	}
 	return h[i].seq < h[j].seq
 }
-func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *eventHeap) Push(x any)   { *h = append(*h, x.(event)) }
-func (h *eventHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = event{}
-	*h = old[:len(old)-1]
-	return e
+
+func (h *eventHeap) push(e event) {
+	*h = append(*h, e)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !s.less(i, parent) {
+			break
+		}
+		s[i], s[parent] = s[parent], s[i]
+		i = parent
+	}
+}
+
+func (h *eventHeap) pop() event {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s[last] = event{}
+	s = s[:last]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(s) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(s) && s.less(r, l) {
+			m = r
+		}
+		if !s.less(m, i) {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
 }
 
 // New returns a kernel at virtual time zero.
@@ -90,7 +124,7 @@ func (k *Kernel) After(d time.Duration, fn func()) { k.At(k.now+d, fn) }
 func (k *Kernel) push(e event) {
 	k.seq++
 	e.seq = k.seq
-	heap.Push(&k.events, e)
+	k.events.push(e)
 }
 
 // Proc is a simulated process: a goroutine that runs only while it holds the baton.
@@ -198,9 +232,9 @@ func (k *Kernel) next() *Proc {
 			k.finished = true
 			break
 		}
-		e := heap.Pop(&k.events).(event)
+		e := k.events.pop()
 		if k.limit > 0 && e.at > k.limit {
-			heap.Push(&k.events, e)
+			k.events.push(e)
 			k.now = k.limit
 			k.finished = true
 			break

@@ -221,3 +221,40 @@ func TestAbortPollingKeepsTheOrder(t *testing.T) {
 		t.Error("Abort was never polled")
 	}
 }
+
+// TestEventHeapPopsInTimeThenSequenceOrder pushes events at random times,
+// many equal, interleaved with pops, and checks every pop is the least
+// (time, sequence) of those pushed and not yet popped.
+func TestEventHeapPopsInTimeThenSequenceOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var h eventHeap
+	pending := map[uint64]event{}
+	seq := uint64(0)
+	check := func() {
+		e := h.pop()
+		for _, o := range pending {
+			if o.at < e.at || (o.at == e.at && o.seq < e.seq) {
+				t.Fatalf("popped (%s, %d) before (%s, %d)", e.at, e.seq, o.at, o.seq)
+			}
+		}
+		if _, ok := pending[e.seq]; !ok {
+			t.Fatalf("popped (%s, %d), which is not pending", e.at, e.seq)
+		}
+		delete(pending, e.seq)
+	}
+	for i := 0; i < 3000; i++ {
+		seq++
+		e := event{at: time.Duration(rng.IntN(50)), seq: seq}
+		h.push(e)
+		pending[seq] = e
+		if rng.IntN(3) == 0 {
+			check()
+		}
+	}
+	for h.Len() > 0 {
+		check()
+	}
+	if len(pending) != 0 {
+		t.Errorf("%d events never popped", len(pending))
+	}
+}
