@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -256,5 +257,34 @@ func TestEventHeapPopsInTimeThenSequenceOrder(t *testing.T) {
 	}
 	if len(pending) != 0 {
 		t.Errorf("%d events never popped", len(pending))
+	}
+}
+
+// TestRunResumesAndShutdownUnwinds checks that a process suspended when one
+// Run ends continues in the next, and that Shutdown unwinds the stacks of
+// the processes still waiting, running their deferred calls, in the order
+// they were started.
+func TestRunResumesAndShutdownUnwinds(t *testing.T) {
+	k := New()
+	var log []string
+	for _, name := range []string{"a", "b"} {
+		k.Go(name, func(p *Proc) {
+			defer func() { log = append(log, name+" unwound at "+k.Now().String()) }()
+			for {
+				p.Sleep(time.Second)
+				log = append(log, name+" at "+k.Now().String())
+			}
+		})
+	}
+	if err := k.Run(time.Second, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Run(2*time.Second, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	want := "a at 1s|b at 1s|a at 2s|b at 2s|a unwound at 2s|b unwound at 2s"
+	if got := strings.Join(log, "|"); got != want {
+		t.Errorf("log %q, want %q", got, want)
 	}
 }
