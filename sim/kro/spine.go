@@ -39,23 +39,21 @@ func newSpine(r *model.Resource) *spine {
 func (s *spine) child(e any) *spine {
 	switch k := e.(type) {
 	case string:
-		if s.keys == nil {
-			s.keys = map[string]*spine{}
-		}
-		if s.keys[k] == nil {
-			s.keys[k] = &spine{}
-		}
-		return s.keys[k]
+		return below(&s.keys, k)
 	case int:
-		if s.idx == nil {
-			s.idx = map[int]*spine{}
-		}
-		if s.idx[k] == nil {
-			s.idx[k] = &spine{}
-		}
-		return s.idx[k]
+		return below(&s.idx, k)
 	}
 	return s
+}
+
+func below[K comparable](m *map[K]*spine, k K) *spine {
+	if *m == nil {
+		*m = map[K]*spine{}
+	}
+	if (*m)[k] == nil {
+		(*m)[k] = &spine{}
+	}
+	return (*m)[k]
 }
 
 func hasNil(x any) bool {
