@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/krosim
 EXAMPLE := testdata/rgd/webapp.yaml
 
-.PHONY: build test hostile krodiff demo profile bench fuzz fidelity realapi-up realapi-down clean
+.PHONY: build test hostile krodiff demo profile bench bench-chain fuzz fidelity realapi-up realapi-down clean
 
 # In a git checkout the binary records its commit (krosim version).
 build:
@@ -33,6 +33,15 @@ krodiff:
 
 bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Issue 14's per-core and memory benchmark: six whole runs of the
+# 2,000-instance 10-resource chain (8 workers), compared by benchstat
+# (go install golang.org/x/perf/cmd/benchstat@latest) with the numbers
+# before issue 14's changes, sim/testdata/bench/chain-before.txt.
+bench-chain:
+	mkdir -p out
+	$(GO) test -run='^$$' -bench='^BenchmarkChain$$' -benchtime=1x -count=6 ./sim | tee out/bench-chain.txt
+	benchstat sim/testdata/bench/chain-before.txt out/bench-chain.txt
 
 # krosim on every hostile input of testdata/hostile and on bad command lines:
 # no panic, no hang, nothing over 30 s or 3 GiB, a positioned error for

@@ -28,7 +28,7 @@ var allowed = map[string][]string{
 	"sim/workload":                   {"model"},
 	"sim/result":                     {"model", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	"sim/kro":                        {"model", "sim/api", "sim/kernel", "sim/queue", "sim/span", "sim/target", "sim/verb"},
-	"sim":                            {"model", "sim/api", "sim/kernel", "sim/kro", "sim/queue", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload", "sim/world"},
+	"sim":                            {"model", "model/synth", "sim/api", "sim/kernel", "sim/kro", "sim/queue", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload", "sim/world"},
 	// The stand-in controller of a real run writes the simulated world's
 	// statuses (sim/world's rules, shared so the two cannot drift).
 	"sim/cluster":     {"model", "sim/result", "sim/target", "sim/verb", "sim/workload", "sim/world"},

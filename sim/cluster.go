@@ -26,6 +26,7 @@ type cluster struct {
 	byIndex   map[int]*kro.Instance
 	createErr error
 	settled   bool // the create phase settled, and kro recorded how
+	created   func(objects int)
 }
 
 var _ workload.Cluster = (*cluster)(nil)
@@ -108,6 +109,9 @@ func (c *cluster) Settled(p workload.Phase) (workload.Wait, time.Duration, error
 			// before a deletion phase can change it.
 			c.settled = true
 			c.ctrl.EndCreatePhase()
+			if c.created != nil {
+				c.created(c.srv.Store.Objects())
+			}
 		}
 	case workload.Update:
 		done = c.ctrl.Progress().UpdatePending == 0

@@ -29,6 +29,11 @@ type Options struct {
 	// Context, when set, interrupts a CEL evaluation in progress once
 	// cancelled; Abort then stops the run.
 	Context context.Context
+	// Created, when set, is called once when kro has settled every
+	// instance's creation, with the objects stored then: the peak of a run
+	// without deletions, where a host measures memory per object. It must
+	// not change the simulation.
+	Created func(objects int)
 }
 
 // Run simulates cfg's workload of rgds's instances and returns what happened.
@@ -61,7 +66,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabel: opts.HostLabel, Context: opts.Context})
 	w := world.New(k, srv.Store, t, src(world.Stream), ctrl.IsInstance)
 
-	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w}
+	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w, created: opts.Created}
 	drv := workload.NewDriver(plan, c)
 	// The workload starts once kro has registered its graphs; from then on
 	// the driver steps after every event.

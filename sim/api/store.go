@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	dynamicfake "k8s.io/client-go/dynamic/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // IndexLabel is the label LISTs are indexed by: kro selects an instance's children with it.
@@ -42,18 +42,20 @@ type Event struct {
 	Object        *unstructured.Unstructured // the object after the write (before, for DELETED)
 }
 
-// Store holds the cluster's objects in client-go's fake object tracker (from
-// its dynamic fake client) and keeps what a real server adds: resource
-// versions, generations, graceful deletion with finalizers, a label index for
-// LIST, and watch events. Every write goes to the tracker; reads are served
-// from an index of the same objects kept in lockstep, because reading through
-// the fake deep-copies every object twice and would cap the simulator at a
-// fraction of its speed. Objects in the index are immutable: a write replaces
-// them (sharing unchanged subtrees), so what Get returns must not be modified.
-// Its methods take no virtual time; Client charges time around them.
+// Store holds the cluster's objects in a client-go testing.ObjectTracker,
+// behind client-go's fake reactor chain, and keeps what a real server adds:
+// resource versions, generations, graceful deletion with finalizers, a label
+// index for LIST, and watch events. Every write goes through the tracker,
+// which keeps each object once; the store reads the tracker's objects
+// directly, because reading through the fake interface deep-copies every
+// object and would cap the simulator at a fraction of its speed. Stored
+// objects are immutable: a write replaces them (sharing unchanged subtrees),
+// so what Get returns must not be modified. Its methods take no virtual time;
+// Client charges time around them.
 type Store struct {
-	dyn      *dynamicfake.FakeDynamicClient
-	objs     map[Key]*unstructured.Unstructured
+	tr       *tracker
+	fake     *k8stesting.Fake
+	objs     map[Key]*unstructured.Unstructured // the tracker's
 	sizes    map[Key]int
 	rv       int64
 	uid      int64
@@ -73,14 +75,17 @@ type indexKey struct {
 
 // NewStore returns an empty store whose timestamps come from now.
 func NewStore(now func() time.Duration) *Store {
-	return &Store{
-		dyn:      dynamicfake.NewSimpleDynamicClient(runtime.NewScheme()),
-		objs:     map[Key]*unstructured.Unstructured{},
+	s := &Store{
 		sizes:    map[Key]int{},
 		index:    map[indexKey]map[string]bool{},
 		now:      now,
 		gvrCache: map[schema.GroupVersionKind]schema.GroupVersionResource{},
 	}
+	s.tr = newTracker(s.GVR)
+	s.objs = s.tr.objs
+	s.fake = &k8stesting.Fake{}
+	s.fake.AddReactor("*", "*", k8stesting.ObjectReaction(s.tr))
+	return s
 }
 
 // OnWrite registers a handler for every successful write, called synchronously.
@@ -95,12 +100,12 @@ func (s *Store) Admit(fn func(v verb.Verb, obj *unstructured.Unstructured)) {
 func (s *Store) Objects() int    { return len(s.objs) }
 func (s *Store) MaxObjects() int { return s.maxObjs }
 
-// Tracker is the fake object tracker that holds the cluster state.
-func (s *Store) Tracker() interface {
-	Get(gvr schema.GroupVersionResource, ns, name string, opts ...metav1.GetOptions) (runtime.Object, error)
-} {
-	return s.dyn.Tracker()
-}
+// Tracker is the object tracker that holds the cluster state.
+func (s *Store) Tracker() k8stesting.ObjectTracker { return s.tr }
+
+// Fake is client-go's fake whose reactor chain serves actions from the
+// tracker: what a client-go fake clientset of this cluster would see.
+func (s *Store) Fake() *k8stesting.Fake { return s.fake }
 
 // Keys returns the key of every stored object, sorted.
 func (s *Store) Keys() []Key {
@@ -199,10 +204,9 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	obj.SetGeneration(1)
 	s.stamp(obj)
 	obj.SetCreationTimestamp(metav1.NewTime(epoch.Add(s.now())))
-	if err := s.dyn.Tracker().Create(k.GVR, obj, k.Namespace); err != nil {
+	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.objs[k] = obj
 	s.sizes[k] = Size(obj.Object)
 	s.maxObjs = max(s.maxObjs, len(s.objs))
 	s.reindex(k, nil, obj.GetLabels())
@@ -228,6 +232,12 @@ func (s *Store) stamp(obj *unstructured.Unstructured) {
 // update that changes nothing writes nothing. Removing the last finalizer of
 // an object being deleted deletes it. obj is not retained.
 func (s *Store) Update(k Key, obj *unstructured.Unstructured, status bool) (*unstructured.Unstructured, error) {
+	return s.update(k, obj, status, false)
+}
+
+// update is Update; owned says obj is the store's own, fresh object, which
+// it may keep without copying.
+func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool) (*unstructured.Unstructured, error) {
 	old, err := s.Get(k)
 	if err != nil {
 		return nil, err
@@ -245,7 +255,10 @@ func (s *Store) Update(k Key, obj *unstructured.Unstructured, status bool) (*uns
 			delete(next.Object, "status")
 		}
 	} else {
-		next = obj.DeepCopy()
+		next = obj
+		if !owned {
+			next = obj.DeepCopy()
+		}
 		for _, fn := range s.admit {
 			fn(verb.Update, next)
 		}
@@ -275,10 +288,9 @@ func (s *Store) Update(k Key, obj *unstructured.Unstructured, status bool) (*uns
 // commit stores next in place of old and tells the watchers.
 func (s *Store) commit(k Key, old, next *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	s.stamp(next)
-	if err := s.dyn.Tracker().Update(k.GVR, next, k.Namespace); err != nil {
+	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.objs[k] = next
 	s.sizes[k] = Size(next.Object)
 	s.reindex(k, old.GetLabels(), next.GetLabels())
 	s.emit(Event{Type: "MODIFIED", Key: k, Labels: next.GetLabels(), Generation: next.GetGeneration(),
@@ -341,11 +353,10 @@ func (s *Store) Delete(k Key) error {
 }
 
 func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
-	if err := s.dyn.Tracker().Delete(k.GVR, k.Namespace, k.Name); err != nil {
+	if err := s.tr.Delete(k.GVR, k.Namespace, k.Name); err != nil {
 		return err
 	}
 	s.rv++ // a deletion is a revision too
-	delete(s.objs, k)
 	delete(s.sizes, k)
 	s.reindex(k, old.GetLabels(), nil)
 	s.emit(Event{Type: "DELETED", Key: k, Labels: old.GetLabels(), Generation: old.GetGeneration(),
@@ -406,7 +417,7 @@ func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.
 	if hasFin {
 		merged.SetFinalizers(fin)
 	}
-	return s.Update(k, merged, false)
+	return s.update(k, merged, false, true)
 }
 
 // applyChanges reports whether applying desired would change live.

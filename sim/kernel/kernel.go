@@ -1,27 +1,28 @@
 package kernel
 
 import (
-	"container/heap"
+	"cmp"
 	"fmt"
-	"runtime"
-	"sync"
+	"iter"
+	"slices"
 	"time"
 )
 
 // Kernel owns virtual time. Events run in (time, sequence) order, and
-// processes are goroutines that hold the baton one at a time, so a run is a
-// pure function of its inputs: no wall clock, no scheduler races. The baton
-// passes directly from one process to the next: whichever goroutine yields
-// runs the event loop until a process is due, so a process that sleeps and
-// is the next to run continues without any goroutine switch.
+// processes are coroutines (iter.Pull) that run one at a time, so a run is a
+// pure function of its inputs: no wall clock, no scheduler races. A process
+// that sleeps or parks runs the event loop itself until a process is due: if
+// that is itself it simply continues; otherwise it yields to Run's loop,
+// which resumes the next one. A coroutine switch is a direct handoff of the
+// thread, not a wakeup through the Go scheduler.
 type Kernel struct {
 	now     time.Duration
 	seq     uint64
 	events  eventHeap
-	main    chan struct{} // the Run caller waits here while processes run
 	current *Proc
-	done    chan struct{}
-	procs   sync.WaitGroup
+	handed  *Proc // the process a yielding process chose to run next
+	live    map[*Proc]struct{}
+	nprocs  uint64
 	stopped bool
 	steps   uint64
 
@@ -46,28 +47,63 @@ type event struct {
 	proc *Proc
 }
 
+// eventHeap is a binary min-heap of events by (time, sequence), typed so
+// that pushing an event never boxes it into an interface (container/heap
+// would allocate for every event). Sequences are unique, so the order is
+// total and any correct heap pops the same events in the same order.
 type eventHeap []event
 
 func (h eventHeap) Len() int { return len(h) }
-func (h eventHeap) Less(i, j int) bool {
+
+func (h eventHeap) less(i, j int) bool {
 	if h[i].at != h[j].at {
 		return h[i].at < h[j].at
 	}
 	return h[i].seq < h[j].seq
 }
-func (h eventHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *eventHeap) Push(x any)   { *h = append(*h, x.(event)) }
-func (h *eventHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = event{}
-	*h = old[:len(old)-1]
-	return e
+
+func (h *eventHeap) push(e event) {
+	*h = append(*h, e)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if !s.less(i, parent) {
+			break
+		}
+		s[i], s[parent] = s[parent], s[i]
+		i = parent
+	}
+}
+
+func (h *eventHeap) pop() event {
+	s := *h
+	top := s[0]
+	last := len(s) - 1
+	s[0] = s[last]
+	s[last] = event{}
+	s = s[:last]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= len(s) {
+			break
+		}
+		m := l
+		if r := l + 1; r < len(s) && s.less(r, l) {
+			m = r
+		}
+		if !s.less(m, i) {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
 }
 
 // New returns a kernel at virtual time zero.
 func New() *Kernel {
-	return &Kernel{main: make(chan struct{}), done: make(chan struct{})}
+	return &Kernel{live: map[*Proc]struct{}{}}
 }
 
 // Now is the current virtual time.
@@ -90,14 +126,17 @@ func (k *Kernel) After(d time.Duration, fn func()) { k.At(k.now+d, fn) }
 func (k *Kernel) push(e event) {
 	k.seq++
 	e.seq = k.seq
-	heap.Push(&k.events, e)
+	k.events.push(e)
 }
 
-// Proc is a simulated process: a goroutine that runs only while it holds the baton.
+// Proc is a simulated process: a coroutine that runs only while it holds the baton.
 type Proc struct {
-	k    *Kernel
-	name string
-	wake chan struct{}
+	k      *Kernel
+	id     uint64
+	name   string
+	resume func() (struct{}, bool)
+	end    func()
+	yield  func(struct{}) bool
 	// parked is true while the process waits for Unpark rather than a timer.
 	parked bool
 }
@@ -108,59 +147,42 @@ func (p *Proc) Name() string { return p.name }
 // Kernel returns the kernel p runs under.
 func (p *Proc) Kernel() *Kernel { return p.k }
 
+// shutdown unwinds a suspended process's stack when the kernel shuts down.
+type shutdown struct{}
+
 // Go starts a process that begins running at the current virtual time.
 func (k *Kernel) Go(name string, body func(p *Proc)) *Proc {
-	p := &Proc{k: k, name: name, wake: make(chan struct{})}
-	k.procs.Add(1)
-	go func() {
-		defer k.procs.Done()
-		if !p.wait() {
-			return
-		}
+	k.nprocs++
+	p := &Proc{k: k, id: k.nprocs, name: name}
+	p.resume, p.end = iter.Pull(func(yield func(struct{}) bool) {
+		p.yield = yield
+		defer func() {
+			if r := recover(); r != nil && r != (shutdown{}) {
+				panic(r)
+			}
+		}()
 		body(p)
-		// The process ends: pass the baton on.
-		k.current = nil
-		k.handoff(k.next())
-	}()
+	})
+	k.live[p] = struct{}{}
 	k.push(event{at: k.now, proc: p})
 	return p
 }
 
-// wait blocks until p is handed the baton; false means the run is over.
-func (p *Proc) wait() bool {
-	select {
-	case <-p.wake:
-		p.k.current = p
-		return true
-	case <-p.k.done:
-		return false
-	}
-}
-
-// yield runs the event loop on p's goroutine until a process is due. If that
-// is p, it simply returns; otherwise it hands the baton over and waits. If
-// the run ends meanwhile, the goroutine exits without returning to its caller.
-func (p *Proc) yield() {
+// switchAway runs the event loop on p's coroutine until a process is due.
+// If that is p, it simply returns; otherwise it yields to Run's loop, which
+// resumes that process (or returns, when the run is over). If the kernel
+// shuts down meanwhile, p's stack unwinds and it never returns.
+func (p *Proc) switchAway() {
 	k := p.k
 	k.check()
 	q := k.next()
 	if q == p {
 		return
 	}
-	k.current = nil
-	k.handoff(q)
-	if !p.wait() {
-		runtime.Goexit()
+	k.handed = q
+	if !p.yield(struct{}{}) {
+		panic(shutdown{})
 	}
-}
-
-// handoff wakes q, or the Run caller when the run is over (q nil).
-func (k *Kernel) handoff(q *Proc) {
-	if q == nil {
-		k.main <- struct{}{}
-		return
-	}
-	q.wake <- struct{}{}
 }
 
 // Sleep advances p's clock by d: other processes and events run meanwhile.
@@ -169,13 +191,13 @@ func (p *Proc) Sleep(d time.Duration) {
 		d = 0
 	}
 	p.k.push(event{at: p.k.now + d, proc: p})
-	p.yield()
+	p.switchAway()
 }
 
 // Park suspends p until another process or event calls Unpark.
 func (p *Proc) Park() {
 	p.parked = true
-	p.yield()
+	p.switchAway()
 }
 
 // Unpark makes a parked process runnable at the current time. It reports
@@ -203,9 +225,9 @@ func (k *Kernel) next() *Proc {
 			k.finished = true
 			break
 		}
-		e := heap.Pop(&k.events).(event)
+		e := k.events.pop()
 		if k.limit > 0 && e.at > k.limit {
-			heap.Push(&k.events, e)
+			k.events.push(e)
 			k.now = k.limit
 			k.finished = true
 			break
@@ -243,22 +265,37 @@ func (k *Kernel) check() {
 // Abort's error if that stopped the run.
 func (k *Kernel) Run(limit time.Duration, stop func() bool) error {
 	k.limit, k.stop, k.finished, k.err = limit, stop, false, nil
-	if q := k.next(); q != nil {
-		k.handoff(q)
-		<-k.main
+	for q := k.next(); q != nil; {
+		k.current, k.handed = q, nil
+		_, alive := q.resume()
+		k.current = nil
+		if alive {
+			q = k.handed
+			continue
+		}
+		// The process ended: pass the baton on.
+		delete(k.live, q)
+		q = k.next()
 	}
-	k.current = nil
 	return k.err
 }
 
-// Shutdown ends every process still waiting and returns once their goroutines are gone.
+// Shutdown ends every process still waiting, unwinding its stack, and
+// returns once they are all gone.
 func (k *Kernel) Shutdown() {
 	if k.stopped {
 		return
 	}
 	k.stopped = true
-	close(k.done)
-	k.procs.Wait()
+	procs := make([]*Proc, 0, len(k.live))
+	for p := range k.live {
+		procs = append(procs, p)
+	}
+	slices.SortFunc(procs, func(a, b *Proc) int { return cmp.Compare(a.id, b.id) })
+	for _, p := range procs {
+		p.end()
+		delete(k.live, p)
+	}
 }
 
 // Pending is the number of scheduled events.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -219,5 +220,71 @@ func TestAbortPollingKeepsTheOrder(t *testing.T) {
 	}
 	if polls == 0 {
 		t.Error("Abort was never polled")
+	}
+}
+
+// TestEventHeapPopsInTimeThenSequenceOrder pushes events at random times,
+// many equal, interleaved with pops, and checks every pop is the least
+// (time, sequence) of those pushed and not yet popped.
+func TestEventHeapPopsInTimeThenSequenceOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var h eventHeap
+	pending := map[uint64]event{}
+	seq := uint64(0)
+	check := func() {
+		e := h.pop()
+		for _, o := range pending {
+			if o.at < e.at || (o.at == e.at && o.seq < e.seq) {
+				t.Fatalf("popped (%s, %d) before (%s, %d)", e.at, e.seq, o.at, o.seq)
+			}
+		}
+		if _, ok := pending[e.seq]; !ok {
+			t.Fatalf("popped (%s, %d), which is not pending", e.at, e.seq)
+		}
+		delete(pending, e.seq)
+	}
+	for i := 0; i < 3000; i++ {
+		seq++
+		e := event{at: time.Duration(rng.IntN(50)), seq: seq}
+		h.push(e)
+		pending[seq] = e
+		if rng.IntN(3) == 0 {
+			check()
+		}
+	}
+	for h.Len() > 0 {
+		check()
+	}
+	if len(pending) != 0 {
+		t.Errorf("%d events never popped", len(pending))
+	}
+}
+
+// TestRunResumesAndShutdownUnwinds checks that a process suspended when one
+// Run ends continues in the next, and that Shutdown unwinds the stacks of
+// the processes still waiting, running their deferred calls, in the order
+// they were started.
+func TestRunResumesAndShutdownUnwinds(t *testing.T) {
+	k := New()
+	var log []string
+	for _, name := range []string{"a", "b"} {
+		k.Go(name, func(p *Proc) {
+			defer func() { log = append(log, name+" unwound at "+k.Now().String()) }()
+			for {
+				p.Sleep(time.Second)
+				log = append(log, name+" at "+k.Now().String())
+			}
+		})
+	}
+	if err := k.Run(time.Second, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Run(2*time.Second, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	want := "a at 1s|b at 1s|a at 2s|b at 2s|a unwound at 2s|b unwound at 2s"
+	if got := strings.Join(log, "|"); got != want {
+		t.Errorf("log %q, want %q", got, want)
 	}
 }

@@ -21,6 +21,7 @@ type Graph struct {
 	// reverse topological layers, so wave 0 holds what nothing depends on
 	// and goes first.
 	deleteWave map[string]int
+	spines     []*spine // by resource index
 }
 
 // InstanceGVR is the resource of an RGD's instances.
@@ -34,8 +35,10 @@ func newGraph(store *api.Store, g *model.RGD) *Graph {
 	gr := &Graph{RGD: g, GVR: InstanceGVR(g)}
 	seen := map[schema.GroupVersionResource]bool{}
 	gr.gvrs = make([]schema.GroupVersionResource, len(g.Resources))
+	gr.spines = make([]*spine, len(g.Resources))
 	for _, r := range g.Resources {
 		gr.gvrs[r.Index] = store.GVR(r.APIVersion, r.Kind)
+		gr.spines[r.Index] = newSpine(r)
 	}
 	for _, i := range g.Order {
 		r := g.Resources[i]

@@ -204,7 +204,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		}
 		memoKey = strconv.Itoa(ix)
 	}
-	obj := &unstructured.Unstructured{Object: model.Clone(r.Template).(map[string]any)}
+	obj := &unstructured.Unstructured{Object: g.spines[r.Index].render(r)}
 	for _, f := range r.Fields {
 		v, pending, err := w.eval(f.Expr, scope, memoKey)
 		if err != nil || pending {

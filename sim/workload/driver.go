@@ -18,6 +18,20 @@ const (
 
 func (p Phase) String() string { return [...]string{"create", "update", "delete"}[p] }
 
+// What a driver waits for in each phase: strings made once, because the
+// driver steps after every event of a run.
+var (
+	settleWaits = perPhase("every instance to settle in the %s phase")
+	idleWaits   = perPhase("kro to go idle after the %s phase")
+)
+
+func perPhase(format string) (out [Delete + 1]string) {
+	for p := Create; p <= Delete; p++ {
+		out[p] = fmt.Sprintf(format, p)
+	}
+	return out
+}
+
 // Wait is how a wait for a phase stands.
 type Wait int
 
@@ -148,7 +162,7 @@ func (d *Driver) settled(p Phase, at *time.Duration, then func() (bool, error)) 
 	case err != nil:
 		return false, err
 	case w == Waiting:
-		d.tl.Waiting = fmt.Sprintf("every instance to settle in the %s phase", p)
+		d.tl.Waiting = settleWaits[p]
 		return false, nil
 	case w == TimedOut:
 		return false, fmt.Errorf("%s phase: %w", p, ErrTimedOut)
@@ -166,7 +180,7 @@ func (d *Driver) created() (bool, error) {
 func (d *Driver) idle(p Phase, took time.Duration, then func() (bool, error)) (bool, error) {
 	ok, err := d.c.Idle()
 	if err != nil || !ok {
-		d.tl.Waiting = fmt.Sprintf("kro to go idle after the %s phase", p)
+		d.tl.Waiting = idleWaits[p]
 		return false, err
 	}
 	if err := d.c.EndPhase(p, took); err != nil {
