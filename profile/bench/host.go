@@ -5,8 +5,11 @@ package bench
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -14,6 +17,20 @@ import (
 	"github.com/krosim/krosim/model/synth"
 	"gonum.org/v1/gonum/graph/topo"
 )
+
+// hostLoad is this host's one-minute load average (Linux's /proc/loadavg).
+func hostLoad() (float64, bool) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return v, err == nil
+}
 
 func host(r *Report) *Host {
 	if r.Host == nil {
