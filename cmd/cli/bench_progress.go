@@ -21,7 +21,6 @@ type benchProgress struct {
 	on    bool
 	start time.Time
 	drawn bool
-	last  bench.Step
 }
 
 func newBenchProgress(w io.Writer, quiet bool) *benchProgress {
@@ -36,7 +35,6 @@ func newBenchProgress(w io.Writer, quiet bool) *benchProgress {
 func (p *benchProgress) step(s bench.Step) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.last = s
 	if !p.on {
 		return
 	}
@@ -75,8 +73,7 @@ func (p *benchProgress) interrupted(why string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.endLine()
-	fmt.Fprintf(p.w, "krosim: bench: %s after %d of %d steps; writing what finished, marked incomplete (%s)\n",
-		why, p.last.Done, p.last.Total, interruptNote)
+	fmt.Fprintf(p.w, "krosim: bench: %s; writing what finished, marked incomplete (%s)\n", why, interruptNote)
 }
 
 // finish ends the bar's line.
