@@ -55,7 +55,7 @@ func RunReal(ctx context.Context, cfg Config, rgd *model.RGD, rl Real, opts Opti
 		rl.Ping = cluster.Ping
 	}
 	if rl.Load == nil {
-		rl.Load = hostLoad
+		rl.Load = HostLoad
 	}
 	if err := rl.Ping(ctx, rl.Cluster.Kubeconfig, rl.Cluster.KroMetrics); err != nil {
 		return nil, fmt.Errorf("real mode: the cluster is unreachable (start it with `make realapi-up`, or pass --kubeconfig and --kro-metrics of a running kro): %w", err)
