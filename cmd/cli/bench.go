@@ -27,6 +27,7 @@ type benchOptions struct {
 	instances  int
 	usage      []int
 	warmup     int
+	hostSec    float64
 	out        string
 	quiet      bool
 }
@@ -55,6 +56,7 @@ var benchCmd = &command{
 		fs.IntVar(&o.instances, "instances", 200, "instances of the crud and workers suites")
 		fs.IntSliceVar(&o.usage, "usage-instances", nil, "sizes of the usage suite (default 100,300,1000,3000,10000 simulated; 100,200,500,1000 real)")
 		fs.IntVar(&o.warmup, "warmup", 10, "real mode: instances of a discarded warm-up run before the measured ones (0: none)")
+		fs.Float64Var(&o.hostSec, "host-seconds", 0.2, "real time of each measurement on this host (cel, graph), after its warm-up")
 		fs.StringVar(&o.out, "out", "out/bench", "directory for results.json, bench.txt and tables.md")
 		fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors")
 		return o
@@ -81,6 +83,9 @@ func runBench(e *env, o any, args []string) error {
 		return err
 	}
 	if err := intFlag("--warmup", opts.warmup, 0, workload.MaxInstances); err != nil {
+		return err
+	}
+	if err := floatFlag("--host-seconds", opts.hostSec, 0.001, 60); err != nil {
 		return err
 	}
 	for _, n := range opts.usage {
@@ -168,7 +173,7 @@ func (o *benchOptions) config() (bench.Config, error) {
 	if len(o.suites) > 0 {
 		cfg.Suites = o.suites
 	}
-	cfg.Count, cfg.Instances = o.count, o.instances
+	cfg.Count, cfg.Instances, cfg.HostBudget = o.count, o.instances, o.hostSec
 	if len(o.usage) > 0 {
 		cfg.UsageInstances = o.usage
 	}

@@ -2,9 +2,11 @@ package bench_test
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/perf/benchfmt"
@@ -98,6 +100,42 @@ func TestWorkersNeverClaimGainsWhereAPILatencyOrIdleBinds(t *testing.T) {
 	}
 	if len(rep.Workers.Findings) == 0 {
 		t.Error("no findings")
+	}
+}
+
+// More vCPUs are never sold as a gain where the attribution shows the
+// workers waiting on the API server or idle: the throughput at the same
+// worker count stays put, and the answer to the report's "per core" claim
+// names as CPU-bound exactly the points whose workers wait for a vCPU.
+func TestWorkersNeverClaimCoreGainsWhereAPILatencyBinds(t *testing.T) {
+	cfg := small(t, bench.Workers)
+	cfg.VCPUs = []int{2, 8}
+	rep := run(t, cfg)
+	byWorkers := map[int][]bench.WorkerPoint{}
+	var cpuBound []string
+	for _, p := range rep.Workers.Points {
+		byWorkers[p.Workers] = append(byWorkers[p.Workers], p)
+		if (p.Binding == "api-latency" || p.Binding == "idle") && p.Shares["cpu_wait"] >= 0.2 {
+			t.Errorf("%dw/%dvCPU binds on %s with %.0f%% waiting for a vCPU", p.Workers, p.VCPUs, p.Binding, 100*p.Shares["cpu_wait"])
+		}
+		if p.Binding == "cpu" {
+			cpuBound = append(cpuBound, fmt.Sprintf("%dw/%dvCPU", p.Workers, p.VCPUs))
+		}
+	}
+	for w, ps := range byWorkers {
+		lo, hi := ps[0], ps[len(ps)-1]
+		if lo.Binding != "cpu" && hi.Throughput.Median > 1.1*lo.Throughput.Median {
+			t.Errorf("%d workers: %v instances/s on %d vCPUs, %v on %d, though %s binds", w, lo.Throughput.Median, lo.VCPUs, hi.Throughput.Median, hi.VCPUs, lo.Binding)
+		}
+	}
+	claim := rep.Workers.Findings[len(rep.Workers.Findings)-1]
+	if len(cpuBound) == 0 && !strings.Contains(claim, "not what krosim finds") {
+		t.Errorf("no point is CPU-bound, yet the claim reads: %s", claim)
+	}
+	for _, p := range cpuBound {
+		if !strings.Contains(claim, p) {
+			t.Errorf("CPU-bound point %s not named in: %s", p, claim)
+		}
 	}
 }
 
