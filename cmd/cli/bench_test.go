@@ -111,12 +111,7 @@ func TestBenchInterruptKeepsWhatFinished(t *testing.T) {
 }
 
 func TestBenchRealUnreachableWritesNothing(t *testing.T) {
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	data := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]\n" +
-		"contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {}}]\n"
-	if err := os.WriteFile(kc, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kc := "../../testdata/realapi/unreachable.kubeconfig"
 	out := filepath.Join(t.TempDir(), "bench")
 	var stdout, stderr bytes.Buffer
 	code := Main([]string{"bench", "--kubeconfig", kc, "--rgd", "../../testdata/rgd/webapp.yaml", "--out", out}, &stdout, &stderr)

@@ -212,13 +212,7 @@ func TestRealStopKeepsWhatFinished(t *testing.T) {
 }
 
 func TestRealFailsClearlyWhenTheClusterIsUnreachable(t *testing.T) {
-	kc := filepath.Join(t.TempDir(), "kubeconfig")
-	// Port 1 on the loopback: nothing listens, the connection is refused.
-	data := "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'http://127.0.0.1:1'}}]\n" +
-		"contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\nusers: [{name: u, user: {}}]\n"
-	if err := os.WriteFile(kc, []byte(data), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kc := "../../testdata/realapi/unreachable.kubeconfig" // nothing listens there
 	f := &fakeCluster{t: t}
 	rl := realHooks(f)
 	rl.Ping, rl.Cluster.Kubeconfig = nil, kc // the real check
