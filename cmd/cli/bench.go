@@ -62,8 +62,8 @@ var benchCmd = &command{
 		return o
 	},
 	interrupt: "no new step (seed, grid point, expression, size or real run) starts and a simulation in\n" +
-		"progress stops; results.json, bench.txt and tables.md keep what finished, marked incomplete,\n" +
-		"and krosim exits 1",
+		"progress stops (a real run stops where it is: its instances may stay on the cluster);\n" +
+		"results.json, bench.txt and tables.md keep what finished, marked incomplete, and krosim exits 1",
 	run: runBench,
 }
 

@@ -29,6 +29,9 @@ func Tables(r *Report) []byte {
 	if t := r.Config.Target; t != nil {
 		fmt.Fprintf(&b, ", target %s (%d vCPUs, %d workers)", t.Name, t.VCPUs, t.Controller.Workers)
 	}
+	if r.Config.Mode == "real" {
+		fmt.Fprintf(&b, ", cluster of %s, kro's metrics at %s, a warm-up run of %d instances discarded", r.Config.Server, r.Config.KroMetrics, r.Config.Warmup)
+	}
 	b.WriteString(". Each cell: measured | published | ratio (measured / published). A throughput is the median over the repetitions with its 95% confidence interval in brackets (distribution-free, as benchstat's; with fewer than 6 repetitions it is the runs' range); * marks a noisy one (the interval reaches beyond ±10% of the median, or a real run started on a loaded host), listed under its table.\n")
 	if !r.Complete {
 		fmt.Fprintf(&b, "\n**Incomplete:** %s\n", r.Incomplete)
