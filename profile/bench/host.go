@@ -48,11 +48,13 @@ func hostLoaded(r *Report, suite string) (string, bool) {
 // flagLoaded marks bs noisy, saying why.
 func flagLoaded(bs []Benchmark, why string) {
 	for i := range bs {
-		bs[i].Throughput.Noisy = true
-		if bs[i].Throughput.Warning != "" {
-			why = bs[i].Throughput.Warning + "; " + why
+		st := &bs[i].Throughput
+		st.Noisy = true
+		if st.Warning != "" {
+			st.Warning += "; " + why
+		} else {
+			st.Warning = why
 		}
-		bs[i].Throughput.Warning = why
 	}
 }
 
