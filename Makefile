@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/krosim
 EXAMPLE := testdata/rgd/webapp.yaml
 
-.PHONY: build test hostile krodiff demo profile bench bench-chain fuzz fidelity realapi-up realapi-down clean
+.PHONY: build test hostile krodiff demo profile bench bench-chain bench-short fuzz fidelity realapi-up realapi-down clean
 
 # In a git checkout the binary records its commit (krosim version).
 build:
@@ -41,7 +41,15 @@ bench:
 bench-chain:
 	mkdir -p out
 	$(GO) test -run='^$$' -bench='^BenchmarkChain$$' -benchtime=1x -count=6 ./sim | tee out/bench-chain.txt
-	benchstat sim/testdata/bench/chain-before.txt out/bench-chain.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat sim/testdata/bench/chain-before.txt out/bench-chain.txt
+
+# CI's short simulated bench: every suite of krosim bench at small sizes
+# (20 instances, 3 seeds, usage at 100/200/400, 10 ms per host measurement),
+# then benchstat reads its bench.txt back. About 9 s of CPU; minutes of wall
+# time on a shared, loaded host, so it is not part of make test.
+bench-short: build
+	./$(BIN) bench --instances 20 --count 3 --usage-instances 100,200,400 --host-seconds 0.01 --out out/bench-short
+	$(GO) run golang.org/x/perf/cmd/benchstat out/bench-short/bench.txt >/dev/null
 
 # krosim on every hostile input of testdata/hostile and on bad command lines:
 # no panic, no hang, nothing over 30 s or 3 GiB, a positioned error for

@@ -36,9 +36,9 @@ var allowed = map[string][]string{
 	"sim/study":       {"model", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	"profile/flame":   {},
 	"profile":         {"model", "profile/flame", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
-	// bench runs simulations (sim), maps real runs (sim/result; the CLI
-	// calls sim/cluster) and generates graphs (model/synth).
-	"profile/bench": {"model", "model/synth", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
+	// bench runs simulations (sim), runs and maps real ones (sim/cluster,
+	// sim/result) and generates graphs (model/synth).
+	"profile/bench": {"model", "model/synth", "sim", "sim/cluster", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	"profile/chart": {"sim", "sim/study", "sim/target"},
 	"cmd/cli":       {"*"},
 	"cmd/krosim":    {"cmd/cli"},

@@ -28,7 +28,7 @@ func TestFormatsDocumented(t *testing.T) {
 	}{
 		{"run/results.json", "results.json", "config.target", "run --rgd testdata/rgd/webapp.yaml --instances 5 --update 0.5 --delete --out " + filepath.Join(dir, "run")},
 		{"sweep/sweep.json", "sweep.json", "target", "sweep --rgd testdata/rgd/webapp.yaml --instances 5 --vary workers=1,2 --quiet --out " + filepath.Join(dir, "sweep")},
-		{"bench/results.json", "bench", "config.target", "bench --suite crud --count 1 --instances 10 --out " + filepath.Join(dir, "bench")},
+		{"bench/results.json", "bench", "config.target", "bench --suite crud,cel,usage --count 1 --instances 10 --usage-instances 10,20 --host-seconds 0.001 --out " + filepath.Join(dir, "bench")},
 	}
 	for _, r := range runs {
 		var stdout, stderr bytes.Buffer
@@ -127,6 +127,7 @@ var varKeys = map[string]string{
 	"knees[].fixed":                            "<dimension>",
 	"study.dimensions":                         "<dimension>",
 	"benchmarks[].metrics":                     "<metric>",
+	"host.benchmarks[].metrics":                "<metric>",
 }
 
 // placeholder names the key k of the map at path when the map's keys are

@@ -56,8 +56,14 @@ type Config struct {
 	GraphSizes [][2]int `json:"graph_sizes"`
 	// HostBudget bounds each host measurement, in seconds of real time.
 	HostBudget float64 `json:"-"`
-	// Server is the real cluster's API server, in real mode.
+	// Server is the real cluster's kubeconfig, in real mode.
 	Server string `json:"server,omitempty"`
+	// KroMetrics is the URL of kro's /metrics, in real mode.
+	KroMetrics string `json:"kro_metrics,omitempty"`
+	// Warmup is the instances of a discarded run before the measured ones,
+	// in real mode (kro starts its informers and caches on first use); 0:
+	// none. A simulation needs none: it starts from the same state every time.
+	Warmup int `json:"warmup,omitempty"`
 }
 
 // Default returns the full suites' config on t.
@@ -114,6 +120,18 @@ type Host struct {
 	CPUs       int         `json:"cpus"`
 	GoVersion  string      `json:"go_version"`
 	Benchmarks []Benchmark `json:"benchmarks"`
+	// Load is this host's load average as each real run started.
+	Load []RunLoad `json:"load,omitempty"`
+}
+
+// RunLoad is the host's one-minute load average as a real run started;
+// Loaded when it reached the host's CPU count, which flags the run's
+// measurements noisy.
+type RunLoad struct {
+	Run    int     `json:"run"`
+	What   string  `json:"what"`
+	Load1  float64 `json:"load1"`
+	Loaded bool    `json:"loaded"`
 }
 
 // Benchmark is one measured operation.
@@ -151,21 +169,65 @@ func Encode(r *Report) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
+// Step is where a bench run is: the step starting, how many steps started
+// before it and how many the run has in all.
+type Step struct {
+	Done, Total int
+	What        string
+}
+
 // Options are a run's host-side hooks.
 type Options struct {
-	// Progress receives a line as each benchmark starts; nil discards.
-	Progress func(string)
+	// Progress is called as each step (a seed, a grid point, an expression,
+	// a size) starts; nil discards.
+	Progress func(Step)
 	// Stop is polled between runs; an error stops the bench, what finished
 	// kept and the report marked incomplete.
 	Stop func() error
 	// Sim are the options of every simulation (its own abort hook).
 	Sim sim.Options
+
+	done  *int // steps started so far
+	total int
+}
+
+// counting returns o with a fresh step count of a run of cfg.
+func (o Options) counting(cfg Config) Options {
+	o.done, o.total = new(int), cfg.Steps()
+	return o
 }
 
 func (o Options) progress(format string, args ...any) {
-	if o.Progress != nil {
-		o.Progress(fmt.Sprintf(format, args...))
+	if o.done == nil {
+		o.done = new(int)
 	}
+	if o.Progress != nil {
+		o.Progress(Step{Done: *o.done, Total: max(o.total, *o.done+1), What: fmt.Sprintf(format, args...)})
+	}
+	*o.done++
+}
+
+// Steps is how many steps (progress lines) a run of c takes.
+func (c Config) Steps() int {
+	n := 0
+	for _, s := range c.Suites {
+		switch s {
+		case CRUD:
+			n += c.Count
+		case Workers:
+			n += len(c.WorkerCounts) * len(c.VCPUs)
+		case CEL:
+			n += 1 + len(Expressions)
+		case Graph:
+			n += len(c.GraphSizes)
+		case Usage:
+			n += len(c.UsageInstances)
+		}
+	}
+	if c.Mode == "real" && c.Warmup > 0 {
+		n++
+	}
+	return n
 }
 
 func (o Options) stop() error {
@@ -183,6 +245,7 @@ func Run(cfg Config, rgd *model.RGD, opts Options) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{Format: Format, Complete: true, Config: cfg}
+	opts = opts.counting(cfg)
 	suites := map[string]func(*Report, *model.RGD, Options) error{
 		CRUD: runCRUD, Workers: runWorkers, CEL: runCEL, Graph: runGraph, Usage: runUsage,
 	}

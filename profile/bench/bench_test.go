@@ -2,9 +2,11 @@ package bench_test
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"golang.org/x/perf/benchfmt"
@@ -101,6 +103,42 @@ func TestWorkersNeverClaimGainsWhereAPILatencyOrIdleBinds(t *testing.T) {
 	}
 }
 
+// More vCPUs are never sold as a gain where the attribution shows the
+// workers waiting on the API server or idle: the throughput at the same
+// worker count stays put, and the answer to the report's "per core" claim
+// names as CPU-bound exactly the points whose workers wait for a vCPU.
+func TestWorkersNeverClaimCoreGainsWhereAPILatencyBinds(t *testing.T) {
+	cfg := small(t, bench.Workers)
+	cfg.VCPUs = []int{2, 8}
+	rep := run(t, cfg)
+	byWorkers := map[int][]bench.WorkerPoint{}
+	var cpuBound []string
+	for _, p := range rep.Workers.Points {
+		byWorkers[p.Workers] = append(byWorkers[p.Workers], p)
+		if (p.Binding == "api-latency" || p.Binding == "idle") && p.Shares["cpu_wait"] >= 0.2 {
+			t.Errorf("%dw/%dvCPU binds on %s with %.0f%% waiting for a vCPU", p.Workers, p.VCPUs, p.Binding, 100*p.Shares["cpu_wait"])
+		}
+		if p.Binding == "cpu" {
+			cpuBound = append(cpuBound, fmt.Sprintf("%dw/%dvCPU", p.Workers, p.VCPUs))
+		}
+	}
+	for w, ps := range byWorkers {
+		lo, hi := ps[0], ps[len(ps)-1]
+		if lo.Binding != "cpu" && hi.Throughput.Median > 1.1*lo.Throughput.Median {
+			t.Errorf("%d workers: %v instances/s on %d vCPUs, %v on %d, though %s binds", w, lo.Throughput.Median, lo.VCPUs, hi.Throughput.Median, hi.VCPUs, lo.Binding)
+		}
+	}
+	claim := rep.Workers.Findings[len(rep.Workers.Findings)-1]
+	if len(cpuBound) == 0 && !strings.Contains(claim, "not what krosim finds") {
+		t.Errorf("no point is CPU-bound, yet the claim reads: %s", claim)
+	}
+	for _, p := range cpuBound {
+		if !strings.Contains(claim, p) {
+			t.Errorf("CPU-bound point %s not named in: %s", p, claim)
+		}
+	}
+}
+
 func TestCELClassesRankByCost(t *testing.T) {
 	env, err := bench.NewCELEnv()
 	if err != nil {
@@ -120,24 +158,45 @@ func TestCELClassesRankByCost(t *testing.T) {
 	}
 }
 
-func TestGraphBuildOf1000NodesIsBounded(t *testing.T) {
+func TestGraphBuildOf1000NodesIsUnderTheModelBar(t *testing.T) {
 	cfg := small(t, bench.Graph)
-	cfg.GraphSizes = [][2]int{{1000, 3000}}
+	cfg.GraphSizes = [][2]int{{100, 200}, {1000, 3000}}
 	rep, err := bench.Run(cfg, nil, bench.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	b, ok := findHost(rep, "nodes=1000/edges=3000/op=build")
-	if !ok {
-		t.Fatal("no build benchmark")
-	}
-	// Bounded: a build of 1000 resources and 3000 edges within 30 s and 1 GB,
-	// and the graph really has them.
-	if b.LatencyMS.Max > 30000 || b.MemoryMB > 1000 {
-		t.Errorf("build of 1000/3000: %v ms, %v MB", b.LatencyMS.Max, b.MemoryMB)
+	small, ok2 := findHost(rep, "nodes=100/edges=200/op=build")
+	tr, ok3 := findHost(rep, "nodes=1000/edges=3000/op=traversal")
+	if !ok || !ok2 || !ok3 {
+		t.Fatal("no build or traversal benchmark")
 	}
 	if b.Metric("nodes") != 1000 || b.Metric("edges") != 3000 || b.Metric("critical_path") < 2 {
 		t.Errorf("graph: %v", b.Metrics)
+	}
+	// The model issue's bars, stated for this machine when quiet: a build
+	// (load, compile, sort) of 100 resources in 20 ms, a sort with cycle
+	// check of 1000 nodes in 2 ms. This 2-core host is shared, and under
+	// load a 100-resource build was measured at 245 ms: an absolute time
+	// cannot be asserted here (Go benchmarks measure it: model's
+	// BenchmarkBuild and BenchmarkOrder). What holds under any load is the
+	// bar's shape: it is linear in resources, so 1000 resources may take 10
+	// times the 100's, measured side by side; 2x for the spread of batches
+	// on a busy host. A quadratic build would take 100 times.
+	ratio := b.LatencyMS.P50 / small.LatencyMS.P50
+	if limit := 2 * bench.BuildBarMS(1000) / bench.BuildBarMS(100); ratio > limit {
+		t.Errorf("build of 1000/3000 takes %.1fx the build of 100/200 (%.1f ms vs %.1f ms), over %.0fx: worse than the bar's linear scaling", ratio, b.LatencyMS.P50, small.LatencyMS.P50, limit)
+	}
+	// The traversal's: sorting 10 times the nodes and 15 times the edges.
+	st, _ := findHost(rep, "nodes=100/edges=200/op=traversal")
+	if r := tr.LatencyMS.P50 / st.LatencyMS.P50; r > 2*15 {
+		t.Errorf("traversal of 1000/3000 takes %.1fx that of 100/200", r)
+	}
+	load, _ := bench.HostLoad()
+	t.Logf("build p50 %.1f ms (bar %.0f ms; 100/200: %.1f ms, ratio %.1f), traversal p50 %.3f ms (bar %.0f ms), load average %.2f",
+		b.LatencyMS.P50, bench.BuildBarMS(1000), small.LatencyMS.P50, ratio, tr.LatencyMS.P50, bench.TraversalBarMS(1000), load)
+	if b.MemoryMB > 1000 {
+		t.Errorf("build of 1000/3000: %v MB", b.MemoryMB)
 	}
 }
 
@@ -160,6 +219,10 @@ func TestBenchTxtParses(t *testing.T) {
 	if err := r.Err(); err != nil {
 		t.Fatal(err)
 	}
+	// One line per repetition: benchstat computes its own statistics.
+	if got := bytes.Count(bench.BenchTxt(rep), []byte("BenchmarkCRUD/op=create ")); got != rep.Config.Count {
+		t.Errorf("%d create lines, want one per repetition (%d)", got, rep.Config.Count)
+	}
 	for _, u := range []string{"sec/op", "instances/s", "B/op", "allocs/op", "evals/s", "api-calls/op"} {
 		if !units[u] {
 			t.Errorf("no %s values", u)
@@ -171,7 +234,7 @@ func TestBenchTxtParses(t *testing.T) {
 }
 
 func TestSimulatedSuitesAreDeterministic(t *testing.T) {
-	cfg := small(t, bench.CRUD, bench.Workers, bench.CEL, bench.Usage)
+	cfg := small(t, bench.CRUD, bench.Workers, bench.CEL, bench.Graph, bench.Usage)
 	a, b := encodeWithoutHost(t, run(t, cfg)), encodeWithoutHost(t, run(t, cfg))
 	if !bytes.Equal(a, b) {
 		t.Error("two runs of the same config differ outside host")

@@ -59,7 +59,7 @@ func BenchTxt(r *Report) []byte {
 		}
 	}
 	if r.Usage != nil {
-		fmt.Fprintf(&b, "mode: sim\n")
+		fmt.Fprintf(&b, "mode: %s\n", r.Usage.Mode)
 		for _, p := range r.Usage.Points {
 			fmt.Fprintf(&b, "BenchmarkUsage/instances=%d 1 %.6g peak-B %d resources %.6g cpu-sec\n", p.Instances, float64(p.PeakBytes), p.Resources, p.CPUSeconds)
 		}

@@ -153,12 +153,13 @@ func runCEL(r *Report, _ *model.RGD, opts Options) error {
 			r.Benchmarks = append(r.Benchmarks, b)
 		}
 	}
+	why, loaded := hostLoaded(r, CEL)
 	hb, err := hostCEL(env, vars, cs, r.Config.HostBudget, opts)
-	if err != nil {
-		return err
+	if loaded {
+		flagLoaded(hb, why)
 	}
 	host(r).Benchmarks = append(host(r).Benchmarks, hb...)
-	return nil
+	return err
 }
 
 // CostRank returns the report classes ordered by cost units, cheapest first.

@@ -7,7 +7,6 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
-	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
@@ -31,19 +30,13 @@ type crudRun struct {
 }
 
 // simulateCRUD runs one seed of the crud scenario on t with n instances.
-func simulateCRUD(t *target.Target, rgd *model.RGD, n int, seed uint64, file string, opts Options) (crudRun, error) {
+func simulateCRUD(cfg Config, rgd *model.RGD, seed uint64, opts Options) (crudRun, error) {
 	var cr crudRun
+	n := cfg.Instances
 	for i, wl := range []workload.Workload{crudWorkload(n, 0, false), crudWorkload(n, 1, false), crudWorkload(n, 1, true)} {
-		if err := opts.check(); err != nil {
-			return cr, err
-		}
-		cfg := result.Config{RGDFiles: []string{file}, Target: t, Workload: wl, Seed: seed, MaxTime: target.Duration(maxVirtual)}
-		res, err := sim.Run(cfg, []*model.RGD{rgd}, opts.Sim)
+		res, err := simulate(cfg, cfg.Target, rgd, wl, seed, opts)
 		if err != nil {
 			return cr, err
-		}
-		if !res.Complete {
-			return cr, fmt.Errorf("seed %d: simulation incomplete: %s", seed, res.Incomplete)
 		}
 		*[]**sim.Result{&cr.create, &cr.update, &cr.delete}[i] = res
 	}
@@ -162,7 +155,7 @@ func runCRUD(r *Report, rgd *model.RGD, opts Options) error {
 	samples := map[string][]opSample{}
 	for seed := uint64(1); seed <= uint64(cfg.Count); seed++ {
 		opts.progress("crud: seed %d of %d: %d instances created, updated, deleted", seed, cfg.Count, cfg.Instances)
-		cr, err := simulateCRUD(cfg.Target, rgd, cfg.Instances, seed, cfg.RGD, opts)
+		cr, err := simulateCRUD(cfg, rgd, seed, opts)
 		if err != nil {
 			return err
 		}

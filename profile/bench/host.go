@@ -5,8 +5,11 @@ package bench
 
 import (
 	"fmt"
+	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -14,6 +17,46 @@ import (
 	"github.com/krosim/krosim/model/synth"
 	"gonum.org/v1/gonum/graph/topo"
 )
+
+// HostLoad is this host's one-minute load average (Linux's /proc/loadavg).
+func HostLoad() (float64, bool) {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(f[0], 64)
+	return v, err == nil
+}
+
+// hostLoaded records this host's load as a host suite starts; the suite's
+// measurements are flagged noisy when it reaches the CPU count.
+func hostLoaded(r *Report, suite string) (string, bool) {
+	load, ok := HostLoad()
+	if !ok {
+		return "", false
+	}
+	h := host(r)
+	l := RunLoad{What: suite + " suite (this host)", Load1: round(load), Loaded: load >= float64(h.CPUs)}
+	h.Load = append(h.Load, l)
+	return fmt.Sprintf("measured on a loaded host (load average %.2f on %d CPUs as the suite started)", l.Load1, h.CPUs), l.Loaded
+}
+
+// flagLoaded marks bs noisy, saying why.
+func flagLoaded(bs []Benchmark, why string) {
+	for i := range bs {
+		st := &bs[i].Throughput
+		st.Noisy = true
+		if st.Warning != "" {
+			st.Warning += "; " + why
+		} else {
+			st.Warning = why
+		}
+	}
+}
 
 func host(r *Report) *Host {
 	if r.Host == nil {
@@ -31,9 +74,9 @@ type hostSample struct {
 }
 
 // measureHost runs f in batches sized to take about budget/20 each until
-// budget seconds have passed (at least 5 batches), after one warm-up call.
+// budget seconds have passed (at least 5 batches). The batches that size
+// them are the warm-up: caches filled, the heap grown, and not counted.
 func measureHost(budget float64, f func()) hostSample {
-	f()
 	n := 1
 	for {
 		start := time.Now()
@@ -155,6 +198,13 @@ func CriticalPath(g *model.RGD) int {
 }
 
 func runGraph(r *Report, _ *model.RGD, opts Options) error {
+	why, loaded := hostLoaded(r, Graph)
+	first := len(host(r).Benchmarks)
+	defer func() {
+		if loaded {
+			flagLoaded(host(r).Benchmarks[first:], why)
+		}
+	}()
 	for _, size := range r.Config.GraphSizes {
 		if err := opts.check(); err != nil {
 			return err

@@ -29,7 +29,10 @@ func Tables(r *Report) []byte {
 	if t := r.Config.Target; t != nil {
 		fmt.Fprintf(&b, ", target %s (%d vCPUs, %d workers)", t.Name, t.VCPUs, t.Controller.Workers)
 	}
-	b.WriteString(". Each cell: measured | published | ratio (measured / published); * marks a noisy median (95% CI beyond ±10%).\n")
+	if r.Config.Mode == "real" {
+		fmt.Fprintf(&b, ", cluster of %s, kro's metrics at %s, a warm-up run of %d instances discarded", r.Config.Server, r.Config.KroMetrics, r.Config.Warmup)
+	}
+	b.WriteString(". Each cell: measured | published | ratio (measured / published). A throughput is the median over the repetitions with its 95% confidence interval in brackets (distribution-free, as benchstat's; with fewer than 6 repetitions it is the runs' range); * marks a noisy one (the interval reaches beyond ±10% of the median, or a real run started on a loaded host), listed under its table.\n")
 	if !r.Complete {
 		fmt.Fprintf(&b, "\n**Incomplete:** %s\n", r.Incomplete)
 	}
@@ -50,6 +53,42 @@ func cells(measured, published float64, noisy bool) string {
 		return fmt.Sprintf("%s%s | – | –", num(measured), star)
 	}
 	return fmt.Sprintf("%s%s | %s | %s", num(measured), star, num(published), ratio(measured, published))
+}
+
+// statCells is a measured median with its 95% confidence interval, beside
+// the published number.
+func statCells(st Stat, published float64) string {
+	m := num(st.Median)
+	if len(st.Runs) > 1 && st.Lo != st.Hi {
+		m = fmt.Sprintf("%s [%s, %s]", m, num(st.Lo), num(st.Hi))
+	}
+	if st.Noisy {
+		m += "*"
+	}
+	if published == 0 {
+		return m + " | – | –"
+	}
+	return fmt.Sprintf("%s | %s | %s", m, num(published), ratio(st.Median, published))
+}
+
+// noisyLines lists the noisy measurements of bs under a table: flagged,
+// not hidden.
+func noisyLines(b *strings.Builder, bs []Benchmark, suite string) {
+	var lines []string
+	for _, bm := range bs {
+		if bm.Suite != suite || !bm.Throughput.Noisy {
+			continue
+		}
+		st := bm.Throughput
+		why := fmt.Sprintf("95%% CI [%s, %s] reaches beyond ±%.0f%% of the median %s", num(st.Lo), num(st.Hi), 100*NoisyShare, num(st.Median))
+		if st.Warning != "" {
+			why += "; " + st.Warning
+		}
+		lines = append(lines, fmt.Sprintf("- %s (%s): %s", bm.Name, bm.Mode, why))
+	}
+	if len(lines) > 0 {
+		b.WriteString("\nNoisy (*):\n\n" + strings.Join(lines, "\n") + "\n")
+	}
 }
 
 func ratio(m, p float64) string {
@@ -93,10 +132,11 @@ func crudTable(b *strings.Builder, r *Report) {
 		}
 		p := publishedCRUD[op]
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", strings.ToUpper(op[:1])+op[1:],
-			cells(bm.Throughput.Median, p[0], bm.Throughput.Noisy), cells(bm.LatencyMS.P50, p[1], false),
+			statCells(bm.Throughput, p[0]), cells(bm.LatencyMS.P50, p[1], false),
 			cells(bm.LatencyMS.P95, p[2], false), cells(bm.LatencyMS.P99, p[3], false),
 			num(bm.Metric("api_calls_per_op")), num(bm.ErrorRate), num(bm.CPUPercent), bm.Mode)
 	}
+	noisyLines(b, r.Benchmarks, CRUD)
 	b.WriteString("\nThe report times single API operations; krosim times kro's work end to end: an instance from request to Ready takes kro's several reconciles (each a chain of GET, LIST and apply requests) and its children's readiness, so create, update and delete latencies are seconds, not milliseconds, and throughput is instances/s of the whole phase. Read and List are the target's API latency model (no run), the only rows that compare like for like.\n")
 }
 
@@ -107,14 +147,16 @@ func workersTable(b *strings.Builder, r *Report) {
 	}
 	b.WriteString("\n## Scalability: workers and vCPUs (create throughput)\n\n")
 	b.WriteString("| workers | vCPUs | instances/s | speedup | efficiency | gain | api_wait | cpu_wait | idle | binds |\n|---|---|---|---|---|---|---|---|---|---|\n")
+	var noisy []Benchmark
 	for _, p := range st.Points {
-		star := ""
+		cell, _, _ := strings.Cut(statCells(p.Throughput, 0), " | ")
 		if p.Throughput.Noisy {
-			star = "*"
+			noisy = append(noisy, Benchmark{Suite: Workers, Name: fmt.Sprintf("%d workers, %d vCPUs", p.Workers, p.VCPUs), Mode: "sim", Throughput: p.Throughput})
 		}
-		fmt.Fprintf(b, "| %d | %d | %s%s | %.2f | %.0f%% | %s | %.0f%% | %.0f%% | %.0f%% | %s |\n", p.Workers, p.VCPUs, num(p.Throughput.Median), star,
+		fmt.Fprintf(b, "| %d | %d | %s | %.2f | %.0f%% | %s | %.0f%% | %.0f%% | %.0f%% | %s |\n", p.Workers, p.VCPUs, cell,
 			p.Speedup, 100*p.Efficiency, dash(p.Gain), 100*p.Shares["api_wait"], 100*p.Shares["cpu_wait"], 100*p.Shares["idle"], p.Binding)
 	}
+	noisyLines(b, noisy, Workers)
 	b.WriteString("\nPublished: \"linear scaling up to 4 workers per CPU core; additional workers provide diminishing returns beyond this point\". krosim finds:\n\n")
 	for _, f := range st.Findings {
 		fmt.Fprintf(b, "- %s\n", f)
@@ -156,11 +198,12 @@ func celTable(b *strings.Builder, r *Report) {
 				bytes, allocs = num(bm.Metric("bytes_per_op")), num(bm.Metric("allocs_per_op"))
 			}
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", e.Name, src.mode,
-				cells(bm.Throughput.Median, p[0], bm.Throughput.Noisy), cells(bm.Metric("compile_ms"), p[1], false),
+				statCells(bm.Throughput, p[0]), cells(bm.Metric("compile_ms"), p[1], false),
 				cells(bm.LatencyMS.Avg, p[2], false), cells(bm.LatencyMS.P95, p[3], false),
 				num(bm.Metric("cost_units")), bytes, allocs)
 		}
 	}
+	noisyLines(b, host, CEL)
 	b.WriteString("\n`host` is cel-go v0.31.0 on this machine, one core, cached program (not deterministic); `model` is the target's cost model (eval_base_ns + cost units x eval_unit_ns), what the simulation charges. The report's rates are 10-1000x below a cached cel-go program's on one core: they look like whole operations (compile included, or an API round trip) rather than evaluations. Cost units rank the classes as the report does, but the very complex class costs far more than the report's 30-40x of the simple one (see cost units): its price is the size of the list it quantifies over, not the nesting.\n")
 	if len(host) > 0 {
 		b.WriteString("\nCaching (this host, ms per evaluation): ")
@@ -187,8 +230,8 @@ func graphTable(b *strings.Builder, r *Report) {
 		return
 	}
 	b.WriteString("\n## ResourceGraph Operations (this host)\n\n")
-	b.WriteString("| Graph Size | Nodes | Edges | Traversal Ops/sec | published | ratio | Path Finding Ops/sec | published | ratio | Memory Usage (MB) | published | ratio | build ms | critical path |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| Graph Size | Nodes | Edges | Traversal Ops/sec | published | ratio | Path Finding Ops/sec | published | ratio | Memory Usage (MB) | published | ratio | build ms (p50) | build bar ms | traversal bar ms | critical path |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	labels := map[[2]int]string{{5, 4}: "Small", {15, 25}: "Medium", {30, 45}: "Large", {100, 200}: "Very Large", {1000, 3000}: "Huge (krosim)"}
 	for _, size := range r.Config.GraphSizes {
 		name := fmt.Sprintf("nodes=%d/edges=%d", size[0], size[1])
@@ -203,11 +246,19 @@ func graphTable(b *strings.Builder, r *Report) {
 		if label == "" {
 			label = name
 		}
-		fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %s | %s | %s |\n", label, size[0], size[1],
-			cells(tr.Throughput.Median, p[0], tr.Throughput.Noisy), cells(pf.Throughput.Median, p[1], pf.Throughput.Noisy),
-			cells(bd.MemoryMB, p[2], false), num(bd.LatencyMS.Avg), num(bd.Metric("critical_path")))
+		fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", label, size[0], size[1],
+			statCells(tr.Throughput, p[0]), statCells(pf.Throughput, p[1]),
+			cells(bd.MemoryMB, p[2], false), num(bd.LatencyMS.P50), barCell(bd.LatencyMS.P50, BuildBarMS(size[0])),
+			barCell(tr.LatencyMS.P50, TraversalBarMS(size[0])), num(bd.Metric("critical_path")))
 	}
-	b.WriteString("\nTraversal is gonum's topo.Sort of the built graph; path finding is the critical (longest) dependency path by dynamic programming over the topological order; memory is the bytes allocated to build the graph (YAML, schema, every CEL program), not the process's footprint. Graph walks are microseconds: 10-1000x faster than published, and a graph costs kilobytes to megabytes, not hundreds of MB. Building (compiling the expressions) is the expensive part, and it happens once per RGD, not per reconcile.\n")
+	var graph []Benchmark
+	for _, bm := range r.Host.Benchmarks {
+		if bm.Suite == Graph {
+			graph = append(graph, bm)
+		}
+	}
+	noisyLines(b, graph, Graph)
+	b.WriteString("\nThe bars are the model issue's targets on this machine, scaled linearly with the resources: a build (load, compile, sort) of 100 resources in 20 ms, a sort with cycle check of 1000 nodes in 2 ms; (over) marks a median beyond its bar. Traversal is gonum's topo.Sort of the built graph; path finding is the critical (longest) dependency path by dynamic programming over the topological order; memory is the bytes allocated to build the graph (YAML, schema, every CEL program), not the process's footprint. Graph walks are microseconds: 10-1000x faster than published, and a graph costs kilobytes to megabytes, not hundreds of MB. Building (compiling the expressions) is the expensive part, and it happens once per RGD, not per reconcile.\n")
 }
 
 func usageTable(b *strings.Builder, r *Report) {
@@ -215,16 +266,40 @@ func usageTable(b *strings.Builder, r *Report) {
 	if u == nil {
 		return
 	}
-	b.WriteString("\n## Resource usage as instances grow (simulated, memory modeled)\n\n")
-	b.WriteString("| instances | resources | peak memory (MB) | fit residual (MB) | CPU seconds | CPU % | converge s |\n|---|---|---|---|---|---|---|\n")
+	if u.Mode == "real" {
+		b.WriteString("\n## Resource usage as instances grow (real cluster: kro's process metrics)\n\n")
+		b.WriteString("| instances | resources | RSS (MB) | fit residual (MB) | CPU seconds | CPU % | create s |\n|---|---|---|---|---|---|---|\n")
+	} else {
+		b.WriteString("\n## Resource usage as instances grow (simulated, memory modeled)\n\n")
+		b.WriteString("| instances | resources | peak memory (MB) | fit residual (MB) | CPU seconds | CPU % | converge s |\n|---|---|---|---|---|---|---|\n")
+	}
 	for _, p := range u.Points {
 		fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s | %s |\n", p.Instances, p.Resources, num(mb(float64(p.PeakBytes))), num(p.MemResidual/1e6),
 			num(p.CPUSeconds), num(p.CPUPercent), num(p.Converge))
 	}
+	if len(u.Points) < 2 {
+		b.WriteString("\nNo fit: it needs two sizes.\n")
+		return
+	}
 	fmt.Fprintf(b, "\n| fit | base | per resource | R² |\n|---|---|---|---|\n")
-	fmt.Fprintf(b, "| memory, measured | %s MB | %s KB | %.4f |\n", num(u.Memory.Base/1e6), num(u.Memory.Slope/1e3), u.Memory.R2)
+	fmt.Fprintf(b, "| memory, krosim (%s) | %s MB | %s KB | %.4f |\n", u.Mode, num(u.Memory.Base/1e6), num(u.Memory.Slope/1e3), u.Memory.R2)
 	fmt.Fprintf(b, "| memory, published | 119 MB | ~500 KB | – |\n")
 	fmt.Fprintf(b, "| ratio | %s | %s | – |\n", ratio(u.Memory.Base, u.Published.Base), ratio(u.Memory.Slope, u.Published.Slope))
 	fmt.Fprintf(b, "| CPU | %s s | %s ms | %.4f |\n", num(u.CPU.Base), num(u.CPU.Slope*1e3), u.CPU.R2)
 	fmt.Fprintf(b, "\n%s. A resource here is an object kro caches (an instance or a child).\n", strings.ToUpper(u.Note[:1])+u.Note[1:])
+}
+
+// BuildBarMS is the model issue's bar for building an RGD of n resources
+// (load, compile, sort): 20 ms per 100 resources on this machine.
+func BuildBarMS(n int) float64 { return 20 * float64(n) / 100 }
+
+// TraversalBarMS is the model issue's bar for a topological sort with cycle
+// check of n nodes: 2 ms per 1000.
+func TraversalBarMS(n int) float64 { return 2 * float64(n) / 1000 }
+
+func barCell(ms, bar float64) string {
+	if ms > bar {
+		return num(bar) + " (over)"
+	}
+	return num(bar)
 }

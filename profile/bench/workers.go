@@ -6,10 +6,8 @@ import (
 	"strings"
 
 	"github.com/krosim/krosim/model"
-	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
-	"github.com/krosim/krosim/sim/target"
 )
 
 // WorkersStudy is the workers suite: create throughput over a grid of
@@ -82,6 +80,11 @@ func runWorkers(r *Report, rgd *model.RGD, opts Options) error {
 	cfg := r.Config
 	st := &WorkersStudy{}
 	r.Workers = st
+	// A stopped grid is judged on the points that finished.
+	defer func() {
+		judge(st.Points)
+		st.Findings = findings(st.Points)
+	}()
 	for _, vcpus := range cfg.VCPUs {
 		for _, w := range cfg.WorkerCounts {
 			opts.progress("workers: %d workers on %d vCPUs, %d seeds of %d instances", w, vcpus, cfg.Count, cfg.Instances)
@@ -92,8 +95,6 @@ func runWorkers(r *Report, rgd *model.RGD, opts Options) error {
 			st.Points = append(st.Points, p)
 		}
 	}
-	judge(st.Points)
-	st.Findings = findings(st.Points)
 	return nil
 }
 
@@ -104,16 +105,9 @@ func workerPoint(cfg Config, rgd *model.RGD, workers, vcpus int, opts Options) (
 	var tps []float64
 	per := map[string][]float64{}
 	for seed := uint64(1); seed <= uint64(cfg.Count); seed++ {
-		if err := opts.check(); err != nil {
-			return p, err
-		}
-		rc := result.Config{RGDFiles: []string{cfg.RGD}, Target: t, Workload: crudWorkload(cfg.Instances, 0, false), Seed: seed, MaxTime: target.Duration(maxVirtual)}
-		res, err := sim.Run(rc, []*model.RGD{rgd}, opts.Sim)
+		res, err := simulate(cfg, t, rgd, crudWorkload(cfg.Instances, 0, false), seed, opts)
 		if err != nil {
 			return p, err
-		}
-		if !res.Complete {
-			return p, fmt.Errorf("%d workers, %d vCPUs, seed %d: incomplete: %s", workers, vcpus, seed, res.Incomplete)
 		}
 		tps = append(tps, createSample(res).throughput)
 		for k, v := range shares(&res.Result) {
