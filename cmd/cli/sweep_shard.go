@@ -5,8 +5,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/study"
@@ -39,16 +37,8 @@ func (o *sweepOptions) runShard(e *env, s *study.Study, rgds []*model.RGD, sh st
 	}
 	path := filepath.Join(o.out, sh.File())
 	if !o.quiet {
-		list := make([]string, 0, min(len(owned), 10))
-		for i, p := range owned {
-			if i == 10 {
-				list = append(list, fmt.Sprintf("and %d more", len(owned)-10))
-				break
-			}
-			list = append(list, strconv.Itoa(p))
-		}
 		fmt.Fprintf(e.stdout, "krosim sweep: shard %s: %d of the grid's %d points (%s)\nwrote %s; once every shard is written: krosim sweep merge DIR... --out DIR\n",
-			sh, len(f.Points), total, strings.Join(list, ", "), path)
+			sh, len(f.Points), total, study.FormatIndices(owned, 10), path)
 	}
 	if !f.Complete {
 		return fmt.Errorf("%s; the finished points were written to %s", f.Incomplete, path)

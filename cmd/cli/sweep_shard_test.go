@@ -2,10 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/krosim/krosim/sim/study"
@@ -300,5 +302,24 @@ func TestJobRefusesFilesOutsideTheDirectory(t *testing.T) {
 	code, _, stderr := run(shardSweep("--job", "--shards", "2", "--image", "x")...)
 	if code != exitRun || !strings.Contains(stderr, chainRGD+" is outside the current directory") {
 		t.Errorf("exit %d, stderr %q; want exit 1 naming %s", code, stderr, chainRGD)
+	}
+}
+
+func TestInterruptedShardIsReportedByMerge(t *testing.T) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	dir := t.TempDir()
+	stderr := &cancelOnWrite{cancel: func() { cancel(&interrupted{syscall.SIGTERM}) }}
+	var stdout bytes.Buffer
+	if code := dispatch(smallSweep("--shard", "0/1", "--out", dir, "--parallel", "1"), &stdout, stderr, injected(ctx)); code != exitRun {
+		t.Errorf("exit %d, want %d", code, exitRun)
+	}
+	path := filepath.Join(dir, "shard-0-of-1.json")
+	if got := stderr.b.String(); !strings.Contains(got, "interrupted by SIGTERM: 1 of 4 points finished; the finished points were written to "+path) {
+		t.Errorf("stderr does not report the interruption:\n%s", got)
+	}
+	code, _, merr := run("sweep", "merge", dir, "--out", filepath.Join(dir, "merged"))
+	if want := "shard 0/1 (" + path + ": interrupted by SIGTERM: 1 of 4 points finished): points 1, 2, 3"; code != exitRun || !strings.Contains(merr, want) {
+		t.Errorf("merge: exit %d, stderr %q; want exit 1 and %q", code, merr, want)
 	}
 }

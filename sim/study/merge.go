@@ -217,18 +217,18 @@ func (e *MissingError) Error() string {
 		if len(m.Points) == 1 {
 			word = "point"
 		}
-		fmt.Fprintf(&b, "\n  shard %s (%s): %s %s", sh, why, word, listInts(m.Points, maxListed))
+		fmt.Fprintf(&b, "\n  shard %s (%s): %s %s", sh, why, word, FormatIndices(m.Points, maxListed))
 	}
 	fmt.Fprintf(&b, "\nrun the same sweep with --shard %s, then merge again", strings.Join(rerun, ", --shard "))
 	return b.String()
 }
 
-// listInts lists xs, the first max of them and how many more.
-func listInts(xs []int, max int) string {
+// FormatIndices lists point indices, the first most of them and how many more.
+func FormatIndices(xs []int, most int) string {
 	var parts []string
 	for i, x := range xs {
-		if i == max {
-			parts = append(parts, fmt.Sprintf("and %d more", len(xs)-max))
+		if i == most {
+			parts = append(parts, fmt.Sprintf("and %d more", len(xs)-most))
 			break
 		}
 		parts = append(parts, strconv.Itoa(x))
