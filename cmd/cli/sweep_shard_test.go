@@ -119,7 +119,7 @@ func TestSweepMergeRefuses(t *testing.T) {
 	}{
 		{"a missing shard", []string{partial}, []string{"3 of 8 points missing, so nothing was merged",
 			"shard 1/3 (no shard-1-of-3.json): points 1, 4, 7", "run the same sweep with --shard 1/3, then merge again"}},
-		{"different studies", []string{mixed}, []string{"are shards of different studies", "their study differ"}},
+		{"different studies", []string{mixed}, []string{"are not shards of one sweep", "their study differ"}},
 		{"a corrupt file", []string{corrupt}, []string{bad + ": not a readable shard file: unexpected EOF"}},
 		{"no shard files", []string{empty}, []string{empty + " holds no shard files"}},
 	}
@@ -226,6 +226,10 @@ func TestJobRunsTheShardedSweep(t *testing.T) {
 		t.Errorf("completionMode %v, want Indexed", spec.CompletionMode)
 	case *spec.Completions != 3 || *spec.Parallelism != 3 || *spec.BackoffLimitPerIndex != 2:
 		t.Errorf("completions %d, parallelism %d, backoffLimitPerIndex %d; want 3, 3, 2", *spec.Completions, *spec.Parallelism, *spec.BackoffLimitPerIndex)
+	case spec.PodFailurePolicy == nil || len(spec.PodFailurePolicy.Rules) != 1 ||
+		spec.PodFailurePolicy.Rules[0].Action != batchv1.PodFailurePolicyActionFailIndex ||
+		fmt.Sprint(spec.PodFailurePolicy.Rules[0].OnExitCodes.Values) != "[2]":
+		t.Errorf("podFailurePolicy %+v, want usage errors (exit 2) to fail their index at once", spec.PodFailurePolicy)
 	case spec.Template.Spec.RestartPolicy != corev1.RestartPolicyNever:
 		t.Errorf("restartPolicy %q, want Never (backoffLimitPerIndex needs it)", spec.Template.Spec.RestartPolicy)
 	case len(spec.Template.Spec.Containers) != 1:

@@ -120,7 +120,7 @@ func Merge(files []*ShardFile) (*Sweep, error) {
 	ref := files[0]
 	for _, f := range files[1:] {
 		if f.StudySHA256 != ref.StudySHA256 {
-			return nil, fmt.Errorf("%s and %s are shards of different studies (%s, %s): their %s differ",
+			return nil, fmt.Errorf("%s and %s are not shards of one sweep (study hashes %s, %s): their %s differ",
 				ref.Path, f.Path, ref.Short(), f.Short(), identityDiff(ref.Identity, f.Identity))
 		}
 		if f.Shards != ref.Shards {
@@ -183,8 +183,9 @@ func identityDiff(a, b Identity) string {
 
 // MissingError says which points no shard file holds, shard by shard.
 type MissingError struct {
-	Total, Shards int
-	Shard         []MissingShard
+	Total   int // points in the grid
+	Of      int // shards in the split
+	Missing []MissingShard
 }
 
 // MissingShard is a shard with points missing: none of its files, or files
@@ -200,14 +201,14 @@ const maxListed = 20
 
 func (e *MissingError) Error() string {
 	n := 0
-	for _, m := range e.Shard {
+	for _, m := range e.Missing {
 		n += len(m.Points)
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d of %d points missing, so nothing was merged:", n, e.Total)
 	var rerun []string
-	for _, m := range e.Shard {
-		sh := Shard{Index: m.Index, Of: e.Shards}
+	for _, m := range e.Missing {
+		sh := Shard{Index: m.Index, Of: e.Of}
 		rerun = append(rerun, sh.String())
 		why := "no " + sh.File()
 		if len(m.Files) > 0 {
@@ -265,5 +266,5 @@ func missing(files []*ShardFile, byIndex []*Row) error {
 			out[k].Files = append(out[k].Files, f.Path+": "+f.Incomplete)
 		}
 	}
-	return &MissingError{Total: len(byIndex), Shards: n, Shard: out}
+	return &MissingError{Total: len(byIndex), Of: n, Missing: out}
 }

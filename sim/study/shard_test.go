@@ -111,8 +111,8 @@ func TestMergeReportsMissingPoints(t *testing.T) {
 			t.Errorf("the error lacks %q:\n%s", want, msg)
 		}
 	}
-	if len(me.Shard) != 2 || me.Shard[0].Index != 0 || me.Shard[1].Index != 1 {
-		t.Errorf("missing %+v, want point 4 of shard 0 and points 1 and 5 of shard 1", me.Shard)
+	if len(me.Missing) != 2 || me.Missing[0].Index != 0 || me.Missing[1].Index != 1 {
+		t.Errorf("missing %+v, want point 4 of shard 0 and points 1 and 5 of shard 1", me.Missing)
 	}
 }
 
@@ -134,7 +134,7 @@ func TestMergeRefuses(t *testing.T) {
 		files []*ShardFile
 		want  string
 	}{
-		{"different studies", []*ShardFile{files[0], others[1]}, "are shards of different studies"},
+		{"different studies", []*ShardFile{files[0], others[1]}, "are not shards of one sweep"},
 		{"different study names the part", []*ShardFile{files[0], others[1]}, "their study differ"},
 		{"different krosim", []*ShardFile{files[0], newer[1]}, "their krosim versions differ"},
 		{"different splits", []*ShardFile{files[0], wrongN[1]}, "merge the shards of one split"},

@@ -124,6 +124,12 @@ func Objects(s Spec) (*corev1.ConfigMap, *batchv1.Job, error) {
 			Completions:          ptr(int32(s.Shards)),
 			Parallelism:          ptr(int32(par)),
 			BackoffLimitPerIndex: ptr(int32(s.BackoffLimitPerIndex)),
+			// A usage error (exit 2) fails the same way on every retry.
+			PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{{
+				Action: batchv1.PodFailurePolicyActionFailIndex,
+				OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
+					ContainerName: ptr(Container), Operator: batchv1.PodFailurePolicyOnExitCodesOpIn, Values: []int32{2}},
+			}}},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
