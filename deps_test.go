@@ -34,6 +34,7 @@ var allowed = map[string][]string{
 	"sim/cluster":     {"model", "sim/result", "sim/target", "sim/verb", "sim/workload", "sim/world"},
 	"sim/calibration": {"model", "model/synth", "sim", "sim/cluster", "sim/result", "sim/target", "sim/verb"},
 	"sim/study":       {"model", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
+	"sim/study/job":   {"sim/study"},
 	"profile/flame":   {},
 	"profile":         {"model", "profile/flame", "sim", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	// bench runs simulations (sim), runs and maps real ones (sim/cluster,

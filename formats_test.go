@@ -13,9 +13,9 @@ import (
 	"github.com/krosim/krosim/cmd/cli"
 )
 
-// TestFormatsDocumented runs a small run, a small sweep and a small bench,
-// walks every key path of their results.json, sweep.json and bench
-// results.json, and fails for each path sim/result/formats.md does not document
+// TestFormatsDocumented runs a small run, a small sweep, a shard of one and a
+// small bench, walks every key path of their results.json, sweep.json,
+// shard-I-of-N.json and bench results.json, and fails for each path sim/result/formats.md does not document
 // (a line starting with the path in backticks). Arrays are walked element by
 // element and written [], e.g. `points[].config.qps`; maps whose keys are
 // data (verbs, resources, phases, ...) are written with a placeholder, e.g.
@@ -28,6 +28,7 @@ func TestFormatsDocumented(t *testing.T) {
 	}{
 		{"run/results.json", "results.json", "config.target", "run --rgd testdata/rgd/webapp.yaml --instances 5 --update 0.5 --delete --out " + filepath.Join(dir, "run")},
 		{"sweep/sweep.json", "sweep.json", "target", "sweep --rgd testdata/rgd/webapp.yaml --instances 5 --vary workers=1,2 --quiet --out " + filepath.Join(dir, "sweep")},
+		{"shard/shard-1-of-2.json", "shard", "identity.target", "sweep --rgd testdata/rgd/webapp.yaml --instances 5 --vary qps=10,none --vary workers=1,2 --shard 1/2 --quiet --out " + filepath.Join(dir, "shard")},
 		{"bench/results.json", "bench", "config.target", "bench --suite crud,cel,usage --count 1 --instances 10 --usage-instances 10,20 --host-seconds 0.001 --out " + filepath.Join(dir, "bench")},
 	}
 	for _, r := range runs {
@@ -55,6 +56,13 @@ func TestFormatsDocumented(t *testing.T) {
 				}
 				continue
 			}
+			// A shard's study and points are sweep.json's, documented there.
+			if q, ok := strings.CutPrefix(p, "identity."); ok && r.section == "shard" && (q == "study" || strings.HasPrefix(q, "study.")) && documented["sweep.json"][q] {
+				continue
+			}
+			if strings.HasPrefix(p, "points[].") && r.section == "shard" && documented["sweep.json"][p] {
+				continue
+			}
 			if !documented[r.section][p] {
 				missing = append(missing, p)
 			}
@@ -67,7 +75,7 @@ func TestFormatsDocumented(t *testing.T) {
 }
 
 // documentedPaths reads sim/result/formats.md: each "## " heading opens a section
-// ("bench" if it says bench, else "sweep.json", "results.json" or "target",
+// ("shard" if it says shard, "bench" if it says bench, else "sweep.json", "results.json" or "target",
 // whichever it names first), and each line starting with a path in
 // backticks (or a list item that does) documents that path in its section.
 func documentedPaths(t *testing.T) map[string]map[string]bool {
@@ -81,6 +89,8 @@ func documentedPaths(t *testing.T) map[string]map[string]bool {
 	for _, l := range strings.Split(string(doc), "\n") {
 		if strings.HasPrefix(l, "## ") {
 			switch h := strings.ToLower(l); {
+			case strings.Contains(h, "shard"):
+				section = "shard"
 			case strings.Contains(h, "bench"):
 				section = "bench"
 			case strings.Contains(h, "sweep.json"):
@@ -126,6 +136,10 @@ var varKeys = map[string]string{
 	"groups[].params":                          "<dimension>",
 	"knees[].fixed":                            "<dimension>",
 	"study.dimensions":                         "<dimension>",
+	"identity.study.dimensions":                "<dimension>",
+	"identity.target.latency":                  "<verb>",
+	"identity.target.faults":                   "<verb>",
+	"identity.target.readiness":                "<kind>",
 	"benchmarks[].metrics":                     "<metric>",
 	"host.benchmarks[].metrics":                "<metric>",
 }

@@ -27,6 +27,10 @@ type command struct {
 	summary string
 	flags   func(fs *pflag.FlagSet) any // declares flags, returns the options they fill
 	run     func(env *env, opts any, args []string) error
+	// subs are its subcommands, named "command sub": krosim command sub [flags] [args].
+	subs []*command
+	// examples, for help: command lines, each with a comment line.
+	examples string
 	// interrupt says, for help, what the command does on SIGINT or SIGTERM,
 	// which cancel env.ctx. Empty: it dies at the first signal, as programs
 	// do by default.
@@ -88,6 +92,11 @@ func dispatch(args []string, stdout, stderr io.Writer, signals interrupts) int {
 				fmt.Fprintf(stderr, "krosim help: unknown command %q%s\n\n%s", args[1], suggest(args[1]), usage())
 				return exitUsage
 			}
+			if len(args) > 2 {
+				if sc := c.sub(args[2]); sc != nil {
+					c = sc
+				}
+			}
 			fmt.Fprint(stdout, c.help())
 			return exitOK
 		}
@@ -98,6 +107,11 @@ func dispatch(args []string, stdout, stderr io.Writer, signals interrupts) int {
 	if c == nil {
 		fmt.Fprintf(stderr, "krosim: unknown command %q%s\n\n%s", args[0], suggest(args[0]), usage())
 		return exitUsage
+	}
+	if len(args) > 1 {
+		if sc := c.sub(args[1]); sc != nil {
+			c, args = sc, args[1:]
+		}
 	}
 	e.cmd = c.name
 	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
@@ -136,6 +150,16 @@ func dispatch(args []string, stdout, stderr io.Writer, signals interrupts) int {
 	}
 }
 
+// sub returns the subcommand of c named name, or nil.
+func (c *command) sub(name string) *command {
+	for _, sc := range c.subs {
+		if sc.name == c.name+" "+name {
+			return sc
+		}
+	}
+	return nil
+}
+
 func usage() string {
 	var b strings.Builder
 	b.WriteString("krosim simulates and profiles kro, the Kube Resource Orchestrator, without a cluster.\n\nUsage:\n  krosim <command> [flags] [args]\n\nCommands:\n")
@@ -155,6 +179,15 @@ func (c *command) help() string {
 	if fs.HasFlags() {
 		b.WriteString("\nFlags:\n")
 		b.WriteString(fs.FlagUsages())
+	}
+	if len(c.subs) > 0 {
+		b.WriteString("\nSubcommands:\n")
+		for _, sc := range c.subs {
+			fmt.Fprintf(&b, "  krosim %s [flags] %s\n      %s\n", sc.name, sc.args, sc.summary)
+		}
+	}
+	if c.examples != "" {
+		fmt.Fprintf(&b, "\nExamples:\n%s", c.examples)
 	}
 	if c.interrupt != "" {
 		fmt.Fprintf(&b, "\nOn SIGINT or SIGTERM: %s.\nA second signal quits at once (exit 130 or 143, as a shell reports); each file is then as it was or complete.\n", c.interrupt)

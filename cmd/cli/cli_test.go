@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,14 +37,19 @@ func TestCommandHelpListsEveryFlag(t *testing.T) {
 	if len(commands) == 0 {
 		t.Fatal("no commands")
 	}
+	var all []*command
 	for _, c := range commands {
+		all = append(append(all, c), c.subs...)
+	}
+	for _, c := range all {
 		t.Run(c.name, func(t *testing.T) {
 			if c.summary == "" {
 				t.Errorf("command %q has no summary", c.name)
 			}
 			fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
 			c.flags(fs)
-			for _, args := range [][]string{{"help", c.name}, {c.name, "--help"}, {c.name, "-h"}} {
+			words := strings.Fields(c.name)
+			for _, args := range [][]string{append([]string{"help"}, words...), slices.Concat(words, []string{"--help"}), slices.Concat(words, []string{"-h"})} {
 				code, help, stderr := run(args...)
 				if code != exitOK || stderr != "" {
 					t.Errorf("krosim %s: exit %d, stderr %q", strings.Join(args, " "), code, stderr)

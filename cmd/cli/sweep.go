@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -33,6 +34,8 @@ type sweepOptions struct {
 	parallel  int
 	maxTime   time.Duration
 	quiet     bool
+	shard     string
+	job       jobOptions
 }
 
 // studyFlags describe the study itself; --study replaces them all.
@@ -56,17 +59,41 @@ var sweepCmd = &command{
 		fs.IntVar(&o.parallel, "parallel", runtime.NumCPU(), "points to run at once; results do not depend on it")
 		fs.DurationVar(&o.maxTime, "max-time", study.DefaultMaxTime.D(), "virtual time limit of each point; a point stops there, not converged")
 		fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors: no summary, no progress")
+		fs.StringVar(&o.shard, "shard", "", "I/N: run only shard I of N (0 <= I < N), the points whose index mod N is I, writing --out/shard-I-of-N.json for 'krosim sweep merge'; auto/N takes I from $"+study.JobIndexEnv+", as Kubernetes sets it in an Indexed Job's pods")
+		o.job.flags(fs)
 		return o
 	},
+	subs: []*command{sweepMergeCmd},
+	examples: `  # The README's sweep: 10 points, every output into out/sweep.
+  krosim sweep --rgd testdata/rgd/chain.yaml --instances 200 --vary qps=20,100,500,1000,none --vary workers=1,4 --out out/sweep
+  # The same sweep as 4 shards (each may run on another machine), then merged: the same bytes.
+  for i in 0 1 2 3; do krosim sweep --study testdata/study/qps.yaml --shard $i/4 --out out/shards; done
+  krosim sweep merge out/shards --out out/qps
+  # The same on a Kubernetes cluster: an Indexed Job of 4 pods writing to a ReadWriteMany claim.
+  krosim sweep --study testdata/study/qps.yaml --job --shards 4 --image registry.example/krosim:v1 --pvc sweeps | kubectl apply -f -
+`,
 	run: func(e *env, o any, args []string) error { return sweep(e, o.(*sweepOptions), args) },
 	interrupt: "no new point starts; the running ones finish, sweep.json, sweep.csv and the charts\n" +
-		"cover the finished points, marked incomplete, and krosim exits 1",
+		"(with --shard, its shard file) cover the finished points, marked incomplete, and krosim exits 1",
 }
 
 // sweep runs the pipeline: build the study -> load RGDs -> run the points -> write.
 func sweep(e *env, o *sweepOptions, args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected arguments %v (RGDs go in --rgd)", args)
+	}
+	if err := o.job.check(o.fs); err != nil {
+		return err
+	}
+	var shard study.Shard
+	if o.shard != "" {
+		var err error
+		if shard, err = study.ParseShard(o.shard, os.LookupEnv); err != nil {
+			return usagef("%v", err)
+		}
+		if o.out == "" {
+			return usagef("--shard needs --out, the directory for its shard file")
+		}
 	}
 	s, err := o.buildStudy()
 	if err != nil {
@@ -79,7 +106,33 @@ func sweep(e *env, o *sweepOptions, args []string) error {
 	if o.parallel < 1 {
 		return usagef("--parallel must be at least 1")
 	}
-	prog := newProgress(e.stderr, o.quiet, s)
+	if o.job.on {
+		return o.writeJob(e, s)
+	}
+	if o.shard != "" {
+		return o.runShard(e, s, rgds, shard)
+	}
+	var sw *study.Sweep
+	err = o.watch(e, s, len(s.Grid().Points), func(opts study.Options) (err error) {
+		sw, err = study.Run(e.ctx, s, rgds, opts)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := writeSweep(e, o.out, o.quiet, sw); err != nil {
+		return err
+	}
+	if !sw.Complete {
+		return fmt.Errorf("%s; results for the finished points were written", sw.Incomplete)
+	}
+	return nil
+}
+
+// watch runs points through run with progress on stderr, and says so
+// there when a signal stops them.
+func (o *sweepOptions) watch(e *env, s *study.Study, points int, run func(study.Options) error) error {
+	prog := newProgress(e.stderr, o.quiet, points, s)
 	finished, watched := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(watched)
@@ -89,42 +142,42 @@ func sweep(e *env, o *sweepOptions, args []string) error {
 		case <-finished:
 		}
 	}()
-	sw, err := study.Run(e.ctx, s, rgds, study.Options{Parallel: o.parallel, Progress: prog.point})
+	err := run(study.Options{Parallel: o.parallel, Progress: prog.point})
 	close(finished)
 	<-watched // nothing is printed once sweep returns
 	prog.finish()
-	if err != nil {
-		return err
-	}
+	return err
+}
+
+// writeSweep writes sweep.json, sweep.csv and the charts into dir (when
+// given) and prints the summary (unless quiet).
+func writeSweep(e *env, dir string, quiet bool, sw *study.Sweep) error {
 	files := outputs{}
+	var err error
 	if files["sweep.json"], err = sw.JSON(); err != nil {
 		return err
 	}
 	if files["sweep.csv"], err = sw.CSV(); err != nil {
 		return err
 	}
-	if o.out != "" {
+	if dir != "" {
 		charts, err := chart.Files(sw)
 		if err != nil {
 			return err
 		}
-		for k, v := range charts {
-			files[k] = v
-		}
-		if err := writeDir(o.out, files); err != nil {
+		maps.Copy(files, charts)
+		if err := writeDir(dir, files); err != nil {
 			return err
 		}
 	}
-	if !o.quiet {
-		if err := sw.WriteText(e.stdout); err != nil {
-			return err
-		}
-		if o.out != "" {
-			fmt.Fprintf(e.stdout, "\nwrote %s: %s\n", o.out, strings.Join(slices.Sorted(maps.Keys(files)), ", "))
-		}
+	if quiet {
+		return nil
 	}
-	if !sw.Complete {
-		return fmt.Errorf("%s; results for the finished points were written", sw.Incomplete)
+	if err := sw.WriteText(e.stdout); err != nil {
+		return err
+	}
+	if dir != "" {
+		fmt.Fprintf(e.stdout, "\nwrote %s: %s\n", dir, strings.Join(slices.Sorted(maps.Keys(files)), ", "))
 	}
 	return nil
 }

@@ -26,9 +26,9 @@ type progress struct {
 	total int
 }
 
-func newProgress(w io.Writer, quiet bool, s *study.Study) *progress {
-	g := s.Grid()
-	p := &progress{w: w, quiet: quiet, dims: g.Dims, start: time.Now(), total: len(g.Points)}
+// newProgress reports on points of study s, of which total run here.
+func newProgress(w io.Writer, quiet bool, total int, s *study.Study) *progress {
+	p := &progress{w: w, quiet: quiet, dims: s.Grid().Dims, start: time.Now(), total: total}
 	if f, ok := w.(*os.File); ok {
 		p.tty = term.IsTerminal(int(f.Fd()))
 	}

@@ -80,13 +80,25 @@ func (s *Sweep) CSV() ([]byte, error) {
 
 // noneAsNoQPSLimit returns a copy of the sweep whose qps values (0 inside
 // krosim) say none as NoQPSLimit.
-func (s *Sweep) noneAsNoQPSLimit() *Sweep {
-	qps := func(v float64) float64 {
-		if v == 0 {
-			return NoQPSLimit
-		}
-		return v
+func (s *Sweep) noneAsNoQPSLimit() *Sweep { return s.withQPS(toNoQPSLimit) }
+
+func toNoQPSLimit(v float64) float64 {
+	if v == 0 {
+		return NoQPSLimit
 	}
+	return v
+}
+
+func fromNoQPSLimit(v float64) float64 {
+	if v == NoQPSLimit {
+		return 0
+	}
+	return v
+}
+
+// withQPS returns a copy of the sweep with f applied to every qps value: the
+// study's, the grid's, the points', the groups' and the knees'.
+func (s *Sweep) withQPS(qps func(float64) float64) *Sweep {
 	params := func(m map[string]float64) map[string]float64 {
 		if _, ok := m[QPS]; !ok {
 			return m

@@ -56,19 +56,55 @@ func Run(ctx context.Context, s *Study, rgds []*model.RGD, opts Options) (*Sweep
 	if err != nil {
 		return nil, err
 	}
+	all := make([]int, len(g.Points))
+	for i := range all {
+		all[i] = i
+	}
+	finished, err := runPoints(ctx, g, cfgs, all, rgds, opts)
+	if err != nil {
+		return nil, err
+	}
+	sw := summarize(s, base, g, finished)
+	if why := interruption(ctx, len(finished), len(g.Points)); !sw.Complete && why != "" {
+		sw.Incomplete = why
+	}
+	sw.RGDNames = rgdNames(rgds)
+	return sw, nil
+}
+
+// interruption says why a run stopped after done of total points, when the
+// caller cancelled ctx with a cause ("interrupted by SIGTERM: ..."), or "".
+func interruption(ctx context.Context, done, total int) string {
+	cause := context.Cause(ctx)
+	if cause == nil || cause == context.Canceled {
+		return ""
+	}
+	return fmt.Sprintf("%v: %d of %d points finished", cause, done, total)
+}
+
+func rgdNames(rgds []*model.RGD) []string {
+	var names []string
+	for _, r := range rgds {
+		names = append(names, r.Name)
+	}
+	return names
+}
+
+// runPoints runs the points of g listed in indices (ascending) and returns
+// the finished ones by index. When ctx is cancelled no new point starts.
+func runPoints(ctx context.Context, g *Grid, cfgs []result.Config, indices []int, rgds []*model.RGD, opts Options) ([]Row, error) {
 	par := opts.Parallel
 	if par <= 0 {
 		par = runtime.GOMAXPROCS(0)
 	}
-	par = min(par, len(g.Points))
+	par = min(par, len(indices))
 
-	parent := ctx
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	next := make(chan int)
 	go func() {
 		defer close(next)
-		for i := range g.Points {
+		for _, i := range indices {
 			select {
 			case next <- i:
 			case <-ctx.Done():
@@ -108,7 +144,7 @@ func Run(ctx context.Context, s *Study, rgds []*model.RGD, opts Options) (*Sweep
 				rows[i] = &row
 				n++
 				if opts.Progress != nil {
-					opts.Progress(Progress{Done: n, Total: len(g.Points), Row: &row})
+					opts.Progress(Progress{Done: n, Total: len(indices), Row: &row})
 				}
 				mu.Unlock()
 			}
@@ -124,15 +160,7 @@ func Run(ctx context.Context, s *Study, rgds []*model.RGD, opts Options) (*Sweep
 			finished = append(finished, *r)
 		}
 	}
-	sw := summarize(s, base, g, finished)
-	if cause := context.Cause(parent); !sw.Complete && cause != nil && cause != context.Canceled {
-		// Say why, when the caller did: "interrupted by SIGTERM: ...".
-		sw.Incomplete = fmt.Sprintf("%v: %d of %d points finished", cause, len(finished), len(g.Points))
-	}
-	for _, r := range rgds {
-		sw.RGDNames = append(sw.RGDNames, r.Name)
-	}
-	return sw, nil
+	return finished, nil
 }
 
 // Row is one finished point: its parameters, its headline numbers and its diagnosis.
