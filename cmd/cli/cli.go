@@ -53,7 +53,7 @@ var reportedError = errors.New("problems reported")
 var commands []*command
 
 func init() {
-	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd, versionCmd}
+	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd, analyzeCmd, visualizeCmd, reportCmd, versionCmd}
 }
 
 func lookup(name string) *command {

@@ -228,3 +228,18 @@ func usageTable(b *strings.Builder, r *Report) {
 	fmt.Fprintf(b, "| CPU | %s s | %s ms | %.4f |\n", num(u.CPU.Base), num(u.CPU.Slope*1e3), u.CPU.R2)
 	fmt.Fprintf(b, "\n%s. A resource here is an object kro caches (an instance or a child).\n", strings.ToUpper(u.Note[:1])+u.Note[1:])
 }
+
+// PublishedCRUD is the report's row for op: throughput (ops/s) and the
+// p50, p95, p99 latencies (ms).
+func PublishedCRUD(op string) ([4]float64, bool) { v, ok := publishedCRUD[op]; return v, ok }
+
+// PublishedCEL is the report's row for a class: evaluations/s, compile ms,
+// average and p95 evaluation ms.
+func PublishedCEL(class string) ([4]float64, bool) { v, ok := publishedCEL[class]; return v, ok }
+
+// PublishedGraph is the report's row for a graph of nodes and edges:
+// traversal ops/s, path finding ops/s and memory MB.
+func PublishedGraph(nodes, edges int) ([3]float64, bool) {
+	v, ok := publishedGraph[[2]int{nodes, edges}]
+	return v, ok
+}
