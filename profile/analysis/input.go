@@ -53,13 +53,13 @@ func (in *Input) Real() bool {
 
 // Files of the directories Load reads.
 const (
-	sweepFile = "sweep.json"
-	wallFile  = "wall.pb.gz"
-	flameFile = "flame.svg"
+	sweepFile       = "sweep.json"
+	wallFile        = "wall.pb.gz"
+	attributionFile = "attribution.txt" // written by profile only
 )
 
 // Load reads the output directory dir: sweep.json makes it a sweep,
-// results.json a run (a profile when flame.svg is beside it; wall.pb.gz is read when present) or a bench
+// results.json a run (a profile when attribution.txt is beside it; wall.pb.gz is read when present) or a bench
 // report, told apart by its format.
 func Load(dir string) (*Input, error) {
 	in := &Input{Dir: dir}
@@ -126,7 +126,7 @@ func (in *Input) loadWall() error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	in.Wall = p
-	if _, err := os.Stat(filepath.Join(in.Dir, flameFile)); err == nil {
+	if _, err := os.Stat(filepath.Join(in.Dir, attributionFile)); err == nil {
 		in.Kind = Profile
 	}
 	return nil

@@ -28,7 +28,7 @@ type Options struct {
 }
 
 // Files are a report's outputs: report.html, report.md and the charts
-// report.md shows (charts/NAME.svg and .png).
+// report.md shows (charts/NAME.svg).
 type Files struct {
 	HTML, Markdown []byte
 	Charts         map[string][]byte
@@ -42,7 +42,7 @@ type builder struct {
 	sweeps   []*analysis.Input
 	runs     []*analysis.Input
 	analysis *analysis.Analysis
-	charts   []chart.Chart
+	svgs     map[string][]byte // the charts as report.md links them
 	opts     Options
 }
 
@@ -51,7 +51,7 @@ func Build(ins []*analysis.Input, opts Options) (*Files, error) {
 	if len(ins) == 0 {
 		return nil, fmt.Errorf("report: no inputs")
 	}
-	b := &builder{doc: &document{title: "kro performance report (krosim)"}, ins: ins, opts: opts}
+	b := &builder{doc: &document{title: "kro performance report (krosim)"}, ins: ins, opts: opts, svgs: map[string][]byte{}}
 	for _, in := range ins {
 		switch {
 		case in.Bench != nil:
@@ -70,11 +70,7 @@ func Build(ins []*analysis.Input, opts Options) (*Files, error) {
 			return nil, err
 		}
 	}
-	files, err := chart.Render(b.charts)
-	if err != nil {
-		return nil, err
-	}
-	return &Files{HTML: b.doc.HTML(), Markdown: b.doc.Markdown(), Charts: files}, nil
+	return &Files{HTML: b.doc.HTML(), Markdown: b.doc.Markdown(), Charts: b.svgs}, nil
 }
 
 // addCharts renders each chart to SVG and places it in the document.
@@ -84,7 +80,7 @@ func (b *builder) addCharts(cs []chart.Chart, caption func(chart.Chart) string) 
 		if err != nil {
 			return err
 		}
-		b.charts = append(b.charts, c)
+		b.svgs[c.Name+".svg"] = svg
 		b.doc.figure(c.Name, caption(c), svg)
 	}
 	return nil
