@@ -31,22 +31,14 @@ func runAnalyze(e *env, o any, args []string) error {
 	if len(args) == 0 {
 		return usagef("want at least one output directory")
 	}
-	var rules []analysis.Threshold
-	for _, s := range opts.thresholds {
-		r, err := analysis.ParseThreshold(s)
-		if err != nil {
-			return usagef("--threshold: %v", err)
-		}
-		rules = append(rules, r)
+	rules, err := thresholds(opts.thresholds)
+	if err != nil {
+		return err
 	}
 	if opts.output != "text" && opts.output != "json" && opts.output != "markdown" {
 		return usagef("-o must be text, json or markdown, not %q", opts.output)
 	}
-	ins, err := analysis.LoadAll(args)
-	if err != nil {
-		return err
-	}
-	base, err := analysis.LoadAll(opts.baseline)
+	ins, base, err := inputs(args, opts.baseline)
 	if err != nil {
 		return err
 	}
@@ -73,4 +65,28 @@ func runAnalyze(e *env, o any, args []string) error {
 		return reportedError
 	}
 	return nil
+}
+
+// thresholds parses --threshold flags; a bad one is a usage error.
+func thresholds(flags []string) ([]analysis.Threshold, error) {
+	var rules []analysis.Threshold
+	for _, s := range flags {
+		r, err := analysis.ParseThreshold(s)
+		if err != nil {
+			return nil, usagef("--threshold: %v", err)
+		}
+		rules = append(rules, r)
+	}
+	return rules, nil
+}
+
+// inputs loads the output directories and the baseline's.
+func inputs(dirs, baseline []string) (ins, base []*analysis.Input, err error) {
+	if ins, err = analysis.LoadAll(dirs); err != nil {
+		return nil, nil, err
+	}
+	if base, err = analysis.LoadAll(baseline); err != nil {
+		return nil, nil, err
+	}
+	return ins, base, nil
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/krosim/krosim/profile/analysis"
 	"github.com/krosim/krosim/profile/report"
 	"github.com/spf13/pflag"
 )
@@ -44,19 +43,11 @@ func runReport(e *env, o any, args []string) error {
 	if !strings.HasSuffix(opts.out, ".html") {
 		return usagef("--out must name an .html file, not %q", opts.out)
 	}
-	var rules []analysis.Threshold
-	for _, s := range opts.thresholds {
-		r, err := analysis.ParseThreshold(s)
-		if err != nil {
-			return usagef("--threshold: %v", err)
-		}
-		rules = append(rules, r)
-	}
-	ins, err := analysis.LoadAll(args)
+	rules, err := thresholds(opts.thresholds)
 	if err != nil {
 		return err
 	}
-	base, err := analysis.LoadAll(opts.baseline)
+	ins, base, err := inputs(args, opts.baseline)
 	if err != nil {
 		return err
 	}

@@ -36,11 +36,7 @@ func runVisualize(e *env, o any, args []string) error {
 	if len(args) == 0 {
 		return usagef("want at least one output directory")
 	}
-	ins, err := analysis.LoadAll(args)
-	if err != nil {
-		return err
-	}
-	base, err := analysis.LoadAll(opts.baseline)
+	ins, base, err := inputs(args, opts.baseline)
 	if err != nil {
 		return err
 	}

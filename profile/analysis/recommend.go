@@ -160,26 +160,13 @@ func workersFromSweep(in *Input) *Recommendation {
 			continue
 		}
 		lines = append(lines, fmt.Sprintf("%s workers%s (%s; best %s with %s)", study.FormatValue(k.Dimension, k.Value),
-			fixedText(s, k.Fixed), secs(k.ConvergeSeconds), secs(k.BestSeconds), study.FormatValue(k.Dimension, k.Best)))
+			s.DescribeFixed(k.Fixed), secs(k.ConvergeSeconds), secs(k.BestSeconds), study.FormatValue(k.Dimension, k.Best)))
 	}
 	if len(lines) == 0 {
 		return nil
 	}
 	return &Recommendation{Topic: TopicWorkers, Text: fmt.Sprintf("Workers: the sweep's knee (the fewest workers within 5%% of the best converge time of %s instances) is %s.",
 		study.Thousands(s.Study.Workload.Instances), strings.Join(lines, "; ")), Evidence: []string{in.Dir + ": sweep.json knees"}}
-}
-
-func fixedText(s *study.Sweep, fixed map[string]float64) string {
-	var parts []string
-	for _, d := range s.Dimensions {
-		if v, ok := fixed[d]; ok {
-			parts = append(parts, d+"="+study.FormatValue(d, v))
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return " at " + strings.Join(parts, ", ")
 }
 
 // sweepBinds counts the groups by binding constraint.

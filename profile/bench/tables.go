@@ -47,19 +47,22 @@ func cells(measured, published float64, noisy bool) string {
 		star = "*"
 	}
 	if published == 0 {
-		return fmt.Sprintf("%s%s | – | –", num(measured), star)
+		return fmt.Sprintf("%s%s | – | –", Num(measured), star)
 	}
-	return fmt.Sprintf("%s%s | %s | %s", num(measured), star, num(published), ratio(measured, published))
+	return fmt.Sprintf("%s%s | %s | %s", Num(measured), star, Num(published), Ratio(measured, published))
 }
 
-func ratio(m, p float64) string {
+// Ratio is measured / published as the tables write it, or a dash.
+func Ratio(m, p float64) string {
 	if p == 0 || m == 0 {
 		return "–"
 	}
 	return fmt.Sprintf("%.3gx", m/p)
 }
 
-func num(x float64) string {
+// Num writes a measurement as the tables do: whole above 100, else three
+// significant digits.
+func Num(x float64) string {
 	switch {
 	case x == 0:
 		return "0"
@@ -95,7 +98,7 @@ func crudTable(b *strings.Builder, r *Report) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", strings.ToUpper(op[:1])+op[1:],
 			cells(bm.Throughput.Median, p[0], bm.Throughput.Noisy), cells(bm.LatencyMS.P50, p[1], false),
 			cells(bm.LatencyMS.P95, p[2], false), cells(bm.LatencyMS.P99, p[3], false),
-			num(bm.Metric("api_calls_per_op")), num(bm.ErrorRate), num(bm.CPUPercent), bm.Mode)
+			Num(bm.Metric("api_calls_per_op")), Num(bm.ErrorRate), Num(bm.CPUPercent), bm.Mode)
 	}
 	b.WriteString("\nThe report times single API operations; krosim times kro's work end to end: an instance from request to Ready takes kro's several reconciles (each a chain of GET, LIST and apply requests) and its children's readiness, so create, update and delete latencies are seconds, not milliseconds, and throughput is instances/s of the whole phase. Read and List are the target's API latency model (no run), the only rows that compare like for like.\n")
 }
@@ -112,7 +115,7 @@ func workersTable(b *strings.Builder, r *Report) {
 		if p.Throughput.Noisy {
 			star = "*"
 		}
-		fmt.Fprintf(b, "| %d | %d | %s%s | %.2f | %.0f%% | %s | %.0f%% | %.0f%% | %.0f%% | %s |\n", p.Workers, p.VCPUs, num(p.Throughput.Median), star,
+		fmt.Fprintf(b, "| %d | %d | %s%s | %.2f | %.0f%% | %s | %.0f%% | %.0f%% | %.0f%% | %s |\n", p.Workers, p.VCPUs, Num(p.Throughput.Median), star,
 			p.Speedup, 100*p.Efficiency, dash(p.Gain), 100*p.Shares["api_wait"], 100*p.Shares["cpu_wait"], 100*p.Shares["idle"], p.Binding)
 	}
 	b.WriteString("\nPublished: \"linear scaling up to 4 workers per CPU core; additional workers provide diminishing returns beyond this point\". krosim finds:\n\n")
@@ -153,12 +156,12 @@ func celTable(b *strings.Builder, r *Report) {
 			}
 			bytes, allocs := "–", "–"
 			if src.mode == "host" {
-				bytes, allocs = num(bm.Metric("bytes_per_op")), num(bm.Metric("allocs_per_op"))
+				bytes, allocs = Num(bm.Metric("bytes_per_op")), Num(bm.Metric("allocs_per_op"))
 			}
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", e.Name, src.mode,
 				cells(bm.Throughput.Median, p[0], bm.Throughput.Noisy), cells(bm.Metric("compile_ms"), p[1], false),
 				cells(bm.LatencyMS.Avg, p[2], false), cells(bm.LatencyMS.P95, p[3], false),
-				num(bm.Metric("cost_units")), bytes, allocs)
+				Num(bm.Metric("cost_units")), bytes, allocs)
 		}
 	}
 	b.WriteString("\n`host` is cel-go v0.31.0 on this machine, one core, cached program (not deterministic); `model` is the target's cost model (eval_base_ns + cost units x eval_unit_ns), what the simulation charges. The report's rates are 10-1000x below a cached cel-go program's on one core: they look like whole operations (compile included, or an API round trip) rather than evaluations. Cost units rank the classes as the report does, but the very complex class costs far more than the report's 30-40x of the simple one (see cost units): its price is the size of the list it quantifies over, not the nesting.\n")
@@ -168,7 +171,7 @@ func celTable(b *strings.Builder, r *Report) {
 		for _, name := range ReportClasses {
 			if bm, ok := find(host, CEL, name, "host"); ok {
 				parts = append(parts, fmt.Sprintf("%s: compile every time %s, cached program %s, memoized %s", name,
-					num(bm.Metric("compile_per_eval_ms")), num(bm.LatencyMS.Avg), num(bm.Metric("memoized_hit_ms"))))
+					Num(bm.Metric("compile_per_eval_ms")), Num(bm.LatencyMS.Avg), Num(bm.Metric("memoized_hit_ms"))))
 			}
 		}
 		b.WriteString(strings.Join(parts, "; ") + ".\n")
@@ -205,7 +208,7 @@ func graphTable(b *strings.Builder, r *Report) {
 		}
 		fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %s | %s | %s |\n", label, size[0], size[1],
 			cells(tr.Throughput.Median, p[0], tr.Throughput.Noisy), cells(pf.Throughput.Median, p[1], pf.Throughput.Noisy),
-			cells(bd.MemoryMB, p[2], false), num(bd.LatencyMS.Avg), num(bd.Metric("critical_path")))
+			cells(bd.MemoryMB, p[2], false), Num(bd.LatencyMS.Avg), Num(bd.Metric("critical_path")))
 	}
 	b.WriteString("\nTraversal is gonum's topo.Sort of the built graph; path finding is the critical (longest) dependency path by dynamic programming over the topological order; memory is the bytes allocated to build the graph (YAML, schema, every CEL program), not the process's footprint. Graph walks are microseconds: 10-1000x faster than published, and a graph costs kilobytes to megabytes, not hundreds of MB. Building (compiling the expressions) is the expensive part, and it happens once per RGD, not per reconcile.\n")
 }
@@ -218,14 +221,14 @@ func usageTable(b *strings.Builder, r *Report) {
 	b.WriteString("\n## Resource usage as instances grow (simulated, memory modeled)\n\n")
 	b.WriteString("| instances | resources | peak memory (MB) | fit residual (MB) | CPU seconds | CPU % | converge s |\n|---|---|---|---|---|---|---|\n")
 	for _, p := range u.Points {
-		fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s | %s |\n", p.Instances, p.Resources, num(mb(float64(p.PeakBytes))), num(p.MemResidual/1e6),
-			num(p.CPUSeconds), num(p.CPUPercent), num(p.Converge))
+		fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s | %s |\n", p.Instances, p.Resources, Num(mb(float64(p.PeakBytes))), Num(p.MemResidual/1e6),
+			Num(p.CPUSeconds), Num(p.CPUPercent), Num(p.Converge))
 	}
 	fmt.Fprintf(b, "\n| fit | base | per resource | R² |\n|---|---|---|---|\n")
-	fmt.Fprintf(b, "| memory, measured | %s MB | %s KB | %.4f |\n", num(u.Memory.Base/1e6), num(u.Memory.Slope/1e3), u.Memory.R2)
+	fmt.Fprintf(b, "| memory, measured | %s MB | %s KB | %.4f |\n", Num(u.Memory.Base/1e6), Num(u.Memory.Slope/1e3), u.Memory.R2)
 	fmt.Fprintf(b, "| memory, published | 119 MB | ~500 KB | – |\n")
-	fmt.Fprintf(b, "| ratio | %s | %s | – |\n", ratio(u.Memory.Base, u.Published.Base), ratio(u.Memory.Slope, u.Published.Slope))
-	fmt.Fprintf(b, "| CPU | %s s | %s ms | %.4f |\n", num(u.CPU.Base), num(u.CPU.Slope*1e3), u.CPU.R2)
+	fmt.Fprintf(b, "| ratio | %s | %s | – |\n", Ratio(u.Memory.Base, u.Published.Base), Ratio(u.Memory.Slope, u.Published.Slope))
+	fmt.Fprintf(b, "| CPU | %s s | %s ms | %.4f |\n", Num(u.CPU.Base), Num(u.CPU.Slope*1e3), u.CPU.R2)
 	fmt.Fprintf(b, "\n%s. A resource here is an object kro caches (an instance or a child).\n", strings.ToUpper(u.Note[:1])+u.Note[1:])
 }
 

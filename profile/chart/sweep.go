@@ -206,19 +206,6 @@ func markConverge(c *Chart, s *study.Sweep, xdim string, lines []line) {
 			continue
 		}
 		c.Marks = append(c.Marks, Mark{X: k.Value, Y: k.ConvergeSeconds,
-			Label: fmt.Sprintf("knee: %s=%s%s", xdim, study.FormatValue(xdim, k.Value), fixedLabel(s, k.Fixed))})
+			Label: fmt.Sprintf("knee: %s=%s%s", xdim, study.FormatValue(xdim, k.Value), s.DescribeFixed(k.Fixed))})
 	}
-}
-
-func fixedLabel(s *study.Sweep, fixed map[string]float64) string {
-	var parts []string
-	for _, d := range s.Dimensions {
-		if v, ok := fixed[d]; ok {
-			parts = append(parts, d+"="+study.FormatValue(d, v))
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return " (" + strings.Join(parts, ", ") + ")"
 }

@@ -96,25 +96,6 @@ func prefixed(prefix string, cs []chart.Chart) []chart.Chart {
 	return cs
 }
 
-// ratio is measured / published as the bench tables write it.
-func ratio(m, p float64) string {
-	if p == 0 || m == 0 {
-		return "–"
-	}
-	return fmt.Sprintf("%.3gx", m/p)
-}
-
-func num(x float64) string {
-	switch {
-	case x == 0:
-		return "0"
-	case math.Abs(x) >= 100:
-		return fmt.Sprintf("%.0f", x)
-	default:
-		return fmt.Sprintf("%.3g", x)
-	}
-}
-
 func findBench(r *bench.Report, suite, name string, modes ...string) (bench.Benchmark, bool) {
 	all := slices.Clone(r.Benchmarks)
 	if r.Host != nil {
@@ -157,33 +138,33 @@ func benchSummary(in *analysis.Input) []string {
 	if c, ok := findBench(r, bench.CRUD, bench.OpCreate, "sim", "real"); ok {
 		pub, _ := bench.PublishedCRUD(bench.OpCreate)
 		line := fmt.Sprintf("**CRUD**: kro creates %s instances/s end to end (%s, each instance several reconciles; p50 %s ms to Ready) against the published %s create ops/s (%s)",
-			num(c.Throughput.Median), c.Mode, num(c.LatencyMS.P50), num(pub[0]), ratio(c.Throughput.Median, pub[0]))
+			bench.Num(c.Throughput.Median), c.Mode, bench.Num(c.LatencyMS.P50), bench.Num(pub[0]), bench.Ratio(c.Throughput.Median, pub[0]))
 		if rd, ok := findBench(r, bench.CRUD, bench.OpRead, "model", "real"); ok {
 			p, _ := bench.PublishedCRUD(bench.OpRead)
-			line += fmt.Sprintf("; a single read is %s ms p50 against %s ms published (%s)", num(rd.LatencyMS.P50), num(p[1]), ratio(rd.LatencyMS.P50, p[1]))
+			line += fmt.Sprintf("; a single read is %s ms p50 against %s ms published (%s)", bench.Num(rd.LatencyMS.P50), bench.Num(p[1]), bench.Ratio(rd.LatencyMS.P50, p[1]))
 		}
 		out = append(out, line+".")
 	}
 	if c, ok := findBench(r, bench.CEL, "medium", "host", "model"); ok {
 		pub, _ := bench.PublishedCEL("medium")
-		line := fmt.Sprintf("**CEL**: a medium expression evaluates %s times/s (%s, cached cel-go program) against the published %s (%s)", num(c.Throughput.Median), c.Mode, num(pub[0]), ratio(c.Throughput.Median, pub[0]))
+		line := fmt.Sprintf("**CEL**: a medium expression evaluates %s times/s (%s, cached cel-go program) against the published %s (%s)", bench.Num(c.Throughput.Median), c.Mode, bench.Num(pub[0]), bench.Ratio(c.Throughput.Median, pub[0]))
 		if vc, ok := findBench(r, bench.CEL, "very-complex", "model"); ok {
 			if s, ok := findBench(r, bench.CEL, "simple", "model"); ok && s.Metric("cost_units") > 0 {
-				line += fmt.Sprintf("; the very complex class costs %sx the simple one in cel-go units (published: 30-40x)", num(vc.Metric("cost_units")/s.Metric("cost_units")))
+				line += fmt.Sprintf("; the very complex class costs %sx the simple one in cel-go units (published: 30-40x)", bench.Num(vc.Metric("cost_units")/s.Metric("cost_units")))
 			}
 		}
 		out = append(out, line+".")
 	}
 	if g, ok := findBench(r, bench.Graph, "nodes=30/edges=45/op=traversal", "host"); ok {
 		pub, _ := bench.PublishedGraph(30, 45)
-		out = append(out, fmt.Sprintf("**ResourceGraph**: a 30-node, 45-edge graph is traversed %s times/s on this host against the published %s (%s).", num(g.Throughput.Median), num(pub[0]), ratio(g.Throughput.Median, pub[0])))
+		out = append(out, fmt.Sprintf("**ResourceGraph**: a 30-node, 45-edge graph is traversed %s times/s on this host against the published %s (%s).", bench.Num(g.Throughput.Median), bench.Num(pub[0]), bench.Ratio(g.Throughput.Median, pub[0])))
 	}
 	if w := r.Workers; w != nil && len(w.Findings) > 0 {
 		out = append(out, "**Scaling**: "+w.Findings[len(w.Findings)-1]+".")
 	}
 	if u := r.Usage; u != nil && len(u.Points) >= 2 {
 		out = append(out, fmt.Sprintf("**Memory**: %.1f MB base + %.3g KB per resource (fit, R² %.3f; modeled) against the published %.0f MB + %.0f KB (%s base, %s per resource).",
-			u.Memory.Base/1e6, u.Memory.Slope/1e3, u.Memory.R2, u.Published.Base/1e6, u.Published.Slope/1e3, ratio(u.Memory.Base, u.Published.Base), ratio(u.Memory.Slope, u.Published.Slope)))
+			u.Memory.Base/1e6, u.Memory.Slope/1e3, u.Memory.R2, u.Published.Base/1e6, u.Published.Slope/1e3, bench.Ratio(u.Memory.Base, u.Published.Base), bench.Ratio(u.Memory.Slope, u.Published.Slope)))
 	}
 	return out
 }
@@ -193,7 +174,7 @@ func runSummary(in *analysis.Input) string {
 	rgd := strings.Join(rgdNames(r), ", ")
 	conv := "did not converge"
 	if c := r.Summary.ConvergeSeconds; c != nil {
-		conv = fmt.Sprintf("converge in %s s", num(*c))
+		conv = fmt.Sprintf("converge in %s s", bench.Num(*c))
 	}
 	total := r.WorkerSeconds()
 	top, topV := "", 0.0
@@ -212,26 +193,13 @@ func sweepSummary(in *analysis.Input) string {
 	s := in.Sweep
 	var knees []string
 	for _, k := range s.Knees {
-		knees = append(knees, fmt.Sprintf("%s %s%s (%s s)", k.Dimension, study.FormatValue(k.Dimension, k.Value), fixedText(s, k.Fixed), num(k.ConvergeSeconds)))
+		knees = append(knees, fmt.Sprintf("%s %s%s (%s s)", k.Dimension, study.FormatValue(k.Dimension, k.Value), s.DescribeFixed(k.Fixed), bench.Num(k.ConvergeSeconds)))
 	}
 	line := fmt.Sprintf("**Sweep** `%s`: %d points of %s instances", in.Dir, s.PointsTotal, study.Thousands(s.Study.Workload.Instances))
 	if len(knees) > 0 {
 		line += "; knees at " + strings.Join(knees, ", ")
 	}
 	return line + "."
-}
-
-func fixedText(s *study.Sweep, fixed map[string]float64) string {
-	var parts []string
-	for _, d := range s.Dimensions {
-		if v, ok := fixed[d]; ok {
-			parts = append(parts, d+"="+study.FormatValue(d, v))
-		}
-	}
-	if len(parts) == 0 {
-		return ""
-	}
-	return " at " + strings.Join(parts, ", ")
 }
 
 func rgdNames(r *result.Result) []string {
@@ -356,19 +324,19 @@ func (b *builder) runSections() error {
 		rows := [][]string{}
 		opt := func(name string, v *float64) {
 			if v != nil {
-				rows = append(rows, []string{name, num(*v) + " s"})
+				rows = append(rows, []string{name, bench.Num(*v) + " s"})
 			}
 		}
 		opt("converge", r.Summary.ConvergeSeconds)
 		opt("update", r.Summary.UpdateSeconds)
 		opt("delete", r.Summary.DeleteSeconds)
 		t := r.Summary.TimeToReady
-		rows = append(rows, []string{"time to ready p50 / p95 / p99 / max", fmt.Sprintf("%s / %s / %s / %s s", num(t.P50), num(t.P95), num(t.P99), num(t.Max))},
+		rows = append(rows, []string{"time to ready p50 / p95 / p99 / max", fmt.Sprintf("%s / %s / %s / %s s", bench.Num(t.P50), bench.Num(t.P95), bench.Num(t.P99), bench.Num(t.Max))},
 			[]string{"reconciles (per instance)", fmt.Sprintf("%d (%.2f)", r.Summary.Reconciles, float64(r.Summary.Reconciles)/math.Max(1, float64(r.Summary.InstancesTotal)))},
 			[]string{"API requests (per instance)", fmt.Sprintf("%d (%.1f)", calls(r), float64(calls(r))/math.Max(1, float64(r.Summary.InstancesTotal)))},
 			[]string{"CEL evaluations", fmt.Sprint(r.Summary.Evaluations)},
 			[]string{"busy workers / vCPUs", fmt.Sprintf("%.1f%% / %.2f%%", 100*r.Utilization.Workers, 100*r.Utilization.VCPUs)},
-			[]string{"workqueue depth max / mean; wait p99", fmt.Sprintf("%d / %s; %s s", r.Queue.MaxDepth, num(r.Queue.MeanDepth), num(r.Queue.WaitSeconds.P99))})
+			[]string{"workqueue depth max / mean; wait p99", fmt.Sprintf("%d / %s; %s s", r.Queue.MaxDepth, bench.Num(r.Queue.MeanDepth), bench.Num(r.Queue.WaitSeconds.P99))})
 		if r.Memory.PeakBytes > 0 {
 			rows = append(rows, []string{"modeled memory peak", fmt.Sprintf("%.1f MB", float64(r.Memory.PeakBytes)/1e6)})
 		}
@@ -376,7 +344,7 @@ func (b *builder) runSections() error {
 		var vrows [][]string
 		for _, v := range verbs(r) {
 			tr := r.API.Verbs[v]
-			vrows = append(vrows, []string{string(v), fmt.Sprint(tr.Calls), fmt.Sprint(tr.NotFound), fmt.Sprint(tr.Errors), num(tr.LatencyMS.P50), num(tr.LatencyMS.P95), num(tr.LatencyMS.P99)})
+			vrows = append(vrows, []string{string(v), fmt.Sprint(tr.Calls), fmt.Sprint(tr.NotFound), fmt.Sprint(tr.Errors), bench.Num(tr.LatencyMS.P50), bench.Num(tr.LatencyMS.P95), bench.Num(tr.LatencyMS.P99)})
 		}
 		d.table([]string{"verb", "calls", "404s", "errors", "p50 ms", "p95 ms", "p99 ms"}, vrows...)
 		prefix := "run-"
@@ -487,7 +455,7 @@ func (b *builder) scaling() error {
 				step = fmt.Sprintf("%+.0f%%", 100*(rate/prev-1))
 			}
 			prev = rate
-			rows = append(rows, []string{fmt.Sprint(p.Instances), fmt.Sprint(p.Resources), num(p.Converge), num(rate), step,
+			rows = append(rows, []string{fmt.Sprint(p.Instances), fmt.Sprint(p.Resources), bench.Num(p.Converge), bench.Num(rate), step,
 				fmt.Sprintf("%.1f", float64(p.PeakBytes)/1e6), fmt.Sprintf("%.3f", p.CPUSeconds/math.Max(p.Converge, 1e-9))})
 		}
 		notes = append(notes, fmt.Sprintf("From `%s` (usage suite, one worker as the target sets, all instances created at once).", in.Dir))
@@ -495,7 +463,7 @@ func (b *builder) scaling() error {
 	for _, in := range b.sweeps {
 		for _, k := range in.Sweep.Knees {
 			if study.IsLoad(k.Dimension) {
-				notes = append(notes, fmt.Sprintf("`%s`: converge time stays within 5%% of its best up to %s=%s%s (%s s).", in.Dir, k.Dimension, study.FormatValue(k.Dimension, k.Value), fixedText(in.Sweep, k.Fixed), num(k.ConvergeSeconds)))
+				notes = append(notes, fmt.Sprintf("`%s`: converge time stays within 5%% of its best up to %s=%s%s (%s s).", in.Dir, k.Dimension, study.FormatValue(k.Dimension, k.Value), in.Sweep.DescribeFixed(k.Fixed), bench.Num(k.ConvergeSeconds)))
 			}
 		}
 	}
@@ -532,7 +500,7 @@ func (b *builder) monitoring() error {
 	var p99 []string
 	if r != nil {
 		for _, v := range verbs(r) {
-			p99 = append(p99, fmt.Sprintf("%s %s ms", v, num(r.API.Verbs[v].LatencyMS.P99)))
+			p99 = append(p99, fmt.Sprintf("%s %s ms", v, bench.Num(r.API.Verbs[v].LatencyMS.P99)))
 		}
 	}
 	perRec, perEval, waitP99, maxDepth, conv, util, reqs := 0.0, 0.0, 0.0, 0, 0.0, 0.0, ""
@@ -551,10 +519,10 @@ func (b *builder) monitoring() error {
 		reqs = strings.Join(parts, ", ")
 	}
 	rows := [][]string{
-		{"`workqueue_depth{name=\"dynamic-controller-queue\"}`", "instances waiting for a worker", "depth that does not drain: above zero for longer than a full converge takes." + ref("max depth %d when every instance arrived at once, drained in %s s", maxDepth, num(conv))},
-		{"`workqueue_queue_duration_seconds` (p99)", "how long an instance waits for a worker", "p99 above twice its usual value for 15 minutes: workers are short." + ref("p99 %s s", num(waitP99))},
+		{"`workqueue_depth{name=\"dynamic-controller-queue\"}`", "instances waiting for a worker", "depth that does not drain: above zero for longer than a full converge takes." + ref("max depth %d when every instance arrived at once, drained in %s s", maxDepth, bench.Num(conv))},
+		{"`workqueue_queue_duration_seconds` (p99)", "how long an instance waits for a worker", "p99 above twice its usual value for 15 minutes: workers are short." + ref("p99 %s s", bench.Num(waitP99))},
 		{"`workqueue_work_duration_seconds` (rate of _sum)", "busy worker seconds per second; divided by the worker count, their utilization", "utilization above 90% for 15 minutes: add workers (--dynamic-controller-concurrent-reconciles)." + ref("%.0f%% busy", 100*util)},
-		{"`instance_reconcile_duration_seconds{gvr}` (p99)", "one reconcile of one instance", "p99 several times its usual value: the API server or a slow child." + ref("%s s of busy worker time per reconcile on average", num(perRec))},
+		{"`instance_reconcile_duration_seconds{gvr}` (p99)", "one reconcile of one instance", "p99 several times its usual value: the API server or a slow child." + ref("%s s of busy worker time per reconcile on average", bench.Num(perRec))},
 		{"`instance_reconcile_total{gvr}`", "reconciles by RGD instance type", "a rate far above instances x the dependency depth per change: an apply fight (kro and another controller rewriting a field)."},
 		{"`instance_reconcile_errors_total{gvr}`", "failed reconciles", "any sustained rate: instances are retrying with backoff, and drop after 20 retries." + ref("%d reconcile errors", func() int {
 			if r == nil {

@@ -168,7 +168,7 @@ func (s *Sweep) WriteText(w io.Writer) error {
 	if len(s.Knees) > 0 {
 		b.WriteString("\nKnees (the tightest value within 5% of the best converge time, other dimensions fixed):\n")
 		for _, k := range s.Knees {
-			where := describeFixed(s, k.Fixed)
+			where := s.DescribeFixed(k.Fixed)
 			fmt.Fprintf(&b, "  %-13s %s%s (%s; best %s at %s)\n", k.Dimension, FormatValue(k.Dimension, k.Value),
 				where, seconds(k.ConvergeSeconds), seconds(k.BestSeconds), FormatValue(k.Dimension, k.Best))
 		}
@@ -181,7 +181,9 @@ func (s *Sweep) WriteText(w io.Writer) error {
 	return err
 }
 
-func describeFixed(s *Sweep, fixed map[string]float64) string {
+// DescribeFixed says where a knee's other dimensions were fixed, in grid
+// order: " at qps=20, workers=1", or nothing when none was.
+func (s *Sweep) DescribeFixed(fixed map[string]float64) string {
 	var parts []string
 	for _, d := range s.Dimensions {
 		if v, ok := fixed[d]; ok {
