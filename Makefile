@@ -3,7 +3,7 @@ GO      ?= go
 BIN     := bin/krosim
 EXAMPLE := testdata/rgd/webapp.yaml
 
-.PHONY: build test hostile krodiff demo profile bench bench-chain bench-short fuzz fidelity realapi-up realapi-down clean
+.PHONY: build test hostile krodiff demo profile bench bench-chain bench-short report fuzz fidelity realapi-up realapi-down clean
 
 # In a git checkout the binary records its commit (krosim version).
 build:
@@ -26,6 +26,20 @@ demo: build
 # and host profiles into out/profile, and print the paths and the table.
 profile: build
 	./$(BIN) profile --rgd $(EXAMPLE) --instances 300 --target kro-defaults --out out/profile
+
+# The performance report from measurements, in a few minutes: the bench
+# suites (the embedded example, 3 seeds of 50 instances), a QPS x workers
+# sweep and a profile of the embedded example, then out/report/report.html
+# (self-contained: open it in a browser) and report.md beside it.
+REPORT := out/report
+report: build
+	./$(BIN) bench --count 3 --instances 50 --out $(REPORT)/bench --quiet
+	./$(BIN) sweep --rgd $(EXAMPLE) --instances 100 --vary qps=20,100,none --vary workers=1,2,4 --out $(REPORT)/sweep --quiet
+	./$(BIN) profile --rgd $(EXAMPLE) --instances 100 --target kro-defaults --out $(REPORT)/profile > /dev/null
+	./$(BIN) report $(REPORT)/bench $(REPORT)/sweep $(REPORT)/profile --out $(REPORT)/report.html \
+		--command "krosim bench --count 3 --instances 50 --out $(REPORT)/bench" \
+		--command "krosim sweep --rgd $(EXAMPLE) --instances 100 --vary qps=20,100,none --vary workers=1,2,4 --out $(REPORT)/sweep" \
+		--command "krosim profile --rgd $(EXAMPLE) --instances 100 --target kro-defaults --out $(REPORT)/profile"
 
 # Only the differential test against kro v0.9.4, verbose: one line per RGD.
 krodiff:

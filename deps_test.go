@@ -40,9 +40,12 @@ var allowed = map[string][]string{
 	// bench runs simulations (sim), runs and maps real ones (sim/cluster,
 	// sim/result) and generates graphs (model/synth).
 	"profile/bench": {"model", "model/synth", "sim", "sim/cluster", "sim/result", "sim/span", "sim/target", "sim/verb", "sim/workload"},
-	"profile/chart": {"sim", "sim/study", "sim/target"},
-	"cmd/cli":       {"*"},
-	"cmd/krosim":    {"cmd/cli"},
+	"profile/chart": {"profile/analysis", "profile/bench", "sim", "sim/result", "sim/span", "sim/study", "sim/target", "sim/verb"},
+	// analysis reads every output directory: runs, sweeps, bench reports.
+	"profile/analysis": {"profile/bench", "sim/result", "sim/span", "sim/study", "sim/target", "sim/verb"},
+	"profile/report":   {"profile/analysis", "profile/bench", "profile/chart", "profile/flame", "sim/result", "sim/study", "sim/target", "sim/verb"},
+	"cmd/cli":          {"*"},
+	"cmd/krosim":       {"cmd/cli"},
 }
 
 const module = "github.com/krosim/krosim/"

@@ -6,7 +6,9 @@ import (
 	"strings"
 
 	"github.com/krosim/krosim/model"
+	"github.com/krosim/krosim/profile/analysis"
 	"github.com/krosim/krosim/sim/calibration"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/spf13/pflag"
 )
@@ -43,30 +45,37 @@ func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 	return o
 }
 
-// calibrateCPU is `krosim calibrate --cpu-from DIR...`.
-func calibrateCPU(e *env, opts *calibrateOptions, t *target.Target) error {
-	var read []compared
-	for _, dir := range opts.api.cpuFrom {
-		r, err := loadResults(dir)
+// readQuiet reads the real runs a calibration is to come from, refusing
+// those taken on a busy host unless --allow-busy.
+func readQuiet(e *env, opts *calibrateOptions, dirs []string) ([]*result.Result, error) {
+	var read []*result.Result
+	for _, dir := range dirs {
+		r, err := result.Read(dir)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		read = append(read, r)
 	}
-	if err := checkQuiet(e.stderr, "calibrate", opts.allowBusy, read...); err != nil {
+	return read, analysis.CheckQuiet(e.stderr, "calibrate", opts.allowBusy, dirs, read)
+}
+
+// calibrateCPU is `krosim calibrate --cpu-from DIR...`.
+func calibrateCPU(e *env, opts *calibrateOptions, t *target.Target) error {
+	read, err := readQuiet(e, opts, opts.api.cpuFrom)
+	if err != nil {
 		return err
 	}
 	rgdsOf := func(dir string) ([]*model.RGD, error) {
-		for _, r := range read {
-			if r.dir == dir {
+		for i, r := range read {
+			if opts.api.cpuFrom[i] == dir {
 				var files []string
-				for _, f := range r.res.Config.RGDFiles {
+				for _, f := range r.Config.RGDFiles {
 					if opts.api.rgdRoot != "" && !filepath.IsAbs(f) {
 						f = filepath.Join(opts.api.rgdRoot, f)
 					}
 					files = append(files, f)
 				}
-				return loadRGDs(e, limits(r.res.Config), files, nil)
+				return loadRGDs(e, limits(r.Config), files, nil)
 			}
 		}
 		return nil, fmt.Errorf("%s: not read", dir)
@@ -84,18 +93,11 @@ func calibrateCPU(e *env, opts *calibrateOptions, t *target.Target) error {
 
 // calibrateFromRun is `krosim calibrate --from DIR`.
 func calibrateFromRun(e *env, opts *calibrateOptions, t *target.Target) error {
-	var read []compared
-	for _, dir := range opts.api.from {
-		r, err := loadResults(dir)
-		if err != nil {
-			return err
-		}
-		read = append(read, r)
-	}
-	if err := checkQuiet(e.stderr, "calibrate", opts.allowBusy, read...); err != nil {
+	read, err := readQuiet(e, opts, opts.api.from)
+	if err != nil {
 		return err
 	}
-	first := read[0].res
+	first := read[0]
 	files := first.Config.RGDFiles
 	if len(opts.api.rgds) > 0 {
 		files = opts.api.rgds

@@ -60,7 +60,7 @@ var reportedError = errors.New("problems reported")
 var commands []*command
 
 func init() {
-	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd, standinsCmd, versionCmd}
+	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd, analyzeCmd, visualizeCmd, reportCmd, standinsCmd, versionCmd}
 }
 
 func lookup(name string) *command {

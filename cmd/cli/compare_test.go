@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/krosim/krosim/profile/analysis"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
@@ -138,25 +139,23 @@ func TestCompareWantsASimulationThenRealRuns(t *testing.T) {
 }
 
 func TestCheckQuiet(t *testing.T) {
-	run := func(dir string, h *result.Host) compared {
-		return compared{dir: dir, mode: "real", res: &result.Result{Real: &result.Real{Host: h}}}
-	}
-	quiet := run("quiet", &result.Host{Quiet: true})
-	busy := run("busy", &result.Host{Verdict: "busy: other processes used 40%"})
-	unknown := run("old", nil)
+	run := func(h *result.Host) *result.Result { return &result.Result{Real: &result.Real{Host: h}} }
+	quiet := run(&result.Host{Quiet: true})
+	busy := run(&result.Host{Verdict: "busy: other processes used 40%"})
+	unknown := run(nil)
 	var w strings.Builder
-	if err := checkQuiet(&w, "compare", false, quiet, unknown); err != nil {
+	if err := analysis.CheckQuiet(&w, "compare", false, []string{"quiet", "old"}, []*result.Result{quiet, unknown}); err != nil {
 		t.Fatalf("quiet and unrecorded runs refused: %v", err)
 	}
 	if !strings.Contains(w.String(), "old: the host's load was not recorded") || strings.Contains(w.String(), "quiet") {
 		t.Errorf("want a note for the unrecorded run only, got %q", w.String())
 	}
-	err := checkQuiet(io.Discard, "compare", false, quiet, busy)
+	err := analysis.CheckQuiet(io.Discard, "compare", false, []string{"quiet", "busy"}, []*result.Result{quiet, busy})
 	if err == nil || !strings.Contains(err.Error(), "busy: busy: other processes used 40%") || !strings.Contains(err.Error(), "--allow-busy") {
 		t.Errorf("busy run: got %v", err)
 	}
 	w.Reset()
-	if err := checkQuiet(&w, "compare", true, busy); err != nil || !strings.Contains(w.String(), "busy: busy: other") {
+	if err := analysis.CheckQuiet(&w, "compare", true, []string{"busy"}, []*result.Result{busy}); err != nil || !strings.Contains(w.String(), "busy: busy: other") {
 		t.Errorf("--allow-busy: err %v, note %q", err, w.String())
 	}
 }

@@ -50,17 +50,17 @@ func cells(measured, published float64, noisy bool) string {
 		star = "*"
 	}
 	if published == 0 {
-		return fmt.Sprintf("%s%s | – | –", num(measured), star)
+		return fmt.Sprintf("%s%s | – | –", Num(measured), star)
 	}
-	return fmt.Sprintf("%s%s | %s | %s", num(measured), star, num(published), ratio(measured, published))
+	return fmt.Sprintf("%s%s | %s | %s", Num(measured), star, Num(published), Ratio(measured, published))
 }
 
 // statCells is a measured median with its 95% confidence interval, beside
 // the published number.
 func statCells(st Stat, published float64) string {
-	m := num(st.Median)
+	m := Num(st.Median)
 	if len(st.Runs) > 1 && st.Lo != st.Hi {
-		m = fmt.Sprintf("%s [%s, %s]", m, num(st.Lo), num(st.Hi))
+		m = fmt.Sprintf("%s [%s, %s]", m, Num(st.Lo), Num(st.Hi))
 	}
 	if st.Noisy {
 		m += "*"
@@ -68,7 +68,7 @@ func statCells(st Stat, published float64) string {
 	if published == 0 {
 		return m + " | – | –"
 	}
-	return fmt.Sprintf("%s | %s | %s", m, num(published), ratio(st.Median, published))
+	return fmt.Sprintf("%s | %s | %s", m, Num(published), Ratio(st.Median, published))
 }
 
 // noisyLines lists the noisy measurements of bs under a table: flagged,
@@ -80,7 +80,7 @@ func noisyLines(b *strings.Builder, bs []Benchmark, suite string) {
 			continue
 		}
 		st := bm.Throughput
-		why := fmt.Sprintf("95%% CI [%s, %s] reaches beyond ±%.0f%% of the median %s", num(st.Lo), num(st.Hi), 100*NoisyShare, num(st.Median))
+		why := fmt.Sprintf("95%% CI [%s, %s] reaches beyond ±%.0f%% of the median %s", Num(st.Lo), Num(st.Hi), 100*NoisyShare, Num(st.Median))
 		if st.Warning != "" {
 			why += "; " + st.Warning
 		}
@@ -91,14 +91,17 @@ func noisyLines(b *strings.Builder, bs []Benchmark, suite string) {
 	}
 }
 
-func ratio(m, p float64) string {
+// Ratio is measured / published as the tables write it, or a dash.
+func Ratio(m, p float64) string {
 	if p == 0 || m == 0 {
 		return "–"
 	}
 	return fmt.Sprintf("%.3gx", m/p)
 }
 
-func num(x float64) string {
+// Num writes a measurement as the tables do: whole above 100, else three
+// significant digits.
+func Num(x float64) string {
 	switch {
 	case x == 0:
 		return "0"
@@ -134,7 +137,7 @@ func crudTable(b *strings.Builder, r *Report) {
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", strings.ToUpper(op[:1])+op[1:],
 			statCells(bm.Throughput, p[0]), cells(bm.LatencyMS.P50, p[1], false),
 			cells(bm.LatencyMS.P95, p[2], false), cells(bm.LatencyMS.P99, p[3], false),
-			num(bm.Metric("api_calls_per_op")), num(bm.ErrorRate), num(bm.CPUPercent), bm.Mode)
+			Num(bm.Metric("api_calls_per_op")), Num(bm.ErrorRate), Num(bm.CPUPercent), bm.Mode)
 	}
 	noisyLines(b, r.Benchmarks, CRUD)
 	b.WriteString("\nThe report times single API operations; krosim times kro's work end to end: an instance from request to Ready takes kro's several reconciles (each a chain of GET, LIST and apply requests) and its children's readiness, so create, update and delete latencies are seconds, not milliseconds, and throughput is instances/s of the whole phase. Read and List are the target's API latency model (no run), the only rows that compare like for like.\n")
@@ -195,12 +198,12 @@ func celTable(b *strings.Builder, r *Report) {
 			}
 			bytes, allocs := "–", "–"
 			if src.mode == "host" {
-				bytes, allocs = num(bm.Metric("bytes_per_op")), num(bm.Metric("allocs_per_op"))
+				bytes, allocs = Num(bm.Metric("bytes_per_op")), Num(bm.Metric("allocs_per_op"))
 			}
 			fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", e.Name, src.mode,
 				statCells(bm.Throughput, p[0]), cells(bm.Metric("compile_ms"), p[1], false),
 				cells(bm.LatencyMS.Avg, p[2], false), cells(bm.LatencyMS.P95, p[3], false),
-				num(bm.Metric("cost_units")), bytes, allocs)
+				Num(bm.Metric("cost_units")), bytes, allocs)
 		}
 	}
 	noisyLines(b, host, CEL)
@@ -211,7 +214,7 @@ func celTable(b *strings.Builder, r *Report) {
 		for _, name := range ReportClasses {
 			if bm, ok := find(host, CEL, name, "host"); ok {
 				parts = append(parts, fmt.Sprintf("%s: compile every time %s, cached program %s, memoized %s", name,
-					num(bm.Metric("compile_per_eval_ms")), num(bm.LatencyMS.Avg), num(bm.Metric("memoized_hit_ms"))))
+					Num(bm.Metric("compile_per_eval_ms")), Num(bm.LatencyMS.Avg), Num(bm.Metric("memoized_hit_ms"))))
 			}
 		}
 		b.WriteString(strings.Join(parts, "; ") + ".\n")
@@ -248,8 +251,8 @@ func graphTable(b *strings.Builder, r *Report) {
 		}
 		fmt.Fprintf(b, "| %s | %d | %d | %s | %s | %s | %s | %s | %s | %s |\n", label, size[0], size[1],
 			statCells(tr.Throughput, p[0]), statCells(pf.Throughput, p[1]),
-			cells(bd.MemoryMB, p[2], false), num(bd.LatencyMS.P50), barCell(bd.LatencyMS.P50, BuildBarMS(size[0])),
-			barCell(tr.LatencyMS.P50, TraversalBarMS(size[0])), num(bd.Metric("critical_path")))
+			cells(bd.MemoryMB, p[2], false), Num(bd.LatencyMS.P50), barCell(bd.LatencyMS.P50, BuildBarMS(size[0])),
+			barCell(tr.LatencyMS.P50, TraversalBarMS(size[0])), Num(bd.Metric("critical_path")))
 	}
 	var graph []Benchmark
 	for _, bm := range r.Host.Benchmarks {
@@ -274,18 +277,18 @@ func usageTable(b *strings.Builder, r *Report) {
 		b.WriteString("| instances | resources | peak memory (MB) | fit residual (MB) | CPU seconds | CPU % | converge s |\n|---|---|---|---|---|---|---|\n")
 	}
 	for _, p := range u.Points {
-		fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s | %s |\n", p.Instances, p.Resources, num(mb(float64(p.PeakBytes))), num(p.MemResidual/1e6),
-			num(p.CPUSeconds), num(p.CPUPercent), num(p.Converge))
+		fmt.Fprintf(b, "| %d | %d | %s | %s | %s | %s | %s |\n", p.Instances, p.Resources, Num(mb(float64(p.PeakBytes))), Num(p.MemResidual/1e6),
+			Num(p.CPUSeconds), Num(p.CPUPercent), Num(p.Converge))
 	}
 	if len(u.Points) < 2 {
 		b.WriteString("\nNo fit: it needs two sizes.\n")
 		return
 	}
 	fmt.Fprintf(b, "\n| fit | base | per resource | R² |\n|---|---|---|---|\n")
-	fmt.Fprintf(b, "| memory, krosim (%s) | %s MB | %s KB | %.4f |\n", u.Mode, num(u.Memory.Base/1e6), num(u.Memory.Slope/1e3), u.Memory.R2)
+	fmt.Fprintf(b, "| memory, krosim (%s) | %s MB | %s KB | %.4f |\n", u.Mode, Num(u.Memory.Base/1e6), Num(u.Memory.Slope/1e3), u.Memory.R2)
 	fmt.Fprintf(b, "| memory, published | 119 MB | ~500 KB | – |\n")
-	fmt.Fprintf(b, "| ratio | %s | %s | – |\n", ratio(u.Memory.Base, u.Published.Base), ratio(u.Memory.Slope, u.Published.Slope))
-	fmt.Fprintf(b, "| CPU | %s s | %s ms | %.4f |\n", num(u.CPU.Base), num(u.CPU.Slope*1e3), u.CPU.R2)
+	fmt.Fprintf(b, "| ratio | %s | %s | – |\n", Ratio(u.Memory.Base, u.Published.Base), Ratio(u.Memory.Slope, u.Published.Slope))
+	fmt.Fprintf(b, "| CPU | %s s | %s ms | %.4f |\n", Num(u.CPU.Base), Num(u.CPU.Slope*1e3), u.CPU.R2)
 	fmt.Fprintf(b, "\n%s. A resource here is an object kro caches (an instance or a child).\n", strings.ToUpper(u.Note[:1])+u.Note[1:])
 }
 
@@ -299,7 +302,22 @@ func TraversalBarMS(n int) float64 { return 2 * float64(n) / 1000 }
 
 func barCell(ms, bar float64) string {
 	if ms > bar {
-		return num(bar) + " (over)"
+		return Num(bar) + " (over)"
 	}
-	return num(bar)
+	return Num(bar)
+}
+
+// PublishedCRUD is the report's row for op: throughput (ops/s) and the
+// p50, p95, p99 latencies (ms).
+func PublishedCRUD(op string) ([4]float64, bool) { v, ok := publishedCRUD[op]; return v, ok }
+
+// PublishedCEL is the report's row for a class: evaluations/s, compile ms,
+// average and p95 evaluation ms.
+func PublishedCEL(class string) ([4]float64, bool) { v, ok := publishedCEL[class]; return v, ok }
+
+// PublishedGraph is the report's row for a graph of nodes and edges:
+// traversal ops/s, path finding ops/s and memory MB.
+func PublishedGraph(nodes, edges int) ([3]float64, bool) {
+	v, ok := publishedGraph[[2]int{nodes, edges}]
+	return v, ok
 }

@@ -187,3 +187,50 @@ func TestLogTicksLabelOneTwoFive(t *testing.T) {
 		t.Errorf("labels %v, want %v", labels, want)
 	}
 }
+
+// TestReadableCharts: sans-serif type, high-DPI PNG, knees ringed and what
+// binds written on the converge curve.
+func TestReadableCharts(t *testing.T) {
+	sw := sweep(t)
+	for i := range sw.Groups {
+		sw.Groups[i].Constraint = study.ClientQPS
+		if sw.Groups[i].Params[study.QPS] >= 500 {
+			sw.Groups[i].Constraint = study.APILatency
+		}
+	}
+	sw.Knees = []study.Knee{{Dimension: study.QPS, Value: 500, ConvergeSeconds: 404, Fixed: map[string]float64{study.Workers: 1}}}
+	conv := Sweep(sw)[0]
+	if len(conv.Marks) != 1 || !strings.Contains(conv.Marks[0].Label, "knee: qps=500 at workers=1") {
+		t.Errorf("marks %+v, want the knee at qps=500", conv.Marks)
+	}
+	var labels []string
+	for _, p := range conv.Series[0].Points {
+		labels = append(labels, p.Label)
+	}
+	if want := []string{"client-qps", "", "api-latency"}; !reflect.DeepEqual(labels, want) {
+		t.Errorf("point labels %q, want what binds where it changes: %q", labels, want)
+	}
+	svg, err := conv.Render("svg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(svg), "sans-serif") || strings.Contains(string(svg), "Liberation Serif") {
+		t.Error("the SVG's type is not sans-serif")
+	}
+	for _, s := range []string{"knee: qps=500", "client-qps", "api-latency"} {
+		if !strings.Contains(string(svg), s) {
+			t.Errorf("the SVG does not show %q", s)
+		}
+	}
+	pngData, err := conv.Render("png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := png.Decode(bytes.NewReader(pngData))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, want := img.Bounds().Dx(), 1209; w < want { // 16 cm at 192 DPI
+		t.Errorf("PNG %d px wide, want %d (%d DPI)", w, want, DPI)
+	}
+}

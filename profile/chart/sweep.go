@@ -53,7 +53,7 @@ func Sweep(s *study.Sweep) []Chart {
 			return *g.ConvergeSeconds, true
 		}},
 		{"ttr-p99", "p99 time to ready", "p99 time to ready (s, virtual)", false, func(g study.Group) (study.Spread, bool) { return g.TTRP99, true }},
-		{"throttle", "Throttle share", "share of worker time throttled", true, func(g study.Group) (study.Spread, bool) { return g.ThrottleShare, true }},
+		{"throttle", "Throttle share", "share of worker time throttled (0-1)", true, func(g study.Group) (study.Spread, bool) { return g.ThrottleShare, true }},
 	}
 	var out []Chart
 	for _, m := range metrics {
@@ -79,10 +79,13 @@ func Sweep(s *study.Sweep) []Chart {
 		} else {
 			c.Y.Log = NeedsLog(ys, 20)
 		}
+		if m.name == "converge" {
+			markConverge(&c, s, xdim, lines)
+		}
 		out = append(out, c)
 	}
 	util := Chart{Name: "utilization", Title: fmt.Sprintf("Utilization vs %s (%s)", xdim, where), X: xAxis,
-		Y: Axis{Label: "busy share (solid: workers, dashed: vCPUs)", Min: 0, Max: 1}}
+		Y: Axis{Label: "busy share, 0-1 (solid: workers, dashed: vCPUs)", Min: 0, Max: 1}}
 	for li, l := range lines {
 		w, _ := series(l, xdim, func(g study.Group) (study.Spread, bool) { return g.WorkerUtilization, true })
 		v, _ := series(l, xdim, func(g study.Group) (study.Spread, bool) { return g.VCPUUtilization, true })
@@ -96,19 +99,7 @@ func Sweep(s *study.Sweep) []Chart {
 }
 
 // Files renders every chart of the sweep in every format: name.png, name.svg.
-func Files(s *study.Sweep) (map[string][]byte, error) {
-	files := map[string][]byte{}
-	for _, c := range Sweep(s) {
-		for _, f := range Formats {
-			b, err := c.Render(f)
-			if err != nil {
-				return nil, err
-			}
-			files[c.Name+"."+f] = b
-		}
-	}
-	return files, nil
-}
+func Files(s *study.Sweep) (map[string][]byte, error) { return Render(Sweep(s)) }
 
 // xDimension picks qps when it has two settings, else the first dimension
 // with two values; -1 when none has.
@@ -182,4 +173,39 @@ func indexOf(xs []string, x string) (int, bool) {
 		}
 	}
 	return -1, false
+}
+
+// markConverge labels each line's points with the constraint that binds
+// them where it changes along the line, and rings each knee.
+func markConverge(c *Chart, s *study.Sweep, xdim string, lines []line) {
+	si := 0
+	for _, l := range lines {
+		for si < len(c.Series) && (c.Series[si].Reference || c.Series[si].Label != l.label) {
+			si++
+		}
+		if si == len(c.Series) {
+			break
+		}
+		ser := &c.Series[si]
+		prev := study.Constraint("")
+		k := 0
+		for _, g := range l.groups {
+			if g.ConvergeSeconds == nil || (xdim == study.QPS && g.Params[xdim] == 0) {
+				continue
+			}
+			if g.Constraint != prev && k < len(ser.Points) {
+				ser.Points[k].Label = string(g.Constraint)
+			}
+			prev = g.Constraint
+			k++
+		}
+		si++
+	}
+	for _, k := range s.Knees {
+		if k.Dimension != xdim || (xdim == study.QPS && k.Value == 0) {
+			continue
+		}
+		c.Marks = append(c.Marks, Mark{X: k.Value, Y: k.ConvergeSeconds,
+			Label: fmt.Sprintf("knee: %s=%s%s", xdim, study.FormatValue(xdim, k.Value), s.DescribeFixed(k.Fixed))})
+	}
 }

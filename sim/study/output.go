@@ -180,7 +180,7 @@ func (s *Sweep) WriteText(w io.Writer) error {
 	if len(s.Knees) > 0 {
 		b.WriteString("\nKnees (the tightest value within 5% of the best converge time, other dimensions fixed):\n")
 		for _, k := range s.Knees {
-			where := describeFixed(s, k.Fixed)
+			where := s.DescribeFixed(k.Fixed)
 			fmt.Fprintf(&b, "  %-13s %s%s (%s; best %s at %s)\n", k.Dimension, FormatValue(k.Dimension, k.Value),
 				where, seconds(k.ConvergeSeconds), seconds(k.BestSeconds), FormatValue(k.Dimension, k.Best))
 		}
@@ -193,7 +193,9 @@ func (s *Sweep) WriteText(w io.Writer) error {
 	return err
 }
 
-func describeFixed(s *Sweep, fixed map[string]float64) string {
+// DescribeFixed says where a knee's other dimensions were fixed, in grid
+// order: " at qps=20, workers=1", or nothing when none was.
+func (s *Sweep) DescribeFixed(fixed map[string]float64) string {
 	var parts []string
 	for _, d := range s.Dimensions {
 		if v, ok := fixed[d]; ok {
@@ -251,4 +253,61 @@ func writeTable(b *strings.Builder, s *Sweep) {
 		}
 		b.WriteString("\n")
 	}
+}
+
+// DecodeSweep parses sweep.json: qps none (NoQPSLimit) becomes 0 again, as
+// inside krosim, and each group's values are restored from its params.
+func DecodeSweep(data []byte) (*Sweep, error) {
+	var s Sweep
+	if err := json.Unmarshal(data, &s); err != nil {
+		return nil, err
+	}
+	if s.Format != sweepFormat {
+		return nil, fmt.Errorf("format %q, want %q", s.Format, sweepFormat)
+	}
+	if s.Study == nil || s.Target == nil || len(s.Values) != len(s.Dimensions) {
+		return nil, fmt.Errorf("not a complete sweep: study, target and one value list per dimension are required")
+	}
+	qps := func(v float64) float64 {
+		if v == NoQPSLimit {
+			return 0
+		}
+		return v
+	}
+	fix := func(m map[string]float64) {
+		if v, ok := m[QPS]; ok {
+			m[QPS] = qps(v)
+		}
+	}
+	if d := s.Study.Dimensions[QPS]; d != nil {
+		s.Study.Dimensions[QPS] = sliceMap(d, qps)
+	}
+	for i, d := range s.Dimensions {
+		if d == QPS {
+			s.Values[i] = sliceMap(s.Values[i], qps)
+		}
+	}
+	for i := range s.Points {
+		fix(s.Points[i].Params)
+	}
+	for i := range s.Groups {
+		g := &s.Groups[i]
+		fix(g.Params)
+		g.Values = make([]float64, len(s.Dimensions))
+		for j, d := range s.Dimensions {
+			g.Values[j] = g.Params[d]
+		}
+	}
+	for i := range s.Knees {
+		k := &s.Knees[i]
+		fix(k.Fixed)
+		if k.Dimension == QPS {
+			k.Value, k.Best, k.Tightest, k.Loosest = qps(k.Value), qps(k.Best), qps(k.Tightest), qps(k.Loosest)
+			if k.BeforeValue != nil {
+				v := qps(*k.BeforeValue)
+				k.BeforeValue = &v
+			}
+		}
+	}
+	return &s, nil
 }

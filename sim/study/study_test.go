@@ -181,3 +181,32 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeSweepRoundTrip: sweep.json read back gives the same bytes.
+func TestDecodeSweepRoundTrip(t *testing.T) {
+	s := &Sweep{Format: sweepFormat, Study: &Study{Dimensions: map[string][]float64{QPS: {20, 0}}},
+		Target: &target.Target{Name: "t"}, Dimensions: []string{QPS}, Values: [][]float64{{20, 0}},
+		Groups: []Group{{Params: map[string]float64{QPS: 0}}, {Params: map[string]float64{QPS: 20}}},
+		Knees:  []Knee{{Dimension: QPS, Value: 0, Best: 0, Tightest: 20, Loosest: 0, Fixed: map[string]float64{}}}}
+	js, err := s.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := DecodeSweep(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Groups[0].Params[QPS] != 0 || back.Groups[0].Values[0] != 0 || back.Values[0][1] != 0 || back.Knees[0].Value != 0 {
+		t.Errorf("qps none did not come back as 0: %+v", back)
+	}
+	again, err := back.JSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(js) {
+		t.Errorf("round trip changed sweep.json:\n%s\nwant\n%s", again, js)
+	}
+	if _, err := DecodeSweep([]byte(`{"format":"x"}`)); err == nil {
+		t.Error("a wrong format decoded")
+	}
+}
