@@ -89,7 +89,7 @@ CAL_FROM=${FIDELITY_CAL_FROM:-${ns[$((${#ns[@]} / 2))]}}
 CAL_LARGE=${FIDELITY_CAL_LARGE-${ns[-1]}}
 if [[ $CAL_LARGE == "$CAL_FROM" ]]; then CAL_LARGE=; fi
 seen=("$CAL_FROM" $CAL_LARGE)
-header=$($KROSIM compare --format markdown-header)
+header=$($KROSIM compare -o markdown-header)
 {
   echo "Measured by \`make fidelity\` ($(date -u +%Y-%m-%d), $(nproc) CPUs, kro v0.9.4 with default flags but the worker count,"
   echo "$RUNS real runs per row, create then delete). Simulated with \`$OUT/target-wW-cal.yaml\`: \`krosim calibrate --from\` run 1"
@@ -123,10 +123,10 @@ for w in $WORKERS; do
       case $kind in
       "")
         $KROSIM compare --tolerance "$TOLERANCE" "$sim" "${unseen[@]}" >"$OUT/compare-w$w-n$n.txt" || status=1
-        $KROSIM compare --tolerance "$TOLERANCE" --format markdown "$sim" "${unseen[@]}" >>"$OUT/fidelity.md" || true
+        $KROSIM compare --tolerance "$TOLERANCE" -o markdown "$sim" "${unseen[@]}" >>"$OUT/fidelity.md" || true
         ;;
-      -small) small+=("$($KROSIM compare --tolerance "$TOLERANCE" --format markdown "$sim" "${reals[@]}" || true)") ;;
-      -micro) micro+=("$($KROSIM compare --tolerance "$TOLERANCE" --format markdown "$sim" "${reals[@]}" || true)") ;;
+      -small) small+=("$($KROSIM compare --tolerance "$TOLERANCE" -o markdown "$sim" "${reals[@]}" || true)") ;;
+      -micro) micro+=("$($KROSIM compare --tolerance "$TOLERANCE" -o markdown "$sim" "${reals[@]}" || true)") ;;
       esac
     done
   done
@@ -138,7 +138,7 @@ w1=${WORKERS%% *}
   echo
   echo "Requests per instance by resource and verb ($CAL_FROM instances, $w1 worker(s)):"
   echo
-  $KROSIM compare --format counts "$OUT/sim-w$w1-n$CAL_FROM" "$OUT"/real-w"$w1"-n"$CAL_FROM"-r* || true
+  $KROSIM compare -o counts "$OUT/sim-w$w1-n$CAL_FROM" "$OUT"/real-w"$w1"-n"$CAL_FROM"-r* || true
 } >>"$OUT/fidelity.md"
 cat "$OUT/fidelity.md"
 log "wrote $OUT/fidelity.md"

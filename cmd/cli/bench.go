@@ -21,7 +21,7 @@ import (
 type benchOptions struct {
 	suites     []string
 	target     string
-	kubeconfig string
+	cluster    *clusterFlags
 	kroMetrics string
 	rgd        string
 	count      int
@@ -31,14 +31,18 @@ type benchOptions struct {
 }
 
 var benchCmd = &command{
-	name:    "bench",
+	name: "bench",
+	examples: `# the performance report's suites, simulated, three repetitions
+krosim bench --out out/bench
+# the crud and workers suites only, on an RGD of yours
+krosim bench --suite crud,workers --rgd testdata/rgd/chain.yaml --count 5`,
 	args:    "",
 	summary: "measure the kro performance report's suites (crud, workers, cel, graph, usage): simulated, or on a real cluster with --kubeconfig",
 	flags: func(fs *pflag.FlagSet) any {
 		o := &benchOptions{}
 		fs.StringSliceVar(&o.suites, "suite", bench.Suites(), "suites to run: crud, workers, cel, graph, usage")
 		fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file (simulation)")
-		fs.StringVar(&o.kubeconfig, "kubeconfig", "", "real mode: run the crud scenario on this cluster, where kro runs (other suites do not apply)")
+		o.cluster = declareClusterFlags(fs, "real mode: run the crud scenario on this kubeconfig's cluster, where kro runs (other suites do not apply)")
 		fs.StringVar(&o.kroMetrics, "kro-metrics", "http://127.0.0.1:8078/metrics", "real mode: URL of kro's /metrics")
 		fs.StringVar(&o.rgd, "rgd", "", "RGD YAML file of the crud, workers and usage suites (default: the embedded testdata/rgd/webapp.yaml)")
 		fs.IntVar(&o.count, "count", 3, "repetitions: seeds 1..N in simulation; median and 95% CI over them")
@@ -72,7 +76,7 @@ func runBench(e *env, o any, args []string) error {
 		hooks.Progress = func(s string) { fmt.Fprintf(e.stderr, "krosim bench: %s\n", s) }
 	}
 	var rep *bench.Report
-	if opts.kubeconfig != "" {
+	if opts.cluster.requested() {
 		rep, err = benchReal(ctx, e, opts, rgd, name)
 	} else {
 		t, terr := target.Lookup(opts.target)
@@ -124,13 +128,17 @@ func benchRGD(e *env, file string) (*model.RGD, string, error) {
 // instance, delete, timed by sim/cluster.
 func benchReal(ctx context.Context, e *env, o *benchOptions, rgd *model.RGD, name string) (*bench.Report, error) {
 	if o.rgd == "" {
-		return nil, usagef("--kubeconfig needs --rgd (the cluster must serve its kinds)")
+		return nil, usagef("a real cluster needs --rgd (the cluster must serve its kinds)")
+	}
+	rc, err := o.cluster.access().RESTConfig()
+	if err != nil {
+		return nil, err
 	}
 	wl := workload.Default(o.instances)
 	wl.Update, wl.Delete = bench.RealWorkloadUpdate, true
-	cfg := bench.Config{Mode: "real", Suites: []string{bench.CRUD}, RGD: name, Instances: o.instances, Count: 1, Server: o.kubeconfig}
+	cfg := bench.Config{Mode: "real", Suites: []string{bench.CRUD}, RGD: name, Instances: o.instances, Count: 1, Server: rc.Host}
 	rep := &bench.Report{Format: bench.Format, Complete: true, Config: cfg}
-	res, _, err := cluster.Run(ctx, cluster.Config{Kubeconfig: o.kubeconfig, KroMetrics: o.kroMetrics, RGDFiles: []string{name},
+	res, _, err := cluster.Run(ctx, cluster.Config{Kubeconfig: o.cluster.access(), KroMetrics: o.kroMetrics, RGDFiles: []string{name},
 		Workload: wl, Seed: 1, Workers: 1, Quiet: 5 * time.Second, Timeout: 30 * time.Minute, Parallel: 8, Log: e.stderr}, []*model.RGD{rgd})
 	if err != nil {
 		return nil, err

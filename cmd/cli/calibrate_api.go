@@ -14,25 +14,18 @@ import (
 type apiCalibrateOptions struct {
 	from        []string
 	rgds        []string
-	kubeconfig  string
+	cluster     *clusterFlags
 	objects     int
 	concurrency []int
 }
 
 func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 	o := &apiCalibrateOptions{}
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "measure the request latency of this kubeconfig's API server (it must serve testdata/realapi/standins.yaml) and replace the target's latency and readiness instead of its CPU costs")
+	o.cluster = declareClusterFlags(fs, "measure the request latency of this kubeconfig's API server (it must serve testdata/realapi/standins.yaml) and replace the target's latency and readiness instead of its CPU costs")
 	fs.StringSliceVar(&o.from, "from", nil, "derive the target from a real run's directory (krosim run --kubeconfig --out DIR): the latency kro saw in it by verb, and the per-reconcile time the requests do not explain (cost.reconcile_ns), fitted by simulating the same workload; given a second, larger run of the same RGD (--from A --from B), also how requests slow down with the objects stored (server.object_slowdown)")
 	fs.StringSliceVar(&o.rgds, "rgd", nil, "with --from: the real run's RGD files (default: the files its results.json names, relative to where it ran)")
 	fs.IntVar(&o.objects, "objects", 200, "with --kubeconfig: requests timed per verb")
 	fs.IntSliceVar(&o.concurrency, "concurrency", []int{1}, "with --kubeconfig: requests in flight to measure at (the target takes the first; e.g. 1,4,8)")
-	// --out is what run and profile call their output flag.
-	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-		if name == "out" {
-			name = "output"
-		}
-		return pflag.NormalizedName(name)
-	})
 	return o
 }
 
@@ -78,7 +71,7 @@ func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 		}
 	}
 
-	cal, err := calibration.Calibrate(e.ctx, calibration.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
+	cal, err := calibration.Calibrate(e.ctx, calibration.CalibrateConfig{Kubeconfig: o.cluster.access(), Objects: o.objects,
 		Concurrency: o.concurrency, Log: e.stderr})
 	if err != nil {
 		return err

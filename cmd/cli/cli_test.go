@@ -52,6 +52,12 @@ func TestCommandHelpListsEveryFlag(t *testing.T) {
 					t.Errorf("krosim %s does not start with a usage line:\n%s", strings.Join(args, " "), help)
 				}
 				fs.VisitAll(func(f *pflag.Flag) {
+					if f.Deprecated != "" {
+						if strings.Contains(help, "--"+f.Name+" ") {
+							t.Errorf("krosim %s lists the deprecated --%s:\n%s", strings.Join(args, " "), f.Name, help)
+						}
+						return
+					}
 					if strings.TrimSpace(f.Usage) == "" {
 						t.Errorf("flag --%s of %s has no usage text", f.Name, c.name)
 					}

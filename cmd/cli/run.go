@@ -75,11 +75,19 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 }
 
 var runCmd = &command{
-	name:    "run",
+	name: "run",
+	examples: `# 100 instances on kro's defaults; results.json, wall.pb.gz and metrics into out/run
+krosim run --rgd testdata/rgd/webapp.yaml --instances 100 --out out/run
+# what if kro's client were limited to 20 QPS, with 4 workers?
+krosim run --rgd testdata/rgd/webapp.yaml --instances 500 --qps 20 --workers 4
+# instances arriving at 20/s, then half of them changed, then all deleted
+krosim run --rgd testdata/rgd/chain.yaml --instances 200 --arrival rate --rate 20 --update 0.5 --delete
+# the same workload on a real cluster running kro: $KUBECONFIG (else ~/.kube/config), context kind-kro
+krosim run --real --context kind-kro --rgd testdata/rgd/webapp.yaml --instances 100 --out out/real`,
 	args:    "",
 	summary: "simulate kro reconciling N instances of an RGD on a target, in virtual time",
 	interrupt: "the simulation stops at the next event; results.json (complete: false), wall.pb.gz and\n" +
-		"metrics.prom cover the virtual time reached, and krosim exits 1 (with --kubeconfig it stops\n" +
+		"metrics.prom cover the virtual time reached, and krosim exits 1 (on a real cluster it stops\n" +
 		"and writes nothing)",
 	flags: func(fs *pflag.FlagSet) any {
 		o := declareRunFlags(fs)
@@ -88,7 +96,7 @@ var runCmd = &command{
 	},
 	run: func(e *env, o any, args []string) error {
 		opts := o.(*runOptions)
-		if opts.real.kubeconfig != "" {
+		if opts.real.requested() {
 			return runReal(e, opts, args)
 		}
 		res, err := simulate(e, opts, args)
@@ -160,6 +168,9 @@ func loadRGDs(e *env, lim model.Limits, files, crds []string) ([]*model.RGD, err
 	if len(files) == 0 {
 		return nil, usagef("--rgd is required")
 	}
+	if err := stdinOnce(files, crds); err != nil {
+		return nil, err
+	}
 	rgds, failed := loadAll(e, lim, files, crds)
 	if failed {
 		return nil, reportedError
@@ -172,7 +183,7 @@ func loadRGDs(e *env, lim model.Limits, files, crds []string) ([]*model.RGD, err
 func loadAll(e *env, lim model.Limits, files, crds []string) (rgds []*model.RGD, failed bool) {
 	lim.Clock = time.Now
 	for _, f := range crds {
-		set, err := model.LoadCRDFile(f)
+		set, err := loadCRDs(e, f)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "krosim: %s: --crd: %v\n", e.cmd, err)
 			return nil, true
@@ -184,7 +195,7 @@ func loadAll(e *env, lim model.Limits, files, crds []string) (rgds []*model.RGD,
 		}
 	}
 	for _, f := range files {
-		gs, err := lim.LoadFile(f)
+		gs, err := loadRGDFile(e, lim, f)
 		var ps model.Problems
 		switch {
 		case errors.As(err, &ps):

@@ -39,7 +39,11 @@ type sweepOptions struct {
 var studyFlags = []string{"rgd", "instances", "vary", "target", "seed", "seeds"}
 
 var sweepCmd = &command{
-	name:    "sweep",
+	name: "sweep",
+	examples: `# converge time over QPS limits and worker counts, with knees and charts
+krosim sweep --rgd testdata/rgd/chain.yaml --instances 200 --vary qps=20,100,500,none --vary workers=1,4 --out out/sweep
+# a study file instead of flags
+krosim sweep --study testdata/study/qps.yaml --out out/study`,
 	args:    "",
 	summary: "what-if study over a grid of QPS limits, workers, CPUs, instances and API latency: table, knees, diagnosis, charts",
 	flags: func(fs *pflag.FlagSet) any {
