@@ -228,9 +228,10 @@ func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
 }
 
 // simOptions are a run's host-side hooks: the stop (a signal, or the
-// wall-time limit), and host timing when the CPU cost is measured. The
-// kernel polls Abort after every event, so it only loads what a timer or
-// the signal's context stored. release stops both.
+// wall-time limit), the progress line on a terminal, and host timing when
+// the CPU cost is measured. The kernel polls Abort after every event, so it
+// only loads what a timer or the signal's context stored. release stops
+// them all.
 func (o *runOptions) simOptions(e *env, cfg result.Config) (opts sim.Options, release func()) {
 	var stop atomic.Pointer[error]
 	// ctx interrupts a CEL evaluation in progress, so even one long
@@ -244,11 +245,16 @@ func (o *runOptions) simOptions(e *env, cfg result.Config) (opts sim.Options, re
 	timer := time.AfterFunc(o.wallLimit, func() { set(fmt.Errorf("wall-time limit %s reached", o.wallLimit)) })
 	unwatch := context.AfterFunc(e.ctx, func() { set(context.Cause(e.ctx)) })
 	opts.Context = ctx
+	prog := newRunProgress(e.stderr, e.cmd, o.quiet)
+	if prog != nil {
+		opts.Progress = prog.update
+	}
 	opts.Abort = func() error {
 		p := stop.Load()
 		if p == nil {
 			return nil
 		}
+		prog.clear()
 		var sig *interrupted
 		if errors.As(*p, &sig) && !o.quiet {
 			// The kernel stops at the first error: this prints once.
@@ -266,6 +272,7 @@ func (o *runOptions) simOptions(e *env, cfg result.Config) (opts sim.Options, re
 		timer.Stop()
 		unwatch()
 		cancel(nil)
+		prog.clear()
 	}
 }
 
