@@ -8,28 +8,12 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// refusing is a kubeconfig of two contexts whose servers refuse every
-// connection at once: a real run fails fast, naming the server it tried.
-const refusing = `apiVersion: v1
-kind: Config
-current-context: a
-clusters:
-- name: a
-  cluster: {server: "http://127.0.0.1:1"}
-- name: b
-  cluster: {server: "http://127.0.0.1:2"}
-users:
-- name: u
-  user: {token: t}
-contexts:
-- name: a
-  context: {cluster: a, user: u}
-- name: b
-  context: {cluster: b, user: u}
-`
+// twoContexts is a kubeconfig of two contexts, a and b, whose servers
+// (127.0.0.1:1 and :2) refuse every connection at once.
+var twoContexts = filepath.Join("..", "..", "testdata", "kubeconfig", "two-contexts.yaml")
 
 func TestClusterFlags(t *testing.T) {
-	path := writeFile(t, "kubeconfig", refusing)
+	path := twoContexts
 	t.Setenv("KUBECONFIG", path)
 	t.Setenv("HOME", t.TempDir())
 	tests := []struct {
@@ -70,7 +54,7 @@ func TestClusterFlags(t *testing.T) {
 // does not turn a plain run into a real one, and that --real and --context
 // use it.
 func TestKubeconfigAloneSimulates(t *testing.T) {
-	t.Setenv("KUBECONFIG", writeFile(t, "kubeconfig", refusing))
+	t.Setenv("KUBECONFIG", twoContexts)
 	t.Setenv("HOME", t.TempDir())
 	rgd := filepath.Join("..", "..", "testdata", "rgd", "chain.yaml")
 	code, stdout, stderr := run("run", "--rgd", rgd, "--instances", "2")

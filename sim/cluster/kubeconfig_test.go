@@ -7,26 +7,6 @@ import (
 	"testing"
 )
 
-// twoContexts is a kubeconfig of two clusters, a (current) and b, that no
-// server answers: resolving a config never connects.
-const twoContexts = `apiVersion: v1
-kind: Config
-current-context: a
-clusters:
-- name: a
-  cluster: {server: "https://a.example:6443"}
-- name: b
-  cluster: {server: "https://b.example:6443"}
-users:
-- name: u
-  user: {token: t}
-contexts:
-- name: a
-  context: {cluster: a, user: u}
-- name: b
-  context: {cluster: b, user: u}
-`
-
 // otherConfig is a second kubeconfig file, with one context c.
 const otherConfig = `apiVersion: v1
 kind: Config
@@ -52,7 +32,7 @@ func writeKubeconfig(t *testing.T, name, text string) string {
 }
 
 func TestKubeconfigResolves(t *testing.T) {
-	two := writeKubeconfig(t, "two", twoContexts)
+	two := "../../testdata/kubeconfig/two-contexts.yaml" // contexts a (current) and b
 	other := writeKubeconfig(t, "other", otherConfig)
 	tests := []struct {
 		name     string
@@ -61,12 +41,12 @@ func TestKubeconfigResolves(t *testing.T) {
 		wantHost string
 		wantErr  string
 	}{
-		{name: "explicit path, current context", env: other, k: Kubeconfig{Path: two}, wantHost: "https://a.example:6443"},
-		{name: "explicit path, --context", env: other, k: Kubeconfig{Path: two, Context: "b"}, wantHost: "https://b.example:6443"},
-		{name: "$KUBECONFIG", env: two, k: Kubeconfig{}, wantHost: "https://a.example:6443"},
-		{name: "$KUBECONFIG, --context", env: two, k: Kubeconfig{Context: "b"}, wantHost: "https://b.example:6443"},
+		{name: "explicit path, current context", env: other, k: Kubeconfig{Path: two}, wantHost: "http://127.0.0.1:1"},
+		{name: "explicit path, --context", env: other, k: Kubeconfig{Path: two, Context: "b"}, wantHost: "http://127.0.0.1:2"},
+		{name: "$KUBECONFIG", env: two, k: Kubeconfig{}, wantHost: "http://127.0.0.1:1"},
+		{name: "$KUBECONFIG, --context", env: two, k: Kubeconfig{Context: "b"}, wantHost: "http://127.0.0.1:2"},
 		// $KUBECONFIG lists files to merge, the first to set current-context wins.
-		{name: "$KUBECONFIG of two files", env: other + string(os.PathListSeparator) + two, k: Kubeconfig{Context: "b"}, wantHost: "https://b.example:6443"},
+		{name: "$KUBECONFIG of two files", env: other + string(os.PathListSeparator) + two, k: Kubeconfig{Context: "b"}, wantHost: "http://127.0.0.1:2"},
 		{name: "$KUBECONFIG of two files, current context of the first", env: other + string(os.PathListSeparator) + two, k: Kubeconfig{}, wantHost: "https://c.example:6443"},
 		{name: "unknown context", env: two, k: Kubeconfig{Context: "nope"}, wantErr: `context "nope" does not exist`},
 		{name: "missing file", env: two, k: Kubeconfig{Path: filepath.Join(t.TempDir(), "none")}, wantErr: "no such file"},
