@@ -105,6 +105,9 @@ func execute(args []string, stdin io.Reader, stdout, stderr io.Writer, signals i
 	case errors.Is(err, reportedError):
 		return exitRun
 	}
+	if found == nil {
+		found = root
+	}
 	c := lookup(found.Name())
 	switch {
 	case c == nil: // not one of the table's: cobra's own, such as __complete
