@@ -38,7 +38,7 @@ var outputCases = []struct{ name, args string }{
 	{"validate", "validate -o json testdata/rgd/webapp.yaml testdata/rgd/chain.yaml testdata/rgd/multi.yaml testdata/rgd/collection.yaml testdata/rgd/externalref.yaml testdata/rgd/platform.yaml testdata/rgd/functions.yaml testdata/rgd/app-with-db.yaml"},
 	{"gen", "gen --shape layered --nodes 20 --edges 30 --complexity complex --seed 4"},
 	{"compare", "run --rgd testdata/realapi/fidelity-rgd.yaml --instances 200 --workers 1 --delete --target testdata/realapi/measured/target-w1.yaml --out $OUT/sim ; compare $OUT/sim testdata/realapi/measured/w1-n200-r1 testdata/realapi/measured/w1-n200-r2 testdata/realapi/measured/w1-n200-r3"},
-	{"calibrate-from", "calibrate --target testdata/realapi/measured/target-micro.yaml --from testdata/realapi/measured/calibration-w4 --from testdata/realapi/measured/calibration-w4-n500 --rgd testdata/realapi/fidelity-rgd.yaml -o $OUT/target.yaml"},
+	{"calibrate-from", "calibrate --target testdata/realapi/measured/target-micro.yaml --from testdata/realapi/measured/calibration-w4 --from testdata/realapi/measured/calibration-w4-n500 --rgd testdata/realapi/fidelity-rgd.yaml --out $OUT/target.yaml"},
 }
 
 // TestOutputsUnchanged runs every case in-process and compares the SHA-256

@@ -106,7 +106,7 @@ log "simulating and comparing"
   echo "$RUNS real run(s) per row on a fresh harness, create then delete). Every row is predicted by \`$OUT/harness.yaml\`,"
   echo "calibrated from the server alone and from runs of the calibration RGDs, never from a fidelity RGD."
   echo
-  $KROSIM compare --format markdown-header --rgd-column
+  $KROSIM compare -o markdown-header --rgd-column
 } >"$OUT/fidelity.md"
 status=0
 for rgd in $RGDS; do
@@ -119,7 +119,7 @@ for rgd in $RGDS; do
         $(ready "$rgd" --readiness)
       reals=("$OUT"/real-"$name"-w"$w"-n"$n"-r*)
       $KROSIM compare --tolerance "$CONVERGE" --delete-tolerance "$DELETE" "$sim" "${reals[@]}" >"$OUT/compare-$name-w$w-n$n.txt" || status=1
-      $KROSIM compare --tolerance "$CONVERGE" --delete-tolerance "$DELETE" --format markdown --rgd-column "$sim" "${reals[@]}" >>"$OUT/fidelity.md" || true
+      $KROSIM compare --tolerance "$CONVERGE" --delete-tolerance "$DELETE" -o markdown --rgd-column "$sim" "${reals[@]}" >>"$OUT/fidelity.md" || true
     done
   done
 done

@@ -3,6 +3,7 @@ package model
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
@@ -77,6 +78,9 @@ var DefaultLimits = Limits{
 	CELBytes: 1 << 20,
 }
 
+// Stdin is the name Load gives to input read from standard input, in RGD.File and positions.
+const Stdin = "<stdin>"
+
 // LoadFile reads every ResourceGraphDefinition in a YAML file.
 func LoadFile(path string) ([]*RGD, error) { return DefaultLimits.LoadFile(path) }
 
@@ -88,11 +92,17 @@ func (lim Limits) LoadFile(path string) ([]*RGD, error) {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, int64(lim.FileBytes)+1))
+	return lim.LoadReader(path, f)
+}
+
+// LoadReader is Load of what r holds, such as standard input (name Stdin),
+// read up to one byte over the size limit.
+func (lim Limits) LoadReader(name string, r io.Reader) ([]*RGD, error) {
+	data, err := io.ReadAll(io.LimitReader(r, int64(lim.FileBytes)+1))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return lim.Load(path, data)
+	return lim.Load(name, data)
 }
 
 // Load reads every ResourceGraphDefinition in the YAML documents of data,
@@ -171,6 +181,11 @@ func (l *loader) load(data []byte) []*RGD {
 		l.duplicateKeys(&n)
 		docs = append(docs, n.Content[0])
 	}
+	docs = l.lists(docs, 0)
+	if len(docs) > l.lim.Documents {
+		l.probs.addf(pos(docs[l.lim.Documents]), "more than %d objects (YAML documents and List items)", l.lim.Documents)
+		return nil
+	}
 	// CRDs first: an RGD may come before the CRD of a kind it uses.
 	docs = slices.DeleteFunc(docs, l.crd)
 	for _, n := range docs {
@@ -182,6 +197,40 @@ func (l *loader) load(data []byte) []*RGD {
 		l.probs.addf(Pos{Line: 1, Col: 1}, "no ResourceGraphDefinition found")
 	}
 	return rgds
+}
+
+// lists replaces every List among docs (kind: List, or any kind ending in
+// List, with items, as kubectl get -o yaml writes) by its items, as if each
+// were a document of its own; their positions stay where they are in the file.
+func (l *loader) lists(docs []*yaml.Node, depth int) []*yaml.Node {
+	var out []*yaml.Node
+	for _, n := range docs {
+		d := l.deref(n)
+		kind, items := l.lookup(d, "kind"), l.lookup(d, "items")
+		if kind == nil || kind.Kind != yaml.ScalarNode || !strings.HasSuffix(kind.Value, "List") || items == nil {
+			out = append(out, n)
+			continue
+		}
+		switch {
+		case items.Kind == yaml.ScalarNode && items.ShortTag() == "!!null":
+			continue // an empty List
+		case items.Kind != yaml.SequenceNode:
+			l.probs.addf(pos(items), "%s: items must be a list", kind.Value)
+			continue
+		case depth >= l.lim.Depth:
+			l.probs.addf(pos(d), "Lists nested deeper than %d", l.lim.Depth)
+			continue
+		}
+		var inner []*yaml.Node
+		for _, it := range items.Content {
+			if it.Kind == yaml.ScalarNode && it.ShortTag() == "!!null" {
+				continue
+			}
+			inner = append(inner, it)
+		}
+		out = append(out, l.lists(inner, depth+1)...)
+	}
+	return out
 }
 
 // crd reads a CustomResourceDefinition document, reporting whether n is one.
@@ -388,7 +437,7 @@ func (l *loader) rgd(root *yaml.Node) *RGD {
 		l.probs.addf(pos(root), "want apiVersion kro.run/v1alpha1, kind ResourceGraphDefinition; got %q, %q", av, kind)
 		return nil
 	}
-	g := &RGD{File: l.probs.src.name, Pos: pos(root)}
+	g := &RGD{File: l.probs.src.name, Pos: pos(root), node: root}
 	g.Pos.File = g.File
 	if md := l.lookup(root, "metadata"); md != nil {
 		g.Name, _ = l.str(l.lookup(md, "name"), "metadata.name")

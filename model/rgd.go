@@ -43,6 +43,8 @@ type RGD struct {
 	// Limits.CELCost: their estimated cost is unbounded or over it.
 	CostWarnings []CostWarning
 
+	node *yaml.Node // the RGD's document, for Object
+
 	env *cel.Env
 }
 
@@ -209,3 +211,16 @@ func (g *RGD) Edges() [][2]string {
 
 // Env is the CEL environment the RGD's expressions were compiled in.
 func (g *RGD) Env() *cel.Env { return g.env }
+
+// Object is the RGD's document as unstructured data, as written (aliases
+// and merge keys resolved): what a real cluster is given.
+func (g *RGD) Object() (map[string]any, error) {
+	if g.node == nil {
+		return nil, fmt.Errorf("%s: %s was not loaded from YAML", g.File, g.Name)
+	}
+	var obj map[string]any
+	if err := g.node.Decode(&obj); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", g.File, g.Name, err)
+	}
+	return obj, nil
+}

@@ -273,6 +273,12 @@ func LoadCRDFile(path string) (*openapi.Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	return LoadCRDs(path, data)
+}
+
+// LoadCRDs is LoadCRDFile of data read from the file (or standard input) named path.
+// A List's items (kubectl get crd -o yaml) count as documents.
+func LoadCRDs(path string, data []byte) (*openapi.Set, error) {
 	set := &openapi.Set{Source: path, Kinds: map[string]string{}, Types: map[string]*openapi.Schema{}, Roots: map[string]*openapi.Schema{}}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for doc := 1; ; doc++ {
@@ -284,14 +290,28 @@ func LoadCRDFile(path string) (*openapi.Set, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d: %v", path, doc, err)
 		}
-		if v == nil {
-			continue
+		objs, list := []any{v}, false
+		if kind, _ := v["kind"].(string); strings.HasSuffix(kind, "List") && v["items"] != nil {
+			items, ok := v["items"].([]any)
+			if !ok {
+				return nil, fmt.Errorf("%s: document %d: %s: items must be a list", path, doc, kind)
+			}
+			objs, list = items, true
 		}
-		s, err := crdKinds(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: document %d: %v", path, doc, err)
+		for i, obj := range objs {
+			m, _ := obj.(map[string]any)
+			if m == nil {
+				continue
+			}
+			s, err := crdKinds(m)
+			switch {
+			case err != nil && list:
+				return nil, fmt.Errorf("%s: document %d: items[%d]: %v", path, doc, i, err)
+			case err != nil:
+				return nil, fmt.Errorf("%s: document %d: %v", path, doc, err)
+			}
+			set.Add(s)
 		}
-		set.Add(s)
 	}
 	if len(set.Roots) == 0 {
 		return nil, fmt.Errorf("%s: no CustomResourceDefinition with an openAPIV3Schema", path)

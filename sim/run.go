@@ -34,6 +34,27 @@ type Options struct {
 	// without deletions, where a host measures memory per object. It must
 	// not change the simulation.
 	Created func(objects int)
+	// Progress, when set, is called at checkpoints of the run: every
+	// ProgressVirtual of virtual time and every ProgressEvents events, so a
+	// host can show how far a long run is. It must not touch the simulation.
+	Progress func(Progress)
+}
+
+// Checkpoints of Options.Progress: deterministic, in virtual time and
+// events, never wall time; a host throttles what it prints.
+const (
+	ProgressVirtual = time.Second
+	ProgressEvents  = 1 << 12
+)
+
+// Progress is where a run stands at a checkpoint.
+type Progress struct {
+	Virtual   time.Duration // virtual time reached
+	Events    uint64        // events the kernel has run
+	Instances int           // instances in the workload
+	Ready     int           // instances kro reports ready
+	Settled   int           // instances ready or failed for good
+	Deleted   int           // instances whose deletion settled
 }
 
 // Run simulates cfg's workload of rgds's instances and returns what happened.
@@ -72,7 +93,9 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	// the driver steps after every event.
 	started := false
 	var werr error
+	tick := checkpoints(opts.Progress, k, ctrl, len(plan.Items))
 	step := func() bool {
+		tick()
 		if !started {
 			return false
 		}
@@ -95,4 +118,24 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 		res.Incomplete = kerr.Error()
 	}
 	return res, nil
+}
+
+// checkpoints returns what to call after every event: it calls report at
+// each checkpoint (see ProgressVirtual), or does nothing without one.
+func checkpoints(report func(Progress), k *kernel.Kernel, ctrl *kro.Controller, instances int) func() {
+	if report == nil {
+		return func() {}
+	}
+	var nextTime time.Duration
+	var nextEvents uint64
+	return func() {
+		now, events := k.Now(), k.Steps()
+		if now < nextTime && events < nextEvents {
+			return
+		}
+		nextTime = now - now%ProgressVirtual + ProgressVirtual
+		nextEvents = events - events%ProgressEvents + ProgressEvents
+		p := ctrl.Progress()
+		report(Progress{Virtual: now, Events: events, Instances: instances, Ready: p.Ready, Settled: p.CreateSettled, Deleted: p.DeleteSettled})
+	}
 }

@@ -12,6 +12,10 @@ type analyzeOptions struct {
 }
 
 var analyzeCmd = &command{
+	examples: `# did my RGD change make kro slower? exit 1 on a regression beyond 10%
+krosim analyze out/new --baseline out/old
+# a Markdown table for a pull request comment, converge time allowed 5%
+krosim analyze out/new --baseline out/old --threshold converge_seconds=5% -o markdown`,
 	name: "analyze",
 	args: "DIR...",
 	summary: "summarize any krosim output (run, profile, sweep, bench; simulated or real): median and 95% CI per metric, changes against --baseline " +
@@ -20,7 +24,7 @@ var analyzeCmd = &command{
 		o := &analyzeOptions{}
 		fs.StringArrayVar(&o.baseline, "baseline", nil, "a baseline output directory to compare with (repeat for several runs)")
 		fs.StringArrayVar(&o.thresholds, "threshold", nil, "METRIC=PCT: the largest change for the worse tolerated, e.g. converge_seconds=5% or 'api_calls*=0%' (* is any text; the last match wins; default 10%)")
-		fs.StringVarP(&o.output, "output", "o", "text", "format: text, json or markdown (for a pull request comment)")
+		fs.StringVarP(&o.output, "output", "o", "text", "output format: text, json or markdown (for a pull request comment)")
 		return o
 	},
 	run: runAnalyze,

@@ -20,7 +20,7 @@ import (
 type benchOptions struct {
 	suites     []string
 	target     string
-	kubeconfig string
+	cluster    *clusterFlags
 	kroMetrics string
 	rgd        string
 	count      int
@@ -42,14 +42,18 @@ func defaultKroMetrics() string {
 }
 
 var benchCmd = &command{
-	name:    "bench",
+	name: "bench",
+	examples: `# the performance report's suites, simulated, three repetitions
+krosim bench --out out/bench
+# the crud and workers suites only, on an RGD of yours
+krosim bench --suite crud,workers --rgd testdata/rgd/chain.yaml --count 5`,
 	args:    "",
 	summary: "measure the kro performance report's suites (crud, workers, cel, graph, usage): simulated, or crud and usage on a real cluster with --kubeconfig",
 	flags: func(fs *pflag.FlagSet) any {
 		o := &benchOptions{}
 		fs.StringSliceVar(&o.suites, "suite", nil, "suites to run: crud, workers, cel, graph, usage (default: all; with --kubeconfig crud,usage)")
 		fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file (simulation)")
-		fs.StringVar(&o.kubeconfig, "kubeconfig", "", "real mode: run the crud and usage suites on this cluster, where kro runs (make realapi-up starts one)")
+		o.cluster = declareClusterFlags(fs, "real mode: run the crud and usage suites on this kubeconfig's cluster, where kro runs (make realapi-up starts one)")
 		fs.StringVar(&o.kroMetrics, "kro-metrics", "", "real mode: URL of kro's /metrics (default $KROSIM_KRO_METRICS_URL, else http://127.0.0.1:8078/metrics)")
 		fs.StringVar(&o.rgd, "rgd", "", "RGD YAML file of the crud, workers and usage suites (default: the embedded testdata/rgd/webapp.yaml)")
 		fs.IntVar(&o.count, "count", 3, "repetitions: seeds 1..N in simulation, runs on a real cluster; median and 95% CI over them")
@@ -113,7 +117,7 @@ func runBench(e *env, o any, args []string) error {
 	hooks := bench.Options{Stop: stop, Sim: sim.Options{Abort: stop, Context: e.ctx}, Progress: prog.step}
 	var rep *bench.Report
 	if cfg.Mode == "real" {
-		rl := bench.Real{Cluster: cluster.Config{Kubeconfig: opts.kubeconfig, KroMetrics: opts.kroMetrics, Workers: 1,
+		rl := bench.Real{Cluster: cluster.Config{Kubeconfig: opts.cluster.access(), KroMetrics: opts.kroMetrics, Workers: 1,
 			Quiet: 5 * time.Second, Timeout: 30 * time.Minute, Parallel: 8, Log: prog.log()}}
 		rep, err = bench.RunReal(e.ctx, cfg, rgd, rl, hooks)
 	} else {
@@ -139,7 +143,7 @@ func runBench(e *env, o any, args []string) error {
 
 // config is the bench config the flags ask for, simulated or real.
 func (o *benchOptions) config() (bench.Config, error) {
-	if o.kubeconfig != "" {
+	if o.cluster.requested() {
 		if o.kroMetrics == "" {
 			o.kroMetrics = defaultKroMetrics()
 		}
@@ -155,7 +159,7 @@ func (o *benchOptions) config() (bench.Config, error) {
 		if o.rgd == "" {
 			return bench.Config{}, usagef("--kubeconfig needs --rgd (the cluster must serve its kinds)")
 		}
-		cfg := bench.Config{Mode: "real", Suites: suites, Instances: o.instances, Count: o.count, Server: o.kubeconfig,
+		cfg := bench.Config{Mode: "real", Suites: suites, Instances: o.instances, Count: o.count, Server: o.cluster.access().String(),
 			KroMetrics: o.kroMetrics, Warmup: o.warmup, UsageInstances: realUsageSizes}
 		if len(o.usage) > 0 {
 			cfg.UsageInstances = o.usage

@@ -20,7 +20,13 @@ type calibrateOptions struct {
 }
 
 var calibrateCmd = &command{
-	name:    "calibrate",
+	name: "calibrate",
+	examples: `# this host's CPU cost per unit of work, as a target file
+krosim calibrate --out host.yaml
+# the request latency of a real API server ($KUBECONFIG, else ~/.kube/config)
+krosim calibrate --real --out api.yaml
+# fitted to a real run (krosim run --real --out out/real)
+krosim calibrate --from out/real --out fitted.yaml`,
 	args:    "",
 	summary: "measure this host's CPU cost per unit of work (CEL, graph walks, encoding), or a real API server's latency (--kubeconfig) or a real run's (--from), and write a target file",
 	interrupt: "with --kubeconfig it stops measuring and writes nothing; the other modes finish first;\n" +
@@ -28,7 +34,8 @@ var calibrateCmd = &command{
 	flags: func(fs *pflag.FlagSet) any {
 		o := &calibrateOptions{}
 		fs.StringVar(&o.base, "target", "kro-defaults", "target to start from; only its cost section is replaced")
-		fs.StringVarP(&o.out, "output", "o", "", "write the target file here (default: stdout)")
+		fs.StringVar(&o.out, "out", "", "write the target file here (default: stdout)")
+		deprecatedOut(fs, &o.out)
 		fs.StringVar(&o.name, "name", "calibrated", "name of the new target")
 		fs.IntVar(&o.serverCPUs, "server-cpus", -1, "set the processors that serve API requests (server.cpus): the host's, when the API server, etcd and kro share it as on the real-API harness; with --from the run's latency is then split into work and the wait for a processor (default: with --kubeconfig and several --concurrency values, what the server's throughput shows; else the base target's)")
 		fs.BoolVar(&o.allowBusy, "allow-busy", false, "with --from: calibrate from real runs taken on a busy host too (real.host in their results.json), flagged")
@@ -52,15 +59,15 @@ var calibrateCmd = &command{
 			t.Server.CPUs = opts.serverCPUs
 		}
 		switch {
-		case len(opts.api.from) > 0 && opts.api.kubeconfig != "":
-			return usagef("--from and --kubeconfig exclude each other")
-		case len(opts.api.cpuFrom) > 0 && (opts.api.kubeconfig != "" || len(opts.api.from) > 0):
-			return usagef("--cpu-from excludes --from and --kubeconfig")
+		case len(opts.api.from) > 0 && opts.api.cluster.requested():
+			return usagef("--from and a real cluster (--real, --kubeconfig, --context) exclude each other")
+		case len(opts.api.cpuFrom) > 0 && (opts.api.cluster.requested() || len(opts.api.from) > 0):
+			return usagef("--cpu-from excludes --from and a real cluster (--real, --kubeconfig, --context)")
 		case len(opts.api.cpuFrom) > 0:
 			return calibrateCPU(e, opts, t)
 		case len(opts.api.from) > 0:
 			return calibrateFromRun(e, opts, t)
-		case opts.api.kubeconfig != "":
+		case opts.api.cluster.requested():
 			return calibrateAPI(e, opts, t)
 		}
 		cost, report, err := calibration.HostCost()

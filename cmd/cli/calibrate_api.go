@@ -19,7 +19,7 @@ type apiCalibrateOptions struct {
 	cpuFrom     []string
 	rgdRoot     string
 	rgds        []string
-	kubeconfig  string
+	cluster     *clusterFlags
 	objects     int
 	concurrency []int
 	pidDir      string
@@ -27,7 +27,7 @@ type apiCalibrateOptions struct {
 
 func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 	o := &apiCalibrateOptions{}
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "measure the request latency of this kubeconfig's API server (it must serve testdata/realapi/standins.yaml) and replace the target's latency and readiness instead of its CPU costs")
+	o.cluster = declareClusterFlags(fs, "measure the request latency of this kubeconfig's API server (it must serve testdata/realapi/standins.yaml) and replace the target's latency and readiness instead of its CPU costs")
 	fs.StringSliceVar(&o.from, "from", nil, "derive the target from a real run's directory (krosim run --kubeconfig --out DIR): the latency kro saw in it by verb, and the per-reconcile time the requests do not explain (cost.reconcile_ns), fitted by simulating the same workload; given a second, larger run of the same RGD (--from A --from B), also how requests slow down with the objects stored (server.object_slowdown)")
 	fs.StringSliceVar(&o.cpuFrom, "cpu-from", nil, "derive a target for a host the API server, etcd and kro share (server.shared_cpus) from real runs of at least two calibration RGDs recorded with --pid-dir: kro's CPU per request and per reconcile, the server's CPU per request (shared among verbs as the base target's latency.VERB.cpu, from calibrate --kubeconfig --pid-dir), and the latency kro saw; physical costs that carry over to other RGDs and worker counts")
 	fs.StringVar(&o.rgdRoot, "rgd-root", "", "with --cpu-from: the directory the runs' RGD files (named in their results.json) are relative to (default: where krosim runs)")
@@ -35,13 +35,6 @@ func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 	fs.IntVar(&o.objects, "objects", 200, "with --kubeconfig: requests timed per verb")
 	fs.IntSliceVar(&o.concurrency, "concurrency", []int{1}, "with --kubeconfig: requests in flight to measure at (the target takes the first; e.g. 1,4,8)")
 	fs.StringVar(&o.pidDir, "pid-dir", harnessPIDs(), "with --kubeconfig: PID files of the server's processes on this host (etcd, apiserver, kro), to measure each verb's CPU time on the server (default $KROSIM_REALAPI_DIR/pids, the harness's)")
-	// --out is what run and profile call their output flag.
-	fs.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
-		if name == "out" {
-			name = "output"
-		}
-		return pflag.NormalizedName(name)
-	})
 	return o
 }
 
@@ -134,7 +127,7 @@ func calibrateAPI(e *env, opts *calibrateOptions, t *target.Target) error {
 		}
 	}
 
-	cal, err := calibration.Calibrate(e.ctx, calibration.CalibrateConfig{Kubeconfig: o.kubeconfig, Objects: o.objects,
+	cal, err := calibration.Calibrate(e.ctx, calibration.CalibrateConfig{Kubeconfig: o.cluster.access(), Objects: o.objects,
 		Concurrency: o.concurrency, Log: e.stderr, PIDDir: o.pidDir})
 	if err != nil {
 		return err

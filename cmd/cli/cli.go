@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -20,17 +21,19 @@ const (
 	exitUsage = 2 // the command line was bad
 )
 
-// command is one subcommand. Help is generated from this table.
+// command is one subcommand: the single place a command is declared. The
+// cobra tree, the help and the shell completion are built from this table.
 type command struct {
 	name    string
 	args    string // synopsis of positional arguments
 	summary string
-	flags   func(fs *pflag.FlagSet) any // declares flags, returns the options they fill
-	run     func(env *env, opts any, args []string) error
+	// examples are command lines with "#" comments, one a line, for the
+	// help's Examples section (cobra's Example).
+	examples string
+	flags    func(fs *pflag.FlagSet) any // declares flags, returns the options they fill
+	run      func(env *env, opts any, args []string) error
 	// subs are its subcommands, named "command sub": krosim command sub [flags] [args].
 	subs []*command
-	// examples, for help: command lines, each with a comment line.
-	examples string
 	// interrupt says, for help, what the command does on SIGINT or SIGTERM,
 	// which cancel env.ctx. Empty: it dies at the first signal, as programs
 	// do by default.
@@ -42,9 +45,11 @@ type command struct {
 
 // env is what a command sees of the world.
 type env struct {
+	stdin          io.Reader // read by "-" in place of an input file
 	stdout, stderr io.Writer
 	cmd            string          // the command running, for messages
 	ctx            context.Context // cancelled by SIGINT or SIGTERM (commands with an interrupt text only), with an *interrupted cause
+	root           *cobra.Command  // the command tree, for completion scripts
 }
 
 // usageError is a problem with the command line: exit 2.
@@ -57,10 +62,15 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 // reportedError means the command already printed its problems: exit 1, say nothing more.
 var reportedError = errors.New("problems reported")
 
+// printedError is a problem already printed, ending in its exit code.
+type printedError struct{ code int }
+
+func (e *printedError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
 var commands []*command
 
 func init() {
-	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd, analyzeCmd, visualizeCmd, reportCmd, standinsCmd, versionCmd}
+	commands = []*command{validateCmd, genCmd, runCmd, profileCmd, flameCmd, sweepCmd, targetsCmd, calibrateCmd, compareCmd, benchCmd, analyzeCmd, visualizeCmd, reportCmd, standinsCmd, versionCmd, completionCmd}
 }
 
 func lookup(name string) *command {
@@ -74,76 +84,43 @@ func lookup(name string) *command {
 
 // Main runs krosim with args (without the program name) and returns the exit code.
 func Main(args []string, stdout, stderr io.Writer) int {
-	return dispatch(args, stdout, stderr, notifySignals)
+	return execute(args, os.Stdin, stdout, stderr, notifySignals)
 }
 
-// dispatch is Main with the source of interrupts as a parameter.
+// dispatch is Main with the source of interrupts as a parameter and nothing on stdin.
 func dispatch(args []string, stdout, stderr io.Writer, signals interrupts) int {
-	e := &env{stdout: stdout, stderr: stderr, ctx: context.Background()}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage())
-		return exitUsage
-	}
-	switch args[0] {
-	case "help", "-h", "--help":
-		if len(args) > 1 {
-			c := lookup(args[1])
-			if c == nil {
-				fmt.Fprintf(stderr, "krosim help: unknown command %q%s\n\n%s", args[1], suggest(args[1]), usage())
-				return exitUsage
-			}
-			if len(args) > 2 {
-				if sc := c.sub(args[2]); sc != nil {
-					c = sc
-				}
-			}
-			fmt.Fprint(stdout, c.help())
-			return exitOK
-		}
-		fmt.Fprint(stdout, usage())
-		return exitOK
-	}
-	c := lookup(args[0])
-	if c == nil {
-		fmt.Fprintf(stderr, "krosim: unknown command %q%s\n\n%s", args[0], suggest(args[0]), usage())
-		return exitUsage
-	}
-	if len(args) > 1 {
-		if sc := c.sub(args[1]); sc != nil {
-			c, args = sc, args[1:]
-		}
-	}
-	e.cmd = c.name
-	fs := pflag.NewFlagSet(c.name, pflag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.SortFlags = false
-	opts := c.flags(fs)
-	if err := fs.Parse(args[1:]); err != nil {
-		if errors.Is(err, pflag.ErrHelp) {
-			fmt.Fprint(stdout, c.help())
-			return exitOK
-		}
-		fmt.Fprintf(stderr, "krosim %s: %v\n\n%s", c.name, err, c.help())
-		return exitUsage
-	}
-	if c.interrupt != "" {
-		ctx, stop := signals(stderr)
-		defer stop()
-		e.ctx = ctx
-	}
-	err := c.run(e, opts, fs.Args())
-	if err == nil && e.ctx.Err() != nil && !c.untilInterrupted {
-		err = fmt.Errorf("%w once the work was done; its outputs are complete", context.Cause(e.ctx))
-	}
-	var ue *usageError
+	return execute(args, strings.NewReader(""), stdout, stderr, signals)
+}
+
+// execute builds the command tree, runs the command args name and turns
+// its error into a message and an exit code.
+func execute(args []string, stdin io.Reader, stdout, stderr io.Writer, signals interrupts) int {
+	root := newRoot(stdin, stdout, stderr, signals)
+	root.SetArgs(append([]string{}, args...)) // never nil: cobra would read os.Args
+	found, err := root.ExecuteC()
+	var (
+		ue *usageError
+		pe *printedError
+	)
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &pe):
+		return pe.code
+	case errors.Is(err, reportedError):
+		return exitRun
+	}
+	if found == nil {
+		found = root
+	}
+	c := lookupPath(found.CommandPath())
+	switch {
+	case c == nil: // not one of the table's: cobra's own, such as __complete
+		fmt.Fprintf(stderr, "krosim %s: %v\n", found.Name(), err)
+		return exitUsage
 	case errors.As(err, &ue):
 		fmt.Fprintf(stderr, "krosim %s: %v\n\n%s", c.name, err, c.help())
 		return exitUsage
-	case errors.Is(err, reportedError):
-		return exitRun
 	default:
 		fmt.Fprintf(stderr, "krosim: %s: %v\n", c.name, err)
 		return exitRun
@@ -164,9 +141,9 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("krosim simulates and profiles kro, the Kube Resource Orchestrator, without a cluster.\n\nUsage:\n  krosim <command> [flags] [args]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(&b, "  %-11s %s\n", c.name, c.summary)
 	}
-	b.WriteString("\nRun 'krosim help <command>' for a command's flags.\n")
+	b.WriteString("\nRun 'krosim help <command>' or 'krosim <command> --help' for a command's flags and examples.\n")
 	return b.String()
 }
 
@@ -175,8 +152,11 @@ func (c *command) help() string {
 	fs.SortFlags = false
 	c.flags(fs)
 	var b strings.Builder
-	fmt.Fprintf(&b, "Usage: krosim %s [flags] %s\n\n%s\n", c.name, c.args, c.summary)
-	if fs.HasFlags() {
+	fmt.Fprintf(&b, "Usage: krosim %s\n\n%s\n", strings.TrimSpace(c.name+" [flags] "+c.args), c.summary)
+	if c.examples != "" {
+		fmt.Fprintf(&b, "\nExamples:\n%s\n", indent(c.examples))
+	}
+	if fs.HasAvailableFlags() {
 		b.WriteString("\nFlags:\n")
 		b.WriteString(fs.FlagUsages())
 	}
@@ -193,6 +173,15 @@ func (c *command) help() string {
 		fmt.Fprintf(&b, "\nOn SIGINT or SIGTERM: %s.\nA second signal quits at once (exit 130 or 143, as a shell reports); each file is then as it was or complete.\n", c.interrupt)
 	}
 	return b.String()
+}
+
+// indent puts two spaces before every line of text, as cobra's Example is shown.
+func indent(text string) string {
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = "  " + strings.TrimSpace(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // temps are the temporary files writeFileAtomic has open, for quit to remove.

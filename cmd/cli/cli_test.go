@@ -58,6 +58,12 @@ func TestCommandHelpListsEveryFlag(t *testing.T) {
 					t.Errorf("krosim %s does not start with a usage line:\n%s", strings.Join(args, " "), help)
 				}
 				fs.VisitAll(func(f *pflag.Flag) {
+					if f.Deprecated != "" {
+						if strings.Contains(help, "--"+f.Name+" ") {
+							t.Errorf("krosim %s lists the deprecated --%s:\n%s", strings.Join(args, " "), f.Name, help)
+						}
+						return
+					}
 					if strings.TrimSpace(f.Usage) == "" {
 						t.Errorf("flag --%s of %s has no usage text", f.Name, c.name)
 					}
@@ -87,7 +93,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "bad output format", args: []string{"validate", "-o", "yaml", good}, want: `krosim validate: --output must be text or json, not "yaml"`},
 		{name: "no files", args: []string{"validate"}, want: "krosim validate: no files given"},
 		{name: "bad bool", args: []string{"validate", "--timings=maybe", good}, want: "krosim validate: invalid argument"},
-		{name: "standins without a server", args: []string{"standins"}, want: "krosim standins: --kubeconfig is required"},
+		{name: "standins without a server", args: []string{"standins"}, want: "krosim standins: a cluster is required"},
 		{name: "standins with a missing target", args: []string{"standins", "--kubeconfig", good, "--target", "nowhere.yaml"}, want: `krosim standins: target "nowhere.yaml" is neither built in`},
 	}
 	for _, tt := range tests {

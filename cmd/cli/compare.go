@@ -17,13 +17,20 @@ type compareOptions struct {
 }
 
 var compareCmd = &command{
-	name:    "compare",
+	name: "compare",
+	examples: `# a simulation against three real runs of the same workload
+krosim compare out/sim out/real-1 out/real-2 out/real-3
+# one row of a markdown table, after its header
+krosim compare -o markdown-header
+krosim compare -o markdown out/sim out/real-1`,
 	args:    "SIM_DIR REAL_DIR...",
 	summary: "compare a simulation's results with real runs: converge time, time to ready, reconciles and API calls by verb and resource",
 	flags: func(fs *pflag.FlagSet) any {
 		o := &compareOptions{}
 		fs.Float64Var(&o.tolerance, "tolerance", 0.15, "largest relative error of the converge and delete times against the median real run")
-		fs.StringVar(&o.format, "format", "text", "text, markdown (one summary table row), markdown-header (that table's header) or counts (markdown table of requests per instance)")
+		fs.StringVarP(&o.format, "output", "o", "text", "output format: text, markdown (one summary table row), markdown-header (that table's header) or counts (markdown table of requests per instance)")
+		fs.StringVar(&o.format, "format", "text", "the same as -o")
+		_ = fs.MarkDeprecated("format", "use -o/--output")
 		fs.Float64Var(&o.deleteTol, "delete-tolerance", 0, "largest relative error of the delete time (default: --tolerance)")
 		fs.BoolVar(&o.rgdColumn, "rgd-column", false, "markdown and markdown-header: begin each row with the RGD's file name, for tables of several RGDs")
 		fs.BoolVar(&o.allowBusy, "allow-busy", false, "compare with real runs taken on a busy host too (real.host in their results.json), flagged")
@@ -65,7 +72,7 @@ var compareCmd = &command{
 		case "counts":
 			c.MarkdownCounts(e.stdout)
 		default:
-			return usagef("--format must be text, markdown, markdown-header or counts, not %q", opts.format)
+			return usagef("--output must be text, markdown, markdown-header or counts, not %q", opts.format)
 		}
 		if bad := c.Verdict(opts.tolerance); bad != "" {
 			if opts.format == "text" {

@@ -71,10 +71,10 @@ func TestCompare(t *testing.T) {
 		{simDel, "delete off", []string{writeResults(t, "real", 10, 30, 40)}, exitRun, []string{"FAIL", "delete time off by -50.0%"}},
 		{simDel, "delete missing", []string{writeResults(t, "real", 10, 30)}, exitRun, []string{"FAIL", "delete time missing"}},
 		{"", "tolerance", []string{"--tolerance", "0.6", writeResults(t, "real", 20, 30)}, exitOK, []string{"PASS"}},
-		{simDel, "markdown", []string{"--format", "markdown", writeResults(t, "real", 10, 30, 25)}, exitRun,
+		{simDel, "markdown", []string{"--output", "markdown", writeResults(t, "real", 10, 30, 25)}, exitRun,
 			[]string{"| 10 | 1 | 5.00 / 5.00 | 13.00 / 13.00 | equal | 10.000 | 10.000 (10.000) | +0.0% | 20.000 | 25.000 (25.000) | **-20.0%** |"}},
 
-		{"", "counts", []string{"--format", "counts", writeResults(t, "real", 10, 30)}, exitOK,
+		{"", "counts", []string{"-o", "counts", writeResults(t, "real", 10, 30)}, exitOK,
 			[]string{"| apps patch | 3.00 | 3.00 |"}},
 	}
 	for _, tt := range tests {
@@ -109,7 +109,7 @@ func TestCompare(t *testing.T) {
 
 func TestCompareMarkdownHeader(t *testing.T) {
 	var out, errb bytes.Buffer
-	if code := Main([]string{"compare", "--format", "markdown-header"}, &out, &errb); code != exitOK {
+	if code := Main([]string{"compare", "-o", "markdown-header"}, &out, &errb); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")

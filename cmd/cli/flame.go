@@ -11,7 +11,8 @@ import (
 )
 
 type flameOptions struct {
-	output      string
+	format      string
+	out         string
 	html        bool
 	folded      bool
 	diff        string
@@ -20,14 +21,23 @@ type flameOptions struct {
 }
 
 var flameCmd = &command{
-	name:    "flame",
+	name: "flame",
+	examples: `# krosim's virtual-time profile as an SVG flame graph
+krosim flame out/profile/wall.pb.gz --out wall.svg
+# krosim's own CPU on this host, zoomable in a browser
+krosim flame -o html --out cpu.html out/profile/host.cpu.pb.gz
+# what changed between two runs: red grew, blue shrank
+krosim flame --diff before/wall.pb.gz after/wall.pb.gz --out diff.svg`,
 	args:    "PROFILE...",
 	summary: "draw a flame graph (SVG, zoomable HTML or folded stacks) of pprof profiles, krosim's or Go's, or of their difference from --diff",
 	flags: func(fs *pflag.FlagSet) any {
 		o := &flameOptions{}
-		fs.StringVarP(&o.output, "output", "o", "", `file to write, "-" for stdout (default flame.svg, flame.html with --html, flame.folded with --folded)`)
-		fs.BoolVar(&o.html, "html", false, "write HTML with the SVG inline: click a frame to zoom, search to highlight")
-		fs.BoolVar(&o.folded, "folded", false, "write folded stacks (frame;frame;frame value) instead of a drawing")
+		fs.StringVarP(&o.format, "output", "o", "svg", "output format: svg, html (the SVG inline: click a frame to zoom, search to highlight) or folded (frame;frame;frame value)")
+		fs.StringVar(&o.out, "out", "", `file to write, "-" for stdout (default flame.svg, flame.html or flame.folded)`)
+		fs.BoolVar(&o.html, "html", false, "the same as -o html")
+		fs.BoolVar(&o.folded, "folded", false, "the same as -o folded")
+		_ = fs.MarkDeprecated("html", "use -o html")
+		_ = fs.MarkDeprecated("folded", "use -o folded")
 		fs.StringVar(&o.diff, "diff", "", "base profile: draw the change from it, red where the profiles grew, blue where they shrank")
 		fs.StringVar(&o.sampleIndex, "sample-index", "", "sample type to draw, by name or index (default: the profile's default, else its last, as go tool pprof)")
 		fs.StringVar(&o.title, "title", "", "title of the graph (default: the files and the sample type)")
@@ -40,8 +50,8 @@ func runFlame(e *env, o *flameOptions, args []string) error {
 	if len(args) == 0 {
 		return usagef("no profiles given")
 	}
-	if o.html && o.folded {
-		return usagef("--html and --folded exclude each other")
+	if err := o.resolveFormat(e); err != nil {
+		return err
 	}
 	g, err := flameGraph(args, o.sampleIndex)
 	if err != nil {
@@ -66,15 +76,15 @@ func runFlame(e *env, o *flameOptions, args []string) error {
 	g.Title = title
 
 	var data []byte
-	name := o.output
-	switch {
-	case o.html:
-		data, name = g.HTML(), orDefault(name, "flame.html")
-	case o.folded:
-		data, name = g.Folded(), orDefault(name, "flame.folded")
+	switch o.format {
+	case "html":
+		data = g.HTML()
+	case "folded":
+		data = g.Folded()
 	default:
-		data, name = g.SVG(), orDefault(name, "flame.svg")
+		data = g.SVG()
 	}
+	name := orDefault(o.out, "flame."+o.format)
 	if name == "-" {
 		_, err := e.stdout.Write(data)
 		return err
@@ -83,6 +93,28 @@ func runFlame(e *env, o *flameOptions, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "wrote %s\n", name)
+	return nil
+}
+
+// resolveFormat settles the format from -o and the deprecated --html and
+// --folded. An -o that is no format is taken for the file it used to name.
+func (o *flameOptions) resolveFormat(e *env) error {
+	if o.html && o.folded {
+		return usagef("--html and --folded exclude each other")
+	}
+	if f := o.format; f != "svg" && f != "html" && f != "folded" {
+		if o.out != "" {
+			return usagef("-o/--output must be svg, html or folded, not %q", f)
+		}
+		fmt.Fprintf(e.stderr, "krosim flame: -o FILE is deprecated: use --out %s (-o/--output is the format: svg, html or folded)\n", f)
+		o.format, o.out = "svg", f
+	}
+	switch {
+	case o.html:
+		o.format = "html"
+	case o.folded:
+		o.format = "folded"
+	}
 	return nil
 }
 

@@ -19,7 +19,11 @@ type genOptions struct {
 }
 
 var genCmd = &command{
-	name:    "gen",
+	name: "gen",
+	examples: `# a layered graph of 50 resources with complex expressions
+krosim gen --shape layered --nodes 50 --complexity complex --out big.yaml
+# straight into a run
+krosim gen --shape fanout --nodes 20 | krosim run --rgd - --instances 100`,
 	args:    "",
 	summary: "generate an RGD of a given shape, size and expression complexity (YAML on stdout)",
 	flags: func(fs *pflag.FlagSet) any {
@@ -37,7 +41,8 @@ var genCmd = &command{
 		fs.StringVar(&o.complexity, "complexity", "simple", "expression complexity: "+strings.Join(classes, ", "))
 		fs.Int64Var(&o.seed, "seed", 1, "random seed; the same seed gives the same bytes")
 		fs.StringVar(&o.name, "name", "", "RGD name (default: derived from the options)")
-		fs.StringVarP(&o.out, "output", "o", "", "write to this file instead of stdout")
+		fs.StringVar(&o.out, "out", "", "write to this file instead of stdout")
+		deprecatedOut(fs, &o.out)
 		return o
 	},
 	run: func(e *env, o any, args []string) error {

@@ -110,7 +110,7 @@ func TestHarnessPredictsFidelitySet(t *testing.T) {
 				}
 				bars := []string{"--tolerance", fmt.Sprint(convergeTolerance), "--delete-tolerance", fmt.Sprint(deleteTolerance)}
 				stdout.Reset()
-				Main(append(append([]string{"compare", "--format", "markdown", "--rgd-column"}, bars...), append([]string{sim}, runs...)...), &stdout, &stderr)
+				Main(append(append([]string{"compare", "-o", "markdown", "--rgd-column"}, bars...), append([]string{sim}, runs...)...), &stdout, &stderr)
 				table[i] = stdout.String()
 				if workers != 1 || res.Real.Standins != nil {
 					return // the readyWhen rows wait on the stand-in controller: not yet within the bars
@@ -123,7 +123,7 @@ func TestHarnessPredictsFidelitySet(t *testing.T) {
 		}
 	})
 	var header bytes.Buffer
-	Main([]string{"compare", "--format", "markdown-header", "--rgd-column"}, &header, &header)
+	Main([]string{"compare", "-o", "markdown-header", "--rgd-column"}, &header, &header)
 	got := header.String() + strings.Join(table, "")
 	golden := filepath.Join(harnessDir, "fidelity-table.md")
 	if *update {

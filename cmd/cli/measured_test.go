@@ -35,7 +35,7 @@ func TestCalibrateFromMeasuredRun(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			args := []string{"calibrate", "--target", filepath.Join(measured, "target-micro.yaml"),
 				"--from", dir, "--from", dir + "-n500",
-				"--name", "fidelity-w" + w, "--rgd", "../../testdata/realapi/fidelity-rgd.yaml", "--output", out,
+				"--name", "fidelity-w" + w, "--rgd", "../../testdata/realapi/fidelity-rgd.yaml", "--out", out,
 				"--server-cpus", "2"} // the harness's host: 2 CPUs for the API server, etcd and kro
 			if code := Main(args, &stdout, &stderr); code != exitOK {
 				t.Fatalf("krosim calibrate: exit %d: %s", code, stderr.String())

@@ -28,7 +28,10 @@ type profileOptions struct {
 const defaultProfileDir = "out/profile"
 
 var profileCmd = &command{
-	name:    "profile",
+	name: "profile",
+	examples: `# every profile of 300 instances into out/profile, then open the virtual-time profile
+krosim profile --rgd testdata/rgd/webapp.yaml --instances 300 --out out/profile
+go tool pprof -http=: out/profile/wall.pb.gz`,
 	args:    "",
 	summary: "run, then write flame graphs, folded stacks, an attribution table and host profiles into --out",
 	interrupt: "the simulation stops at the next event; every output (results.json with complete: false,\n" +

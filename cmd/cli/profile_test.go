@@ -199,45 +199,51 @@ func TestFlameCommand(t *testing.T) {
 		file  string // written, or "" for stdout
 		check func(t *testing.T, data []byte)
 	}{
-		{"svg of ours", []string{wall, "-o", filepath.Join(out, "a.svg")}, "a.svg", func(t *testing.T, data []byte) {
+		{"svg of ours", []string{wall, "--out", filepath.Join(out, "a.svg")}, "a.svg", func(t *testing.T, data []byte) {
 			if names := svgFrameNames(t, data); !names["api_wait"] || !names["worker"] {
 				t.Errorf("frames %v", names)
 			}
 		}},
-		{"html", []string{wall, "--html", "-o", filepath.Join(out, "a.html")}, "a.html", func(t *testing.T, data []byte) {
+		{"html", []string{wall, "-o", "html", "--out", filepath.Join(out, "a.html")}, "a.html", func(t *testing.T, data []byte) {
 			if !bytes.Contains(data, []byte("function zoom(")) {
 				t.Error("no zoom script")
 			}
 		}},
-		{"folded to stdout is wall.folded", []string{wall, "--folded", "-o", "-"}, "", func(t *testing.T, data []byte) {
+		{"folded to stdout is wall.folded", []string{wall, "-o", "folded", "--out", "-"}, "", func(t *testing.T, data []byte) {
 			want, _ := os.ReadFile(filepath.Join(dir, "wall.folded"))
 			if !bytes.Equal(data, want) {
 				t.Errorf("krosim flame --folded differs from wall.folded:\n%.300s\nwant:\n%.300s", data, want)
 			}
 		}},
-		{"queue wait sample type", []string{wall, "--folded", "--sample-index", "queue_wait", "-o", "-"}, "", func(t *testing.T, data []byte) {
+		{"queue wait sample type", []string{wall, "-o", "folded", "--sample-index", "queue_wait", "--out", "-"}, "", func(t *testing.T, data []byte) {
 			if !strings.HasPrefix(string(data), "workqueue;queue_wait ") || strings.Count(string(data), "\n") != 1 {
 				t.Errorf("queue_wait folded: %q", data)
 			}
 		}},
-		{"go cpu profile", []string{filepath.Join(dir, "host.cpu.pb.gz"), "-o", filepath.Join(out, "cpu.svg")}, "cpu.svg", func(t *testing.T, data []byte) {
+		{"go cpu profile", []string{filepath.Join(dir, "host.cpu.pb.gz"), "--out", filepath.Join(out, "cpu.svg")}, "cpu.svg", func(t *testing.T, data []byte) {
 			if !bytes.Contains(data, []byte("of cpu")) || len(svgFrameNames(t, data)) < 1 { // a short run may have no samples
 				t.Errorf("host CPU flame graph has frames %v", svgFrameNames(t, data))
 			}
 		}},
-		{"heap profile", []string{filepath.Join(dir, "host.heap.pb.gz"), "--sample-index", "alloc_space", "-o", filepath.Join(out, "heap.svg")}, "heap.svg", func(t *testing.T, data []byte) {
+		{"heap profile", []string{filepath.Join(dir, "host.heap.pb.gz"), "--sample-index", "alloc_space", "--out", filepath.Join(out, "heap.svg")}, "heap.svg", func(t *testing.T, data []byte) {
 			if !bytes.Contains(data, []byte("of alloc_space")) {
 				t.Error("not drawn from alloc_space")
 			}
 		}},
-		{"diff", []string{wall, "--diff", filepath.Join(base, "wall.pb.gz"), "-o", filepath.Join(out, "diff.svg")}, "diff.svg", func(t *testing.T, data []byte) {
+		{"diff", []string{wall, "--diff", filepath.Join(base, "wall.pb.gz"), "--out", filepath.Join(out, "diff.svg")}, "diff.svg", func(t *testing.T, data []byte) {
 			if !bytes.Contains(data, []byte("vs base "+filepath.Join(base, "wall.pb.gz"))) || !bytes.Contains(data, []byte("red: more than the base")) {
 				t.Errorf("not a differential graph:\n%.1000s", data)
 			}
 		}},
-		{"merge", []string{wall, wall, "--folded", "-o", "-"}, "", func(t *testing.T, data []byte) {
+		{"merge", []string{wall, wall, "-o", "folded", "--out", "-"}, "", func(t *testing.T, data []byte) {
 			if !strings.HasPrefix(string(data), "rgd-controller;") {
 				t.Errorf("merged folded: %.200s", data)
+			}
+		}},
+		{"deprecated spellings: -o FILE and --folded", []string{wall, "--folded", "-o", "-"}, "", func(t *testing.T, data []byte) {
+			want, _ := os.ReadFile(filepath.Join(dir, "wall.folded"))
+			if !bytes.Equal(data, want) {
+				t.Errorf("krosim flame --folded -o - differs from wall.folded:\n%.300s", data)
 			}
 		}},
 	}
@@ -269,6 +275,7 @@ func TestFlameErrors(t *testing.T) {
 	}{
 		{"no profiles", []string{"flame"}, exitUsage, "no profiles given"},
 		{"html and folded", []string{"flame", "--html", "--folded", junk}, exitUsage, "exclude each other"},
+		{"bad format with --out", []string{"flame", "-o", "png", "--out", "x.png", junk}, exitUsage, `-o/--output must be svg, html or folded, not "png"`},
 		{"missing file", []string{"flame", filepath.Join(t.TempDir(), "none.pb.gz")}, exitRun, "no such file"},
 		{"not a profile", []string{"flame", junk}, exitRun, "junk.pb.gz"},
 	}

@@ -21,7 +21,7 @@ import (
 // realOptions are run's flags for real mode: the workload goes to a real
 // API server running the real kro controller instead of the simulator.
 type realOptions struct {
-	kubeconfig string
+	*clusterFlags
 	kroMetrics string
 	quiet      time.Duration
 	timeout    time.Duration
@@ -36,7 +36,7 @@ func declareRealFlags(fs *pflag.FlagSet) *realOptions {
 	if metrics == "" {
 		metrics = "http://127.0.0.1:8078/metrics"
 	}
-	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "real mode: run the workload on the API server of this kubeconfig, where kro runs, and measure kro (--qps, --cpus, --cpu-cost do not apply; --workers records kro's worker count; a --target given, not the default, runs a stand-in kind controller with its readiness, as krosim standins does, if it covers a stand-in kind the RGDs use)")
+	o.clusterFlags = declareClusterFlags(fs, "real mode: run the workload on the API server of this kubeconfig, where kro runs, and measure kro (--qps, --cpus, --cpu-cost do not apply; --workers records kro's worker count; a --target given, not the default, runs a stand-in kind controller with its readiness, as krosim standins does, if it covers a stand-in kind the RGDs use)")
 	fs.StringVar(&o.kroMetrics, "kro-metrics", metrics, "real mode: URL of kro's /metrics (default $KROSIM_KRO_METRICS_URL)")
 	fs.DurationVar(&o.quiet, "kro-idle", 5*time.Second, "real mode: a phase ends once kro has not reconciled for this long (must exceed kro's 3s requeue interval)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "real mode: time limit of each phase")
@@ -54,7 +54,7 @@ func harnessPIDs() string {
 	return ""
 }
 
-// runReal is `krosim run --kubeconfig`: the workload against a real server.
+// runReal is `krosim run --real` (or --kubeconfig, --context): the workload against a real server.
 func runReal(e *env, o *runOptions, args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected arguments %v (RGDs go in --rgd)", args)
@@ -96,7 +96,7 @@ func runReal(e *env, o *runOptions, args []string) error {
 	if o.quiet {
 		log = io.Discard
 	}
-	res, scrapes, err := cluster.Run(e.ctx, cluster.Config{Kubeconfig: ro.kubeconfig, KroMetrics: ro.kroMetrics, RGDFiles: o.rgds,
+	res, scrapes, err := cluster.Run(e.ctx, cluster.Config{Kubeconfig: ro.access(), KroMetrics: ro.kroMetrics, RGDFiles: o.rgds,
 		Workload: wl, Seed: o.seed, Workers: workers, Quiet: ro.quiet, Timeout: ro.timeout,
 		Parallel: ro.parallel, Log: log, PIDDir: ro.pids, Standins: standins}, rgds)
 	if err != nil {

@@ -20,6 +20,8 @@ type reportOptions struct {
 }
 
 var reportCmd = &command{
+	examples: `# the performance report of a bench run, a sweep and a profile
+krosim report out/report/bench out/report/sweep out/report/profile --out out/report/report.html`,
 	name: "report",
 	args: "DIR...",
 	summary: "write the performance report of krosim outputs (bench, sweep, run or profile): one self-contained report.html (inline SVG charts and flame graph, no network) " +

@@ -77,11 +77,19 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 }
 
 var runCmd = &command{
-	name:    "run",
+	name: "run",
+	examples: `# 100 instances on kro's defaults; results.json, wall.pb.gz and metrics into out/run
+krosim run --rgd testdata/rgd/webapp.yaml --instances 100 --out out/run
+# what if kro's client were limited to 20 QPS, with 4 workers?
+krosim run --rgd testdata/rgd/webapp.yaml --instances 500 --qps 20 --workers 4
+# instances arriving at 20/s, then half of them changed, then all deleted
+krosim run --rgd testdata/rgd/chain.yaml --instances 200 --arrival rate --rate 20 --update 0.5 --delete
+# the same workload on a real cluster running kro: $KUBECONFIG (else ~/.kube/config), context kind-kro
+krosim run --real --context kind-kro --rgd testdata/rgd/webapp.yaml --instances 100 --out out/real`,
 	args:    "",
 	summary: "simulate kro reconciling N instances of an RGD on a target, in virtual time",
 	interrupt: "the simulation stops at the next event; results.json (complete: false), wall.pb.gz and\n" +
-		"metrics.prom cover the virtual time reached, and krosim exits 1 (with --kubeconfig it stops\n" +
+		"metrics.prom cover the virtual time reached, and krosim exits 1 (on a real cluster it stops\n" +
 		"and writes nothing)",
 	flags: func(fs *pflag.FlagSet) any {
 		o := declareRunFlags(fs)
@@ -90,7 +98,7 @@ var runCmd = &command{
 	},
 	run: func(e *env, o any, args []string) error {
 		opts := o.(*runOptions)
-		if opts.real.kubeconfig != "" {
+		if opts.real.requested() {
 			return runReal(e, opts, args)
 		}
 		res, err := simulate(e, opts, args)
@@ -169,6 +177,9 @@ func loadRGDs(e *env, lim model.Limits, files, crds []string) ([]*model.RGD, err
 	if len(files) == 0 {
 		return nil, usagef("--rgd is required")
 	}
+	if err := stdinOnce(files, crds); err != nil {
+		return nil, err
+	}
 	rgds, failed := loadAll(e, lim, files, crds)
 	if failed {
 		return nil, reportedError
@@ -181,7 +192,7 @@ func loadRGDs(e *env, lim model.Limits, files, crds []string) ([]*model.RGD, err
 func loadAll(e *env, lim model.Limits, files, crds []string) (rgds []*model.RGD, failed bool) {
 	lim.Clock = time.Now
 	for _, f := range crds {
-		set, err := model.LoadCRDFile(f)
+		set, err := loadCRDs(e, f)
 		if err != nil {
 			fmt.Fprintf(e.stderr, "krosim: %s: --crd: %v\n", e.cmd, err)
 			return nil, true
@@ -193,7 +204,7 @@ func loadAll(e *env, lim model.Limits, files, crds []string) (rgds []*model.RGD,
 		}
 	}
 	for _, f := range files {
-		gs, err := lim.LoadFile(f)
+		gs, err := loadRGDFile(e, lim, f)
 		var ps model.Problems
 		switch {
 		case errors.As(err, &ps):
@@ -226,9 +237,10 @@ func simulate(e *env, o *runOptions, args []string) (*sim.Result, error) {
 }
 
 // simOptions are a run's host-side hooks: the stop (a signal, or the
-// wall-time limit), and host timing when the CPU cost is measured. The
-// kernel polls Abort after every event, so it only loads what a timer or
-// the signal's context stored. release stops both.
+// wall-time limit), the progress line on a terminal, and host timing when
+// the CPU cost is measured. The kernel polls Abort after every event, so it
+// only loads what a timer or the signal's context stored. release stops
+// them all.
 func (o *runOptions) simOptions(e *env, cfg result.Config) (opts sim.Options, release func()) {
 	var stop atomic.Pointer[error]
 	// ctx interrupts a CEL evaluation in progress, so even one long
@@ -242,11 +254,16 @@ func (o *runOptions) simOptions(e *env, cfg result.Config) (opts sim.Options, re
 	timer := time.AfterFunc(o.wallLimit, func() { set(fmt.Errorf("wall-time limit %s reached", o.wallLimit)) })
 	unwatch := context.AfterFunc(e.ctx, func() { set(context.Cause(e.ctx)) })
 	opts.Context = ctx
+	prog := newRunProgress(e.stderr, e.cmd, o.quiet)
+	if prog != nil {
+		opts.Progress = prog.update
+	}
 	opts.Abort = func() error {
 		p := stop.Load()
 		if p == nil {
 			return nil
 		}
+		prog.clear()
 		var sig *interrupted
 		if errors.As(*p, &sig) && !o.quiet {
 			// The kernel stops at the first error: this prints once.
@@ -264,6 +281,7 @@ func (o *runOptions) simOptions(e *env, cfg result.Config) (opts sim.Options, re
 		timer.Stop()
 		unwatch()
 		cancel(nil)
+		prog.clear()
 	}
 }
 

@@ -12,10 +12,10 @@ import (
 )
 
 type standinsOptions struct {
-	kubeconfig string
-	target     string
-	seed       uint64
-	quiet      bool
+	cluster *clusterFlags
+	target  string
+	seed    uint64
+	quiet   bool
 }
 
 var standinsCmd = &command{
@@ -26,27 +26,29 @@ var standinsCmd = &command{
 	untilInterrupted: true,
 	flags: func(fs *pflag.FlagSet) any {
 		o := &standinsOptions{}
-		fs.StringVar(&o.kubeconfig, "kubeconfig", "", "the API server's kubeconfig (required)")
+		o.cluster = declareClusterFlags(fs, "the API server's kubeconfig (required: --kubeconfig, --real or --context)")
 		fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file whose readiness gives the delays, by the kind a stand-in stands in for")
 		fs.Uint64Var(&o.seed, "seed", 1, "random seed of the delays (a simulation's with the same seed draws from the same stream)")
 		fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors and the final counts (not a line per status written)")
 		return o
 	},
 	run: func(e *env, o any, args []string) error { return runStandins(e, o.(*standinsOptions), args) },
+	examples: `# make the harness's stand-ins ready after ready-target.yaml's delays, until Ctrl-C
+krosim standins --kubeconfig $KUBECONFIG --target testdata/realapi/ready-target.yaml`,
 }
 
 func runStandins(e *env, o *standinsOptions, args []string) error {
 	if len(args) > 0 {
 		return usagef("unexpected arguments %v", args)
 	}
-	if o.kubeconfig == "" {
-		return usagef("--kubeconfig is required")
+	if !o.cluster.requested() {
+		return usagef("a cluster is required: --kubeconfig FILE, --real or --context NAME")
 	}
 	t, err := target.Lookup(o.target)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	dyn, err := cluster.Dynamic(o.kubeconfig)
+	dyn, err := cluster.Dynamic(o.cluster.access())
 	if err != nil {
 		return err
 	}

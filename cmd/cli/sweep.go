@@ -42,7 +42,16 @@ type sweepOptions struct {
 var studyFlags = []string{"rgd", "instances", "vary", "target", "seed", "seeds"}
 
 var sweepCmd = &command{
-	name:    "sweep",
+	name: "sweep",
+	examples: `# converge time over QPS limits and worker counts, with knees and charts
+krosim sweep --rgd testdata/rgd/chain.yaml --instances 200 --vary qps=20,100,500,none --vary workers=1,4 --out out/sweep
+# a study file instead of flags
+krosim sweep --study testdata/study/qps.yaml --out out/study
+# the same study as 4 shards (each may run on another machine), then merged: the same bytes
+for i in 0 1 2 3; do krosim sweep --study testdata/study/qps.yaml --shard $i/4 --out out/shards; done
+krosim sweep merge out/shards --out out/qps
+# the same on a Kubernetes cluster: an Indexed Job of 4 pods writing to a ReadWriteMany claim
+krosim sweep --study testdata/study/qps.yaml --job --shards 4 --image registry.example/krosim:v1 --pvc sweeps | kubectl apply -f -`,
 	args:    "",
 	summary: "what-if study over a grid of QPS limits, workers, CPUs, instances and API latency: table, knees, diagnosis, charts",
 	flags: func(fs *pflag.FlagSet) any {
@@ -64,15 +73,7 @@ var sweepCmd = &command{
 		return o
 	},
 	subs: []*command{sweepMergeCmd},
-	examples: `  # The README's sweep: 10 points, every output into out/sweep.
-  krosim sweep --rgd testdata/rgd/chain.yaml --instances 200 --vary qps=20,100,500,1000,none --vary workers=1,4 --out out/sweep
-  # The same sweep as 4 shards (each may run on another machine), then merged: the same bytes.
-  for i in 0 1 2 3; do krosim sweep --study testdata/study/qps.yaml --shard $i/4 --out out/shards; done
-  krosim sweep merge out/shards --out out/qps
-  # The same on a Kubernetes cluster: an Indexed Job of 4 pods writing to a ReadWriteMany claim.
-  krosim sweep --study testdata/study/qps.yaml --job --shards 4 --image registry.example/krosim:v1 --pvc sweeps | kubectl apply -f -
-`,
-	run: func(e *env, o any, args []string) error { return sweep(e, o.(*sweepOptions), args) },
+	run:  func(e *env, o any, args []string) error { return sweep(e, o.(*sweepOptions), args) },
 	interrupt: "no new point starts; the running ones finish, sweep.json, sweep.csv and the charts\n" +
 		"(with --shard, its shard file) cover the finished points, marked incomplete, and krosim exits 1",
 }

@@ -3,13 +3,11 @@ package cli
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/krosim/krosim/sim/study"
-	"golang.org/x/term"
 )
 
 // progress reports a sweep's points on stderr as they finish, using wall time
@@ -29,9 +27,7 @@ type progress struct {
 // newProgress reports on points of study s, of which total run here.
 func newProgress(w io.Writer, quiet bool, total int, s *study.Study) *progress {
 	p := &progress{w: w, quiet: quiet, dims: s.Grid().Dims, start: time.Now(), total: total}
-	if f, ok := w.(*os.File); ok {
-		p.tty = term.IsTerminal(int(f.Fd()))
-	}
+	p.tty = isTerminal(w)
 	if p.tty && !quiet {
 		p.bar(0, 0, "")
 	}

@@ -9,7 +9,10 @@ import (
 )
 
 var targetsCmd = &command{
-	name:    "targets",
+	name: "targets",
+	examples: `krosim targets
+# start a target file of your own from a built-in one
+krosim targets kro-defaults > my-target.yaml`,
 	args:    "[NAME|FILE]",
 	summary: "list the built-in targets, or print one (or a target file) as YAML",
 	flags:   func(fs *pflag.FlagSet) any { return nil },

@@ -19,7 +19,13 @@ type validateOptions struct {
 }
 
 var validateCmd = &command{
-	name:    "validate",
+	name: "validate",
+	examples: `# check an RGD: its CEL, its graph, kro's order and deletion waves
+krosim validate testdata/rgd/webapp.yaml
+# several files, as JSON for scripts
+krosim validate -o json testdata/rgd/webapp.yaml testdata/rgd/chain.yaml
+# the RGDs of a cluster (kind: List), from stdin
+kubectl get resourcegraphdefinitions -o yaml | krosim validate -`,
 	args:    "FILE...",
 	summary: "load RGD files, compile their CEL and print each graph in kro's order",
 	flags: func(fs *pflag.FlagSet) any {
@@ -57,7 +63,10 @@ func runValidate(e *env, o any, args []string) error {
 		return usagef("--output must be text or json, not %q", opts.output)
 	}
 	if len(args) == 0 {
-		return usagef("no files given")
+		return usagef("no files given (- reads standard input)")
+	}
+	if err := stdinOnce(args, opts.crds); err != nil {
+		return err
 	}
 	if opts.costs != "certain" && opts.costs != "possible" && opts.costs != "none" {
 		return usagef("--cost-warnings must be certain, possible or none, not %q", opts.costs)

@@ -9,9 +9,10 @@ import (
 )
 
 var versionCmd = &command{
-	name:    "version",
-	summary: "print krosim's module version, the commit it was built from, and the Go version",
-	flags:   func(fs *pflag.FlagSet) any { return nil },
+	name:     "version",
+	examples: `krosim version`,
+	summary:  "print krosim's module version, the commit it was built from, and the Go version",
+	flags:    func(fs *pflag.FlagSet) any { return nil },
 	run: func(e *env, _ any, args []string) error {
 		if len(args) > 0 {
 			return usagef("unexpected arguments %v", args)

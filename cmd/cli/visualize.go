@@ -18,6 +18,8 @@ type visualizeOptions struct {
 }
 
 var visualizeCmd = &command{
+	examples: `# charts of a bench run and a sweep, PNG and SVG
+krosim visualize out/bench out/sweep --out out/charts`,
 	name: "visualize",
 	args: "DIR...",
 	summary: "chart any krosim outputs as PNG (high DPI) and SVG: latency by operation and verb, CEL cost, graph ops by size, workers scaling with its knee, " +

@@ -33,7 +33,7 @@ type Real struct {
 	Run ClusterRun
 	// Ping checks that the cluster answers before anything runs; nil is
 	// sim/cluster.Ping.
-	Ping func(ctx context.Context, kubeconfig, kroMetrics string) error
+	Ping func(ctx context.Context, kubeconfig cluster.Kubeconfig, kroMetrics string) error
 	// Load reads this host's load average before each run; nil reads
 	// /proc/loadavg.
 	Load func() (load1 float64, ok bool)

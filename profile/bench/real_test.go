@@ -68,8 +68,8 @@ func (f *fakeCluster) run(ctx context.Context, cfg cluster.Config, _ []*model.RG
 
 func realHooks(f *fakeCluster, loads ...float64) bench.Real {
 	i := 0
-	return bench.Real{Run: f.run, Cluster: cluster.Config{Kubeconfig: "kubeconfig", KroMetrics: "http://kro/metrics"},
-		Ping: func(context.Context, string, string) error { return nil },
+	return bench.Real{Run: f.run, Cluster: cluster.Config{Kubeconfig: cluster.Kubeconfig{Path: "kubeconfig"}, KroMetrics: "http://kro/metrics"},
+		Ping: func(context.Context, cluster.Kubeconfig, string) error { return nil },
 		Load: func() (float64, bool) {
 			i++
 			if i <= len(loads) {
@@ -215,7 +215,7 @@ func TestRealFailsClearlyWhenTheClusterIsUnreachable(t *testing.T) {
 	kc := "../../testdata/realapi/unreachable.kubeconfig" // nothing listens there
 	f := &fakeCluster{t: t}
 	rl := realHooks(f)
-	rl.Ping, rl.Cluster.Kubeconfig = nil, kc // the real check
+	rl.Ping, rl.Cluster.Kubeconfig = nil, cluster.Kubeconfig{Path: kc} // the real check
 	rep, err := bench.RunReal(context.Background(), realCfg(bench.CRUD), example(t), rl, bench.Options{})
 	if err == nil || rep != nil || len(f.runs) > 0 {
 		t.Fatalf("report %v, %d runs, error %v; want an error and nothing run", rep, len(f.runs), err)

@@ -28,7 +28,7 @@ import (
 
 // CalibrateConfig says how to measure a real API server.
 type CalibrateConfig struct {
-	Kubeconfig string
+	Kubeconfig cluster.Kubeconfig
 	// Objects is how many requests of each verb are timed (and objects made).
 	Objects int
 	// Concurrency lists the numbers of requests in flight to measure at;

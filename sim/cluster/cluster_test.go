@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -164,16 +163,6 @@ func TestKroRequestsAreTheServersMinusKrosims(t *testing.T) {
 	}
 	if d := r.kroSum(s1, "instance_reconcile_duration_seconds_sum") - r.kroSum(s0, "instance_reconcile_duration_seconds_sum"); math.Abs(d-0.75) > 1e-9 {
 		t.Errorf("reconcile seconds %g, want 0.75", d)
-	}
-}
-
-func TestReadDocs(t *testing.T) {
-	docs, err := readDocs("../../testdata/realapi/fidelity-rgd.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(docs) != 1 || docs[0].GetKind() != "ResourceGraphDefinition" || !strings.HasPrefix(docs[0].GetName(), "fidelity") {
-		t.Errorf("read %d documents, want the fidelity RGD", len(docs))
 	}
 }
 

@@ -17,7 +17,7 @@ const PingTimeout = 10 * time.Second
 // Ping checks, before any work, that both endpoints a real run reads answer:
 // the API server of kubeconfig (its /readyz) and kro's /metrics at
 // kroMetrics. Its error names the endpoint that did not answer and why.
-func Ping(ctx context.Context, kubeconfig, kroMetrics string) error {
+func Ping(ctx context.Context, kubeconfig Kubeconfig, kroMetrics string) error {
 	rc, err := restConfig(kubeconfig)
 	if err != nil {
 		return err

@@ -37,16 +37,16 @@ func TestPingNamesTheEndpointThatDoesNotAnswer(t *testing.T) {
 	}))
 	defer kro.Close()
 	ctx := context.Background()
-	if err := Ping(ctx, kubeconfigFor(t, api.URL), kro.URL+"/metrics"); err != nil {
+	if err := Ping(ctx, Kubeconfig{Path: kubeconfigFor(t, api.URL)}, kro.URL+"/metrics"); err != nil {
 		t.Errorf("both answer: %v", err)
 	}
-	if err := Ping(ctx, kubeconfigFor(t, "http://127.0.0.1:1"), kro.URL+"/metrics"); err == nil || !strings.Contains(err.Error(), "API server") {
+	if err := Ping(ctx, Kubeconfig{Path: kubeconfigFor(t, "http://127.0.0.1:1")}, kro.URL+"/metrics"); err == nil || !strings.Contains(err.Error(), "API server") {
 		t.Errorf("API server down: %v", err)
 	}
-	if err := Ping(ctx, kubeconfigFor(t, api.URL), api.URL+"/nothing"); err == nil || !strings.Contains(err.Error(), "kro's /metrics") || !strings.Contains(err.Error(), "404") {
+	if err := Ping(ctx, Kubeconfig{Path: kubeconfigFor(t, api.URL)}, api.URL+"/nothing"); err == nil || !strings.Contains(err.Error(), "kro's /metrics") || !strings.Contains(err.Error(), "404") {
 		t.Errorf("kro's /metrics missing: %v", err)
 	}
-	if err := Ping(ctx, filepath.Join(t.TempDir(), "none"), kro.URL); err == nil || !strings.Contains(err.Error(), "kubeconfig") {
+	if err := Ping(ctx, Kubeconfig{Path: filepath.Join(t.TempDir(), "none")}, kro.URL); err == nil || !strings.Contains(err.Error(), "kubeconfig") {
 		t.Errorf("no kubeconfig: %v", err)
 	}
 }

@@ -23,7 +23,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -31,7 +30,7 @@ import (
 
 // Config is what a real run needs besides the RGDs.
 type Config struct {
-	Kubeconfig string
+	Kubeconfig Kubeconfig
 	// KroMetrics is the URL of kro's /metrics.
 	KroMetrics string
 	RGDFiles   []string
@@ -194,11 +193,49 @@ func (r *runner) connect() error {
 	return nil
 }
 
-// restConfig is the kubeconfig's client config, for krosim's own requests.
-func restConfig(kubeconfig string) (*rest.Config, error) {
-	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+// Kubeconfig says where a real cluster's client config comes from, as
+// kubectl's --kubeconfig and --context do.
+type Kubeconfig struct {
+	// Path is a kubeconfig file. Empty: client-go's loading rules, the
+	// files $KUBECONFIG lists, else ~/.kube/config.
+	Path string
+	// Context is the kubeconfig context to use. Empty: its current context.
+	Context string
+}
+
+// RESTConfig is the client config k names, resolved by client-go's
+// clientcmd as kubectl resolves it.
+func (k Kubeconfig) RESTConfig() (*rest.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	rules.ExplicitPath = k.Path
+	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: k.Context})
+	rc, err := cc.ClientConfig()
 	if err != nil {
-		return nil, fmt.Errorf("kubeconfig: %w", err)
+		return nil, fmt.Errorf("kubeconfig %s: %w", k, err)
+	}
+	return rc, nil
+}
+
+// String names the kubeconfig and context for messages.
+func (k Kubeconfig) String() string {
+	s := k.Path
+	if s == "" {
+		s = "from $KUBECONFIG or ~/.kube/config"
+		if env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); env != "" {
+			s = env + " ($KUBECONFIG)"
+		}
+	}
+	if k.Context != "" {
+		s += ", context " + k.Context
+	}
+	return s
+}
+
+// restConfig is the kubeconfig's client config, for krosim's own requests.
+func restConfig(k Kubeconfig) (*rest.Config, error) {
+	rc, err := k.RESTConfig()
+	if err != nil {
+		return nil, err
 	}
 	// krosim's own client must never be what limits the run.
 	rc.QPS, rc.Burst = 1000, 1000
@@ -208,7 +245,7 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 
 // Dynamic is a dynamic client of the kubeconfig's cluster, for krosim's own
 // requests.
-func Dynamic(kubeconfig string) (dynamic.Interface, error) {
+func Dynamic(kubeconfig Kubeconfig) (dynamic.Interface, error) {
 	rc, err := restConfig(kubeconfig)
 	if err != nil {
 		return nil, err
@@ -216,29 +253,25 @@ func Dynamic(kubeconfig string) (dynamic.Interface, error) {
 	return dynamic.NewForConfig(rc)
 }
 
-// applyRGDs server-side-applies every RGD in the files and waits until kro
-// reports each Ready and its instance CRD can take creates.
+// applyRGDs server-side-applies every RGD as it was loaded (from a file, a
+// List in one, or standard input) and waits until kro reports each Ready
+// and its instance CRD can take creates.
 func (r *runner) applyRGDs(ctx context.Context) error {
-	for _, f := range r.cfg.RGDFiles {
-		docs, err := readDocs(f)
+	for _, g := range r.rgds {
+		obj, err := g.Object()
 		if err != nil {
 			return err
 		}
-		for _, d := range docs {
-			if d.GetKind() != "ResourceGraphDefinition" {
-				continue
-			}
-			data, err := json.Marshal(d.Object)
-			if err != nil {
-				return err
-			}
-			force := true
-			if _, err := r.dyn.Resource(rgdGVR).Patch(ctx, d.GetName(), types.ApplyPatchType, data,
-				metav1.PatchOptions{FieldManager: "krosim", Force: &force}); err != nil {
-				return fmt.Errorf("applying RGD %s from %s: %w", d.GetName(), f, err)
-			}
-			r.logf("applied RGD %s", d.GetName())
+		data, err := json.Marshal(obj)
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", g.File, g.Name, err)
 		}
+		force := true
+		if _, err := r.dyn.Resource(rgdGVR).Patch(ctx, g.Name, types.ApplyPatchType, data,
+			metav1.PatchOptions{FieldManager: "krosim", Force: &force}); err != nil {
+			return fmt.Errorf("applying RGD %s from %s: %w", g.Name, g.File, err)
+		}
+		r.logf("applied RGD %s", g.Name)
 	}
 	deadline := time.Now().Add(2 * time.Minute)
 	for i, g := range r.rgds {
@@ -542,29 +575,6 @@ func subtract(a, b map[Request]int) map[Request]int {
 		}
 	}
 	return out
-}
-
-// readDocs reads every YAML document of a file.
-func readDocs(file string) ([]*unstructured.Unstructured, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	dec := yaml.NewYAMLOrJSONDecoder(f, 4096)
-	var out []*unstructured.Unstructured
-	for {
-		var obj map[string]any
-		if err := dec.Decode(&obj); err != nil {
-			if errors.Is(err, io.EOF) {
-				return out, nil
-			}
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		if len(obj) > 0 {
-			out = append(out, &unstructured.Unstructured{Object: obj})
-		}
-	}
 }
 
 func conditionTrue(obj *unstructured.Unstructured, typ string) bool {

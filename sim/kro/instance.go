@@ -59,6 +59,8 @@ type Progress struct {
 	// dropped the instance while deleting it: one that failed at create is
 	// settled for deletion once it is really gone.
 	CreateSettled, DeleteSettled int
+	// Ready counts the instances kro reports ready.
+	Ready int
 	// UpdatePending counts changed instances kro has not finished reconciling.
 	UpdatePending int
 }
@@ -79,7 +81,9 @@ func (c *Controller) change(in *Instance, f func()) {
 	p.CreateSettled -= b(in.rec.IsReady || in.rec.Failed)
 	p.DeleteSettled -= b(in.rec.deleteSettled())
 	p.UpdatePending -= b(pending())
+	p.Ready -= b(in.rec.IsReady)
 	f()
+	p.Ready += b(in.rec.IsReady)
 	p.CreateSettled += b(in.rec.IsReady || in.rec.Failed)
 	p.DeleteSettled += b(in.rec.deleteSettled())
 	p.UpdatePending += b(pending())

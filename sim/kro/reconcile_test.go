@@ -383,8 +383,8 @@ func TestProgressAndReport(t *testing.T) {
 	}
 	// The second applies tail and finds both ready in the responses: ACTIVE.
 	h.run(1)
-	if p := h.c.Progress(); p != (Progress{CreateSettled: 1}) {
-		t.Errorf("ready: %+v, want CreateSettled 1", p)
+	if p := h.c.Progress(); p != (Progress{CreateSettled: 1, Ready: 1}) {
+		t.Errorf("ready: %+v, want CreateSettled 1, Ready 1", p)
 	}
 	h.run(1) // the confirming pass
 	h.c.Updated(in)
