@@ -15,7 +15,9 @@ import (
 const PingTimeout = 10 * time.Second
 
 // Ping checks, before any work, that both endpoints a real run reads answer:
-// the API server of kubeconfig (its /readyz) and kro's /metrics at
+// the API server of kubeconfig (its /version: the harness's apiextensions
+// server never reports /readyz ok, its informer-sync check waits on kinds it
+// does not serve) and kro's /metrics at
 // kroMetrics. Its error names the endpoint that did not answer and why.
 func Ping(ctx context.Context, kubeconfig Kubeconfig, kroMetrics string) error {
 	rc, err := restConfig(kubeconfig)
@@ -27,7 +29,7 @@ func Ping(ctx context.Context, kubeconfig Kubeconfig, kroMetrics string) error {
 		return fmt.Errorf("kubeconfig %s: %w", kubeconfig, err)
 	}
 	server := strings.TrimSuffix(rc.Host, "/")
-	if err := get(ctx, client, server+"/readyz"); err != nil {
+	if err := get(ctx, client, server+"/version"); err != nil {
 		return fmt.Errorf("the API server of kubeconfig %s does not answer: %w", kubeconfig, err)
 	}
 	pctx, cancel := context.WithTimeout(ctx, PingTimeout)

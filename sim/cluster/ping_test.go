@@ -25,7 +25,7 @@ func kubeconfigFor(t *testing.T, server string) string {
 
 func TestPingNamesTheEndpointThatDoesNotAnswer(t *testing.T) {
 	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/readyz" {
+		if r.URL.Path == "/version" {
 			fmt.Fprint(w, "ok")
 			return
 		}
