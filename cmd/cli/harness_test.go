@@ -41,7 +41,15 @@ func TestCalibrateHarness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join(harnessDir, "harness.yaml")
+	if golden := filepath.Join(harnessDir, "harness.yaml"); !matchGolden(t, golden, got) {
+		t.Errorf("calibrate --cpu-from no longer makes %s (go test ./cmd/cli -run Harness -update rewrites it):\n%s", golden, got)
+	}
+}
+
+// matchGolden says whether got is the golden file's content, after writing
+// it there with -update.
+func matchGolden(t *testing.T, golden string, got []byte) bool {
+	t.Helper()
 	if *update {
 		if err := os.WriteFile(golden, got, 0o644); err != nil {
 			t.Fatal(err)
@@ -51,9 +59,7 @@ func TestCalibrateHarness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("calibrate --cpu-from no longer makes %s (go test ./cmd/cli -run Harness -update rewrites it):\n%s", golden, got)
-	}
+	return bytes.Equal(got, want)
 }
 
 // TestHarnessPredictsFidelitySet simulates every row of real runs of the
@@ -125,17 +131,7 @@ func TestHarnessPredictsFidelitySet(t *testing.T) {
 	var header bytes.Buffer
 	Main([]string{"compare", "-o", "markdown-header", "--rgd-column"}, &header, &header)
 	got := header.String() + strings.Join(table, "")
-	golden := filepath.Join(harnessDir, "fidelity-table.md")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
+	if golden := filepath.Join(harnessDir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
 		t.Errorf("the predictions of the fidelity set changed (go test ./cmd/cli -run Harness -update rewrites %s):\n%s", golden, got)
 	}
 }

@@ -51,17 +51,7 @@ func TestCalibrateFromMeasuredRun(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join(measured, "target-w"+w+".yaml")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(got, want) {
+			if golden := filepath.Join(measured, "target-w"+w+".yaml"); !matchGolden(t, golden, got) {
 				t.Errorf("calibrate --from %s no longer makes %s (go test ./cmd/cli -run Measured -update rewrites it):\n%s", dir, golden, got)
 			}
 		})
