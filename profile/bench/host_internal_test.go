@@ -12,3 +12,14 @@ func TestFlagLoadedSaysWhyOncePerMeasurement(t *testing.T) {
 		}
 	}
 }
+
+// A latency not measured (0: a real update phase is timed as a whole) is a
+// dash in the CRUD table, never "0" against the published number.
+func TestLatencyCellsNotMeasured(t *testing.T) {
+	if got := latencyCells(0, 23.5); got != "– | 23.5 | –" {
+		t.Errorf("latencyCells(0, 23.5) = %q", got)
+	}
+	if got := latencyCells(47, 23.5); got != cells(47, 23.5, false) {
+		t.Errorf("latencyCells(47, 23.5) = %q, want %q", got, cells(47, 23.5, false))
+	}
+}

@@ -121,6 +121,16 @@ func find(bs []Benchmark, suite, name, mode string) (Benchmark, bool) {
 	return Benchmark{}, false
 }
 
+// latencyCells is a CRUD latency beside the published one; no operation
+// takes 0 ms end to end, so 0 is one not measured (a real update phase is
+// timed as a whole, not instance by instance): a dash, not a number.
+func latencyCells(ms, published float64) string {
+	if ms == 0 {
+		return fmt.Sprintf("– | %s | –", Num(published))
+	}
+	return cells(ms, published, false)
+}
+
 func crudTable(b *strings.Builder, r *Report) {
 	if _, ok := find(r.Benchmarks, CRUD, OpCreate, ""); !ok {
 		return
@@ -135,8 +145,8 @@ func crudTable(b *strings.Builder, r *Report) {
 		}
 		p := publishedCRUD[op]
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", strings.ToUpper(op[:1])+op[1:],
-			statCells(bm.Throughput, p[0]), cells(bm.LatencyMS.P50, p[1], false),
-			cells(bm.LatencyMS.P95, p[2], false), cells(bm.LatencyMS.P99, p[3], false),
+			statCells(bm.Throughput, p[0]), latencyCells(bm.LatencyMS.P50, p[1]),
+			latencyCells(bm.LatencyMS.P95, p[2]), latencyCells(bm.LatencyMS.P99, p[3]),
 			Num(bm.Metric("api_calls_per_op")), Num(bm.ErrorRate), Num(bm.CPUPercent), bm.Mode)
 	}
 	noisyLines(b, r.Benchmarks, CRUD)
