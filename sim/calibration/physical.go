@@ -3,7 +3,7 @@ package calibration
 import (
 	"fmt"
 	"math"
-	"slices"
+	"strings"
 	"time"
 
 	"github.com/krosim/krosim/model"
@@ -37,16 +37,42 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 	if base.Server.CPUs == 0 {
 		return nil, nil, fmt.Errorf("the base target has no server.cpus: give the host's processors (--server-cpus)")
 	}
-	type sample struct {
-		dir                  string
-		calls                map[verb.Verb]float64
-		requests, reconciles float64
-		kro, server          float64 // CPU seconds
-		active               float64 // seconds until kro was last busy in the create phase
+	runs, largest, err := readCPU(dirs)
+	if err != nil {
+		return nil, nil, err
 	}
-	var runs []sample
-	largest := 0
-	for i, dir := range dirs {
+	t := base.Clone()
+	report, err := fitCPU(t, base, runs)
+	if err != nil {
+		return nil, nil, err
+	}
+	gs, err := rgds(largest.dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	lat, err := fitSharedLatency(t, base, largest, gs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return t, append(report, lat...), nil
+}
+
+// cpuRun is what a calibration run's create phase cost in CPU.
+type cpuRun struct {
+	dir                  string
+	calls                map[verb.Verb]float64
+	requests, reconciles float64
+	kro, server          float64 // CPU seconds
+	active               float64 // seconds until kro was last busy in the create phase
+}
+
+// readCPU reads the runs' create phases, and returns the run with the most
+// requests, which the latency is fitted to.
+func readCPU(dirs []string) ([]cpuRun, *run, error) {
+	var runs []cpuRun
+	var largest *run
+	most := -1.0
+	for _, dir := range dirs {
 		r, err := readRun(dir)
 		if err != nil {
 			return nil, nil, err
@@ -58,32 +84,32 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 				return nil, nil, fmt.Errorf("%s: the create phase has no CPU time of %s (real.phases[0].cpu_seconds): run it with --pid-dir on the harness", dir, p)
 			}
 		}
-		s := sample{dir: dir, calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
+		s := cpuRun{dir: dir, calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
 			kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"], active: max(ph.Seconds, ph.IdleSeconds)}
 		for v, n := range ph.APICalls {
 			s.calls[v] = float64(n)
 			s.requests += float64(n)
 		}
 		runs = append(runs, s)
-		if s.requests > runs[largest].requests {
-			largest = i
+		if s.requests > most { // the first of the largest
+			largest, most = r, s.requests
 		}
 	}
+	return runs, largest, nil
+}
 
-	// kro: cpu = q requests + r reconciles + k seconds active; the server
-	// (the API server and etcd): cpu = a requests + b seconds active. The
-	// time terms are what the processes burn while requests flow, whatever
-	// their number (the Go runtimes' scheduling and garbage collection,
-	// etcd's housekeeping): measured, a request costs a third less CPU with
-	// 4 workers than with 1.
-	kroFit := nonNegative(runs, func(s sample) []float64 { return []float64{s.requests, s.reconciles, s.active} },
-		func(s sample) float64 { return s.kro })
-	srvFit := nonNegative(runs, func(s sample) []float64 { return []float64{s.requests, s.active} },
-		func(s sample) float64 { return s.server })
-	perRequest, perReconcile := kroFit[0], kroFit[1]
-	active := kroFit[2] + srvFit[1]
-
-	// The server's per-request CPU, shared among the verbs as base's are.
+// fitCPU sets t's CPU costs from runs and says what it fitted:
+// kro: cpu = q requests + r reconciles + k seconds active; the server (the
+// API server and etcd): cpu = a requests + b seconds active. The time terms
+// are what the processes burn while requests flow, whatever their number
+// (the Go runtimes' scheduling and garbage collection, etcd's housekeeping):
+// measured, a request costs a third less CPU with 4 workers than with 1.
+// The server's per-request CPU is shared among the verbs as base's are.
+func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
+	kroFit := nonNegative(runs, func(s cpuRun) []float64 { return []float64{s.requests, s.reconciles, s.active} },
+		func(s cpuRun) float64 { return s.kro })
+	srvFit := nonNegative(runs, func(s cpuRun) []float64 { return []float64{s.requests, s.active} },
+		func(s cpuRun) float64 { return s.server })
 	share := map[verb.Verb]float64{}
 	for _, v := range verb.All {
 		share[v] = 1
@@ -99,49 +125,39 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 		}
 	}
 	if weighted == 0 {
-		return nil, nil, fmt.Errorf("the runs made no requests")
+		return nil, fmt.Errorf("the runs made no requests")
 	}
 	perWeight := srvFit[0] * n / weighted
 
-	t := base.Clone()
 	t.Server.SharedCPUs = true
-	t.Cost.RequestNS = math.Round(perRequest * 1e9)
-	t.Cost.ReconcileNS = math.Round(perReconcile * 1e9)
-	t.Server.ActiveCPU = math.Round(active*1e4) / 1e4
+	t.Cost.RequestNS = math.Round(kroFit[0] * 1e9)
+	t.Cost.ReconcileNS = math.Round(kroFit[1] * 1e9)
+	t.Server.ActiveCPU = math.Round((kroFit[2]+srvFit[1])*1e4) / 1e4
+	var perVerb []string
 	for _, v := range verb.All {
 		l := t.Latency[v]
 		l.CPU = target.Duration(time.Duration(share[v] * perWeight * 1e9).Round(time.Microsecond))
 		t.Latency[v] = l
+		perVerb = append(perVerb, fmt.Sprintf("%s %.3fms", v, float64(l.CPU)/1e6))
 	}
 	report := []string{fmt.Sprintf("kro's CPU: %.3fms per request, %.3fms per reconcile and %.3f processors while active; "+
 		"the API server's and etcd's: %.3fms per request and %.3f processors while active (server.active_cpu %.3f in all; least squares over %d runs' create phases)",
-		perRequest*1e3, perReconcile*1e3, kroFit[2], srvFit[0]*1e3, srvFit[1], t.Server.ActiveCPU, len(runs))}
+		kroFit[0]*1e3, kroFit[1]*1e3, kroFit[2], srvFit[0]*1e3, srvFit[1], t.Server.ActiveCPU, len(runs))}
 	for _, s := range runs {
-		fitK := perRequest*s.requests + perReconcile*s.reconciles + kroFit[2]*s.active
+		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*s.active
 		fitS := srvFit[0]*s.requests + srvFit[1]*s.active
 		report = append(report, fmt.Sprintf("%s: %.0f requests, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server and etcd CPU %.2fs (fit %.2fs)",
 			s.dir, s.requests, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
 	}
-	var perVerb []string
-	for _, v := range verb.All {
-		perVerb = append(perVerb, fmt.Sprintf("%s %.3fms", v, float64(t.Latency[v].CPU)/1e6))
-	}
-	report = append(report, "server CPU per request: "+joinComma(perVerb))
+	return append(report, "server CPU per request: "+strings.Join(perVerb, ", ")), nil
+}
 
-	// The latency kro saw, fitted as work on the shared processors.
-	dir := dirs[largest]
-	r, err := readRun(dir)
-	if err != nil {
-		return nil, nil, err
-	}
-	gs, err := rgds(dir)
-	if err != nil {
-		return nil, nil, err
-	}
+// fitSharedLatency sets t's latency to what kro saw in r, less kro's own
+// CPU for each request (cost.request_ns, charged apart), its work fitted by
+// simulating r on the shared processors, and says what it fitted.
+func fitSharedLatency(t, base *target.Target, r *run, gs []*model.RGD) ([]string, error) {
 	q := r.requests()
 	want, lat := q.fitLatency(t, base)
-	// Part of what kro's client adds to the server's time is kro's own CPU
-	// for the request, which the simulation charges apart (cost.request_ns).
 	kroCPU := time.Duration(t.Cost.RequestNS)
 	for v, m := range want {
 		cut := min(kroCPU, q.overhead[v], m/2)
@@ -156,26 +172,14 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 	}
 	t.Readiness = map[string]target.Readiness{}
 	t.Controller.Workers = max(1, r.res.Config.Cluster.Workers)
-	report = append(report, fmt.Sprintf("latency from %s: %s", dir, joinComma(lat)))
 	realMean := r.meanReconcile()
 	fit, err := fitWork(r.createPhase(t), gs, want)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
+	report := []string{fmt.Sprintf("latency from %s: %s", r.dir, strings.Join(lat, ", "))}
 	report = append(report, fitReport(t, fit.fitted, realMean)...)
-	report = append(report, fmt.Sprintf("simulated create-phase reconcile %.2fms on average against %.2fms real", fit.reconcile*1e3, realMean*1e3))
-	return t, report, nil
-}
-
-func joinComma(xs []string) string {
-	out := ""
-	for i, x := range slices.Clone(xs) {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
+	return append(report, fmt.Sprintf("simulated create-phase reconcile %.2fms on average against %.2fms real", fit.reconcile*1e3, realMean*1e3)), nil
 }
 
 // nonNegative fits y = x . c by least squares with every c >= 0: a term

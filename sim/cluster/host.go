@@ -78,20 +78,9 @@ func sampleHost(pidDir string) hostSample {
 			s.load1, _ = strconv.ParseFloat(f[0], 64)
 		}
 	}
-	s.measured, s.pids = procTicks("self"), 1
-	if pidDir != "" {
-		files, _ := filepath.Glob(filepath.Join(pidDir, "*.pid"))
-		for _, file := range files {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				continue
-			}
-			pid := strings.TrimSpace(string(b))
-			if t := procTicks(pid); t > 0 {
-				s.measured += t
-				s.pids++
-			}
-		}
+	for _, t := range measuredTicks(pidDir) {
+		s.measured += t
+		s.pids++
 	}
 	s.procs = readProcs()
 	s.ok = true
@@ -244,8 +233,19 @@ const clockTick = 10 * time.Millisecond
 // out; nothing is returned where /proc does not exist.
 func ProcessCPU(pidDir string) map[string]time.Duration {
 	out := map[string]time.Duration{}
+	for name, t := range measuredTicks(pidDir) {
+		out[name] = time.Duration(t) * clockTick
+	}
+	return out
+}
+
+// measuredTicks is the CPU time of the measured processes in clock ticks,
+// by name: krosim itself ("krosim") and each live process with a PID file in
+// pidDir (named by the file).
+func measuredTicks(pidDir string) map[string]uint64 {
+	out := map[string]uint64{}
 	if t := procTicks("self"); t > 0 {
-		out["krosim"] = time.Duration(t) * clockTick
+		out["krosim"] = t
 	}
 	if pidDir == "" {
 		return out
@@ -257,7 +257,7 @@ func ProcessCPU(pidDir string) map[string]time.Duration {
 			continue
 		}
 		if t := procTicks(strings.TrimSpace(string(b))); t > 0 {
-			out[strings.TrimSuffix(filepath.Base(file), ".pid")] = time.Duration(t) * clockTick
+			out[strings.TrimSuffix(filepath.Base(file), ".pid")] = t
 		}
 	}
 	return out
