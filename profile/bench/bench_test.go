@@ -301,3 +301,36 @@ func TestFromClusterMapsARecordedRun(t *testing.T) {
 		t.Error("a simulation's results.json was mapped as a real run")
 	}
 }
+
+// A real run that kept each instance's change and update times gives the
+// update its latencies, and an instance changed but never Ready for its new
+// generation counts as an error.
+func TestFromClusterTimesEachUpdate(t *testing.T) {
+	f := func(v float64) *float64 { return &v }
+	res := &result.Result{Config: result.Config{Mode: "real"},
+		Summary: result.Summary{InstancesTotal: 4, InstancesReady: 4, InstancesUpdated: 4},
+		Real: &result.Real{Phases: []result.Phase{{Name: "create", Seconds: 2}, {Name: "update", Seconds: 4}},
+			Instances: []result.Timing{
+				{Name: "ns/a", Created: 0, Ready: f(1), Changed: f(2), Updated: f(2.5)},
+				{Name: "ns/b", Created: 0, Ready: f(1), Changed: f(2), Updated: f(3)},
+				{Name: "ns/c", Created: 0, Ready: f(1), Changed: f(2.5), Updated: f(4)},
+				{Name: "ns/d", Created: 0, Ready: f(1), Changed: f(3)},
+			}}}
+	bs, err := bench.FromCluster(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, ok := findB(bs, bench.OpUpdate)
+	if !ok {
+		t.Fatal("no update")
+	}
+	if l := b.LatencyMS; l.Min != 500 || l.Max != 1500 || l.P50 != 1000 || l.Avg != 1000 {
+		t.Errorf("update latency %+v, want min 500, p50 and avg 1000, max 1500", l)
+	}
+	if b.ErrorRate != 0.25 || b.Throughput.Median != 3.0/4 {
+		t.Errorf("error rate %v, throughput %v; want 0.25 and 0.75/s", b.ErrorRate, b.Throughput.Median)
+	}
+	if strings.Contains(b.Note, "no per-instance") {
+		t.Errorf("note %q says the times were not recorded", b.Note)
+	}
+}

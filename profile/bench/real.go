@@ -184,10 +184,7 @@ func (rr *realRunner) crud() error {
 			if len(samples[op]) == 0 {
 				continue
 			}
-			b := benchmarkOf(CRUD, op, "real", samples[op])
-			delete(b.Metrics, "worker_utilization_percent")
-			b.Ops = ops[op]
-			b.Note = realNote(op)
+			b := realBenchmark(op, samples[op], ops[op])
 			if l := rr.loaded(first, rr.runs); len(l) > 0 {
 				b.Throughput.Noisy = true
 				b.Throughput.Warning = "started on a loaded host (load average at least its CPU count): " + strings.Join(l, ", ")
@@ -213,20 +210,28 @@ func (rr *realRunner) crud() error {
 	return nil
 }
 
-func realNote(op string) string {
-	n := "a real cluster: phase time from kro's and the API server's metrics, per-instance times from the instances' status"
-	if op == OpUpdate {
-		n += "; no per-instance update times are recorded"
+// realBenchmark is one crud operation's benchmark over a real cluster's
+// repetitions.
+func realBenchmark(op string, ss []opSample, ops int) Benchmark {
+	b := benchmarkOf(CRUD, op, "real", ss)
+	delete(b.Metrics, "worker_utilization_percent")
+	b.Ops = ops
+	b.Note = "a real cluster: phase time from kro's and the API server's metrics, per-instance times from the instances' status"
+	for _, s := range ss {
+		if len(s.latencies) == 0 {
+			b.Note += "; a run recorded no per-instance " + op + " times (taken before they were kept)"
+			break
+		}
 	}
-	return n
+	return b
 }
 
 // FromCluster maps a real run of the crud scenario (create, update every
 // instance, delete; sim/cluster.Run's results.json) to the crud suite's
 // benchmarks, one repetition: per-instance create and delete latency from
 // each instance's timings, throughput and API calls per operation from
-// each phase. A real run records no per-instance update times, so update
-// has no percentiles.
+// each phase. Runs recorded before per-instance update times were kept
+// give update no percentiles.
 func FromCluster(res *result.Result) ([]Benchmark, error) {
 	ss, ops, err := clusterSamples(res)
 	if err != nil {
@@ -238,10 +243,7 @@ func FromCluster(res *result.Result) ([]Benchmark, error) {
 		if !ok {
 			continue
 		}
-		b := benchmarkOf(CRUD, op, "real", []opSample{s})
-		delete(b.Metrics, "worker_utilization_percent")
-		b.Ops, b.Note = ops[op], realNote(op)
-		out = append(out, b)
+		out = append(out, realBenchmark(op, []opSample{s}, ops[op]))
 	}
 	return out, nil
 }
@@ -260,10 +262,16 @@ func clusterSamples(res *result.Result) (map[string]opSample, map[string]int, er
 	// API calls and errors are known.
 	n := res.Summary.InstancesTotal
 	createFailed, deleteFailed := n-res.Summary.InstancesReady, 0
-	var create, del []float64
+	var create, update, del []float64
+	updateFailed := 0
 	for _, in := range res.Real.Instances {
 		if in.Ready != nil {
 			create = append(create, 1000*(*in.Ready-in.Created))
+		}
+		if in.Changed != nil && in.Updated != nil {
+			update = append(update, 1000*(*in.Updated-*in.Changed))
+		} else if in.Changed != nil {
+			updateFailed++
 		}
 		if in.Deleted != nil && in.Gone != nil {
 			del = append(del, 1000*(*in.Gone-*in.Deleted))
@@ -284,7 +292,7 @@ func clusterSamples(res *result.Result) (map[string]opSample, map[string]int, er
 		out[op], ops[op] = s, n
 	}
 	add(OpCreate, create, n, createFailed)
-	add(OpUpdate, nil, max(res.Summary.InstancesUpdated, 0), 0)
+	add(OpUpdate, update, max(res.Summary.InstancesUpdated, 0), updateFailed)
 	add(OpDelete, del, n, deleteFailed)
 	return out, ops, nil
 }

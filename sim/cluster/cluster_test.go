@@ -184,7 +184,7 @@ func TestTrackerCountsAnUpdateOnceReadyForItsGeneration(t *testing.T) {
 			}},
 		}}
 	}
-	now := time.Unix(100, 0)
+	now, changedAt := time.Unix(100, 0), time.Unix(95, 0)
 	for _, tc := range []struct {
 		name   string
 		before bool // the Ready event arrives before the change is recorded
@@ -197,18 +197,27 @@ func TestTrackerCountsAnUpdateOnceReadyForItsGeneration(t *testing.T) {
 		{"ready before recorded", true, []*unstructured.Unstructured{inst("True", 2)}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tr := &tracker{changed: make(chan struct{}), lives: map[string]*life{}}
+			tr := &tracker{changed: make(chan struct{}), lives: map[string]*life{}, start: time.Unix(0, 0)}
 			if !tc.before {
-				tr.specChanged("ns/a", 2)
+				tr.specChanged("ns/a", 2, changedAt)
 			}
 			for _, e := range tc.events {
 				tr.observe(watch.Modified, e, now)
 			}
 			if tc.before {
-				tr.specChanged("ns/a", 2)
+				tr.specChanged("ns/a", 2, changedAt)
 			}
 			if got := tr.count("updated"); got != tc.want {
 				t.Errorf("updated %d, want %d", got, tc.want)
+			}
+			// The instance's timings carry the change and, once Ready for
+			// it, the update: 5 s apart here.
+			tm, _ := tr.timings()
+			if len(tm) != 1 || tm[0].Changed == nil || *tm[0].Changed != 95 {
+				t.Fatalf("timings %+v: want changed at 95", tm)
+			}
+			if got := tm[0].Updated; (got != nil) != (tc.want == 1) || (got != nil && *got != 100) {
+				t.Errorf("updated at %v, want 100 iff updated", got)
 			}
 		})
 	}

@@ -525,6 +525,7 @@ func (r *runner) change(ctx context.Context, gvr schema.GroupVersionResource, in
 		if err != nil {
 			return fmt.Errorf("reading %s/%s: %w", inst.GetNamespace(), inst.GetName(), err)
 		}
+		at := time.Now()
 		out, err := client.Update(ctx, workload.Change(g, cur), metav1.UpdateOptions{})
 		if apierrors.IsConflict(err) && attempt < 10 {
 			continue
@@ -535,7 +536,7 @@ func (r *runner) change(ctx context.Context, gvr schema.GroupVersionResource, in
 		if out.GetGeneration() == cur.GetGeneration() {
 			return fmt.Errorf("changing %s/%s left its generation at %d: the RGD's schema has no field workload.Change can change", inst.GetNamespace(), inst.GetName(), cur.GetGeneration())
 		}
-		r.tracker.specChanged(key(inst), out.GetGeneration())
+		r.tracker.specChanged(key(inst), out.GetGeneration(), at)
 		return nil
 	}
 }

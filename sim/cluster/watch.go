@@ -33,10 +33,10 @@ type tracker struct {
 
 type life struct {
 	created, ready, deleting, gone time.Time
-	// gen is the generation the workload changed the spec to; updated is
-	// when kro first reported it Ready for that generation.
-	updated time.Time
-	gen     int64
+	// gen is the generation the workload changed the spec to, at changed;
+	// updated is when kro first reported it Ready for that generation.
+	changed, updated time.Time
+	gen              int64
 	// last is the newest object seen and when, so a Ready for the new
 	// generation that arrives before the change is recorded still counts.
 	last   *unstructured.Unstructured
@@ -171,10 +171,10 @@ func (t *tracker) created(k string, at time.Time) {
 }
 
 // specChanged records that the workload changed an instance's spec to generation gen.
-func (t *tracker) specChanged(k string, gen int64) {
+func (t *tracker) specChanged(k string, gen int64, at time.Time) {
 	t.mu.Lock()
 	l := t.life(k)
-	l.gen = gen
+	l.gen, l.changed = gen, at
 	t.checkUpdated(l)
 	t.mu.Unlock()
 }
@@ -273,7 +273,8 @@ func (t *tracker) timings() ([]result.Timing, []float64) {
 	var ttr []float64
 	for _, k := range keys {
 		l := t.lives[k]
-		tm := result.Timing{Name: k, Ready: rel(l.ready), Deleted: rel(l.deleting), Gone: rel(l.gone)}
+		tm := result.Timing{Name: k, Ready: rel(l.ready), Changed: rel(l.changed), Updated: rel(l.updated),
+			Deleted: rel(l.deleting), Gone: rel(l.gone)}
 		if c := rel(l.created); c != nil {
 			tm.Created = *c
 		}

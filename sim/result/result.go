@@ -329,6 +329,10 @@ type Timing struct {
 	Name    string   `json:"name"`
 	Created float64  `json:"created"`
 	Ready   *float64 `json:"ready"`
+	// Changed is when the update phase changed its spec, Updated when kro
+	// first reported it Ready for that generation.
+	Changed *float64 `json:"changed,omitempty"`
+	Updated *float64 `json:"updated,omitempty"`
 	Deleted *float64 `json:"deleted,omitempty"`
 	Gone    *float64 `json:"gone,omitempty"`
 }
