@@ -13,7 +13,8 @@ func TestFlagLoadedSaysWhyOncePerMeasurement(t *testing.T) {
 	}
 }
 
-// A latency not measured (0: a real update phase is timed as a whole) is a
+// A latency not measured (0: an update phase of a real run recorded before
+// instances kept their update times) is a
 // dash in the CRUD table, never "0" against the published number.
 func TestLatencyCellsNotMeasured(t *testing.T) {
 	if got := latencyCells(0, 23.5); got != "– | 23.5 | –" {

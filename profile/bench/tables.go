@@ -123,7 +123,8 @@ func find(bs []Benchmark, suite, name, mode string) (Benchmark, bool) {
 
 // latencyCells is a CRUD latency beside the published one; no operation
 // takes 0 ms end to end, so 0 is one not measured (a real update phase is
-// timed as a whole, not instance by instance): a dash, not a number.
+// timed as a whole in runs recorded before instances kept their update
+// times): a dash, not a number.
 func latencyCells(ms, published float64) string {
 	if ms == 0 {
 		return fmt.Sprintf("– | %s | –", Num(published))
