@@ -94,6 +94,14 @@ func (s *Server) waitFresh(p *kernel.Proc, gvr schema.GroupVersionResource) time
 	}
 	start := s.k.Now()
 	c.waiters = append(c.waiters, cacheWaiter{p: p, rev: rev})
+	// A write's event already on its way wakes the waiter when it arrives;
+	// the progress requester is asked all the same, as the cacher does.
+	for _, in := range c.incoming {
+		if in.rev >= rev {
+			s.k.At(in.at, func() { s.wake(c) })
+			break
+		}
+	}
 	s.requestProgress(c)
 	p.Park()
 	d := s.k.Now() - start

@@ -282,6 +282,9 @@ func (q requests) fitLatency(t, base *target.Target) (map[verb.Verb]time.Duratio
 			continue
 		}
 		l, mean, wait := q.latency(v, base.Latency[v])
+		// The processor time a request costs is not its latency: keep
+		// what t already says (calibrate --cpu-from fitted it just before).
+		l.CPU = t.Latency[v].CPU
 		t.Latency[v] = l
 		want[v] = mean
 		note := ""
