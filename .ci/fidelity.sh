@@ -9,8 +9,9 @@
 #   micro.yaml     krosim calibrate --kubeconfig --pid-dir: each verb's latency
 #                  one request at a time on an idle server, and its CPU time
 #                  on the server (how the server's CPU is shared among verbs)
-#   cal-*/         real runs of the calibration RGDs (testdata/realapi/calibration),
-#                  one worker, create only, with the processes' CPU time (--pid-dir)
+#   cal-*/         real runs of the calibration RGDs (testdata/realapi/calibration)
+#                  at 1, 2, 4 and 8 workers, create only, with the processes' CPU
+#                  time (--pid-dir): how the CPU per request falls with concurrency
 #   harness.yaml   krosim calibrate --cpu-from cal-*: kro's CPU per request and
 #                  per reconcile, the server's CPU per request, the latency kro
 #                  saw; the API server, etcd and kro share the host's processors
@@ -23,6 +24,7 @@
 #
 # Knobs (environment): FIDELITY_RGDS (the set), FIDELITY_WORKERS ("1 2 4 8"),
 # FIDELITY_INSTANCES ("100"), FIDELITY_RUNS (1), FIDELITY_CAL_INSTANCES (100),
+# FIDELITY_CAL_WORKERS ("1 2 4 8"),
 # FIDELITY_OUT (out/fidelity), FIDELITY_CONVERGE (0.10) and FIDELITY_DELETE
 # (0.05): the tolerances, and the harness's KROSIM_* knobs.
 set -euo pipefail
@@ -37,6 +39,7 @@ WORKERS=${FIDELITY_WORKERS:-"1 2 4 8"}
 INSTANCES=${FIDELITY_INSTANCES:-100}
 RUNS=${FIDELITY_RUNS:-1}
 CAL_INSTANCES=${FIDELITY_CAL_INSTANCES:-100}
+CAL_WORKERS=${FIDELITY_CAL_WORKERS:-"1 2 4 8"}
 OUT=${FIDELITY_OUT:-out/fidelity}
 CONVERGE=${FIDELITY_CONVERGE:-0.10}
 DELETE=${FIDELITY_DELETE:-0.05}
@@ -78,11 +81,13 @@ if [[ ${FIDELITY_COMPARE_ONLY:-0} != 1 ]]; then
   $KROSIM calibrate --kubeconfig "$KUBECONFIG" --concurrency 1,4 --server-cpus "$(nproc)" --name fidelity-micro \
     --out "$OUT/micro.yaml"
   cal=()
-  for f in testdata/realapi/calibration/*.yaml; do
-    c=$OUT/cal-$(basename "$f" .yaml)
-    log "calibration run: $f, $CAL_INSTANCES instances, 1 worker"
-    real "$c" "$f" "$CAL_INSTANCES" 1
-    cal+=(--cpu-from "$c")
+  for w in $CAL_WORKERS; do
+    for f in testdata/realapi/calibration/*.yaml; do
+      c=$OUT/cal-$(basename "$f" .yaml)-w$w
+      log "calibration run: $f, $CAL_INSTANCES instances, $w worker(s)"
+      real "$c" "$f" "$CAL_INSTANCES" "$w"
+      cal+=(--cpu-from "$c")
+    done
   done
   $KROSIM calibrate --target "$OUT/micro.yaml" "${cal[@]}" --name harness --out "$OUT/harness.yaml"
   for rgd in $RGDS; do
