@@ -62,8 +62,9 @@ type cpuRun struct {
 	dir                  string
 	calls                map[verb.Verb]float64
 	requests, reconciles float64
-	kro, server          float64 // CPU seconds
-	active               float64 // seconds until kro was last busy in the create phase
+	kro, server          float64 // CPU seconds; server counts krosim's own too
+
+	active float64 // seconds until kro was last busy in the create phase
 }
 
 // readCPU reads the runs' create phases, and returns the run with the most
@@ -84,8 +85,11 @@ func readCPU(dirs []string) ([]cpuRun, *run, error) {
 				return nil, nil, fmt.Errorf("%s: the create phase has no CPU time of %s (real.phases[0].cpu_seconds): run it with --pid-dir on the harness", dir, p)
 			}
 		}
+		// krosim's own CPU in a real run (its watch of the instances, its
+		// stand-in controller) takes the same processors as the server's,
+		// in every run the target predicts: it is priced with the server's.
 		s := cpuRun{dir: dir, calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
-			kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"], active: max(ph.Seconds, ph.IdleSeconds)}
+			kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds)}
 		for v, n := range ph.APICalls {
 			s.calls[v] = float64(n)
 			s.requests += float64(n)
@@ -100,7 +104,8 @@ func readCPU(dirs []string) ([]cpuRun, *run, error) {
 
 // fitCPU sets t's CPU costs from runs and says what it fitted:
 // kro: cpu = q requests + r reconciles + k seconds active; the server (the
-// API server and etcd): cpu = a requests + b seconds active. The time terms
+// API server and etcd, and krosim's watching of the run, which shares their
+// processors): cpu = a requests + b seconds active. The time terms
 // are what the processes burn while requests flow, whatever their number
 // (the Go runtimes' scheduling and garbage collection, etcd's housekeeping):
 // measured, a request costs a third less CPU with 4 workers than with 1.
@@ -141,12 +146,12 @@ func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
 		perVerb = append(perVerb, fmt.Sprintf("%s %.3fms", v, float64(l.CPU)/1e6))
 	}
 	report := []string{fmt.Sprintf("kro's CPU: %.3fms per request, %.3fms per reconcile and %.3f processors while active; "+
-		"the API server's and etcd's: %.3fms per request and %.3f processors while active (server.active_cpu %.3f in all; least squares over %d runs' create phases)",
+		"the API server's, etcd's and krosim's watching: %.3fms per request and %.3f processors while active (server.active_cpu %.3f in all; least squares over %d runs' create phases)",
 		kroFit[0]*1e3, kroFit[1]*1e3, kroFit[2], srvFit[0]*1e3, srvFit[1], t.Server.ActiveCPU, len(runs))}
 	for _, s := range runs {
 		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*s.active
 		fitS := srvFit[0]*s.requests + srvFit[1]*s.active
-		report = append(report, fmt.Sprintf("%s: %.0f requests, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server and etcd CPU %.2fs (fit %.2fs)",
+		report = append(report, fmt.Sprintf("%s: %.0f requests, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server, etcd and krosim CPU %.2fs (fit %.2fs)",
 			s.dir, s.requests, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
 	}
 	return append(report, "server CPU per request: "+strings.Join(perVerb, ", ")), nil
