@@ -166,9 +166,6 @@ func (c *command) help() string {
 			fmt.Fprintf(&b, "  krosim %s [flags] %s\n      %s\n", sc.name, sc.args, sc.summary)
 		}
 	}
-	if c.examples != "" {
-		fmt.Fprintf(&b, "\nExamples:\n%s", c.examples)
-	}
 	if c.interrupt != "" {
 		fmt.Fprintf(&b, "\nOn SIGINT or SIGTERM: %s.\nA second signal quits at once (exit 130 or 143, as a shell reports); each file is then as it was or complete.\n", c.interrupt)
 	}
