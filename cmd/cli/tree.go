@@ -30,6 +30,9 @@ func newRoot(stdin io.Reader, stdout, stderr io.Writer, signals interrupts) *cob
 			case args[0] == "-h" || args[0] == "--help":
 				fmt.Fprint(stdout, usage())
 				return nil
+			case args[0] == "--version" && len(args) == 1: // as cobra's root commands answer it
+				fmt.Fprintln(stdout, version())
+				return nil
 			default:
 				fmt.Fprintf(stderr, "krosim: unknown command %q%s\n\n%s", args[0], suggest(args[0]), usage())
 			}

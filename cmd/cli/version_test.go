@@ -40,3 +40,15 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version with an argument: exit %d, want %d", code, exitUsage)
 	}
 }
+
+// krosim --version answers as krosim version does.
+func TestVersionFlag(t *testing.T) {
+	var stdout, stderr, want bytes.Buffer
+	if code := Main([]string{"--version"}, &stdout, &stderr); code != exitOK {
+		t.Fatalf("krosim --version: exit %d: %s", code, stderr.String())
+	}
+	Main([]string{"version"}, &want, &stderr)
+	if stdout.String() != want.String() || !strings.HasPrefix(stdout.String(), "krosim ") {
+		t.Errorf("krosim --version printed %q, want %q", stdout.String(), want.String())
+	}
+}
