@@ -50,10 +50,12 @@ type Event struct {
 // directly, because reading through the fake interface deep-copies every
 // object and would cap the simulator at a fraction of its speed. Stored
 // objects are immutable: a write replaces them (sharing unchanged subtrees),
-// so what Get returns must not be modified. Its methods take no virtual time;
+// and equal data of different objects is kept once (interned), so what Get
+// returns must not be modified. Its methods take no virtual time;
 // Client charges time around them.
 type Store struct {
 	tr       *tracker
+	intern   *interner
 	fake     *k8stesting.Fake
 	objs     map[Key]*unstructured.Unstructured // the tracker's
 	sizes    map[Key]int
@@ -80,6 +82,7 @@ func NewStore(now func() time.Duration) *Store {
 		index:    map[indexKey]map[string]bool{},
 		now:      now,
 		gvrCache: map[schema.GroupVersionKind]schema.GroupVersionResource{},
+		intern:   newInterner(),
 	}
 	s.tr = newTracker(s.GVR)
 	s.objs = s.tr.objs
@@ -204,6 +207,7 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	obj.SetGeneration(1)
 	s.stamp(obj)
 	obj.SetCreationTimestamp(metav1.NewTime(epoch.Add(s.now())))
+	s.share(obj)
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
@@ -218,6 +222,13 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func uidOf(n int64) types.UID { return types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", n)) }
+
+// share makes obj, about to be stored, share its data with the objects
+// stored before (see interner).
+func (s *Store) share(obj *unstructured.Unstructured) {
+	s.intern.reset(len(s.objs))
+	s.intern.object(obj.Object)
+}
 
 // Revision is the store's newest revision (etcd's): every write moves it.
 func (s *Store) Revision() int64 { return s.rv }
@@ -288,6 +299,7 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 // commit stores next in place of old and tells the watchers.
 func (s *Store) commit(k Key, old, next *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	s.stamp(next)
+	s.share(next)
 	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
 		return nil, err
 	}

@@ -29,8 +29,10 @@ type Controller struct {
 
 	graphs map[schema.GroupVersionResource]*Graph // registered (built)
 	byName map[string]*Graph
-	// watchers routes child events: the instances watching each request.
-	watchers  map[watchReq]map[api.Key]bool
+	// watchers routes child events: the instances watching each request
+	// (a set of pointers: most hold one instance, so a key per entry would
+	// cost a child its weight again).
+	watchers  map[watchReq]map[*Instance]struct{}
 	instances map[api.Key]*Instance
 	tracked   []*Instance            // the workload's instances, in the order tracked
 	threads   []*span.Thread         // one per worker
@@ -68,7 +70,7 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		client:    srv.NewClient(t.Client.QPS, t.Client.Burst),
 		graphs:    map[schema.GroupVersionResource]*Graph{},
 		byName:    map[string]*Graph{},
-		watchers:  map[watchReq]map[api.Key]bool{},
+		watchers:  map[watchReq]map[*Instance]struct{}{},
 		instances: map[api.Key]*Instance{},
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),

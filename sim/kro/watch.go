@@ -45,17 +45,19 @@ func (c *Controller) watch(e api.Event) {
 	inst := api.Key{Namespace: e.Labels[LabelInstanceNS], Name: e.Labels[LabelInstance]}
 	c.k.After(c.t.Server.WatchDelay.D(), func() {
 		var keys []api.Key
-		for k := range c.watchers[byName] {
-			keys = append(keys, k)
+		for in := range c.watchers[byName] {
+			keys = append(keys, in.rec.Key)
 		}
-		for k := range c.watchers[byNode] {
-			if k.Namespace == inst.Namespace && k.Name == inst.Name {
+		for in := range c.watchers[byNode] {
+			if k := in.rec.Key; k.Namespace == inst.Namespace && k.Name == inst.Name {
 				keys = append(keys, k)
 			}
 		}
 		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		for _, k := range keys {
-			c.queue.Add(k)
+		for i, k := range keys {
+			if i == 0 || k != keys[i-1] { // two instances of one name, the first gone
+				c.queue.Add(k)
+			}
 		}
 	})
 }
@@ -73,9 +75,9 @@ func (c *Controller) watchChild(in *Instance, req watchReq) {
 	}
 	in.watchCur[req] = true
 	if c.watchers[req] == nil {
-		c.watchers[req] = map[api.Key]bool{}
+		c.watchers[req] = map[*Instance]struct{}{}
 	}
-	c.watchers[req][in.rec.Key] = true
+	c.watchers[req][in] = struct{}{}
 }
 
 // doneWatches ends a reconcile's watch cycle, as the coordinator's Done:
@@ -92,7 +94,7 @@ func (c *Controller) doneWatches(in *Instance, commit bool) {
 	}
 	for req := range drop {
 		if !keep[req] {
-			c.unwatch(req, in.rec.Key)
+			c.unwatch(req, in)
 		}
 	}
 	in.watchPrev, in.watchCur = keep, nil
@@ -102,14 +104,14 @@ func (c *Controller) doneWatches(in *Instance, commit bool) {
 func (c *Controller) removeWatches(in *Instance) {
 	for _, set := range []map[watchReq]bool{in.watchCur, in.watchPrev} {
 		for req := range set {
-			c.unwatch(req, in.rec.Key)
+			c.unwatch(req, in)
 		}
 	}
 	in.watchCur, in.watchPrev = nil, nil
 }
 
-func (c *Controller) unwatch(req watchReq, key api.Key) {
-	delete(c.watchers[req], key)
+func (c *Controller) unwatch(req watchReq, in *Instance) {
+	delete(c.watchers[req], in)
 	if len(c.watchers[req]) == 0 {
 		delete(c.watchers, req)
 	}

@@ -1,0 +1,218 @@
+package api
+
+import (
+	"math"
+	"math/bits"
+	"reflect"
+	"unsafe"
+)
+
+// interner hash-conses the store's immutable object data: equal subtrees
+// (maps, lists, strings) of the objects stored are kept once and shared.
+// Objects rendered from one template differ in a few fields, so most of
+// each (a Deployment's pod template, a status) is the same value in every
+// instance. Sharing is safe because the store never modifies what it
+// stores: a write replaces an object, copying what changes.
+//
+// The tables only speed sharing up: forgetting them (reset) loses no data,
+// so they are dropped when they outgrow the objects stored, which bounds
+// what deleted objects leave behind.
+type interner struct {
+	strs map[string]any   // each string boxed once: an interface holding it costs no allocation
+	vals map[uint64][]any // by hash: maps and lists, nearly always one each
+	size int              // entries in vals
+}
+
+func newInterner() *interner {
+	return &interner{strs: map[string]any{}, vals: map[uint64][]any{}}
+}
+
+// reset forgets the tables once they hold more than perObject entries per
+// stored object (plus a floor), keeping memory bounded under churn.
+func (in *interner) reset(objects int) {
+	const perObject, floor = 16, 1 << 16
+	if len(in.strs)+in.size <= perObject*objects+floor {
+		return
+	}
+	in.strs, in.vals, in.size = map[string]any{}, map[uint64][]any{}, 0
+}
+
+// object makes a freshly built object share its data: every value under
+// its top level is replaced by the interned equal one. The top level and
+// metadata maps are the object's own (its identity and revision live there)
+// and are not interned themselves; the resource version and UID are unique
+// per write and per object, so they are left alone.
+func (in *interner) object(obj map[string]any) {
+	for k, v := range obj {
+		if md, ok := v.(map[string]any); ok && k == "metadata" {
+			for mk, mv := range md {
+				if mk == "resourceVersion" || mk == "uid" {
+					continue
+				}
+				if c, _ := in.value(mv); !identical(c, mv) {
+					md[mk] = c
+				}
+			}
+			continue
+		}
+		if c, _ := in.value(v); !identical(c, v) {
+			obj[k] = c
+		}
+	}
+}
+
+// Hash seeds of the kinds of values, so that equal-looking scalars of
+// different types hash apart.
+const (
+	seedNil uint64 = iota + 0x9e3779b97f4a7c15
+	seedString
+	seedInt
+	seedFloat
+	seedBool
+	seedMap
+	seedList
+	seedOther
+)
+
+// value returns the interned value equal to v, and its hash. Maps and lists
+// are interned after their elements, so two are equal exactly when their
+// elements are the same interned values: the lookup compares identities,
+// never whole trees. v itself becomes the interned value when new, so it
+// must be the store's own.
+func (in *interner) value(v any) (any, uint64) {
+	switch x := v.(type) {
+	case string:
+		h := hashString(seedString, x)
+		if s, ok := in.strs[x]; ok {
+			return s, h
+		}
+		in.strs[x] = v
+		return v, h
+	case int64:
+		return v, mix(seedInt ^ uint64(x))
+	case float64:
+		return v, mix(seedFloat ^ math.Float64bits(x))
+	case bool:
+		if x {
+			return v, mix(seedBool + 1)
+		}
+		return v, mix(seedBool)
+	case nil:
+		return v, mix(seedNil)
+	case map[string]any:
+		if x == nil {
+			return v, mix(seedMap)
+		}
+		h := mix(seedMap + uint64(len(x)))
+		for k, e := range x {
+			c, eh := in.value(e)
+			if !identical(c, e) {
+				x[k] = c
+			}
+			// A sum of the entries' hashes: map order does not matter.
+			h += mix(hashString(seedString, k) ^ eh)
+		}
+		return in.intern(v, mix(h))
+	case []any:
+		if x == nil {
+			return v, mix(seedList)
+		}
+		h := mix(seedList + uint64(len(x)))
+		for i, e := range x {
+			c, eh := in.value(e)
+			x[i] = c
+			h = mix(h ^ eh)
+		}
+		return in.intern(v, h)
+	}
+	return v, seedOther // not JSON data: kept as it is, never shared
+}
+
+// intern returns the interned map or list equal to v (whose elements are
+// interned), adding v if there is none.
+func (in *interner) intern(v any, h uint64) (any, uint64) {
+	for _, c := range in.vals[h] {
+		if sameElements(c, v) {
+			return c, h
+		}
+	}
+	in.vals[h] = append(in.vals[h], v)
+	in.size++
+	return v, h
+}
+
+// sameElements reports whether a and b, maps or lists of interned values,
+// hold the same values.
+func sameElements(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, e := range x {
+			f, ok := y[k]
+			if !ok || !same(e, f) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !same(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// same reports whether two interned values are the same: scalars by value,
+// maps and lists by identity (interned, equal ones are one).
+func same(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		return ok && (x == nil) == (y == nil) && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+	case []any:
+		y, ok := b.([]any)
+		return ok && (x == nil) == (y == nil) && len(x) == len(y) &&
+			(len(x) == 0 || &x[0] == &y[0])
+	case string, int64, float64, bool, nil:
+		return a == b
+	}
+	return false // not JSON data: never interned, so never the same
+}
+
+// hashString is FNV-1a over s, from seed.
+func hashString(seed uint64, s string) uint64 {
+	h := seed ^ 0xcbf29ce484222325
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 0x100000001b3
+	}
+	return mix(h)
+}
+
+// mix is a 64-bit finalizer (splitmix64's), spreading every input bit.
+func mix(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ bits.RotateLeft64(h, -31)
+}
+
+// identical reports whether two interfaces hold the same word: the same
+// boxed value or the same map or list, so that replacing one with the other
+// changes nothing.
+func identical(a, b any) bool {
+	type eface struct{ typ, data unsafe.Pointer }
+	x, y := (*eface)(unsafe.Pointer(&a)), (*eface)(unsafe.Pointer(&b))
+	return x.typ == y.typ && x.data == y.data
+}
