@@ -48,9 +48,8 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 	)
 	if known := c.overLimit[e.Source]; known != nil {
 		if o, ok := known[inputs(e, vars)]; ok {
-			c.stats.Evals++
 			d := time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(o.cost))
-			c.stats.EvalDurations = append(c.stats.EvalDurations, d)
+			c.stats.eval(d, -1)
 			w.charge(span.Eval, span.Detail{Expr: shorten(e.Text)}, d)
 			return nil, false, o.err
 		}
@@ -72,9 +71,7 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 	} else {
 		d = time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(cost))
 	}
-	c.stats.Evals++
-	c.stats.EvalDurations = append(c.stats.EvalDurations, d)
-	c.stats.EvalTimes = append(c.stats.EvalTimes, c.k.Now())
+	c.stats.eval(d, c.k.Now())
 	w.charge(span.Eval, span.Detail{Expr: shorten(e.Text)}, d)
 	if err != nil {
 		if dataPending(err) {
