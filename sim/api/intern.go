@@ -18,9 +18,10 @@ import (
 // so they are dropped when they outgrow the objects stored, which bounds
 // what deleted objects leave behind.
 type interner struct {
-	strs map[string]any   // each string boxed once: an interface holding it costs no allocation
-	vals map[uint64][]any // by hash: maps and lists, nearly always one each
-	size int              // entries in vals
+	strs  map[string]any   // each string boxed once: an interface holding it costs no allocation
+	vals  map[uint64][]any // by hash: maps and lists, nearly always one each
+	size  int              // entries in vals
+	stack []entry          // the entries being interned, innermost last
 }
 
 func newInterner() *interner {
@@ -37,28 +38,28 @@ func (in *interner) reset(objects int) {
 	in.strs, in.vals, in.size = map[string]any{}, map[uint64][]any{}, 0
 }
 
-// object makes a freshly built object share its data: every value under
-// its top level is replaced by the interned equal one. The top level and
-// metadata maps are the object's own (its identity and revision live there)
-// and are not interned themselves; the resource version and UID are unique
-// per write and per object, so they are left alone.
-func (in *interner) object(obj map[string]any) {
+// object returns a freshly built object sharing its data: every value
+// under its top level is the interned equal one. The top level and metadata
+// maps are the object's own (its identity and revision live there), built
+// anew at their size and not interned; the resource version and UID are
+// unique per write and per object, so they are left alone. obj is not kept.
+func (in *interner) object(obj map[string]any) map[string]any {
+	out := make(map[string]any, len(obj))
 	for k, v := range obj {
-		if md, ok := v.(map[string]any); ok && k == "metadata" {
+		if md, ok := v.(map[string]any); ok && k == "metadata" && md != nil {
+			m := make(map[string]any, len(md))
 			for mk, mv := range md {
-				if mk == "resourceVersion" || mk == "uid" {
-					continue
+				if mk != "resourceVersion" && mk != "uid" {
+					mv, _ = in.value(mv)
 				}
-				if c, _ := in.value(mv); !identical(c, mv) {
-					md[mk] = c
-				}
+				m[mk] = mv
 			}
+			out[k] = m
 			continue
 		}
-		if c, _ := in.value(v); !identical(c, v) {
-			obj[k] = c
-		}
+		out[k], _ = in.value(v)
 	}
+	return out
 }
 
 // Hash seeds of the kinds of values, so that equal-looking scalars of
@@ -77,8 +78,8 @@ const (
 // value returns the interned value equal to v, and its hash. Maps and lists
 // are interned after their elements, so two are equal exactly when their
 // elements are the same interned values: the lookup compares identities,
-// never whole trees. v itself becomes the interned value when new, so it
-// must be the store's own.
+// never whole trees. v is never modified; it becomes the interned value when
+// new and made of interned values, so it must be the store's own.
 func (in *interner) value(v any) (any, uint64) {
 	switch x := v.(type) {
 	case string:
@@ -103,73 +104,112 @@ func (in *interner) value(v any) (any, uint64) {
 		if x == nil {
 			return v, mix(seedMap)
 		}
+		// The interned entries go on the stack while they are looked up;
+		// a new map is built only for data not seen before.
+		base := len(in.stack)
 		h := mix(seedMap + uint64(len(x)))
+		changed := false
 		for k, e := range x {
 			c, eh := in.value(e)
-			if !identical(c, e) {
-				x[k] = c
-			}
+			changed = changed || !identical(c, e)
+			in.stack = append(in.stack, entry{k, c})
 			// A sum of the entries' hashes: map order does not matter.
 			h += mix(hashString(seedString, k) ^ eh)
 		}
-		return in.intern(v, mix(h))
+		h = mix(h)
+		entries := in.stack[base:]
+		defer in.pop(base)
+		for _, c := range in.vals[h] {
+			if m, ok := c.(map[string]any); ok && sameEntries(m, entries) {
+				return c, h
+			}
+		}
+		if changed {
+			// Build anew rather than write into x: writing even an
+			// existing key into a Go map holding 8 entries grows it.
+			m := make(map[string]any, len(entries))
+			for _, e := range entries {
+				m[e.k] = e.v
+			}
+			v = m
+		}
+		return in.add(v, h)
 	case []any:
 		if x == nil {
 			return v, mix(seedList)
 		}
+		base := len(in.stack)
 		h := mix(seedList + uint64(len(x)))
-		for i, e := range x {
+		changed := false
+		for _, e := range x {
 			c, eh := in.value(e)
-			x[i] = c
+			changed = changed || !identical(c, e)
+			in.stack = append(in.stack, entry{v: c})
 			h = mix(h ^ eh)
 		}
-		return in.intern(v, h)
+		entries := in.stack[base:]
+		defer in.pop(base)
+		for _, c := range in.vals[h] {
+			if l, ok := c.([]any); ok && sameItems(l, entries) {
+				return c, h
+			}
+		}
+		if changed {
+			l := make([]any, len(entries))
+			for i, e := range entries {
+				l[i] = e.v
+			}
+			v = l
+		}
+		return in.add(v, h)
 	}
 	return v, seedOther // not JSON data: kept as it is, never shared
 }
 
-// intern returns the interned map or list equal to v (whose elements are
-// interned), adding v if there is none.
-func (in *interner) intern(v any, h uint64) (any, uint64) {
-	for _, c := range in.vals[h] {
-		if sameElements(c, v) {
-			return c, h
-		}
-	}
+// entry is a map's entry (or a list's item, without k) with its value
+// interned, on the interner's stack.
+type entry struct {
+	k string
+	v any
+}
+
+func (in *interner) pop(base int) {
+	clear(in.stack[base:])
+	in.stack = in.stack[:base]
+}
+
+// add makes v, a map or list of interned values, the interned one.
+func (in *interner) add(v any, h uint64) (any, uint64) {
 	in.vals[h] = append(in.vals[h], v)
 	in.size++
 	return v, h
 }
 
-// sameElements reports whether a and b, maps or lists of interned values,
-// hold the same values.
-func sameElements(a, b any) bool {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k, e := range x {
-			f, ok := y[k]
-			if !ok || !same(e, f) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !same(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
+// sameEntries reports whether m holds exactly the entries (interned values).
+func sameEntries(m map[string]any, entries []entry) bool {
+	if len(m) != len(entries) {
+		return false
 	}
-	return false
+	for _, e := range entries {
+		f, ok := m[e.k]
+		if !ok || !same(e.v, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameItems reports whether l holds exactly the items (interned values).
+func sameItems(l []any, items []entry) bool {
+	if len(l) != len(items) {
+		return false
+	}
+	for i, e := range items {
+		if !same(e.v, l[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // same reports whether two interned values are the same: scalars by value,

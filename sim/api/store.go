@@ -227,7 +227,7 @@ func uidOf(n int64) types.UID { return types.UID(fmt.Sprintf("00000000-0000-0000
 // stored before (see interner).
 func (s *Store) share(obj *unstructured.Unstructured) {
 	s.intern.reset(len(s.objs))
-	s.intern.object(obj.Object)
+	obj.Object = s.intern.object(obj.Object)
 }
 
 // Revision is the store's newest revision (etcd's): every write moves it.
