@@ -29,10 +29,8 @@ type Controller struct {
 
 	graphs map[schema.GroupVersionResource]*Graph // registered (built)
 	byName map[string]*Graph
-	// watchers routes child events: the instances watching each request
-	// (a set of pointers: most hold one instance, so a key per entry would
-	// cost a child its weight again).
-	watchers  map[watchReq]map[*Instance]struct{}
+	// watchers routes child events: the instances watching each request.
+	watchers  map[watchReq]watchSet
 	instances map[api.Key]*Instance
 	tracked   []*Instance            // the workload's instances, in the order tracked
 	threads   []*span.Thread         // one per worker
@@ -70,7 +68,7 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		client:    srv.NewClient(t.Client.QPS, t.Client.Burst),
 		graphs:    map[schema.GroupVersionResource]*Graph{},
 		byName:    map[string]*Graph{},
-		watchers:  map[watchReq]map[*Instance]struct{}{},
+		watchers:  map[watchReq]watchSet{},
 		instances: map[api.Key]*Instance{},
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),

@@ -47,3 +47,26 @@ func TestEvalObservationsPairInOrder(t *testing.T) {
 		t.Errorf("times %v durations %v evals %d", times, durs, s.Evals)
 	}
 }
+
+// TestWatchSetHoldsEachInstanceOnce checks the watch set: adds are
+// idempotent, removing the inline instance moves another up, and the set
+// reports empty only when the last one goes.
+func TestWatchSetHoldsEachInstanceOnce(t *testing.T) {
+	a, b, c := &Instance{}, &Instance{}, &Instance{}
+	var s watchSet
+	for _, in := range []*Instance{a, b, a, c, b} {
+		s.add(in)
+	}
+	if got := slices.Collect(s.all()); len(got) != 3 {
+		t.Fatalf("%d instances, want 3", len(got))
+	}
+	if s.remove(a) || s.remove(a) || s.remove(c) {
+		t.Fatal("empty while b remains")
+	}
+	if got := slices.Collect(s.all()); len(got) != 1 || got[0] != b {
+		t.Fatalf("left %v, want only b", got)
+	}
+	if !s.remove(b) {
+		t.Error("not empty after the last instance left")
+	}
+}
