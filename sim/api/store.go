@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -57,11 +58,9 @@ type Store struct {
 	tr       *tracker
 	intern   *interner
 	fake     *k8stesting.Fake
-	objs     map[Key]*unstructured.Unstructured // the tracker's
-	sizes    map[Key]int
 	rv       int64
 	uid      int64
-	index    map[indexKey]map[string]bool
+	index    map[indexKey][]string // names, sorted
 	onWrite  []func(Event)
 	admit    []func(v verb.Verb, obj *unstructured.Unstructured)
 	now      func() time.Duration
@@ -70,7 +69,7 @@ type Store struct {
 }
 
 type indexKey struct {
-	gvr   schema.GroupVersionResource
+	gvr   int32 // the tracker's number
 	ns    string
 	value string
 }
@@ -78,14 +77,12 @@ type indexKey struct {
 // NewStore returns an empty store whose timestamps come from now.
 func NewStore(now func() time.Duration) *Store {
 	s := &Store{
-		sizes:    map[Key]int{},
-		index:    map[indexKey]map[string]bool{},
+		index:    map[indexKey][]string{},
 		now:      now,
 		gvrCache: map[schema.GroupVersionKind]schema.GroupVersionResource{},
 		intern:   newInterner(),
 	}
 	s.tr = newTracker(s.GVR)
-	s.objs = s.tr.objs
 	s.fake = &k8stesting.Fake{}
 	s.fake.AddReactor("*", "*", k8stesting.ObjectReaction(s.tr))
 	return s
@@ -100,7 +97,7 @@ func (s *Store) Admit(fn func(v verb.Verb, obj *unstructured.Unstructured)) {
 }
 
 // Objects is the number of objects stored; MaxObjects the most ever stored at once.
-func (s *Store) Objects() int    { return len(s.objs) }
+func (s *Store) Objects() int    { return len(s.tr.objs) }
 func (s *Store) MaxObjects() int { return s.maxObjs }
 
 // Tracker is the object tracker that holds the cluster state.
@@ -112,9 +109,9 @@ func (s *Store) Fake() *k8stesting.Fake { return s.fake }
 
 // Keys returns the key of every stored object, sorted.
 func (s *Store) Keys() []Key {
-	keys := make([]Key, 0, len(s.objs))
-	for k := range s.objs {
-		keys = append(keys, k)
+	keys := make([]Key, 0, len(s.tr.objs))
+	for sl := range s.tr.objs {
+		keys = append(keys, s.tr.key(sl))
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
 	return keys
@@ -146,8 +143,8 @@ func Plural(kind string) string {
 
 // Get returns the object. It is shared and must not be modified.
 func (s *Store) Get(k Key) (*unstructured.Unstructured, error) {
-	if o, ok := s.objs[k]; ok {
-		return o, nil
+	if st, ok := s.tr.get(k); ok {
+		return st.obj, nil
 	}
 	return nil, apierrors.NewNotFound(k.GVR.GroupResource(), k.Name)
 }
@@ -159,14 +156,9 @@ func (s *Store) List(gvr schema.GroupVersionResource, ns string, selector map[st
 	if !ok {
 		return nil, fmt.Errorf("list %s: the model indexes LISTs by %s; selector %v lacks it", gvr.Resource, IndexLabel, selector)
 	}
-	names := make([]string, 0, len(s.index[indexKey{gvr, ns, v}]))
-	for n := range s.index[indexKey{gvr, ns, v}] {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var out []*unstructured.Unstructured
-	for _, n := range names {
-		obj := s.objs[Key{gvr, ns, n}]
+	for _, n := range s.indexed(gvr, ns, v) {
+		obj, _ := s.Get(Key{gvr, ns, n})
 		if matches(obj.GetLabels(), selector) {
 			out = append(out, obj)
 		}
@@ -184,16 +176,29 @@ func matches(labels, selector map[string]string) bool {
 }
 
 // SizeOf is the encoded size of the object at k, in bytes (0 when absent).
-func (s *Store) SizeOf(k Key) int { return s.sizes[k] }
+func (s *Store) SizeOf(k Key) int {
+	st, _ := s.tr.get(k)
+	return st.size
+}
 
 // Count is the number of objects a LIST with selector's index label would scan.
 func (s *Store) Count(gvr schema.GroupVersionResource, ns string, selector map[string]string) int {
-	return len(s.index[indexKey{gvr, ns, selector[IndexLabel]}])
+	return len(s.indexed(gvr, ns, selector[IndexLabel]))
+}
+
+// indexed are the names of the objects of gvr in ns whose IndexLabel is
+// value, sorted. They must not be modified.
+func (s *Store) indexed(gvr schema.GroupVersionResource, ns, value string) []string {
+	i, ok := s.tr.gvrIx[gvr]
+	if !ok {
+		return nil
+	}
+	return s.index[indexKey{i, ns, value}]
 }
 
 // Create stores a new object.
 func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	if _, ok := s.objs[k]; ok {
+	if _, ok := s.tr.get(k); ok {
 		return nil, apierrors.NewAlreadyExists(k.GVR.GroupResource(), k.Name)
 	}
 	obj = obj.DeepCopy()
@@ -211,8 +216,8 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.sizes[k] = Size(obj.Object)
-	s.maxObjs = max(s.maxObjs, len(s.objs))
+	s.tr.setSize(k, Size(obj.Object))
+	s.maxObjs = max(s.maxObjs, len(s.tr.objs))
 	s.reindex(k, nil, obj.GetLabels())
 	s.emit(Event{Type: "ADDED", Key: k, Labels: obj.GetLabels(), Generation: 1, Object: obj})
 	return obj, nil
@@ -226,7 +231,7 @@ func uidOf(n int64) types.UID { return types.UID(fmt.Sprintf("00000000-0000-0000
 // share makes obj, about to be stored, share its data with the objects
 // stored before (see interner).
 func (s *Store) share(obj *unstructured.Unstructured) {
-	s.intern.reset(len(s.objs))
+	s.intern.reset(len(s.tr.objs))
 	obj.Object = s.intern.object(obj.Object)
 }
 
@@ -303,7 +308,7 @@ func (s *Store) commit(k Key, old, next *unstructured.Unstructured) (*unstructur
 	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.sizes[k] = Size(next.Object)
+	s.tr.setSize(k, Size(next.Object))
 	s.reindex(k, old.GetLabels(), next.GetLabels())
 	s.emit(Event{Type: "MODIFIED", Key: k, Labels: next.GetLabels(), Generation: next.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: next})
@@ -369,7 +374,6 @@ func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
 		return err
 	}
 	s.rv++ // a deletion is a revision too
-	delete(s.sizes, k)
 	s.reindex(k, old.GetLabels(), nil)
 	s.emit(Event{Type: "DELETED", Key: k, Labels: old.GetLabels(), Generation: old.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: old})
@@ -382,19 +386,25 @@ func (s *Store) reindex(k Key, oldLabels, newLabels map[string]string) {
 	if oldOK && newOK && ov == nv {
 		return
 	}
+	gvr := s.tr.resource(k.GVR)
 	if oldOK {
-		ik := indexKey{k.GVR, k.Namespace, ov}
-		delete(s.index[ik], k.Name)
-		if len(s.index[ik]) == 0 {
+		ik := indexKey{gvr, k.Namespace, ov}
+		names := s.index[ik]
+		if i, found := slices.BinarySearch(names, k.Name); found {
+			names = slices.Delete(names, i, i+1)
+		}
+		if len(names) == 0 {
 			delete(s.index, ik)
+		} else {
+			s.index[ik] = names
 		}
 	}
 	if newOK {
-		ik := indexKey{k.GVR, k.Namespace, nv}
-		if s.index[ik] == nil {
-			s.index[ik] = map[string]bool{}
+		ik := indexKey{gvr, k.Namespace, nv}
+		names := s.index[ik]
+		if i, found := slices.BinarySearch(names, k.Name); !found {
+			s.index[ik] = slices.Insert(names, i, k.Name)
 		}
-		s.index[ik][k.Name] = true
 	}
 }
 
@@ -409,10 +419,11 @@ func (s *Store) emit(e Event) {
 // and scalars are replaced, and fields others set (a Service's clusterIP, the
 // status) stay. Applying what is already there writes nothing.
 func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	live, ok := s.objs[k]
+	st, ok := s.tr.get(k)
 	if !ok {
 		return s.Create(k, desired)
 	}
+	live := st.obj
 	fin, hasFin, _ := unstructured.NestedStringSlice(desired.Object, "metadata", "finalizers")
 	if !applyChanges(live, desired, fin, hasFin) {
 		return live, nil
