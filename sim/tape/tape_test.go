@@ -41,8 +41,44 @@ func TestTapeIsCompact(t *testing.T) {
 	for i := range 1000 {
 		tp.Put(int64(i % 50))
 	}
-	if n := len(tp.buf); n != 1000 {
+	if n := tp.bytes(); n != 1000 {
 		t.Errorf("1000 integers below 64 took %d bytes, want 1000", n)
+	}
+}
+
+func (t *Tape) bytes() int {
+	n := 0
+	for _, c := range t.chunks {
+		n += len(c)
+	}
+	return n
+}
+
+// TestTapeSpansChunks checks a tape of many chunks: every integer back in
+// order, and no chunk grown past its size.
+func TestTapeSpansChunks(t *testing.T) {
+	var tp Tape
+	const n = 100000
+	for i := range n {
+		tp.Put(int64(i) * 1e9) // up to 9 bytes each
+	}
+	if len(tp.chunks) < 10 {
+		t.Fatalf("%d chunks for %d bytes", len(tp.chunks), tp.bytes())
+	}
+	for i, c := range tp.chunks[1:] {
+		if cap(c) != chunkSize {
+			t.Errorf("chunk %d has capacity %d, want %d", i+1, cap(c), chunkSize)
+		}
+	}
+	i := int64(0)
+	for v := range tp.All() {
+		if v != i*1e9 {
+			t.Fatalf("integer %d read as %d", i, v)
+		}
+		i++
+	}
+	if i != n {
+		t.Errorf("read %d integers, want %d", i, n)
 	}
 }
 
