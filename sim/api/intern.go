@@ -1,6 +1,7 @@
 package api
 
 import (
+	"iter"
 	"math"
 	"math/bits"
 	"reflect"
@@ -19,13 +20,14 @@ import (
 // what deleted objects leave behind.
 type interner struct {
 	strs  map[string]any   // each string boxed once: an interface holding it costs no allocation
-	vals  map[uint64][]any // by hash: maps and lists, nearly always one each
-	size  int              // entries in vals
+	vals  map[uint64]any   // maps and lists by hash
+	more  map[uint64][]any // the rare others of a hash taken in vals
+	size  int              // maps and lists interned
 	stack []entry          // the entries being interned, innermost last
 }
 
 func newInterner() *interner {
-	return &interner{strs: map[string]any{}, vals: map[uint64][]any{}}
+	return &interner{strs: map[string]any{}, vals: map[uint64]any{}, more: map[uint64][]any{}}
 }
 
 // reset forgets the tables once they hold more than perObject entries per
@@ -35,7 +37,7 @@ func (in *interner) reset(objects int) {
 	if len(in.strs)+in.size <= perObject*objects+floor {
 		return
 	}
-	in.strs, in.vals, in.size = map[string]any{}, map[uint64][]any{}, 0
+	*in = *newInterner()
 }
 
 // object returns a freshly built object sharing its data: every value
@@ -119,7 +121,7 @@ func (in *interner) value(v any) (any, uint64) {
 		h = mix(h)
 		entries := in.stack[base:]
 		defer in.pop(base)
-		for _, c := range in.vals[h] {
+		for c := range in.candidates(h) {
 			if m, ok := c.(map[string]any); ok && sameEntries(m, entries) {
 				return c, h
 			}
@@ -149,7 +151,7 @@ func (in *interner) value(v any) (any, uint64) {
 		}
 		entries := in.stack[base:]
 		defer in.pop(base)
-		for _, c := range in.vals[h] {
+		for c := range in.candidates(h) {
 			if l, ok := c.([]any); ok && sameItems(l, entries) {
 				return c, h
 			}
@@ -180,9 +182,28 @@ func (in *interner) pop(base int) {
 
 // add makes v, a map or list of interned values, the interned one.
 func (in *interner) add(v any, h uint64) (any, uint64) {
-	in.vals[h] = append(in.vals[h], v)
+	if _, taken := in.vals[h]; taken {
+		in.more[h] = append(in.more[h], v)
+	} else {
+		in.vals[h] = v
+	}
 	in.size++
 	return v, h
+}
+
+// candidates are the interned maps and lists of hash h.
+func (in *interner) candidates(h uint64) iter.Seq[any] {
+	return func(yield func(any) bool) {
+		c, ok := in.vals[h]
+		if !ok || !yield(c) {
+			return
+		}
+		for _, c := range in.more[h] {
+			if !yield(c) {
+				return
+			}
+		}
+	}
 }
 
 // sameEntries reports whether m holds exactly the entries (interned values).
