@@ -37,10 +37,26 @@ func (k Key) String() string {
 type Event struct {
 	Type          string // ADDED, MODIFIED, DELETED
 	Key           Key
-	Labels        map[string]string
 	Generation    int64
 	OldGeneration int64
 	Object        *unstructured.Unstructured // the object after the write (before, for DELETED)
+}
+
+// Label is the value of the object's label k ("" without one).
+func (e Event) Label(k string) string {
+	v, _ := label(e.Object, k)
+	return v
+}
+
+// label reads obj's label k without copying its labels (GetLabels would).
+func label(obj *unstructured.Unstructured, k string) (string, bool) {
+	if obj == nil {
+		return "", false
+	}
+	md, _ := obj.Object["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
+	v, ok := labels[k].(string)
+	return v, ok
 }
 
 // Store holds the cluster's objects in a client-go testing.ObjectTracker,
@@ -109,11 +125,20 @@ func (s *Store) Fake() *k8stesting.Fake { return s.fake }
 
 // Keys returns the key of every stored object, sorted.
 func (s *Store) Keys() []Key {
-	keys := make([]Key, 0, len(s.tr.objs))
-	for sl := range s.tr.objs {
-		keys = append(keys, s.tr.key(sl))
+	type named struct {
+		k Key
+		s string
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	all := make([]named, 0, len(s.tr.objs))
+	for sl := range s.tr.objs {
+		k := s.tr.key(sl)
+		all = append(all, named{k, k.String()})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s < all[j].s })
+	keys := make([]Key, len(all))
+	for i, n := range all {
+		keys[i] = n.k
+	}
 	return keys
 }
 
@@ -159,16 +184,16 @@ func (s *Store) List(gvr schema.GroupVersionResource, ns string, selector map[st
 	var out []*unstructured.Unstructured
 	for _, n := range s.indexed(gvr, ns, v) {
 		obj, _ := s.Get(Key{gvr, ns, n})
-		if matches(obj.GetLabels(), selector) {
+		if matches(obj, selector) {
 			out = append(out, obj)
 		}
 	}
 	return out, nil
 }
 
-func matches(labels, selector map[string]string) bool {
+func matches(obj *unstructured.Unstructured, selector map[string]string) bool {
 	for k, v := range selector {
-		if labels[k] != v {
+		if l, _ := label(obj, k); l != v {
 			return false
 		}
 	}
@@ -218,8 +243,8 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	}
 	s.tr.setSize(k, Size(obj.Object))
 	s.maxObjs = max(s.maxObjs, len(s.tr.objs))
-	s.reindex(k, nil, obj.GetLabels())
-	s.emit(Event{Type: "ADDED", Key: k, Labels: obj.GetLabels(), Generation: 1, Object: obj})
+	s.reindex(k, nil, obj)
+	s.emit(Event{Type: "ADDED", Key: k, Generation: 1, Object: obj})
 	return obj, nil
 }
 
@@ -309,8 +334,8 @@ func (s *Store) commit(k Key, old, next *unstructured.Unstructured) (*unstructur
 		return nil, err
 	}
 	s.tr.setSize(k, Size(next.Object))
-	s.reindex(k, old.GetLabels(), next.GetLabels())
-	s.emit(Event{Type: "MODIFIED", Key: k, Labels: next.GetLabels(), Generation: next.GetGeneration(),
+	s.reindex(k, old, next)
+	s.emit(Event{Type: "MODIFIED", Key: k, Generation: next.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: next})
 	return next, nil
 }
@@ -374,15 +399,16 @@ func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
 		return err
 	}
 	s.rv++ // a deletion is a revision too
-	s.reindex(k, old.GetLabels(), nil)
-	s.emit(Event{Type: "DELETED", Key: k, Labels: old.GetLabels(), Generation: old.GetGeneration(),
+	s.reindex(k, old, nil)
+	s.emit(Event{Type: "DELETED", Key: k, Generation: old.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: old})
 	return nil
 }
 
-func (s *Store) reindex(k Key, oldLabels, newLabels map[string]string) {
-	ov, oldOK := oldLabels[IndexLabel]
-	nv, newOK := newLabels[IndexLabel]
+// reindex moves k in the label index from old's IndexLabel to next's (either nil).
+func (s *Store) reindex(k Key, old, next *unstructured.Unstructured) {
+	ov, oldOK := label(old, IndexLabel)
+	nv, newOK := label(next, IndexLabel)
 	if oldOK && newOK && ov == nv {
 		return
 	}

@@ -44,6 +44,7 @@ type Controller struct {
 	// retry reuses it (and charges the same cost) instead of spending the
 	// host another million units.
 	overLimit map[string]map[string]overLimit
+	shortText map[*model.Expr]string // see short
 }
 
 // Options are the controller's host-side hooks; they never change its
@@ -73,6 +74,7 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),
 		stats:     Stats{Requeues: map[string]int{}},
+		shortText: map[*model.Expr]string{},
 	}
 	rl := queue.NewRateLimiter[api.Key](k, t.Controller.RetryMinDelay.D(), t.Controller.RetryMaxDelay.D(),
 		t.Controller.QueueQPS, t.Controller.QueueBurst)

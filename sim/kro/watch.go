@@ -41,10 +41,10 @@ func (c *Controller) watch(e api.Event) {
 	}
 	byName := watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, name: e.Key.Name}
 	var byNode watchReq
-	if node := e.Labels[LabelNode]; node != "" {
+	if node := e.Label(LabelNode); node != "" {
 		byNode = watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, node: node, collection: true}
 	}
-	inst := api.Key{Namespace: e.Labels[LabelInstanceNS], Name: e.Labels[LabelInstance]}
+	inst := api.Key{Namespace: e.Label(LabelInstanceNS), Name: e.Label(LabelInstance)}
 	c.k.After(c.t.Server.WatchDelay.D(), func() {
 		var keys []api.Key
 		for in := range c.watchers[byName].all() {
@@ -55,7 +55,9 @@ func (c *Controller) watch(e api.Event) {
 				keys = append(keys, k)
 			}
 		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		if len(keys) > 1 {
+			sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		}
 		for i, k := range keys {
 			if i == 0 || k != keys[i-1] { // two instances of one name, the first gone
 				c.queue.Add(k)

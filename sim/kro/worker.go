@@ -85,7 +85,7 @@ type work struct {
 	g     *Graph
 	pass  string
 	cpu   [span.NumPhases]time.Duration
-	memo  map[string]evalResult
+	memo  map[memoKey]evalResult
 	stack span.Stack
 	start time.Duration
 }
