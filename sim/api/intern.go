@@ -44,22 +44,23 @@ func (in *interner) reset(objects int) {
 // under its top level is the interned equal one. The top level and metadata
 // maps are the object's own (its identity and revision live there), built
 // anew at their size and not interned; the resource version and UID are
-// unique per write and per object, so they are left alone. obj is not kept.
-func (in *interner) object(obj map[string]any) map[string]any {
+// unique per write and per object, so they are left alone. obj's maps are
+// never kept; what is below them is kept only when owned (see value).
+func (in *interner) object(obj map[string]any, owned bool) map[string]any {
 	out := make(map[string]any, len(obj))
 	for k, v := range obj {
 		if md, ok := v.(map[string]any); ok && k == "metadata" && md != nil {
 			m := make(map[string]any, len(md))
 			for mk, mv := range md {
 				if mk != "resourceVersion" && mk != "uid" {
-					mv, _ = in.value(mv)
+					mv, _ = in.value(mv, owned)
 				}
 				m[mk] = mv
 			}
 			out[k] = m
 			continue
 		}
-		out[k], _ = in.value(v)
+		out[k], _ = in.value(v, owned)
 	}
 	return out
 }
@@ -80,9 +81,10 @@ const (
 // value returns the interned value equal to v, and its hash. Maps and lists
 // are interned after their elements, so two are equal exactly when their
 // elements are the same interned values: the lookup compares identities,
-// never whole trees. v is never modified; it becomes the interned value when
-// new and made of interned values, so it must be the store's own.
-func (in *interner) value(v any) (any, uint64) {
+// never whole trees. v is never modified. When new, owned v made of
+// interned values becomes the interned value itself; otherwise a copy does,
+// so that what a caller keeps is never stored.
+func (in *interner) value(v any, owned bool) (any, uint64) {
 	switch x := v.(type) {
 	case string:
 		h := hashString(seedString, x)
@@ -112,7 +114,7 @@ func (in *interner) value(v any) (any, uint64) {
 		h := mix(seedMap + uint64(len(x)))
 		changed := false
 		for k, e := range x {
-			c, eh := in.value(e)
+			c, eh := in.value(e, owned)
 			changed = changed || !identical(c, e)
 			in.stack = append(in.stack, entry{k, c})
 			// A sum of the entries' hashes: map order does not matter.
@@ -126,7 +128,7 @@ func (in *interner) value(v any) (any, uint64) {
 				return c, h
 			}
 		}
-		if changed {
+		if changed || !owned {
 			// Build anew rather than write into x: writing even an
 			// existing key into a Go map holding 8 entries grows it.
 			m := make(map[string]any, len(entries))
@@ -144,7 +146,7 @@ func (in *interner) value(v any) (any, uint64) {
 		h := mix(seedList + uint64(len(x)))
 		changed := false
 		for _, e := range x {
-			c, eh := in.value(e)
+			c, eh := in.value(e, owned)
 			changed = changed || !identical(c, e)
 			in.stack = append(in.stack, entry{v: c})
 			h = mix(h ^ eh)
@@ -156,7 +158,7 @@ func (in *interner) value(v any) (any, uint64) {
 				return c, h
 			}
 		}
-		if changed {
+		if changed || !owned {
 			l := make([]any, len(entries))
 			for i, e := range entries {
 				l[i] = e.v

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -74,14 +75,14 @@ func TestInternerKeepsTypesApart(t *testing.T) {
 		[]any{int64(1), "1"}, []any{"1", int64(1)}}
 	var got []any
 	for _, v := range vals {
-		c, _ := in.value(runtime.DeepCopyJSONValue(v))
+		c, _ := in.value(runtime.DeepCopyJSONValue(v), true)
 		got = append(got, c)
 	}
 	for i := range vals {
 		if !reflect.DeepEqual(got[i], vals[i]) {
 			t.Errorf("interned %#v as %#v", vals[i], got[i])
 		}
-		again, _ := in.value(runtime.DeepCopyJSONValue(vals[i]))
+		again, _ := in.value(runtime.DeepCopyJSONValue(vals[i]), false)
 		if !same(again, got[i]) {
 			t.Errorf("%#v interned twice is not the same value", vals[i])
 		}
@@ -93,7 +94,7 @@ func TestInternerKeepsTypesApart(t *testing.T) {
 func TestInternerResetBoundsTables(t *testing.T) {
 	in := newInterner()
 	for i := range 1<<16 + 10 {
-		in.value(string(rune('a'+i%26)) + time.Duration(i).String())
+		in.value(string(rune('a'+i%26))+time.Duration(i).String(), true)
 	}
 	in.reset(1 << 20)
 	if len(in.strs) == 0 {
@@ -102,5 +103,39 @@ func TestInternerResetBoundsTables(t *testing.T) {
 	in.reset(0)
 	if len(in.strs) != 0 || in.size != 0 {
 		t.Errorf("reset kept %d strings and %d values", len(in.strs), in.size)
+	}
+}
+
+// TestStoreKeepsNothingOfTheCallers checks that what a caller writes is
+// copied where new, so modifying it afterwards (as a caller may: the store
+// documents that obj is not retained) changes nothing stored.
+func TestStoreKeepsNothingOfTheCallers(t *testing.T) {
+	s := NewStore(func() time.Duration { return 0 })
+	gvr := s.GVR("apps/v1", "Deployment")
+	for i, write := range []func(obj *unstructured.Unstructured) error{
+		func(obj *unstructured.Unstructured) error { _, err := s.Create(Key{gvr, "ns", "a"}, obj); return err },
+		func(obj *unstructured.Unstructured) error {
+			_, err := s.Update(Key{gvr, "ns", "a"}, obj, false)
+			return err
+		},
+		func(obj *unstructured.Unstructured) error {
+			_, err := s.Update(Key{gvr, "ns", "a"}, obj, true)
+			return err
+		},
+	} {
+		obj := &unstructured.Unstructured{Object: deployment("a", fmt.Sprintf("image-%d", i))}
+		obj.Object["status"] = map[string]any{"replicas": int64(i), "conditions": []any{map[string]any{"type": "x"}}}
+		if err := write(obj); err != nil {
+			t.Fatal(err)
+		}
+		stored, _ := s.Get(Key{gvr, "ns", "a"})
+		before := runtime.DeepCopyJSONValue(stored.Object)
+		spec := obj.Object["spec"].(map[string]any)
+		spec["replicas"] = int64(99)
+		spec["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["image"] = "changed"
+		obj.Object["status"].(map[string]any)["conditions"].([]any)[0].(map[string]any)["type"] = "changed"
+		if after, _ := s.Get(Key{gvr, "ns", "a"}); !equal(after.Object, before) {
+			t.Errorf("write %d: modifying the caller's object changed the stored one", i)
+		}
 	}
 }

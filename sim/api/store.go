@@ -107,7 +107,9 @@ func NewStore(now func() time.Duration) *Store {
 // OnWrite registers a handler for every successful write, called synchronously.
 func (s *Store) OnWrite(fn func(Event)) { s.onWrite = append(s.onWrite, fn) }
 
-// Admit registers a mutating admission hook run on create and update.
+// Admit registers a mutating admission hook run on create and update. The
+// object's top level and metadata are the hook's to modify; what is below
+// may be the caller's, so the hook replaces it rather than modify it.
 func (s *Store) Admit(fn func(v verb.Verb, obj *unstructured.Unstructured)) {
 	s.admit = append(s.admit, fn)
 }
@@ -226,7 +228,7 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	if _, ok := s.tr.get(k); ok {
 		return nil, apierrors.NewAlreadyExists(k.GVR.GroupResource(), k.Name)
 	}
-	obj = obj.DeepCopy()
+	obj = shallow(obj) // what is below its metadata is interned, never kept
 	obj.SetNamespace(k.Namespace)
 	obj.SetName(k.Name)
 	for _, fn := range s.admit {
@@ -237,7 +239,7 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	obj.SetGeneration(1)
 	s.stamp(obj)
 	obj.SetCreationTimestamp(metav1.NewTime(epoch.Add(s.now())))
-	s.share(obj)
+	s.share(obj, false)
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
@@ -255,9 +257,9 @@ func uidOf(n int64) types.UID { return types.UID(fmt.Sprintf("00000000-0000-0000
 
 // share makes obj, about to be stored, share its data with the objects
 // stored before (see interner).
-func (s *Store) share(obj *unstructured.Unstructured) {
+func (s *Store) share(obj *unstructured.Unstructured, owned bool) {
 	s.intern.reset(len(s.tr.objs))
-	obj.Object = s.intern.object(obj.Object)
+	obj.Object = s.intern.object(obj.Object, owned)
 }
 
 // Revision is the store's newest revision (etcd's): every write moves it.
@@ -290,15 +292,16 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 			return old, nil
 		}
 		next = shallow(old)
+		owned = false // the status is the caller's
 		if hasStatus {
-			next.Object["status"] = runtime.DeepCopyJSONValue(st)
+			next.Object["status"] = st
 		} else {
 			delete(next.Object, "status")
 		}
 	} else {
 		next = obj
 		if !owned {
-			next = obj.DeepCopy()
+			next = shallow(obj) // what is below its metadata is interned, never kept
 		}
 		for _, fn := range s.admit {
 			fn(verb.Update, next)
@@ -323,13 +326,14 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 	if old.GetDeletionTimestamp() != nil && len(next.GetFinalizers()) == 0 {
 		return next, s.remove(k, old)
 	}
-	return s.commit(k, old, next)
+	return s.commit(k, old, next, owned)
 }
 
-// commit stores next in place of old and tells the watchers.
-func (s *Store) commit(k Key, old, next *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+// commit stores next in place of old and tells the watchers. owned says
+// what is below next's metadata is the store's own to keep (see share).
+func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) (*unstructured.Unstructured, error) {
 	s.stamp(next)
-	s.share(next)
+	s.share(next, owned)
 	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
 		return nil, err
 	}
@@ -390,7 +394,7 @@ func (s *Store) Delete(k Key) error {
 	t := metav1.NewTime(epoch.Add(s.now()))
 	next.SetDeletionTimestamp(&t)
 	next.SetGeneration(old.GetGeneration() + 1) // as the API server does for graceful deletion
-	_, err = s.commit(k, old, next)
+	_, err = s.commit(k, old, next, true)
 	return err
 }
 
