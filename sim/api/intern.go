@@ -120,24 +120,7 @@ func (in *interner) value(v any, owned bool) (any, uint64) {
 			// A sum of the entries' hashes: map order does not matter.
 			h += mix(hashString(seedString, k) ^ eh)
 		}
-		h = mix(h)
-		entries := in.stack[base:]
-		defer in.pop(base)
-		for c := range in.candidates(h) {
-			if m, ok := c.(map[string]any); ok && sameEntries(m, entries) {
-				return c, h
-			}
-		}
-		if changed || !owned {
-			// Build anew rather than write into x: writing even an
-			// existing key into a Go map holding 8 entries grows it.
-			m := make(map[string]any, len(entries))
-			for _, e := range entries {
-				m[e.k] = e.v
-			}
-			v = m
-		}
-		return in.add(v, h)
+		return in.settle(v, mix(h), base, changed || !owned)
 	case []any:
 		if x == nil {
 			return v, mix(seedList)
@@ -151,21 +134,7 @@ func (in *interner) value(v any, owned bool) (any, uint64) {
 			in.stack = append(in.stack, entry{v: c})
 			h = mix(h ^ eh)
 		}
-		entries := in.stack[base:]
-		defer in.pop(base)
-		for c := range in.candidates(h) {
-			if l, ok := c.([]any); ok && sameItems(l, entries) {
-				return c, h
-			}
-		}
-		if changed || !owned {
-			l := make([]any, len(entries))
-			for i, e := range entries {
-				l[i] = e.v
-			}
-			v = l
-		}
-		return in.add(v, h)
+		return in.settle(v, h, base, changed || !owned)
 	}
 	return v, seedOther // not JSON data: kept as it is, never shared
 }
@@ -180,6 +149,39 @@ type entry struct {
 func (in *interner) pop(base int) {
 	clear(in.stack[base:])
 	in.stack = in.stack[:base]
+}
+
+// settle returns the interned map or list of hash h equal to v, whose
+// interned entries are on the stack from base (popped on return), adding
+// one if there is none: v itself, or with rebuild a new one built from the
+// entries (rather than writing into v: writing even an existing key into a
+// Go map holding 8 entries grows it).
+func (in *interner) settle(v any, h uint64, base int, rebuild bool) (any, uint64) {
+	entries := in.stack[base:]
+	defer in.pop(base)
+	_, isMap := v.(map[string]any)
+	for c := range in.candidates(h) {
+		if m, ok := c.(map[string]any); ok && isMap && sameEntries(m, entries) {
+			return c, h
+		}
+		if l, ok := c.([]any); ok && !isMap && sameItems(l, entries) {
+			return c, h
+		}
+	}
+	if rebuild && isMap {
+		m := make(map[string]any, len(entries))
+		for _, e := range entries {
+			m[e.k] = e.v
+		}
+		v = m
+	} else if rebuild {
+		l := make([]any, len(entries))
+		for i, e := range entries {
+			l[i] = e.v
+		}
+		v = l
+	}
+	return in.add(v, h)
 }
 
 // add makes v, a map or list of interned values, the interned one.
