@@ -89,11 +89,12 @@ func ScrapeTimes(d, every time.Duration) []time.Duration {
 // families are the metrics kro exposes that the run can fill, by name.
 func (r *Result) families() []*family {
 	c := r.kro
+	log := c.Stats.ReconcileLog()
 	fs := [][]*family{
 		r.celFamilies(c.Stats),
-		r.instanceFamilies(c.Stats.Log),
-		r.dynamicFamilies(c.Stats.Log, c.Queue.Log),
-		r.workqueueFamilies(c.Stats.Log, c.Queue.Log),
+		r.instanceFamilies(log),
+		r.dynamicFamilies(log, &c.Queue.Log),
+		r.workqueueFamilies(log, &c.Queue.Log),
 		r.restFamilies(),
 	}
 	var all []*family
@@ -107,9 +108,9 @@ func (r *Result) families() []*family {
 func (r *Result) celFamilies(s kro.Stats) []*family {
 	total := newFamily("cel_expr_eval_total", "Total number of CEL expression evaluations", dto.MetricType_COUNTER, nil)
 	dur := newFamily("cel_expr_eval_duration_seconds", "Duration of CEL expression evaluations in seconds", dto.MetricType_HISTOGRAM, celBuckets)
-	for i, at := range s.EvalTimes {
+	for at, d := range s.EvalObservations() {
 		total.add(at, 1)
-		dur.add(at, s.EvalDurations[i].Seconds())
+		dur.add(at, d.Seconds())
 	}
 	return []*family{total, dur}
 }
@@ -133,7 +134,7 @@ func (r *Result) instanceFamilies(log []kro.Reconcile) []*family {
 
 // dynamicFamilies are kro's dynamic controller's, labeled with the GVR as
 // its keyFromGVR writes it: group/version/resource.
-func (r *Result) dynamicFamilies(log []kro.Reconcile, q []queue.Event) []*family {
+func (r *Result) dynamicFamilies(log []kro.Reconcile, q *queue.Log) []*family {
 	total := newFamily("dynamic_controller_reconcile_total", "Total number of reconciliations per GVR", dto.MetricType_COUNTER, nil, "gvr")
 	dur := newFamily("dynamic_controller_reconcile_duration_seconds", "Duration of reconciliations per GVR", dto.MetricType_HISTOGRAM, kroBuckets, "gvr")
 	requeues := newFamily("dynamic_controller_requeue_total", "Total number of requeues per GVR", dto.MetricType_COUNTER, nil, "gvr", "type")
@@ -152,7 +153,7 @@ func (r *Result) dynamicFamilies(log []kro.Reconcile, q []queue.Event) []*family
 			requeues.add(rec.End, 1, gvr, rec.Requeue)
 		}
 	}
-	for _, e := range q {
+	for e := range q.Events() {
 		if e.What == queue.Got { // kro sets the gauge as a worker takes a key
 			length.set(e.At, float64(e.Depth))
 		}
@@ -175,7 +176,7 @@ func dynamicKey(gvr schema.GroupVersionResource) string {
 // workqueueFamilies are controller-runtime's workqueue metrics of kro's
 // queue, labeled name and controller with the queue's name (and depth with
 // an empty priority).
-func (r *Result) workqueueFamilies(log []kro.Reconcile, q []queue.Event) []*family {
+func (r *Result) workqueueFamilies(log []kro.Reconcile, q *queue.Log) []*family {
 	labels := []string{"controller", "name"}
 	depth := newFamily("workqueue_depth", "Current depth of workqueue by workqueue and priority", dto.MetricType_GAUGE, nil, "controller", "name", "priority")
 	adds := newFamily("workqueue_adds_total", "Total number of adds handled by workqueue", dto.MetricType_COUNTER, nil, labels...)
@@ -184,7 +185,7 @@ func (r *Result) workqueueFamilies(log []kro.Reconcile, q []queue.Event) []*fami
 	work := newFamily("workqueue_work_duration_seconds", "How long in seconds processing an item from workqueue takes.", dto.MetricType_HISTOGRAM, workqueueBuckets, labels...)
 	unfinished := newFamily("workqueue_unfinished_work_seconds", "How many seconds of work has been done that is in progress and hasn't been observed by work_duration. Large values indicate stuck threads. One can deduce the number of stuck threads by observing the rate at which this increases.", dto.MetricType_GAUGE, nil, labels...)
 	longest := newFamily("workqueue_longest_running_processor_seconds", "How many seconds has the longest running processor for workqueue been running.", dto.MetricType_GAUGE, nil, labels...)
-	for _, e := range q {
+	for e := range q.Events() {
 		switch e.What {
 		case queue.Added:
 			adds.add(e.At, 1, QueueName, QueueName)
@@ -244,7 +245,7 @@ func (r *Result) restFamilies() []*family {
 	lat := newFamily("rest_client_request_duration_seconds", "Request latency in seconds, partitioned by verb.", dto.MetricType_HISTOGRAM, restBuckets, "verb")
 	limiter := newFamily("rest_client_rate_limiter_duration_seconds", "Client-side rate limiter latency in seconds, partitioned by verb.", dto.MetricType_HISTOGRAM, restBuckets, "verb")
 	retries := newFamily("rest_client_request_retries_total", "Total number of request retries, partitioned by status code and method.", dto.MetricType_COUNTER, nil, "code", "method")
-	for _, a := range r.kro.Client.Attempts {
+	for a := range r.kro.Client.Attempts() {
 		m := a.Verb.Method()
 		if a.Limited {
 			limiter.add(a.Sent, a.Throttle.Seconds(), m)

@@ -58,14 +58,18 @@ type Instance struct {
 // a LIST's wait for the watch cache included; 0 without any.
 func (r *Result) MeanLatency(v verb.Verb) time.Duration {
 	vs := r.kro.Client.Verbs[v]
-	if vs == nil || len(vs.Latencies) == 0 {
+	if vs == nil {
+		return 0
+	}
+	lat := vs.Latencies()
+	if len(lat) == 0 {
 		return 0
 	}
 	var sum time.Duration
-	for _, d := range vs.Latencies {
+	for _, d := range lat {
 		sum += d
 	}
-	return sum / time.Duration(len(vs.Latencies))
+	return sum / time.Duration(len(lat))
 }
 
 // CacheWait is the instance workers' time spent in LISTs waiting for the
@@ -315,8 +319,9 @@ func (x *finished) traffic(r *Result) {
 		vs := stats.Verbs[v]
 		s.APICalls[v] = vs.Calls
 		s.WorldAPICalls[v] = x.w.Calls(v)
-		lat := make([]float64, len(vs.Latencies))
-		for i, l := range vs.Latencies {
+		served := vs.Latencies()
+		lat := make([]float64, len(served))
+		for i, l := range served {
 			lat[i] = float64(l) / 1e6
 		}
 		p := result.Quantiles(lat)
@@ -370,8 +375,9 @@ func (x *finished) memory(r *Result) {
 // queue fills the workqueue's behavior.
 func (x *finished) queue(r *Result) {
 	q := x.rep.Queue
-	waits := make([]float64, len(q.QueueWaits))
-	for i, w := range q.QueueWaits {
+	queued := q.Log.Waits()
+	waits := make([]float64, len(queued))
+	for i, w := range queued {
 		waits[i] = result.Seconds(w)
 		r.QueueWait += w
 	}

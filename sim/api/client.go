@@ -2,11 +2,14 @@ package api
 
 import (
 	"fmt"
+	"iter"
 	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/tape"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -54,9 +57,10 @@ type Stats struct {
 	Throttled     int // requests the client-side limiter delayed
 	ThrottleWaits []time.Duration
 	Rejected429   int
-	// Attempts is every try of every request, in the order they returned:
-	// what client-go's metrics observe, with virtual timestamps.
-	Attempts []Attempt
+	// attempts logs every try of every request, in the order they
+	// returned (see Attempts): a few bytes a try, not a record.
+	attempts tape.Tape
+	lastDone time.Duration // of the last try logged
 }
 
 // Attempt is one try of a request as client-go's rest_client metrics see it.
@@ -73,6 +77,66 @@ type Attempt struct {
 	Retried string
 }
 
+// An attempt's record on the tape: its flags (the verb's index in
+// verb.All, then the bits below), Done after the previous try's Done,
+// Done-Sent, and Throttle when Limited.
+const (
+	attemptVerbs   = 1 << 4 // verb indexes below this
+	attemptLimited = 1 << 4
+	attemptRetried = 1 << 5 // retried after a 429
+)
+
+func init() {
+	if len(verb.All) > attemptVerbs {
+		panic("api: more verbs than an attempt's record has room for")
+	}
+}
+
+func (s *Stats) logAttempt(a Attempt) {
+	flags := int64(slices.Index(verb.All, a.Verb))
+	if a.Limited {
+		flags |= attemptLimited
+	}
+	switch a.Retried {
+	case "":
+	case "429":
+		flags |= attemptRetried
+	default:
+		panic("api: an attempt retried after " + a.Retried + ", which its record cannot hold")
+	}
+	s.attempts.Put(flags)
+	s.attempts.Put(int64(a.Done - s.lastDone))
+	s.attempts.Put(int64(a.Done - a.Sent))
+	if a.Limited {
+		s.attempts.Put(int64(a.Throttle))
+	}
+	s.lastDone = a.Done
+}
+
+// Attempts is every try of every request, in the order they returned:
+// what client-go's metrics observe, with virtual timestamps.
+func (s *Stats) Attempts() iter.Seq[Attempt] {
+	return func(yield func(Attempt) bool) {
+		r := s.attempts.Reader()
+		var done time.Duration
+		for r.More() {
+			flags := r.Next()
+			done += time.Duration(r.Next())
+			a := Attempt{Verb: verb.All[flags%attemptVerbs], Limited: flags&attemptLimited != 0, Done: done}
+			a.Sent = done - time.Duration(r.Next())
+			if a.Limited {
+				a.Throttle = time.Duration(r.Next())
+			}
+			if flags&attemptRetried != 0 {
+				a.Retried = "429"
+			}
+			if !yield(a) {
+				return
+			}
+		}
+	}
+}
+
 // VerbStats counts the requests of one verb.
 type VerbStats struct {
 	Calls int
@@ -81,8 +145,19 @@ type VerbStats struct {
 	NotFound  int
 	Errors    int
 	Retries   int
-	Latencies []time.Duration // server time of every attempt
+	latencies tape.Tape // server time of every attempt, in nanoseconds
 }
+
+// Latencies is the server time of every attempt, in the order served.
+func (vs *VerbStats) Latencies() []time.Duration {
+	out := make([]time.Duration, 0, vs.latencies.Len())
+	for d := range vs.latencies.All() {
+		out = append(out, time.Duration(d))
+	}
+	return out
+}
+
+func (vs *VerbStats) served(d time.Duration) { vs.latencies.Put(int64(d)) }
 
 func newStats() *Stats {
 	st := &Stats{Verbs: map[verb.Verb]*VerbStats{}, ByResource: map[string]map[verb.Verb]int{}}
@@ -98,7 +173,7 @@ func (s *Stats) Clone() *Stats {
 	out.Verbs = make(map[verb.Verb]*VerbStats, len(s.Verbs))
 	for v, vs := range s.Verbs {
 		c := *vs
-		c.Latencies = append([]time.Duration(nil), vs.Latencies...)
+		c.latencies = vs.latencies.Clone()
 		out.Verbs[v] = &c
 	}
 	out.ByResource = make(map[string]map[verb.Verb]int, len(s.ByResource))
@@ -106,7 +181,7 @@ func (s *Stats) Clone() *Stats {
 		out.ByResource[r] = maps.Clone(byVerb)
 	}
 	out.ThrottleWaits = append([]time.Duration(nil), s.ThrottleWaits...)
-	out.Attempts = append([]Attempt(nil), s.Attempts...)
+	out.attempts = s.attempts.Clone()
 	return &out
 }
 
@@ -187,7 +262,7 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 		if retryAfter > 0 && attempt < t.Client.MaxRetries {
 			try.Retried = "429"
 		}
-		c.Stats.Attempts = append(c.Stats.Attempts, try)
+		c.Stats.logAttempt(try)
 		if retryAfter > 0 && attempt < t.Client.MaxRetries {
 			c.Stats.Rejected429++
 			vs.Retries++
@@ -233,28 +308,28 @@ func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionRes
 	switch {
 	case u < f.Throttle:
 		lat = s.serve(p, lat, l.CPU.D())
-		vs.Latencies = append(vs.Latencies, fresh+lat)
+		vs.served(fresh + lat)
 		return apierrors.NewTooManyRequests("injected throttle", 1), s.t.Server.RetryAfter.D(), fresh
 	case u < f.Throttle+f.Err500:
 		lat = s.serve(p, lat, l.CPU.D())
-		vs.Latencies = append(vs.Latencies, fresh+lat)
+		vs.served(fresh + lat)
 		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0, fresh
 	case u < f.Throttle+f.Err500+f.Conflict && !v.ReadOnly():
 		lat = s.serve(p, lat, l.CPU.D())
-		vs.Latencies = append(vs.Latencies, lat)
+		vs.served(lat)
 		return apierrors.NewConflict(schema.GroupResource{}, "", fmt.Errorf("injected conflict")), 0, fresh
 	case u < f.Throttle+f.Err500+f.Conflict+f.Timeout:
 		// The request may or may not have happened: the client cannot tell.
 		applied := s.rng.IntN(2) == 0
 		p.Sleep(s.t.Server.Timeout.D())
-		vs.Latencies = append(vs.Latencies, s.t.Server.Timeout.D())
+		vs.served(s.t.Server.Timeout.D())
 		if applied && !v.ReadOnly() {
 			_ = op()
 		}
 		return apierrors.NewTimeoutError("injected timeout", 0), 0, fresh
 	}
 	lat = s.serve(p, lat, l.CPU.D())
-	vs.Latencies = append(vs.Latencies, fresh+lat)
+	vs.served(fresh + lat)
 	return op(), 0, fresh
 }
 

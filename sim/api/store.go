@@ -3,6 +3,7 @@ package api
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -36,10 +37,26 @@ func (k Key) String() string {
 type Event struct {
 	Type          string // ADDED, MODIFIED, DELETED
 	Key           Key
-	Labels        map[string]string
 	Generation    int64
 	OldGeneration int64
 	Object        *unstructured.Unstructured // the object after the write (before, for DELETED)
+}
+
+// Label is the value of the object's label k ("" without one).
+func (e Event) Label(k string) string {
+	v, _ := label(e.Object, k)
+	return v
+}
+
+// label reads obj's label k without copying its labels (GetLabels would).
+func label(obj *unstructured.Unstructured, k string) (string, bool) {
+	if obj == nil {
+		return "", false
+	}
+	md, _ := obj.Object["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
+	v, ok := labels[k].(string)
+	return v, ok
 }
 
 // Store holds the cluster's objects in a client-go testing.ObjectTracker,
@@ -50,16 +67,16 @@ type Event struct {
 // directly, because reading through the fake interface deep-copies every
 // object and would cap the simulator at a fraction of its speed. Stored
 // objects are immutable: a write replaces them (sharing unchanged subtrees),
-// so what Get returns must not be modified. Its methods take no virtual time;
+// and equal data of different objects is kept once (interned), so what Get
+// returns must not be modified. Its methods take no virtual time;
 // Client charges time around them.
 type Store struct {
 	tr       *tracker
+	intern   *interner
 	fake     *k8stesting.Fake
-	objs     map[Key]*unstructured.Unstructured // the tracker's
-	sizes    map[Key]int
 	rv       int64
 	uid      int64
-	index    map[indexKey]map[string]bool
+	index    map[indexKey][]string // names, sorted
 	onWrite  []func(Event)
 	admit    []func(v verb.Verb, obj *unstructured.Unstructured)
 	now      func() time.Duration
@@ -68,7 +85,7 @@ type Store struct {
 }
 
 type indexKey struct {
-	gvr   schema.GroupVersionResource
+	gvr   int32 // the tracker's number
 	ns    string
 	value string
 }
@@ -76,13 +93,12 @@ type indexKey struct {
 // NewStore returns an empty store whose timestamps come from now.
 func NewStore(now func() time.Duration) *Store {
 	s := &Store{
-		sizes:    map[Key]int{},
-		index:    map[indexKey]map[string]bool{},
+		index:    map[indexKey][]string{},
 		now:      now,
 		gvrCache: map[schema.GroupVersionKind]schema.GroupVersionResource{},
+		intern:   newInterner(),
 	}
 	s.tr = newTracker(s.GVR)
-	s.objs = s.tr.objs
 	s.fake = &k8stesting.Fake{}
 	s.fake.AddReactor("*", "*", k8stesting.ObjectReaction(s.tr))
 	return s
@@ -91,13 +107,15 @@ func NewStore(now func() time.Duration) *Store {
 // OnWrite registers a handler for every successful write, called synchronously.
 func (s *Store) OnWrite(fn func(Event)) { s.onWrite = append(s.onWrite, fn) }
 
-// Admit registers a mutating admission hook run on create and update.
+// Admit registers a mutating admission hook run on create and update. The
+// object's top level and metadata are the hook's to modify; what is below
+// may be the caller's, so the hook replaces it rather than modify it.
 func (s *Store) Admit(fn func(v verb.Verb, obj *unstructured.Unstructured)) {
 	s.admit = append(s.admit, fn)
 }
 
 // Objects is the number of objects stored; MaxObjects the most ever stored at once.
-func (s *Store) Objects() int    { return len(s.objs) }
+func (s *Store) Objects() int    { return len(s.tr.objs) }
 func (s *Store) MaxObjects() int { return s.maxObjs }
 
 // Tracker is the object tracker that holds the cluster state.
@@ -109,11 +127,20 @@ func (s *Store) Fake() *k8stesting.Fake { return s.fake }
 
 // Keys returns the key of every stored object, sorted.
 func (s *Store) Keys() []Key {
-	keys := make([]Key, 0, len(s.objs))
-	for k := range s.objs {
-		keys = append(keys, k)
+	type named struct {
+		k Key
+		s string
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+	all := make([]named, 0, len(s.tr.objs))
+	for sl := range s.tr.objs {
+		k := s.tr.key(sl)
+		all = append(all, named{k, k.String()})
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i].s < all[j].s })
+	keys := make([]Key, len(all))
+	for i, n := range all {
+		keys[i] = n.k
+	}
 	return keys
 }
 
@@ -143,8 +170,8 @@ func Plural(kind string) string {
 
 // Get returns the object. It is shared and must not be modified.
 func (s *Store) Get(k Key) (*unstructured.Unstructured, error) {
-	if o, ok := s.objs[k]; ok {
-		return o, nil
+	if st, ok := s.tr.get(k); ok {
+		return st.obj, nil
 	}
 	return nil, apierrors.NewNotFound(k.GVR.GroupResource(), k.Name)
 }
@@ -156,24 +183,19 @@ func (s *Store) List(gvr schema.GroupVersionResource, ns string, selector map[st
 	if !ok {
 		return nil, fmt.Errorf("list %s: the model indexes LISTs by %s; selector %v lacks it", gvr.Resource, IndexLabel, selector)
 	}
-	names := make([]string, 0, len(s.index[indexKey{gvr, ns, v}]))
-	for n := range s.index[indexKey{gvr, ns, v}] {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	var out []*unstructured.Unstructured
-	for _, n := range names {
-		obj := s.objs[Key{gvr, ns, n}]
-		if matches(obj.GetLabels(), selector) {
+	for _, n := range s.indexed(gvr, ns, v) {
+		obj, _ := s.Get(Key{gvr, ns, n})
+		if matches(obj, selector) {
 			out = append(out, obj)
 		}
 	}
 	return out, nil
 }
 
-func matches(labels, selector map[string]string) bool {
+func matches(obj *unstructured.Unstructured, selector map[string]string) bool {
 	for k, v := range selector {
-		if labels[k] != v {
+		if l, _ := label(obj, k); l != v {
 			return false
 		}
 	}
@@ -181,19 +203,32 @@ func matches(labels, selector map[string]string) bool {
 }
 
 // SizeOf is the encoded size of the object at k, in bytes (0 when absent).
-func (s *Store) SizeOf(k Key) int { return s.sizes[k] }
+func (s *Store) SizeOf(k Key) int {
+	st, _ := s.tr.get(k)
+	return st.size
+}
 
 // Count is the number of objects a LIST with selector's index label would scan.
 func (s *Store) Count(gvr schema.GroupVersionResource, ns string, selector map[string]string) int {
-	return len(s.index[indexKey{gvr, ns, selector[IndexLabel]}])
+	return len(s.indexed(gvr, ns, selector[IndexLabel]))
+}
+
+// indexed are the names of the objects of gvr in ns whose IndexLabel is
+// value, sorted. They must not be modified.
+func (s *Store) indexed(gvr schema.GroupVersionResource, ns, value string) []string {
+	i, ok := s.tr.gvrIx[gvr]
+	if !ok {
+		return nil
+	}
+	return s.index[indexKey{i, ns, value}]
 }
 
 // Create stores a new object.
 func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	if _, ok := s.objs[k]; ok {
+	if _, ok := s.tr.get(k); ok {
 		return nil, apierrors.NewAlreadyExists(k.GVR.GroupResource(), k.Name)
 	}
-	obj = obj.DeepCopy()
+	obj = shallow(obj) // what is below its metadata is interned, never kept
 	obj.SetNamespace(k.Namespace)
 	obj.SetName(k.Name)
 	for _, fn := range s.admit {
@@ -204,13 +239,14 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	obj.SetGeneration(1)
 	s.stamp(obj)
 	obj.SetCreationTimestamp(metav1.NewTime(epoch.Add(s.now())))
+	s.share(obj, false)
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.sizes[k] = Size(obj.Object)
-	s.maxObjs = max(s.maxObjs, len(s.objs))
-	s.reindex(k, nil, obj.GetLabels())
-	s.emit(Event{Type: "ADDED", Key: k, Labels: obj.GetLabels(), Generation: 1, Object: obj})
+	s.tr.setSize(k, Size(obj.Object))
+	s.maxObjs = max(s.maxObjs, len(s.tr.objs))
+	s.reindex(k, nil, obj)
+	s.emit(Event{Type: "ADDED", Key: k, Generation: 1, Object: obj})
 	return obj, nil
 }
 
@@ -218,6 +254,13 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 func uidOf(n int64) types.UID { return types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", n)) }
+
+// share makes obj, about to be stored, share its data with the objects
+// stored before (see interner).
+func (s *Store) share(obj *unstructured.Unstructured, owned bool) {
+	s.intern.reset(len(s.tr.objs))
+	obj.Object = s.intern.object(obj.Object, owned)
+}
 
 // Revision is the store's newest revision (etcd's): every write moves it.
 func (s *Store) Revision() int64 { return s.rv }
@@ -249,15 +292,16 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 			return old, nil
 		}
 		next = shallow(old)
+		owned = false // the status is the caller's
 		if hasStatus {
-			next.Object["status"] = runtime.DeepCopyJSONValue(st)
+			next.Object["status"] = st
 		} else {
 			delete(next.Object, "status")
 		}
 	} else {
 		next = obj
 		if !owned {
-			next = obj.DeepCopy()
+			next = shallow(obj) // what is below its metadata is interned, never kept
 		}
 		for _, fn := range s.admit {
 			fn(verb.Update, next)
@@ -282,18 +326,20 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 	if old.GetDeletionTimestamp() != nil && len(next.GetFinalizers()) == 0 {
 		return next, s.remove(k, old)
 	}
-	return s.commit(k, old, next)
+	return s.commit(k, old, next, owned)
 }
 
-// commit stores next in place of old and tells the watchers.
-func (s *Store) commit(k Key, old, next *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+// commit stores next in place of old and tells the watchers. owned says
+// what is below next's metadata is the store's own to keep (see share).
+func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) (*unstructured.Unstructured, error) {
 	s.stamp(next)
+	s.share(next, owned)
 	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.sizes[k] = Size(next.Object)
-	s.reindex(k, old.GetLabels(), next.GetLabels())
-	s.emit(Event{Type: "MODIFIED", Key: k, Labels: next.GetLabels(), Generation: next.GetGeneration(),
+	s.tr.setSize(k, Size(next.Object))
+	s.reindex(k, old, next)
+	s.emit(Event{Type: "MODIFIED", Key: k, Generation: next.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: next})
 	return next, nil
 }
@@ -348,7 +394,7 @@ func (s *Store) Delete(k Key) error {
 	t := metav1.NewTime(epoch.Add(s.now()))
 	next.SetDeletionTimestamp(&t)
 	next.SetGeneration(old.GetGeneration() + 1) // as the API server does for graceful deletion
-	_, err = s.commit(k, old, next)
+	_, err = s.commit(k, old, next, true)
 	return err
 }
 
@@ -357,32 +403,38 @@ func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
 		return err
 	}
 	s.rv++ // a deletion is a revision too
-	delete(s.sizes, k)
-	s.reindex(k, old.GetLabels(), nil)
-	s.emit(Event{Type: "DELETED", Key: k, Labels: old.GetLabels(), Generation: old.GetGeneration(),
+	s.reindex(k, old, nil)
+	s.emit(Event{Type: "DELETED", Key: k, Generation: old.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: old})
 	return nil
 }
 
-func (s *Store) reindex(k Key, oldLabels, newLabels map[string]string) {
-	ov, oldOK := oldLabels[IndexLabel]
-	nv, newOK := newLabels[IndexLabel]
+// reindex moves k in the label index from old's IndexLabel to next's (either nil).
+func (s *Store) reindex(k Key, old, next *unstructured.Unstructured) {
+	ov, oldOK := label(old, IndexLabel)
+	nv, newOK := label(next, IndexLabel)
 	if oldOK && newOK && ov == nv {
 		return
 	}
+	gvr := s.tr.resource(k.GVR)
 	if oldOK {
-		ik := indexKey{k.GVR, k.Namespace, ov}
-		delete(s.index[ik], k.Name)
-		if len(s.index[ik]) == 0 {
+		ik := indexKey{gvr, k.Namespace, ov}
+		names := s.index[ik]
+		if i, found := slices.BinarySearch(names, k.Name); found {
+			names = slices.Delete(names, i, i+1)
+		}
+		if len(names) == 0 {
 			delete(s.index, ik)
+		} else {
+			s.index[ik] = names
 		}
 	}
 	if newOK {
-		ik := indexKey{k.GVR, k.Namespace, nv}
-		if s.index[ik] == nil {
-			s.index[ik] = map[string]bool{}
+		ik := indexKey{gvr, k.Namespace, nv}
+		names := s.index[ik]
+		if i, found := slices.BinarySearch(names, k.Name); !found {
+			s.index[ik] = slices.Insert(names, i, k.Name)
 		}
-		s.index[ik][k.Name] = true
 	}
 }
 
@@ -397,10 +449,11 @@ func (s *Store) emit(e Event) {
 // and scalars are replaced, and fields others set (a Service's clusterIP, the
 // status) stay. Applying what is already there writes nothing.
 func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	live, ok := s.objs[k]
+	st, ok := s.tr.get(k)
 	if !ok {
 		return s.Create(k, desired)
 	}
+	live := st.obj
 	fin, hasFin, _ := unstructured.NestedStringSlice(desired.Object, "metadata", "finalizers")
 	if !applyChanges(live, desired, fin, hasFin) {
 		return live, nil

@@ -22,14 +22,68 @@ import (
 // the ObjectTracker interface (client-go's fake reactor chain) may modify
 // what they get; the store itself reads the shared objects directly.
 type tracker struct {
-	objs map[Key]*unstructured.Unstructured
+	objs map[slot]stored
 	gvr  func(apiVersion, kind string) schema.GroupVersionResource
+	// The resources seen, numbered: a slot names its resource by number,
+	// half the size of a Key, and every stored object has one.
+	gvrs  []schema.GroupVersionResource
+	gvrIx map[schema.GroupVersionResource]int32
 }
+
+// slot is where an object is stored: its resource's number, namespace and name.
+type slot struct {
+	gvr      int32
+	ns, name string
+}
+
+// stored is an object and its encoded size (see Size).
+type stored struct {
+	obj  *unstructured.Unstructured
+	size int
+}
+
+// resource is the number of gvr, numbered now if new.
+func (t *tracker) resource(gvr schema.GroupVersionResource) int32 {
+	if i, ok := t.gvrIx[gvr]; ok {
+		return i
+	}
+	i := int32(len(t.gvrs))
+	t.gvrs = append(t.gvrs, gvr)
+	t.gvrIx[gvr] = i
+	return i
+}
+
+// slot is k's slot; ok is false when no object of k's resource was ever stored.
+func (t *tracker) slot(k Key) (slot, bool) {
+	i, ok := t.gvrIx[k.GVR]
+	return slot{i, k.Namespace, k.Name}, ok
+}
+
+// get returns the object at k.
+func (t *tracker) get(k Key) (stored, bool) {
+	sl, ok := t.slot(k)
+	if !ok {
+		return stored{}, false
+	}
+	st, ok := t.objs[sl]
+	return st, ok
+}
+
+// setSize records the encoded size of the object at k, which is stored.
+func (t *tracker) setSize(k Key, n int) {
+	sl, _ := t.slot(k)
+	st := t.objs[sl]
+	st.size = n
+	t.objs[sl] = st
+}
+
+// key is the Key of a slot.
+func (t *tracker) key(sl slot) Key { return Key{t.gvrs[sl.gvr], sl.ns, sl.name} }
 
 var _ k8stesting.ObjectTracker = (*tracker)(nil)
 
 func newTracker(gvr func(apiVersion, kind string) schema.GroupVersionResource) *tracker {
-	return &tracker{objs: map[Key]*unstructured.Unstructured{}, gvr: gvr}
+	return &tracker{objs: map[slot]stored{}, gvr: gvr, gvrIx: map[schema.GroupVersionResource]int32{}}
 }
 
 // object is the unstructured object behind obj, which must be one.
@@ -52,11 +106,11 @@ func (t *tracker) Add(obj runtime.Object) error {
 
 // Get returns a deep copy of the object.
 func (t *tracker) Get(gvr schema.GroupVersionResource, ns, name string, _ ...metav1.GetOptions) (runtime.Object, error) {
-	o, ok := t.objs[Key{gvr, ns, name}]
+	st, ok := t.get(Key{gvr, ns, name})
 	if !ok {
 		return nil, apierrors.NewNotFound(gvr.GroupResource(), name)
 	}
-	return o.DeepCopy(), nil
+	return st.obj.DeepCopy(), nil
 }
 
 // Create stores obj, which it then owns, under its name in ns.
@@ -65,11 +119,11 @@ func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
-	k := Key{gvr, ns, u.GetName()}
-	if _, ok := t.objs[k]; ok {
-		return apierrors.NewAlreadyExists(gvr.GroupResource(), k.Name)
+	sl := slot{t.resource(gvr), ns, u.GetName()}
+	if _, ok := t.objs[sl]; ok {
+		return apierrors.NewAlreadyExists(gvr.GroupResource(), sl.name)
 	}
-	t.objs[k] = u
+	t.objs[sl] = stored{obj: u}
 	return nil
 }
 
@@ -79,11 +133,13 @@ func (t *tracker) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
-	k := Key{gvr, ns, u.GetName()}
-	if _, ok := t.objs[k]; !ok {
-		return apierrors.NewNotFound(gvr.GroupResource(), k.Name)
+	sl, _ := t.slot(Key{gvr, ns, u.GetName()})
+	st, ok := t.objs[sl]
+	if !ok {
+		return apierrors.NewNotFound(gvr.GroupResource(), sl.name)
 	}
-	t.objs[k] = u
+	st.obj = u
+	t.objs[sl] = st
 	return nil
 }
 
@@ -101,34 +157,36 @@ func (t *tracker) Apply(gvr schema.GroupVersionResource, _ runtime.Object, _ str
 // List returns deep copies of the objects of gvr in ns ("" for every
 // namespace), sorted by namespace and name.
 func (t *tracker) List(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, ns string, _ ...metav1.ListOptions) (runtime.Object, error) {
-	var keys []Key
-	for k := range t.objs {
-		if k.GVR == gvr && (ns == "" || k.Namespace == ns) {
-			keys = append(keys, k)
+	var slots []slot
+	if i, ok := t.gvrIx[gvr]; ok {
+		for sl := range t.objs {
+			if sl.gvr == i && (ns == "" || sl.ns == ns) {
+				slots = append(slots, sl)
+			}
 		}
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].Namespace != keys[j].Namespace {
-			return keys[i].Namespace < keys[j].Namespace
+	sort.Slice(slots, func(i, j int) bool {
+		if slots[i].ns != slots[j].ns {
+			return slots[i].ns < slots[j].ns
 		}
-		return keys[i].Name < keys[j].Name
+		return slots[i].name < slots[j].name
 	})
 	list := &unstructured.UnstructuredList{}
 	list.SetAPIVersion(gvk.GroupVersion().String())
 	list.SetKind(gvk.Kind + "List")
-	for _, k := range keys {
-		list.Items = append(list.Items, *t.objs[k].DeepCopy())
+	for _, sl := range slots {
+		list.Items = append(list.Items, *t.objs[sl].obj.DeepCopy())
 	}
 	return list, nil
 }
 
 // Delete removes the object.
 func (t *tracker) Delete(gvr schema.GroupVersionResource, ns, name string, _ ...metav1.DeleteOptions) error {
-	k := Key{gvr, ns, name}
-	if _, ok := t.objs[k]; !ok {
+	sl, _ := t.slot(Key{gvr, ns, name})
+	if _, ok := t.objs[sl]; !ok {
 		return apierrors.NewNotFound(gvr.GroupResource(), name)
 	}
-	delete(t.objs, k)
+	delete(t.objs, sl)
 	return nil
 }
 

@@ -30,7 +30,7 @@ type Controller struct {
 	graphs map[schema.GroupVersionResource]*Graph // registered (built)
 	byName map[string]*Graph
 	// watchers routes child events: the instances watching each request.
-	watchers  map[watchReq]map[api.Key]bool
+	watchers  map[watchReq]watchSet
 	instances map[api.Key]*Instance
 	tracked   []*Instance            // the workload's instances, in the order tracked
 	threads   []*span.Thread         // one per worker
@@ -44,6 +44,7 @@ type Controller struct {
 	// retry reuses it (and charges the same cost) instead of spending the
 	// host another million units.
 	overLimit map[string]map[string]overLimit
+	shortText map[*model.Expr]string // see short
 }
 
 // Options are the controller's host-side hooks; they never change its
@@ -68,11 +69,12 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		client:    srv.NewClient(t.Client.QPS, t.Client.Burst),
 		graphs:    map[schema.GroupVersionResource]*Graph{},
 		byName:    map[string]*Graph{},
-		watchers:  map[watchReq]map[api.Key]bool{},
+		watchers:  map[watchReq]watchSet{},
 		instances: map[api.Key]*Instance{},
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),
 		stats:     Stats{Requeues: map[string]int{}},
+		shortText: map[*model.Expr]string{},
 	}
 	rl := queue.NewRateLimiter[api.Key](k, t.Controller.RetryMinDelay.D(), t.Controller.RetryMaxDelay.D(),
 		t.Controller.QueueQPS, t.Controller.QueueBurst)

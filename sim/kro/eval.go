@@ -14,6 +14,10 @@ import (
 	"github.com/krosim/krosim/sim/span"
 )
 
+// memoKey is an expression's source and scope ("" for the resource's,
+// else a collection item's): the key of kro's memo within a reconcile.
+type memoKey struct{ source, scope string }
+
 // evalResult memoizes one expression within a reconcile, as kro does.
 type evalResult struct {
 	v       ref.Val
@@ -24,7 +28,7 @@ type evalResult struct {
 // eval evaluates e for real with cel-go, memoized per expression (and per
 // collection item, via scope), charging its cost.
 func (w *work) eval(e *model.Expr, vars map[string]any, scope string) (ref.Val, bool, error) {
-	key := e.Source + "\x00" + scope
+	key := memoKey{e.Source, scope}
 	if r, ok := w.memo[key]; ok && w.memo != nil {
 		return r.v, r.pending, r.err
 	}
@@ -48,20 +52,23 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 	)
 	if known := c.overLimit[e.Source]; known != nil {
 		if o, ok := known[inputs(e, vars)]; ok {
-			c.stats.Evals++
 			d := time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(o.cost))
-			c.stats.EvalDurations = append(c.stats.EvalDurations, d)
-			w.charge(span.Eval, span.Detail{Expr: shorten(e.Text)}, d)
+			c.stats.eval(d, -1)
+			w.charge(span.Eval, span.Detail{Expr: c.short(e)}, d)
 			return nil, false, o.err
 		}
 	}
-	c.host("eval", func() {
-		if c.opts.Context != nil {
-			v, det, err = e.Program.ContextEval(c.opts.Context, vars)
-		} else {
-			v, det, err = e.Program.Eval(vars)
-		}
-	})
+	if c.opts.HostLabel == nil && c.opts.Context == nil {
+		v, det, err = e.Program.Eval(vars) // no closure to allocate
+	} else {
+		c.host("eval", func() {
+			if c.opts.Context != nil {
+				v, det, err = e.Program.ContextEval(c.opts.Context, vars)
+			} else {
+				v, det, err = e.Program.Eval(vars)
+			}
+		})
+	}
 	cost := uint64(0)
 	if det != nil && det.ActualCost() != nil {
 		cost = *det.ActualCost()
@@ -72,10 +79,8 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 	} else {
 		d = time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(cost))
 	}
-	c.stats.Evals++
-	c.stats.EvalDurations = append(c.stats.EvalDurations, d)
-	c.stats.EvalTimes = append(c.stats.EvalTimes, c.k.Now())
-	w.charge(span.Eval, span.Detail{Expr: shorten(e.Text)}, d)
+	c.stats.eval(d, c.k.Now())
+	w.charge(span.Eval, span.Detail{Expr: c.short(e)}, d)
 	if err != nil {
 		if dataPending(err) {
 			return nil, true, nil
@@ -149,6 +154,16 @@ func dataPending(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "no such key") || strings.Contains(s, "index out of bounds") ||
 		strings.Contains(s, "no such attribute")
+}
+
+// short is shorten(e.Text), computed once per expression.
+func (c *Controller) short(e *model.Expr) string {
+	s, ok := c.shortText[e]
+	if !ok {
+		s = shorten(e.Text)
+		c.shortText[e] = s
+	}
+	return s
 }
 
 func shorten(s string) string {

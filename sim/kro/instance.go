@@ -15,7 +15,7 @@ type Instance struct {
 	graph *Graph // nil for an instance the workload did not track
 	// The children whose events reach this instance: requested in the
 	// reconcile in progress, and committed by the last one (kro's watch coordinator).
-	watchCur, watchPrev map[watchReq]bool
+	watchCur, watchPrev []watchReq
 }
 
 // Key is the instance's object.

@@ -1,25 +1,130 @@
 package kro
 
 import (
+	"iter"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/queue"
 	"github.com/krosim/krosim/sim/span"
+	"github.com/krosim/krosim/sim/tape"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // Stats are the controller's counters.
 type Stats struct {
-	Reconciles         int
-	ReconcileDurations []time.Duration
-	ReconcileErrors    int
-	Requeues           map[string]int // requeue, requeue_after, rate_limited, no_requeue
-	Evals              int
-	EvalDurations      []time.Duration
-	EvalTimes          []time.Duration // when each of EvalDurations was observed
-	CompileTime        time.Duration   // RGD controller CPU for graph builds
-	Log                []Reconcile     // every reconcile, in the order they ended
+	Reconciles      int
+	ReconcileErrors int
+	Requeues        map[string]int // requeue, requeue_after, rate_limited, no_requeue
+	Evals           int
+	CompileTime     time.Duration // RGD controller CPU for graph builds
+	// The logs metrics are drawn from, a few bytes an entry (see Evals and
+	// ReconcileLog).
+	evalDurations, evalTimes tape.Tape
+	lastEval                 time.Duration // the last of evalTimes
+	log                      reconcileLog
+}
+
+// eval logs the duration d of an evaluation, observed at time at unless
+// at is negative (an outcome reused, not evaluated again).
+func (s *Stats) eval(d, at time.Duration) {
+	s.Evals++
+	s.evalDurations.Put(int64(d))
+	if at >= 0 {
+		s.evalTimes.Put(int64(at - s.lastEval))
+		s.lastEval = at
+	}
+}
+
+// EvalObservations are the evaluations' durations with the times they were
+// observed, in order. A reused outcome over the cost limit logs a duration
+// but no time, so from the first one on each time goes with the duration
+// of an earlier evaluation, as the metrics have always drawn them.
+func (s *Stats) EvalObservations() iter.Seq2[time.Duration, time.Duration] {
+	return func(yield func(time.Duration, time.Duration) bool) {
+		durs, times := s.evalDurations.Reader(), s.evalTimes.Reader()
+		var at time.Duration
+		for times.More() {
+			at += time.Duration(times.Next())
+			if !yield(at, time.Duration(durs.Next())) {
+				return
+			}
+		}
+	}
+}
+
+// ReconcileLog is every reconcile, in the order they ended.
+func (s *Stats) ReconcileLog() []Reconcile { return s.log.all() }
+
+func (s *Stats) clone() Stats {
+	out := *s
+	out.evalDurations, out.evalTimes = s.evalDurations.Clone(), s.evalTimes.Clone()
+	out.log = s.log.clone()
+	out.Requeues = maps.Clone(s.Requeues)
+	return out
+}
+
+// reconcileLog keeps every reconcile in a few bytes: the time since the
+// previous one ended, its duration, and its GVR, requeue and flags packed.
+type reconcileLog struct {
+	t       tape.Tape
+	lastEnd time.Duration
+	gvrs    []schema.GroupVersionResource // the instance GVRs seen, by index
+}
+
+// requeues are the values of Reconcile.Requeue, by index.
+var requeues = []string{"", "requeue", "requeue_after", "rate_limited", "no_requeue"}
+
+const (
+	logErr     = 1 << 0
+	logDropped = 1 << 1
+	logShift   = 2 // the requeue's index, then the GVR's
+	logRequeue = 8 // requeue indexes below this
+)
+
+func (l *reconcileLog) add(r Reconcile) {
+	g := slices.Index(l.gvrs, r.GVR)
+	if g < 0 {
+		g = len(l.gvrs)
+		l.gvrs = append(l.gvrs, r.GVR)
+	}
+	q := slices.Index(requeues, r.Requeue)
+	if q < 0 {
+		panic("kro: reconcile log: unknown requeue " + r.Requeue)
+	}
+	flags := int64(g*logRequeue+q) << logShift
+	if r.Err {
+		flags |= logErr
+	}
+	if r.Dropped {
+		flags |= logDropped
+	}
+	l.t.Put(int64(r.End - l.lastEnd))
+	l.t.Put(int64(r.End - r.Start))
+	l.t.Put(flags)
+	l.lastEnd = r.End
+}
+
+func (l *reconcileLog) all() []Reconcile {
+	out := make([]Reconcile, 0, l.t.Len()/3)
+	r := l.t.Reader()
+	var end time.Duration
+	for r.More() {
+		end += time.Duration(r.Next())
+		rec := Reconcile{End: end, Start: end - time.Duration(r.Next())}
+		flags := r.Next()
+		rec.Err, rec.Dropped = flags&logErr != 0, flags&logDropped != 0
+		ix := flags >> logShift
+		rec.Requeue, rec.GVR = requeues[ix%logRequeue], l.gvrs[ix/logRequeue]
+		out = append(out, rec)
+	}
+	return out
+}
+
+func (l *reconcileLog) clone() reconcileLog {
+	return reconcileLog{t: l.t.Clone(), lastEnd: l.lastEnd, gvrs: slices.Clone(l.gvrs)}
 }
 
 // Reconcile is one instance reconcile as kro's metrics see it.
@@ -35,10 +140,9 @@ type Reconcile struct {
 type QueueStats struct {
 	Adds         int
 	MaxDepth     int
-	Len          int             // items waiting at the end of the run
-	QueueWaits   []time.Duration // time from Add to Get, of every item
-	DepthSeconds float64         // integral of depth over virtual time
-	Log          []queue.Event   // what client-go's workqueue metrics observe
+	Len          int       // items waiting at the end of the run
+	DepthSeconds float64   // integral of depth over virtual time
+	Log          queue.Log // what client-go's workqueue metrics observe (Log.Waits: Add to Get of every item)
 }
 
 // Report is what the controller did in a run, as plain data: a copy that
@@ -56,19 +160,9 @@ type Report struct {
 // Report returns what the controller did so far; call it after Finish
 // for a whole run.
 func (c *Controller) Report() Report {
-	s := c.stats
-	s.ReconcileDurations = append([]time.Duration(nil), s.ReconcileDurations...)
-	s.EvalDurations = append([]time.Duration(nil), s.EvalDurations...)
-	s.EvalTimes = append([]time.Duration(nil), s.EvalTimes...)
-	s.Log = append([]Reconcile(nil), s.Log...)
-	s.Requeues = make(map[string]int, len(c.stats.Requeues))
-	for k, v := range c.stats.Requeues {
-		s.Requeues[k] = v
-	}
-	r := Report{Stats: s, RGDThread: c.rgdThread, Samples: c.rec.Samples(), Client: c.client.Stats.Clone(),
+	r := Report{Stats: c.stats.clone(), RGDThread: c.rgdThread, Samples: c.rec.Samples(), Client: c.client.Stats.Clone(),
 		Queue: QueueStats{Adds: c.queue.Adds, MaxDepth: c.queue.MaxDepth, Len: c.queue.Len(),
-			QueueWaits: append([]time.Duration(nil), c.queue.QueueWaits...), DepthSeconds: c.queue.DepthSeconds,
-			Log: append([]queue.Event(nil), c.queue.Log...)}}
+			DepthSeconds: c.queue.DepthSeconds, Log: c.queue.Log.Clone()}}
 	for _, th := range c.threads {
 		r.Threads = append(r.Threads, *th)
 	}

@@ -225,17 +225,37 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		obj.SetNamespace(inst.GetNamespace())
 	}
 	if !r.External {
-		obj.SetLabels(childLabels(obj, inst, g, r, ix, iter != nil))
+		setChildLabels(obj, inst, g, r, ix, iter != nil)
 	}
 	w.charge(span.Other, span.Detail{Step: "render"}, time.Duration(float64(api.Size(obj.Object))*w.c.t.Cost.EncodeByteNS))
 	return obj, false, nil
 }
 
-// childLabels are an object's labels plus those kro puts on what it manages.
-func childLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Resource, ix int, item bool) map[string]string {
-	labels := obj.GetLabels()
-	if labels == nil {
-		labels = map[string]string{}
+// setChildLabels sets an object's labels to its own plus those kro puts on
+// what it manages: what obj.SetLabels of obj.GetLabels() plus kro's did,
+// built as the map stored, without converting twice.
+func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Resource, ix int, item bool) {
+	md, ok := obj.Object["metadata"].(map[string]any)
+	if _, present := obj.Object["metadata"]; present && !ok {
+		return // SetLabels cannot set labels under metadata that is not a map
+	}
+	if md == nil {
+		md = map[string]any{}
+		obj.Object["metadata"] = md
+	}
+	own, _ := md["labels"].(map[string]any)
+	for _, v := range own {
+		if _, isString := v.(string); !isString && v != nil {
+			own = nil // GetLabels fails on a label that is not a string
+			break
+		}
+	}
+	labels := make(map[string]any, len(own)+7)
+	for k, v := range own {
+		if v == nil {
+			v = "" // GetLabels reads null as ""
+		}
+		labels[k] = v
 	}
 	labels[LabelOwned] = "true"
 	labels[LabelInstance] = inst.GetName()
@@ -246,7 +266,7 @@ func childLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Resour
 	if item {
 		labels[LabelCollectionIx] = strconv.Itoa(ix)
 	}
-	return labels
+	md["labels"] = labels
 }
 
 // applyResources server-side-applies every resolved resource concurrently

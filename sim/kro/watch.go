@@ -1,6 +1,8 @@
 package kro
 
 import (
+	"iter"
+	"slices"
 	"sort"
 
 	"github.com/krosim/krosim/sim/api"
@@ -39,23 +41,27 @@ func (c *Controller) watch(e api.Event) {
 	}
 	byName := watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, name: e.Key.Name}
 	var byNode watchReq
-	if node := e.Labels[LabelNode]; node != "" {
+	if node := e.Label(LabelNode); node != "" {
 		byNode = watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, node: node, collection: true}
 	}
-	inst := api.Key{Namespace: e.Labels[LabelInstanceNS], Name: e.Labels[LabelInstance]}
+	inst := api.Key{Namespace: e.Label(LabelInstanceNS), Name: e.Label(LabelInstance)}
 	c.k.After(c.t.Server.WatchDelay.D(), func() {
 		var keys []api.Key
-		for k := range c.watchers[byName] {
-			keys = append(keys, k)
+		for in := range c.watchers[byName].all() {
+			keys = append(keys, in.rec.Key)
 		}
-		for k := range c.watchers[byNode] {
-			if k.Namespace == inst.Namespace && k.Name == inst.Name {
+		for in := range c.watchers[byNode].all() {
+			if k := in.rec.Key; k.Namespace == inst.Namespace && k.Name == inst.Name {
 				keys = append(keys, k)
 			}
 		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		for _, k := range keys {
-			c.queue.Add(k)
+		if len(keys) > 1 {
+			sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		}
+		for i, k := range keys {
+			if i == 0 || k != keys[i-1] { // two instances of one name, the first gone
+				c.queue.Add(k)
+			}
 		}
 	})
 }
@@ -68,14 +74,18 @@ func (c *Controller) watchChild(in *Instance, req watchReq) {
 	} else {
 		req.node = ""
 	}
+	if slices.Contains(in.watchCur, req) {
+		return
+	}
 	if in.watchCur == nil {
-		in.watchCur = map[watchReq]bool{}
+		// Sized for the last reconcile's requests and one level more: a
+		// chain's instance watches one more child each reconcile.
+		in.watchCur = make([]watchReq, 0, len(in.watchPrev)+1)
 	}
-	in.watchCur[req] = true
-	if c.watchers[req] == nil {
-		c.watchers[req] = map[api.Key]bool{}
-	}
-	c.watchers[req][in.rec.Key] = true
+	in.watchCur = append(in.watchCur, req)
+	set := c.watchers[req]
+	set.add(in)
+	c.watchers[req] = set
 }
 
 // doneWatches ends a reconcile's watch cycle, as the coordinator's Done:
@@ -90,9 +100,9 @@ func (c *Controller) doneWatches(in *Instance, commit bool) {
 	if !commit {
 		drop, keep = in.watchCur, in.watchPrev
 	}
-	for req := range drop {
-		if !keep[req] {
-			c.unwatch(req, in.rec.Key)
+	for _, req := range drop {
+		if !slices.Contains(keep, req) {
+			c.unwatch(req, in)
 		}
 	}
 	in.watchPrev, in.watchCur = keep, nil
@@ -100,17 +110,70 @@ func (c *Controller) doneWatches(in *Instance, commit bool) {
 
 // removeWatches drops every watch of an instance (before kro removes its finalizer).
 func (c *Controller) removeWatches(in *Instance) {
-	for _, set := range []map[watchReq]bool{in.watchCur, in.watchPrev} {
-		for req := range set {
-			c.unwatch(req, in.rec.Key)
+	for _, reqs := range [][]watchReq{in.watchCur, in.watchPrev} {
+		for _, req := range reqs {
+			c.unwatch(req, in)
 		}
 	}
 	in.watchCur, in.watchPrev = nil, nil
 }
 
-func (c *Controller) unwatch(req watchReq, key api.Key) {
-	delete(c.watchers[req], key)
-	if len(c.watchers[req]) == 0 {
+func (c *Controller) unwatch(req watchReq, in *Instance) {
+	set, ok := c.watchers[req]
+	if !ok {
+		return
+	}
+	if set.remove(in) {
 		delete(c.watchers, req)
+		return
+	}
+	c.watchers[req] = set
+}
+
+// watchSet is the instances watching one request: nearly always one, so
+// it holds the first inline and a map only for more.
+type watchSet struct {
+	one  *Instance
+	more map[*Instance]struct{}
+}
+
+func (s *watchSet) add(in *Instance) {
+	switch {
+	case s.one == nil:
+		s.one = in
+	case s.one != in:
+		if s.more == nil {
+			s.more = map[*Instance]struct{}{}
+		}
+		s.more[in] = struct{}{}
+	}
+}
+
+// remove drops in and reports whether the set is empty.
+func (s *watchSet) remove(in *Instance) bool {
+	if s.one == in {
+		s.one = nil
+		for m := range s.more { // any of the others moves up
+			s.one = m
+			delete(s.more, m)
+			break
+		}
+	} else {
+		delete(s.more, in)
+	}
+	return s.one == nil
+}
+
+// all is every instance in the set (in no order: the caller sorts).
+func (s watchSet) all() iter.Seq[*Instance] {
+	return func(yield func(*Instance) bool) {
+		if s.one == nil || !yield(s.one) {
+			return
+		}
+		for in := range s.more {
+			if !yield(in) {
+				return
+			}
+		}
 	}
 }

@@ -33,10 +33,9 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 		c.doneWatches(w.in, res.err == nil)
 		th.Switch(c.k.Now(), span.Idle)
 		c.stats.Reconciles++
-		c.stats.ReconcileDurations = append(c.stats.ReconcileDurations, c.k.Now()-start)
 		rec := Reconcile{GVR: key.GVR, Start: start, End: c.k.Now(), Err: res.err != nil, Dropped: res.drop}
 		rec.Requeue = c.finish(key, res)
-		c.stats.Log = append(c.stats.Log, rec)
+		c.stats.log.add(rec)
 		c.queue.Done(key)
 	}
 }
@@ -86,7 +85,7 @@ type work struct {
 	g     *Graph
 	pass  string
 	cpu   [span.NumPhases]time.Duration
-	memo  map[string]evalResult
+	memo  map[memoKey]evalResult
 	stack span.Stack
 	start time.Duration
 }

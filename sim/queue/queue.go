@@ -1,10 +1,12 @@
 package queue
 
 import (
+	"iter"
 	"math"
 	"time"
 
 	"github.com/krosim/krosim/sim/kernel"
+	"github.com/krosim/krosim/sim/tape"
 	"golang.org/x/time/rate"
 )
 
@@ -24,11 +26,11 @@ type Queue[K comparable] struct {
 	// Metrics.
 	Adds, Requeues int
 	MaxDepth       int
-	QueueWaits     []time.Duration // time from Add to Get
-	DepthSeconds   float64         // integral of depth over virtual time
+	DepthSeconds   float64 // integral of depth over virtual time
 	lastDepthAt    time.Duration
-	// Log is what client-go's workqueue metrics observe, in time order.
-	Log []Event
+	// Log is what client-go's workqueue metrics observe, in time order;
+	// its Got events' waits are the time from Add to Get of every key.
+	Log Log
 }
 
 // Event is one thing client-go's workqueue metrics count.
@@ -50,8 +52,62 @@ const (
 )
 
 func (q *Queue[K]) log(w What, wait time.Duration) {
-	q.Log = append(q.Log, Event{At: q.k.Now(), What: w, Depth: len(q.queue), Wait: wait})
+	q.Log.add(Event{At: q.k.Now(), What: w, Depth: len(q.queue), Wait: wait})
 }
+
+// Log is a queue's events, a few bytes each: the time since the previous
+// event, what happened with the depth after it, and a Get's wait.
+type Log struct {
+	t    tape.Tape
+	last time.Duration
+}
+
+const whatBits = 2 // What fits below them
+
+const _ = uint(1<<whatBits - 1 - Got) // a compile error once What outgrows whatBits
+
+func (l *Log) add(e Event) {
+	l.t.Put(int64(e.At - l.last))
+	l.t.Put(int64(e.What) | int64(e.Depth)<<whatBits)
+	if e.What == Got {
+		l.t.Put(int64(e.Wait))
+	}
+	l.last = e.At
+}
+
+// Events are the events in the order they happened.
+func (l *Log) Events() iter.Seq[Event] {
+	return func(yield func(Event) bool) {
+		r := l.t.Reader()
+		var at time.Duration
+		for r.More() {
+			at += time.Duration(r.Next())
+			x := r.Next()
+			e := Event{At: at, What: What(x & (1<<whatBits - 1)), Depth: int(x >> whatBits)}
+			if e.What == Got {
+				e.Wait = time.Duration(r.Next())
+			}
+			if !yield(e) {
+				return
+			}
+		}
+	}
+}
+
+// Waits is how long each key taken waited since it was added, in the
+// order taken.
+func (l *Log) Waits() []time.Duration {
+	var out []time.Duration
+	for e := range l.Events() {
+		if e.What == Got {
+			out = append(out, e.Wait)
+		}
+	}
+	return out
+}
+
+// Clone returns a copy of the log that shares nothing with it.
+func (l *Log) Clone() Log { return Log{t: l.t.Clone(), last: l.last} }
 
 // New returns an empty queue using limiter for AddRateLimited.
 func New[K comparable](k *kernel.Kernel, limiter *RateLimiter[K]) *Queue[K] {
@@ -109,7 +165,6 @@ func (q *Queue[K]) Get(p *kernel.Proc) K {
 	q.queue = q.queue[1:]
 	q.processing[key] = true
 	delete(q.dirty, key)
-	q.QueueWaits = append(q.QueueWaits, q.k.Now()-q.addedAt[key])
 	q.log(Got, q.k.Now()-q.addedAt[key])
 	delete(q.addedAt, key)
 	return key

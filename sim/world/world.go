@@ -71,6 +71,9 @@ func (w *World) admit(v verb.Verb, obj *unstructured.Unstructured) {
 	}
 	w.ips++
 	ip := fmt.Sprintf("10.96.%d.%d", (w.ips/250)%250, w.ips%250+1)
+	if spec, ok := obj.Object["spec"].(map[string]any); ok {
+		obj.Object["spec"] = maps.Clone(spec) // the creator's: replaced, not modified (see Store.Admit)
+	}
 	_ = unstructured.SetNestedField(obj.Object, ip, "spec", "clusterIP")
 	_ = unstructured.SetNestedStringSlice(obj.Object, []string{ip}, "spec", "clusterIPs")
 }

@@ -1,0 +1,283 @@
+package api
+
+import (
+	"iter"
+	"math"
+	"math/bits"
+	"reflect"
+	"unsafe"
+)
+
+// interner hash-conses the store's immutable object data: equal subtrees
+// (maps, lists, strings) of the objects stored are kept once and shared.
+// Objects rendered from one template differ in a few fields, so most of
+// each (a Deployment's pod template, a status) is the same value in every
+// instance. Sharing is safe because the store never modifies what it
+// stores: a write replaces an object, copying what changes.
+//
+// The tables only speed sharing up: forgetting them (reset) loses no data,
+// so they are dropped when they outgrow the objects stored, which bounds
+// what deleted objects leave behind.
+type interner struct {
+	strs  map[string]any   // each string boxed once: an interface holding it costs no allocation
+	vals  map[uint64]any   // maps and lists by hash
+	more  map[uint64][]any // the rare others of a hash taken in vals
+	size  int              // maps and lists interned
+	stack []entry          // the entries being interned, innermost last
+}
+
+func newInterner() *interner {
+	return &interner{strs: map[string]any{}, vals: map[uint64]any{}, more: map[uint64][]any{}}
+}
+
+// reset forgets the tables once they hold more than perObject entries per
+// stored object (plus a floor), keeping memory bounded under churn.
+func (in *interner) reset(objects int) {
+	const perObject, floor = 16, 1 << 16
+	if len(in.strs)+in.size <= perObject*objects+floor {
+		return
+	}
+	*in = *newInterner()
+}
+
+// object returns a freshly built object sharing its data: every value
+// under its top level is the interned equal one. The top level and metadata
+// maps are the object's own (its identity and revision live there), built
+// anew at their size and not interned; the resource version and UID are
+// unique per write and per object, so they are left alone. obj's maps are
+// never kept; what is below them is kept only when owned (see value).
+func (in *interner) object(obj map[string]any, owned bool) map[string]any {
+	out := make(map[string]any, len(obj))
+	for k, v := range obj {
+		if md, ok := v.(map[string]any); ok && k == "metadata" && md != nil {
+			m := make(map[string]any, len(md))
+			for mk, mv := range md {
+				if mk != "resourceVersion" && mk != "uid" {
+					mv, _ = in.value(mv, owned)
+				}
+				m[mk] = mv
+			}
+			out[k] = m
+			continue
+		}
+		out[k], _ = in.value(v, owned)
+	}
+	return out
+}
+
+// Hash seeds of the kinds of values, so that equal-looking scalars of
+// different types hash apart.
+const (
+	seedNil uint64 = iota + 0x9e3779b97f4a7c15
+	seedString
+	seedInt
+	seedFloat
+	seedBool
+	seedMap
+	seedList
+	seedOther
+)
+
+// value returns the interned value equal to v, and its hash. Maps and lists
+// are interned after their elements, so two are equal exactly when their
+// elements are the same interned values: the lookup compares identities,
+// never whole trees. v is never modified. When new, owned v made of
+// interned values becomes the interned value itself; otherwise a copy does,
+// so that what a caller keeps is never stored.
+func (in *interner) value(v any, owned bool) (any, uint64) {
+	switch x := v.(type) {
+	case string:
+		h := hashString(seedString, x)
+		if s, ok := in.strs[x]; ok {
+			return s, h
+		}
+		in.strs[x] = v
+		return v, h
+	case int64:
+		return v, mix(seedInt ^ uint64(x))
+	case float64:
+		return v, mix(seedFloat ^ math.Float64bits(x))
+	case bool:
+		if x {
+			return v, mix(seedBool + 1)
+		}
+		return v, mix(seedBool)
+	case nil:
+		return v, mix(seedNil)
+	case map[string]any:
+		if x == nil {
+			return v, mix(seedMap)
+		}
+		// The interned entries go on the stack while they are looked up;
+		// a new map is built only for data not seen before.
+		base := len(in.stack)
+		h := mix(seedMap + uint64(len(x)))
+		changed := false
+		for k, e := range x {
+			c, eh := in.value(e, owned)
+			changed = changed || !identical(c, e)
+			in.stack = append(in.stack, entry{k, c})
+			// A sum of the entries' hashes: map order does not matter.
+			h += mix(hashString(seedString, k) ^ eh)
+		}
+		return in.settle(v, mix(h), base, changed || !owned)
+	case []any:
+		if x == nil {
+			return v, mix(seedList)
+		}
+		base := len(in.stack)
+		h := mix(seedList + uint64(len(x)))
+		changed := false
+		for _, e := range x {
+			c, eh := in.value(e, owned)
+			changed = changed || !identical(c, e)
+			in.stack = append(in.stack, entry{v: c})
+			h = mix(h ^ eh)
+		}
+		return in.settle(v, h, base, changed || !owned)
+	}
+	return v, seedOther // not JSON data: kept as it is, never shared
+}
+
+// entry is a map's entry (or a list's item, without k) with its value
+// interned, on the interner's stack.
+type entry struct {
+	k string
+	v any
+}
+
+func (in *interner) pop(base int) {
+	clear(in.stack[base:])
+	in.stack = in.stack[:base]
+}
+
+// settle returns the interned map or list of hash h equal to v, whose
+// interned entries are on the stack from base (popped on return), adding
+// one if there is none: v itself, or with rebuild a new one built from the
+// entries (rather than writing into v: writing even an existing key into a
+// Go map holding 8 entries grows it).
+func (in *interner) settle(v any, h uint64, base int, rebuild bool) (any, uint64) {
+	entries := in.stack[base:]
+	defer in.pop(base)
+	_, isMap := v.(map[string]any)
+	for c := range in.candidates(h) {
+		if m, ok := c.(map[string]any); ok && isMap && sameEntries(m, entries) {
+			return c, h
+		}
+		if l, ok := c.([]any); ok && !isMap && sameItems(l, entries) {
+			return c, h
+		}
+	}
+	if rebuild && isMap {
+		m := make(map[string]any, len(entries))
+		for _, e := range entries {
+			m[e.k] = e.v
+		}
+		v = m
+	} else if rebuild {
+		l := make([]any, len(entries))
+		for i, e := range entries {
+			l[i] = e.v
+		}
+		v = l
+	}
+	return in.add(v, h)
+}
+
+// add makes v, a map or list of interned values, the interned one.
+func (in *interner) add(v any, h uint64) (any, uint64) {
+	if _, taken := in.vals[h]; taken {
+		in.more[h] = append(in.more[h], v)
+	} else {
+		in.vals[h] = v
+	}
+	in.size++
+	return v, h
+}
+
+// candidates are the interned maps and lists of hash h.
+func (in *interner) candidates(h uint64) iter.Seq[any] {
+	return func(yield func(any) bool) {
+		c, ok := in.vals[h]
+		if !ok || !yield(c) {
+			return
+		}
+		for _, c := range in.more[h] {
+			if !yield(c) {
+				return
+			}
+		}
+	}
+}
+
+// sameEntries reports whether m holds exactly the entries (interned values).
+func sameEntries(m map[string]any, entries []entry) bool {
+	if len(m) != len(entries) {
+		return false
+	}
+	for _, e := range entries {
+		f, ok := m[e.k]
+		if !ok || !same(e.v, f) {
+			return false
+		}
+	}
+	return true
+}
+
+// sameItems reports whether l holds exactly the items (interned values).
+func sameItems(l []any, items []entry) bool {
+	if len(l) != len(items) {
+		return false
+	}
+	for i, e := range items {
+		if !same(e.v, l[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// same reports whether two interned values are the same: scalars by value,
+// maps and lists by identity (interned, equal ones are one).
+func same(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		return ok && (x == nil) == (y == nil) && reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
+	case []any:
+		y, ok := b.([]any)
+		return ok && (x == nil) == (y == nil) && len(x) == len(y) &&
+			(len(x) == 0 || &x[0] == &y[0])
+	case string, int64, float64, bool, nil:
+		return a == b
+	}
+	return false // not JSON data: never interned, so never the same
+}
+
+// hashString is FNV-1a over s, from seed.
+func hashString(seed uint64, s string) uint64 {
+	h := seed ^ 0xcbf29ce484222325
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 0x100000001b3
+	}
+	return mix(h)
+}
+
+// mix is a 64-bit finalizer (splitmix64's), spreading every input bit.
+func mix(h uint64) uint64 {
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ bits.RotateLeft64(h, -31)
+}
+
+// identical reports whether two interfaces hold the same word: the same
+// boxed value or the same map or list, so that replacing one with the other
+// changes nothing.
+func identical(a, b any) bool {
+	type eface struct{ typ, data unsafe.Pointer }
+	x, y := (*eface)(unsafe.Pointer(&a)), (*eface)(unsafe.Pointer(&b))
+	return x.typ == y.typ && x.data == y.data
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+)
+
+func deployment(name, image string) map[string]any {
+	return map[string]any{
+		"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]any{"name": name, "namespace": "ns", "labels": map[string]any{"app": name}},
+		"spec": map[string]any{"replicas": int64(2), "paused": false, "ratio": 0.5, "nothing": nil,
+			"template": map[string]any{"spec": map[string]any{"containers": []any{
+				map[string]any{"name": "app", "image": image, "args": []any{}},
+			}}}},
+	}
+}
+
+func mapPtr(m any) uintptr { return reflect.ValueOf(m).Pointer() }
+
+// TestStoreSharesEqualData checks that two objects stored with equal
+// subtrees hold them once, that different data stays apart, and that what
+// is stored equals what was written.
+func TestStoreSharesEqualData(t *testing.T) {
+	s := NewStore(func() time.Duration { return 0 })
+	gvr := s.GVR("apps/v1", "Deployment")
+	var stored []map[string]any
+	for _, tc := range []struct{ name, image string }{{"a", "nginx"}, {"b", "nginx"}, {"c", "redis"}} {
+		want := deployment(tc.name, tc.image)
+		got, err := s.Create(Key{gvr, "ns", tc.name}, &unstructured.Unstructured{Object: runtime.DeepCopyJSONValue(want).(map[string]any)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{"apiVersion", "kind", "spec"} {
+			if !equal(got.Object[f], want[f]) {
+				t.Errorf("%s: stored %s %v, written %v", tc.name, f, got.Object[f], want[f])
+			}
+		}
+		stored = append(stored, got.Object)
+	}
+	a, b, c := stored[0]["spec"], stored[1]["spec"], stored[2]["spec"]
+	if mapPtr(a) != mapPtr(b) {
+		t.Error("equal specs of two objects are stored twice")
+	}
+	if mapPtr(a) == mapPtr(c) {
+		t.Error("different specs share one map")
+	}
+	containers := func(spec any) []any {
+		return spec.(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)
+	}
+	if &containers(a)[0] == &containers(c)[0] {
+		t.Error("lists of different containers share one backing array")
+	}
+	if equal(a, c) {
+		t.Error("different specs compare equal")
+	}
+	// Labels differ by name; the metadata maps are each object's own.
+	if mapPtr(stored[0]["metadata"]) == mapPtr(stored[1]["metadata"]) {
+		t.Error("two objects share their metadata")
+	}
+}
+
+// TestInternerKeepsTypesApart checks that equal-looking values of
+// different JSON types, nil and empty containers are never merged.
+func TestInternerKeepsTypesApart(t *testing.T) {
+	in := newInterner()
+	vals := []any{int64(1), float64(1), "1", true, nil,
+		map[string]any(nil), map[string]any{}, []any(nil), []any{},
+		map[string]any{"k": int64(1)}, map[string]any{"k": float64(1)}, map[string]any{"k": "1"},
+		[]any{int64(1), "1"}, []any{"1", int64(1)}}
+	var got []any
+	for _, v := range vals {
+		c, _ := in.value(runtime.DeepCopyJSONValue(v), true)
+		got = append(got, c)
+	}
+	for i := range vals {
+		if !reflect.DeepEqual(got[i], vals[i]) {
+			t.Errorf("interned %#v as %#v", vals[i], got[i])
+		}
+		again, _ := in.value(runtime.DeepCopyJSONValue(vals[i]), false)
+		if !same(again, got[i]) {
+			t.Errorf("%#v interned twice is not the same value", vals[i])
+		}
+	}
+}
+
+// TestInternerResetBoundsTables checks that the tables are forgotten once
+// they outgrow the objects stored, and kept while they do not.
+func TestInternerResetBoundsTables(t *testing.T) {
+	in := newInterner()
+	for i := range 1<<16 + 10 {
+		in.value(string(rune('a'+i%26))+time.Duration(i).String(), true)
+	}
+	in.reset(1 << 20)
+	if len(in.strs) == 0 {
+		t.Fatal("reset forgot tables smaller than the objects stored")
+	}
+	in.reset(0)
+	if len(in.strs) != 0 || in.size != 0 {
+		t.Errorf("reset kept %d strings and %d values", len(in.strs), in.size)
+	}
+}
+
+// TestStoreKeepsNothingOfTheCallers checks that what a caller writes is
+// copied where new, so modifying it afterwards (as a caller may: the store
+// documents that obj is not retained) changes nothing stored.
+func TestStoreKeepsNothingOfTheCallers(t *testing.T) {
+	s := NewStore(func() time.Duration { return 0 })
+	gvr := s.GVR("apps/v1", "Deployment")
+	for i, write := range []func(obj *unstructured.Unstructured) error{
+		func(obj *unstructured.Unstructured) error { _, err := s.Create(Key{gvr, "ns", "a"}, obj); return err },
+		func(obj *unstructured.Unstructured) error {
+			_, err := s.Update(Key{gvr, "ns", "a"}, obj, false)
+			return err
+		},
+		func(obj *unstructured.Unstructured) error {
+			_, err := s.Update(Key{gvr, "ns", "a"}, obj, true)
+			return err
+		},
+	} {
+		obj := &unstructured.Unstructured{Object: deployment("a", fmt.Sprintf("image-%d", i))}
+		obj.Object["status"] = map[string]any{"replicas": int64(i), "conditions": []any{map[string]any{"type": "x"}}}
+		if err := write(obj); err != nil {
+			t.Fatal(err)
+		}
+		stored, _ := s.Get(Key{gvr, "ns", "a"})
+		before := runtime.DeepCopyJSONValue(stored.Object)
+		spec := obj.Object["spec"].(map[string]any)
+		spec["replicas"] = int64(99)
+		spec["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["image"] = "changed"
+		obj.Object["status"].(map[string]any)["conditions"].([]any)[0].(map[string]any)["type"] = "changed"
+		if after, _ := s.Get(Key{gvr, "ns", "a"}); !equal(after.Object, before) {
+			t.Errorf("write %d: modifying the caller's object changed the stored one", i)
+		}
+	}
+}

@@ -1,0 +1,72 @@
+package kro
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// TestReconcileLogRoundTrip checks that the reconcile log gives back every
+// reconcile as logged, in order, whatever its GVR and requeue.
+func TestReconcileLogRoundTrip(t *testing.T) {
+	a := schema.GroupVersionResource{Group: "kro.run", Version: "v1alpha1", Resource: "apps"}
+	b := schema.GroupVersionResource{Group: "kro.run", Version: "v1alpha1", Resource: "dbs"}
+	var want []Reconcile
+	for i, q := range requeues {
+		want = append(want, Reconcile{GVR: a, Start: time.Duration(i) * time.Second, End: time.Duration(i+1) * time.Second, Requeue: q})
+	}
+	want = append(want,
+		Reconcile{GVR: b, Start: 10 * time.Second, End: 10 * time.Second, Err: true, Requeue: "rate_limited"},
+		Reconcile{GVR: a, Start: 5 * time.Second, End: 11 * time.Second, Dropped: true})
+	var l reconcileLog
+	for _, r := range want {
+		l.add(r)
+	}
+	c := l.clone()
+	l.add(Reconcile{GVR: b, End: time.Hour})
+	if got := c.all(); !slices.Equal(got, want) {
+		t.Errorf("reconciles\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// TestEvalObservationsPairInOrder checks that evaluations come back with
+// the times they were observed, and that a reused outcome (no time of its
+// own) pairs later times with earlier durations, as the metrics always did.
+func TestEvalObservationsPairInOrder(t *testing.T) {
+	var s Stats
+	s.eval(10, time.Second)
+	s.eval(20, -1)
+	s.eval(30, 2*time.Second)
+	var times, durs []time.Duration
+	for at, d := range s.EvalObservations() {
+		times, durs = append(times, at), append(durs, d)
+	}
+	if !slices.Equal(times, []time.Duration{time.Second, 2 * time.Second}) || !slices.Equal(durs, []time.Duration{10, 20}) || s.Evals != 3 {
+		t.Errorf("times %v durations %v evals %d", times, durs, s.Evals)
+	}
+}
+
+// TestWatchSetHoldsEachInstanceOnce checks the watch set: adds are
+// idempotent, removing the inline instance moves another up, and the set
+// reports empty only when the last one goes.
+func TestWatchSetHoldsEachInstanceOnce(t *testing.T) {
+	a, b, c := &Instance{}, &Instance{}, &Instance{}
+	var s watchSet
+	for _, in := range []*Instance{a, b, a, c, b} {
+		s.add(in)
+	}
+	if got := slices.Collect(s.all()); len(got) != 3 {
+		t.Fatalf("%d instances, want 3", len(got))
+	}
+	if s.remove(a) || s.remove(a) || s.remove(c) {
+		t.Fatal("empty while b remains")
+	}
+	if got := slices.Collect(s.all()); len(got) != 1 || got[0] != b {
+		t.Fatalf("left %v, want only b", got)
+	}
+	if !s.remove(b) {
+		t.Error("not empty after the last instance left")
+	}
+}
