@@ -15,15 +15,7 @@ import (
 // chromium finds a Chromium to run headless: $CHROMIUM, else Debian's. In CI
 // (KROSIM_CI=1) a missing browser fails the test instead of skipping it.
 func chromium(t *testing.T) string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if p, err := exec.LookPath("chromium"); err == nil {
+	if p, ok := Chromium(); ok {
 		return p
 	}
 	if os.Getenv("KROSIM_CI") == "1" {

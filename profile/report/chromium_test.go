@@ -14,18 +14,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/krosim/krosim/profile/flame"
 )
 
-// chromium finds a Chromium to run headless, as profile/flame's test does:
+// chromium finds a Chromium to run headless (flame.Chromium):
 // $CHROMIUM, else Debian's; under KROSIM_CI=1 a missing browser fails.
 func chromium(t *testing.T) string {
-	if p := os.Getenv("CHROMIUM"); p != "" {
+	if p, ok := flame.Chromium(); ok {
 		return p
-	}
-	for _, p := range []string{"/usr/bin/chromium", "/usr/bin/chromium-browser"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
 	}
 	if os.Getenv("KROSIM_CI") == "1" {
 		t.Fatal("KROSIM_CI=1 but there is no chromium: .ci/run installs Debian's package chromium")
