@@ -278,3 +278,29 @@ func TestOpenMetricsScrapes(t *testing.T) {
 		}
 	}
 }
+
+// TestCELMetricsCountEveryEvaluation: an expression over the CEL cost limit
+// fails every reconcile that evaluates it; krosim evaluates it once and reuses
+// the outcome for the same inputs, but kro evaluates it each time, so every
+// evaluation is one observation in cel_expr_eval_total and
+// cel_expr_eval_duration_seconds, each observed when it happened.
+func TestCELMetricsCountEveryEvaluation(t *testing.T) {
+	cfg := result.Config{Target: defaults(t), Workload: workload.Default(2), Seed: 1, MaxTime: target.Duration(10 * time.Minute)}
+	res := run(t, cfg, load(t, "../testdata/hostile/bombs/nested-all.yaml"))
+	if res.Summary.ReconcileErrors < 4 {
+		t.Fatalf("%d reconcile errors, want the bomb to fail reconciles again and again", res.Summary.ReconcileErrors)
+	}
+	b, err := res.Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fams := parseProm(t, b)
+	evals := float64(res.Summary.Evaluations)
+	if got := fams["cel_expr_eval_total"].Metric[0].GetCounter().GetValue(); got != evals {
+		t.Errorf("cel_expr_eval_total %v, want every evaluation: %v", got, evals)
+	}
+	h := fams["cel_expr_eval_duration_seconds"].Metric[0].GetHistogram()
+	if got := float64(h.GetSampleCount()); got != evals {
+		t.Errorf("cel_expr_eval_duration_seconds count %v, want %v", got, evals)
+	}
+}

@@ -53,7 +53,7 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 	if known := c.overLimit[e.Source]; known != nil {
 		if o, ok := known[inputs(e, vars)]; ok {
 			d := time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(o.cost))
-			c.stats.eval(d, -1)
+			c.stats.eval(d, c.k.Now())
 			w.charge(span.Eval, span.Detail{Expr: c.short(e)}, d)
 			return nil, false, o.err
 		}

@@ -27,21 +27,17 @@ type Stats struct {
 	log                      reconcileLog
 }
 
-// eval logs the duration d of an evaluation, observed at time at unless
-// at is negative (an outcome reused, not evaluated again).
+// eval logs the duration d of an evaluation observed at time at.
 func (s *Stats) eval(d, at time.Duration) {
 	s.Evals++
 	s.evalDurations.Put(int64(d))
-	if at >= 0 {
-		s.evalTimes.Put(int64(at - s.lastEval))
-		s.lastEval = at
-	}
+	s.evalTimes.Put(int64(at - s.lastEval))
+	s.lastEval = at
 }
 
-// EvalObservations are the evaluations' durations with the times they were
-// observed, in order. A reused outcome over the cost limit logs a duration
-// but no time, so from the first one on each time goes with the duration
-// of an earlier evaluation, as the metrics have always drawn them.
+// EvalObservations are the evaluations' times with their durations, in
+// order: one per evaluation (Evals), an outcome over the cost limit reused
+// for the same inputs included, as kro evaluates it again.
 func (s *Stats) EvalObservations() iter.Seq2[time.Duration, time.Duration] {
 	return func(yield func(time.Duration, time.Duration) bool) {
 		durs, times := s.evalDurations.Reader(), s.evalTimes.Reader()
