@@ -82,16 +82,17 @@ type runner struct {
 	scrapes map[string][]byte
 	notes   []string
 
-	phases   []result.Phase
-	first    mark // before the create phase
-	last     mark // where the last phase ended
-	idleAt   time.Time
-	n        int // instances in the plan
-	updating int // instances whose spec the update phase changed
-	timedOut *timeout
-	host     hostSample // when the create phase started
-	hostAt   time.Time
-	standins *Standins // nil: none runs
+	phases    []result.Phase
+	first     mark // before the create phase
+	last      mark // where the last phase ended
+	idleAt    time.Time
+	n         int // instances in the plan
+	updating  int // instances whose spec the update phase changed
+	timedOut  *timeout
+	host      hostSample // when the create phase started
+	hostAt    time.Time
+	standins  *Standins // nil: none runs
+	externals externals
 }
 
 // timeout is the phase that ran out of time, and how far it got.

@@ -1,12 +1,15 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/krosim/krosim/sim/workload"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -17,7 +20,9 @@ import (
 func (r *runner) Now() time.Duration { return time.Since(r.start) }
 
 // Create creates the items, Parallel at a time, each at its arrival: its
-// externals first (one that exists already is fine), then it.
+// externals first (one that exists already is fine), then it. Each external
+// is created once per run, however many items point to it, as the
+// simulated workload does: items sharing one wait for its creation.
 func (r *runner) Create(items []workload.Item) error {
 	ctx := r.ctx
 	r.n = len(items)
@@ -30,12 +35,8 @@ func (r *runner) Create(items []workload.Item) error {
 			return err
 		}
 		for _, e := range it.Externals {
-			gvr, err := r.gvrFor(ctx, e)
-			if err != nil {
+			if err := r.externals.create(e, func() error { return r.createExternal(ctx, e) }); err != nil {
 				return err
-			}
-			if _, err := r.dyn.Resource(gvr).Namespace(e.GetNamespace()).Create(ctx, e, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-				return fmt.Errorf("creating external %s: %w", e.GetName(), err)
 			}
 		}
 		inst := it.Instance
@@ -135,4 +136,45 @@ func (r *runner) EndPhase(p workload.Phase, took time.Duration) error {
 	r.phases = append(r.phases, r.phase(p.String(), took, r.last, to))
 	r.last = to
 	return nil
+}
+
+// createExternal creates e, unless it exists already.
+func (r *runner) createExternal(ctx context.Context, e *unstructured.Unstructured) error {
+	gvr, err := r.gvrFor(ctx, e)
+	if err != nil {
+		return err
+	}
+	if _, err := r.dyn.Resource(gvr).Namespace(e.GetNamespace()).Create(ctx, e, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating external %s: %w", e.GetName(), err)
+	}
+	return nil
+}
+
+// externals makes each external object of a run once: the first item to
+// need one creates it, the others wait for that and share its outcome.
+type externals struct {
+	mu   sync.Mutex
+	made map[string]*externalOnce
+}
+
+type externalOnce struct {
+	once sync.Once
+	err  error
+}
+
+// create runs make once for e's object and returns its outcome.
+func (x *externals) create(e *unstructured.Unstructured, make func() error) error {
+	key := e.GetAPIVersion() + "/" + e.GetKind() + "/" + e.GetNamespace() + "/" + e.GetName()
+	x.mu.Lock()
+	if x.made == nil {
+		x.made = map[string]*externalOnce{}
+	}
+	o := x.made[key]
+	if o == nil {
+		o = &externalOnce{}
+		x.made[key] = o
+	}
+	x.mu.Unlock()
+	o.once.Do(func() { o.err = make() })
+	return o.err
 }
