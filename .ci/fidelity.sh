@@ -10,11 +10,15 @@
 #                  one request at a time on an idle server, and its CPU time
 #                  on the server (how the server's CPU is shared among verbs)
 #   cal-*/         real runs of the calibration RGDs (testdata/realapi/calibration)
-#                  at 1, 2, 4 and 8 workers, create only, with the processes' CPU
-#                  time (--pid-dir): how the CPU per request falls with concurrency
+#                  at 1, 2, 4 and 8 workers, three of each, create only, with the
+#                  processes' CPU time (--pid-dir): how the CPU per request falls
+#                  with concurrency; repeated because a run's CPU per request
+#                  varies by a fifth from one fresh server to the next
 #   harness.yaml   krosim calibrate --cpu-from cal-*: kro's CPU per request and
-#                  per reconcile, the server's CPU per request, the latency kro
-#                  saw; the API server, etcd and kro share the host's processors
+#                  per reconcile, the server's CPU per request, the CPU of waking
+#                  the processes (shared by the requests in flight together), the
+#                  latency kro saw; the API server, etcd and kro share the host's
+#                  processors
 # The harness restarts before every real run (a fresh server each time), and
 # every real run records the host's load (results.json real.host): compare
 # refuses a run taken on a busy host. Results go to OUT (out/fidelity):
@@ -24,7 +28,7 @@
 #
 # Knobs (environment): FIDELITY_RGDS (the set), FIDELITY_WORKERS ("1 2 4 8"),
 # FIDELITY_INSTANCES ("100"), FIDELITY_RUNS (1), FIDELITY_CAL_INSTANCES (100),
-# FIDELITY_CAL_WORKERS ("1 2 4 8"),
+# FIDELITY_CAL_WORKERS ("1 2 4 8"), FIDELITY_CAL_RUNS (3),
 # FIDELITY_OUT (out/fidelity), FIDELITY_CONVERGE (0.10) and FIDELITY_DELETE
 # (0.05): the tolerances, and the harness's KROSIM_* knobs.
 set -euo pipefail
@@ -40,6 +44,7 @@ INSTANCES=${FIDELITY_INSTANCES:-100}
 RUNS=${FIDELITY_RUNS:-1}
 CAL_INSTANCES=${FIDELITY_CAL_INSTANCES:-100}
 CAL_WORKERS=${FIDELITY_CAL_WORKERS:-"1 2 4 8"}
+CAL_RUNS=${FIDELITY_CAL_RUNS:-3}
 OUT=${FIDELITY_OUT:-out/fidelity}
 CONVERGE=${FIDELITY_CONVERGE:-0.10}
 DELETE=${FIDELITY_DELETE:-0.05}
@@ -81,12 +86,14 @@ if [[ ${FIDELITY_COMPARE_ONLY:-0} != 1 ]]; then
   $KROSIM calibrate --kubeconfig "$KUBECONFIG" --concurrency 1,4 --server-cpus "$(nproc)" --name fidelity-micro \
     --out "$OUT/micro.yaml"
   cal=()
-  for w in $CAL_WORKERS; do
-    for f in testdata/realapi/calibration/*.yaml; do
-      c=$OUT/cal-$(basename "$f" .yaml)-w$w
-      log "calibration run: $f, $CAL_INSTANCES instances, $w worker(s)"
-      real "$c" "$f" "$CAL_INSTANCES" "$w"
-      cal+=(--cpu-from "$c")
+  for ((r = 1; r <= CAL_RUNS; r++)); do
+    for w in $CAL_WORKERS; do
+      for f in testdata/realapi/calibration/*.yaml; do
+        c=$OUT/cal-$(basename "$f" .yaml)-w$w-r$r
+        log "calibration run: $f, $CAL_INSTANCES instances, $w worker(s), run $r of $CAL_RUNS"
+        real "$c" "$f" "$CAL_INSTANCES" "$w"
+        cal+=(--cpu-from "$c")
+      done
     done
   done
   $KROSIM calibrate --target "$OUT/micro.yaml" "${cal[@]}" --name harness --out "$OUT/harness.yaml"

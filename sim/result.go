@@ -36,6 +36,7 @@ type Result struct {
 	Instances  []Instance
 	kro        kro.Report
 	meanStored float64 // objects stored at a served request, on average
+	wakeups    float64 // the requests' shares of waking the server
 }
 
 // Instance is one instance's life in virtual time, from the start of the run.
@@ -87,6 +88,11 @@ func (r *Result) CacheWait() time.Duration {
 // MeanObjectsStored is how many objects the server stored, on average, when
 // it served a request.
 func (r *Result) MeanObjectsStored() float64 { return r.meanStored }
+
+// Wakeups is the sum of the requests' shares of waking the server (kro's
+// and the world's): 1 for a request that reaches it idle, 1/(k+1) for one
+// that arrives with k others in flight. server.wakeup_cpu prices each.
+func (r *Result) Wakeups() float64 { return r.wakeups }
 
 // finished is a finished simulation, everything its results are collected from.
 type finished struct {
@@ -311,6 +317,7 @@ func (x *finished) traffic(r *Result) {
 	if x.srv.Served.Requests > 0 {
 		r.meanStored = x.srv.Served.Objects / float64(x.srv.Served.Requests)
 	}
+	r.wakeups = x.srv.Served.Wakeups
 	s.APICalls = map[verb.Verb]int{}
 	s.APICallsByResource = stats.ByResource
 	s.WorldAPICalls = map[verb.Verb]int{}

@@ -19,21 +19,25 @@ const harnessDir = measured + "/harness"
 // TestCalibrateHarness derives the harness's target from its calibration
 // runs (calibrate --cpu-from: kro's CPU per request and per reconcile, the
 // server's per request, and what both burn per second while requests flow,
-// from the processes' CPU time in runs of the calibration RGDs with 1 and 4
-// workers, and the latency kro saw) and wants the committed target byte for
-// byte. -update rewrites it.
+// from the processes' CPU time in three runs each of the calibration RGDs
+// at 1 to 8 workers, and the latency kro saw) and wants the committed target
+// byte for byte. -update rewrites it.
 func TestCalibrateHarness(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "harness.yaml")
+	cal, err := filepath.Glob(filepath.Join(harnessDir, "cal-*-w*-r*"))
+	if err != nil || len(cal) < 2 {
+		t.Fatalf("calibration runs in %s: %d (%v)", harnessDir, len(cal), err)
+	}
 	var stdout, stderr bytes.Buffer
-	args := []string{"calibrate", "--target", filepath.Join(harnessDir, "micro.yaml"),
-		"--cpu-from", filepath.Join(harnessDir, "cal-chain"), "--cpu-from", filepath.Join(harnessDir, "cal-one"),
-		"--cpu-from", filepath.Join(harnessDir, "cal-chain-w4"), "--cpu-from", filepath.Join(harnessDir, "cal-chain-w8"),
-		"--cpu-from", filepath.Join(harnessDir, "cal-chain-w2"), "--cpu-from", filepath.Join(harnessDir, "cal-one-w8"),
-		"--rgd-root", "../..", "--name", "harness", "--output", out}
+	args := []string{"calibrate", "--target", filepath.Join(harnessDir, "micro.yaml")}
+	for _, d := range cal {
+		args = append(args, "--cpu-from", d)
+	}
+	args = append(args, "--rgd-root", "../..", "--name", "harness", "--output", out)
 	if code := Main(args, &stdout, &stderr); code != exitOK {
 		t.Fatalf("krosim calibrate: exit %d: %s", code, stderr.String())
 	}
-	for _, want := range []string{"kro's CPU", "per reconcile", "server CPU per request", "latency from"} {
+	for _, want := range []string{"kro's CPU", "per reconcile", "per wakeup", "server CPU per request", "latency from"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("the calibration report lacks %q:\n%s", want, stderr.String())
 		}

@@ -254,6 +254,50 @@ func TestServerCPUsQueueRequests(t *testing.T) {
 	}
 }
 
+// TestWakeupCPUIsSharedByRequestsInFlight checks server.wakeup_cpu: a
+// request that reaches an idle server pays all of it on the server's
+// processors, and requests in flight together share it, the k-th to arrive
+// paying 1/k: a GET alone costs 1ms + 6ms of processor time, three at once
+// 3 x 1ms + 6ms x (1 + 1/2 + 1/3).
+func TestWakeupCPUIsSharedByRequestsInFlight(t *testing.T) {
+	for _, tc := range []struct {
+		requests int
+		wakeups  float64
+		busy     time.Duration
+	}{{1, 1, 7 * ms}, {3, 1 + 1.0/2 + 1.0/3, 14 * ms}} {
+		tg := testTarget(t, 10*ms)
+		tg.Server.CPUs = 4
+		tg.Server.WakeupCPU = target.Duration(6 * ms)
+		l := tg.Latency[verb.Get]
+		l.CPU = target.Duration(ms)
+		tg.Latency[verb.Get] = l
+		k := kernel.New()
+		srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+		key := Key{cmGVR, "ns", "x"}
+		if _, err := srv.Store.Create(key, configMap("x", nil, nil)); err != nil {
+			t.Fatal(err)
+		}
+		c := srv.NewClient(0, 0)
+		for i := range tc.requests {
+			k.Go(string(rune('a'+i)), func(p *kernel.Proc) {
+				if _, call := c.Get(p, key); call.Err != nil {
+					t.Error(call.Err)
+				}
+			})
+		}
+		if err := k.Run(0, nil); err != nil {
+			t.Fatal(err)
+		}
+		k.Shutdown()
+		if got := srv.Served.Wakeups; math.Abs(got-tc.wakeups) > 1e-9 {
+			t.Errorf("%d requests: %v wakeups, want %v", tc.requests, got, tc.wakeups)
+		}
+		if got := srv.CPU().Busy(); (got - tc.busy).Abs() > time.Microsecond {
+			t.Errorf("%d requests: processors busy %v, want %v", tc.requests, got, tc.busy)
+		}
+	}
+}
+
 // TestObjectSlowdownGrowsWork checks server.object_slowdown: with 0.1 per
 // object, a 10ms request with 1 object stored takes 11ms, with 10 stored 20ms.
 func TestObjectSlowdownGrowsWork(t *testing.T) {

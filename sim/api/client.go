@@ -32,11 +32,14 @@ type Server struct {
 
 	// CacheStats counts the consistent LISTs that waited for a watch cache.
 	CacheStats CacheStats
-	// Served counts the requests served and the objects stored at each.
+	// Served counts the requests served, the objects stored at each, and
+	// the requests' shares of waking the server (server.wakeup_cpu).
 	Served struct {
 		Requests int
 		Objects  float64
+		Wakeups  float64
 	}
+	serving int // requests being served
 }
 
 // NewServer returns a server over an empty store. All randomness comes from rng.
@@ -342,6 +345,11 @@ func (s *Server) serve(p *kernel.Proc, d, cpu time.Duration) time.Duration {
 	n := s.Store.Objects()
 	s.Served.Requests++
 	s.Served.Objects += float64(n)
+	share := 1 / float64(1+s.serving) // of waking the server, with the others in flight
+	s.Served.Wakeups += share
+	cpu += time.Duration(share * float64(s.t.Server.WakeupCPU))
+	s.serving++
+	defer func() { s.serving-- }()
 	if f := s.t.Server.ObjectSlowdown; f > 0 {
 		grow := 1 + f*float64(n)
 		d = time.Duration(float64(d) * grow)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/krosim/krosim/model"
+	"github.com/krosim/krosim/sim"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	"gonum.org/v1/gonum/mat"
@@ -25,8 +26,9 @@ import (
 //     etcd's CPU time over the requests, shared out among the verbs as
 //     base's latency.VERB.cpu are (krosim calibrate --kubeconfig --pid-dir
 //     measures them one verb at a time), or evenly;
-//   - each verb's latency: what kro saw in the run with the most requests,
-//     its work fitted by simulating that run on those processors.
+//   - each verb's latency: what kro saw in the run with the fewest workers
+//     (the least contention) and, among those, the most requests, its work
+//     fitted by simulating that run on those processors.
 //
 // The runs need the processes' CPU time (krosim run --kubeconfig --pid-dir,
 // which the harness's environment sets). rgds loads a run's RGDs.
@@ -54,7 +56,62 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 	if err != nil {
 		return nil, nil, err
 	}
+	// The CPU that falls with concurrency is the waking of the processes,
+	// which the requests in flight together share (server.wakeup_cpu):
+	// count each run's shares by simulating it with the target so far,
+	// refit, and again, until the shares settle. Runs at one worker count
+	// cannot tell it from the CPU per request; they keep the first guess.
+	if !severalWorkerCounts(runs) {
+		return t, append(report, lat...), nil
+	}
+	for range wakeupRounds {
+		if err := countIdle(t, runs, rgds); err != nil {
+			return nil, nil, err
+		}
+		t = base.Clone()
+		if report, err = fitCPU(t, base, runs); err != nil {
+			return nil, nil, err
+		}
+		if lat, err = fitSharedLatency(t, base, largest, gs); err != nil {
+			return nil, nil, err
+		}
+	}
 	return t, append(report, lat...), nil
+}
+
+// wakeupRounds is how many times Physical counts the runs' shares of
+// waking the server and refits; the shares move by under 1% after the second.
+const wakeupRounds = 3
+
+// severalWorkerCounts says whether the runs were taken at more than one
+// worker count.
+func severalWorkerCounts(runs []cpuRun) bool {
+	for _, s := range runs[1:] {
+		if s.run.res.Config.Cluster.Workers != runs[0].run.res.Config.Cluster.Workers {
+			return true
+		}
+	}
+	return false
+}
+
+// countIdle simulates each run's create phase with t at the run's worker
+// count and keeps its requests' shares of waking the server.
+func countIdle(t *target.Target, runs []cpuRun, rgds func(dir string) ([]*model.RGD, error)) error {
+	for i := range runs {
+		s := &runs[i]
+		gs, err := rgds(s.run.dir)
+		if err != nil {
+			return err
+		}
+		tt := t.Clone()
+		tt.Controller.Workers = max(1, s.run.res.Config.Cluster.Workers)
+		res, err := sim.Run(s.run.createPhase(tt), gs, sim.Options{})
+		if err != nil {
+			return fmt.Errorf("%s: simulating it: %w", s.dir, err)
+		}
+		s.idle = res.Wakeups()
+	}
+	return nil
 }
 
 // cpuRun is what a calibration run's create phase cost in CPU.
@@ -65,14 +122,17 @@ type cpuRun struct {
 	kro, server          float64 // CPU seconds; server counts krosim's own too
 
 	active float64 // seconds until kro was last busy in the create phase
+	idle   float64 // the requests' shares of waking the server, simulated; 0: not counted yet
+	run    *run
 }
 
-// readCPU reads the runs' create phases, and returns the run with the most
-// requests, which the latency is fitted to.
+// readCPU reads the runs' create phases, and returns the one the latency is
+// fitted to: the first with the fewest workers and, among those, the most
+// requests.
 func readCPU(dirs []string) ([]cpuRun, *run, error) {
 	var runs []cpuRun
 	var largest *run
-	most := -1.0
+	most, fewest := -1.0, 0
 	for _, dir := range dirs {
 		r, err := readRun(dir)
 		if err != nil {
@@ -88,32 +148,40 @@ func readCPU(dirs []string) ([]cpuRun, *run, error) {
 		// krosim's own CPU in a real run (its watch of the instances, its
 		// stand-in controller) takes the same processors as the server's,
 		// in every run the target predicts: it is priced with the server's.
-		s := cpuRun{dir: dir, calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
+		s := cpuRun{dir: dir, run: r, calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
 			kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds)}
 		for v, n := range ph.APICalls {
 			s.calls[v] = float64(n)
 			s.requests += float64(n)
 		}
 		runs = append(runs, s)
-		if s.requests > most { // the first of the largest
-			largest, most = r, s.requests
+		w := max(1, r.res.Config.Cluster.Workers)
+		if largest == nil || w < fewest || (w == fewest && s.requests > most) {
+			largest, most, fewest = r, s.requests, w
 		}
 	}
 	return runs, largest, nil
 }
 
 // fitCPU sets t's CPU costs from runs and says what it fitted:
-// kro: cpu = q requests + r reconciles + k seconds active; the server (the
-// API server and etcd, and krosim's watching of the run, which shares their
-// processors): cpu = a requests + b seconds active. The time terms
-// are what the processes burn while requests flow, whatever their number
-// (the Go runtimes' scheduling and garbage collection, etcd's housekeeping):
-// measured, a request costs a third less CPU with 4 workers than with 1.
+// kro: cpu = q requests + r reconciles + k load; the server (the API server
+// and etcd, and krosim's watching of the run, which shares their
+// processors): cpu = a requests + b load. The load term is what falls with
+// concurrency: measured, a request costs a third less CPU with 4 workers
+// than with 1. Once the runs' shares of waking the server are counted
+// (countIdle) it is that waking (server.wakeup_cpu, k + b, shared by the
+// requests in flight together); before, the seconds the run was active
+// (server.active_cpu), a first guess to simulate the runs with.
 // The server's per-request CPU is shared among the verbs as base's are.
 func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
-	kroFit := nonNegative(runs, func(s cpuRun) []float64 { return []float64{s.requests, s.reconciles, s.active} },
+	wake := runs[0].idle > 0
+	load := func(s cpuRun) float64 { return s.active }
+	if wake {
+		load = func(s cpuRun) float64 { return s.idle }
+	}
+	kroFit := nonNegative(runs, func(s cpuRun) []float64 { return []float64{s.requests, s.reconciles, load(s)} },
 		func(s cpuRun) float64 { return s.kro })
-	srvFit := nonNegative(runs, func(s cpuRun) []float64 { return []float64{s.requests, s.active} },
+	srvFit := nonNegative(runs, func(s cpuRun) []float64 { return []float64{s.requests, load(s)} },
 		func(s cpuRun) float64 { return s.server })
 	share := map[verb.Verb]float64{}
 	for _, v := range verb.All {
@@ -137,7 +205,17 @@ func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
 	t.Server.SharedCPUs = true
 	t.Cost.RequestNS = math.Round(kroFit[0] * 1e9)
 	t.Cost.ReconcileNS = math.Round(kroFit[1] * 1e9)
-	t.Server.ActiveCPU = math.Round((kroFit[2]+srvFit[1])*1e4) / 1e4
+	loadTerm := fmt.Sprintf("%.3f processors while active", kroFit[2])
+	srvLoad := fmt.Sprintf("%.3f processors while active", srvFit[1])
+	total := fmt.Sprintf("server.active_cpu %.3f", kroFit[2]+srvFit[1])
+	if wake {
+		t.Server.WakeupCPU = target.Duration(time.Duration((kroFit[2] + srvFit[1]) * 1e9).Round(time.Microsecond))
+		loadTerm = fmt.Sprintf("%.3fms per wakeup", kroFit[2]*1e3)
+		srvLoad = fmt.Sprintf("%.3fms per wakeup", srvFit[1]*1e3)
+		total = fmt.Sprintf("server.wakeup_cpu %s", t.Server.WakeupCPU.D())
+	} else {
+		t.Server.ActiveCPU = math.Round((kroFit[2]+srvFit[1])*1e4) / 1e4
+	}
 	var perVerb []string
 	for _, v := range verb.All {
 		l := t.Latency[v]
@@ -145,14 +223,18 @@ func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
 		t.Latency[v] = l
 		perVerb = append(perVerb, fmt.Sprintf("%s %.3fms", v, float64(l.CPU)/1e6))
 	}
-	report := []string{fmt.Sprintf("kro's CPU: %.3fms per request, %.3fms per reconcile and %.3f processors while active; "+
-		"the API server's, etcd's and krosim's watching: %.3fms per request and %.3f processors while active (server.active_cpu %.3f in all; least squares over %d runs' create phases)",
-		kroFit[0]*1e3, kroFit[1]*1e3, kroFit[2], srvFit[0]*1e3, srvFit[1], t.Server.ActiveCPU, len(runs))}
+	report := []string{fmt.Sprintf("kro's CPU: %.3fms per request, %.3fms per reconcile and %s; "+
+		"the API server's, etcd's and krosim's watching: %.3fms per request and %s (%s in all; least squares over %d runs' create phases)",
+		kroFit[0]*1e3, kroFit[1]*1e3, loadTerm, srvFit[0]*1e3, srvLoad, total, len(runs))}
 	for _, s := range runs {
-		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*s.active
-		fitS := srvFit[0]*s.requests + srvFit[1]*s.active
-		report = append(report, fmt.Sprintf("%s: %.0f requests, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server, etcd and krosim CPU %.2fs (fit %.2fs)",
-			s.dir, s.requests, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
+		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*load(s)
+		fitS := srvFit[0]*s.requests + srvFit[1]*load(s)
+		idle := ""
+		if wake {
+			idle = fmt.Sprintf(" (%.0f wakeups, shared)", s.idle)
+		}
+		report = append(report, fmt.Sprintf("%s: %.0f requests%s, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server, etcd and krosim CPU %.2fs (fit %.2fs)",
+			s.dir, s.requests, idle, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
 	}
 	return append(report, "server CPU per request: "+strings.Join(perVerb, ", ")), nil
 }

@@ -96,6 +96,14 @@ type Server struct {
 	// charges it for the time since the previous one (at most ActiveGap),
 	// off its path. Needs CPUs.
 	ActiveCPU float64 `json:"active_cpu,omitempty" yaml:"active_cpu,omitempty"`
+	// WakeupCPU is the CPU of waking the host's processes for requests:
+	// the API server's and etcd's threads, their Go runtimes spinning up,
+	// kro's waking for the answer. The requests in flight together share
+	// it: one that reaches an idle server pays all of it, one that arrives
+	// with k others in flight 1/(k+1). So the CPU per request falls with
+	// concurrency, as measured. Off the request's path, like
+	// latency.VERB.cpu beyond its latency. Needs CPUs.
+	WakeupCPU Duration `json:"wakeup_cpu,omitempty" yaml:"wakeup_cpu,omitempty"`
 }
 
 // ActiveGap is the longest time between two requests that server.active_cpu
@@ -398,8 +406,9 @@ func (c *checker) server(s Server) {
 	c.intIn("server.cpus", s.CPUs, 0, MaxCPUs)
 	c.number("server.object_slowdown", s.ObjectSlowdown, 0, 1)
 	c.number("server.active_cpu", s.ActiveCPU, 0, MaxCPUs)
-	if (s.SharedCPUs || s.ActiveCPU > 0) && s.CPUs == 0 {
-		c.bad("server.cpus", "server.shared_cpus and server.active_cpu need server.cpus: the processors kro shares with the server")
+	c.duration("server.wakeup_cpu", s.WakeupCPU, time.Second)
+	if (s.SharedCPUs || s.ActiveCPU > 0 || s.WakeupCPU > 0) && s.CPUs == 0 {
+		c.bad("server.cpus", "server.shared_cpus, server.active_cpu and server.wakeup_cpu need server.cpus: the processors kro shares with the server")
 	}
 }
 
