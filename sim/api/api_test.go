@@ -228,26 +228,7 @@ func TestServerCPUsQueueRequests(t *testing.T) {
 	} {
 		tg := testTarget(t, 10*ms)
 		tg.Server.CPUs = tc.cpus
-		k := kernel.New()
-		srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
-		key := Key{cmGVR, "ns", "x"}
-		if _, err := srv.Store.Create(key, configMap("x", nil, nil)); err != nil {
-			t.Fatal(err)
-		}
-		c := srv.NewClient(0, 0)
-		var got []time.Duration
-		for i := range tc.want {
-			k.Go(string(rune('a'+i)), func(p *kernel.Proc) {
-				if _, call := c.Get(p, key); call.Err != nil {
-					t.Error(call.Err)
-				}
-				got = append(got, k.Now())
-			})
-		}
-		if err := k.Run(0, nil); err != nil {
-			t.Fatal(err)
-		}
-		k.Shutdown()
+		_, got := getsAtOnce(t, tg, len(tc.want))
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("server.cpus %d: requests done at %v, want %v", tc.cpus, got, tc.want)
 		}
@@ -271,24 +252,7 @@ func TestWakeupCPUIsSharedByRequestsInFlight(t *testing.T) {
 		l := tg.Latency[verb.Get]
 		l.CPU = target.Duration(ms)
 		tg.Latency[verb.Get] = l
-		k := kernel.New()
-		srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
-		key := Key{cmGVR, "ns", "x"}
-		if _, err := srv.Store.Create(key, configMap("x", nil, nil)); err != nil {
-			t.Fatal(err)
-		}
-		c := srv.NewClient(0, 0)
-		for i := range tc.requests {
-			k.Go(string(rune('a'+i)), func(p *kernel.Proc) {
-				if _, call := c.Get(p, key); call.Err != nil {
-					t.Error(call.Err)
-				}
-			})
-		}
-		if err := k.Run(0, nil); err != nil {
-			t.Fatal(err)
-		}
-		k.Shutdown()
+		srv, _ := getsAtOnce(t, tg, tc.requests)
 		if got := srv.Served.Wakeups; math.Abs(got-tc.wakeups) > 1e-9 {
 			t.Errorf("%d requests: %v wakeups, want %v", tc.requests, got, tc.wakeups)
 		}
@@ -296,6 +260,33 @@ func TestWakeupCPUIsSharedByRequestsInFlight(t *testing.T) {
 			t.Errorf("%d requests: processors busy %v, want %v", tc.requests, got, tc.busy)
 		}
 	}
+}
+
+// getsAtOnce sends n GETs of one ConfigMap at once to a fresh server with
+// target tg and returns the server and when each GET was answered.
+func getsAtOnce(t *testing.T, tg *target.Target, n int) (*Server, []time.Duration) {
+	t.Helper()
+	k := kernel.New()
+	srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+	key := Key{cmGVR, "ns", "x"}
+	if _, err := srv.Store.Create(key, configMap("x", nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	c := srv.NewClient(0, 0)
+	var done []time.Duration
+	for i := range n {
+		k.Go(string(rune('a'+i)), func(p *kernel.Proc) {
+			if _, call := c.Get(p, key); call.Err != nil {
+				t.Error(call.Err)
+			}
+			done = append(done, k.Now())
+		})
+	}
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	return srv, done
 }
 
 // TestObjectSlowdownGrowsWork checks server.object_slowdown: with 0.1 per
