@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/pprof/profile"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/span"
 )
 
@@ -212,8 +213,8 @@ func comments(res *sim.Result) []string {
 	}
 	return []string{
 		"krosim virtual-time profile of kro's controller threads on the modeled target (not this host)",
-		fmt.Sprintf("%d instances of %s on %s: %d workers, %d vCPUs, seed %d",
-			res.Summary.InstancesTotal, strings.Join(rgds, ", "), t.Name, workers, t.VCPUs, res.Config.Seed),
+		fmt.Sprintf("%d instances of %s on %s: %s, %d vCPUs, seed %d",
+			res.Summary.InstancesTotal, strings.Join(rgds, ", "), t.Name, result.Workers(workers), t.VCPUs, res.Config.Seed),
 		fmt.Sprintf("virtual duration %s; worker idle time %s is not sampled", seconds(res.Duration), seconds(idle)),
 		"sample type queue_wait: time instances waited in the workqueue (instance time, not thread time)",
 	}

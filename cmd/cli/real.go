@@ -136,7 +136,7 @@ func printRealSummary(w io.Writer, r *result.Result, dir string) {
 	if s.ConvergeSeconds != nil {
 		conv = fmt.Sprintf("%.3fs", *s.ConvergeSeconds)
 	}
-	fmt.Fprintf(w, "krosim: %d instances on %s with the real kro (%d workers), measured\n", s.InstancesTotal, r.Config.Cluster.Server, r.Config.Cluster.Workers)
+	fmt.Fprintf(w, "krosim: %d instances on %s with the real kro (%s), measured\n", s.InstancesTotal, r.Config.Cluster.Server, result.Workers(r.Config.Cluster.Workers))
 	fmt.Fprintf(w, "  converged:      %s (%d ready)\n", conv, s.InstancesReady)
 	if s.DeleteSeconds != nil {
 		fmt.Fprintf(w, "  deleted in:     %.3fs\n", *s.DeleteSeconds)

@@ -312,8 +312,8 @@ func (c *SimReal) Text(w io.Writer, tolerance float64) {
 	if s.Config.Target != nil {
 		target = s.Config.Target.Name
 	}
-	fmt.Fprintf(w, "krosim compare: simulation %s (target %s, %d workers) vs %d real run(s) of %d instances\n\n",
-		c.sim.dir, target, c.sim.workers, len(c.real), s.Summary.InstancesTotal)
+	fmt.Fprintf(w, "krosim compare: simulation %s (target %s, %s) vs %d real run(s) of %d instances\n\n",
+		c.sim.dir, target, result.Workers(c.sim.workers), len(c.real), s.Summary.InstancesTotal)
 	fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", "", "simulated", "real median", "error", "real runs")
 	for _, t := range c.timings() {
 		var runs []string

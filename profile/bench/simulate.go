@@ -25,8 +25,8 @@ func simulate(cfg Config, t *target.Target, rgd *model.RGD, wl workload.Workload
 		if err := opts.check(); err != nil {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%d instances, %d workers, %d vCPUs, seed %d: simulation incomplete: %s",
-			wl.Instances, t.Controller.Workers, t.VCPUs, seed, res.Incomplete)
+		return nil, fmt.Errorf("%d instances, %s, %d vCPUs, seed %d: simulation incomplete: %s",
+			wl.Instances, result.Workers(t.Controller.Workers), t.VCPUs, seed, res.Incomplete)
 	}
 	return res, nil
 }

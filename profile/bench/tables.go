@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"strings"
+
+	"github.com/krosim/krosim/sim/result"
 )
 
 // The performance report's published numbers, row by row.
@@ -27,7 +29,7 @@ func Tables(r *Report) []byte {
 	b.WriteString("# krosim bench: the performance report's tables, measured\n\n")
 	fmt.Fprintf(&b, "Mode %s, RGD %s, %d instances, %d repetition(s)", r.Config.Mode, r.Config.RGD, r.Config.Instances, r.Config.Count)
 	if t := r.Config.Target; t != nil {
-		fmt.Fprintf(&b, ", target %s (%d vCPUs, %s)", t.Name, t.VCPUs, nWorkers(t.Controller.Workers))
+		fmt.Fprintf(&b, ", target %s (%d vCPUs, %s)", t.Name, t.VCPUs, result.Workers(t.Controller.Workers))
 	}
 	if r.Config.Mode == "real" {
 		fmt.Fprintf(&b, ", cluster of %s, kro's metrics at %s, a warm-up run of %d instances discarded", r.Config.Server, r.Config.KroMetrics, r.Config.Warmup)
@@ -165,7 +167,7 @@ func workersTable(b *strings.Builder, r *Report) {
 	for _, p := range st.Points {
 		cell, _, _ := strings.Cut(statCells(p.Throughput, 0), " | ")
 		if p.Throughput.Noisy {
-			noisy = append(noisy, Benchmark{Suite: Workers, Name: fmt.Sprintf("%s, %d vCPUs", nWorkers(p.Workers), p.VCPUs), Mode: "sim", Throughput: p.Throughput})
+			noisy = append(noisy, Benchmark{Suite: Workers, Name: fmt.Sprintf("%s, %d vCPUs", result.Workers(p.Workers), p.VCPUs), Mode: "sim", Throughput: p.Throughput})
 		}
 		fmt.Fprintf(b, "| %d | %d | %s | %.2f | %.0f%% | %s | %.0f%% | %.0f%% | %.0f%% | %s |\n", p.Workers, p.VCPUs, cell,
 			p.Speedup, 100*p.Efficiency, dash(p.Gain), 100*p.Shares["api_wait"], 100*p.Shares["cpu_wait"], 100*p.Shares["idle"], p.Binding)

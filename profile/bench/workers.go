@@ -87,7 +87,7 @@ func runWorkers(r *Report, rgd *model.RGD, opts Options) error {
 	}()
 	for _, vcpus := range cfg.VCPUs {
 		for _, w := range cfg.WorkerCounts {
-			opts.progress("workers: %s on %d vCPUs, %d seeds of %d instances", nWorkers(w), vcpus, cfg.Count, cfg.Instances)
+			opts.progress("workers: %s on %d vCPUs, %d seeds of %d instances", result.Workers(w), vcpus, cfg.Count, cfg.Instances)
 			p, err := workerPoint(cfg, rgd, w, vcpus, opts)
 			if err != nil {
 				return err
@@ -183,10 +183,10 @@ func findings(ps []WorkerPoint) []string {
 			}
 		}
 		line := fmt.Sprintf("%d vCPUs: create throughput scales linearly up to %s (%.3g instances/s, %.0f%% of linear)",
-			c, nWorkers(linear), pointAt(pts, linear).Throughput.Median, 100*pointAt(pts, linear).Efficiency)
+			c, result.Workers(linear), pointAt(pts, linear).Throughput.Median, 100*pointAt(pts, linear).Efficiency)
 		if knee != nil {
 			line += fmt.Sprintf("; from %s returns diminish (gain %s, efficiency %.0f%%): %s",
-				nWorkers(knee.Workers), knee.Gain, 100*knee.Efficiency, why(*knee))
+				result.Workers(knee.Workers), knee.Gain, 100*knee.Efficiency, why(*knee))
 		} else {
 			line += " across the whole range"
 		}
@@ -194,14 +194,6 @@ func findings(ps []WorkerPoint) []string {
 	}
 	out = append(out, claim(ps))
 	return out
-}
-
-// nWorkers is "1 worker" or "N workers".
-func nWorkers(n int) string {
-	if n == 1 {
-		return "1 worker"
-	}
-	return fmt.Sprintf("%d workers", n)
 }
 
 func pointAt(ps []WorkerPoint, workers int) WorkerPoint {

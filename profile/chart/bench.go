@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/krosim/krosim/profile/bench"
+	"github.com/krosim/krosim/sim/result"
 )
 
 // Bench returns the charts of a bench report, for the suites it ran.
@@ -160,7 +161,7 @@ func workersScaling(r *bench.Report) *Chart {
 			for _, p := range by[v] {
 				if p.Throughput.Median >= 0.95*best.Throughput.Median {
 					c.Marks = append(c.Marks, Mark{X: float64(p.Workers), Y: p.Throughput.Median,
-						Label: fmt.Sprintf("knee: %d workers, %.3g/s (%s binds after)", p.Workers, p.Throughput.Median, best.Binding)})
+						Label: fmt.Sprintf("knee: %s, %.3g/s (%s binds after)", result.Workers(p.Workers), p.Throughput.Median, best.Binding)})
 					break
 				}
 			}

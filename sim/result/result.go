@@ -2,6 +2,7 @@ package result
 
 import (
 	"encoding/json"
+	"strconv"
 
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
@@ -335,4 +336,12 @@ type Timing struct {
 	Updated *float64 `json:"updated,omitempty"`
 	Deleted *float64 `json:"deleted,omitempty"`
 	Gone    *float64 `json:"gone,omitempty"`
+}
+
+// Workers is "1 worker" or "N workers", as outputs name a worker count.
+func Workers(n int) string {
+	if n == 1 {
+		return "1 worker"
+	}
+	return strconv.Itoa(n) + " workers"
 }
