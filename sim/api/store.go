@@ -541,8 +541,13 @@ func mergeValue(live, desired any) any {
 	return lm
 }
 
-// equal compares unstructured data as JSON values; it is reflect.DeepEqual
-// for the types unstructured objects hold, without reflection.
+// Equal compares unstructured data as JSON values: on the types
+// unstructured objects hold it is what equality.Semantic.DeepEqual says
+// (a nil map or list equals an empty one), without reflection.
+func Equal(a, b any) bool { return equal(a, b) }
+
+// equal is Equal; it is reflect.DeepEqual for the types unstructured
+// objects hold, without reflection.
 func equal(a, b any) bool {
 	switch x := a.(type) {
 	case map[string]any:

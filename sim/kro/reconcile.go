@@ -154,8 +154,9 @@ func (w *work) resolveAll(obj *unstructured.Unstructured, g *Graph, vars map[str
 		r := g.RGD.Resources[i]
 		w.stack.Resource = r.ID
 		w.charge(span.Traversal, span.Detail{Step: "walk"}, w.traversal(r))
-		var err error
-		w.c.host("traversal", func() { err = w.resolve(obj, g, r, nodes, vars) })
+		outer := w.c.enter("traversal")
+		err := w.resolve(obj, g, r, nodes, vars)
+		w.c.leave(outer)
 		if err != nil {
 			return nil, "", err
 		}

@@ -5,7 +5,6 @@ import (
 	"maps"
 
 	"github.com/krosim/krosim/sim/api"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -133,7 +132,7 @@ func (w *work) authorConditions(g *Graph, inst *unstructured.Unstructured, vars 
 
 // writeStatus writes st unless the instance already has it.
 func (w *work) writeStatus(key api.Key, inst *unstructured.Unstructured, st map[string]any) error {
-	if equality.Semantic.DeepEqual(inst.Object["status"], any(st)) {
+	if api.Equal(inst.Object["status"], any(st)) {
 		return nil
 	}
 	var err error

@@ -134,8 +134,9 @@ func (w *work) api(resource string, do func() api.Call, bytes int) api.Call {
 	w.flush()
 	k := w.c.k
 	w.th.Switch(k.Now(), span.APIWait)
-	var call api.Call
-	w.c.host("api", func() { call = do() })
+	outer := w.c.enter("api")
+	call := do()
+	w.c.leave(outer)
 	w.th.Charge(k.Now(), span.Part{Phase: span.ThrottleWait, D: call.Throttle})
 	w.th.Switch(k.Now(), span.Other)
 	w.record(resource, call)
