@@ -46,13 +46,18 @@ func (in *interner) reset(objects int) {
 // anew at their size and not interned; the resource version and UID are
 // unique per write and per object, so they are left alone. obj's maps are
 // never kept; what is below them is kept only when owned (see value).
-func (in *interner) object(obj map[string]any, owned bool) map[string]any {
+// prev is the stored version obj replaces (nil for none): a value obj
+// shares with it (the same map, list or boxed scalar, at the same key) is
+// interned already and kept without a walk, so that a write interns only
+// what it changed.
+func (in *interner) object(obj, prev map[string]any, owned bool) map[string]any {
 	out := make(map[string]any, len(obj))
+	prevMD, _ := prev["metadata"].(map[string]any)
 	for k, v := range obj {
 		if md, ok := v.(map[string]any); ok && k == "metadata" && md != nil {
 			m := make(map[string]any, len(md))
 			for mk, mv := range md {
-				if mk != "resourceVersion" && mk != "uid" {
+				if mk != "resourceVersion" && mk != "uid" && !kept(prevMD, mk, mv) {
 					mv, _ = in.value(mv, owned)
 				}
 				m[mk] = mv
@@ -60,9 +65,23 @@ func (in *interner) object(obj map[string]any, owned bool) map[string]any {
 			out[k] = m
 			continue
 		}
-		out[k], _ = in.value(v, owned)
+		if !kept(prev, k, v) {
+			v, _ = in.value(v, owned)
+		}
+		out[k] = v
 	}
 	return out
+}
+
+// kept reports whether v is what the stored map prev holds at k: the same
+// word, interned when prev was stored (or shared with what was, before a
+// reset: keeping it still keeps one copy).
+func kept(prev map[string]any, k string, v any) bool {
+	if prev == nil {
+		return false
+	}
+	p, ok := prev[k]
+	return ok && identical(p, v)
 }
 
 // Hash seeds of the kinds of values, so that equal-looking scalars of

@@ -31,6 +31,7 @@ type Controller struct {
 	byName map[string]*Graph
 	// watchers routes child events: the instances watching each request.
 	watchers  map[watchReq]watchSet
+	gvrNums   map[schema.GroupVersionResource]int32 // see gvrNum
 	instances map[api.Key]*Instance
 	tracked   []*Instance            // the workload's instances, in the order tracked
 	threads   []*span.Thread         // one per worker
@@ -70,6 +71,7 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		graphs:    map[schema.GroupVersionResource]*Graph{},
 		byName:    map[string]*Graph{},
 		watchers:  map[watchReq]watchSet{},
+		gvrNums:   map[schema.GroupVersionResource]int32{},
 		instances: map[api.Key]*Instance{},
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),

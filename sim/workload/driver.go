@@ -155,8 +155,10 @@ func (d *Driver) create() (bool, error) {
 	return d.to(d.created)
 }
 
-// settled waits for phase p; at its end it records when, and moves on to then.
-func (d *Driver) settled(p Phase, at *time.Duration, then func() (bool, error)) (bool, error) {
+// settled waits for phase p and reports whether it ended; at its end it
+// records when. The driver steps after every event, so a state that waits
+// must not allocate: each is a method, moving on to the next by name.
+func (d *Driver) settled(p Phase, at *time.Duration) (bool, error) {
 	w, when, err := d.c.Settled(p)
 	switch {
 	case err != nil:
@@ -168,16 +170,26 @@ func (d *Driver) settled(p Phase, at *time.Duration, then func() (bool, error)) 
 		return false, fmt.Errorf("%s phase: %w", p, ErrTimedOut)
 	}
 	*at = when
-	return d.to(then)
+	return true, nil
 }
 
 func (d *Driver) created() (bool, error) {
-	return d.settled(Create, &d.tl.Ready, func() (bool, error) { return d.idle(Create, d.tl.Ready, d.update) })
+	if ok, err := d.settled(Create, &d.tl.Ready); !ok {
+		return false, err
+	}
+	return d.to(d.createdIdle)
+}
+
+func (d *Driver) createdIdle() (bool, error) {
+	if ok, err := d.idle(Create, d.tl.Ready); !ok {
+		return false, err
+	}
+	return d.to(d.update)
 }
 
 // idle waits until kro is idle after phase p, which settled took after it
-// began, then tells the cluster and moves on to then.
-func (d *Driver) idle(p Phase, took time.Duration, then func() (bool, error)) (bool, error) {
+// began, then tells the cluster; it reports whether that happened.
+func (d *Driver) idle(p Phase, took time.Duration) (bool, error) {
 	ok, err := d.c.Idle()
 	if err != nil || !ok {
 		d.tl.Waiting = idleWaits[p]
@@ -186,7 +198,7 @@ func (d *Driver) idle(p Phase, took time.Duration, then func() (bool, error)) (b
 	if err := d.c.EndPhase(p, took); err != nil {
 		return false, err
 	}
-	return d.to(then)
+	return true, nil
 }
 
 func (d *Driver) update() (bool, error) {
@@ -217,9 +229,17 @@ func (d *Driver) update() (bool, error) {
 }
 
 func (d *Driver) updated() (bool, error) {
-	return d.settled(Update, &d.tl.Updated, func() (bool, error) {
-		return d.idle(Update, d.tl.Updated-d.tl.UpdateStart, d.delete)
-	})
+	if ok, err := d.settled(Update, &d.tl.Updated); !ok {
+		return false, err
+	}
+	return d.to(d.updatedIdle)
+}
+
+func (d *Driver) updatedIdle() (bool, error) {
+	if ok, err := d.idle(Update, d.tl.Updated-d.tl.UpdateStart); !ok {
+		return false, err
+	}
+	return d.to(d.delete)
 }
 
 func (d *Driver) delete() (bool, error) {
@@ -234,9 +254,17 @@ func (d *Driver) delete() (bool, error) {
 }
 
 func (d *Driver) deleted() (bool, error) {
-	return d.settled(Delete, &d.tl.Gone, func() (bool, error) {
-		return d.idle(Delete, d.tl.Gone-d.tl.DeleteStart, d.finish)
-	})
+	if ok, err := d.settled(Delete, &d.tl.Gone); !ok {
+		return false, err
+	}
+	return d.to(d.deletedIdle)
+}
+
+func (d *Driver) deletedIdle() (bool, error) {
+	if ok, err := d.idle(Delete, d.tl.Gone-d.tl.DeleteStart); !ok {
+		return false, err
+	}
+	return d.to(d.finish)
 }
 
 func (d *Driver) finish() (bool, error) {
