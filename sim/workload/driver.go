@@ -49,7 +49,9 @@ type Cluster interface {
 	// Now is the time since the workload started.
 	Now() time.Duration
 	// Create creates each item's externals (unless present) and instance at
-	// its arrival.
+	// its arrival. Once an instance is created its item's Instance may be
+	// released (set to nil): the driver never reads it again, and a large
+	// plan would otherwise keep a second copy of every instance.
 	Create(items []Item) error
 	// Ready reports whether the instance of it is ready.
 	Ready(it Item) bool
