@@ -212,7 +212,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		}
 		memoKey = strconv.Itoa(ix)
 	}
-	obj := &unstructured.Unstructured{Object: g.spines[r.Index].render(r)}
+	obj := &unstructured.Unstructured{Object: g.spines[r.Index].render(r, w.sc)}
 	for _, f := range r.Fields {
 		v, pending, err := w.eval(f.Expr, scope, memoKey)
 		if err != nil || pending {
@@ -233,7 +233,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		obj.SetNamespace(inst.GetNamespace())
 	}
 	if !r.External {
-		setChildLabels(obj, inst, g, r, ix, iter != nil)
+		setChildLabels(obj, inst, g, r, ix, iter != nil, w.sc)
 	}
 	w.charge(span.Other, span.Detail{Step: "render"}, time.Duration(float64(api.Size(obj.Object))*w.c.t.Cost.EncodeByteNS))
 	return obj, false, nil
@@ -242,7 +242,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 // setChildLabels sets an object's labels to its own plus those kro puts on
 // what it manages: what obj.SetLabels of obj.GetLabels() plus kro's did,
 // built as the map stored, without converting twice.
-func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Resource, ix int, item bool) {
+func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Resource, ix int, item bool, sc *scratch) {
 	md, ok := obj.Object["metadata"].(map[string]any)
 	if _, present := obj.Object["metadata"]; present && !ok {
 		return // SetLabels cannot set labels under metadata that is not a map
@@ -258,7 +258,7 @@ func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Res
 			break
 		}
 	}
-	labels := make(map[string]any, len(own)+7)
+	labels := sc.mapOf(len(own) + 7)
 	for k, v := range own {
 		if v == nil {
 			v = "" // GetLabels reads null as ""

@@ -19,13 +19,15 @@ type outcome struct {
 // worker is one of kro's instance workers: take a key, reconcile, requeue as told.
 func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 	th.Start(c.k.Now(), span.Idle)
+	sc := &scratch{}
 	for {
 		key := c.queue.Get(p)
 		th.Switch(c.k.Now(), span.Other)
 		start := c.k.Now()
-		w := &work{c: c, p: p, th: th, start: start}
+		w := &work{c: c, p: p, th: th, start: start, sc: sc}
 		c.inflight[th] = w
 		res := w.reconcile(key)
+		sc.reset() // nothing rendered outlives its reconcile
 		w.flush()
 		delete(c.inflight, th)
 		// kro commits the reconcile's watch requests unless it failed with
@@ -86,6 +88,7 @@ type work struct {
 	pass  string
 	cpu   [span.NumPhases]time.Duration
 	memo  map[memoKey]evalResult
+	sc    *scratch // the worker's, for rendering
 	stack span.Stack
 	start time.Duration
 }
