@@ -17,7 +17,7 @@ func deletionStatus(inst *unstructured.Unstructured) map[string]any {
 		}
 	}
 	st["state"] = "DELETING"
-	st["conditions"] = conditions(inst.GetGeneration(), "Unknown", "deleting resources")
+	st["conditions"] = conditions(inst.GetGeneration(), "Unknown", "deleting resources", nil)
 	return st
 }
 

@@ -70,7 +70,7 @@ func (w *work) reconcile(key api.Key) outcome {
 			kinds[g.gvrs[i]] = true
 		}
 	}
-	if _, call := w.apply("", key, instanceApplySet(obj, kinds)); call.Err != nil {
+	if _, call := w.apply("", key, instanceApplySet(g, obj, kinds)); call.Err != nil {
 		return w.requeue()
 	}
 	// 7. Apply every resolved resource; prune orphans only when every
