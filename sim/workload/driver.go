@@ -96,11 +96,12 @@ var ErrTimedOut = errors.New("timed out")
 // allows without waiting, so the same driver runs in virtual time and in
 // real time.
 type Driver struct {
-	plan *Plan
-	c    Cluster
-	next func() (bool, error) // the current state; true when it moved on
-	tl   Timeline
-	done bool
+	plan  *Plan
+	c     Cluster
+	next  func() (bool, error) // the current state; true when it moved on
+	phase Phase                // the phase settling, then idling
+	tl    Timeline
+	done  bool
 }
 
 // NewDriver returns a driver of plan on c, before its first step.
@@ -154,12 +155,39 @@ func (d *Driver) create() (bool, error) {
 	if err := d.c.Create(d.plan.Items); err != nil {
 		return false, err
 	}
-	return d.to(d.created)
+	return d.begin(Create)
+}
+
+// begin waits for phase p to settle, then for the cluster to be idle. The
+// driver steps after every event, so a state that waits must not allocate:
+// the phase is a field, not captured in a closure.
+func (d *Driver) begin(p Phase) (bool, error) {
+	d.phase = p
+	return d.to(d.settling)
+}
+
+// settling waits for the phase to settle, then for the cluster to be idle.
+func (d *Driver) settling() (bool, error) {
+	end := [...]*time.Duration{Create: &d.tl.Ready, Update: &d.tl.Updated, Delete: &d.tl.Gone}[d.phase]
+	if ok, err := d.settled(d.phase, end); !ok {
+		return false, err
+	}
+	return d.to(d.idling)
+}
+
+// idling waits for the cluster to be idle after the phase, then moves on
+// to the next phase, or finishes.
+func (d *Driver) idling() (bool, error) {
+	tl := &d.tl
+	took := [...]time.Duration{Create: tl.Ready, Update: tl.Updated - tl.UpdateStart, Delete: tl.Gone - tl.DeleteStart}[d.phase]
+	if ok, err := d.idle(d.phase, took); !ok {
+		return false, err
+	}
+	return d.to([...]func() (bool, error){Create: d.update, Update: d.delete, Delete: d.finish}[d.phase])
 }
 
 // settled waits for phase p and reports whether it ended; at its end it
-// records when. The driver steps after every event, so a state that waits
-// must not allocate: each is a method, moving on to the next by name.
+// records when.
 func (d *Driver) settled(p Phase, at *time.Duration) (bool, error) {
 	w, when, err := d.c.Settled(p)
 	switch {
@@ -173,20 +201,6 @@ func (d *Driver) settled(p Phase, at *time.Duration) (bool, error) {
 	}
 	*at = when
 	return true, nil
-}
-
-func (d *Driver) created() (bool, error) {
-	if ok, err := d.settled(Create, &d.tl.Ready); !ok {
-		return false, err
-	}
-	return d.to(d.createdIdle)
-}
-
-func (d *Driver) createdIdle() (bool, error) {
-	if ok, err := d.idle(Create, d.tl.Ready); !ok {
-		return false, err
-	}
-	return d.to(d.update)
 }
 
 // idle waits until kro is idle after phase p, which settled took after it
@@ -227,21 +241,7 @@ func (d *Driver) update() (bool, error) {
 		d.tl.UpdateStart = 0
 		return d.to(d.delete)
 	}
-	return d.to(d.updated)
-}
-
-func (d *Driver) updated() (bool, error) {
-	if ok, err := d.settled(Update, &d.tl.Updated); !ok {
-		return false, err
-	}
-	return d.to(d.updatedIdle)
-}
-
-func (d *Driver) updatedIdle() (bool, error) {
-	if ok, err := d.idle(Update, d.tl.Updated-d.tl.UpdateStart); !ok {
-		return false, err
-	}
-	return d.to(d.delete)
+	return d.begin(Update)
 }
 
 func (d *Driver) delete() (bool, error) {
@@ -252,21 +252,7 @@ func (d *Driver) delete() (bool, error) {
 	if err := d.c.Delete(d.plan.Items); err != nil {
 		return false, err
 	}
-	return d.to(d.deleted)
-}
-
-func (d *Driver) deleted() (bool, error) {
-	if ok, err := d.settled(Delete, &d.tl.Gone); !ok {
-		return false, err
-	}
-	return d.to(d.deletedIdle)
-}
-
-func (d *Driver) deletedIdle() (bool, error) {
-	if ok, err := d.idle(Delete, d.tl.Gone-d.tl.DeleteStart); !ok {
-		return false, err
-	}
-	return d.to(d.finish)
+	return d.begin(Delete)
 }
 
 func (d *Driver) finish() (bool, error) {
