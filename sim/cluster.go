@@ -35,11 +35,13 @@ func (c *cluster) Now() time.Duration { return c.k.Now() }
 
 // Create schedules each item's creation at its arrival, as the workload's
 // user would create it: its externals first (unless present), then it.
+// Created, the item's instance object is released: the store keeps its own.
 func (c *cluster) Create(items []workload.Item) error {
 	c.n, c.byIndex = len(items), make(map[int]*kro.Instance, len(items))
-	for _, it := range items {
+	for i, it := range items {
 		key := api.Key{GVR: kro.InstanceGVR(it.RGD), Namespace: it.Instance.GetNamespace(), Name: it.Instance.GetName()}
 		c.k.After(it.Arrival, func() {
+			items[i].Instance = nil
 			for _, e := range it.Externals {
 				ek := api.Key{GVR: c.srv.Store.GVR(e.GetAPIVersion(), e.GetKind()), Namespace: e.GetNamespace(), Name: e.GetName()}
 				if _, err := c.srv.Store.Get(ek); err != nil {

@@ -24,8 +24,8 @@ type Options struct {
 	Abort func() error
 	// Meter measures real host time for --cpu-cost=measured (not deterministic).
 	Meter func() func() time.Duration
-	// HostLabel wraps real host work by phase (eval, api, traversal) for host CPU profiles.
-	HostLabel func(phase string, f func())
+	// HostLabels labels real host work by phase (eval, api, traversal) for host CPU profiles.
+	HostLabels kro.HostLabels
 	// Context, when set, interrupts a CEL evaluation in progress once
 	// cancelled; Abort then stops the run.
 	Context context.Context
@@ -84,7 +84,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	if t.Server.SharedCPUs { // kro runs on the server's host
 		cpu = srv.CPU()
 	}
-	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabel: opts.HostLabel, Context: opts.Context})
+	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabels: opts.HostLabels, Context: opts.Context})
 	w := world.New(k, srv.Store, t, src(world.Stream), ctrl.IsInstance)
 
 	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w, created: opts.Created}

@@ -162,19 +162,24 @@ func newHostLabels(sim context.Context) *hostLabels {
 	return h
 }
 
-func (h *hostLabels) do(phase string, f func()) {
+// Enter labels what runs now phase, and returns the region it was in.
+func (h *hostLabels) Enter(phase string) (outer string) {
 	ctx, ok := h.ctx[phase]
 	if !ok {
 		ctx = pprof.WithLabels(h.ctx["sim"], pprof.Labels("phase", phase))
 		h.ctx[phase] = ctx
 	}
-	outer := h.cur
+	outer = h.cur
 	h.cur = phase
 	if phase == "api" {
 		h.cur = "sim"
 	}
 	pprof.SetGoroutineLabels(ctx)
-	f()
+	return outer
+}
+
+// Leave returns to the region outer, which Enter returned.
+func (h *hostLabels) Leave(outer string) {
 	h.cur = outer
 	pprof.SetGoroutineLabels(h.ctx[outer])
 }
@@ -192,7 +197,7 @@ func (h *hostMeter) simulate(e *env, o *runOptions, cfg result.Config) (*sim.Res
 	defer release()
 	var res *sim.Result
 	h.stage("sim", func(ctx context.Context) {
-		opts.HostLabel = newHostLabels(ctx).do
+		opts.HostLabels = newHostLabels(ctx)
 		res, err = sim.Run(cfg, rgds, opts)
 	})
 	return res, err

@@ -40,19 +40,27 @@ func (in *interner) reset(objects int) {
 	*in = *newInterner()
 }
 
-// object returns a freshly built object sharing its data: every value
-// under its top level is the interned equal one. The top level and metadata
-// maps are the object's own (its identity and revision live there), built
-// anew at their size and not interned; the resource version and UID are
-// unique per write and per object, so they are left alone. obj's maps are
-// never kept; what is below them is kept only when owned (see value).
-func (in *interner) object(obj map[string]any, owned bool) map[string]any {
-	out := make(map[string]any, len(obj))
+// object returns the object sharing its data: every value under its top
+// level is the interned equal one. The top level and metadata maps are the
+// object's own (its identity and revision live there) and not interned;
+// the resource version and UID are unique per write and per object, so
+// they are left alone. obj's top level and metadata maps are the store's
+// fresh copies (see shallow): one of fewer than 8 entries is kept, its
+// values replaced in place (a Go map of up to 8 entries is one group of 8
+// slots whatever its size, and replacing a value does not grow it unless
+// all 8 are taken); a larger one is built anew at its size. What is below
+// them is kept only when owned (see value). prev is the stored version obj
+// replaces (nil for none): a value obj shares with it (the same map, list
+// or boxed scalar, at the same key) is interned already and kept without a
+// walk, so that a write interns only what it changed.
+func (in *interner) object(obj, prev map[string]any, owned bool) map[string]any {
+	out := own(obj)
+	prevMD, _ := prev["metadata"].(map[string]any)
 	for k, v := range obj {
 		if md, ok := v.(map[string]any); ok && k == "metadata" && md != nil {
-			m := make(map[string]any, len(md))
+			m := own(md)
 			for mk, mv := range md {
-				if mk != "resourceVersion" && mk != "uid" {
+				if mk != "resourceVersion" && mk != "uid" && !kept(prevMD, mk, mv) {
 					mv, _ = in.value(mv, owned)
 				}
 				m[mk] = mv
@@ -60,9 +68,32 @@ func (in *interner) object(obj map[string]any, owned bool) map[string]any {
 			out[k] = m
 			continue
 		}
-		out[k], _ = in.value(v, owned)
+		if !kept(prev, k, v) {
+			v, _ = in.value(v, owned)
+		}
+		out[k] = v
 	}
 	return out
+}
+
+// own is m to write m's own keys into: m itself when small, else a new
+// map of its size.
+func own(m map[string]any) map[string]any {
+	if len(m) < 8 {
+		return m
+	}
+	return make(map[string]any, len(m))
+}
+
+// kept reports whether v is what the stored map prev holds at k: the same
+// word, interned when prev was stored (or shared with what was, before a
+// reset: keeping it still keeps one copy).
+func kept(prev map[string]any, k string, v any) bool {
+	if prev == nil {
+		return false
+	}
+	p, ok := prev[k]
+	return ok && identical(p, v)
 }
 
 // Hash seeds of the kinds of values, so that equal-looking scalars of

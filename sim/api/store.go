@@ -239,7 +239,7 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	obj.SetGeneration(1)
 	s.stamp(obj)
 	obj.SetCreationTimestamp(metav1.NewTime(epoch.Add(s.now())))
-	s.share(obj, false)
+	s.share(obj, nil, false)
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
@@ -256,10 +256,15 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 func uidOf(n int64) types.UID { return types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", n)) }
 
 // share makes obj, about to be stored, share its data with the objects
-// stored before (see interner).
-func (s *Store) share(obj *unstructured.Unstructured, owned bool) {
+// stored before (see interner); prev is the version it replaces (nil for
+// none), whose data obj may hold already.
+func (s *Store) share(obj, prev *unstructured.Unstructured, owned bool) {
 	s.intern.reset(len(s.tr.objs))
-	obj.Object = s.intern.object(obj.Object, owned)
+	var p map[string]any
+	if prev != nil {
+		p = prev.Object
+	}
+	obj.Object = s.intern.object(obj.Object, p, owned)
 }
 
 // Revision is the store's newest revision (etcd's): every write moves it.
@@ -333,7 +338,7 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 // what is below next's metadata is the store's own to keep (see share).
 func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) (*unstructured.Unstructured, error) {
 	s.stamp(next)
-	s.share(next, owned)
+	s.share(next, old, owned)
 	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
 		return nil, err
 	}
@@ -458,12 +463,14 @@ func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.
 	if !applyChanges(live, desired, fin, hasFin) {
 		return live, nil
 	}
-	merged := live.DeepCopy()
+	// live is stored, so immutable: the merge copies the maps it writes to
+	// and shares the rest, which the store then need not intern again.
+	merged := shallow(live)
 	for key, v := range desired.Object {
 		if key == "metadata" || key == "status" {
 			continue
 		}
-		merged.Object[key] = mergeValue(merged.Object[key], v)
+		merged.Object[key] = mergeValue(live.Object[key], v)
 	}
 	merged.SetLabels(union(live.GetLabels(), desired.GetLabels()))
 	merged.SetAnnotations(union(live.GetAnnotations(), desired.GetAnnotations()))
@@ -528,21 +535,38 @@ func union(a, b map[string]string) map[string]string {
 	return out
 }
 
-// mergeValue merges desired into live: maps recursively, anything else replaced.
+// mergeValue merges desired into live: maps recursively, anything else
+// replaced. It never modifies live: the maps it writes to are copies, the
+// rest is shared; what comes from desired is a deep copy.
 func mergeValue(live, desired any) any {
 	dm, ok1 := desired.(map[string]any)
 	lm, ok2 := live.(map[string]any)
 	if !ok1 || !ok2 {
 		return runtime.DeepCopyJSONValue(desired)
 	}
-	for k, v := range dm {
-		lm[k] = mergeValue(lm[k], v)
+	n := len(lm) // sized exactly: the store may keep it
+	for k := range dm {
+		if _, ok := lm[k]; !ok {
+			n++
+		}
 	}
-	return lm
+	out := make(map[string]any, n)
+	for k, v := range lm {
+		out[k] = v
+	}
+	for k, v := range dm {
+		out[k] = mergeValue(lm[k], v)
+	}
+	return out
 }
 
-// equal compares unstructured data as JSON values; it is reflect.DeepEqual
-// for the types unstructured objects hold, without reflection.
+// Equal compares unstructured data as JSON values: on the types
+// unstructured objects hold it is what equality.Semantic.DeepEqual says
+// (a nil map or list equals an empty one), without reflection.
+func Equal(a, b any) bool { return equal(a, b) }
+
+// equal is Equal; it is reflect.DeepEqual for the types unstructured
+// objects hold, without reflection.
 func equal(a, b any) bool {
 	switch x := a.(type) {
 	case map[string]any:

@@ -22,6 +22,7 @@ type Kernel struct {
 	current *Proc
 	handed  *Proc // the process a yielding process chose to run next
 	live    map[*Proc]struct{}
+	idle    []*carrier // the carriers of processes that ended, to reuse
 	nprocs  uint64
 	stopped bool
 	steps   uint64
@@ -131,14 +132,25 @@ func (k *Kernel) push(e event) {
 
 // Proc is a simulated process: a coroutine that runs only while it holds the baton.
 type Proc struct {
-	k      *Kernel
-	id     uint64
-	name   string
+	k    *Kernel
+	id   uint64
+	name string
+	c    *carrier
+	// parked is true while the process waits for Unpark rather than a timer.
+	parked bool
+	done   bool // its body returned
+}
+
+// carrier is the coroutine a process runs on. A process that ends leaves
+// its carrier to the next one started, with the stack it grew: a
+// simulation starts a process for every concurrent request, and a new
+// coroutine for each would start a goroutine and grow its stack anew.
+type carrier struct {
 	resume func() (struct{}, bool)
 	end    func()
 	yield  func(struct{}) bool
-	// parked is true while the process waits for Unpark rather than a timer.
-	parked bool
+	p      *Proc // running or about to
+	body   func(p *Proc)
 }
 
 // Name is the process's name, for diagnostics.
@@ -153,19 +165,51 @@ type shutdown struct{}
 // Go starts a process that begins running at the current virtual time.
 func (k *Kernel) Go(name string, body func(p *Proc)) *Proc {
 	k.nprocs++
-	p := &Proc{k: k, id: k.nprocs, name: name}
-	p.resume, p.end = iter.Pull(func(yield func(struct{}) bool) {
-		p.yield = yield
-		defer func() {
-			if r := recover(); r != nil && r != (shutdown{}) {
-				panic(r)
-			}
-		}()
-		body(p)
-	})
+	p := &Proc{k: k, id: k.nprocs, name: name, c: k.carrier()}
+	p.c.p, p.c.body = p, body
 	k.live[p] = struct{}{}
 	k.push(event{at: k.now, proc: p})
 	return p
+}
+
+// carrier returns an idle carrier, or a new one.
+func (k *Kernel) carrier() *carrier {
+	if n := len(k.idle); n > 0 {
+		c := k.idle[n-1]
+		k.idle[n-1] = nil
+		k.idle = k.idle[:n-1]
+		return c
+	}
+	c := &carrier{}
+	c.resume, c.end = iter.Pull(func(yield func(struct{}) bool) {
+		c.yield = yield
+		for c.run() {
+			// The body returned: the process is over, and the carrier
+			// idles until a process started later is due.
+			c.p.done = true
+			c.p, c.body = nil, nil
+			k.idle = append(k.idle, c)
+			if !yield(struct{}{}) {
+				return // shut down while idle
+			}
+		}
+	})
+	return c
+}
+
+// run runs the carrier's process and reports whether its body returned;
+// false: the kernel shut down while it waited, and its stack unwound.
+func (c *carrier) run() (returned bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r != (shutdown{}) {
+				panic(r)
+			}
+			returned = false
+		}
+	}()
+	c.body(c.p)
+	return true
 }
 
 // switchAway runs the event loop on p's coroutine until a process is due.
@@ -180,7 +224,7 @@ func (p *Proc) switchAway() {
 		return
 	}
 	k.handed = q
-	if !p.yield(struct{}{}) {
+	if !p.c.yield(struct{}{}) {
 		panic(shutdown{})
 	}
 }
@@ -267,9 +311,9 @@ func (k *Kernel) Run(limit time.Duration, stop func() bool) error {
 	k.limit, k.stop, k.finished, k.err = limit, stop, false, nil
 	for q := k.next(); q != nil; {
 		k.current, k.handed = q, nil
-		_, alive := q.resume()
+		_, alive := q.c.resume()
 		k.current = nil
-		if alive {
+		if alive && !q.done {
 			q = k.handed
 			continue
 		}
@@ -293,9 +337,13 @@ func (k *Kernel) Shutdown() {
 	}
 	slices.SortFunc(procs, func(a, b *Proc) int { return cmp.Compare(a.id, b.id) })
 	for _, p := range procs {
-		p.end()
+		p.c.end()
 		delete(k.live, p)
 	}
+	for _, c := range k.idle {
+		c.end()
+	}
+	k.idle = nil
 }
 
 // Pending is the number of scheduled events.

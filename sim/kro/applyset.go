@@ -17,10 +17,10 @@ type schemaGVR = schema.GroupVersionResource
 
 // instanceApplySet is the ApplySet metadata kro server-side-applies to an
 // instance in every reconcile: the kinds it manages.
-func instanceApplySet(inst *unstructured.Unstructured, kinds map[schemaGVR]bool) *unstructured.Unstructured {
-	var names []string
+func instanceApplySet(g *Graph, inst *unstructured.Unstructured, kinds map[schemaGVR]bool) *unstructured.Unstructured {
+	names := make([]string, 0, len(kinds))
 	for gvr := range kinds {
-		names = append(names, gvr.GroupResource().String())
+		names = append(names, g.groupResource(gvr))
 	}
 	sort.Strings(names)
 	return instancePatch(inst, map[string]any{
@@ -31,19 +31,33 @@ func instanceApplySet(inst *unstructured.Unstructured, kinds map[schemaGVR]bool)
 // annotatedKinds are the kinds an instance's ApplySet annotation names:
 // kro's memory of what it manages, which prune and deletion list.
 func annotatedKinds(g *Graph, inst *unstructured.Unstructured) map[schemaGVR]bool {
-	kinds := map[schemaGVR]bool{}
-	list := inst.GetAnnotations()[AnnotationApplySetKinds]
+	kinds := make(map[schemaGVR]bool, len(g.childGVRs))
+	list := annotation(inst, AnnotationApplySetKinds)
 	if list == "" {
 		return kinds
 	}
-	for _, name := range strings.Split(list, ",") {
+	for name := range strings.SplitSeq(list, ",") {
 		for _, gvr := range g.childGVRs {
-			if gvr.GroupResource().String() == name {
+			if g.groupResource(gvr) == name {
 				kinds[gvr] = true
 			}
 		}
 	}
 	return kinds
+}
+
+// annotation is inst.GetAnnotations()[k] read in place: "" when the
+// annotations are not all strings (or null), as GetAnnotations fails then.
+func annotation(inst *unstructured.Unstructured, k string) string {
+	md, _ := inst.Object["metadata"].(map[string]any)
+	all, _ := md["annotations"].(map[string]any)
+	for _, v := range all {
+		if _, ok := v.(string); !ok && v != nil {
+			return ""
+		}
+	}
+	v, _ := all[k].(string)
+	return v
 }
 
 // prune lists the instance's children of every kind it manages (its
@@ -79,7 +93,7 @@ func (w *work) prune(key api.Key, inst *unstructured.Unstructured, g *Graph, nod
 			return true, call.Err
 		}
 	}
-	_, call := w.apply("", key, instanceApplySet(inst, now))
+	_, call := w.apply("", key, instanceApplySet(g, inst, now))
 	return true, call.Err
 }
 

@@ -31,6 +31,7 @@ type Controller struct {
 	byName map[string]*Graph
 	// watchers routes child events: the instances watching each request.
 	watchers  map[watchReq]watchSet
+	gvrNums   map[schema.GroupVersionResource]int32 // see gvrNum
 	instances map[api.Key]*Instance
 	tracked   []*Instance            // the workload's instances, in the order tracked
 	threads   []*span.Thread         // one per worker
@@ -53,9 +54,9 @@ type Options struct {
 	// Meter, when set, measures real host time for --cpu-cost=measured; it
 	// returns a function that reports the elapsed time since the call.
 	Meter func() func() time.Duration
-	// HostLabel, when set, wraps real host work by phase (eval, api,
-	// traversal) so a host CPU profile can attribute it; it must call f.
-	HostLabel func(phase string, f func())
+	// HostLabels, when set, labels real host work by phase (eval, api,
+	// traversal) so a host CPU profile can attribute it.
+	HostLabels HostLabels
 	// Context, when set, is every evaluation's: cancelling it (a host wall
 	// limit) interrupts a long comprehension, which fails its reconcile. A
 	// cancelled run is incomplete, so this never changes a complete result.
@@ -70,6 +71,7 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		graphs:    map[schema.GroupVersionResource]*Graph{},
 		byName:    map[string]*Graph{},
 		watchers:  map[watchReq]watchSet{},
+		gvrNums:   map[schema.GroupVersionResource]int32{},
 		instances: map[api.Key]*Instance{},
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),
@@ -86,13 +88,29 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 	return c
 }
 
-// host runs f under the host label for phase, if labeling is on.
-func (c *Controller) host(phase string, f func()) {
-	if c.opts.HostLabel == nil {
-		f()
-		return
+// HostLabels labels regions of real host work, which may nest. Regions
+// are entered and left around the work rather than wrapping it in a
+// closure: a closure would cost the hot paths an allocation for every
+// variable it writes, labeled or not.
+type HostLabels interface {
+	// Enter begins a region of phase and returns the region it was in.
+	Enter(phase string) (outer string)
+	// Leave ends the region entered last, back in outer.
+	Leave(outer string)
+}
+
+// enter begins a host region of phase, if labeling is on; leave ends it.
+func (c *Controller) enter(phase string) string {
+	if c.opts.HostLabels == nil {
+		return ""
 	}
-	c.opts.HostLabel(phase, f)
+	return c.opts.HostLabels.Enter(phase)
+}
+
+func (c *Controller) leave(outer string) {
+	if c.opts.HostLabels != nil {
+		c.opts.HostLabels.Leave(outer)
+	}
 }
 
 // IsInstance reports whether key is an instance of one of the controller's RGDs.

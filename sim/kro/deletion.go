@@ -2,7 +2,6 @@ package kro
 
 import (
 	"github.com/krosim/krosim/sim/api"
-	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -18,7 +17,7 @@ func deletionStatus(inst *unstructured.Unstructured) map[string]any {
 		}
 	}
 	st["state"] = "DELETING"
-	st["conditions"] = conditions(inst.GetGeneration(), "Unknown", "deleting resources")
+	st["conditions"] = conditions(inst.GetGeneration(), "Unknown", "deleting resources", nil)
 	return st
 }
 
@@ -77,7 +76,7 @@ func (w *work) delete(inst *unstructured.Unstructured) outcome {
 	// kro then persists the deletion status against the patched object: a
 	// status never written before is written now, and fails on the deleted
 	// instance (a rate-limited retry whose GET finds it gone).
-	if st := deletionStatus(cur); !equality.Semantic.DeepEqual(cur.Object["status"], any(st)) {
+	if st := deletionStatus(cur); !api.Equal(cur.Object["status"], any(st)) {
 		if _, call := w.get("", key); call.Err != nil {
 			return outcome{err: call.Err}
 		}

@@ -58,17 +58,13 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 			return nil, false, o.err
 		}
 	}
-	if c.opts.HostLabel == nil && c.opts.Context == nil {
-		v, det, err = e.Program.Eval(vars) // no closure to allocate
+	outer := c.enter("eval")
+	if c.opts.Context != nil {
+		v, det, err = e.Program.ContextEval(c.opts.Context, vars)
 	} else {
-		c.host("eval", func() {
-			if c.opts.Context != nil {
-				v, det, err = e.Program.ContextEval(c.opts.Context, vars)
-			} else {
-				v, det, err = e.Program.Eval(vars)
-			}
-		})
+		v, det, err = e.Program.Eval(vars)
 	}
+	c.leave(outer)
 	cost := uint64(0)
 	if det != nil && det.ActualCost() != nil {
 		cost = *det.ActualCost()

@@ -22,6 +22,18 @@ type Graph struct {
 	// and goes first.
 	deleteWave map[string]int
 	spines     []*spine // by resource index
+	// groupResources names each resource of gvrs as the ApplySet
+	// annotation does ("deployments.apps").
+	groupResources map[schema.GroupVersionResource]string
+}
+
+// groupResource is gvr's group and resource as the ApplySet annotation
+// names it.
+func (g *Graph) groupResource(gvr schema.GroupVersionResource) string {
+	if s, ok := g.groupResources[gvr]; ok {
+		return s
+	}
+	return gvr.GroupResource().String()
 }
 
 // InstanceGVR is the resource of an RGD's instances.
@@ -36,8 +48,10 @@ func newGraph(store *api.Store, g *model.RGD) *Graph {
 	seen := map[schema.GroupVersionResource]bool{}
 	gr.gvrs = make([]schema.GroupVersionResource, len(g.Resources))
 	gr.spines = make([]*spine, len(g.Resources))
+	gr.groupResources = map[schema.GroupVersionResource]string{}
 	for _, r := range g.Resources {
 		gr.gvrs[r.Index] = store.GVR(r.APIVersion, r.Kind)
+		gr.groupResources[gr.gvrs[r.Index]] = gr.gvrs[r.Index].GroupResource().String()
 		gr.spines[r.Index] = newSpine(r)
 	}
 	for _, i := range g.Order {

@@ -70,7 +70,7 @@ func (w *work) reconcile(key api.Key) outcome {
 			kinds[g.gvrs[i]] = true
 		}
 	}
-	if _, call := w.apply("", key, instanceApplySet(obj, kinds)); call.Err != nil {
+	if _, call := w.apply("", key, instanceApplySet(g, obj, kinds)); call.Err != nil {
 		return w.requeue()
 	}
 	// 7. Apply every resolved resource; prune orphans only when every
@@ -147,15 +147,16 @@ func (w *work) ensureManaged(key api.Key, obj *unstructured.Unstructured, g *Gra
 // watched, then read back with a live GET (a LIST for a collection). It
 // returns the nodes and the first that is pending ("" when none is).
 func (w *work) resolveAll(obj *unstructured.Unstructured, g *Graph, vars map[string]any) ([]node, string, error) {
-	w.memo = map[memoKey]evalResult{}
+	w.memo = w.sc.memoMap()
 	nodes := make([]node, len(g.RGD.Resources))
 	firstPending := ""
 	for _, i := range g.RGD.Order {
 		r := g.RGD.Resources[i]
 		w.stack.Resource = r.ID
 		w.charge(span.Traversal, span.Detail{Step: "walk"}, w.traversal(r))
-		var err error
-		w.c.host("traversal", func() { err = w.resolve(obj, g, r, nodes, vars) })
+		outer := w.c.enter("traversal")
+		err := w.resolve(obj, g, r, nodes, vars)
+		w.c.leave(outer)
 		if err != nil {
 			return nil, "", err
 		}

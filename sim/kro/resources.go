@@ -2,6 +2,7 @@ package kro
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"time"
 
@@ -20,7 +21,17 @@ type node struct {
 	observed bool // read back from the API in this reconcile
 	ready    bool
 	desired  []*unstructured.Unstructured
-	liveRV   map[string]string // resource version by name, as read before the apply
+	live     []*unstructured.Unstructured // as read before the apply, sorted by name
+}
+
+// liveRV is the resource version of the object named name as read before
+// the apply, and whether it was read.
+func (n *node) liveRV(name string) (string, bool) {
+	i := sort.Search(len(n.live), func(i int) bool { return n.live[i].GetName() >= name })
+	if i < len(n.live) && n.live[i].GetName() == name {
+		return n.live[i].GetResourceVersion(), true
+	}
+	return "", false
 }
 
 // traversal is the CPU of visiting one node and checking its dependencies.
@@ -55,10 +66,7 @@ func (w *work) resolve(inst *unstructured.Unstructured, g *Graph, r *model.Resou
 	if err != nil {
 		return err
 	}
-	n.liveRV = make(map[string]string, len(live))
-	for _, o := range live {
-		n.liveRV[o.GetName()] = o.GetResourceVersion()
-	}
+	n.live = live // a GET's one object, or a LIST's, sorted by name
 	if n.observed {
 		vars[r.ID] = observedVar(r, live)
 		n.ready = w.ready(r, live, vars)
@@ -113,7 +121,7 @@ func (w *work) included(r *model.Resource, nodes []node, vars map[string]any) (b
 // own name.
 func (w *work) observe(g *Graph, r *model.Resource, n *node, d *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	k := api.Key{GVR: g.gvrs[r.Index], Namespace: d.GetNamespace(), Name: d.GetName()}
-	w.c.watchChild(w.in, watchReq{gvr: k.GVR, ns: k.Namespace, name: k.Name, node: r.ID})
+	w.c.watchChild(w.in, w.c.childReq(k))
 	obj, call := w.get(r.ID, k)
 	switch {
 	case call.Err == nil:
@@ -204,7 +212,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		}
 		memoKey = strconv.Itoa(ix)
 	}
-	obj := &unstructured.Unstructured{Object: g.spines[r.Index].render(r)}
+	obj := &unstructured.Unstructured{Object: g.spines[r.Index].render(r, w.sc)}
 	for _, f := range r.Fields {
 		v, pending, err := w.eval(f.Expr, scope, memoKey)
 		if err != nil || pending {
@@ -225,7 +233,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		obj.SetNamespace(inst.GetNamespace())
 	}
 	if !r.External {
-		setChildLabels(obj, inst, g, r, ix, iter != nil)
+		setChildLabels(obj, inst, g, r, ix, iter != nil, w.sc)
 	}
 	w.charge(span.Other, span.Detail{Step: "render"}, time.Duration(float64(api.Size(obj.Object))*w.c.t.Cost.EncodeByteNS))
 	return obj, false, nil
@@ -234,7 +242,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 // setChildLabels sets an object's labels to its own plus those kro puts on
 // what it manages: what obj.SetLabels of obj.GetLabels() plus kro's did,
 // built as the map stored, without converting twice.
-func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Resource, ix int, item bool) {
+func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Resource, ix int, item bool, sc *scratch) {
 	md, ok := obj.Object["metadata"].(map[string]any)
 	if _, present := obj.Object["metadata"]; present && !ok {
 		return // SetLabels cannot set labels under metadata that is not a map
@@ -250,7 +258,7 @@ func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Res
 			break
 		}
 	}
-	labels := make(map[string]any, len(own)+7)
+	labels := sc.mapOf(len(own) + 7)
 	for k, v := range own {
 		if v == nil {
 			v = "" // GetLabels reads null as ""
@@ -305,7 +313,7 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 			continue
 		}
 		out := responses[j]
-		if rv, ok := nodes[d.idx].liveRV[out.GetName()]; !ok || rv != out.GetResourceVersion() {
+		if rv, ok := nodes[d.idx].liveRV(out.GetName()); !ok || rv != out.GetResourceVersion() {
 			mutated = true
 		}
 		applied[d.idx] = append(applied[d.idx], out)

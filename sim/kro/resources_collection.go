@@ -52,7 +52,7 @@ func (w *work) expand(r *model.Resource, vars map[string]any) ([]map[string]any,
 // as many items as desired.
 func (w *work) observeCollection(inst *unstructured.Unstructured, g *Graph, r *model.Resource, n *node, desired int) ([]*unstructured.Unstructured, error) {
 	gvr := g.gvrs[r.Index]
-	w.c.watchChild(w.in, watchReq{gvr: gvr, ns: inst.GetNamespace(), node: r.ID, collection: true})
+	w.c.watchChild(w.in, w.c.nodeReq(gvr, inst.GetNamespace(), r.ID))
 	sel := map[string]string{LabelInstance: inst.GetName(), LabelInstanceNS: inst.GetNamespace(), LabelNode: r.ID}
 	objs, call := w.list(r.ID, gvr, inst.GetNamespace(), sel)
 	if call.Err != nil {

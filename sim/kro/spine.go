@@ -1,9 +1,6 @@
 package kro
 
 import (
-	"maps"
-	"slices"
-
 	"github.com/krosim/krosim/model"
 )
 
@@ -81,30 +78,41 @@ func hasNil(x any) bool {
 }
 
 // render returns a copy of r's template to render into: along the spine
-// when there is one, else whole.
-func (s *spine) render(r *model.Resource) map[string]any {
+// when there is one (in containers from sc), else whole.
+func (s *spine) render(r *model.Resource, sc *scratch) map[string]any {
 	if s == nil {
 		return model.Clone(r.Template).(map[string]any)
 	}
-	return s.clone(r.Template).(map[string]any)
+	return s.clone(r.Template, sc).(map[string]any)
 }
 
-// clone copies x's containers along the spine, sharing everything else.
-func (s *spine) clone(x any) any {
+// clone copies x's containers along the spine into containers from sc,
+// sharing everything else.
+func (s *spine) clone(x any, sc *scratch) any {
 	switch v := x.(type) {
 	case map[string]any:
-		m := maps.Clone(v)
+		if v == nil {
+			return v
+		}
+		m := sc.mapOf(len(v))
+		for k, e := range v {
+			m[k] = e
+		}
 		for k, c := range s.keys {
 			if e, ok := m[k]; ok {
-				m[k] = c.clone(e)
+				m[k] = c.clone(e, sc)
 			}
 		}
 		return m
 	case []any:
-		l := slices.Clone(v)
+		if v == nil {
+			return v
+		}
+		l := sc.listOf(len(v))
+		copy(l, v)
 		for i, c := range s.idx {
 			if i >= 0 && i < len(l) {
-				l[i] = c.clone(l[i])
+				l[i] = c.clone(l[i], sc)
 			}
 		}
 		return l

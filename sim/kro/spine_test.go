@@ -28,7 +28,7 @@ func TestSpineRendersLikeAWholeClone(t *testing.T) {
 			for _, r := range g.Resources {
 				before := model.Clone(r.Template)
 				s := newSpine(r)
-				got := s.render(r)
+				got := s.render(r, nil)
 				if !reflect.DeepEqual(got, before) {
 					t.Errorf("%s: %s: the spine's copy differs from a whole clone", f, r.ID)
 				}

@@ -5,7 +5,6 @@ import (
 	"maps"
 
 	"github.com/krosim/krosim/sim/api"
-	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -14,11 +13,13 @@ import (
 var conditionTypes = []string{"InstanceManaged", "GraphResolved", "ResourcesReady", "Ready"}
 
 // conditions renders kro's built-in conditions: the first two true, then
-// ResourcesReady and the root Ready with status and message.
-func conditions(gen int64, status, message string) []any {
-	out := make([]any, 0, len(conditionTypes))
+// ResourcesReady and the root Ready with status and message. Its maps and
+// list come from sc.
+func conditions(gen int64, status, message string, sc *scratch) []any {
+	out := sc.listOf(len(conditionTypes))[:0]
 	for _, t := range conditionTypes {
-		c := map[string]any{"type": t, "status": "True", "observedGeneration": gen}
+		c := sc.mapOf(4)
+		c["type"], c["status"], c["observedGeneration"] = t, "True", gen
 		if t == "ResourcesReady" || t == "Ready" {
 			c["status"] = status
 			if message != "" {
@@ -61,7 +62,9 @@ func instanceState(firstPending string, applyErr error, mutated, allReady bool) 
 // names the step the instance is at, so an instance that advances writes its
 // status in every reconcile.
 func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, vars map[string]any, state, why string) error {
-	st := map[string]any{}
+	// The status written is the store's to copy (it keeps none of it), so it
+	// is built in the worker's scratch.
+	st := w.sc.mapOf(len(g.RGD.Status) + 2)
 	for _, v := range g.RGD.Status {
 		val, pending, err := w.eval(v.Expr, vars, "")
 		if err != nil || pending {
@@ -81,7 +84,7 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 		cond = "False"
 	}
 	st["state"] = state
-	st["conditions"] = conditions(inst.GetGeneration(), cond, why)
+	st["conditions"] = conditions(inst.GetGeneration(), cond, why, w.sc)
 	if len(g.RGD.Conditions) > 0 {
 		st["conditions"] = w.authorConditions(g, inst, vars, st["conditions"].([]any))
 	}
@@ -133,7 +136,7 @@ func (w *work) authorConditions(g *Graph, inst *unstructured.Unstructured, vars 
 
 // writeStatus writes st unless the instance already has it.
 func (w *work) writeStatus(key api.Key, inst *unstructured.Unstructured, st map[string]any) error {
-	if equality.Semantic.DeepEqual(inst.Object["status"], any(st)) {
+	if api.Equal(inst.Object["status"], any(st)) {
 		return nil
 	}
 	var err error

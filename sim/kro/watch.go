@@ -10,12 +10,33 @@ import (
 )
 
 // watchReq is one watch an instance asked kro's coordinator for: a child by
-// name, or a collection's items by node.
+// name, or a collection's items by node. It is small (an instance holds
+// one per child, the routing table one more): the resource is a number
+// (see gvrNum), and name is the node's ID for a collection.
 type watchReq struct {
-	gvr        schema.GroupVersionResource
-	ns, name   string
-	node       string
+	gvr        int32
 	collection bool
+	ns, name   string
+}
+
+// gvrNum is the number watch requests name gvr by, assigned on first use.
+func (c *Controller) gvrNum(gvr schema.GroupVersionResource) int32 {
+	n, ok := c.gvrNums[gvr]
+	if !ok {
+		n = int32(len(c.gvrNums))
+		c.gvrNums[gvr] = n
+	}
+	return n
+}
+
+// childReq is the watch request of one child by name.
+func (c *Controller) childReq(k api.Key) watchReq {
+	return watchReq{gvr: c.gvrNum(k.GVR), ns: k.Namespace, name: k.Name}
+}
+
+// nodeReq is the watch request of a collection's items in ns by node.
+func (c *Controller) nodeReq(gvr schema.GroupVersionResource, ns, node string) watchReq {
+	return watchReq{gvr: c.gvrNum(gvr), ns: ns, name: node, collection: true}
 }
 
 // watch routes store writes to the queue after the watch delay, as kro's
@@ -39,17 +60,19 @@ func (c *Controller) watch(e api.Event) {
 	if c.t.Controller.IgnoreChildEvents {
 		return
 	}
-	byName := watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, name: e.Key.Name}
-	var byNode watchReq
-	if node := e.Label(LabelNode); node != "" {
-		byNode = watchReq{gvr: e.Key.GVR, ns: e.Key.Namespace, node: node, collection: true}
-	}
+	key, node := e.Key, e.Label(LabelNode)
 	inst := api.Key{Namespace: e.Label(LabelInstanceNS), Name: e.Label(LabelInstance)}
 	c.k.After(c.t.Server.WatchDelay.D(), func() {
+		// The requests as of now, when the event arrives.
+		gvr, watched := c.gvrNums[key.GVR]
+		if !watched {
+			return // no request ever named its resource
+		}
 		var keys []api.Key
-		for in := range c.watchers[byName].all() {
+		for in := range c.watchers[watchReq{gvr: gvr, ns: key.Namespace, name: key.Name}].all() {
 			keys = append(keys, in.rec.Key)
 		}
+		byNode := watchReq{gvr: gvr, ns: key.Namespace, name: node, collection: true}
 		for in := range c.watchers[byNode].all() {
 			if k := in.rec.Key; k.Namespace == inst.Namespace && k.Name == inst.Name {
 				keys = append(keys, k)
@@ -69,11 +92,6 @@ func (c *Controller) watch(e api.Event) {
 // watchChild registers a watch request of the reconcile in progress; it
 // routes events at once.
 func (c *Controller) watchChild(in *Instance, req watchReq) {
-	if req.collection {
-		req.name = ""
-	} else {
-		req.node = ""
-	}
 	if slices.Contains(in.watchCur, req) {
 		return
 	}

@@ -19,13 +19,15 @@ type outcome struct {
 // worker is one of kro's instance workers: take a key, reconcile, requeue as told.
 func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 	th.Start(c.k.Now(), span.Idle)
+	sc := &scratch{}
 	for {
 		key := c.queue.Get(p)
 		th.Switch(c.k.Now(), span.Other)
 		start := c.k.Now()
-		w := &work{c: c, p: p, th: th, start: start}
+		w := &work{c: c, p: p, th: th, start: start, sc: sc}
 		c.inflight[th] = w
 		res := w.reconcile(key)
+		sc.reset() // nothing rendered outlives its reconcile
 		w.flush()
 		delete(c.inflight, th)
 		// kro commits the reconcile's watch requests unless it failed with
@@ -86,6 +88,7 @@ type work struct {
 	pass  string
 	cpu   [span.NumPhases]time.Duration
 	memo  map[memoKey]evalResult
+	sc    *scratch // the worker's, for rendering
 	stack span.Stack
 	start time.Duration
 }
@@ -134,8 +137,9 @@ func (w *work) api(resource string, do func() api.Call, bytes int) api.Call {
 	w.flush()
 	k := w.c.k
 	w.th.Switch(k.Now(), span.APIWait)
-	var call api.Call
-	w.c.host("api", func() { call = do() })
+	outer := w.c.enter("api")
+	call := do()
+	w.c.leave(outer)
 	w.th.Charge(k.Now(), span.Part{Phase: span.ThrottleWait, D: call.Throttle})
 	w.th.Switch(k.Now(), span.Other)
 	w.record(resource, call)

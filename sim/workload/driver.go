@@ -49,7 +49,9 @@ type Cluster interface {
 	// Now is the time since the workload started.
 	Now() time.Duration
 	// Create creates each item's externals (unless present) and instance at
-	// its arrival.
+	// its arrival. Once an instance is created its item's Instance may be
+	// released (set to nil): the driver never reads it again, and a large
+	// plan would otherwise keep a second copy of every instance.
 	Create(items []Item) error
 	// Ready reports whether the instance of it is ready.
 	Ready(it Item) bool
@@ -94,11 +96,12 @@ var ErrTimedOut = errors.New("timed out")
 // allows without waiting, so the same driver runs in virtual time and in
 // real time.
 type Driver struct {
-	plan *Plan
-	c    Cluster
-	next func() (bool, error) // the current state; true when it moved on
-	tl   Timeline
-	done bool
+	plan  *Plan
+	c     Cluster
+	next  func() (bool, error) // the current state; true when it moved on
+	phase Phase                // the phase settling, then idling
+	tl    Timeline
+	done  bool
 }
 
 // NewDriver returns a driver of plan on c, before its first step.
@@ -152,11 +155,40 @@ func (d *Driver) create() (bool, error) {
 	if err := d.c.Create(d.plan.Items); err != nil {
 		return false, err
 	}
-	return d.to(d.created)
+	return d.begin(Create)
 }
 
-// settled waits for phase p; at its end it records when, and moves on to then.
-func (d *Driver) settled(p Phase, at *time.Duration, then func() (bool, error)) (bool, error) {
+// begin waits for phase p to settle, then for the cluster to be idle. The
+// driver steps after every event, so a state that waits must not allocate:
+// the phase is a field, not captured in a closure.
+func (d *Driver) begin(p Phase) (bool, error) {
+	d.phase = p
+	return d.to(d.settling)
+}
+
+// settling waits for the phase to settle, then for the cluster to be idle.
+func (d *Driver) settling() (bool, error) {
+	end := [...]*time.Duration{Create: &d.tl.Ready, Update: &d.tl.Updated, Delete: &d.tl.Gone}[d.phase]
+	if ok, err := d.settled(d.phase, end); !ok {
+		return false, err
+	}
+	return d.to(d.idling)
+}
+
+// idling waits for the cluster to be idle after the phase, then moves on
+// to the next phase, or finishes.
+func (d *Driver) idling() (bool, error) {
+	tl := &d.tl
+	took := [...]time.Duration{Create: tl.Ready, Update: tl.Updated - tl.UpdateStart, Delete: tl.Gone - tl.DeleteStart}[d.phase]
+	if ok, err := d.idle(d.phase, took); !ok {
+		return false, err
+	}
+	return d.to([...]func() (bool, error){Create: d.update, Update: d.delete, Delete: d.finish}[d.phase])
+}
+
+// settled waits for phase p and reports whether it ended; at its end it
+// records when.
+func (d *Driver) settled(p Phase, at *time.Duration) (bool, error) {
 	w, when, err := d.c.Settled(p)
 	switch {
 	case err != nil:
@@ -168,16 +200,12 @@ func (d *Driver) settled(p Phase, at *time.Duration, then func() (bool, error)) 
 		return false, fmt.Errorf("%s phase: %w", p, ErrTimedOut)
 	}
 	*at = when
-	return d.to(then)
-}
-
-func (d *Driver) created() (bool, error) {
-	return d.settled(Create, &d.tl.Ready, func() (bool, error) { return d.idle(Create, d.tl.Ready, d.update) })
+	return true, nil
 }
 
 // idle waits until kro is idle after phase p, which settled took after it
-// began, then tells the cluster and moves on to then.
-func (d *Driver) idle(p Phase, took time.Duration, then func() (bool, error)) (bool, error) {
+// began, then tells the cluster; it reports whether that happened.
+func (d *Driver) idle(p Phase, took time.Duration) (bool, error) {
 	ok, err := d.c.Idle()
 	if err != nil || !ok {
 		d.tl.Waiting = idleWaits[p]
@@ -186,7 +214,7 @@ func (d *Driver) idle(p Phase, took time.Duration, then func() (bool, error)) (b
 	if err := d.c.EndPhase(p, took); err != nil {
 		return false, err
 	}
-	return d.to(then)
+	return true, nil
 }
 
 func (d *Driver) update() (bool, error) {
@@ -213,13 +241,7 @@ func (d *Driver) update() (bool, error) {
 		d.tl.UpdateStart = 0
 		return d.to(d.delete)
 	}
-	return d.to(d.updated)
-}
-
-func (d *Driver) updated() (bool, error) {
-	return d.settled(Update, &d.tl.Updated, func() (bool, error) {
-		return d.idle(Update, d.tl.Updated-d.tl.UpdateStart, d.delete)
-	})
+	return d.begin(Update)
 }
 
 func (d *Driver) delete() (bool, error) {
@@ -230,13 +252,7 @@ func (d *Driver) delete() (bool, error) {
 	if err := d.c.Delete(d.plan.Items); err != nil {
 		return false, err
 	}
-	return d.to(d.deleted)
-}
-
-func (d *Driver) deleted() (bool, error) {
-	return d.settled(Delete, &d.tl.Gone, func() (bool, error) {
-		return d.idle(Delete, d.tl.Gone-d.tl.DeleteStart, d.finish)
-	})
+	return d.begin(Delete)
 }
 
 func (d *Driver) finish() (bool, error) {
