@@ -46,7 +46,7 @@ var allowed = map[string][]string{
 	"profile/analysis": {"profile/bench", "sim/result", "sim/span", "sim/study", "sim/target", "sim/verb"},
 	"profile/report":   {"profile/analysis", "profile/bench", "profile/chart", "profile/flame", "sim/result", "sim/study", "sim/target", "sim/verb"},
 	"cmd/cli":          {"*"},
-	"cmd/krosim":       {"cmd/cli"},
+	"cmd/krosim":       {"cmd/cli", "sim"},
 }
 
 const module = "github.com/krosim/krosim/"

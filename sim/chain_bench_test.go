@@ -25,14 +25,14 @@ import (
 // peak: after a GC when every instance's creation has settled (Options.Created;
 // nothing is deleted later). That measurement is outside the timed CPU.
 //
-// It collects garbage as `krosim run` does: cmd/krosim sets GOGC=400 unless
-// GOGC is set (its soft memory limit, at least 3 GiB, is far above this
+// It collects garbage as `krosim run` does: cmd/krosim sets GCPercent (400)
+// unless GOGC is set (its soft memory limit, at least 3 GiB, is far above this
 // run's heap and never acts here), so the benchmark does the same; run it
 // with GOGC=100 in the environment for Go's default, which the numbers
 // before chain-after3.txt used.
 func BenchmarkChain(b *testing.B) {
 	if os.Getenv("GOGC") == "" {
-		defer debug.SetGCPercent(debug.SetGCPercent(cliGOGC))
+		defer debug.SetGCPercent(debug.SetGCPercent(GCPercent))
 	}
 	data, err := synth.Generate(synth.Options{Shape: synth.Chain, Nodes: 10, Edges: 9, Complexity: synth.Simple, Seed: 1})
 	if err != nil {
@@ -91,9 +91,6 @@ func BenchmarkChain(b *testing.B) {
 	b.ReportMetric(float64(allocs)/float64(calls), "allocs/call")
 	b.ReportMetric(heapPerObject, "heap-B/object")
 }
-
-// cliGOGC is cmd/krosim's GC percent (see its main).
-const cliGOGC = 400
 
 // cpuTime is this process's user + system CPU time so far.
 func cpuTime() time.Duration {

@@ -10,13 +10,12 @@ import (
 	"strings"
 
 	"github.com/krosim/krosim/cmd/cli"
+	"github.com/krosim/krosim/sim"
 )
 
 func main() {
-	// A simulation keeps a large, long-lived heap (every object of the modeled
-	// cluster): collecting less often trades memory for a third less CPU.
 	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(400)
+		debug.SetGCPercent(sim.GCPercent)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit(meminfo()))

@@ -39,7 +39,7 @@ type Server struct {
 		Objects  float64
 		Wakeups  float64
 	}
-	serving int // requests being served
+	serving int // requests in serve, where inflight also counts LISTs parked for the watch cache
 }
 
 // NewServer returns a server over an empty store. All randomness comes from rng.

@@ -64,8 +64,13 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 	if !severalWorkerCounts(runs) {
 		return t, append(report, lat...), nil
 	}
+	for i := range runs { // each run's RGDs, once for every round
+		if runs[i].rgds, err = rgds(runs[i].dir); err != nil {
+			return nil, nil, err
+		}
+	}
 	for range wakeupRounds {
-		if err := countIdle(t, runs, rgds); err != nil {
+		if err := countWakeups(t, runs); err != nil {
 			return nil, nil, err
 		}
 		t = base.Clone()
@@ -94,22 +99,18 @@ func severalWorkerCounts(runs []cpuRun) bool {
 	return false
 }
 
-// countIdle simulates each run's create phase with t at the run's worker
-// count and keeps its requests' shares of waking the server.
-func countIdle(t *target.Target, runs []cpuRun, rgds func(dir string) ([]*model.RGD, error)) error {
+// countWakeups simulates each run's create phase with t at the run's
+// worker count and keeps its requests' shares of waking the server.
+func countWakeups(t *target.Target, runs []cpuRun) error {
 	for i := range runs {
 		s := &runs[i]
-		gs, err := rgds(s.run.dir)
-		if err != nil {
-			return err
-		}
 		tt := t.Clone()
 		tt.Controller.Workers = max(1, s.run.res.Config.Cluster.Workers)
-		res, err := sim.Run(s.run.createPhase(tt), gs, sim.Options{})
+		res, err := sim.Run(s.run.createPhase(tt), s.rgds, sim.Options{})
 		if err != nil {
 			return fmt.Errorf("%s: simulating it: %w", s.dir, err)
 		}
-		s.idle = res.Wakeups()
+		s.wakeups = res.Wakeups()
 	}
 	return nil
 }
@@ -121,9 +122,10 @@ type cpuRun struct {
 	requests, reconciles float64
 	kro, server          float64 // CPU seconds; server counts krosim's own too
 
-	active float64 // seconds until kro was last busy in the create phase
-	idle   float64 // the requests' shares of waking the server, simulated; 0: not counted yet
-	run    *run
+	active  float64 // seconds until kro was last busy in the create phase
+	wakeups float64 // the requests' shares of waking the server, simulated; 0: not counted yet
+	run     *run
+	rgds    []*model.RGD // its RGDs, loaded to count its wakeups
 }
 
 // readCPU reads the runs' create phases, and returns the one the latency is
@@ -169,15 +171,15 @@ func readCPU(dirs []string) ([]cpuRun, *run, error) {
 // processors): cpu = a requests + b load. The load term is what falls with
 // concurrency: measured, a request costs a third less CPU with 4 workers
 // than with 1. Once the runs' shares of waking the server are counted
-// (countIdle) it is that waking (server.wakeup_cpu, k + b, shared by the
+// (countWakeups) it is that waking (server.wakeup_cpu, k + b, shared by the
 // requests in flight together); before, the seconds the run was active
 // (server.active_cpu), a first guess to simulate the runs with.
 // The server's per-request CPU is shared among the verbs as base's are.
 func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
-	wake := runs[0].idle > 0
+	wake := runs[0].wakeups > 0 // counted (a run of requests has some)
 	load := func(s cpuRun) float64 { return s.active }
 	if wake {
-		load = func(s cpuRun) float64 { return s.idle }
+		load = func(s cpuRun) float64 { return s.wakeups }
 	}
 	kroFit := nonNegative(runs, func(s cpuRun) []float64 { return []float64{s.requests, s.reconciles, load(s)} },
 		func(s cpuRun) float64 { return s.kro })
@@ -229,12 +231,12 @@ func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
 	for _, s := range runs {
 		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*load(s)
 		fitS := srvFit[0]*s.requests + srvFit[1]*load(s)
-		idle := ""
+		wakeups := ""
 		if wake {
-			idle = fmt.Sprintf(" (%.0f wakeups, shared)", s.idle)
+			wakeups = fmt.Sprintf(" (%.0f wakeups, shared)", s.wakeups)
 		}
 		report = append(report, fmt.Sprintf("%s: %.0f requests%s, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server, etcd and krosim CPU %.2fs (fit %.2fs)",
-			s.dir, s.requests, idle, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
+			s.dir, s.requests, wakeups, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
 	}
 	return append(report, "server CPU per request: "+strings.Join(perVerb, ", ")), nil
 }

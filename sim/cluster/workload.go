@@ -162,8 +162,8 @@ type externalOnce struct {
 	err  error
 }
 
-// create runs make once for e's object and returns its outcome.
-func (x *externals) create(e *unstructured.Unstructured, make func() error) error {
+// create runs do once for e's object and returns its outcome.
+func (x *externals) create(e *unstructured.Unstructured, do func() error) error {
 	key := e.GetAPIVersion() + "/" + e.GetKind() + "/" + e.GetNamespace() + "/" + e.GetName()
 	x.mu.Lock()
 	if x.made == nil {
@@ -175,6 +175,6 @@ func (x *externals) create(e *unstructured.Unstructured, make func() error) erro
 		x.made[key] = o
 	}
 	x.mu.Unlock()
-	o.once.Do(func() { o.err = make() })
+	o.once.Do(func() { o.err = do() })
 	return o.err
 }
