@@ -37,7 +37,7 @@ func TestCalibrateHarness(t *testing.T) {
 	if code := Main(args, &stdout, &stderr); code != exitOK {
 		t.Fatalf("krosim calibrate: exit %d: %s", code, stderr.String())
 	}
-	for _, want := range []string{"kro's CPU", "per reconcile", "per wakeup", "server CPU per request", "latency from"} {
+	for _, want := range []string{"kro's CPU", "per reconcile", "per wakeup", "server CPU per request", "server.progress_delay", "latency from"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("the calibration report lacks %q:\n%s", want, stderr.String())
 		}

@@ -58,10 +58,31 @@ func (s *Server) observe(e Event) {
 	if s.t.Server.WatchProgressInterval <= 0 {
 		return
 	}
-	c := s.cache(e.Key.GVR)
-	c.advance(s.k.Now()) // keeps incoming to the writes still on their way
-	at := s.k.Now() + s.t.Server.WatchDelay.D()
-	c.incoming = append(c.incoming, visible{at: at, rev: s.Store.Revision()})
+	s.deliver(s.cache(e.Key.GVR), s.t.Server.WatchDelay.D())
+}
+
+// deliver brings the store's current revision to the watch cache c after d:
+// a write's watch event, or a progress notification. A server with
+// processors (server.cpus) handles it on one: it waits for a turn after d,
+// as the cacher's goroutine waits to be scheduled, which on a busy host is
+// what keeps consistent LISTs waiting.
+func (s *Server) deliver(c *watchCache, d time.Duration) {
+	rev := s.Store.Revision()
+	if s.cpu != nil {
+		s.k.Go("watch-delivery", func(p *kernel.Proc) {
+			p.Sleep(d)
+			s.cpu.Acquire(p)
+			s.cpu.Release(0)
+			c.seen = max(c.seen, rev)
+			if len(c.waiters) > 0 {
+				s.wake(c)
+			}
+		})
+		return
+	}
+	c.advance(s.k.Now()) // keeps incoming to the revisions still on their way
+	at := s.k.Now() + d
+	c.incoming = append(c.incoming, visible{at: at, rev: rev})
 	if len(c.waiters) > 0 {
 		s.k.At(at, func() { s.wake(c) })
 	}
@@ -129,9 +150,7 @@ func (s *Server) requestProgress(c *watchCache) {
 		return
 	}
 	c.asked, c.hasAsked = now, true
-	at := now + s.t.Server.WatchDelay.D()
-	c.incoming = append(c.incoming, visible{at: at, rev: s.Store.Revision()})
-	s.k.At(at, func() { s.wake(c) })
+	s.deliver(c, s.t.Server.WatchDelay.D()+s.t.Server.ProgressDelay.D())
 }
 
 // wake resumes the waiters whose revision the cache has now seen.

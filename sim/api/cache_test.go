@@ -77,3 +77,39 @@ func TestConsistentListWaitsForTheWatchCache(t *testing.T) {
 		t.Errorf("with no progress interval a LIST waited %v, want 0", got["noCache"])
 	}
 }
+
+// TestWatchDeliveryWaitsForAProcessor: a progress notification reaches the
+// watch cache the watch delay and the progress delay after the ask, and on a
+// server with processors only once one is free to handle it, so a busy
+// server keeps its consistent LISTs waiting.
+func TestWatchDeliveryWaitsForAProcessor(t *testing.T) {
+	wait := func(busy time.Duration) time.Duration {
+		tg := testTarget(t, time.Millisecond)
+		tg.Server.CPUs = 1
+		tg.Server.WatchDelay = target.Duration(2 * ms)
+		tg.Server.ProgressDelay = target.Duration(5 * ms)
+		tg.Server.WatchProgressInterval = target.Duration(100 * ms)
+		k := kernel.New()
+		srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+		if _, err := srv.Store.Create(Key{cmGVR, "ns", "a"}, configMap("a", nil, nil)); err != nil {
+			t.Fatal(err)
+		}
+		k.Go("hog", func(p *kernel.Proc) { srv.CPU().Run(p, busy) })
+		var got time.Duration
+		k.Go("list", func(p *kernel.Proc) {
+			p.Sleep(10 * ms)
+			got = srv.waitFresh(p, secretGVR)
+		})
+		if err := k.Run(0, nil); err != nil {
+			t.Fatal(err)
+		}
+		k.Shutdown()
+		return got
+	}
+	if got := wait(0); got != 7*ms {
+		t.Errorf("on an idle server the LIST waited %v, want 7ms (2ms watch delay + 5ms progress delay)", got)
+	}
+	if got := wait(40 * ms); got != 30*ms {
+		t.Errorf("with the only processor busy until 40ms the LIST waited %v, want 30ms (from 10ms to 40ms)", got)
+	}
+}

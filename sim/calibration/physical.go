@@ -61,32 +61,43 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 	// count each run's shares by simulating it with the target so far,
 	// refit, and again, until the shares settle. Runs at one worker count
 	// cannot tell it from the CPU per request; they keep the first guess.
-	if !severalWorkerCounts(runs) {
-		return t, append(report, lat...), nil
-	}
+	// The same rounds fit how long the watch cache's progress notifications
+	// take (server.progress_delay) to the waits the server reported.
+	several := severalWorkerCounts(runs)
 	for i := range runs { // each run's RGDs, once for every round
 		if runs[i].rgds, err = rgds(runs[i].dir); err != nil {
 			return nil, nil, err
 		}
 	}
-	for range wakeupRounds {
-		if err := countWakeups(t, runs); err != nil {
+	var progress progressFit
+	var waits string
+	for range calibrationRounds {
+		if err := simulateRuns(t, runs); err != nil {
 			return nil, nil, err
 		}
-		t = base.Clone()
-		if report, err = fitCPU(t, base, runs); err != nil {
-			return nil, nil, err
+		delay := t.Server.ProgressDelay
+		waits = progress.step(&delay, runs)
+		if several {
+			t = base.Clone()
+			if report, err = fitCPU(t, base, runs); err != nil {
+				return nil, nil, err
+			}
 		}
+		t.Server.ProgressDelay = delay
 		if lat, err = fitSharedLatency(t, base, largest, gs); err != nil {
 			return nil, nil, err
 		}
 	}
+	if waits != "" {
+		report = append(report, waits)
+	}
 	return t, append(report, lat...), nil
 }
 
-// wakeupRounds is how many times Physical counts the runs' shares of
-// waking the server and refits; the shares move by under 1% after the second.
-const wakeupRounds = 3
+// calibrationRounds is how many times Physical simulates the runs and
+// refits: the shares of waking the server move by under 1% after the
+// second, the progress delay by under 0.1ms after the fourth.
+const calibrationRounds = 5
 
 // severalWorkerCounts says whether the runs were taken at more than one
 // worker count.
@@ -99,9 +110,10 @@ func severalWorkerCounts(runs []cpuRun) bool {
 	return false
 }
 
-// countWakeups simulates each run's create phase with t at the run's
-// worker count and keeps its requests' shares of waking the server.
-func countWakeups(t *target.Target, runs []cpuRun) error {
+// simulateRuns simulates each run's create phase with t at the run's
+// worker count and keeps its requests' shares of waking the server and its
+// LISTs' waits for the watch cache.
+func simulateRuns(t *target.Target, runs []cpuRun) error {
 	for i := range runs {
 		s := &runs[i]
 		tt := t.Clone()
@@ -111,8 +123,56 @@ func countWakeups(t *target.Target, runs []cpuRun) error {
 			return fmt.Errorf("%s: simulating it: %w", s.dir, err)
 		}
 		s.wakeups = res.Wakeups()
+		s.simWaits, s.simWait = float64(res.API.WatchCacheWaits), res.API.WatchCacheWaitSeconds
 	}
 	return nil
+}
+
+// progressFit fits server.progress_delay so that the runs' simulated LISTs
+// wait for the watch cache as long in all as the server reported (its
+// apiserver_watch_cache_read_wait_seconds): secant steps on the total wait.
+// The first step takes every wait to grow by the delay; later ones the slope
+// between the last two delays a millisecond or more apart, as the refits of
+// the CPU between rounds move the total wait a little on their own.
+type progressFit struct {
+	delay, wait float64 // the previous step's delay and simulated total wait, seconds
+	slope       float64 // seconds of waiting per second of delay; 0: not measured yet
+	stepped     bool
+}
+
+// step moves delay toward the fit and says what the runs waited; it leaves
+// delay alone when the runs have no waits to fit (only create-only runs,
+// whose server counts cover just their create phase, take part).
+func (f *progressFit) step(delay *target.Duration, runs []cpuRun) string {
+	var real, simulated, realN, simN float64
+	for _, s := range runs {
+		if len(s.run.res.Real.Phases) != 1 {
+			continue
+		}
+		real += s.run.res.API.WatchCacheWaitSeconds
+		realN += float64(s.run.res.API.WatchCacheWaits)
+		simulated += s.simWait
+		simN += s.simWaits
+	}
+	if realN == 0 || simN == 0 {
+		return ""
+	}
+	x := delay.D().Seconds()
+	if f.stepped && math.Abs(x-f.delay) >= 1e-3 {
+		f.slope = min(simN, max(simN/8, (simulated-f.wait)/(x-f.delay)))
+	}
+	slope := f.slope
+	if slope == 0 {
+		slope = simN
+	}
+	if !f.stepped || math.Abs(x-f.delay) >= 1e-3 {
+		f.delay, f.wait, f.stepped = x, simulated, true
+	}
+	next := max(0, x+(real-simulated)/slope)
+	*delay = target.Duration(time.Duration(next * 1e9).Round(10 * time.Microsecond))
+	return fmt.Sprintf("watch cache: the runs' LISTs waited %.2fs in all (%.0f waits, %.1fms each) by the server's count, "+
+		"%.2fs (%.0f, %.1fms) simulated with progress notifications %s after the watch delay; server.progress_delay %s",
+		real, realN, 1e3*real/realN, simulated, simN, 1e3*simulated/simN, time.Duration(x*1e9).Round(10*time.Microsecond), delay.D())
 }
 
 // cpuRun is what a calibration run's create phase cost in CPU.
@@ -124,8 +184,11 @@ type cpuRun struct {
 
 	active  float64 // seconds until kro was last busy in the create phase
 	wakeups float64 // the requests' shares of waking the server, simulated; 0: not counted yet
-	run     *run
-	rgds    []*model.RGD // its RGDs, loaded to count its wakeups
+	// simWaits and simWait are the simulated LISTs' waits for the watch
+	// cache: how many, and how long in all (seconds).
+	simWaits, simWait float64
+	run               *run
+	rgds              []*model.RGD // its RGDs, loaded to count its wakeups
 }
 
 // readCPU reads the runs' create phases, and returns the one the latency is

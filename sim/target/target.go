@@ -73,7 +73,12 @@ type Server struct {
 	// fresh (Kubernetes 1.31+: 100ms); 0 serves LISTs at once, as servers
 	// before consistent reads from the cache did.
 	WatchProgressInterval Duration `json:"watch_progress_interval,omitempty" yaml:"watch_progress_interval,omitempty"`
-	Timeout               Duration `json:"timeout" yaml:"timeout"` // how long a timed-out request takes to fail
+	// ProgressDelay is how long the watch cache's progress request takes to
+	// come back as a notification, beyond the watch delay: etcd answering
+	// on the watch stream. calibrate --cpu-from fits it to the waits the
+	// server reported in the calibration runs.
+	ProgressDelay Duration `json:"progress_delay,omitempty" yaml:"progress_delay,omitempty"`
+	Timeout       Duration `json:"timeout" yaml:"timeout"` // how long a timed-out request takes to fail
 	// CPUs is the number of processors that serve requests: a request's
 	// sampled latency is work that holds one of them, and requests beyond
 	// CPUs in flight queue for one. A real server and its clients slow down
@@ -402,6 +407,7 @@ func (c *checker) server(s Server) {
 	c.duration("server.retry_after", s.RetryAfter, long)
 	c.duration("server.watch_delay", s.WatchDelay, long)
 	c.duration("server.watch_progress_interval", s.WatchProgressInterval, long)
+	c.duration("server.progress_delay", s.ProgressDelay, long)
 	c.duration("server.timeout", s.Timeout, long)
 	c.intIn("server.cpus", s.CPUs, 0, MaxCPUs)
 	c.number("server.object_slowdown", s.ObjectSlowdown, 0, 1)
