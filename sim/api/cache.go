@@ -63,16 +63,17 @@ func (s *Server) observe(e Event) {
 
 // deliver brings the store's current revision to the watch cache c after d:
 // a write's watch event, or a progress notification. A server with
-// processors (server.cpus) handles it on one: it waits for a turn after d,
-// as the cacher's goroutine waits to be scheduled, which on a busy host is
-// what keeps consistent LISTs waiting.
+// processors (server.cpus) handles it on one: after d it takes a turn, as
+// the cacher's woken goroutine runs once a processor frees (ahead of the
+// requests queued for one, as a real scheduler favors a woken thread). On a
+// busy host the cache so lags behind the writes and keeps more consistent
+// LISTs waiting, as the server's own count of them shows.
 func (s *Server) deliver(c *watchCache, d time.Duration) {
 	rev := s.Store.Revision()
 	if s.cpu != nil {
 		s.k.Go("watch-delivery", func(p *kernel.Proc) {
 			p.Sleep(d)
-			s.cpu.Acquire(p)
-			s.cpu.Release(0)
+			s.cpu.Turn(p)
 			c.seen = max(c.seen, rev)
 			if len(c.waiters) > 0 {
 				s.wake(c)

@@ -288,3 +288,44 @@ func TestRunResumesAndShutdownUnwinds(t *testing.T) {
 		t.Errorf("log %q, want %q", got, want)
 	}
 }
+
+// TestTurnGoesAheadOfQueuedWork: a turn on a processor (a woken thread's
+// short task) waits only for the next processor to free, ahead of the work
+// already queued for one, and holds none.
+func TestTurnGoesAheadOfQueuedWork(t *testing.T) {
+	k := New()
+	c := NewCPU(1)
+	ends := map[string]time.Duration{}
+	waits := map[string]time.Duration{}
+	run := func(name string, at, work time.Duration, turn bool) {
+		k.Go(name, func(p *Proc) {
+			p.Sleep(at)
+			if turn {
+				waits[name] = c.Turn(p)
+			} else {
+				waits[name] = c.Run(p, work)
+			}
+			ends[name] = k.Now()
+		})
+	}
+	run("long", 0, 10*time.Millisecond, false)
+	run("queued", time.Millisecond, 5*time.Millisecond, false)
+	run("turn", 2*time.Millisecond, 0, true)
+	run("idle", 20*time.Millisecond, 0, true)
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	want := map[string][2]time.Duration{ // wait, end
+		"long": {0, 10 * time.Millisecond}, "turn": {8 * time.Millisecond, 10 * time.Millisecond},
+		"queued": {9 * time.Millisecond, 15 * time.Millisecond}, "idle": {0, 20 * time.Millisecond},
+	}
+	for name, w := range want {
+		if waits[name] != w[0] || ends[name] != w[1] {
+			t.Errorf("%s: waited %v, ended at %v; want %v and %v", name, waits[name], ends[name], w[0], w[1])
+		}
+	}
+	if c.Busy() != 15*time.Millisecond {
+		t.Errorf("processor time %v, want 15ms (the turns hold none)", c.Busy())
+	}
+}
