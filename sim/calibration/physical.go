@@ -96,8 +96,8 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 
 // calibrationRounds is how many times Physical simulates the runs and
 // refits: the shares of waking the server move by under 1% after the
-// second, the progress delay by under 0.1ms after the fourth.
-const calibrationRounds = 5
+// second; the progress delay settles within about 0.2ms by the eighth.
+const calibrationRounds = 8
 
 // severalWorkerCounts says whether the runs were taken at more than one
 // worker count.
@@ -130,14 +130,14 @@ func simulateRuns(t *target.Target, runs []cpuRun) error {
 
 // progressFit fits server.progress_delay so that the runs' simulated LISTs
 // wait for the watch cache as long in all as the server reported (its
-// apiserver_watch_cache_read_wait_seconds): secant steps on the total wait.
-// The first step takes every wait to grow by the delay; later ones the slope
-// between the last two delays a millisecond or more apart, as the refits of
-// the CPU between rounds move the total wait a little on their own.
+// apiserver_watch_cache_read_wait_seconds). The total wait grows about
+// linearly with the delay, but each round's refit of the CPU moves it a
+// little on its own: every step solves the least-squares line through all
+// the rounds so far, which settles where a secant through the last two
+// would chase that noise. The first step takes every wait to grow by the
+// delay.
 type progressFit struct {
-	delay, wait float64 // the previous step's delay and simulated total wait, seconds
-	slope       float64 // seconds of waiting per second of delay; 0: not measured yet
-	stepped     bool
+	delays, waits []float64 // each round's delay and simulated total wait, seconds
 }
 
 // step moves delay toward the fit and says what the runs waited; it leaves
@@ -158,20 +158,14 @@ func (f *progressFit) step(delay *target.Duration, runs []cpuRun) string {
 		return ""
 	}
 	x := delay.D().Seconds()
-	if f.stepped && math.Abs(x-f.delay) >= 1e-3 {
-		f.slope = min(simN, max(simN/8, (simulated-f.wait)/(x-f.delay)))
+	f.delays, f.waits = append(f.delays, x), append(f.waits, simulated)
+	next := x + (real-simulated)/simN
+	if a, b, ok := line(f.delays, f.waits); ok && b > 0 {
+		next = (real - a) / b
 	}
-	slope := f.slope
-	if slope == 0 {
-		slope = simN
-	}
-	if !f.stepped || math.Abs(x-f.delay) >= 1e-3 {
-		f.delay, f.wait, f.stepped = x, simulated, true
-	}
-	next := max(0, x+(real-simulated)/slope)
-	*delay = target.Duration(time.Duration(next * 1e9).Round(10 * time.Microsecond))
+	*delay = target.Duration(time.Duration(max(0, next) * 1e9).Round(10 * time.Microsecond))
 	return fmt.Sprintf("watch cache: the runs' LISTs waited %.2fs in all (%.0f waits, %.1fms each) by the server's count, "+
-		"%.2fs (%.0f, %.1fms) simulated with progress notifications %s after the watch delay; server.progress_delay %s",
+		"%.2fs (%.0f, %.1fms) simulated with a progress delay of %s; server.progress_delay %s",
 		real, realN, 1e3*real/realN, simulated, simN, 1e3*simulated/simN, time.Duration(x*1e9).Round(10*time.Microsecond), delay.D())
 }
 
@@ -332,6 +326,22 @@ func fitSharedLatency(t, base *target.Target, r *run, gs []*model.RGD) ([]string
 	report := []string{fmt.Sprintf("latency from %s: %s", r.dir, strings.Join(lat, ", "))}
 	report = append(report, fitReport(t, fit.fitted, realMean)...)
 	return append(report, fmt.Sprintf("simulated create-phase reconcile %.2fms on average against %.2fms real", fit.reconcile*1e3, realMean*1e3)), nil
+}
+
+// line fits y = a + b x by least squares; ok is false while every x is
+// the same.
+func line(xs, ys []float64) (a, b float64, ok bool) {
+	n := float64(len(xs))
+	var sx, sy, sxx, sxy float64
+	for i, x := range xs {
+		sx, sy, sxx, sxy = sx+x, sy+ys[i], sxx+x*x, sxy+x*ys[i]
+	}
+	d := n*sxx - sx*sx
+	if d <= 1e-12*n*n {
+		return 0, 0, false
+	}
+	b = (n*sxy - sx*sy) / d
+	return (sy - b*sx) / n, b, true
 }
 
 // nonNegative fits y = x . c by least squares with every c >= 0: a term

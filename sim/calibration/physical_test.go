@@ -10,7 +10,7 @@ import (
 	"github.com/krosim/krosim/sim/target"
 )
 
-// TestProgressFitMatchesTheServersWaits: the progress delay's secant steps
+// TestProgressFitMatchesTheServersWaits: the progress delay's fit rounds
 // find the delay at which the simulated LISTs wait as long in all as the
 // server counted, here a made-up response of 100s + 3,000s per second of
 // delay against 121s counted (7ms), and runs with a delete phase, whose
