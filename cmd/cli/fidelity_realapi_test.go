@@ -5,6 +5,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,9 +17,10 @@ import (
 
 // TestRealFidelity holds krosim to real kro (testdata/realapi/fidelity.md)
 // on an RGD the target never saw: it calibrates the harness as make
-// fidelity does (the server one request at a time, then runs of the
-// calibration RGDs, testdata/realapi/calibration, for kro's and the
-// server's CPU), then runs 100 instances of testdata/realapi/fidelity/fanin.yaml
+// fidelity does (the server one request at a time, then one run of each
+// calibration RGD, testdata/realapi/calibration, with 1 worker and with 8,
+// for kro's and the server's CPU, its waking and the watch cache's waits),
+// then runs 100 instances of testdata/realapi/fidelity/fanin.yaml
 // with kro v0.9.4 and one worker, created then deleted, against the
 // simulation of the same workload with that target. Reconciles and API calls
 // by verb and resource must be exactly equal, converge and delete times
@@ -47,25 +49,36 @@ func TestRealFidelity(t *testing.T) {
 		count = "100"
 	)
 	pids := filepath.Join(state, "pids")
-	// real restarts the harness and runs the workload on it.
-	real := func(out, rgd string, more ...string) {
-		restartHarness(t)
+	// real restarts the harness with kro running workers workers and runs
+	// the workload on it.
+	real := func(out, rgd string, workers int, more ...string) {
+		restartHarnessWith(t, workers)
 		env := readEnvFile(t, filepath.Join(state, "env"))
 		if env["KUBECONFIG"] == "" || env["KROSIM_KRO_METRICS_URL"] == "" {
 			t.Fatalf("%s/env lacks KUBECONFIG or KROSIM_KRO_METRICS_URL: is the harness from .ci/realapi/up.sh running?", state)
 		}
 		krosim(t, append([]string{"run", "--kubeconfig", env["KUBECONFIG"], "--kro-metrics", env["KROSIM_KRO_METRICS_URL"],
-			"--pid-dir", pids, "--rgd", rgd, "--crd", crd, "--instances", count, "--quiet", "--out", filepath.Join(dir, out)}, more...)...)
+			"--pid-dir", pids, "--rgd", rgd, "--crd", crd, "--instances", count, "--workers", strconv.Itoa(workers),
+			"--quiet", "--out", filepath.Join(dir, out)}, more...)...)
 	}
 	restartHarness(t)
 	env := readEnvFile(t, filepath.Join(state, "env"))
 	krosim(t, "calibrate", "--kubeconfig", env["KUBECONFIG"], "--pid-dir", pids, cpus, strconv.Itoa(runtime.NumCPU()),
 		"--name", "ci-micro", "--out", filepath.Join(dir, "micro.yaml"))
-	real("cal-one", root+"calibration/one.yaml")
-	real("cal-chain", root+"calibration/chain.yaml")
-	krosim(t, "calibrate", "--target", filepath.Join(dir, "micro.yaml"), "--cpu-from", filepath.Join(dir, "cal-chain"),
-		"--cpu-from", filepath.Join(dir, "cal-one"), "--allow-busy", "--name", "ci-harness", "--out", filepath.Join(dir, "harness.yaml"))
-	real("real", rgd, "--delete")
+	// As make fidelity calibrates, if with one run of each: both calibration
+	// RGDs with 1 worker and with 8, so the fit can tell the CPU that falls
+	// with concurrency (server.wakeup_cpu) from the CPU per request.
+	cal := []string{"calibrate", "--target", filepath.Join(dir, "micro.yaml")}
+	for _, c := range []struct {
+		name    string
+		workers int
+	}{{"one", 1}, {"chain", 1}, {"one", 8}, {"chain", 8}} {
+		out := fmt.Sprintf("cal-%s-w%d", c.name, c.workers)
+		real(out, root+"calibration/"+c.name+".yaml", c.workers)
+		cal = append(cal, "--cpu-from", filepath.Join(dir, out))
+	}
+	krosim(t, append(cal, "--allow-busy", "--name", "ci-harness", "--out", filepath.Join(dir, "harness.yaml"))...)
+	real("real", rgd, 1, "--delete")
 	krosim(t, "run", "--target", filepath.Join(dir, "harness.yaml"), "--rgd", rgd, "--crd", crd, "--instances", count, "--delete",
 		"--out", filepath.Join(dir, "sim"), "--quiet")
 	var stdout, stderr bytes.Buffer
@@ -104,10 +117,18 @@ func evidenceDir(t *testing.T) string {
 
 // restartHarness stops the real control plane and starts it afresh, its
 // state wiped, with .ci/realapi's own scripts.
-func restartHarness(t *testing.T) {
+func restartHarness(t *testing.T) { restartHarnessWith(t, 0) }
+
+// restartHarnessWith is restartHarness with kro running workers instance
+// workers (--dynamic-controller-concurrent-reconciles); 0 leaves kro's default.
+func restartHarnessWith(t *testing.T, workers int) {
 	t.Helper()
 	for _, script := range []string{"down.sh", "up.sh"} {
-		out, err := exec.Command(filepath.Join("..", "..", ".ci", "realapi", script)).CombinedOutput()
+		cmd := exec.Command(filepath.Join("..", "..", ".ci", "realapi", script))
+		if workers > 0 {
+			cmd.Env = append(os.Environ(), fmt.Sprintf("KROSIM_KRO_FLAGS=--dynamic-controller-concurrent-reconciles=%d", workers))
+		}
+		out, err := cmd.CombinedOutput()
 		t.Logf(".ci/realapi/%s:\n%s", script, out)
 		if err != nil {
 			t.Fatalf(".ci/realapi/%s: %v", script, err)
