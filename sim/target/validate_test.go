@@ -40,6 +40,7 @@ func TestParseBadNumbers(t *testing.T) {
 		{"too many workers", "workers: 1\n", "workers: 100000000\n", "100000000", "controller.workers must be in [1, 10000], got 100000000"},
 		{"zero vcpus", "vcpus: 8", "vcpus: 0", "0", "vcpus must be in [1, 10000], got 0"},
 		{"NaN object_slowdown", "  timeout: 60s\n", "  timeout: 60s\n  object_slowdown: .nan\n", ".nan", "server.object_slowdown must be a number in [0, 1], got NaN"},
+		{"negative progress_delay", "  timeout: 60s\n", "  timeout: 60s\n  progress_delay: -5ms\n", "-5ms", "server.progress_delay must be in [0, 876000h0m0s], got -5ms"},
 		{"negative wakeup_cpu", "  timeout: 60s\n", "  timeout: 60s\n  cpus: 2\n  wakeup_cpu: -2ms\n", "-2ms", "server.wakeup_cpu must be in [0, 1s], got -2ms"},
 		{"wakeup_cpu without cpus", "server:\n", "server:\n  wakeup_cpu: 2ms\n", "server:", "server.shared_cpus, server.active_cpu and server.wakeup_cpu need server.cpus: the processors kro shares with the server"},
 		{"missing field at its parent", "  workers: 1\n", "", "controller:", "controller.workers must be in [1, 10000], got 0"},
