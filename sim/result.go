@@ -58,11 +58,7 @@ type Instance struct {
 // MeanLatency is the mean time kro's attempts of verb spent at the server,
 // a LIST's wait for the watch cache included; 0 without any.
 func (r *Result) MeanLatency(v verb.Verb) time.Duration {
-	vs := r.kro.Client.Verbs[v]
-	if vs == nil {
-		return 0
-	}
-	lat := vs.Latencies()
+	lat := r.kro.Client.Latencies(v)
 	if len(lat) == 0 {
 		return 0
 	}
@@ -322,16 +318,18 @@ func (x *finished) traffic(r *Result) {
 	s.APICallsByResource = stats.ByResource
 	s.WorldAPICalls = map[verb.Verb]int{}
 	r.API.Verbs = map[verb.Verb]result.Traffic{}
+	served := map[verb.Verb][]float64{} // milliseconds
+	for a := range stats.Attempts() {
+		if a.Served {
+			served[a.Verb] = append(served[a.Verb], float64(a.ServerTime)/1e6)
+		}
+	}
 	for _, v := range verb.All {
 		vs := stats.Verbs[v]
 		s.APICalls[v] = vs.Calls
 		s.WorldAPICalls[v] = x.w.Calls(v)
-		served := vs.Latencies()
-		lat := make([]float64, len(served))
-		for i, l := range served {
-			lat[i] = float64(l) / 1e6
-		}
-		p := result.Quantiles(lat)
+		p := result.Quantiles(served[v])
+		delete(served, v)
 		r.API.Verbs[v] = result.Traffic{Calls: vs.Calls, NotFound: vs.NotFound, Errors: vs.Errors, Retries: vs.Retries,
 			LatencyMS: result.LatencyMS{P50: p.P50, P95: p.P95, P99: p.P99}}
 	}
