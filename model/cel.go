@@ -24,7 +24,20 @@ import (
 // declared dyn.
 func NewEnv(spec *Type, vars ...string) (*cel.Env, error) {
 	env, _, err := DefaultLimits.newEnv(spec, vars, nil)
-	return env, err
+	if err != nil {
+		return nil, err
+	}
+	// Its every program binds `runtime`; an RGD's bind it where read.
+	return env.Extend(cel.Lib(runtimeBinding{}))
+}
+
+// runtimeBinding is a library binding `runtime` into every program.
+type runtimeBinding struct{}
+
+func (runtimeBinding) LibraryName() string             { return "krosim.kro.runtime" }
+func (runtimeBinding) CompileOptions() []cel.EnvOption { return nil }
+func (runtimeBinding) ProgramOptions() []cel.ProgramOption {
+	return []cel.ProgramOption{runtimeGlobal()}
 }
 
 // newEnv is NewEnv whose kro functions refuse results over lim.CELBytes,
