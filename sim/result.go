@@ -319,6 +319,9 @@ func (x *finished) traffic(r *Result) {
 	s.WorldAPICalls = map[verb.Verb]int{}
 	r.API.Verbs = map[verb.Verb]result.Traffic{}
 	served := map[verb.Verb][]float64{} // milliseconds
+	for v, vs := range stats.Verbs {
+		served[v] = make([]float64, 0, vs.Calls+vs.Retries) // the tries, at most
+	}
 	for a := range stats.Attempts() {
 		if a.Served {
 			served[a.Verb] = append(served[a.Verb], float64(a.ServerTime)/1e6)
