@@ -265,12 +265,13 @@ func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Res
 		}
 		labels[k] = v
 	}
+	instMD, _ := inst.Object["metadata"].(map[string]any)
 	labels[LabelOwned] = "true"
-	labels[LabelInstance] = inst.GetName()
-	labels[LabelInstanceNS] = inst.GetNamespace()
-	labels[LabelInstanceID] = string(inst.GetUID())
-	labels[LabelNode] = r.ID
-	labels[LabelRGD] = g.RGD.Name
+	labels[LabelInstance] = stringAt(instMD, "name")
+	labels[LabelInstanceNS] = stringAt(instMD, "namespace")
+	labels[LabelInstanceID] = stringAt(instMD, "uid")
+	labels[LabelNode] = g.nodeLabels[r.Index]
+	labels[LabelRGD] = g.rgdLabel
 	if item {
 		labels[LabelCollectionIx] = strconv.Itoa(ix)
 	}
