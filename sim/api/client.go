@@ -301,9 +301,10 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 			c.Stats.Rejected429++
 		}
 		switch {
+		case err == nil: // asked first: apierrors' tests allocate, nil or not
 		case apierrors.IsNotFound(err):
 			vs.NotFound++
-		case err != nil:
+		default:
 			vs.Errors++
 		}
 		call.Err = err

@@ -164,4 +164,6 @@ func (w *work) markReady(ready bool) {
 	}
 }
 
-func isConflict(err error) bool { return apierrors.IsConflict(err) }
+// isConflict and isNotFound ask apierrors only about an error: its tests
+// allocate, nil or not.
+func isConflict(err error) bool { return err != nil && apierrors.IsConflict(err) }
