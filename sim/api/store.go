@@ -318,8 +318,12 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 			delete(next.Object, "status")
 		}
 		next.SetUID(old.GetUID())
-		next.SetCreationTimestamp(old.GetCreationTimestamp())
-		next.SetDeletionTimestamp(old.GetDeletionTimestamp())
+		keepCreationTimestamp(next, old)
+		if oldMD, _ := old.Object["metadata"].(map[string]any); oldMD["deletionTimestamp"] != nil {
+			next.SetDeletionTimestamp(old.GetDeletionTimestamp())
+		} else {
+			next.SetDeletionTimestamp(nil) // (parsing nothing allocates too)
+		}
 		next.SetResourceVersion(old.GetResourceVersion())
 		next.SetGeneration(old.GetGeneration())
 		if !specEqual(old.Object, next.Object) {
@@ -347,6 +351,21 @@ func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) 
 	s.emit(Event{Type: "MODIFIED", Key: k, Generation: next.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: next})
 	return next, nil
+}
+
+// keepCreationTimestamp sets next's creation timestamp to old's value as
+// stored: what SetCreationTimestamp(old.GetCreationTimestamp()) writes, as
+// Create wrote it in its canonical form, without parsing and formatting it
+// again. next's metadata is the store's copy.
+func keepCreationTimestamp(next, old *unstructured.Unstructured) {
+	oldMD, _ := old.Object["metadata"].(map[string]any)
+	_, isString := oldMD["creationTimestamp"].(string)
+	md, isMap := next.Object["metadata"].(map[string]any)
+	if !isString || !isMap {
+		next.SetCreationTimestamp(old.GetCreationTimestamp())
+		return
+	}
+	md["creationTimestamp"] = oldMD["creationTimestamp"]
 }
 
 // shallow copies an object's top level and metadata, sharing everything else.

@@ -2,6 +2,7 @@ package kro
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -230,7 +231,13 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		f.Path.Set(obj.Object, native)
 	}
 	if obj.GetNamespace() == "" {
-		obj.SetNamespace(inst.GetNamespace())
+		// The instance's namespace value as stored (SetNamespace boxes it anew).
+		instMD, _ := inst.Object["metadata"].(map[string]any)
+		if md, ok := obj.Object["metadata"].(map[string]any); ok && stringAt(instMD, "namespace") != "" {
+			md["namespace"] = stringAt(instMD, "namespace")
+		} else {
+			obj.SetNamespace(inst.GetNamespace())
+		}
 	}
 	if !r.External {
 		setChildLabels(obj, inst, g, r, ix, iter != nil, w.sc)
@@ -287,8 +294,12 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 		idx int
 		obj *unstructured.Unstructured
 	}
-	var names []string
-	var all []desired
+	n := 0
+	for i := range nodes {
+		n += len(nodes[i].desired)
+	}
+	names := make([]string, 0, n)
+	all := make([]desired, 0, n)
 	for _, i := range g.RGD.Order {
 		for _, d := range nodes[i].desired {
 			names = append(names, g.RGD.Resources[i].ID)
@@ -305,7 +316,6 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	})
 	var applyErr error
 	mutated := false
-	applied := map[int][]*unstructured.Unstructured{}
 	for j, d := range all {
 		if err := calls[j].Err; err != nil {
 			if applyErr == nil {
@@ -317,11 +327,15 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 		if rv, ok := nodes[d.idx].liveRV(out.GetName()); !ok || rv != out.GetResourceVersion() {
 			mutated = true
 		}
-		applied[d.idx] = append(applied[d.idx], out)
 	}
+	// A resource's objects are consecutive in all (in order): its readiness
+	// is checked when every one of them applied.
+	next := 0
 	for _, i := range g.RGD.Order {
-		objs, ok := applied[i]
-		if !ok || len(objs) < len(nodes[i].desired) {
+		first := next
+		next += len(nodes[i].desired)
+		objs := responses[first:next]
+		if len(objs) == 0 || slices.ContainsFunc(calls[first:next], func(c api.Call) bool { return c.Err != nil }) {
 			continue
 		}
 		r := g.RGD.Resources[i]
