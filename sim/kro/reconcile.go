@@ -10,6 +10,7 @@ import (
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/span"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // passLabel names the reconcile of an instance: "1" to "4", then "5+".
@@ -234,7 +235,16 @@ var ErrDuplicateResource = errors.New("found resources with conflicts")
 // item), conflicting with the last one seen under the same identity. It
 // returns every conflict together, or nil.
 func duplicates(g *Graph, nodes []node) error {
-	seen := map[string]string{}
+	type identity struct {
+		gvk       schema.GroupVersionKind
+		namespace string
+		name      string
+	}
+	n := 0
+	for i := range nodes {
+		n += len(nodes[i].desired)
+	}
+	seen := make(map[identity]string, n)
 	var conflicts []string
 	for _, i := range g.RGD.Order {
 		r := g.RGD.Resources[i]
@@ -243,8 +253,7 @@ func duplicates(g *Graph, nodes []node) error {
 			if r.Collection() {
 				id = fmt.Sprintf("%s-%d", r.ID, ix)
 			}
-			gvk := d.GroupVersionKind()
-			key := strings.Join([]string{gvk.Group, gvk.Version, gvk.Kind, d.GetNamespace(), d.GetName()}, "/")
+			key := identity{d.GroupVersionKind(), d.GetNamespace(), d.GetName()}
 			if prev, ok := seen[key]; ok {
 				conflicts = append(conflicts, fmt.Sprintf("resourceID: %s conflicts with resourceID: %s", id, prev))
 			}
