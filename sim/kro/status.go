@@ -16,10 +16,10 @@ var conditionTypes = []any{"InstanceManaged", "GraphResolved", "ResourcesReady",
 // conditions renders kro's built-in conditions: the first two true, then
 // ResourcesReady and the root Ready with status and message. Its maps and
 // list come from sc.
-func conditions(gen int64, status, message string, sc *scratch) []any {
-	out := sc.listOf(len(conditionTypes))[:0]
+func conditions(gen int64, status, message string, sc *scratch) any {
+	out, box := sc.boxedList(len(conditionTypes))
 	st, msg := conditionStatus(status), any(message)
-	for _, t := range conditionTypes {
+	for i, t := range conditionTypes {
 		c := sc.mapOf(4)
 		c["type"], c["status"], c["observedGeneration"] = t, "True", gen
 		if t == "ResourcesReady" || t == "Ready" {
@@ -28,9 +28,9 @@ func conditions(gen int64, status, message string, sc *scratch) []any {
 				c["message"] = msg
 			}
 		}
-		out = append(out, c)
+		out[i] = c
 	}
-	return out
+	return box
 }
 
 // conditionStatus is a condition's status as an interface: the three
