@@ -243,7 +243,6 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.tr.setSize(k, Size(obj.Object))
 	s.maxObjs = max(s.maxObjs, len(s.tr.objs))
 	s.reindex(k, nil, obj)
 	s.emit(Event{Type: "ADDED", Key: k, Generation: 1, Object: obj})
@@ -346,7 +345,6 @@ func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) 
 	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.tr.setSize(k, Size(next.Object))
 	s.reindex(k, old, next)
 	s.emit(Event{Type: "MODIFIED", Key: k, Generation: next.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: next})
