@@ -194,14 +194,14 @@ func (x *finished) account(r *Result) {
 	}
 	left := result.Left{ByKind: []result.LeftKind{}}
 	byKind := map[[2]string]*result.LeftKind{}
-	for _, k := range x.srv.Store.Keys() {
-		obj, _ := x.srv.Store.Get(k)
+	// In no order: counts, and the first names of each kind by name.
+	for k, obj := range x.srv.Store.All() {
 		role := "other"
 		switch {
 		case instance[k.GVR]:
 			role = "instance"
 			left.Instances++
-		case obj.GetLabels()[kro.LabelOwned] == "true":
+		case api.OwnLabel(obj, kro.LabelOwned) == "true":
 			role = "child"
 			left.Children++
 		default:
@@ -218,7 +218,7 @@ func (x *finished) account(r *Result) {
 			byKind[[2]string{role, kind}] = lk
 		}
 		lk.Count++
-		lk.Names = append(lk.Names, k.Namespace+"/"+k.Name)
+		lk.Names = firstNames(lk.Names, k.Namespace+"/"+k.Name)
 	}
 	rank := map[string]int{"instance": 0, "child": 1, "other": 2}
 	for _, key := range slices.SortedFunc(maps.Keys(byKind), func(a, b [2]string) int {
@@ -227,12 +227,20 @@ func (x *finished) account(r *Result) {
 		}
 		return cmp.Compare(a[1], b[1])
 	}) {
-		lk := byKind[key]
-		slices.Sort(lk.Names)
-		lk.Names = lk.Names[:min(len(lk.Names), maxNames)]
-		left.ByKind = append(left.ByKind, *lk)
+		left.ByKind = append(left.ByKind, *byKind[key])
 	}
 	s.Left = left
+}
+
+// firstNames adds name to names, the first maxNames in order, keeping them
+// so: a million objects left need not be listed to name three.
+func firstNames(names []string, name string) []string {
+	i, _ := slices.BinarySearch(names, name)
+	if i >= maxNames {
+		return names
+	}
+	names = slices.Insert(names, i, name)
+	return names[:min(len(names), maxNames)]
 }
 
 // reason is an instance's last error with its own name and namespace

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"iter"
 	"reflect"
 	"slices"
 	"sort"
@@ -124,6 +125,33 @@ func (s *Store) Tracker() k8stesting.ObjectTracker { return s.tr }
 // Fake is client-go's fake whose reactor chain serves actions from the
 // tracker: what a client-go fake clientset of this cluster would see.
 func (s *Store) Fake() *k8stesting.Fake { return s.fake }
+
+// All is every stored object with its key, in no order: for what does not
+// depend on it, without sorting a million keys (see Keys). The objects
+// must not be modified.
+func (s *Store) All() iter.Seq2[Key, *unstructured.Unstructured] {
+	return func(yield func(Key, *unstructured.Unstructured) bool) {
+		for sl, st := range s.tr.objs {
+			if !yield(s.tr.key(sl), st.obj) {
+				return
+			}
+		}
+	}
+}
+
+// OwnLabel is obj's label k as GetLabels()[k] reads it, in place: "" when
+// absent or null, and when a label is not a string (GetLabels fails then).
+func OwnLabel(obj *unstructured.Unstructured, k string) string {
+	md, _ := obj.Object["metadata"].(map[string]any)
+	labels, _ := md["labels"].(map[string]any)
+	for _, v := range labels {
+		if _, ok := v.(string); !ok && v != nil {
+			return ""
+		}
+	}
+	v, _ := labels[k].(string)
+	return v
+}
 
 // Keys returns the key of every stored object, sorted.
 func (s *Store) Keys() []Key {
