@@ -23,6 +23,9 @@ type node struct {
 	ready    bool
 	desired  []*unstructured.Unstructured
 	live     []*unstructured.Unstructured // as read before the apply, sorted by name
+	// one holds a single resource's desired and live objects: desired and
+	// live are slices of it then, not lists of their own.
+	one [2]*unstructured.Unstructured
 }
 
 // liveRV is the resource version of the object named name as read before
@@ -47,7 +50,7 @@ func (w *work) resolve(inst *unstructured.Unstructured, g *Graph, r *model.Resou
 	if ok, err := w.included(r, nodes, vars); err != nil || !ok {
 		return err
 	}
-	desired, pending, err := w.render(inst, g, r, vars)
+	desired, pending, err := w.render(inst, g, r, vars, n.one[0:0:1])
 	if err != nil {
 		return fmt.Errorf("resource %s: %w", r.ID, err)
 	}
@@ -62,7 +65,7 @@ func (w *work) resolve(inst *unstructured.Unstructured, g *Graph, r *model.Resou
 	if r.Collection() {
 		live, err = w.observeCollection(inst, g, r, n, len(desired))
 	} else {
-		live, err = w.observe(g, r, n, desired[0])
+		live, err = w.observe(g, r, n, desired[0], n.one[1:1:2])
 	}
 	if err != nil {
 		return err
@@ -120,14 +123,14 @@ func (w *work) included(r *model.Resource, nodes []node, vars map[string]any) (b
 // for its events; an object not found is not observed. An external
 // reference is read the same way (kro's resources_external.go), under its
 // own name.
-func (w *work) observe(g *Graph, r *model.Resource, n *node, d *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+func (w *work) observe(g *Graph, r *model.Resource, n *node, d *unstructured.Unstructured, into []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	k := api.Key{GVR: g.gvrs[r.Index], Namespace: d.GetNamespace(), Name: d.GetName()}
 	w.c.watchChild(w.in, w.c.childReq(k))
 	obj, call := w.get(r.ID, k)
 	switch {
 	case call.Err == nil:
 		n.observed = true
-		return []*unstructured.Unstructured{obj}, nil
+		return append(into, obj), nil
 	case !isNotFound(call.Err):
 		return nil, call.Err
 	}
@@ -177,7 +180,7 @@ func (w *work) ready(r *model.Resource, objs []*unstructured.Unstructured, vars 
 
 // render evaluates a resource's template into the objects kro would apply:
 // one, or one per item of a collection.
-func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resource, vars map[string]any) ([]*unstructured.Unstructured, bool, error) {
+func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resource, vars map[string]any, into []*unstructured.Unstructured) ([]*unstructured.Unstructured, bool, error) {
 	combos := []map[string]any{nil}
 	if r.Collection() {
 		var pending bool
@@ -186,7 +189,7 @@ func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resour
 			return nil, pending, err
 		}
 	}
-	var out []*unstructured.Unstructured
+	out := into
 	for ix, iter := range combos {
 		obj, pending, err := w.renderItem(inst, g, r, vars, ix, iter)
 		if err != nil || pending {
