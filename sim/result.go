@@ -201,7 +201,7 @@ func (x *finished) account(r *Result) {
 		case instance[k.GVR]:
 			role = "instance"
 			left.Instances++
-		case api.OwnLabel(obj, kro.LabelOwned) == "true":
+		case api.MetaString(obj, "labels", kro.LabelOwned) == "true":
 			role = "child"
 			left.Children++
 		default:

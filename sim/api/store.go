@@ -139,17 +139,18 @@ func (s *Store) All() iter.Seq2[Key, *unstructured.Unstructured] {
 	}
 }
 
-// OwnLabel is obj's label k as GetLabels()[k] reads it, in place: "" when
-// absent or null, and when a label is not a string (GetLabels fails then).
-func OwnLabel(obj *unstructured.Unstructured, k string) string {
+// MetaString is obj's metadata.<field>[k] (field "labels" or "annotations")
+// as GetLabels()[k] or GetAnnotations()[k] reads it, in place: "" when
+// absent or null, and when a value is not a string (they fail then).
+func MetaString(obj *unstructured.Unstructured, field, k string) string {
 	md, _ := obj.Object["metadata"].(map[string]any)
-	labels, _ := md["labels"].(map[string]any)
-	for _, v := range labels {
+	all, _ := md[field].(map[string]any)
+	for _, v := range all {
 		if _, ok := v.(string); !ok && v != nil {
 			return ""
 		}
 	}
-	v, _ := labels[k].(string)
+	v, _ := all[k].(string)
 	return v
 }
 

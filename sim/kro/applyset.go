@@ -55,18 +55,9 @@ func annotatedKinds(g *Graph, inst *unstructured.Unstructured) map[schemaGVR]boo
 	return kinds
 }
 
-// annotation is inst.GetAnnotations()[k] read in place: "" when the
-// annotations are not all strings (or null), as GetAnnotations fails then.
+// annotation is inst.GetAnnotations()[k], read in place.
 func annotation(inst *unstructured.Unstructured, k string) string {
-	md, _ := inst.Object["metadata"].(map[string]any)
-	all, _ := md["annotations"].(map[string]any)
-	for _, v := range all {
-		if _, ok := v.(string); !ok && v != nil {
-			return ""
-		}
-	}
-	v, _ := all[k].(string)
-	return v
+	return api.MetaString(inst, "annotations", k)
 }
 
 // prune lists the instance's children of every kind it manages (its
