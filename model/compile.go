@@ -158,7 +158,7 @@ func (c *compiler) compileSource(src string) *parsedExpr {
 		pe.checked, pe.iss, pe.err = nil, iss, iss.Err()
 		return pe
 	}
-	pe.prg, pe.err = c.env.Program(pe.checked, c.programOptions()...)
+	pe.prg, pe.err = c.env.Program(pe.checked, c.programOptions(pe)...)
 	return pe
 }
 
@@ -325,7 +325,7 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 	}
 	if pe.prg == nil {
 		var err error
-		if pe.prg, err = c.env.Program(pe.checked, c.programOptions()...); err != nil {
+		if pe.prg, err = c.env.Program(pe.checked, c.programOptions(pe)...); err != nil {
 			c.l.probs.addf(at(0), "planning expression: %v", err)
 			return nil
 		}
@@ -428,11 +428,15 @@ func (c *compiler) outputFits(out *cel.Type, ctx context, at func(int) Pos) bool
 }
 
 // programOptions track every evaluation's cost, bound it by the cost
-// limit, and let ContextEval interrupt long comprehensions (a host wall limit).
-func (c *compiler) programOptions() []cel.ProgramOption {
+// limit, let ContextEval interrupt long comprehensions (a host wall limit),
+// and bind `runtime` when pe reads it.
+func (c *compiler) programOptions(pe *parsedExpr) []cel.ProgramOption {
 	opts := []cel.ProgramOption{cel.CostTracking(nil), cel.InterruptCheckFrequency(interruptEvery)}
 	if c.lim.CELCost > 0 {
 		opts = append(opts, cel.CostLimit(c.lim.CELCost))
+	}
+	if _, reads := pe.free[RuntimeVar]; reads {
+		opts = append(opts, runtimeGlobal())
 	}
 	return opts
 }

@@ -30,10 +30,18 @@ type kroLib struct {
 
 func (kroLib) LibraryName() string { return "krosim.kro" }
 
-// ProgramOptions binds the `runtime` variable, which kro injects when it
-// evaluates status.conditions; the compiler rejects it everywhere else.
+// ProgramOptions are the costs of kro's functions. The `runtime` variable
+// is bound by runtimeGlobal into the programs that read it.
 func (lib kroLib) ProgramOptions() []cel.ProgramOption {
-	return append(lib.costs.programOptions(), cel.Globals(map[string]any{RuntimeVar: runtimeValue{}}))
+	return lib.costs.programOptions()
+}
+
+// runtimeGlobal binds the `runtime` variable, which kro injects when it
+// evaluates status.conditions (the compiler rejects it everywhere else),
+// into a program whose expression reads it. Only those: a program with a
+// global wraps every evaluation's variables in one more activation.
+func runtimeGlobal() cel.ProgramOption {
+	return cel.Globals(map[string]any{RuntimeVar: runtimeValue{}})
 }
 
 func (lib kroLib) CompileOptions() []cel.EnvOption {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"syscall"
 	"testing"
 	"time"
@@ -68,6 +69,7 @@ func BenchmarkChain(b *testing.B) {
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			heapPerObject = float64(ms.HeapAlloc) / float64(objects)
+			writeHeapProfile(b)
 			inspected = cpuTime() - t0
 			b.StartTimer()
 		}})
@@ -90,6 +92,23 @@ func BenchmarkChain(b *testing.B) {
 	b.ReportMetric(float64(events)/cpu.Seconds(), "events/CPU-s")
 	b.ReportMetric(float64(allocs)/float64(calls), "allocs/call")
 	b.ReportMetric(heapPerObject, "heap-B/object")
+}
+
+// writeHeapProfile writes the heap profile at the peak to the file
+// $KROSIM_PEAK_HEAPPROFILE names, when set: where the heap per object goes.
+func writeHeapProfile(b *testing.B) {
+	path := os.Getenv("KROSIM_PEAK_HEAPPROFILE")
+	if path == "" {
+		return
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // cpuTime is this process's user + system CPU time so far.

@@ -58,11 +58,7 @@ type Instance struct {
 // MeanLatency is the mean time kro's attempts of verb spent at the server,
 // a LIST's wait for the watch cache included; 0 without any.
 func (r *Result) MeanLatency(v verb.Verb) time.Duration {
-	vs := r.kro.Client.Verbs[v]
-	if vs == nil {
-		return 0
-	}
-	lat := vs.Latencies()
+	lat := r.kro.Client.Latencies(v)
 	if len(lat) == 0 {
 		return 0
 	}
@@ -198,14 +194,14 @@ func (x *finished) account(r *Result) {
 	}
 	left := result.Left{ByKind: []result.LeftKind{}}
 	byKind := map[[2]string]*result.LeftKind{}
-	for _, k := range x.srv.Store.Keys() {
-		obj, _ := x.srv.Store.Get(k)
+	// In no order: counts, and the first names of each kind by name.
+	for k, obj := range x.srv.Store.All() {
 		role := "other"
 		switch {
 		case instance[k.GVR]:
 			role = "instance"
 			left.Instances++
-		case obj.GetLabels()[kro.LabelOwned] == "true":
+		case api.MetaString(obj, "labels", kro.LabelOwned) == "true":
 			role = "child"
 			left.Children++
 		default:
@@ -222,7 +218,7 @@ func (x *finished) account(r *Result) {
 			byKind[[2]string{role, kind}] = lk
 		}
 		lk.Count++
-		lk.Names = append(lk.Names, k.Namespace+"/"+k.Name)
+		lk.Names = firstNames(lk.Names, k.Namespace+"/"+k.Name)
 	}
 	rank := map[string]int{"instance": 0, "child": 1, "other": 2}
 	for _, key := range slices.SortedFunc(maps.Keys(byKind), func(a, b [2]string) int {
@@ -231,12 +227,20 @@ func (x *finished) account(r *Result) {
 		}
 		return cmp.Compare(a[1], b[1])
 	}) {
-		lk := byKind[key]
-		slices.Sort(lk.Names)
-		lk.Names = lk.Names[:min(len(lk.Names), maxNames)]
-		left.ByKind = append(left.ByKind, *lk)
+		left.ByKind = append(left.ByKind, *byKind[key])
 	}
 	s.Left = left
+}
+
+// firstNames adds name to names, the first maxNames in order, keeping them
+// so: a million objects left need not be listed to name three.
+func firstNames(names []string, name string) []string {
+	i, _ := slices.BinarySearch(names, name)
+	if i >= maxNames {
+		return names
+	}
+	names = slices.Insert(names, i, name)
+	return names[:min(len(names), maxNames)]
 }
 
 // reason is an instance's last error with its own name and namespace
@@ -322,16 +326,21 @@ func (x *finished) traffic(r *Result) {
 	s.APICallsByResource = stats.ByResource
 	s.WorldAPICalls = map[verb.Verb]int{}
 	r.API.Verbs = map[verb.Verb]result.Traffic{}
+	served := map[verb.Verb][]float64{} // milliseconds
+	for v, vs := range stats.Verbs {
+		served[v] = make([]float64, 0, vs.Calls+vs.Retries) // the tries, at most
+	}
+	for a := range stats.Attempts() {
+		if a.Served {
+			served[a.Verb] = append(served[a.Verb], float64(a.ServerTime)/1e6)
+		}
+	}
 	for _, v := range verb.All {
 		vs := stats.Verbs[v]
 		s.APICalls[v] = vs.Calls
 		s.WorldAPICalls[v] = x.w.Calls(v)
-		served := vs.Latencies()
-		lat := make([]float64, len(served))
-		for i, l := range served {
-			lat[i] = float64(l) / 1e6
-		}
-		p := result.Quantiles(lat)
+		p := result.Quantiles(served[v])
+		delete(served, v)
 		r.API.Verbs[v] = result.Traffic{Calls: vs.Calls, NotFound: vs.NotFound, Errors: vs.Errors, Retries: vs.Retries,
 			LatencyMS: result.LatencyMS{P50: p.P50, P95: p.P95, P99: p.P99}}
 	}

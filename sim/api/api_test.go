@@ -341,3 +341,38 @@ func TestNotFoundIsNotAnError(t *testing.T) {
 		t.Errorf("not found %d, errors %d; want 1 and 0", vs.NotFound, vs.Errors)
 	}
 }
+
+// TestUpdatesKeepTimestamps checks that writes keep the creation timestamp
+// Create set and the deletion timestamp a graceful deletion set, whatever
+// the writer sends in their place.
+func TestUpdatesKeepTimestamps(t *testing.T) {
+	now := time.Duration(0)
+	s := NewStore(func() time.Duration { return now })
+	cmGVR := s.GVR("v1", "ConfigMap")
+	key := Key{cmGVR, "ns", "a"}
+	obj := configMap("a", nil, nil)
+	obj.Object["metadata"].(map[string]any)["creationTimestamp"] = "1999-01-01T00:00:00+01:00"
+	obj.SetFinalizers([]string{"f"})
+	if _, err := s.Create(key, obj); err != nil {
+		t.Fatal(err)
+	}
+	now = time.Hour
+	w := configMap("a", nil, map[string]any{"k": "v"})
+	w.Object["metadata"].(map[string]any)["creationTimestamp"] = "2000-01-01T00:00:00Z"
+	w.SetFinalizers([]string{"f"})
+	s.Update(key, w, false)
+	got, _ := s.Get(key)
+	if ts := got.Object["metadata"].(map[string]any)["creationTimestamp"]; ts != "2026-01-01T00:00:00Z" || got.GetDeletionTimestamp() != nil {
+		t.Errorf("after an update: creationTimestamp %v, deletionTimestamp %v", ts, got.GetDeletionTimestamp())
+	}
+	s.Delete(key)
+	now = 2 * time.Hour
+	w = configMap("a", nil, map[string]any{"k": "v2"})
+	w.SetFinalizers([]string{"f", "g"})
+	s.Update(key, w, false)
+	got, _ = s.Get(key)
+	md := got.Object["metadata"].(map[string]any)
+	if md["creationTimestamp"] != "2026-01-01T00:00:00Z" || md["deletionTimestamp"] != "2026-01-01T01:00:00Z" {
+		t.Errorf("after deleting and an update: creationTimestamp %v, deletionTimestamp %v", md["creationTimestamp"], md["deletionTimestamp"])
+	}
+}

@@ -78,15 +78,23 @@ type Attempt struct {
 	// Retried is the status code of a response the client retried
 	// ("" when it did not).
 	Retried string
+	// Served: the server served the try (rather than turning it away at
+	// its inflight limit) and spent ServerTime on it, a LIST's wait for the
+	// watch cache included: nearly always Done-Sent.
+	Served     bool
+	ServerTime time.Duration
 }
 
 // An attempt's record on the tape: its flags (the verb's index in
 // verb.All, then the bits below), Done after the previous try's Done,
-// Done-Sent, and Throttle when Limited.
+// Done-Sent, Throttle when Limited, and ServerTime when Served and it is
+// not Done-Sent (a timeout's wait for the watch cache).
 const (
-	attemptVerbs   = 1 << 4 // verb indexes below this
-	attemptLimited = 1 << 4
-	attemptRetried = 1 << 5 // retried after a 429
+	attemptVerbs      = 1 << 4 // verb indexes below this
+	attemptLimited    = 1 << 4
+	attemptRetried    = 1 << 5 // retried after a 429
+	attemptUnserved   = 1 << 6
+	attemptServerTime = 1 << 7
 )
 
 func init() {
@@ -107,11 +115,20 @@ func (s *Stats) logAttempt(a Attempt) {
 	default:
 		panic("api: an attempt retried after " + a.Retried + ", which its record cannot hold")
 	}
+	own := a.Served && a.ServerTime != a.Done-a.Sent
+	if !a.Served {
+		flags |= attemptUnserved
+	} else if own {
+		flags |= attemptServerTime
+	}
 	s.attempts.Put(flags)
 	s.attempts.Put(int64(a.Done - s.lastDone))
 	s.attempts.Put(int64(a.Done - a.Sent))
 	if a.Limited {
 		s.attempts.Put(int64(a.Throttle))
+	}
+	if own {
+		s.attempts.Put(int64(a.ServerTime))
 	}
 	s.lastDone = a.Done
 }
@@ -133,6 +150,12 @@ func (s *Stats) Attempts() iter.Seq[Attempt] {
 			if flags&attemptRetried != 0 {
 				a.Retried = "429"
 			}
+			a.Served, a.ServerTime = flags&attemptUnserved == 0, a.Done-a.Sent
+			if flags&attemptServerTime != 0 {
+				a.ServerTime = time.Duration(r.Next())
+			} else if !a.Served {
+				a.ServerTime = 0
+			}
 			if !yield(a) {
 				return
 			}
@@ -145,22 +168,22 @@ type VerbStats struct {
 	Calls int
 	// NotFound counts the 404 answers, which kro expects (a GET before the
 	// child exists, a DELETE of one already gone); Errors counts the rest.
-	NotFound  int
-	Errors    int
-	Retries   int
-	latencies tape.Tape // server time of every attempt, in nanoseconds
+	NotFound int
+	Errors   int
+	Retries  int
 }
 
-// Latencies is the server time of every attempt, in the order served.
-func (vs *VerbStats) Latencies() []time.Duration {
-	out := make([]time.Duration, 0, vs.latencies.Len())
-	for d := range vs.latencies.All() {
-		out = append(out, time.Duration(d))
+// Latencies is the server time of every attempt of verb v the server
+// served, in the order they returned (see Attempts).
+func (s *Stats) Latencies(v verb.Verb) []time.Duration {
+	var out []time.Duration
+	for a := range s.Attempts() {
+		if a.Verb == v && a.Served {
+			out = append(out, a.ServerTime)
+		}
 	}
 	return out
 }
-
-func (vs *VerbStats) served(d time.Duration) { vs.latencies.Put(int64(d)) }
 
 func newStats() *Stats {
 	st := &Stats{Verbs: map[verb.Verb]*VerbStats{}, ByResource: map[string]map[verb.Verb]int{}}
@@ -176,7 +199,6 @@ func (s *Stats) Clone() *Stats {
 	out.Verbs = make(map[verb.Verb]*VerbStats, len(s.Verbs))
 	for v, vs := range s.Verbs {
 		c := *vs
-		c.latencies = vs.latencies.Clone()
 		out.Verbs[v] = &c
 	}
 	out.ByResource = make(map[string]map[verb.Verb]int, len(s.ByResource))
@@ -258,10 +280,11 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 			}
 		}
 		start := kern.Now()
-		err, retryAfter, fresh := c.s.attempt(p, v, gvr, objects, op, vs)
+		err, retryAfter, fresh, took, served := c.s.attempt(p, v, gvr, objects, op)
 		call.Wait += kern.Now() - start
 		call.CacheWait += fresh
 		try.Sent, try.Done = start, kern.Now()
+		try.Served, try.ServerTime = served, took
 		if retryAfter > 0 && attempt < t.Client.MaxRetries {
 			try.Retried = "429"
 		}
@@ -278,9 +301,10 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 			c.Stats.Rejected429++
 		}
 		switch {
+		case err == nil: // asked first: apierrors' tests allocate, nil or not
 		case apierrors.IsNotFound(err):
 			vs.NotFound++
-		case err != nil:
+		default:
 			vs.Errors++
 		}
 		call.Err = err
@@ -289,15 +313,16 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 }
 
 // attempt is one try of a request. It returns the error, for a 429 how long
-// to wait, and how long a LIST waited for the watch cache.
-func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionResource, objects int, op func() error, vs *VerbStats) (err error, retryAfter, fresh time.Duration) {
+// to wait, how long a LIST waited for the watch cache, and the server time
+// it spent (served false when the server turned it away unserved).
+func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionResource, objects int, op func() error) (err error, retryAfter, fresh, took time.Duration, served bool) {
 	class := 0
 	limit := s.t.Server.MaxInflight
 	if !v.ReadOnly() {
 		class, limit = 1, s.t.Server.MaxMutatingInflight
 	}
 	if s.inflight[class] >= limit {
-		return apierrors.NewTooManyRequests("too many requests in flight", 1), s.t.Server.RetryAfter.D(), 0
+		return apierrors.NewTooManyRequests("too many requests in flight", 1), s.t.Server.RetryAfter.D(), 0, 0, false
 	}
 	l := s.t.Latency[v]
 	lat := l.Sample(s.rng.NormFloat64(), objects)
@@ -311,29 +336,24 @@ func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionRes
 	switch {
 	case u < f.Throttle:
 		lat = s.serve(p, lat, l.CPU.D())
-		vs.served(fresh + lat)
-		return apierrors.NewTooManyRequests("injected throttle", 1), s.t.Server.RetryAfter.D(), fresh
+		return apierrors.NewTooManyRequests("injected throttle", 1), s.t.Server.RetryAfter.D(), fresh, fresh + lat, true
 	case u < f.Throttle+f.Err500:
 		lat = s.serve(p, lat, l.CPU.D())
-		vs.served(fresh + lat)
-		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0, fresh
+		return apierrors.NewInternalError(fmt.Errorf("injected server error")), 0, fresh, fresh + lat, true
 	case u < f.Throttle+f.Err500+f.Conflict && !v.ReadOnly():
 		lat = s.serve(p, lat, l.CPU.D())
-		vs.served(lat)
-		return apierrors.NewConflict(schema.GroupResource{}, "", fmt.Errorf("injected conflict")), 0, fresh
+		return apierrors.NewConflict(schema.GroupResource{}, "", fmt.Errorf("injected conflict")), 0, fresh, lat, true
 	case u < f.Throttle+f.Err500+f.Conflict+f.Timeout:
 		// The request may or may not have happened: the client cannot tell.
 		applied := s.rng.IntN(2) == 0
 		p.Sleep(s.t.Server.Timeout.D())
-		vs.served(s.t.Server.Timeout.D())
 		if applied && !v.ReadOnly() {
 			_ = op()
 		}
-		return apierrors.NewTimeoutError("injected timeout", 0), 0, fresh
+		return apierrors.NewTimeoutError("injected timeout", 0), 0, fresh, s.t.Server.Timeout.D(), true
 	}
 	lat = s.serve(p, lat, l.CPU.D())
-	vs.served(fresh + lat)
-	return op(), 0, fresh
+	return op(), 0, fresh, fresh + lat, true
 }
 
 // serve spends the latency d of a request, grown with the objects stored,

@@ -15,6 +15,14 @@ import (
 // instance. Sharing is safe because the store never modifies what it
 // stores: a write replaces an object, copying what changes.
 //
+// A value enters the tables the second time it is seen: until then only a
+// bit of its hash is set (seen). Much of what is stored is one object's
+// own (its labels, a Service's cluster IP, an Ingress's status), and a
+// table entry for it would cost more than the bit; data rendered from a
+// template is seen again with the next instance, so it is kept twice at
+// most, once in the object that showed it first. A bit set by another
+// value of the same hash only lets a value in early.
+//
 // The tables only speed sharing up: forgetting them (reset) loses no data,
 // so they are dropped when they outgrow the objects stored, which bounds
 // what deleted objects leave behind.
@@ -23,21 +31,41 @@ type interner struct {
 	vals  map[uint64]any   // maps and lists by hash
 	more  map[uint64][]any // the rare others of a hash taken in vals
 	size  int              // maps and lists interned
+	seen  []uint64         // a bit set of hashes of the values seen once
 	stack []entry          // the entries being interned, innermost last
 }
 
+// seenBits is the least bits of interner.seen, and seenPerObject the bits
+// per stored object it grows to keep (a few values are seen per object).
+const seenBits, seenPerObject = 1 << 16, 32
+
 func newInterner() *interner {
-	return &interner{strs: map[string]any{}, vals: map[uint64]any{}, more: map[uint64][]any{}}
+	return &interner{strs: map[string]any{}, vals: map[uint64]any{}, more: map[uint64][]any{},
+		seen: make([]uint64, seenBits/64)}
 }
 
 // reset forgets the tables once they hold more than perObject entries per
-// stored object (plus a floor), keeping memory bounded under churn.
+// stored object (plus a floor), keeping memory bounded under churn. The
+// seen bits double, forgotten, when the objects stored outgrow them.
 func (in *interner) reset(objects int) {
 	const perObject, floor = 16, 1 << 16
-	if len(in.strs)+in.size <= perObject*objects+floor {
-		return
+	if len(in.strs)+in.size > perObject*objects+floor {
+		*in = *newInterner()
 	}
-	*in = *newInterner()
+	if bits := len(in.seen) * 64; objects*seenPerObject > bits {
+		in.seen = make([]uint64, 2*bits/64)
+	}
+}
+
+// again reports whether a value of hash h was seen before, and notes it seen.
+func (in *interner) again(h uint64) bool {
+	i := h & uint64(len(in.seen)*64-1)
+	w, b := i/64, uint64(1)<<(i%64)
+	if in.seen[w]&b != 0 {
+		return true
+	}
+	in.seen[w] |= b
+	return false
 }
 
 // object returns the object sharing its data: every value under its top
@@ -122,7 +150,9 @@ func (in *interner) value(v any, owned bool) (any, uint64) {
 		if s, ok := in.strs[x]; ok {
 			return s, h
 		}
-		in.strs[x] = v
+		if in.again(h) {
+			in.strs[x] = v
+		}
 		return v, h
 	case int64:
 		return v, mix(seedInt ^ uint64(x))
@@ -183,10 +213,10 @@ func (in *interner) pop(base int) {
 }
 
 // settle returns the interned map or list of hash h equal to v, whose
-// interned entries are on the stack from base (popped on return), adding
-// one if there is none: v itself, or with rebuild a new one built from the
-// entries (rather than writing into v: writing even an existing key into a
-// Go map holding 8 entries grows it).
+// interned entries are on the stack from base (popped on return), or if
+// there is none v itself, or with rebuild a new one built from the entries
+// (rather than writing into v: writing even an existing key into a Go map
+// holding 8 entries grows it), interned when seen before.
 func (in *interner) settle(v any, h uint64, base int, rebuild bool) (any, uint64) {
 	entries := in.stack[base:]
 	defer in.pop(base)
@@ -211,6 +241,9 @@ func (in *interner) settle(v any, h uint64, base int, rebuild bool) (any, uint64
 			l[i] = e.v
 		}
 		v = l
+	}
+	if !in.again(h) {
+		return v, h
 	}
 	return in.add(v, h)
 }

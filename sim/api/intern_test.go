@@ -23,14 +23,15 @@ func deployment(name, image string) map[string]any {
 
 func mapPtr(m any) uintptr { return reflect.ValueOf(m).Pointer() }
 
-// TestStoreSharesEqualData checks that two objects stored with equal
-// subtrees hold them once, that different data stays apart, and that what
-// is stored equals what was written.
+// TestStoreSharesEqualData checks that objects stored with equal subtrees
+// share them from the second on (the first keeps its own: see interner),
+// that different data stays apart, and that what is stored equals what was
+// written.
 func TestStoreSharesEqualData(t *testing.T) {
 	s := NewStore(func() time.Duration { return 0 })
 	gvr := s.GVR("apps/v1", "Deployment")
 	var stored []map[string]any
-	for _, tc := range []struct{ name, image string }{{"a", "nginx"}, {"b", "nginx"}, {"c", "redis"}} {
+	for _, tc := range []struct{ name, image string }{{"a", "nginx"}, {"b", "nginx"}, {"c", "nginx"}, {"d", "redis"}} {
 		want := deployment(tc.name, tc.image)
 		got, err := s.Create(Key{gvr, "ns", tc.name}, &unstructured.Unstructured{Object: runtime.DeepCopyJSONValue(want).(map[string]any)})
 		if err != nil {
@@ -43,9 +44,9 @@ func TestStoreSharesEqualData(t *testing.T) {
 		}
 		stored = append(stored, got.Object)
 	}
-	a, b, c := stored[0]["spec"], stored[1]["spec"], stored[2]["spec"]
+	a, b, c := stored[1]["spec"], stored[2]["spec"], stored[3]["spec"]
 	if mapPtr(a) != mapPtr(b) {
-		t.Error("equal specs of two objects are stored twice")
+		t.Error("equal specs of the second and third objects are stored twice")
 	}
 	if mapPtr(a) == mapPtr(c) {
 		t.Error("different specs share one map")
@@ -75,6 +76,7 @@ func TestInternerKeepsTypesApart(t *testing.T) {
 		[]any{int64(1), "1"}, []any{"1", int64(1)}}
 	var got []any
 	for _, v := range vals {
+		in.value(runtime.DeepCopyJSONValue(v), true) // seen once: not interned yet
 		c, _ := in.value(runtime.DeepCopyJSONValue(v), true)
 		got = append(got, c)
 	}
@@ -94,7 +96,9 @@ func TestInternerKeepsTypesApart(t *testing.T) {
 func TestInternerResetBoundsTables(t *testing.T) {
 	in := newInterner()
 	for i := range 1<<16 + 10 {
-		in.value(string(rune('a'+i%26))+time.Duration(i).String(), true)
+		s := string(rune('a'+i%26)) + time.Duration(i).String()
+		in.value(s, true)
+		in.value(s, true) // interned when seen again
 	}
 	in.reset(1 << 20)
 	if len(in.strs) == 0 {
@@ -103,6 +107,29 @@ func TestInternerResetBoundsTables(t *testing.T) {
 	in.reset(0)
 	if len(in.strs) != 0 || in.size != 0 {
 		t.Errorf("reset kept %d strings and %d values", len(in.strs), in.size)
+	}
+}
+
+// TestInternerTablesWhatIsSeenAgain checks that a value seen once stays
+// out of the tables and is the caller's own (copied when not owned), and
+// that the second sighting interns it and the third shares it.
+func TestInternerTablesWhatIsSeenAgain(t *testing.T) {
+	in := newInterner()
+	v := map[string]any{"k": "v", "l": []any{int64(1)}}
+	first, _ := in.value(v, false)
+	if in.size != 0 || len(in.strs) != 0 {
+		t.Fatalf("a value seen once was tabled: %d maps and lists, %d strings", in.size, len(in.strs))
+	}
+	if !equal(first, v) || mapPtr(first) == mapPtr(v) {
+		t.Error("a value seen once, not owned, is not an equal copy")
+	}
+	second, _ := in.value(runtime.DeepCopyJSONValue(v), false)
+	third, _ := in.value(runtime.DeepCopyJSONValue(v), false)
+	if in.size != 2 || len(in.strs) != 1 { // the map, its list and "v" (keys are not values)
+		t.Errorf("seen again: %d maps and lists, %d strings tabled, want 2 and 1", in.size, len(in.strs))
+	}
+	if mapPtr(second) != mapPtr(third) || mapPtr(first) == mapPtr(second) {
+		t.Error("the second and third sightings are not one shared value apart from the first")
 	}
 }
 

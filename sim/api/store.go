@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"iter"
 	"reflect"
 	"slices"
 	"sort"
@@ -125,6 +126,34 @@ func (s *Store) Tracker() k8stesting.ObjectTracker { return s.tr }
 // tracker: what a client-go fake clientset of this cluster would see.
 func (s *Store) Fake() *k8stesting.Fake { return s.fake }
 
+// All is every stored object with its key, in no order: for what does not
+// depend on it, without sorting a million keys (see Keys). The objects
+// must not be modified.
+func (s *Store) All() iter.Seq2[Key, *unstructured.Unstructured] {
+	return func(yield func(Key, *unstructured.Unstructured) bool) {
+		for sl, st := range s.tr.objs {
+			if !yield(s.tr.key(sl), st.obj) {
+				return
+			}
+		}
+	}
+}
+
+// MetaString is obj's metadata.<field>[k] (field "labels" or "annotations")
+// as GetLabels()[k] or GetAnnotations()[k] reads it, in place: "" when
+// absent or null, and when a value is not a string (they fail then).
+func MetaString(obj *unstructured.Unstructured, field, k string) string {
+	md, _ := obj.Object["metadata"].(map[string]any)
+	all, _ := md[field].(map[string]any)
+	for _, v := range all {
+		if _, ok := v.(string); !ok && v != nil {
+			return ""
+		}
+	}
+	v, _ := all[k].(string)
+	return v
+}
+
 // Keys returns the key of every stored object, sorted.
 func (s *Store) Keys() []Key {
 	type named struct {
@@ -243,7 +272,6 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.tr.setSize(k, Size(obj.Object))
 	s.maxObjs = max(s.maxObjs, len(s.tr.objs))
 	s.reindex(k, nil, obj)
 	s.emit(Event{Type: "ADDED", Key: k, Generation: 1, Object: obj})
@@ -318,8 +346,12 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 			delete(next.Object, "status")
 		}
 		next.SetUID(old.GetUID())
-		next.SetCreationTimestamp(old.GetCreationTimestamp())
-		next.SetDeletionTimestamp(old.GetDeletionTimestamp())
+		keepCreationTimestamp(next, old)
+		if oldMD, _ := old.Object["metadata"].(map[string]any); oldMD["deletionTimestamp"] != nil {
+			next.SetDeletionTimestamp(old.GetDeletionTimestamp())
+		} else {
+			next.SetDeletionTimestamp(nil) // (parsing nothing allocates too)
+		}
 		next.SetResourceVersion(old.GetResourceVersion())
 		next.SetGeneration(old.GetGeneration())
 		if !specEqual(old.Object, next.Object) {
@@ -342,11 +374,25 @@ func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) 
 	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
 		return nil, err
 	}
-	s.tr.setSize(k, Size(next.Object))
 	s.reindex(k, old, next)
 	s.emit(Event{Type: "MODIFIED", Key: k, Generation: next.GetGeneration(),
 		OldGeneration: old.GetGeneration(), Object: next})
 	return next, nil
+}
+
+// keepCreationTimestamp sets next's creation timestamp to old's value as
+// stored: what SetCreationTimestamp(old.GetCreationTimestamp()) writes, as
+// Create wrote it in its canonical form, without parsing and formatting it
+// again. next's metadata is the store's copy.
+func keepCreationTimestamp(next, old *unstructured.Unstructured) {
+	oldMD, _ := old.Object["metadata"].(map[string]any)
+	_, isString := oldMD["creationTimestamp"].(string)
+	md, isMap := next.Object["metadata"].(map[string]any)
+	if !isString || !isMap {
+		next.SetCreationTimestamp(old.GetCreationTimestamp())
+		return
+	}
+	md["creationTimestamp"] = oldMD["creationTimestamp"]
 }
 
 // shallow copies an object's top level and metadata, sharing everything else.

@@ -36,7 +36,8 @@ type slot struct {
 	ns, name string
 }
 
-// stored is an object and its encoded size (see Size).
+// stored is an object and its encoded size (see Size), measured when it is
+// stored: every read's cost is charged by it.
 type stored struct {
 	obj  *unstructured.Unstructured
 	size int
@@ -67,14 +68,6 @@ func (t *tracker) get(k Key) (stored, bool) {
 	}
 	st, ok := t.objs[sl]
 	return st, ok
-}
-
-// setSize records the encoded size of the object at k, which is stored.
-func (t *tracker) setSize(k Key, n int) {
-	sl, _ := t.slot(k)
-	st := t.objs[sl]
-	st.size = n
-	t.objs[sl] = st
 }
 
 // key is the Key of a slot.
@@ -123,7 +116,7 @@ func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if _, ok := t.objs[sl]; ok {
 		return apierrors.NewAlreadyExists(gvr.GroupResource(), sl.name)
 	}
-	t.objs[sl] = stored{obj: u}
+	t.objs[sl] = stored{obj: u, size: Size(u.Object)}
 	return nil
 }
 
@@ -134,12 +127,10 @@ func (t *tracker) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 		return err
 	}
 	sl, _ := t.slot(Key{gvr, ns, u.GetName()})
-	st, ok := t.objs[sl]
-	if !ok {
+	if _, ok := t.objs[sl]; !ok {
 		return apierrors.NewNotFound(gvr.GroupResource(), sl.name)
 	}
-	st.obj = u
-	t.objs[sl] = st
+	t.objs[sl] = stored{obj: u, size: Size(u.Object)}
 	return nil
 }
 

@@ -17,15 +17,24 @@ type schemaGVR = schema.GroupVersionResource
 
 // instanceApplySet is the ApplySet metadata kro server-side-applies to an
 // instance in every reconcile: the kinds it manages.
-func instanceApplySet(g *Graph, inst *unstructured.Unstructured, kinds map[schemaGVR]bool) *unstructured.Unstructured {
+func instanceApplySet(g *Graph, inst *unstructured.Unstructured, kinds map[schemaGVR]bool, sc *scratch) *unstructured.Unstructured {
 	names := make([]string, 0, len(kinds))
 	for gvr := range kinds {
 		names = append(names, g.groupResource(gvr))
 	}
 	sort.Strings(names)
-	return instancePatch(inst, map[string]any{
-		"annotations": map[string]any{AnnotationApplySetKinds: strings.Join(names, ",")},
-	})
+	patch, md := instancePatch(inst, sc)
+	annotations := sc.mapOf(1)
+	joined := strings.Join(names, ",")
+	if joined != "" && annotation(inst, AnnotationApplySetKinds) == joined {
+		// The instance's own value, boxed already: boxing joined allocates.
+		md, _ := inst.Object["metadata"].(map[string]any)
+		annotations[AnnotationApplySetKinds] = md["annotations"].(map[string]any)[AnnotationApplySetKinds]
+	} else {
+		annotations[AnnotationApplySetKinds] = joined
+	}
+	md["annotations"] = annotations
+	return patch
 }
 
 // annotatedKinds are the kinds an instance's ApplySet annotation names:
@@ -46,18 +55,9 @@ func annotatedKinds(g *Graph, inst *unstructured.Unstructured) map[schemaGVR]boo
 	return kinds
 }
 
-// annotation is inst.GetAnnotations()[k] read in place: "" when the
-// annotations are not all strings (or null), as GetAnnotations fails then.
+// annotation is inst.GetAnnotations()[k], read in place.
 func annotation(inst *unstructured.Unstructured, k string) string {
-	md, _ := inst.Object["metadata"].(map[string]any)
-	all, _ := md["annotations"].(map[string]any)
-	for _, v := range all {
-		if _, ok := v.(string); !ok && v != nil {
-			return ""
-		}
-	}
-	v, _ := all[k].(string)
-	return v
+	return api.MetaString(inst, "annotations", k)
 }
 
 // prune lists the instance's children of every kind it manages (its
@@ -93,7 +93,7 @@ func (w *work) prune(key api.Key, inst *unstructured.Unstructured, g *Graph, nod
 			return true, call.Err
 		}
 	}
-	_, call := w.apply("", key, instanceApplySet(g, inst, now))
+	_, call := w.apply("", key, instanceApplySet(g, inst, now, w.sc))
 	return true, call.Err
 }
 

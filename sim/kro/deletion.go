@@ -69,7 +69,7 @@ func (w *work) delete(inst *unstructured.Unstructured) outcome {
 		return outcome{err: call.Err}
 	}
 	if hasFinalizer(cur) {
-		if _, call := w.apply("", key, instanceMeta(cur, g, false)); call.Err != nil && !isNotFound(call.Err) {
+		if _, call := w.apply("", key, instanceMeta(cur, g, false, w.sc)); call.Err != nil && !isNotFound(call.Err) {
 			return outcome{err: call.Err}
 		}
 	}

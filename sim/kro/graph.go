@@ -25,6 +25,11 @@ type Graph struct {
 	// groupResources names each resource of gvrs as the ApplySet
 	// annotation does ("deployments.apps").
 	groupResources map[schema.GroupVersionResource]string
+	// The values of kro's labels that name the RGD and each resource (by
+	// index), boxed once: a child's labels hold them (boxing a string
+	// allocates).
+	rgdLabel   any
+	nodeLabels []any
 }
 
 // groupResource is gvr's group and resource as the ApplySet annotation
@@ -49,7 +54,9 @@ func newGraph(store *api.Store, g *model.RGD) *Graph {
 	gr.gvrs = make([]schema.GroupVersionResource, len(g.Resources))
 	gr.spines = make([]*spine, len(g.Resources))
 	gr.groupResources = map[schema.GroupVersionResource]string{}
+	gr.rgdLabel, gr.nodeLabels = g.Name, make([]any, len(g.Resources))
 	for _, r := range g.Resources {
+		gr.nodeLabels[r.Index] = r.ID
 		gr.gvrs[r.Index] = store.GVR(r.APIVersion, r.Kind)
 		gr.groupResources[gr.gvrs[r.Index]] = gr.gvrs[r.Index].GroupResource().String()
 		gr.spines[r.Index] = newSpine(r)

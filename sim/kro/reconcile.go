@@ -10,6 +10,7 @@ import (
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/span"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // passLabel names the reconcile of an instance: "1" to "4", then "5+".
@@ -70,7 +71,7 @@ func (w *work) reconcile(key api.Key) outcome {
 			kinds[g.gvrs[i]] = true
 		}
 	}
-	if _, call := w.apply("", key, instanceApplySet(g, obj, kinds)); call.Err != nil {
+	if _, call := w.apply("", key, instanceApplySet(g, obj, kinds, w.sc)); call.Err != nil {
 		return w.requeue()
 	}
 	// 7. Apply every resolved resource; prune orphans only when every
@@ -136,7 +137,7 @@ func (w *work) ensureManaged(key api.Key, obj *unstructured.Unstructured, g *Gra
 	if hasFinalizer(obj) {
 		return obj, nil
 	}
-	out, call := w.apply("", key, instanceMeta(obj, g, true))
+	out, call := w.apply("", key, instanceMeta(obj, g, true, w.sc))
 	if call.Err != nil {
 		return nil, call.Err
 	}
@@ -189,27 +190,39 @@ func hasFinalizer(obj *unstructured.Unstructured) bool {
 }
 
 // instanceMeta is what kro server-side-applies to an instance: its finalizer and labels.
-func instanceMeta(inst *unstructured.Unstructured, g *Graph, finalizer bool) *unstructured.Unstructured {
+func instanceMeta(inst *unstructured.Unstructured, g *Graph, finalizer bool, sc *scratch) *unstructured.Unstructured {
 	fin := []any{}
 	if finalizer {
 		fin = []any{Finalizer}
 	}
-	return instancePatch(inst, map[string]any{
-		"finalizers": fin,
-		"labels":     map[string]any{LabelOwned: "true", LabelRGD: g.RGD.Name},
-	})
+	patch, md := instancePatch(inst, sc)
+	labels := sc.mapOf(2)
+	labels[LabelOwned], labels[LabelRGD] = "true", g.RGD.Name
+	md["finalizers"], md["labels"] = fin, labels
+	return patch
 }
 
 // instancePatch is an apply configuration of the instance that sets only
-// the given metadata fields.
-func instancePatch(inst *unstructured.Unstructured, metadata map[string]any) *unstructured.Unstructured {
-	metadata["name"] = inst.GetName()
-	metadata["namespace"] = inst.GetNamespace()
-	return &unstructured.Unstructured{Object: map[string]any{
-		"apiVersion": inst.GetAPIVersion(),
-		"kind":       inst.GetKind(),
-		"metadata":   metadata,
-	}}
+// its metadata fields the caller adds to md, built in the worker's scratch:
+// the store copies what it keeps of an applied object.
+func instancePatch(inst *unstructured.Unstructured, sc *scratch) (patch *unstructured.Unstructured, md map[string]any) {
+	md = sc.mapOf(4)
+	instMD, _ := inst.Object["metadata"].(map[string]any)
+	md["name"], md["namespace"] = stringAt(instMD, "name"), stringAt(instMD, "namespace")
+	top := sc.mapOf(3)
+	top["apiVersion"], top["kind"], top["metadata"] = stringAt(inst.Object, "apiVersion"), stringAt(inst.Object, "kind"), md
+	return &unstructured.Unstructured{Object: top}, md
+}
+
+// stringAt is m[k] when it holds a string, else "", as unstructured's
+// getters (GetName ...) read it, but the value itself: boxing the string
+// again would allocate.
+func stringAt(m map[string]any, k string) any {
+	v := m[k]
+	if _, ok := v.(string); ok {
+		return v
+	}
+	return ""
 }
 
 // ErrDuplicateResource is kro's error for resources that target the same
@@ -222,7 +235,16 @@ var ErrDuplicateResource = errors.New("found resources with conflicts")
 // item), conflicting with the last one seen under the same identity. It
 // returns every conflict together, or nil.
 func duplicates(g *Graph, nodes []node) error {
-	seen := map[string]string{}
+	type identity struct {
+		gvk       schema.GroupVersionKind
+		namespace string
+		name      string
+	}
+	n := 0
+	for i := range nodes {
+		n += len(nodes[i].desired)
+	}
+	seen := make(map[identity]string, n)
 	var conflicts []string
 	for _, i := range g.RGD.Order {
 		r := g.RGD.Resources[i]
@@ -231,8 +253,7 @@ func duplicates(g *Graph, nodes []node) error {
 			if r.Collection() {
 				id = fmt.Sprintf("%s-%d", r.ID, ix)
 			}
-			gvk := d.GroupVersionKind()
-			key := strings.Join([]string{gvk.Group, gvk.Version, gvk.Kind, d.GetNamespace(), d.GetName()}, "/")
+			key := identity{d.GroupVersionKind(), d.GetNamespace(), d.GetName()}
 			if prev, ok := seen[key]; ok {
 				conflicts = append(conflicts, fmt.Sprintf("resourceID: %s conflicts with resourceID: %s", id, prev))
 			}

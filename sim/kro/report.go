@@ -22,33 +22,75 @@ type Stats struct {
 	CompileTime     time.Duration // RGD controller CPU for graph builds
 	// The logs metrics are drawn from, a few bytes an entry (see Evals and
 	// ReconcileLog).
-	evalDurations, evalTimes tape.Tape
-	lastEval                 time.Duration // the last of evalTimes
-	log                      reconcileLog
+	evals evalLog
+	log   reconcileLog
 }
 
 // eval logs the duration d of an evaluation observed at time at.
 func (s *Stats) eval(d, at time.Duration) {
 	s.Evals++
-	s.evalDurations.Put(int64(d))
-	s.evalTimes.Put(int64(at - s.lastEval))
-	s.lastEval = at
+	s.evals.add(d, at)
 }
 
 // EvalObservations are the evaluations' times with their durations, in
 // order: one per evaluation (Evals), an outcome over the cost limit reused
 // for the same inputs included, as kro evaluates it again.
-func (s *Stats) EvalObservations() iter.Seq2[time.Duration, time.Duration] {
+func (s *Stats) EvalObservations() iter.Seq2[time.Duration, time.Duration] { return s.evals.all() }
+
+// evalLog keeps every evaluation in a byte or two: the time since the
+// previous one and its duration in one number, the duration as its index
+// among the first few distinct durations seen (an evaluation's duration is
+// its cost in model units, so a run has a handful), else given in full
+// after it.
+type evalLog struct {
+	t    tape.Tape
+	last time.Duration // the time of the last evaluation logged
+	durs []time.Duration
+}
+
+const (
+	evalBits = 3
+	evalFull = 1<<evalBits - 1 // the index that says the duration follows
+)
+
+func (l *evalLog) add(d, at time.Duration) {
+	ix := slices.Index(l.durs, d)
+	if ix < 0 && len(l.durs) < evalFull {
+		ix = len(l.durs)
+		l.durs = append(l.durs, d)
+	}
+	if ix < 0 {
+		ix = evalFull
+	}
+	l.t.Put(int64(at-l.last)<<evalBits | int64(ix))
+	if ix == evalFull {
+		l.t.Put(int64(d))
+	}
+	l.last = at
+}
+
+func (l *evalLog) all() iter.Seq2[time.Duration, time.Duration] {
 	return func(yield func(time.Duration, time.Duration) bool) {
-		durs, times := s.evalDurations.Reader(), s.evalTimes.Reader()
+		r := l.t.Reader()
 		var at time.Duration
-		for times.More() {
-			at += time.Duration(times.Next())
-			if !yield(at, time.Duration(durs.Next())) {
+		for r.More() {
+			v := r.Next()
+			at += time.Duration(v >> evalBits)
+			var d time.Duration
+			if ix := v & evalFull; ix == evalFull {
+				d = time.Duration(r.Next())
+			} else {
+				d = l.durs[ix]
+			}
+			if !yield(at, d) {
 				return
 			}
 		}
 	}
+}
+
+func (l *evalLog) clone() evalLog {
+	return evalLog{t: l.t.Clone(), last: l.last, durs: slices.Clone(l.durs)}
 }
 
 // ReconcileLog is every reconcile, in the order they ended.
@@ -56,7 +98,7 @@ func (s *Stats) ReconcileLog() []Reconcile { return s.log.all() }
 
 func (s *Stats) clone() Stats {
 	out := *s
-	out.evalDurations, out.evalTimes = s.evalDurations.Clone(), s.evalTimes.Clone()
+	out.evals = s.evals.clone()
 	out.log = s.log.clone()
 	out.Requeues = maps.Clone(s.Requeues)
 	return out

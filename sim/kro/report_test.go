@@ -47,6 +47,35 @@ func TestEvalObservationsPairInOrder(t *testing.T) {
 	}
 }
 
+// TestEvalObservationsKeepManyDurations checks that durations beyond the
+// few the log numbers come back exactly, mixed with numbered ones, and that
+// a clone is independent of the stats.
+func TestEvalObservationsKeepManyDurations(t *testing.T) {
+	var s Stats
+	var want []time.Duration
+	for i := range 40 {
+		d := time.Duration(i%11) * 1500 // 11 distinct, repeating
+		if i == 33 {
+			d = time.Hour
+		}
+		s.eval(d, time.Duration(i/3)*time.Millisecond)
+		want = append(want, d)
+	}
+	c := s.clone()
+	s.eval(time.Minute, time.Second)
+	var got []time.Duration
+	var last time.Duration
+	for at, d := range c.EvalObservations() {
+		if at < last || at != time.Duration(len(got)/3)*time.Millisecond {
+			t.Fatalf("evaluation %d at %v after %v", len(got), at, last)
+		}
+		got, last = append(got, d), at
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("durations %v, want %v", got, want)
+	}
+}
+
 // TestWatchSetHoldsEachInstanceOnce checks the watch set: adds are
 // idempotent, removing the inline instance moves another up, and the set
 // reports empty only when the last one goes.

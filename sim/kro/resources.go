@@ -2,6 +2,7 @@ package kro
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -22,6 +23,9 @@ type node struct {
 	ready    bool
 	desired  []*unstructured.Unstructured
 	live     []*unstructured.Unstructured // as read before the apply, sorted by name
+	// one holds a single resource's desired and live objects: desired and
+	// live are slices of it then, not lists of their own.
+	one [2]*unstructured.Unstructured
 }
 
 // liveRV is the resource version of the object named name as read before
@@ -46,7 +50,7 @@ func (w *work) resolve(inst *unstructured.Unstructured, g *Graph, r *model.Resou
 	if ok, err := w.included(r, nodes, vars); err != nil || !ok {
 		return err
 	}
-	desired, pending, err := w.render(inst, g, r, vars)
+	desired, pending, err := w.render(inst, g, r, vars, n.one[0:0:1])
 	if err != nil {
 		return fmt.Errorf("resource %s: %w", r.ID, err)
 	}
@@ -61,7 +65,7 @@ func (w *work) resolve(inst *unstructured.Unstructured, g *Graph, r *model.Resou
 	if r.Collection() {
 		live, err = w.observeCollection(inst, g, r, n, len(desired))
 	} else {
-		live, err = w.observe(g, r, n, desired[0])
+		live, err = w.observe(g, r, n, desired[0], n.one[1:1:2])
 	}
 	if err != nil {
 		return err
@@ -119,14 +123,14 @@ func (w *work) included(r *model.Resource, nodes []node, vars map[string]any) (b
 // for its events; an object not found is not observed. An external
 // reference is read the same way (kro's resources_external.go), under its
 // own name.
-func (w *work) observe(g *Graph, r *model.Resource, n *node, d *unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+func (w *work) observe(g *Graph, r *model.Resource, n *node, d *unstructured.Unstructured, into []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
 	k := api.Key{GVR: g.gvrs[r.Index], Namespace: d.GetNamespace(), Name: d.GetName()}
 	w.c.watchChild(w.in, w.c.childReq(k))
 	obj, call := w.get(r.ID, k)
 	switch {
 	case call.Err == nil:
 		n.observed = true
-		return []*unstructured.Unstructured{obj}, nil
+		return append(into, obj), nil
 	case !isNotFound(call.Err):
 		return nil, call.Err
 	}
@@ -176,7 +180,7 @@ func (w *work) ready(r *model.Resource, objs []*unstructured.Unstructured, vars 
 
 // render evaluates a resource's template into the objects kro would apply:
 // one, or one per item of a collection.
-func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resource, vars map[string]any) ([]*unstructured.Unstructured, bool, error) {
+func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resource, vars map[string]any, into []*unstructured.Unstructured) ([]*unstructured.Unstructured, bool, error) {
 	combos := []map[string]any{nil}
 	if r.Collection() {
 		var pending bool
@@ -185,7 +189,7 @@ func (w *work) render(inst *unstructured.Unstructured, g *Graph, r *model.Resour
 			return nil, pending, err
 		}
 	}
-	var out []*unstructured.Unstructured
+	out := into
 	for ix, iter := range combos {
 		obj, pending, err := w.renderItem(inst, g, r, vars, ix, iter)
 		if err != nil || pending {
@@ -230,7 +234,13 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		f.Path.Set(obj.Object, native)
 	}
 	if obj.GetNamespace() == "" {
-		obj.SetNamespace(inst.GetNamespace())
+		// The instance's namespace value as stored (SetNamespace boxes it anew).
+		instMD, _ := inst.Object["metadata"].(map[string]any)
+		if md, ok := obj.Object["metadata"].(map[string]any); ok && stringAt(instMD, "namespace") != "" {
+			md["namespace"] = stringAt(instMD, "namespace")
+		} else {
+			obj.SetNamespace(inst.GetNamespace())
+		}
 	}
 	if !r.External {
 		setChildLabels(obj, inst, g, r, ix, iter != nil, w.sc)
@@ -265,12 +275,13 @@ func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Res
 		}
 		labels[k] = v
 	}
+	instMD, _ := inst.Object["metadata"].(map[string]any)
 	labels[LabelOwned] = "true"
-	labels[LabelInstance] = inst.GetName()
-	labels[LabelInstanceNS] = inst.GetNamespace()
-	labels[LabelInstanceID] = string(inst.GetUID())
-	labels[LabelNode] = r.ID
-	labels[LabelRGD] = g.RGD.Name
+	labels[LabelInstance] = stringAt(instMD, "name")
+	labels[LabelInstanceNS] = stringAt(instMD, "namespace")
+	labels[LabelInstanceID] = stringAt(instMD, "uid")
+	labels[LabelNode] = g.nodeLabels[r.Index]
+	labels[LabelRGD] = g.rgdLabel
 	if item {
 		labels[LabelCollectionIx] = strconv.Itoa(ix)
 	}
@@ -286,8 +297,12 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 		idx int
 		obj *unstructured.Unstructured
 	}
-	var names []string
-	var all []desired
+	n := 0
+	for i := range nodes {
+		n += len(nodes[i].desired)
+	}
+	names := make([]string, 0, n)
+	all := make([]desired, 0, n)
 	for _, i := range g.RGD.Order {
 		for _, d := range nodes[i].desired {
 			names = append(names, g.RGD.Resources[i].ID)
@@ -304,7 +319,6 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	})
 	var applyErr error
 	mutated := false
-	applied := map[int][]*unstructured.Unstructured{}
 	for j, d := range all {
 		if err := calls[j].Err; err != nil {
 			if applyErr == nil {
@@ -316,11 +330,15 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 		if rv, ok := nodes[d.idx].liveRV(out.GetName()); !ok || rv != out.GetResourceVersion() {
 			mutated = true
 		}
-		applied[d.idx] = append(applied[d.idx], out)
 	}
+	// A resource's objects are consecutive in all (in order): its readiness
+	// is checked when every one of them applied.
+	next := 0
 	for _, i := range g.RGD.Order {
-		objs, ok := applied[i]
-		if !ok || len(objs) < len(nodes[i].desired) {
+		first := next
+		next += len(nodes[i].desired)
+		objs := responses[first:next]
+		if len(objs) == 0 || slices.ContainsFunc(calls[first:next], func(c api.Call) bool { return c.Err != nil }) {
 			continue
 		}
 		r := g.RGD.Resources[i]

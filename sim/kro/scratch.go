@@ -7,9 +7,13 @@ package kro
 // refills the same containers instead of allocating new ones, which spares
 // the collector most of what rendering costs. A nil scratch allocates.
 type scratch struct {
-	memo   map[memoKey]evalResult // kept as big as a reconcile needs
-	maps   []map[string]any
-	lists  [][]any
+	memo  map[memoKey]evalResult // kept as big as a reconcile needs
+	maps  []map[string]any
+	lists [][]any
+	// boxes holds each list as an interface, as it was last handed out:
+	// boxing a list allocates its header, and a list reused at the same
+	// length has the same header.
+	boxes  []any
 	nm, nl int // in use in this reconcile
 }
 
@@ -29,11 +33,19 @@ func (s *scratch) mapOf(n int) map[string]any {
 
 // listOf returns a list of n nil items.
 func (s *scratch) listOf(n int) []any {
+	l, _ := s.boxedList(n)
+	return l
+}
+
+// boxedList is listOf's list and the same list as an interface.
+func (s *scratch) boxedList(n int) ([]any, any) {
 	if s == nil {
-		return make([]any, n)
+		l := make([]any, n)
+		return l, l
 	}
 	if s.nl == len(s.lists) {
 		s.lists = append(s.lists, nil)
+		s.boxes = append(s.boxes, nil)
 	}
 	l := s.lists[s.nl]
 	if cap(l) < n {
@@ -43,8 +55,12 @@ func (s *scratch) listOf(n int) []any {
 		clear(l)
 	}
 	s.lists[s.nl] = l
+	if b, ok := s.boxes[s.nl].([]any); !ok || len(b) != n || n == 0 || &b[0] != &l[0] {
+		s.boxes[s.nl] = l
+	}
+	box := s.boxes[s.nl]
 	s.nl++
-	return l
+	return l, box
 }
 
 // memoMap returns an empty memo of evaluations for a reconcile.

@@ -108,14 +108,14 @@ func (s *spine) clone(x any, sc *scratch) any {
 		if v == nil {
 			return v
 		}
-		l := sc.listOf(len(v))
+		l, box := sc.boxedList(len(v))
 		copy(l, v)
 		for i, c := range s.idx {
 			if i >= 0 && i < len(l) {
 				l[i] = c.clone(l[i], sc)
 			}
 		}
-		return l
+		return box
 	}
 	return x
 }

@@ -9,26 +9,42 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
-// Condition types kro writes on every instance (pkg/controller/instance/status.go).
-var conditionTypes = []string{"InstanceManaged", "GraphResolved", "ResourcesReady", "Ready"}
+// Condition types kro writes on every instance (pkg/controller/instance/status.go),
+// boxed once: conditions are rendered in every reconcile.
+var conditionTypes = []any{"InstanceManaged", "GraphResolved", "ResourcesReady", "Ready"}
 
 // conditions renders kro's built-in conditions: the first two true, then
 // ResourcesReady and the root Ready with status and message. Its maps and
 // list come from sc.
-func conditions(gen int64, status, message string, sc *scratch) []any {
-	out := sc.listOf(len(conditionTypes))[:0]
-	for _, t := range conditionTypes {
+func conditions(gen int64, status, message string, sc *scratch) any {
+	out, box := sc.boxedList(len(conditionTypes))
+	st, msg := conditionStatus(status), any(message)
+	for i, t := range conditionTypes {
 		c := sc.mapOf(4)
 		c["type"], c["status"], c["observedGeneration"] = t, "True", gen
 		if t == "ResourcesReady" || t == "Ready" {
-			c["status"] = status
+			c["status"] = st
 			if message != "" {
-				c["message"] = message
+				c["message"] = msg
 			}
 		}
-		out = append(out, c)
+		out[i] = c
 	}
-	return out
+	return box
+}
+
+// conditionStatus is a condition's status as an interface: the three
+// statuses kro writes are constants, which box without allocating.
+func conditionStatus(s string) any {
+	switch s {
+	case "True":
+		return "True"
+	case "False":
+		return "False"
+	case "Unknown":
+		return "Unknown"
+	}
+	return s
 }
 
 // instanceState is the state kro writes and why ResourcesReady is false
@@ -164,4 +180,6 @@ func (w *work) markReady(ready bool) {
 	}
 }
 
-func isConflict(err error) bool { return apierrors.IsConflict(err) }
+// isConflict and isNotFound ask apierrors only about an error: its tests
+// allocate, nil or not.
+func isConflict(err error) bool { return err != nil && apierrors.IsConflict(err) }

@@ -215,4 +215,4 @@ func (w *work) parallel(resources []string, do func(i int, p *kernel.Proc) api.C
 	return calls
 }
 
-func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
+func isNotFound(err error) bool { return err != nil && apierrors.IsNotFound(err) }
