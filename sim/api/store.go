@@ -346,12 +346,7 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 			delete(next.Object, "status")
 		}
 		next.SetUID(old.GetUID())
-		keepCreationTimestamp(next, old)
-		if oldMD, _ := old.Object["metadata"].(map[string]any); oldMD["deletionTimestamp"] != nil {
-			next.SetDeletionTimestamp(old.GetDeletionTimestamp())
-		} else {
-			next.SetDeletionTimestamp(nil) // (parsing nothing allocates too)
-		}
+		keepTimestamps(next, old)
 		next.SetResourceVersion(old.GetResourceVersion())
 		next.SetGeneration(old.GetGeneration())
 		if !specEqual(old.Object, next.Object) {
@@ -380,19 +375,25 @@ func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) 
 	return next, nil
 }
 
-// keepCreationTimestamp sets next's creation timestamp to old's value as
-// stored: what SetCreationTimestamp(old.GetCreationTimestamp()) writes, as
-// Create wrote it in its canonical form, without parsing and formatting it
-// again. next's metadata is the store's copy.
-func keepCreationTimestamp(next, old *unstructured.Unstructured) {
+// keepTimestamps sets next's creation and deletion timestamps to old's:
+// what SetCreationTimestamp(old.GetCreationTimestamp()) and the same for
+// the deletion write, the creation timestamp copied as stored (Create wrote
+// it in its canonical form) rather than parsed and formatted again, and
+// nothing parsed when old is not deleting (parsing nothing allocates too).
+// next's metadata is the store's copy.
+func keepTimestamps(next, old *unstructured.Unstructured) {
 	oldMD, _ := old.Object["metadata"].(map[string]any)
-	_, isString := oldMD["creationTimestamp"].(string)
 	md, isMap := next.Object["metadata"].(map[string]any)
-	if !isString || !isMap {
+	if _, isString := oldMD["creationTimestamp"].(string); isString && isMap {
+		md["creationTimestamp"] = oldMD["creationTimestamp"]
+	} else {
 		next.SetCreationTimestamp(old.GetCreationTimestamp())
-		return
 	}
-	md["creationTimestamp"] = oldMD["creationTimestamp"]
+	if oldMD["deletionTimestamp"] != nil {
+		next.SetDeletionTimestamp(old.GetDeletionTimestamp())
+	} else {
+		next.SetDeletionTimestamp(nil)
+	}
 }
 
 // shallow copies an object's top level and metadata, sharing everything else.

@@ -228,7 +228,7 @@ func readCPU(dirs []string) ([]cpuRun, *run, error) {
 // processors): cpu = a requests + b load. The load term is what falls with
 // concurrency: measured, a request costs a third less CPU with 4 workers
 // than with 1. Once the runs' shares of waking the server are counted
-// (countWakeups) it is that waking (server.wakeup_cpu, k + b, shared by the
+// (simulateRuns) it is that waking (server.wakeup_cpu, k + b, shared by the
 // requests in flight together); before, the seconds the run was active
 // (server.active_cpu), a first guess to simulate the runs with.
 // The server's per-request CPU is shared among the verbs as base's are.

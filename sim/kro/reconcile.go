@@ -240,11 +240,7 @@ func duplicates(g *Graph, nodes []node) error {
 		namespace string
 		name      string
 	}
-	n := 0
-	for i := range nodes {
-		n += len(nodes[i].desired)
-	}
-	seen := make(map[identity]string, n)
+	seen := make(map[identity]string, desiredCount(nodes))
 	var conflicts []string
 	for _, i := range g.RGD.Order {
 		r := g.RGD.Resources[i]

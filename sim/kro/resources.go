@@ -237,7 +237,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		// The instance's namespace value as stored (SetNamespace boxes it anew).
 		instMD, _ := inst.Object["metadata"].(map[string]any)
 		if md, ok := obj.Object["metadata"].(map[string]any); ok && stringAt(instMD, "namespace") != "" {
-			md["namespace"] = stringAt(instMD, "namespace")
+			md["namespace"] = instMD["namespace"]
 		} else {
 			obj.SetNamespace(inst.GetNamespace())
 		}
@@ -297,10 +297,7 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 		idx int
 		obj *unstructured.Unstructured
 	}
-	n := 0
-	for i := range nodes {
-		n += len(nodes[i].desired)
-	}
+	n := desiredCount(nodes)
 	names := make([]string, 0, n)
 	all := make([]desired, 0, n)
 	for _, i := range g.RGD.Order {
@@ -348,4 +345,14 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	}
 	w.stack.Resource = ""
 	return mutated, applyErr
+}
+
+// desiredCount is how many objects the nodes render, every collection item
+// counted.
+func desiredCount(nodes []node) int {
+	n := 0
+	for i := range nodes {
+		n += len(nodes[i].desired)
+	}
+	return n
 }
