@@ -42,6 +42,8 @@ type cacheWaiter struct {
 type CacheStats struct {
 	Waits int
 	Wait  time.Duration
+	// Each is every wait, in the order they ended.
+	Each []time.Duration
 }
 
 func (s *Server) cache(gvr schema.GroupVersionResource) *watchCache {
@@ -129,6 +131,7 @@ func (s *Server) waitFresh(p *kernel.Proc, gvr schema.GroupVersionResource) time
 	d := s.k.Now() - start
 	s.CacheStats.Waits++
 	s.CacheStats.Wait += d
+	s.CacheStats.Each = append(s.CacheStats.Each, d)
 	return d
 }
 

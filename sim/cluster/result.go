@@ -2,6 +2,9 @@ package cluster
 
 import (
 	"fmt"
+	"math"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/krosim/krosim/sim/result"
@@ -97,10 +100,41 @@ func (r *runner) countRequests(res *result.Result) {
 		}
 	}
 	res.API.WatchCacheWaitSeconds = result.Round(res.API.WatchCacheWaitSeconds)
+	res.API.WatchCacheWaitBuckets = waitBuckets(Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_bucket"), s.APICallsByResource)
 	res.Real.Excluded, res.Real.Krosim = r.excluded(s0, s1, r.first.own, r.last.own)
 	res.Real.ReconcileSeconds = result.Round(r.kroSum(r.last.k, "instance_reconcile_duration_seconds_sum") - r.kroSum(r.first.k, "instance_reconcile_duration_seconds_sum"))
 	if r.cfg.Workers > 0 && s.DurationSeconds > 0 {
 		res.Utilization.Workers = result.Round(res.Real.ReconcileSeconds / (float64(r.cfg.Workers) * s.DurationSeconds))
 	}
 	res.Real.Notes = r.notes
+}
+
+// waitBuckets turns the server's cumulative buckets of the LISTs' waits for
+// the watch cache, over the resources kro LISTed, into waits per bucket of
+// result.WaitBounds. A bound the server does not report (another Kubernetes
+// version's buckets) counts nothing.
+func waitBuckets(series []Series, calls map[string]map[verb.Verb]int) []result.WaitBucket {
+	cum := make([]float64, len(result.WaitBounds)+1)
+	for _, x := range series {
+		if calls[x.Labels["resource"]][verb.List] == 0 {
+			continue
+		}
+		i := len(result.WaitBounds)
+		if le := x.Labels["le"]; le != "+Inf" {
+			b, err := strconv.ParseFloat(le, 64)
+			j, ok := slices.BinarySearch(result.WaitBounds, b)
+			if err != nil || !ok {
+				continue
+			}
+			i = j
+		}
+		cum[i] += x.Value
+	}
+	counts := make([]int, len(cum))
+	prev := 0.0
+	for i, c := range cum {
+		counts[i] = max(0, int(math.Round(c-prev)))
+		prev = max(prev, c)
+	}
+	return result.WaitBuckets(counts)
 }

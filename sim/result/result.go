@@ -2,7 +2,9 @@ package result
 
 import (
 	"encoding/json"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
@@ -165,9 +167,51 @@ type API struct {
 	// fresh (apiserver_watch_cache_read_wait_seconds), and their total wait.
 	WatchCacheWaits       int     `json:"watch_cache_waits"`
 	WatchCacheWaitSeconds float64 `json:"watch_cache_wait_seconds"`
-	ClientQPS             float64 `json:"client_qps"`
-	ClientBurst           int     `json:"client_burst"`
-	ClientLimiter         string  `json:"client_limiter"`
+	// WatchCacheWaitBuckets is how those waits spread, in the server's own
+	// histogram buckets; empty when no LIST waited.
+	WatchCacheWaitBuckets []WaitBucket `json:"watch_cache_wait_buckets,omitempty"`
+	ClientQPS             float64      `json:"client_qps"`
+	ClientBurst           int          `json:"client_burst"`
+	ClientLimiter         string       `json:"client_limiter"`
+}
+
+// WaitBucket is one bucket of a wait histogram: the waits longer than the
+// bucket before's bound and at most LE (a number of seconds, or "+Inf").
+type WaitBucket struct {
+	LE    string `json:"le"`
+	Waits int    `json:"waits"`
+}
+
+// WaitBounds are the API server's buckets of
+// apiserver_watch_cache_read_wait_seconds, in seconds.
+var WaitBounds = []float64{0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3}
+
+// Bucket spreads waits over WaitBounds (and +Inf past the last bound), as
+// the server's histogram counts them; nil without waits.
+func Bucket(waits []time.Duration) []WaitBucket {
+	counts := make([]int, len(WaitBounds)+1)
+	for _, d := range waits {
+		i, _ := slices.BinarySearch(WaitBounds, d.Seconds())
+		counts[i]++
+	}
+	return WaitBuckets(counts)
+}
+
+// WaitBuckets names counts per bucket of WaitBounds (and +Inf) by their
+// bounds; nil when every count is zero.
+func WaitBuckets(counts []int) []WaitBucket {
+	if !slices.ContainsFunc(counts, func(c int) bool { return c != 0 }) {
+		return nil
+	}
+	out := make([]WaitBucket, len(counts))
+	for i, c := range counts {
+		le := "+Inf"
+		if i < len(WaitBounds) {
+			le = strconv.FormatFloat(WaitBounds[i], 'g', -1, 64)
+		}
+		out[i] = WaitBucket{LE: le, Waits: c}
+	}
+	return out
 }
 
 // Traffic is one verb's requests.

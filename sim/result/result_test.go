@@ -82,3 +82,25 @@ func TestQuantiles(t *testing.T) {
 		t.Errorf("rounding: %v %v", Seconds(1500*time.Nanosecond), Round(-0.0000015))
 	}
 }
+
+func TestBucketCountsAsTheServersHistogram(t *testing.T) {
+	ms := time.Millisecond
+	got := Bucket([]time.Duration{ms, 5 * ms, 6 * ms, 60 * ms, 99 * ms, 100 * ms, 4 * time.Second})
+	want := map[string]int{"0.005": 2, "0.025": 1, "0.1": 3, "+Inf": 1}
+	if len(got) != len(WaitBounds)+1 {
+		t.Fatalf("%d buckets, want %d", len(got), len(WaitBounds)+1)
+	}
+	total := 0
+	for _, b := range got {
+		if b.Waits != want[b.LE] {
+			t.Errorf("bucket le=%s: %d waits, want %d", b.LE, b.Waits, want[b.LE])
+		}
+		total += b.Waits
+	}
+	if total != 7 || got[len(got)-1].LE != "+Inf" {
+		t.Errorf("total %d, last bucket %q", total, got[len(got)-1].LE)
+	}
+	if Bucket(nil) != nil {
+		t.Error("no waits: want no buckets")
+	}
+}
