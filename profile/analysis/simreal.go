@@ -298,6 +298,37 @@ func fmtWait(a result.API) string {
 	return fmt.Sprintf("%.1f(%d)", 1e3*a.WatchCacheWaitSeconds/float64(a.WatchCacheWaits), a.WatchCacheWaits)
 }
 
+// waitBuckets prints how the LISTs' waits for the watch cache spread, in the
+// server's histogram buckets: the bucket a wait falls in tells a wait for a
+// watch event or an immediate progress notification (a few ms) from one for
+// the progress requester's next tick (up to its 100 ms period). A real run
+// recorded before the buckets were shows "-".
+func (c *SimReal) waitBuckets(w io.Writer) {
+	runs := append([]compared{c.sim}, c.real...)
+	for i := range len(result.WaitBounds) + 1 {
+		var name string
+		switch {
+		case i == 0:
+			name = fmt.Sprintf("  waits up to %g ms", 1e3*result.WaitBounds[0])
+		case i < len(result.WaitBounds):
+			name = fmt.Sprintf("  waits over %g up to %g ms", 1e3*result.WaitBounds[i-1], 1e3*result.WaitBounds[i])
+		default:
+			name = fmt.Sprintf("  waits over %g ms", 1e3*result.WaitBounds[i-1])
+		}
+		cells, any := make([]string, len(runs)), false
+		for j, r := range runs {
+			cells[j] = "-"
+			if bs := r.res.API.WatchCacheWaitBuckets; len(bs) > i {
+				cells[j] = fmt.Sprint(bs[i].Waits)
+				any = any || bs[i].Waits > 0
+			}
+		}
+		if any {
+			fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", name, cells[0], "", "", strings.Join(cells[1:], " "))
+		}
+	}
+}
+
 func fmtErr(e float64) string {
 	if math.IsNaN(e) {
 		return "-"
@@ -328,6 +359,7 @@ func (c *SimReal) Text(w io.Writer, tolerance float64) {
 		waits = append(waits, fmtWait(r.res.API))
 	}
 	fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", "LIST watch-cache wait, mean ms(LISTs)", fmtWait(s.API), "", "", strings.Join(waits, " "))
+	c.waitBuckets(w)
 	fmt.Fprintln(w)
 	n := float64(max(1, s.Summary.InstancesTotal))
 	fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", "", "simulated", "per inst.", "", "real runs")
