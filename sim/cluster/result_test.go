@@ -1,7 +1,10 @@
 package cluster
 
 import (
+	"path/filepath"
 	"testing"
+
+	"github.com/krosim/krosim/sim/result"
 
 	"github.com/krosim/krosim/sim/verb"
 )
@@ -34,5 +37,27 @@ func TestWaitBucketsFromTheServersCumulativeSeries(t *testing.T) {
 	}
 	if got := waitBuckets(nil, calls); got != nil {
 		t.Errorf("no series: got %v, want none", got)
+	}
+}
+
+// The real runs kept with their wait histograms: every LIST the server
+// counted as waiting is in one bucket.
+func TestRealRunsWaitBucketsSumToTheirCount(t *testing.T) {
+	dirs, _ := filepath.Glob("../../testdata/realapi/measured/waits/*")
+	if len(dirs) == 0 {
+		t.Fatal("no runs in testdata/realapi/measured/waits")
+	}
+	for _, d := range dirs {
+		r, err := result.Read(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := 0
+		for _, b := range r.API.WatchCacheWaitBuckets {
+			sum += b.Waits
+		}
+		if sum != r.API.WatchCacheWaits || sum == 0 {
+			t.Errorf("%s: buckets hold %d waits, the server counted %d", d, sum, r.API.WatchCacheWaits)
+		}
 	}
 }
