@@ -20,6 +20,10 @@ import (
 type watchCache struct {
 	seen     int64     // newest revision the cache has seen
 	incoming []visible // revisions on their way to it, in arrival order
+	// On a server with processors: the revisions arrived and waiting for
+	// the reflector, and whether it is taking them.
+	queued   []int64
+	draining bool
 	asked    time.Duration
 	hasAsked bool
 	ticking  bool // a tick of the progress requester is scheduled
@@ -65,20 +69,20 @@ func (s *Server) observe(e Event) {
 
 // deliver brings the store's current revision to the watch cache c after d:
 // a write's watch event, or a progress notification. A server with
-// processors (server.cpus) handles it on one: after d it takes a turn, as
-// the cacher's woken goroutine runs once a processor frees (ahead of the
-// requests queued for one, as a real scheduler favors a woken thread). On a
-// busy host the cache so lags behind the writes and keeps more consistent
-// LISTs waiting, as the server's own count of them shows.
+// processors (server.cpus) handles them on one, in order: the cacher's one
+// goroutine per resource (its reflector) takes them one at a time, each
+// once a processor frees for it (ahead of the requests queued for one, as a
+// real scheduler favors a woken thread). On a busy host the cache so lags
+// behind the writes, the more the more of them come, and keeps more
+// consistent LISTs waiting, as the server's own count of them shows.
 func (s *Server) deliver(c *watchCache, d time.Duration) {
 	rev := s.Store.Revision()
 	if s.cpu != nil {
 		s.k.Go("watch-delivery", func(p *kernel.Proc) {
 			p.Sleep(d)
-			s.cpu.Turn(p)
-			c.seen = max(c.seen, rev)
-			if len(c.waiters) > 0 {
-				s.wake(c)
+			c.queued = append(c.queued, rev)
+			if !c.draining {
+				s.drain(p, c)
 			}
 		})
 		return
@@ -89,6 +93,23 @@ func (s *Server) deliver(c *watchCache, d time.Duration) {
 	if len(c.waiters) > 0 {
 		s.k.At(at, func() { s.wake(c) })
 	}
+}
+
+// drain is the cacher's reflector: it takes the revisions queued for c in
+// order, each in a turn on a processor, until none is left.
+func (s *Server) drain(p *kernel.Proc, c *watchCache) {
+	c.draining = true
+	for len(c.queued) > 0 {
+		rev := c.queued[0]
+		c.queued = c.queued[1:]
+		s.cpu.Turn(p)
+		c.seen = max(c.seen, rev)
+		if len(c.waiters) > 0 {
+			s.wake(c)
+		}
+	}
+	c.queued = c.queued[:0]
+	c.draining = false
 }
 
 // advance takes in the revisions that have reached the cache by now.

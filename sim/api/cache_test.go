@@ -113,3 +113,43 @@ func TestWatchDeliveryWaitsForAProcessor(t *testing.T) {
 		t.Errorf("with the only processor busy until 40ms the LIST waited %v, want 30ms (from 10ms to 40ms)", got)
 	}
 }
+
+// The cacher takes a resource's events one at a time: on a busy server each
+// waits for a processor after the one before it, so the cache lags the
+// more the more writes come, where events taken all at once would catch up
+// at the first free processor.
+func TestWatchEventsAreTakenInTurn(t *testing.T) {
+	tg := testTarget(t, time.Millisecond)
+	tg.Server.CPUs = 1
+	tg.Server.WatchDelay = target.Duration(2 * ms)
+	tg.Server.WatchProgressInterval = target.Duration(100 * ms)
+	k := kernel.New()
+	srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+	// The processor is held until 40 ms, then by two requests of 10 ms each
+	// that queued for it.
+	k.Go("hog", func(p *kernel.Proc) { srv.CPU().Run(p, 40*ms) })
+	for _, name := range []string{"a", "b"} {
+		k.Go("request-"+name, func(p *kernel.Proc) { p.Sleep(ms); srv.CPU().Run(p, 10*ms) })
+	}
+	// Three writes at 0: their events reach the server at 2 ms.
+	for _, name := range []string{"a", "b", "c"} {
+		if _, err := srv.Store.Create(Key{cmGVR, "ns", name}, configMap(name, nil, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got time.Duration
+	k.Go("list", func(p *kernel.Proc) {
+		p.Sleep(3 * ms)
+		srv.waitFresh(p, cmGVR)
+		got = k.Now()
+	})
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	// The first event at 40 ms, the second after request a (50 ms), the
+	// third after request b (60 ms).
+	if got != 60*ms {
+		t.Errorf("the LIST that needs the third write was served at %v, want 60ms", got)
+	}
+}
