@@ -67,7 +67,11 @@ type Server struct {
 	MaxInflight         int      `json:"max_inflight" yaml:"max_inflight"`
 	MaxMutatingInflight int      `json:"max_mutating_inflight" yaml:"max_mutating_inflight"`
 	RetryAfter          Duration `json:"retry_after" yaml:"retry_after"`
-	WatchDelay          Duration `json:"watch_delay" yaml:"watch_delay"`
+	// WatchDelay is how long after a write its watch event reaches a
+	// watching client such as kro's informers (the API server's own watch
+	// cache has it as the write's response goes out), and a progress
+	// notification the cache, before ProgressDelay.
+	WatchDelay Duration `json:"watch_delay" yaml:"watch_delay"`
 	// WatchProgressInterval is how often the watch cache of one resource
 	// may ask etcd for progress while a consistent LIST waits for it to be
 	// fresh (Kubernetes 1.31+: 100ms); 0 serves LISTs at once, as servers
