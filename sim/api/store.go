@@ -86,9 +86,8 @@ type Store struct {
 }
 
 type indexKey struct {
-	gvr   int32 // the tracker's number
-	ns    string
-	value string
+	gvr, ns int32 // the tracker's numbers
+	value   string
 }
 
 // NewStore returns an empty store whose timestamps come from now.
@@ -245,11 +244,11 @@ func (s *Store) Count(gvr schema.GroupVersionResource, ns string, selector map[s
 // indexed are the names of the objects of gvr in ns whose IndexLabel is
 // value, sorted. They must not be modified.
 func (s *Store) indexed(gvr schema.GroupVersionResource, ns, value string) []string {
-	i, ok := s.tr.gvrIx[gvr]
+	sl, ok := s.tr.slot(Key{GVR: gvr, Namespace: ns})
 	if !ok {
 		return nil
 	}
-	return s.index[indexKey{i, ns, value}]
+	return s.index[indexKey{sl.gvr, sl.ns, value}]
 }
 
 // Create stores a new object.
@@ -468,9 +467,9 @@ func (s *Store) reindex(k Key, old, next *unstructured.Unstructured) {
 	if oldOK && newOK && ov == nv {
 		return
 	}
-	gvr := s.tr.resource(k.GVR)
+	sl := s.tr.newSlot(k)
 	if oldOK {
-		ik := indexKey{gvr, k.Namespace, ov}
+		ik := indexKey{sl.gvr, sl.ns, ov}
 		names := s.index[ik]
 		if i, found := slices.BinarySearch(names, k.Name); found {
 			names = slices.Delete(names, i, i+1)
@@ -482,7 +481,7 @@ func (s *Store) reindex(k Key, old, next *unstructured.Unstructured) {
 		}
 	}
 	if newOK {
-		ik := indexKey{gvr, k.Namespace, nv}
+		ik := indexKey{sl.gvr, sl.ns, nv}
 		names := s.index[ik]
 		if i, found := slices.BinarySearch(names, k.Name); !found {
 			s.index[ik] = slices.Insert(names, i, k.Name)

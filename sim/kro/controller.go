@@ -30,8 +30,9 @@ type Controller struct {
 	graphs map[schema.GroupVersionResource]*Graph // registered (built)
 	byName map[string]*Graph
 	// watchers routes child events: the instances watching each request.
-	watchers  map[watchReq]watchSet
+	watchers  routes
 	gvrNums   map[schema.GroupVersionResource]int32 // see gvrNum
+	nsNums    map[string]int32                      // see nsNum
 	instances map[api.Key]*Instance
 	tracked   []*Instance            // the workload's instances, in the order tracked
 	threads   []*span.Thread         // one per worker
@@ -70,8 +71,9 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		client:    srv.NewClient(t.Client.QPS, t.Client.Burst),
 		graphs:    map[schema.GroupVersionResource]*Graph{},
 		byName:    map[string]*Graph{},
-		watchers:  map[watchReq]watchSet{},
+		watchers:  newRoutes(),
 		gvrNums:   map[schema.GroupVersionResource]int32{},
+		nsNums:    map[string]int32{},
 		instances: map[api.Key]*Instance{},
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),
