@@ -23,8 +23,9 @@ type watchReq struct {
 func (c *Controller) gvrNum(gvr schema.GroupVersionResource) int32 {
 	n, ok := c.gvrNums[gvr]
 	if !ok {
-		n = int32(len(c.gvrNums))
+		n = int32(len(c.gvrList))
 		c.gvrNums[gvr] = n
+		c.gvrList = append(c.gvrList, gvr)
 	}
 	return n
 }
@@ -34,10 +35,29 @@ func (c *Controller) gvrNum(gvr schema.GroupVersionResource) int32 {
 func (c *Controller) nsNum(ns string) int32 {
 	n, ok := c.nsNums[ns]
 	if !ok {
-		n = int32(len(c.nsNums))
+		n = int32(len(c.nsList))
 		c.nsNums[ns] = n
+		c.nsList = append(c.nsList, ns)
 	}
 	return n
+}
+
+// instKey is an instance's key as kro's queue and instance table hold it:
+// 24 bytes, where an api.Key is 80 (the resource and namespace numbered as
+// in watch requests).
+type instKey struct {
+	gvr, ns int32
+	name    string
+}
+
+// instKey is k's instKey, numbering its resource and namespace if new.
+func (c *Controller) instKey(k api.Key) instKey {
+	return instKey{c.gvrNum(k.GVR), c.nsNum(k.Namespace), k.Name}
+}
+
+// key is the api.Key of an instKey.
+func (c *Controller) key(ik instKey) api.Key {
+	return api.Key{GVR: c.gvrList[ik.gvr], Namespace: c.nsList[ik.ns], Name: ik.name}
 }
 
 // childReq is the watch request of one child by name.
@@ -60,11 +80,11 @@ func (c *Controller) watch(e api.Event) {
 			return
 		}
 		if e.Type == "DELETED" {
-			if in := c.instances[e.Key]; in != nil && !in.rec.IsGone {
+			if in := c.instances[c.instKey(e.Key)]; in != nil && !in.rec.IsGone {
 				c.change(in, func() { in.rec.IsGone, in.rec.Gone = true, c.k.Now() })
 			}
 		}
-		key := e.Key
+		key := c.instKey(e.Key)
 		c.k.After(c.t.Server.WatchDelay.D(), func() { c.queue.Add(key) })
 		return
 	}
@@ -95,7 +115,7 @@ func (c *Controller) watch(e api.Event) {
 		}
 		for i, k := range keys {
 			if i == 0 || k != keys[i-1] { // two instances of one name, the first gone
-				c.queue.Add(k)
+				c.queue.Add(c.instKey(k))
 			}
 		}
 	})
