@@ -77,6 +77,7 @@ type Store struct {
 	fake     *k8stesting.Fake
 	rv       int64
 	uid      int64
+	uids     uids
 	index    map[indexKey][]string // names, sorted
 	onWrite  []func(Event)
 	admit    []func(v verb.Verb, obj *unstructured.Unstructured)
@@ -263,11 +264,18 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 		fn(verb.Create, obj)
 	}
 	s.uid++
-	obj.SetUID(uidOf(s.uid))
+	if md, ok := obj.Object["metadata"].(map[string]any); ok {
+		md["uid"] = s.uids.next(s.uid)
+	} else {
+		obj.SetUID(types.UID(uidOf(s.uid)))
+	}
 	obj.SetGeneration(1)
 	s.stamp(obj)
 	obj.SetCreationTimestamp(metav1.NewTime(epoch.Add(s.now())))
 	s.share(obj, nil, false)
+	// The tables below key it by its stored name, shared with the objects
+	// of the same name (see interner) rather than the caller's copy.
+	k.Name = obj.GetName()
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
@@ -280,7 +288,9 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 // epoch is virtual time zero as a wall-clock date, for timestamps in objects.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func uidOf(n int64) types.UID { return types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", n)) }
+// uidOf is the UID of the n-th object created: what
+// fmt.Sprintf("00000000-0000-0000-0000-%012d", n) formats.
+func uidOf(n int64) string { return string(appendUID(nil, n)) }
 
 // share makes obj, about to be stored, share its data with the objects
 // stored before (see interner); prev is the version it replaces (nil for
@@ -292,6 +302,16 @@ func (s *Store) share(obj, prev *unstructured.Unstructured, owned bool) {
 		p = prev.Object
 	}
 	obj.Object = s.intern.object(obj.Object, p, owned)
+}
+
+// Shared is the store's shared copy of s (see interner), or s when it has
+// none: a caller keeping a string equal to stored data (a name, in a
+// table of its own) keeps one copy of it with this.
+func (s *Store) Shared(v string) string {
+	if b, ok := s.intern.strs[v]; ok {
+		return b.(string)
+	}
+	return v
 }
 
 // Revision is the store's newest revision (etcd's): every write moves it.

@@ -62,7 +62,8 @@ func (c *Controller) key(ik instKey) api.Key {
 
 // childReq is the watch request of one child by name.
 func (c *Controller) childReq(k api.Key) watchReq {
-	return watchReq{scope: 2 * c.gvrNum(k.GVR), ns: c.nsNum(k.Namespace), name: k.Name}
+	name := c.srv.Store.Shared(k.Name) // kept while the request is
+	return watchReq{scope: 2 * c.gvrNum(k.GVR), ns: c.nsNum(k.Namespace), name: name}
 }
 
 // nodeReq is the watch request of a collection's items in ns by node.
