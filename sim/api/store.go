@@ -374,7 +374,7 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 			return old, nil
 		}
 	}
-	if old.GetDeletionTimestamp() != nil && len(next.GetFinalizers()) == 0 {
+	if Deleting(old) && len(next.GetFinalizers()) == 0 {
 		return next, s.remove(k, old)
 	}
 	return s.commit(k, old, next, owned)
@@ -413,6 +413,16 @@ func keepTimestamps(next, old *unstructured.Unstructured) {
 	} else {
 		next.SetDeletionTimestamp(nil)
 	}
+}
+
+// Deleting reports whether obj.GetDeletionTimestamp() != nil, without its
+// allocation when the object has none (the common case: it returns a
+// new *metav1.Time, or nil after parsing nothing).
+func Deleting(obj *unstructured.Unstructured) bool {
+	if md, ok := obj.Object["metadata"].(map[string]any); ok && md["deletionTimestamp"] == nil {
+		return false
+	}
+	return obj.GetDeletionTimestamp() != nil
 }
 
 // shallow copies an object's top level and metadata, sharing everything else.
@@ -458,7 +468,7 @@ func (s *Store) Delete(k Key) error {
 	if len(old.GetFinalizers()) == 0 {
 		return s.remove(k, old)
 	}
-	if old.GetDeletionTimestamp() != nil {
+	if Deleting(old) {
 		return nil
 	}
 	next := shallow(old)
@@ -538,8 +548,9 @@ func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.
 		}
 		merged.Object[key] = mergeValue(live.Object[key], v)
 	}
-	merged.SetLabels(union(live.GetLabels(), desired.GetLabels()))
-	merged.SetAnnotations(union(live.GetAnnotations(), desired.GetAnnotations()))
+	for _, f := range [...]string{"labels", "annotations"} {
+		mergeStringMap(merged, live, desired, f)
+	}
 	if hasFin {
 		merged.SetFinalizers(fin)
 	}
@@ -585,6 +596,76 @@ func changes(live, desired any) bool {
 		return false
 	}
 	return !equal(live, desired)
+}
+
+// mergeStringMap sets merged's metadata.<field> (labels or annotations) to
+// the union of live's and desired's, desired's winning: what
+// merged.SetLabels(union(live.GetLabels(), desired.GetLabels())) does, and
+// the same for annotations, without converting to map[string]string and
+// back (a null value reads as "", and a map holding a value that is not a
+// string reads as none). merged's metadata is the store's copy. The union is
+// sized exactly: the store keeps it.
+func mergeStringMap(merged, live, desired *unstructured.Unstructured, field string) {
+	md, ok := merged.Object["metadata"].(map[string]any)
+	a, aOK := stringMap(live, field)
+	b, bOK := stringMap(desired, field)
+	if !ok || !aOK || !bOK {
+		get := (*unstructured.Unstructured).GetLabels
+		set := (*unstructured.Unstructured).SetLabels
+		if field == "annotations" {
+			get, set = (*unstructured.Unstructured).GetAnnotations, (*unstructured.Unstructured).SetAnnotations
+		}
+		set(merged, union(get(live), get(desired)))
+		return
+	}
+	n := len(a)
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			n++
+		}
+	}
+	if n == 0 {
+		delete(md, field)
+		return
+	}
+	out := make(map[string]any, n)
+	for _, m := range []map[string]any{a, b} {
+		for k, v := range m {
+			if v == nil {
+				v = ""
+			}
+			out[k] = v
+		}
+	}
+	md[field] = out
+}
+
+// stringMap is obj's metadata.<field> when it is a map of strings (or
+// nulls) or absent (nil), and false when GetLabels would not read it so:
+// a value that is not a string, or metadata that is not a map.
+func stringMap(obj *unstructured.Unstructured, field string) (map[string]any, bool) {
+	raw, present := obj.Object["metadata"]
+	if !present || raw == nil {
+		return nil, true
+	}
+	md, ok := raw.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	v := md[field]
+	if v == nil {
+		return nil, true
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	for _, e := range m {
+		if _, isString := e.(string); !isString && e != nil {
+			return nil, false
+		}
+	}
+	return m, true
 }
 
 func union(a, b map[string]string) map[string]string {

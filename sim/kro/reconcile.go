@@ -34,7 +34,7 @@ func (w *work) reconcile(key api.Key) outcome {
 		return outcome{err: call.Err}
 	}
 	// 2. Deleting?
-	if obj.GetDeletionTimestamp() != nil {
+	if api.Deleting(obj) {
 		w.stack.Pass = "delete"
 		return w.delete(obj)
 	}
