@@ -24,14 +24,11 @@ import (
 type tracker struct {
 	objs map[slot]stored
 	gvr  func(apiVersion, kind string) schema.GroupVersionResource
-	// The resources seen, numbered: a slot names its resource by number,
-	// half the size of a Key, and every stored object has one.
-	gvrs  []schema.GroupVersionResource
-	gvrIx map[schema.GroupVersionResource]int32
-	// The namespaces seen, numbered the same way: a slot is 24 bytes, not
-	// 40, in a table with an entry per stored object.
-	nss  []string
-	nsIx map[string]int32
+	// The resources and namespaces seen, numbered: a slot names them by
+	// number, 24 bytes in all where a Key is 80, and every stored object
+	// has one.
+	gvrs Numbers[schema.GroupVersionResource]
+	nss  Numbers[string]
 }
 
 // slot is where an object is stored: its resource's and namespace's
@@ -48,44 +45,20 @@ type stored struct {
 	size int
 }
 
-// resource is the number of gvr, numbered now if new.
-func (t *tracker) resource(gvr schema.GroupVersionResource) int32 {
-	if i, ok := t.gvrIx[gvr]; ok {
-		return i
-	}
-	i := int32(len(t.gvrs))
-	t.gvrs = append(t.gvrs, gvr)
-	t.gvrIx[gvr] = i
-	return i
-}
-
-// namespace is the number of ns, numbered now if new. Numbers are never
-// reused: a namespace costs its entry for the run, however few objects it
-// holds.
-func (t *tracker) namespace(ns string) int32 {
-	if i, ok := t.nsIx[ns]; ok {
-		return i
-	}
-	i := int32(len(t.nss))
-	t.nss = append(t.nss, ns)
-	t.nsIx[ns] = i
-	return i
-}
-
 // slot is k's slot; ok is false when no object of k's resource and
 // namespace was ever stored.
 func (t *tracker) slot(k Key) (slot, bool) {
-	i, ok := t.gvrIx[k.GVR]
+	i, ok := t.gvrs.Lookup(k.GVR)
 	if !ok {
 		return slot{}, false
 	}
-	n, ok := t.nsIx[k.Namespace]
+	n, ok := t.nss.Lookup(k.Namespace)
 	return slot{i, n, k.Name}, ok
 }
 
 // newSlot is k's slot, numbering its resource and namespace if new.
 func (t *tracker) newSlot(k Key) slot {
-	return slot{t.resource(k.GVR), t.namespace(k.Namespace), k.Name}
+	return slot{t.gvrs.Of(k.GVR), t.nss.Of(k.Namespace), k.Name}
 }
 
 // get returns the object at k.
@@ -99,13 +72,12 @@ func (t *tracker) get(k Key) (stored, bool) {
 }
 
 // key is the Key of a slot.
-func (t *tracker) key(sl slot) Key { return Key{t.gvrs[sl.gvr], t.nss[sl.ns], sl.name} }
+func (t *tracker) key(sl slot) Key { return Key{t.gvrs.At(sl.gvr), t.nss.At(sl.ns), sl.name} }
 
 var _ k8stesting.ObjectTracker = (*tracker)(nil)
 
 func newTracker(gvr func(apiVersion, kind string) schema.GroupVersionResource) *tracker {
-	return &tracker{objs: map[slot]stored{}, gvr: gvr, gvrIx: map[schema.GroupVersionResource]int32{},
-		nsIx: map[string]int32{}}
+	return &tracker{objs: map[slot]stored{}, gvr: gvr}
 }
 
 // object is the unstructured object behind obj, which must be one.
@@ -178,15 +150,15 @@ func (t *tracker) Apply(gvr schema.GroupVersionResource, _ runtime.Object, _ str
 // namespace), sorted by namespace and name.
 func (t *tracker) List(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, ns string, _ ...metav1.ListOptions) (runtime.Object, error) {
 	var slots []slot
-	if i, ok := t.gvrIx[gvr]; ok {
+	if i, ok := t.gvrs.Lookup(gvr); ok {
 		for sl := range t.objs {
-			if sl.gvr == i && (ns == "" || t.nss[sl.ns] == ns) {
+			if sl.gvr == i && (ns == "" || t.nss.At(sl.ns) == ns) {
 				slots = append(slots, sl)
 			}
 		}
 	}
 	sort.Slice(slots, func(i, j int) bool {
-		if a, b := t.nss[slots[i].ns], t.nss[slots[j].ns]; a != b {
+		if a, b := t.nss.At(slots[i].ns), t.nss.At(slots[j].ns); a != b {
 			return a < b
 		}
 		return slots[i].name < slots[j].name

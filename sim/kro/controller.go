@@ -30,11 +30,10 @@ type Controller struct {
 	graphs map[schema.GroupVersionResource]*Graph // registered (built)
 	byName map[string]*Graph
 	// watchers routes child events: the instances watching each request.
-	watchers  routes
-	gvrNums   map[schema.GroupVersionResource]int32 // see gvrNum
-	nsNums    map[string]int32                      // see nsNum
-	gvrList   []schema.GroupVersionResource         // by number
-	nsList    []string                              // by number
+	watchers routes
+	// The resources and namespaces of watch requests and instance keys, numbered.
+	gvrNums   api.Numbers[schema.GroupVersionResource]
+	nsNums    api.Numbers[string]
 	instances map[instKey]*Instance
 	tracked   []*Instance            // the workload's instances, in the order tracked
 	threads   []*span.Thread         // one per worker
@@ -74,8 +73,6 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		graphs:    map[schema.GroupVersionResource]*Graph{},
 		byName:    map[string]*Graph{},
 		watchers:  newRoutes(),
-		gvrNums:   map[schema.GroupVersionResource]int32{},
-		nsNums:    map[string]int32{},
 		instances: map[instKey]*Instance{},
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),

@@ -11,7 +11,7 @@ import (
 // watchReq is one watch an instance asked kro's coordinator for: a child by
 // name, or a collection's items by node. It is small, 24 bytes (an
 // instance holds one per child, the routing table one more): the resource
-// and namespace are numbers (see gvrNum, nsNum), and name is the node's ID
+// and namespace are numbers (see Controller.gvrNums), and name is the node's ID
 // for a collection.
 type watchReq struct {
 	scope int32 // the resource's number times two, plus one for a collection
@@ -19,27 +19,15 @@ type watchReq struct {
 	name  string
 }
 
-// gvrNum is the number watch requests name gvr by, assigned on first use.
-func (c *Controller) gvrNum(gvr schema.GroupVersionResource) int32 {
-	n, ok := c.gvrNums[gvr]
-	if !ok {
-		n = int32(len(c.gvrList))
-		c.gvrNums[gvr] = n
-		c.gvrList = append(c.gvrList, gvr)
-	}
-	return n
+// childReq is the watch request of one child by name.
+func (c *Controller) childReq(k api.Key) watchReq {
+	name := c.srv.Store.Shared(k.Name) // kept while the request is
+	return watchReq{scope: 2 * c.gvrNums.Of(k.GVR), ns: c.nsNums.Of(k.Namespace), name: name}
 }
 
-// nsNum is the number watch requests name namespace ns by, assigned on
-// first use (and kept for the run).
-func (c *Controller) nsNum(ns string) int32 {
-	n, ok := c.nsNums[ns]
-	if !ok {
-		n = int32(len(c.nsList))
-		c.nsNums[ns] = n
-		c.nsList = append(c.nsList, ns)
-	}
-	return n
+// nodeReq is the watch request of a collection's items in ns by node.
+func (c *Controller) nodeReq(gvr schema.GroupVersionResource, ns, node string) watchReq {
+	return watchReq{scope: 2*c.gvrNums.Of(gvr) + 1, ns: c.nsNums.Of(ns), name: node}
 }
 
 // instKey is an instance's key as kro's queue and instance table hold it:
@@ -52,23 +40,12 @@ type instKey struct {
 
 // instKey is k's instKey, numbering its resource and namespace if new.
 func (c *Controller) instKey(k api.Key) instKey {
-	return instKey{c.gvrNum(k.GVR), c.nsNum(k.Namespace), k.Name}
+	return instKey{c.gvrNums.Of(k.GVR), c.nsNums.Of(k.Namespace), k.Name}
 }
 
 // key is the api.Key of an instKey.
 func (c *Controller) key(ik instKey) api.Key {
-	return api.Key{GVR: c.gvrList[ik.gvr], Namespace: c.nsList[ik.ns], Name: ik.name}
-}
-
-// childReq is the watch request of one child by name.
-func (c *Controller) childReq(k api.Key) watchReq {
-	name := c.srv.Store.Shared(k.Name) // kept while the request is
-	return watchReq{scope: 2 * c.gvrNum(k.GVR), ns: c.nsNum(k.Namespace), name: name}
-}
-
-// nodeReq is the watch request of a collection's items in ns by node.
-func (c *Controller) nodeReq(gvr schema.GroupVersionResource, ns, node string) watchReq {
-	return watchReq{scope: 2*c.gvrNum(gvr) + 1, ns: c.nsNum(ns), name: node}
+	return api.Key{GVR: c.gvrNums.At(ik.gvr), Namespace: c.nsNums.At(ik.ns), Name: ik.name}
 }
 
 // watch routes store writes to the queue after the watch delay, as kro's
@@ -96,8 +73,8 @@ func (c *Controller) watch(e api.Event) {
 	inst := api.Key{Namespace: e.Label(LabelInstanceNS), Name: e.Label(LabelInstance)}
 	c.k.After(c.t.Server.WatchDelay.D(), func() {
 		// The requests as of now, when the event arrives.
-		gvr, watched := c.gvrNums[key.GVR]
-		ns, inNS := c.nsNums[key.Namespace]
+		gvr, watched := c.gvrNums.Lookup(key.GVR)
+		ns, inNS := c.nsNums.Lookup(key.Namespace)
 		if !watched || !inNS {
 			return // no request ever named its resource or namespace
 		}
