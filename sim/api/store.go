@@ -304,7 +304,7 @@ func (s *Store) share(obj, prev *unstructured.Unstructured, owned bool) {
 	obj.Object = s.intern.object(obj.Object, p, owned)
 }
 
-// Shared is the store's shared copy of s (see interner), or s when it has
+// Shared is the store's shared copy of v (see interner), or v when it has
 // none: a caller keeping a string equal to stored data (a name, in a
 // table of its own) keeps one copy of it with this.
 func (s *Store) Shared(v string) string {
