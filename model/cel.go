@@ -54,6 +54,7 @@ func (lim Limits) newEnv(spec *Type, vars []string, typed map[string]*Type) (*ce
 	}}
 	opts := []cel.EnvOption{
 		cel.CustomTypeProvider(p),
+		cel.CustomTypeAdapter(newAdapter()),
 		cel.Variable("schema", p.celType(root)),
 		ext.Strings(), ext.Lists(), ext.Bindings(), ext.Encoders(),
 		ext.TwoVarComprehensions(), cel.OptionalTypes(),

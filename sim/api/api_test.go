@@ -3,6 +3,7 @@ package api
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -374,5 +376,60 @@ func TestUpdatesKeepTimestamps(t *testing.T) {
 	md := got.Object["metadata"].(map[string]any)
 	if md["creationTimestamp"] != "2026-01-01T00:00:00Z" || md["deletionTimestamp"] != "2026-01-01T01:00:00Z" {
 		t.Errorf("after deleting and an update: creationTimestamp %v, deletionTimestamp %v", md["creationTimestamp"], md["deletionTimestamp"])
+	}
+}
+
+// TestMergeStringMapIsSetLabelsOfUnion checks Apply's labels and
+// annotations merge against what it replaces, SetLabels of the union of
+// GetLabels (and the same for annotations), on ordinary and odd metadata.
+func TestMergeStringMapIsSetLabelsOfUnion(t *testing.T) {
+	metas := []any{
+		nil,
+		"not a map",
+		map[string]any{},
+		map[string]any{"labels": nil, "annotations": nil},
+		map[string]any{"labels": map[string]any{"a": "1", "b": nil}, "annotations": map[string]any{"x": "y"}},
+		map[string]any{"labels": map[string]any{"a": "2", "c": "3"}},
+		map[string]any{"labels": map[string]any{"a": int64(1)}, "annotations": "odd"},
+		map[string]any{"labels": map[string]any{}, "annotations": map[string]any{}},
+	}
+	obj := func(md any) *unstructured.Unstructured {
+		o := map[string]any{"kind": "ConfigMap"}
+		if md != nil {
+			o["metadata"] = runtime.DeepCopyJSONValue(md)
+		}
+		return &unstructured.Unstructured{Object: o}
+	}
+	for i, lm := range metas {
+		for j, dm := range metas {
+			live, desired := obj(lm), obj(dm)
+			got, want := shallow(live), shallow(live)
+			for _, f := range []string{"labels", "annotations"} {
+				mergeStringMap(got, live, desired, f)
+			}
+			want.SetLabels(union(live.GetLabels(), desired.GetLabels()))
+			want.SetAnnotations(union(live.GetAnnotations(), desired.GetAnnotations()))
+			if !reflect.DeepEqual(got.Object, want.Object) {
+				t.Errorf("live %d, desired %d: merged %v, want %v", i, j, got.Object, want.Object)
+			}
+		}
+	}
+}
+
+// TestDeletingIsGetDeletionTimestamp checks Deleting against the call it
+// stands for, on ordinary and odd metadata.
+func TestDeletingIsGetDeletionTimestamp(t *testing.T) {
+	for i, md := range []any{
+		nil, "not a map", map[string]any{}, map[string]any{"deletionTimestamp": nil},
+		map[string]any{"deletionTimestamp": "2026-01-01T00:00:03Z"},
+		map[string]any{"deletionTimestamp": "not a time"}, map[string]any{"deletionTimestamp": int64(3)},
+	} {
+		o := &unstructured.Unstructured{Object: map[string]any{}}
+		if md != nil {
+			o.Object["metadata"] = md
+		}
+		if got, want := Deleting(o), o.GetDeletionTimestamp() != nil; got != want {
+			t.Errorf("metadata %d (%v): Deleting %v, want %v", i, md, got, want)
+		}
 	}
 }

@@ -77,6 +77,7 @@ type Store struct {
 	fake     *k8stesting.Fake
 	rv       int64
 	uid      int64
+	uids     uids
 	index    map[indexKey][]string // names, sorted
 	onWrite  []func(Event)
 	admit    []func(v verb.Verb, obj *unstructured.Unstructured)
@@ -86,9 +87,8 @@ type Store struct {
 }
 
 type indexKey struct {
-	gvr   int32 // the tracker's number
-	ns    string
-	value string
+	gvr, ns int32 // the tracker's numbers
+	value   string
 }
 
 // NewStore returns an empty store whose timestamps come from now.
@@ -245,11 +245,11 @@ func (s *Store) Count(gvr schema.GroupVersionResource, ns string, selector map[s
 // indexed are the names of the objects of gvr in ns whose IndexLabel is
 // value, sorted. They must not be modified.
 func (s *Store) indexed(gvr schema.GroupVersionResource, ns, value string) []string {
-	i, ok := s.tr.gvrIx[gvr]
+	sl, ok := s.tr.slot(Key{GVR: gvr, Namespace: ns})
 	if !ok {
 		return nil
 	}
-	return s.index[indexKey{i, ns, value}]
+	return s.index[indexKey{sl.gvr, sl.ns, value}]
 }
 
 // Create stores a new object.
@@ -264,11 +264,18 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 		fn(verb.Create, obj)
 	}
 	s.uid++
-	obj.SetUID(uidOf(s.uid))
+	if md, ok := obj.Object["metadata"].(map[string]any); ok {
+		md["uid"] = s.uids.next(s.uid)
+	} else {
+		obj.SetUID(types.UID(uidOf(s.uid)))
+	}
 	obj.SetGeneration(1)
 	s.stamp(obj)
 	obj.SetCreationTimestamp(metav1.NewTime(epoch.Add(s.now())))
 	s.share(obj, nil, false)
+	// The tables below key it by its stored name, shared with the objects
+	// of the same name (see interner) rather than the caller's copy.
+	k.Name = obj.GetName()
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
@@ -281,7 +288,9 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 // epoch is virtual time zero as a wall-clock date, for timestamps in objects.
 var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func uidOf(n int64) types.UID { return types.UID(fmt.Sprintf("00000000-0000-0000-0000-%012d", n)) }
+// uidOf is the UID of the n-th object created: what
+// fmt.Sprintf("00000000-0000-0000-0000-%012d", n) formats.
+func uidOf(n int64) string { return string(appendUID(nil, n)) }
 
 // share makes obj, about to be stored, share its data with the objects
 // stored before (see interner); prev is the version it replaces (nil for
@@ -293,6 +302,16 @@ func (s *Store) share(obj, prev *unstructured.Unstructured, owned bool) {
 		p = prev.Object
 	}
 	obj.Object = s.intern.object(obj.Object, p, owned)
+}
+
+// Shared is the store's shared copy of v (see interner), or v when it has
+// none: a caller keeping a string equal to stored data (a name, in a
+// table of its own) keeps one copy of it with this.
+func (s *Store) Shared(v string) string {
+	if b, ok := s.intern.strs[v]; ok {
+		return b.(string)
+	}
+	return v
 }
 
 // Revision is the store's newest revision (etcd's): every write moves it.
@@ -355,7 +374,7 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 			return old, nil
 		}
 	}
-	if old.GetDeletionTimestamp() != nil && len(next.GetFinalizers()) == 0 {
+	if Deleting(old) && len(next.GetFinalizers()) == 0 {
 		return next, s.remove(k, old)
 	}
 	return s.commit(k, old, next, owned)
@@ -394,6 +413,16 @@ func keepTimestamps(next, old *unstructured.Unstructured) {
 	} else {
 		next.SetDeletionTimestamp(nil)
 	}
+}
+
+// Deleting reports whether obj.GetDeletionTimestamp() != nil, without its
+// allocation when the object has none (the common case: it returns a
+// new *metav1.Time, or nil after parsing nothing).
+func Deleting(obj *unstructured.Unstructured) bool {
+	if md, ok := obj.Object["metadata"].(map[string]any); ok && md["deletionTimestamp"] == nil {
+		return false
+	}
+	return obj.GetDeletionTimestamp() != nil
 }
 
 // shallow copies an object's top level and metadata, sharing everything else.
@@ -439,7 +468,7 @@ func (s *Store) Delete(k Key) error {
 	if len(old.GetFinalizers()) == 0 {
 		return s.remove(k, old)
 	}
-	if old.GetDeletionTimestamp() != nil {
+	if Deleting(old) {
 		return nil
 	}
 	next := shallow(old)
@@ -468,9 +497,9 @@ func (s *Store) reindex(k Key, old, next *unstructured.Unstructured) {
 	if oldOK && newOK && ov == nv {
 		return
 	}
-	gvr := s.tr.resource(k.GVR)
+	sl := s.tr.newSlot(k)
 	if oldOK {
-		ik := indexKey{gvr, k.Namespace, ov}
+		ik := indexKey{sl.gvr, sl.ns, ov}
 		names := s.index[ik]
 		if i, found := slices.BinarySearch(names, k.Name); found {
 			names = slices.Delete(names, i, i+1)
@@ -482,7 +511,7 @@ func (s *Store) reindex(k Key, old, next *unstructured.Unstructured) {
 		}
 	}
 	if newOK {
-		ik := indexKey{gvr, k.Namespace, nv}
+		ik := indexKey{sl.gvr, sl.ns, nv}
 		names := s.index[ik]
 		if i, found := slices.BinarySearch(names, k.Name); !found {
 			s.index[ik] = slices.Insert(names, i, k.Name)
@@ -519,8 +548,9 @@ func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.
 		}
 		merged.Object[key] = mergeValue(live.Object[key], v)
 	}
-	merged.SetLabels(union(live.GetLabels(), desired.GetLabels()))
-	merged.SetAnnotations(union(live.GetAnnotations(), desired.GetAnnotations()))
+	for _, f := range [...]string{"labels", "annotations"} {
+		mergeStringMap(merged, live, desired, f)
+	}
 	if hasFin {
 		merged.SetFinalizers(fin)
 	}
@@ -566,6 +596,76 @@ func changes(live, desired any) bool {
 		return false
 	}
 	return !equal(live, desired)
+}
+
+// mergeStringMap sets merged's metadata.<field> (labels or annotations) to
+// the union of live's and desired's, desired's winning: what
+// merged.SetLabels(union(live.GetLabels(), desired.GetLabels())) does, and
+// the same for annotations, without converting to map[string]string and
+// back (a null value reads as "", and a map holding a value that is not a
+// string reads as none). merged's metadata is the store's copy. The union is
+// sized exactly: the store keeps it.
+func mergeStringMap(merged, live, desired *unstructured.Unstructured, field string) {
+	md, ok := merged.Object["metadata"].(map[string]any)
+	a, aOK := stringMap(live, field)
+	b, bOK := stringMap(desired, field)
+	if !ok || !aOK || !bOK {
+		get := (*unstructured.Unstructured).GetLabels
+		set := (*unstructured.Unstructured).SetLabels
+		if field == "annotations" {
+			get, set = (*unstructured.Unstructured).GetAnnotations, (*unstructured.Unstructured).SetAnnotations
+		}
+		set(merged, union(get(live), get(desired)))
+		return
+	}
+	n := len(a)
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			n++
+		}
+	}
+	if n == 0 {
+		delete(md, field)
+		return
+	}
+	out := make(map[string]any, n)
+	for _, m := range []map[string]any{a, b} {
+		for k, v := range m {
+			if v == nil {
+				v = ""
+			}
+			out[k] = v
+		}
+	}
+	md[field] = out
+}
+
+// stringMap is obj's metadata.<field> when it is a map of strings (or
+// nulls) or absent (nil), and false when GetLabels would not read it so:
+// a value that is not a string, or metadata that is not a map.
+func stringMap(obj *unstructured.Unstructured, field string) (map[string]any, bool) {
+	raw, present := obj.Object["metadata"]
+	if !present || raw == nil {
+		return nil, true
+	}
+	md, ok := raw.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	v := md[field]
+	if v == nil {
+		return nil, true
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, false
+	}
+	for _, e := range m {
+		if _, isString := e.(string); !isString && e != nil {
+			return nil, false
+		}
+	}
+	return m, true
 }
 
 func union(a, b map[string]string) map[string]string {

@@ -24,16 +24,18 @@ import (
 type tracker struct {
 	objs map[slot]stored
 	gvr  func(apiVersion, kind string) schema.GroupVersionResource
-	// The resources seen, numbered: a slot names its resource by number,
-	// half the size of a Key, and every stored object has one.
-	gvrs  []schema.GroupVersionResource
-	gvrIx map[schema.GroupVersionResource]int32
+	// The resources and namespaces seen, numbered: a slot names them by
+	// number, 24 bytes in all where a Key is 80, and every stored object
+	// has one.
+	gvrs Numbers[schema.GroupVersionResource]
+	nss  Numbers[string]
 }
 
-// slot is where an object is stored: its resource's number, namespace and name.
+// slot is where an object is stored: its resource's and namespace's
+// numbers and its name.
 type slot struct {
-	gvr      int32
-	ns, name string
+	gvr, ns int32
+	name    string
 }
 
 // stored is an object and its encoded size (see Size), measured when it is
@@ -43,21 +45,20 @@ type stored struct {
 	size int
 }
 
-// resource is the number of gvr, numbered now if new.
-func (t *tracker) resource(gvr schema.GroupVersionResource) int32 {
-	if i, ok := t.gvrIx[gvr]; ok {
-		return i
+// slot is k's slot; ok is false when no object of k's resource and
+// namespace was ever stored.
+func (t *tracker) slot(k Key) (slot, bool) {
+	i, ok := t.gvrs.Lookup(k.GVR)
+	if !ok {
+		return slot{}, false
 	}
-	i := int32(len(t.gvrs))
-	t.gvrs = append(t.gvrs, gvr)
-	t.gvrIx[gvr] = i
-	return i
+	n, ok := t.nss.Lookup(k.Namespace)
+	return slot{i, n, k.Name}, ok
 }
 
-// slot is k's slot; ok is false when no object of k's resource was ever stored.
-func (t *tracker) slot(k Key) (slot, bool) {
-	i, ok := t.gvrIx[k.GVR]
-	return slot{i, k.Namespace, k.Name}, ok
+// newSlot is k's slot, numbering its resource and namespace if new.
+func (t *tracker) newSlot(k Key) slot {
+	return slot{t.gvrs.Of(k.GVR), t.nss.Of(k.Namespace), k.Name}
 }
 
 // get returns the object at k.
@@ -71,12 +72,12 @@ func (t *tracker) get(k Key) (stored, bool) {
 }
 
 // key is the Key of a slot.
-func (t *tracker) key(sl slot) Key { return Key{t.gvrs[sl.gvr], sl.ns, sl.name} }
+func (t *tracker) key(sl slot) Key { return Key{t.gvrs.At(sl.gvr), t.nss.At(sl.ns), sl.name} }
 
 var _ k8stesting.ObjectTracker = (*tracker)(nil)
 
 func newTracker(gvr func(apiVersion, kind string) schema.GroupVersionResource) *tracker {
-	return &tracker{objs: map[slot]stored{}, gvr: gvr, gvrIx: map[schema.GroupVersionResource]int32{}}
+	return &tracker{objs: map[slot]stored{}, gvr: gvr}
 }
 
 // object is the unstructured object behind obj, which must be one.
@@ -112,7 +113,7 @@ func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
-	sl := slot{t.resource(gvr), ns, u.GetName()}
+	sl := t.newSlot(Key{gvr, ns, u.GetName()})
 	if _, ok := t.objs[sl]; ok {
 		return apierrors.NewAlreadyExists(gvr.GroupResource(), sl.name)
 	}
@@ -126,9 +127,9 @@ func (t *tracker) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
-	sl, _ := t.slot(Key{gvr, ns, u.GetName()})
-	if _, ok := t.objs[sl]; !ok {
-		return apierrors.NewNotFound(gvr.GroupResource(), sl.name)
+	sl, ok := t.slot(Key{gvr, ns, u.GetName()})
+	if _, stored := t.objs[sl]; !ok || !stored {
+		return apierrors.NewNotFound(gvr.GroupResource(), u.GetName())
 	}
 	t.objs[sl] = stored{obj: u, size: Size(u.Object)}
 	return nil
@@ -149,16 +150,16 @@ func (t *tracker) Apply(gvr schema.GroupVersionResource, _ runtime.Object, _ str
 // namespace), sorted by namespace and name.
 func (t *tracker) List(gvr schema.GroupVersionResource, gvk schema.GroupVersionKind, ns string, _ ...metav1.ListOptions) (runtime.Object, error) {
 	var slots []slot
-	if i, ok := t.gvrIx[gvr]; ok {
+	if i, ok := t.gvrs.Lookup(gvr); ok {
 		for sl := range t.objs {
-			if sl.gvr == i && (ns == "" || sl.ns == ns) {
+			if sl.gvr == i && (ns == "" || t.nss.At(sl.ns) == ns) {
 				slots = append(slots, sl)
 			}
 		}
 	}
 	sort.Slice(slots, func(i, j int) bool {
-		if slots[i].ns != slots[j].ns {
-			return slots[i].ns < slots[j].ns
+		if a, b := t.nss.At(slots[i].ns), t.nss.At(slots[j].ns); a != b {
+			return a < b
 		}
 		return slots[i].name < slots[j].name
 	})
@@ -173,8 +174,8 @@ func (t *tracker) List(gvr schema.GroupVersionResource, gvk schema.GroupVersionK
 
 // Delete removes the object.
 func (t *tracker) Delete(gvr schema.GroupVersionResource, ns, name string, _ ...metav1.DeleteOptions) error {
-	sl, _ := t.slot(Key{gvr, ns, name})
-	if _, ok := t.objs[sl]; !ok {
+	sl, ok := t.slot(Key{gvr, ns, name})
+	if _, stored := t.objs[sl]; !ok || !stored {
 		return apierrors.NewNotFound(gvr.GroupResource(), name)
 	}
 	delete(t.objs, sl)

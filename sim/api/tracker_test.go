@@ -20,7 +20,7 @@ func TestTrackerHoldsEachObjectOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := s.Get(key)
-	if got != stored || s.tr.objs[slot{0, "ns", "a"}].obj != stored {
+	if got != stored || s.tr.objs[slot{0, 0, "a"}].obj != stored {
 		t.Error("the store's read and the tracker hold different copies")
 	}
 	ret, err := s.Fake().Invokes(k8stesting.NewGetAction(cmGVR, "ns", "a"), nil)

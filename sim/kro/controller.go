@@ -24,15 +24,17 @@ type Controller struct {
 	srv    *api.Server
 	client *api.Client
 	cpu    *kernel.CPU
-	queue  *queue.Queue[api.Key]
+	queue  *queue.Queue[instKey]
 	opts   Options
 
 	graphs map[schema.GroupVersionResource]*Graph // registered (built)
 	byName map[string]*Graph
 	// watchers routes child events: the instances watching each request.
-	watchers  map[watchReq]watchSet
-	gvrNums   map[schema.GroupVersionResource]int32 // see gvrNum
-	instances map[api.Key]*Instance
+	watchers routes
+	// The resources and namespaces of watch requests and instance keys, numbered.
+	gvrNums   api.Numbers[schema.GroupVersionResource]
+	nsNums    api.Numbers[string]
+	instances map[instKey]*Instance
 	tracked   []*Instance            // the workload's instances, in the order tracked
 	threads   []*span.Thread         // one per worker
 	inflight  map[*span.Thread]*work // the reconcile each busy worker is in
@@ -70,15 +72,14 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		client:    srv.NewClient(t.Client.QPS, t.Client.Burst),
 		graphs:    map[schema.GroupVersionResource]*Graph{},
 		byName:    map[string]*Graph{},
-		watchers:  map[watchReq]watchSet{},
-		gvrNums:   map[schema.GroupVersionResource]int32{},
-		instances: map[api.Key]*Instance{},
+		watchers:  newRoutes(),
+		instances: map[instKey]*Instance{},
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),
 		stats:     Stats{Requeues: map[string]int{}},
 		shortText: map[*model.Expr]string{},
 	}
-	rl := queue.NewRateLimiter[api.Key](k, t.Controller.RetryMinDelay.D(), t.Controller.RetryMaxDelay.D(),
+	rl := queue.NewRateLimiter[instKey](k, t.Controller.RetryMinDelay.D(), t.Controller.RetryMaxDelay.D(),
 		t.Controller.QueueQPS, t.Controller.QueueBurst)
 	c.queue = queue.New(k, rl)
 	for _, g := range rgds {
@@ -151,7 +152,7 @@ func (c *Controller) Start(onRegistered func()) {
 // the controller's), for results.
 func (c *Controller) Track(key api.Key, rgd *model.RGD) *Instance {
 	in := &Instance{rec: InstanceRecord{Key: key, RGD: rgd.Name, Created: c.k.Now()}, graph: c.byName[rgd.Name]}
-	c.instances[key] = in
+	c.instances[c.instKey(key)] = in
 	c.tracked = append(c.tracked, in)
 	return in
 }

@@ -34,7 +34,7 @@ func (w *work) reconcile(key api.Key) outcome {
 		return outcome{err: call.Err}
 	}
 	// 2. Deleting?
-	if obj.GetDeletionTimestamp() != nil {
+	if api.Deleting(obj) {
 		w.stack.Pass = "delete"
 		return w.delete(obj)
 	}
@@ -109,10 +109,11 @@ func (w *work) reconcile(key api.Key) outcome {
 // stack its time is recorded under.
 func (w *work) begin(key api.Key) {
 	c := w.c
-	in := c.instances[key]
+	ik := c.instKey(key)
+	in := c.instances[ik]
 	if in == nil {
 		in = &Instance{rec: InstanceRecord{Key: key, Created: c.k.Now()}}
-		c.instances[key] = in
+		c.instances[ik] = in
 	}
 	in.rec.Reconciles++
 	w.in, w.g = in, c.graphs[key.GVR]

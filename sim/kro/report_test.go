@@ -76,25 +76,34 @@ func TestEvalObservationsKeepManyDurations(t *testing.T) {
 	}
 }
 
-// TestWatchSetHoldsEachInstanceOnce checks the watch set: adds are
-// idempotent, removing the inline instance moves another up, and the set
-// reports empty only when the last one goes.
-func TestWatchSetHoldsEachInstanceOnce(t *testing.T) {
+// TestRoutesHoldEachInstanceOnce checks the routing table: adds are
+// idempotent, removing the first watcher moves another up, and a request
+// leaves both tables only when its last watcher goes.
+func TestRoutesHoldEachInstanceOnce(t *testing.T) {
 	a, b, c := &Instance{}, &Instance{}, &Instance{}
-	var s watchSet
+	r := newRoutes()
+	req, other := watchReq{name: "x"}, watchReq{scope: 1, name: "x"}
 	for _, in := range []*Instance{a, b, a, c, b} {
-		s.add(in)
+		r.add(req, in)
 	}
-	if got := slices.Collect(s.all()); len(got) != 3 {
+	r.add(other, c)
+	if got := slices.Collect(r.all(req)); len(got) != 3 {
 		t.Fatalf("%d instances, want 3", len(got))
 	}
-	if s.remove(a) || s.remove(a) || s.remove(c) {
-		t.Fatal("empty while b remains")
-	}
-	if got := slices.Collect(s.all()); len(got) != 1 || got[0] != b {
+	r.remove(req, a)
+	r.remove(req, a)
+	r.remove(req, c)
+	if got := slices.Collect(r.all(req)); len(got) != 1 || got[0] != b {
 		t.Fatalf("left %v, want only b", got)
 	}
-	if !s.remove(b) {
-		t.Error("not empty after the last instance left")
+	if len(r.more) != 0 {
+		t.Errorf("%d requests left with other watchers, want 0", len(r.more))
+	}
+	r.remove(req, b)
+	if got := slices.Collect(r.all(req)); len(got) != 0 || len(r.one) != 1 {
+		t.Errorf("left %v and %d requests, want none and only the other request", got, len(r.one))
+	}
+	if got := slices.Collect(r.all(other)); len(got) != 1 || got[0] != c {
+		t.Errorf("the other request's watchers %v, want c", got)
 	}
 }

@@ -1,7 +1,6 @@
 package kro
 
 import (
-	"iter"
 	"slices"
 	"sort"
 
@@ -10,33 +9,43 @@ import (
 )
 
 // watchReq is one watch an instance asked kro's coordinator for: a child by
-// name, or a collection's items by node. It is small (an instance holds
-// one per child, the routing table one more): the resource is a number
-// (see gvrNum), and name is the node's ID for a collection.
+// name, or a collection's items by node. It is small, 24 bytes (an
+// instance holds one per child, the routing table one more): the resource
+// and namespace are numbers (see Controller.gvrNums), and name is the node's ID
+// for a collection.
 type watchReq struct {
-	gvr        int32
-	collection bool
-	ns, name   string
-}
-
-// gvrNum is the number watch requests name gvr by, assigned on first use.
-func (c *Controller) gvrNum(gvr schema.GroupVersionResource) int32 {
-	n, ok := c.gvrNums[gvr]
-	if !ok {
-		n = int32(len(c.gvrNums))
-		c.gvrNums[gvr] = n
-	}
-	return n
+	scope int32 // the resource's number times two, plus one for a collection
+	ns    int32
+	name  string
 }
 
 // childReq is the watch request of one child by name.
 func (c *Controller) childReq(k api.Key) watchReq {
-	return watchReq{gvr: c.gvrNum(k.GVR), ns: k.Namespace, name: k.Name}
+	name := c.srv.Store.Shared(k.Name) // kept while the request is
+	return watchReq{scope: 2 * c.gvrNums.Of(k.GVR), ns: c.nsNums.Of(k.Namespace), name: name}
 }
 
 // nodeReq is the watch request of a collection's items in ns by node.
 func (c *Controller) nodeReq(gvr schema.GroupVersionResource, ns, node string) watchReq {
-	return watchReq{gvr: c.gvrNum(gvr), ns: ns, name: node, collection: true}
+	return watchReq{scope: 2*c.gvrNums.Of(gvr) + 1, ns: c.nsNums.Of(ns), name: node}
+}
+
+// instKey is an instance's key as kro's queue and instance table hold it:
+// 24 bytes, where an api.Key is 80 (the resource and namespace numbered as
+// in watch requests).
+type instKey struct {
+	gvr, ns int32
+	name    string
+}
+
+// instKey is k's instKey, numbering its resource and namespace if new.
+func (c *Controller) instKey(k api.Key) instKey {
+	return instKey{c.gvrNums.Of(k.GVR), c.nsNums.Of(k.Namespace), k.Name}
+}
+
+// key is the api.Key of an instKey.
+func (c *Controller) key(ik instKey) api.Key {
+	return api.Key{GVR: c.gvrNums.At(ik.gvr), Namespace: c.nsNums.At(ik.ns), Name: ik.name}
 }
 
 // watch routes store writes to the queue after the watch delay, as kro's
@@ -49,11 +58,11 @@ func (c *Controller) watch(e api.Event) {
 			return
 		}
 		if e.Type == "DELETED" {
-			if in := c.instances[e.Key]; in != nil && !in.rec.IsGone {
+			if in := c.instances[c.instKey(e.Key)]; in != nil && !in.rec.IsGone {
 				c.change(in, func() { in.rec.IsGone, in.rec.Gone = true, c.k.Now() })
 			}
 		}
-		key := e.Key
+		key := c.instKey(e.Key)
 		c.k.After(c.t.Server.WatchDelay.D(), func() { c.queue.Add(key) })
 		return
 	}
@@ -64,16 +73,17 @@ func (c *Controller) watch(e api.Event) {
 	inst := api.Key{Namespace: e.Label(LabelInstanceNS), Name: e.Label(LabelInstance)}
 	c.k.After(c.t.Server.WatchDelay.D(), func() {
 		// The requests as of now, when the event arrives.
-		gvr, watched := c.gvrNums[key.GVR]
-		if !watched {
-			return // no request ever named its resource
+		gvr, watched := c.gvrNums.Lookup(key.GVR)
+		ns, inNS := c.nsNums.Lookup(key.Namespace)
+		if !watched || !inNS {
+			return // no request ever named its resource or namespace
 		}
 		var keys []api.Key
-		for in := range c.watchers[watchReq{gvr: gvr, ns: key.Namespace, name: key.Name}].all() {
+		for in := range c.watchers.all(watchReq{scope: 2 * gvr, ns: ns, name: key.Name}) {
 			keys = append(keys, in.rec.Key)
 		}
-		byNode := watchReq{gvr: gvr, ns: key.Namespace, name: node, collection: true}
-		for in := range c.watchers[byNode].all() {
+		byNode := watchReq{scope: 2*gvr + 1, ns: ns, name: node}
+		for in := range c.watchers.all(byNode) {
 			if k := in.rec.Key; k.Namespace == inst.Namespace && k.Name == inst.Name {
 				keys = append(keys, k)
 			}
@@ -83,7 +93,7 @@ func (c *Controller) watch(e api.Event) {
 		}
 		for i, k := range keys {
 			if i == 0 || k != keys[i-1] { // two instances of one name, the first gone
-				c.queue.Add(k)
+				c.queue.Add(c.instKey(k))
 			}
 		}
 	})
@@ -101,9 +111,7 @@ func (c *Controller) watchChild(in *Instance, req watchReq) {
 		in.watchCur = make([]watchReq, 0, len(in.watchPrev)+1)
 	}
 	in.watchCur = append(in.watchCur, req)
-	set := c.watchers[req]
-	set.add(in)
-	c.watchers[req] = set
+	c.watchers.add(req, in)
 }
 
 // doneWatches ends a reconcile's watch cycle, as the coordinator's Done:
@@ -136,62 +144,4 @@ func (c *Controller) removeWatches(in *Instance) {
 	in.watchCur, in.watchPrev = nil, nil
 }
 
-func (c *Controller) unwatch(req watchReq, in *Instance) {
-	set, ok := c.watchers[req]
-	if !ok {
-		return
-	}
-	if set.remove(in) {
-		delete(c.watchers, req)
-		return
-	}
-	c.watchers[req] = set
-}
-
-// watchSet is the instances watching one request: nearly always one, so
-// it holds the first inline and a map only for more.
-type watchSet struct {
-	one  *Instance
-	more map[*Instance]struct{}
-}
-
-func (s *watchSet) add(in *Instance) {
-	switch {
-	case s.one == nil:
-		s.one = in
-	case s.one != in:
-		if s.more == nil {
-			s.more = map[*Instance]struct{}{}
-		}
-		s.more[in] = struct{}{}
-	}
-}
-
-// remove drops in and reports whether the set is empty.
-func (s *watchSet) remove(in *Instance) bool {
-	if s.one == in {
-		s.one = nil
-		for m := range s.more { // any of the others moves up
-			s.one = m
-			delete(s.more, m)
-			break
-		}
-	} else {
-		delete(s.more, in)
-	}
-	return s.one == nil
-}
-
-// all is every instance in the set (in no order: the caller sorts).
-func (s watchSet) all() iter.Seq[*Instance] {
-	return func(yield func(*Instance) bool) {
-		if s.one == nil || !yield(s.one) {
-			return
-		}
-		for in := range s.more {
-			if !yield(in) {
-				return
-			}
-		}
-	}
-}
+func (c *Controller) unwatch(req watchReq, in *Instance) { c.watchers.remove(req, in) }

@@ -21,7 +21,8 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 	th.Start(c.k.Now(), span.Idle)
 	sc := &scratch{}
 	for {
-		key := c.queue.Get(p)
+		ik := c.queue.Get(p)
+		key := c.key(ik)
 		th.Switch(c.k.Now(), span.Other)
 		start := c.k.Now()
 		w := &work{c: c, p: p, th: th, start: start, sc: sc}
@@ -36,15 +37,15 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 		th.Switch(c.k.Now(), span.Idle)
 		c.stats.Reconciles++
 		rec := Reconcile{GVR: key.GVR, Start: start, End: c.k.Now(), Err: res.err != nil, Dropped: res.drop}
-		rec.Requeue = c.finish(key, res)
+		rec.Requeue = c.finish(ik, res)
 		c.stats.log.add(rec)
-		c.queue.Done(key)
+		c.queue.Done(ik)
 	}
 }
 
 // finish requeues or forgets key as the reconcile's outcome says, and
 // returns how it requeued it ("" for not at all).
-func (c *Controller) finish(key api.Key, res outcome) string {
+func (c *Controller) finish(key instKey, res outcome) string {
 	in := c.instances[key]
 	requeue := ""
 	switch {

@@ -3,6 +3,7 @@ package span
 import (
 	"sort"
 	"time"
+	"unsafe"
 
 	"github.com/krosim/krosim/sim/verb"
 )
@@ -122,17 +123,57 @@ func (d Detail) String() string {
 
 // Recorder aggregates time by stack.
 type Recorder struct {
-	stacks map[Stack]time.Duration
+	stacks map[stackKey]time.Duration
+}
+
+// stackKey is a Stack by where its strings are rather than what they hold:
+// hashing it is one pass over a few words, where a Stack's hash reads every
+// byte of its seven strings, on every charge. Its pointers keep the strings
+// alive, so no other string takes their place while the recorder has them.
+// Equal stacks built from different strings are different keys; Samples
+// adds them up.
+type stackKey struct {
+	p [7]unsafe.Pointer
+	// The strings' lengths, then the phase and the detail's flags: no
+	// padding, so the key hashes and compares as one block of memory.
+	n [8]int32
 }
 
 // NewRecorder returns an empty recorder.
-func NewRecorder() *Recorder { return &Recorder{stacks: map[Stack]time.Duration{}} }
+func NewRecorder() *Recorder { return &Recorder{stacks: map[stackKey]time.Duration{}} }
 
 // Add records d against s.
 func (r *Recorder) Add(s Stack, d time.Duration) {
 	if d > 0 {
-		r.stacks[s] += d
+		r.stacks[s.key()] += d
 	}
+}
+
+// The detail's flags in a stackKey's last word, below the phase.
+const keyClient, keyCacheWait, keyPhaseShift = 1, 2, 2
+
+func (s *Stack) key() stackKey {
+	var k stackKey
+	for i, str := range [...]string{s.Thread, s.RGD, s.Pass, s.Resource, string(s.Detail.Verb), s.Detail.Expr, s.Detail.Step} {
+		k.p[i], k.n[i] = unsafe.Pointer(unsafe.StringData(str)), int32(len(str))
+	}
+	k.n[7] = int32(s.Phase) << keyPhaseShift
+	if s.Detail.Client {
+		k.n[7] |= keyClient
+	}
+	if s.Detail.CacheWait {
+		k.n[7] |= keyCacheWait
+	}
+	return k
+}
+
+func (k *stackKey) stack() Stack {
+	var str [7]string
+	for i := range str {
+		str[i] = unsafe.String((*byte)(k.p[i]), int(k.n[i]))
+	}
+	return Stack{Thread: str[0], RGD: str[1], Pass: str[2], Resource: str[3], Phase: Phase(k.n[7] >> keyPhaseShift),
+		Detail: Detail{Verb: verb.Verb(str[4]), Client: k.n[7]&keyClient != 0, CacheWait: k.n[7]&keyCacheWait != 0, Expr: str[5], Step: str[6]}}
 }
 
 // Sample is a stack with its total time.
@@ -144,7 +185,14 @@ type Sample struct {
 // Samples returns every stack with its time, sorted by stack.
 func (r *Recorder) Samples() []Sample {
 	out := make([]Sample, 0, len(r.stacks))
-	for s, d := range r.stacks {
+	at := make(map[Stack]int, len(r.stacks)) // equal stacks of different strings add up
+	for k, d := range r.stacks {
+		s := k.stack()
+		if i, ok := at[s]; ok {
+			out[i].D += d
+			continue
+		}
+		at[s] = len(out)
 		out = append(out, Sample{s, d})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Stack.less(out[j].Stack) })

@@ -1,6 +1,8 @@
 package span
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -81,6 +83,47 @@ func TestDetailString(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.d.String(); got != tt.want {
 			t.Errorf("%+v.String() = %q, want %q", tt.d, got, tt.want)
+		}
+	}
+}
+
+// TestRecorderAddsUpEqualStacksOfOtherStrings checks that stacks equal in
+// content but built from different strings (different keys in the
+// recorder) come out as one sample with their times added up.
+func TestRecorderAddsUpEqualStacksOfOtherStrings(t *testing.T) {
+	r := NewRecorder()
+	const n = 50
+	for round := 0; round < 3; round++ {
+		for i := 0; i < n; i++ {
+			res := fmt.Sprintf("res%03d", i) // new bytes every time
+			r.Add(Stack{Thread: "worker", Resource: res, Phase: Eval, Detail: Detail{Expr: strings.Clone("${x}")}}, time.Duration(i+1))
+		}
+	}
+	got := r.Samples()
+	if len(got) != n {
+		t.Fatalf("%d samples, want %d", len(got), n)
+	}
+	for i, s := range got {
+		if want := fmt.Sprintf("res%03d", i); s.Stack.Resource != want || s.D != time.Duration(3*(i+1)) {
+			t.Errorf("sample %d is %s with %v, want %s with %v", i, s.Stack.Resource, s.D, want, time.Duration(3*(i+1)))
+		}
+	}
+}
+
+// TestRecorderKeepsEveryField checks that a stack comes out of the
+// recorder as it went in, every field and flag set.
+func TestRecorderKeepsEveryField(t *testing.T) {
+	for _, d := range []Detail{
+		{Verb: verb.List, Client: true, CacheWait: true},
+		{Verb: verb.Get, CacheWait: true},
+		{Client: true, Step: "decode"},
+		{Expr: "${a.b}"},
+	} {
+		s := Stack{Thread: "worker", RGD: "r", Pass: "5+", Resource: "db", Phase: ThrottleWait, Detail: d}
+		r := NewRecorder()
+		r.Add(s, 3)
+		if got := r.Samples(); len(got) != 1 || got[0] != (Sample{s, 3}) {
+			t.Errorf("recorded %+v, got %+v", s, got)
 		}
 	}
 }

@@ -84,7 +84,7 @@ func (w *World) observe(e api.Event) {
 		delete(w.pending, e.Key)
 		return
 	}
-	if w.skip(e.Key) || e.Object.GetDeletionTimestamp() != nil {
+	if w.skip(e.Key) || api.Deleting(e.Object) {
 		return
 	}
 	r, ok := Rule(w.t, e.Object.GetAPIVersion(), e.Object.GetKind())
