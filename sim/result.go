@@ -348,7 +348,7 @@ func (x *finished) traffic(r *Result) {
 	r.API.ThrottledCalls = stats.Throttled
 	r.API.Rejected429 = stats.Rejected429
 	r.API.WatchCacheWaits, r.API.WatchCacheWaitSeconds = x.srv.CacheStats.Waits, result.Seconds(x.srv.CacheStats.Wait)
-	r.API.WatchCacheWaitBuckets = result.Bucket(x.srv.CacheStats.Each)
+	r.API.WatchCacheWaitBuckets = result.WaitBuckets(x.srv.CacheStats.Buckets)
 	r.API.ClientQPS, r.API.ClientBurst = t.Client.QPS, t.Client.Burst
 	r.API.ClientLimiter = "none (as kro really runs: --client-qps has no effect)"
 	if t.Client.QPS > 0 {

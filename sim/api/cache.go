@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"time"
 
 	"github.com/krosim/krosim/sim/kernel"
@@ -46,8 +47,25 @@ type cacheWaiter struct {
 type CacheStats struct {
 	Waits int
 	Wait  time.Duration
-	// Each is every wait, in the order they ended.
-	Each []time.Duration
+	// Bounds are the upper bounds of the histogram's buckets, in seconds,
+	// ascending (the API server's own, set by whoever reads Buckets); Buckets
+	// counts the waits in each, and past the last bound in the last.
+	Bounds  []float64
+	Buckets []int
+}
+
+// add counts a wait of d.
+func (st *CacheStats) add(d time.Duration) {
+	st.Waits++
+	st.Wait += d
+	if st.Bounds == nil {
+		return
+	}
+	if st.Buckets == nil {
+		st.Buckets = make([]int, len(st.Bounds)+1)
+	}
+	i, _ := slices.BinarySearch(st.Bounds, d.Seconds())
+	st.Buckets[i]++
 }
 
 func (s *Server) cache(gvr schema.GroupVersionResource) *watchCache {
@@ -156,9 +174,7 @@ func (s *Server) waitFresh(p *kernel.Proc, gvr schema.GroupVersionResource) time
 	s.requestProgress(c)
 	p.Park()
 	d := s.k.Now() - start
-	s.CacheStats.Waits++
-	s.CacheStats.Wait += d
-	s.CacheStats.Each = append(s.CacheStats.Each, d)
+	s.CacheStats.add(d)
 	return d
 }
 

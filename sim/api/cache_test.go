@@ -2,6 +2,7 @@ package api
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -152,5 +153,21 @@ func TestWatchEventsAreTakenInTurn(t *testing.T) {
 	// third after request b (60 ms).
 	if got != 60*ms {
 		t.Errorf("the LIST that needs the third write was served at %v, want 60ms", got)
+	}
+}
+
+func TestCacheStatsCountWaitsByBucket(t *testing.T) {
+	st := CacheStats{Bounds: []float64{0.005, 0.025, 0.1}}
+	for _, d := range []time.Duration{ms, 5 * ms, 6 * ms, 60 * ms, 100 * ms, 4 * time.Second} {
+		st.add(d)
+	}
+	// A wait on a bound counts in that bucket, as Prometheus's le does.
+	if want := []int{2, 1, 2, 1}; !slices.Equal(st.Buckets, want) || st.Waits != 6 {
+		t.Errorf("buckets %v of %d waits, want %v of 6", st.Buckets, st.Waits, want)
+	}
+	var none CacheStats
+	none.add(ms)
+	if none.Buckets != nil || none.Waits != 1 {
+		t.Errorf("without bounds: buckets %v, %d waits; want none, 1", none.Buckets, none.Waits)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/target"
@@ -185,17 +184,6 @@ type WaitBucket struct {
 // WaitBounds are the API server's buckets of
 // apiserver_watch_cache_read_wait_seconds, in seconds.
 var WaitBounds = []float64{0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3}
-
-// Bucket spreads waits over WaitBounds (and +Inf past the last bound), as
-// the server's histogram counts them; nil without waits.
-func Bucket(waits []time.Duration) []WaitBucket {
-	counts := make([]int, len(WaitBounds)+1)
-	for _, d := range waits {
-		i, _ := slices.BinarySearch(WaitBounds, d.Seconds())
-		counts[i]++
-	}
-	return WaitBuckets(counts)
-}
 
 // WaitBuckets names counts per bucket of WaitBounds (and +Inf) by their
 // bounds; nil when every count is zero.

@@ -83,24 +83,20 @@ func TestQuantiles(t *testing.T) {
 	}
 }
 
-func TestBucketCountsAsTheServersHistogram(t *testing.T) {
-	ms := time.Millisecond
-	got := Bucket([]time.Duration{ms, 5 * ms, 6 * ms, 60 * ms, 99 * ms, 100 * ms, 4 * time.Second})
-	want := map[string]int{"0.005": 2, "0.025": 1, "0.1": 3, "+Inf": 1}
-	if len(got) != len(WaitBounds)+1 {
-		t.Fatalf("%d buckets, want %d", len(got), len(WaitBounds)+1)
+func TestWaitBucketsNamesTheServersBounds(t *testing.T) {
+	counts := make([]int, len(WaitBounds)+1)
+	counts[0], counts[3], counts[len(WaitBounds)] = 2, 3, 1
+	got := WaitBuckets(counts)
+	want := map[string]int{"0.005": 2, "0.1": 3, "+Inf": 1}
+	if len(got) != len(WaitBounds)+1 || got[len(got)-1].LE != "+Inf" {
+		t.Fatalf("%d buckets, the last %q: want %d, +Inf last", len(got), got[len(got)-1].LE, len(WaitBounds)+1)
 	}
-	total := 0
 	for _, b := range got {
 		if b.Waits != want[b.LE] {
 			t.Errorf("bucket le=%s: %d waits, want %d", b.LE, b.Waits, want[b.LE])
 		}
-		total += b.Waits
 	}
-	if total != 7 || got[len(got)-1].LE != "+Inf" {
-		t.Errorf("total %d, last bucket %q", total, got[len(got)-1].LE)
-	}
-	if Bucket(nil) != nil {
+	if WaitBuckets(make([]int, len(WaitBounds)+1)) != nil || WaitBuckets(nil) != nil {
 		t.Error("no waits: want no buckets")
 	}
 }
