@@ -315,15 +315,15 @@ func (c *SimReal) waitBuckets(w io.Writer) {
 		default:
 			name = fmt.Sprintf("  waits over %g ms", 1e3*result.WaitBounds[i-1])
 		}
-		cells, any := make([]string, len(runs)), false
+		cells, some := make([]string, len(runs)), false
 		for j, r := range runs {
 			cells[j] = "-"
 			if bs := r.res.API.WatchCacheWaitBuckets; len(bs) > i {
 				cells[j] = fmt.Sprint(bs[i].Waits)
-				any = any || bs[i].Waits > 0
+				some = some || bs[i].Waits > 0
 			}
 		}
-		if any {
+		if some {
 			fmt.Fprintf(w, "%-36s %12s %12s %9s   %s\n", name, cells[0], "", "", strings.Join(cells[1:], " "))
 		}
 	}

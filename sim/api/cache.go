@@ -123,11 +123,9 @@ func (s *Server) deliver(c *watchCache, d time.Duration) {
 // order, each in a turn on a processor, until none is left.
 func (s *Server) drain(p *kernel.Proc, c *watchCache) {
 	c.draining = true
-	for len(c.queued) > 0 {
-		rev := c.queued[0]
-		c.queued = c.queued[1:]
+	for i := 0; i < len(c.queued); i++ { // deliveries may queue more meanwhile
 		s.cpu.Turn(p)
-		c.seen = max(c.seen, rev)
+		c.seen = max(c.seen, c.queued[i])
 		if len(c.waiters) > 0 {
 			s.wake(c)
 		}
