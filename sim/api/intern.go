@@ -337,11 +337,14 @@ func mix(h uint64) uint64 {
 	return h ^ bits.RotateLeft64(h, -31)
 }
 
+// eface is the layout of an interface without methods (any): its type and
+// its data word.
+type eface struct{ typ, data unsafe.Pointer }
+
 // identical reports whether two interfaces hold the same word: the same
 // boxed value or the same map or list, so that replacing one with the other
 // changes nothing.
 func identical(a, b any) bool {
-	type eface struct{ typ, data unsafe.Pointer }
 	x, y := (*eface)(unsafe.Pointer(&a)), (*eface)(unsafe.Pointer(&b))
 	return x.typ == y.typ && x.data == y.data
 }

@@ -53,7 +53,6 @@ func appendUID(b []byte, n int64) []byte {
 // word is p, as if the runtime had boxed the string there. *p must never
 // change afterwards (an interface's value is immutable).
 func boxString(p *string) any {
-	type eface struct{ typ, data unsafe.Pointer }
 	var proto any = ""
 	e := *(*eface)(unsafe.Pointer(&proto))
 	e.data = unsafe.Pointer(p)
