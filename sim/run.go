@@ -86,7 +86,6 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	k := kernel.New()
 	k.Abort = opts.Abort
 	srv := api.NewServer(k, t, src(1))
-	srv.ProgressRand = src(api.ProgressStream)
 	srv.CacheStats.Bounds = result.WaitBounds
 	cpu := kernel.NewCPU(t.VCPUs)
 	if t.Server.SharedCPUs { // kro runs on the server's host

@@ -195,29 +195,7 @@ func (s *Server) requestProgress(c *watchCache) {
 		return
 	}
 	c.asked, c.hasAsked = now, true
-	s.deliver(c, s.t.Server.WatchDelay.D()+s.progressDelay())
-}
-
-// progressDelay draws how long etcd's answer to a progress request takes
-// beyond the watch delay: exponentially distributed with mean
-// server.progress_delay. On an idle host the round trip is under a
-// millisecond (the harness's server counted 0.67 ms); on a busy one the
-// request and the notification queue at every hop (the requester, etcd's
-// watch stream, the API server's watch and reflector) for as long as the
-// work ahead of them happens to take, a time that varies from one request
-// to the next like a queue's. A constant delay made every LIST that asked
-// at once wait the same time, where the server's histograms of the waits
-// spread from under 5 ms to the next tick.
-func (s *Server) progressDelay() time.Duration {
-	mean := s.t.Server.ProgressDelay.D()
-	if mean <= 0 {
-		return 0
-	}
-	r := s.ProgressRand
-	if r == nil {
-		r = s.rng
-	}
-	return time.Duration(r.ExpFloat64() * float64(mean))
+	s.deliver(c, s.t.Server.WatchDelay.D()+s.t.Server.ProgressDelay.D())
 }
 
 // wake resumes the waiters whose revision the cache has now seen.

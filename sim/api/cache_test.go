@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -82,14 +81,15 @@ func TestConsistentListWaitsForTheWatchCache(t *testing.T) {
 }
 
 // TestWatchDeliveryWaitsForAProcessor: a progress notification reaches the
-// watch cache the watch delay after the ask (no progress delay here), and
-// on a server with processors only once one is free to handle it, so a
-// busy server keeps its consistent LISTs waiting.
+// watch cache the watch delay and the progress delay after the ask, and on a
+// server with processors only once one is free to handle it, so a busy
+// server keeps its consistent LISTs waiting.
 func TestWatchDeliveryWaitsForAProcessor(t *testing.T) {
 	wait := func(busy time.Duration) time.Duration {
 		tg := testTarget(t, time.Millisecond)
 		tg.Server.CPUs = 1
 		tg.Server.WatchDelay = target.Duration(2 * ms)
+		tg.Server.ProgressDelay = target.Duration(5 * ms)
 		tg.Server.WatchProgressInterval = target.Duration(100 * ms)
 		k := kernel.New()
 		srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
@@ -108,68 +108,11 @@ func TestWatchDeliveryWaitsForAProcessor(t *testing.T) {
 		k.Shutdown()
 		return got
 	}
-	if got := wait(0); got != 2*ms {
-		t.Errorf("on an idle server the LIST waited %v, want the 2ms watch delay", got)
+	if got := wait(0); got != 7*ms {
+		t.Errorf("on an idle server the LIST waited %v, want 7ms (2ms watch delay + 5ms progress delay)", got)
 	}
 	if got := wait(40 * ms); got != 30*ms {
 		t.Errorf("with the only processor busy until 40ms the LIST waited %v, want 30ms (from 10ms to 40ms)", got)
-	}
-}
-
-// A progress notification comes back after the watch delay and a delay
-// drawn from an exponential distribution of mean server.progress_delay: a
-// queue's wait, short for most requests and long for a few. LISTs far apart
-// on an idle server each ask at once and wait for exactly that.
-func TestProgressDelaysSpreadLikeAQueuesWait(t *testing.T) {
-	tg := testTarget(t, time.Millisecond)
-	tg.Server.WatchDelay = target.Duration(2 * ms)
-	tg.Server.ProgressDelay = target.Duration(10 * ms)
-	tg.Server.WatchProgressInterval = target.Duration(100 * ms)
-	k := kernel.New()
-	srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
-	srv.ProgressRand = rand.New(rand.NewPCG(7, ProgressStream))
-	const n = 4000
-	var waits []time.Duration
-	k.Go("lists", func(p *kernel.Proc) {
-		for i := range n {
-			// A write of another resource makes the ConfigMaps' cache stale.
-			if _, err := srv.Store.Create(Key{secretGVR, "ns", fmt.Sprint(i)}, configMap(fmt.Sprint(i), nil, nil)); err != nil {
-				t.Error(err)
-				return
-			}
-			waits = append(waits, srv.waitFresh(p, cmGVR))
-			p.Sleep(time.Second)
-		}
-	})
-	if err := k.Run(0, nil); err != nil {
-		t.Fatal(err)
-	}
-	k.Shutdown()
-	if len(waits) != n {
-		t.Fatalf("%d LISTs, want %d", len(waits), n)
-	}
-	var sum time.Duration
-	under, over := 0, 0
-	for _, w := range waits {
-		if w < 2*ms {
-			t.Fatalf("a LIST waited %v, less than the 2ms watch delay", w)
-		}
-		sum += w - 2*ms
-		if w-2*ms < 5*ms { // half the mean: 1-e^-0.5 = 39% of an exponential's draws
-			under++
-		}
-		if w-2*ms > 20*ms { // twice the mean: e^-2 = 13.5%
-			over++
-		}
-	}
-	if mean := sum / n; mean < 9500*time.Microsecond || mean > 10500*time.Microsecond {
-		t.Errorf("mean progress delay %v, want 10ms within 5%%", mean)
-	}
-	if f := float64(under) / n; f < 0.36 || f > 0.43 {
-		t.Errorf("%.1f%% of the delays under half the mean, want an exponential's 39%%", 100*f)
-	}
-	if f := float64(over) / n; f < 0.11 || f > 0.16 {
-		t.Errorf("%.1f%% of the delays over twice the mean, want an exponential's 13.5%%", 100*f)
 	}
 }
 

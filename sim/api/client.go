@@ -24,9 +24,6 @@ type Server struct {
 	k     *kernel.Kernel
 	t     *target.Target
 	rng   *rand.Rand
-	// ProgressRand draws the delays of the watch caches' progress
-	// notifications; nil draws them from the server's own randomness.
-	ProgressRand *rand.Rand
 
 	inflight [2]int        // read-only, mutating
 	last     time.Duration // when the previous request was served (server.active_cpu)
@@ -45,14 +42,7 @@ type Server struct {
 	serving int // requests in serve, where inflight also counts LISTs parked for the watch cache
 }
 
-// ProgressStream is the seed's random stream that ProgressRand draws from in
-// a simulation: apart from the server's latencies (stream 1), the world's
-// (world.Stream) and the workload plan's (3), so that the progress delays
-// never shift their draws.
-const ProgressStream = 4
-
-// NewServer returns a server over an empty store. All randomness comes from rng
-// (and ProgressRand when set).
+// NewServer returns a server over an empty store. All randomness comes from rng.
 func NewServer(k *kernel.Kernel, t *target.Target, rng *rand.Rand) *Server {
 	s := &Server{Store: NewStore(k.Now), k: k, t: t, rng: rng, caches: map[schema.GroupVersionResource]*watchCache{}}
 	s.Store.OnWrite(s.observe)

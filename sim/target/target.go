@@ -77,12 +77,10 @@ type Server struct {
 	// fresh (Kubernetes 1.31+: 100ms); 0 serves LISTs at once, as servers
 	// before consistent reads from the cache did.
 	WatchProgressInterval Duration `json:"watch_progress_interval,omitempty" yaml:"watch_progress_interval,omitempty"`
-	// ProgressDelay is how long the watch cache's progress request takes on
-	// average to come back as a notification, beyond the watch delay: etcd
-	// answering on the watch stream, behind the work queued at every hop.
-	// Each request's delay is drawn from an exponential distribution of
-	// this mean, a queue's waiting time. calibrate --cpu-from fits it to the
-	// waits the server reported in the calibration runs.
+	// ProgressDelay is how long the watch cache's progress request takes to
+	// come back as a notification, beyond the watch delay: etcd answering
+	// on the watch stream. calibrate --cpu-from fits it to the waits the
+	// server reported in the calibration runs.
 	ProgressDelay Duration `json:"progress_delay,omitempty" yaml:"progress_delay,omitempty"`
 	Timeout       Duration `json:"timeout" yaml:"timeout"` // how long a timed-out request takes to fail
 	// CPUs is the number of processors that serve requests: a request's
