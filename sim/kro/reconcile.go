@@ -250,7 +250,7 @@ func duplicates(g *Graph, nodes []node) error {
 			if r.Collection() {
 				id = fmt.Sprintf("%s-%d", r.ID, ix)
 			}
-			key := identity{d.GroupVersionKind(), d.GetNamespace(), d.GetName()}
+			key := identity{d.GroupVersionKind(), api.Meta(d, "namespace"), api.Meta(d, "name")}
 			if prev, ok := seen[key]; ok {
 				conflicts = append(conflicts, fmt.Sprintf("resourceID: %s conflicts with resourceID: %s", id, prev))
 			}
