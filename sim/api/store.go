@@ -546,7 +546,11 @@ func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.
 		return s.Create(k, desired)
 	}
 	live := st.obj
-	fin, hasFin, _ := unstructured.NestedStringSlice(desired.Object, "metadata", "finalizers")
+	var fin []string
+	hasFin := false
+	if md, _ := desired.Object["metadata"].(map[string]any); md["finalizers"] != nil {
+		fin, hasFin, _ = unstructured.NestedStringSlice(desired.Object, "metadata", "finalizers")
+	}
 	if !applyChanges(live, desired, fin, hasFin) {
 		return live, nil
 	}
@@ -581,14 +585,10 @@ func applyChanges(live, desired *unstructured.Unstructured, fin []string, hasFin
 	if hasFin && !equal(live.GetFinalizers(), fin) && !(len(fin) == 0 && len(live.GetFinalizers()) == 0) {
 		return true
 	}
-	for _, f := range []string{"labels", "annotations"} {
-		want, _, _ := unstructured.NestedFieldNoCopy(desired.Object, "metadata", f)
-		have, _, _ := unstructured.NestedFieldNoCopy(live.Object, "metadata", f)
-		if changes(have, want) {
-			return true
-		}
-	}
-	return false
+	// What unstructured.NestedFieldNoCopy(obj, "metadata", f) reads, in place.
+	wantMD, _ := desired.Object["metadata"].(map[string]any)
+	haveMD, _ := live.Object["metadata"].(map[string]any)
+	return changes(haveMD["labels"], wantMD["labels"]) || changes(haveMD["annotations"], wantMD["annotations"])
 }
 
 // changes reports whether merging desired into live changes live.

@@ -216,8 +216,10 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		}
 		memoKey = strconv.Itoa(ix)
 	}
-	obj := &unstructured.Unstructured{Object: g.spines[r.Index].render(r, w.sc)}
-	for _, f := range r.Fields {
+	// Every field is evaluated before the object is built (the evaluations
+	// read only the scope), so that a pending one builds nothing.
+	vals := w.sc.values(len(r.Fields))
+	for i, f := range r.Fields {
 		v, pending, err := w.eval(f.Expr, scope, memoKey)
 		if err != nil || pending {
 			return nil, pending, err
@@ -231,8 +233,9 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 				native = fmt.Sprint(native)
 			}
 		}
-		f.Path.Set(obj.Object, native)
+		vals[i] = native
 	}
+	obj := &unstructured.Unstructured{Object: g.layouts[r.Index].render(r, w.sc, vals)}
 	if api.Meta(obj, "namespace") == "" {
 		// The instance's namespace value as stored (SetNamespace boxes it anew).
 		instMD, _ := inst.Object["metadata"].(map[string]any)

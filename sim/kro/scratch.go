@@ -15,6 +15,35 @@ type scratch struct {
 	// length has the same header.
 	boxes  []any
 	nm, nl int // in use in this reconcile
+	// A render's field values and containers (see layout), never boxed
+	// nor kept past the render: one list of each, reused.
+	vals, held []any
+}
+
+// values returns a list of n nil items for a render's field values.
+func (s *scratch) values(n int) []any {
+	if s == nil {
+		return make([]any, n)
+	}
+	return refill(&s.vals, n)
+}
+
+// containers returns a list of n nil items for a render's containers.
+func (s *scratch) containers(n int) []any {
+	if s == nil {
+		return make([]any, n)
+	}
+	return refill(&s.held, n)
+}
+
+// refill returns *b emptied to n nil items, grown if needed.
+func refill(b *[]any, n int) []any {
+	if cap(*b) < n {
+		*b = make([]any, n)
+	}
+	*b = (*b)[:n]
+	clear(*b)
+	return *b
 }
 
 // mapOf returns an empty map for about n entries.

@@ -49,3 +49,78 @@ func TestSpineRendersLikeAWholeClone(t *testing.T) {
 		t.Errorf("only %d resources checked", resources)
 	}
 }
+
+// TestLayoutRendersLikePathSet renders every resource of the example RGDs,
+// and templates made to trip the layout up, with a distinct value for each
+// field: the layout's object equals the spine's copy with Path.Set writing
+// every field in order, and the template is left as it was.
+func TestLayoutRendersLikePathSet(t *testing.T) {
+	type tc struct {
+		name string
+		r    *model.Resource
+	}
+	var cases []tc
+	files, err := filepath.Glob("../../testdata/rgd/*.yaml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no example RGDs: %v", err)
+	}
+	for _, f := range files {
+		rgds, err := model.LoadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range rgds {
+			for _, r := range g.Resources {
+				cases = append(cases, tc{filepath.Base(f) + ": " + r.ID, r})
+			}
+		}
+	}
+	field := func(p ...any) *model.Value { return &model.Value{Path: model.Path(p)} }
+	tmpl := func() map[string]any {
+		return map[string]any{
+			"kind":     "Thing",
+			"metadata": map[string]any{"name": "x", "labels": map[string]any{"a": "b"}},
+			"spec": map[string]any{
+				"list":   []any{map[string]any{"n": "1"}, "two"},
+				"map":    map[string]any{"k": "v"},
+				"null":   nil,
+				"scalar": "s",
+			},
+		}
+	}
+	made := map[string][]*model.Value{
+		"prefix":       {field("spec", "map"), field("spec", "map", "k")},
+		"missing":      {field("spec", "absent", "deep"), field("metadata", "name")},
+		"null":         {field("spec", "null", "x"), field("kind")},
+		"mismatch":     {field("spec", "list", "key"), field("spec", "map", 0), field("spec", "scalar", "x")},
+		"out of range": {field("spec", "list", 5), field("spec", "list", -1), field("spec", "list", 1)},
+		"same path":    {field("spec", "map", "k"), field("spec", "map", "k")},
+		"in a list":    {field("spec", "list", 0, "n"), field("spec", "list", 0, "m")},
+		"empty path":   {field(), field("metadata", "labels", "c")},
+	}
+	for name, fields := range made {
+		cases = append(cases, tc{name, &model.Resource{ID: name, Template: tmpl(), Fields: fields}})
+	}
+	for _, c := range cases {
+		r := c.r
+		before := model.Clone(r.Template)
+		vals := make([]any, len(r.Fields))
+		for i := range vals {
+			vals[i] = map[string]any{"field": int64(i)}
+		}
+		want := newSpine(r).render(r, nil)
+		for i, f := range r.Fields {
+			f.Path.Set(want, vals[i])
+		}
+		got := newLayout(r).render(r, nil, vals)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the layout renders\n%v\nwhere Path.Set writes\n%v", c.name, got, want)
+		}
+		if !reflect.DeepEqual(r.Template, before) {
+			t.Errorf("%s: rendering changed the template", c.name)
+		}
+	}
+	if len(cases) < 20 {
+		t.Errorf("only %d resources checked", len(cases))
+	}
+}
