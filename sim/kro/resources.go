@@ -235,7 +235,9 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		}
 		vals[i] = native
 	}
-	obj := &unstructured.Unstructured{Object: g.layouts[r.Index].render(r, w.sc, vals)}
+	lay := g.layouts[r.Index]
+	rendered, held := lay.render(r, w.sc, vals)
+	obj := &unstructured.Unstructured{Object: rendered}
 	if api.Meta(obj, "namespace") == "" {
 		// The instance's namespace value as stored (SetNamespace boxes it anew).
 		instMD, _ := inst.Object["metadata"].(map[string]any)
@@ -248,7 +250,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 	if !r.External {
 		setChildLabels(obj, inst, g, r, ix, iter != nil, w.sc)
 	}
-	w.charge(span.Other, span.Detail{Step: "render"}, time.Duration(float64(api.Size(obj.Object))*w.c.t.Cost.EncodeByteNS))
+	w.charge(span.Other, span.Detail{Step: "render"}, time.Duration(float64(lay.size(obj.Object, held))*w.c.t.Cost.EncodeByteNS))
 	return obj, false, nil
 }
 

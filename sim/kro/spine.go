@@ -16,6 +16,11 @@ type spine struct {
 	keys map[string]*spine
 	idx  map[int]*spine
 	id   int // the node's place in a render's table of containers (see layout)
+	// How the node's container is sized (see layout.size), when the
+	// template holds one there: kind 'm' (a map) or 'l' (a list), else 0.
+	kind byte
+	base int     // the size of what rendering never writes in it
+	dyn  []place // what rendering may write in it
 }
 
 // layout is how a resource is rendered: its spine (nil: the template is
@@ -41,6 +46,7 @@ func newLayout(r *model.Resource) *layout {
 		return l
 	}
 	l.nodes = l.spine.number(0)
+	written := map[*spine][]any{} // the fields' last path elements, by node
 	for i, f := range r.Fields {
 		if len(f.Path) == 0 {
 			continue
@@ -50,7 +56,9 @@ func newLayout(r *model.Resource) *layout {
 			cur = cur.child(e)
 		}
 		l.into[i] = cur.id
+		written[cur] = append(written[cur], f.Path[len(f.Path)-1])
 	}
+	l.spine.measure(r.Template, written, true)
 	return l
 }
 
@@ -83,13 +91,15 @@ func (s *spine) number(next int) int {
 // render returns a copy of r's template with vals (by field) written at the
 // fields' paths, in order: what rendering the template (spine.render) and
 // then Path.Set of every field do.
-func (l *layout) render(r *model.Resource, sc *scratch, vals []any) map[string]any {
+// It also returns the containers it copied, by spine node, for size (nil:
+// none were).
+func (l *layout) render(r *model.Resource, sc *scratch, vals []any) (map[string]any, []any) {
 	if l.spine == nil {
 		obj := model.Clone(r.Template).(map[string]any)
 		for i, f := range r.Fields {
 			f.Path.Set(obj, vals[i])
 		}
-		return obj
+		return obj, nil
 	}
 	var held []any // nil when no field is written into its node
 	if l.nodes > 0 {
@@ -103,7 +113,7 @@ func (l *layout) render(r *model.Resource, sc *scratch, vals []any) map[string]a
 		}
 		f.Path.Set(obj, vals[i]) // the template lacks the path's containers
 	}
-	return obj
+	return obj, held
 }
 
 // setIn sets v at path element e of container c as the last step of

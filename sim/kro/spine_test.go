@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/krosim/krosim/model"
+	"github.com/krosim/krosim/sim/api"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -53,7 +54,8 @@ func TestSpineRendersLikeAWholeClone(t *testing.T) {
 // TestLayoutRendersLikePathSet renders every resource of the example RGDs,
 // and templates made to trip the layout up, with a distinct value for each
 // field: the layout's object equals the spine's copy with Path.Set writing
-// every field in order, and the template is left as it was.
+// every field in order, and the template is left as it was; the layout
+// sizes it as api.Size does, before and after kro's labels.
 func TestLayoutRendersLikePathSet(t *testing.T) {
 	type tc struct {
 		name string
@@ -101,6 +103,7 @@ func TestLayoutRendersLikePathSet(t *testing.T) {
 	for name, fields := range made {
 		cases = append(cases, tc{name, &model.Resource{ID: name, Template: tmpl(), Fields: fields}})
 	}
+	sized := 0
 	for _, c := range cases {
 		r := c.r
 		before := model.Clone(r.Template)
@@ -112,15 +115,27 @@ func TestLayoutRendersLikePathSet(t *testing.T) {
 		for i, f := range r.Fields {
 			f.Path.Set(want, vals[i])
 		}
-		got := newLayout(r).render(r, nil, vals)
+		lay := newLayout(r)
+		got, held := lay.render(r, nil, vals)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: the layout renders\n%v\nwhere Path.Set writes\n%v", c.name, got, want)
 		}
+		if n, walked := lay.size(got, held), api.Size(got); n != walked {
+			t.Errorf("%s: the layout sizes the rendered object %d bytes, api.Size %d", c.name, n, walked)
+		}
+		// kro then writes the namespace and its labels.
+		obj := &unstructured.Unstructured{Object: got}
+		obj.SetNamespace("ns")
+		setChildLabels(obj, obj, &Graph{nodeLabels: []any{"node"}, rgdLabel: "rgd"}, &model.Resource{}, 0, false, nil)
+		if n, walked := lay.size(got, held), api.Size(got); n != walked {
+			t.Errorf("%s: with kro's labels, the layout sizes it %d bytes, api.Size %d", c.name, n, walked)
+		}
+		sized++
 		if !reflect.DeepEqual(r.Template, before) {
 			t.Errorf("%s: rendering changed the template", c.name)
 		}
 	}
-	if len(cases) < 20 {
-		t.Errorf("only %d resources checked", len(cases))
+	if len(cases) < 20 || sized != len(cases) {
+		t.Errorf("only %d resources checked, %d sized", len(cases), sized)
 	}
 }
