@@ -149,7 +149,7 @@ func (w *work) ensureManaged(key api.Key, obj *unstructured.Unstructured, g *Gra
 // watched, then read back with a live GET (a LIST for a collection). It
 // returns the nodes and the first that is pending ("" when none is).
 func (w *work) resolveAll(obj *unstructured.Unstructured, g *Graph, vars map[string]any) ([]node, string, error) {
-	w.memo = w.sc.memoMap()
+	w.memo = w.sc.memoOf()
 	nodes := make([]node, len(g.RGD.Resources))
 	firstPending := ""
 	for _, i := range g.RGD.Order {

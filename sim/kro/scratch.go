@@ -7,7 +7,7 @@ package kro
 // refills the same containers instead of allocating new ones, which spares
 // the collector most of what rendering costs. A nil scratch allocates.
 type scratch struct {
-	memo  map[memoKey]evalResult // kept as big as a reconcile needs
+	memo  memo // kept as big as a reconcile needs
 	maps  []map[string]any
 	lists [][]any
 	// boxes holds each list as an interface, as it was last handed out:
@@ -92,16 +92,13 @@ func (s *scratch) boxedList(n int) ([]any, any) {
 	return l, box
 }
 
-// memoMap returns an empty memo of evaluations for a reconcile.
-func (s *scratch) memoMap() map[memoKey]evalResult {
+// memoOf returns the worker's memo, emptied for a new reconcile.
+func (s *scratch) memoOf() *memo {
 	if s == nil {
-		return map[memoKey]evalResult{}
+		return &memo{}
 	}
-	if s.memo == nil {
-		s.memo = map[memoKey]evalResult{}
-	}
-	clear(s.memo)
-	return s.memo
+	s.memo.reset()
+	return &s.memo
 }
 
 // reset makes every container reusable: the reconcile that rendered into
