@@ -15,11 +15,45 @@ import (
 // templated field, the namespace and the labels into it leaves the template
 // as it was.
 func TestSpineRendersLikeAWholeClone(t *testing.T) {
+	resources := 0
+	for _, c := range exampleResources(t) {
+		r := c.r
+		before := model.Clone(r.Template)
+		s := newSpine(r)
+		got := s.render(r, nil)
+		if !reflect.DeepEqual(got, before) {
+			t.Errorf("%s: the spine's copy differs from a whole clone", c.name)
+		}
+		for _, fl := range r.Fields {
+			fl.Path.Set(got, map[string]any{"written": true})
+		}
+		obj := &unstructured.Unstructured{Object: got}
+		obj.SetNamespace("elsewhere")
+		obj.SetLabels(map[string]string{"a": "b"})
+		if !reflect.DeepEqual(r.Template, before) {
+			t.Errorf("%s: rendering into the spine's copy changed the template", c.name)
+		}
+		resources++
+	}
+	if resources < 10 {
+		t.Errorf("only %d resources checked", resources)
+	}
+}
+
+// namedResource is a resource to render in a test, named for messages.
+type namedResource struct {
+	name string
+	r    *model.Resource
+}
+
+// exampleResources are the resources of every example RGD.
+func exampleResources(t *testing.T) []namedResource {
+	t.Helper()
 	files, err := filepath.Glob("../../testdata/rgd/*.yaml")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no example RGDs: %v", err)
 	}
-	resources := 0
+	var out []namedResource
 	for _, f := range files {
 		rgds, err := model.LoadFile(f)
 		if err != nil {
@@ -27,28 +61,11 @@ func TestSpineRendersLikeAWholeClone(t *testing.T) {
 		}
 		for _, g := range rgds {
 			for _, r := range g.Resources {
-				before := model.Clone(r.Template)
-				s := newSpine(r)
-				got := s.render(r, nil)
-				if !reflect.DeepEqual(got, before) {
-					t.Errorf("%s: %s: the spine's copy differs from a whole clone", f, r.ID)
-				}
-				for _, fl := range r.Fields {
-					fl.Path.Set(got, map[string]any{"written": true})
-				}
-				obj := &unstructured.Unstructured{Object: got}
-				obj.SetNamespace("elsewhere")
-				obj.SetLabels(map[string]string{"a": "b"})
-				if !reflect.DeepEqual(r.Template, before) {
-					t.Errorf("%s: %s: rendering into the spine's copy changed the template", f, r.ID)
-				}
-				resources++
+				out = append(out, namedResource{filepath.Base(f) + ": " + r.ID, r})
 			}
 		}
 	}
-	if resources < 10 {
-		t.Errorf("only %d resources checked", resources)
-	}
+	return out
 }
 
 // TestLayoutRendersLikePathSet renders every resource of the example RGDs,
@@ -57,26 +74,7 @@ func TestSpineRendersLikeAWholeClone(t *testing.T) {
 // every field in order, and the template is left as it was; the layout
 // sizes it as api.Size does, before and after kro's labels.
 func TestLayoutRendersLikePathSet(t *testing.T) {
-	type tc struct {
-		name string
-		r    *model.Resource
-	}
-	var cases []tc
-	files, err := filepath.Glob("../../testdata/rgd/*.yaml")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no example RGDs: %v", err)
-	}
-	for _, f := range files {
-		rgds, err := model.LoadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, g := range rgds {
-			for _, r := range g.Resources {
-				cases = append(cases, tc{filepath.Base(f) + ": " + r.ID, r})
-			}
-		}
-	}
+	cases := exampleResources(t)
 	field := func(p ...any) *model.Value { return &model.Value{Path: model.Path(p)} }
 	tmpl := func() map[string]any {
 		return map[string]any{
@@ -101,7 +99,7 @@ func TestLayoutRendersLikePathSet(t *testing.T) {
 		"empty path":   {field(), field("metadata", "labels", "c")},
 	}
 	for name, fields := range made {
-		cases = append(cases, tc{name, &model.Resource{ID: name, Template: tmpl(), Fields: fields}})
+		cases = append(cases, namedResource{name, &model.Resource{ID: name, Template: tmpl(), Fields: fields}})
 	}
 	sized := 0
 	for _, c := range cases {
