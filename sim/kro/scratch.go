@@ -1,5 +1,7 @@
 package kro
 
+import "github.com/krosim/krosim/sim/api"
+
 // scratch recycles the maps and lists a worker renders objects into. What
 // a reconcile renders is dead once it ends: the store copies what it keeps
 // of an applied object (see api.Store), and nothing else holds a rendered
@@ -18,6 +20,62 @@ type scratch struct {
 	// A render's field values and containers (see layout), never boxed
 	// nor kept past the render: one list of each, reused.
 	vals, held []any
+	// A reconcile's nodes, expression variables, duplicate check, ApplySet
+	// kinds and prune's tables, which nothing keeps past it.
+	nodes      []node
+	vars       map[string]any
+	seen       map[identity]string
+	kinds, now map[schemaGVR]bool
+	want       map[api.Key]bool
+}
+
+// nodesOf returns n zero nodes.
+func (s *scratch) nodesOf(n int) []node {
+	if s == nil {
+		return make([]node, n)
+	}
+	if cap(s.nodes) < n {
+		s.nodes = make([]node, n)
+	}
+	s.nodes = s.nodes[:n]
+	clear(s.nodes)
+	return s.nodes
+}
+
+// The reconcile's tables, emptied (new when s is nil).
+
+func (s *scratch) varsMap() map[string]any {
+	return table(s, func(s *scratch) *map[string]any { return &s.vars })
+}
+
+func (s *scratch) seenMap() map[identity]string {
+	return table(s, func(s *scratch) *map[identity]string { return &s.seen })
+}
+
+func (s *scratch) kindsMap() map[schemaGVR]bool {
+	return table(s, func(s *scratch) *map[schemaGVR]bool { return &s.kinds })
+}
+
+func (s *scratch) nowMap() map[schemaGVR]bool {
+	return table(s, func(s *scratch) *map[schemaGVR]bool { return &s.now })
+}
+
+func (s *scratch) wantMap() map[api.Key]bool {
+	return table(s, func(s *scratch) *map[api.Key]bool { return &s.want })
+}
+
+// table returns the map of s that at picks, emptied, made if there is none;
+// a new one when s is nil.
+func table[K comparable, V any](s *scratch, at func(*scratch) *map[K]V) map[K]V {
+	if s == nil {
+		return map[K]V{}
+	}
+	m := at(s)
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	clear(*m)
+	return *m
 }
 
 // values returns a list of n nil items for a render's field values.
