@@ -27,8 +27,8 @@ type adapter struct {
 	slots [adapterSlots]adapted
 }
 
-// adapterSlots is the size of an adapter's table.
-const adapterSlots = 256
+// adapterSlots is the size of an adapter's table, 1<<adapterBits.
+const adapterBits, adapterSlots = 8, 1 << 8
 
 // adapted is a CEL value made for a map or string, by address and length.
 type adapted struct {
@@ -60,11 +60,12 @@ func (a *adapter) NativeToValue(x any) ref.Val {
 	default:
 		return a.Adapter.NativeToValue(x)
 	}
-	h := uintptr(p)
-	h ^= h>>9 ^ h>>17 ^ uintptr(n)
+	// A slot by Fibonacci hashing: the product's top bits depend on every
+	// bit of the address, which a few shifts of it did not spread as well.
+	h := (uint64(uintptr(p)) ^ uint64(n)) * 0x9e3779b97f4a7c15
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	s := &a.slots[h%adapterSlots]
+	s := &a.slots[h>>(64-adapterBits)]
 	if s.p == p && s.n == n && s.str == str && s.v != nil {
 		return s.v
 	}

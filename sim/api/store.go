@@ -49,6 +49,17 @@ func (e Event) Label(k string) string {
 	return v
 }
 
+// Meta is obj's metadata.<field> as its getter reads it (GetName for
+// "name", GetNamespace, GetResourceVersion, ...), in place: "" when
+// metadata is not a map or the field is absent or not a string. The getters
+// go through unstructured.NestedString, whose path walk costs more than
+// the read on the paths every request takes.
+func Meta(obj *unstructured.Unstructured, field string) string {
+	md, _ := obj.Object["metadata"].(map[string]any)
+	s, _ := md[field].(string)
+	return s
+}
+
 // label reads obj's label k without copying its labels (GetLabels would).
 func label(obj *unstructured.Unstructured, k string) (string, bool) {
 	if obj == nil {
@@ -275,7 +286,7 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	s.share(obj, nil, false)
 	// The tables below key it by its stored name, shared with the objects
 	// of the same name (see interner) rather than the caller's copy.
-	k.Name = obj.GetName()
+	k.Name = Meta(obj, "name")
 	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
 		return nil, err
 	}
@@ -366,7 +377,7 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 		}
 		next.SetUID(old.GetUID())
 		keepTimestamps(next, old)
-		next.SetResourceVersion(old.GetResourceVersion())
+		next.SetResourceVersion(Meta(old, "resourceVersion"))
 		next.SetGeneration(old.GetGeneration())
 		if !specEqual(old.Object, next.Object) {
 			next.SetGeneration(old.GetGeneration() + 1)
@@ -535,7 +546,11 @@ func (s *Store) Apply(k Key, desired *unstructured.Unstructured) (*unstructured.
 		return s.Create(k, desired)
 	}
 	live := st.obj
-	fin, hasFin, _ := unstructured.NestedStringSlice(desired.Object, "metadata", "finalizers")
+	var fin []string
+	hasFin := false
+	if md, _ := desired.Object["metadata"].(map[string]any); md["finalizers"] != nil {
+		fin, hasFin, _ = unstructured.NestedStringSlice(desired.Object, "metadata", "finalizers")
+	}
 	if !applyChanges(live, desired, fin, hasFin) {
 		return live, nil
 	}
@@ -570,14 +585,10 @@ func applyChanges(live, desired *unstructured.Unstructured, fin []string, hasFin
 	if hasFin && !equal(live.GetFinalizers(), fin) && !(len(fin) == 0 && len(live.GetFinalizers()) == 0) {
 		return true
 	}
-	for _, f := range []string{"labels", "annotations"} {
-		want, _, _ := unstructured.NestedFieldNoCopy(desired.Object, "metadata", f)
-		have, _, _ := unstructured.NestedFieldNoCopy(live.Object, "metadata", f)
-		if changes(have, want) {
-			return true
-		}
-	}
-	return false
+	// What unstructured.NestedFieldNoCopy(obj, "metadata", f) reads, in place.
+	wantMD, _ := desired.Object["metadata"].(map[string]any)
+	haveMD, _ := live.Object["metadata"].(map[string]any)
+	return changes(haveMD["labels"], wantMD["labels"]) || changes(haveMD["annotations"], wantMD["annotations"])
 }
 
 // changes reports whether merging desired into live changes live.
@@ -721,6 +732,9 @@ func equal(a, b any) bool {
 		if !ok || len(x) != len(y) {
 			return false
 		}
+		if identical(a, b) {
+			return true // the same map: the store shares what it interns
+		}
 		for k, v := range x {
 			w, ok := y[k]
 			if !ok || !equal(v, w) {
@@ -732,6 +746,9 @@ func equal(a, b any) bool {
 		y, ok := b.([]any)
 		if !ok || len(x) != len(y) {
 			return false
+		}
+		if len(x) > 0 && &x[0] == &y[0] {
+			return true
 		}
 		for i := range x {
 			if !equal(x[i], y[i]) {

@@ -113,7 +113,7 @@ func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
-	sl := t.newSlot(Key{gvr, ns, u.GetName()})
+	sl := t.newSlot(Key{gvr, ns, Meta(u, "name")})
 	if _, ok := t.objs[sl]; ok {
 		return apierrors.NewAlreadyExists(gvr.GroupResource(), sl.name)
 	}
@@ -127,9 +127,9 @@ func (t *tracker) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
-	sl, ok := t.slot(Key{gvr, ns, u.GetName()})
+	sl, ok := t.slot(Key{gvr, ns, Meta(u, "name")})
 	if _, stored := t.objs[sl]; !ok || !stored {
-		return apierrors.NewNotFound(gvr.GroupResource(), u.GetName())
+		return apierrors.NewNotFound(gvr.GroupResource(), sl.name)
 	}
 	t.objs[sl] = stored{obj: u, size: Size(u.Object)}
 	return nil

@@ -39,8 +39,8 @@ func instanceApplySet(g *Graph, inst *unstructured.Unstructured, kinds map[schem
 
 // annotatedKinds are the kinds an instance's ApplySet annotation names:
 // kro's memory of what it manages, which prune and deletion list.
-func annotatedKinds(g *Graph, inst *unstructured.Unstructured) map[schemaGVR]bool {
-	kinds := make(map[schemaGVR]bool, len(g.childGVRs))
+func annotatedKinds(g *Graph, inst *unstructured.Unstructured, sc *scratch) map[schemaGVR]bool {
+	kinds := sc.kindsMap()
 	list := annotation(inst, AnnotationApplySetKinds)
 	if list == "" {
 		return kinds
@@ -65,11 +65,11 @@ func annotation(inst *unstructured.Unstructured, k string) string {
 // desired, dependents first. When it deleted any, kro shrinks the memory to
 // the kinds applied now. It reports whether it deleted anything.
 func (w *work) prune(key api.Key, inst *unstructured.Unstructured, g *Graph, nodes []node, kinds map[schemaGVR]bool) (bool, error) {
-	want := map[api.Key]bool{}
-	now := map[schemaGVR]bool{}
+	want := w.sc.wantMap()
+	now := w.sc.nowMap()
 	for i, n := range nodes {
 		for _, d := range n.desired {
-			want[api.Key{GVR: g.gvrs[i], Namespace: d.GetNamespace(), Name: d.GetName()}] = true
+			want[api.Key{GVR: g.gvrs[i], Namespace: api.Meta(d, "namespace"), Name: api.Meta(d, "name")}] = true
 			now[g.gvrs[i]] = true
 		}
 	}

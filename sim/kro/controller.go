@@ -47,7 +47,8 @@ type Controller struct {
 	// retry reuses it (and charges the same cost) instead of spending the
 	// host another million units.
 	overLimit map[string]map[string]overLimit
-	shortText map[*model.Expr]string // see short
+	exprs     map[*model.Expr]exprInfo // see info
+	slots     map[string]int           // memo slots by source
 }
 
 // Options are the controller's host-side hooks; they never change its
@@ -77,7 +78,8 @@ func New(k *kernel.Kernel, t *target.Target, srv *api.Server, cpu *kernel.CPU, r
 		inflight:  map[*span.Thread]*work{},
 		rec:       span.NewRecorder(),
 		stats:     Stats{Requeues: map[string]int{}},
-		shortText: map[*model.Expr]string{},
+		exprs:     map[*model.Expr]exprInfo{},
+		slots:     map[string]int{},
 	}
 	rl := queue.NewRateLimiter[instKey](k, t.Controller.RetryMinDelay.D(), t.Controller.RetryMaxDelay.D(),
 		t.Controller.QueueQPS, t.Controller.QueueBurst)

@@ -37,7 +37,7 @@ func (w *work) delete(inst *unstructured.Unstructured) outcome {
 	}
 	key := api.Key{GVR: g.GVR, Namespace: inst.GetNamespace(), Name: inst.GetName()}
 	sel := map[string]string{LabelInstance: inst.GetName(), LabelInstanceNS: inst.GetNamespace()}
-	objs, err := w.listKinds(g, annotatedKinds(g, inst), inst.GetNamespace(), sel)
+	objs, err := w.listKinds(g, annotatedKinds(g, inst, w.sc), inst.GetNamespace(), sel)
 	if err != nil {
 		return outcome{err: err}
 	}

@@ -25,21 +25,88 @@ type evalResult struct {
 	err     error
 }
 
+// memo is kro's memo of evaluations within a reconcile, by memoKey: the
+// resource scope's by the expression's slot (see exprInfo), a collection
+// item's in a map. An entry of the resource scope is valid in the reconcile
+// it was made in (gen): reset forgets them all by moving gen.
+type memo struct {
+	gen   uint64
+	root  []memoEntry
+	items map[memoKey]evalResult
+}
+
+type memoEntry struct {
+	gen uint64
+	r   evalResult
+}
+
+// reset empties the memo for a new reconcile.
+func (m *memo) reset() {
+	m.gen++
+	clear(m.items)
+}
+
+// exprInfo is what evaluating an expression needs besides the expression:
+// its memo slot, one per distinct source (kro memoizes by source), and its
+// shortened text for the time profile.
+type exprInfo struct {
+	slot  int
+	short string
+}
+
+// info is e's exprInfo, made when e is first evaluated.
+func (c *Controller) info(e *model.Expr) exprInfo {
+	if i, ok := c.exprs[e]; ok {
+		return i
+	}
+	slot, ok := c.slots[e.Source]
+	if !ok {
+		slot = len(c.slots)
+		c.slots[e.Source] = slot
+	}
+	i := exprInfo{slot: slot, short: shorten(e.Text)}
+	c.exprs[e] = i
+	return i
+}
+
 // eval evaluates e for real with cel-go, memoized per expression (and per
 // collection item, via scope), charging its cost.
 func (w *work) eval(e *model.Expr, vars map[string]any, scope string) (ref.Val, bool, error) {
-	key := memoKey{e.Source, scope}
-	if r, ok := w.memo[key]; ok && w.memo != nil {
+	m := w.memo
+	info := w.c.info(e)
+	if m == nil {
+		return w.evalInfo(e, info, vars)
+	}
+	if scope == "" {
+		if info.slot < len(m.root) && m.root[info.slot].gen == m.gen {
+			r := m.root[info.slot].r
+			return r.v, r.pending, r.err
+		}
+	} else if r, ok := m.items[memoKey{e.Source, scope}]; ok {
 		return r.v, r.pending, r.err
 	}
-	v, pending, err := w.evalNoMemo(e, vars)
-	if w.memo != nil {
-		w.memo[key] = evalResult{v, pending, err}
+	v, pending, err := w.evalInfo(e, info, vars)
+	r := evalResult{v, pending, err}
+	if scope == "" {
+		if info.slot >= len(m.root) {
+			m.root = append(m.root, make([]memoEntry, info.slot+1-len(m.root))...)
+		}
+		m.root[info.slot] = memoEntry{m.gen, r}
+	} else {
+		if m.items == nil {
+			m.items = map[memoKey]evalResult{}
+		}
+		m.items[memoKey{e.Source, scope}] = r
 	}
 	return v, pending, err
 }
 
+// evalNoMemo evaluates e for real with cel-go, charging its cost.
 func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, error) {
+	return w.evalInfo(e, w.c.info(e), vars)
+}
+
+func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.Val, bool, error) {
 	c := w.c
 	var stop func() time.Duration
 	if c.opts.Meter != nil {
@@ -54,7 +121,7 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 		if o, ok := known[inputs(e, vars)]; ok {
 			d := time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(o.cost))
 			c.stats.eval(d, c.k.Now())
-			w.charge(span.Eval, span.Detail{Expr: c.short(e)}, d)
+			w.charge(span.Eval, span.Detail{Expr: info.short}, d)
 			return nil, false, o.err
 		}
 	}
@@ -76,7 +143,7 @@ func (w *work) evalNoMemo(e *model.Expr, vars map[string]any) (ref.Val, bool, er
 		d = time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(cost))
 	}
 	c.stats.eval(d, c.k.Now())
-	w.charge(span.Eval, span.Detail{Expr: c.short(e)}, d)
+	w.charge(span.Eval, span.Detail{Expr: info.short}, d)
 	if err != nil {
 		if dataPending(err) {
 			return nil, true, nil
@@ -150,16 +217,6 @@ func dataPending(err error) bool {
 	s := err.Error()
 	return strings.Contains(s, "no such key") || strings.Contains(s, "index out of bounds") ||
 		strings.Contains(s, "no such attribute")
-}
-
-// short is shorten(e.Text), computed once per expression.
-func (c *Controller) short(e *model.Expr) string {
-	s, ok := c.shortText[e]
-	if !ok {
-		s = shorten(e.Text)
-		c.shortText[e] = s
-	}
-	return s
 }
 
 func shorten(s string) string {

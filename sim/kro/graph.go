@@ -21,7 +21,7 @@ type Graph struct {
 	// reverse topological layers, so wave 0 holds what nothing depends on
 	// and goes first.
 	deleteWave map[string]int
-	spines     []*spine // by resource index
+	layouts    []*layout // by resource index
 	// groupResources names each resource of gvrs as the ApplySet
 	// annotation does ("deployments.apps").
 	groupResources map[schema.GroupVersionResource]string
@@ -52,14 +52,14 @@ func newGraph(store *api.Store, g *model.RGD) *Graph {
 	gr := &Graph{RGD: g, GVR: InstanceGVR(g)}
 	seen := map[schema.GroupVersionResource]bool{}
 	gr.gvrs = make([]schema.GroupVersionResource, len(g.Resources))
-	gr.spines = make([]*spine, len(g.Resources))
+	gr.layouts = make([]*layout, len(g.Resources))
 	gr.groupResources = map[schema.GroupVersionResource]string{}
 	gr.rgdLabel, gr.nodeLabels = g.Name, make([]any, len(g.Resources))
 	for _, r := range g.Resources {
 		gr.nodeLabels[r.Index] = r.ID
 		gr.gvrs[r.Index] = store.GVR(r.APIVersion, r.Kind)
 		gr.groupResources[gr.gvrs[r.Index]] = gr.gvrs[r.Index].GroupResource().String()
-		gr.spines[r.Index] = newSpine(r)
+		gr.layouts[r.Index] = newLayout(r)
 	}
 	for _, i := range g.Order {
 		r := g.Resources[i]

@@ -49,7 +49,8 @@ func (w *work) reconcile(key api.Key) outcome {
 		return outcome{err: err}
 	}
 	// 5. Resolve every node, in topological order.
-	vars := map[string]any{"schema": obj.Object}
+	vars := w.sc.varsMap()
+	vars["schema"] = obj.Object
 	nodes, firstPending, err := w.resolveAll(obj, g, vars)
 	if err != nil {
 		return outcome{err: err}
@@ -58,14 +59,14 @@ func (w *work) reconcile(key api.Key) outcome {
 	// resources (or collection items) that target the same object: the
 	// reconcile fails after a best-effort status write (applyset.Project,
 	// ErrDuplicateResource).
-	if err := duplicates(g, nodes); err != nil {
+	if err := duplicates(g, nodes, w.sc); err != nil {
 		_ = w.status(key, obj, g, vars, "IN_PROGRESS", "resource reconciliation failed: "+err.Error())
 		return outcome{err: err}
 	}
 	// 6. Server-side apply the instance's ApplySet metadata (the kinds it
 	// manages, remembered across reconciles), unconditionally, as kro does
 	// in every reconcile before it applies the children.
-	kinds := annotatedKinds(g, obj)
+	kinds := annotatedKinds(g, obj, w.sc)
 	for i := range nodes {
 		if len(nodes[i].desired) > 0 {
 			kinds[g.gvrs[i]] = true
@@ -149,8 +150,8 @@ func (w *work) ensureManaged(key api.Key, obj *unstructured.Unstructured, g *Gra
 // watched, then read back with a live GET (a LIST for a collection). It
 // returns the nodes and the first that is pending ("" when none is).
 func (w *work) resolveAll(obj *unstructured.Unstructured, g *Graph, vars map[string]any) ([]node, string, error) {
-	w.memo = w.sc.memoMap()
-	nodes := make([]node, len(g.RGD.Resources))
+	w.memo = w.sc.memoOf()
+	nodes := w.sc.nodesOf(len(g.RGD.Resources))
 	firstPending := ""
 	for _, i := range g.RGD.Order {
 		r := g.RGD.Resources[i]
@@ -226,6 +227,13 @@ func stringAt(m map[string]any, k string) any {
 	return ""
 }
 
+// identity is what kro's duplicate check tells objects apart by.
+type identity struct {
+	gvk       schema.GroupVersionKind
+	namespace string
+	name      string
+}
+
 // ErrDuplicateResource is kro's error for resources that target the same
 // object (applyset.ErrDuplicateResource).
 var ErrDuplicateResource = errors.New("found resources with conflicts")
@@ -235,13 +243,8 @@ var ErrDuplicateResource = errors.New("found resources with conflicts")
 // and name, named by its resource's ID ("id-i" for a collection's i-th
 // item), conflicting with the last one seen under the same identity. It
 // returns every conflict together, or nil.
-func duplicates(g *Graph, nodes []node) error {
-	type identity struct {
-		gvk       schema.GroupVersionKind
-		namespace string
-		name      string
-	}
-	seen := make(map[identity]string, desiredCount(nodes))
+func duplicates(g *Graph, nodes []node, sc *scratch) error {
+	seen := sc.seenMap()
 	var conflicts []string
 	for _, i := range g.RGD.Order {
 		r := g.RGD.Resources[i]
@@ -250,7 +253,7 @@ func duplicates(g *Graph, nodes []node) error {
 			if r.Collection() {
 				id = fmt.Sprintf("%s-%d", r.ID, ix)
 			}
-			key := identity{d.GroupVersionKind(), d.GetNamespace(), d.GetName()}
+			key := identity{d.GroupVersionKind(), api.Meta(d, "namespace"), api.Meta(d, "name")}
 			if prev, ok := seen[key]; ok {
 				conflicts = append(conflicts, fmt.Sprintf("resourceID: %s conflicts with resourceID: %s", id, prev))
 			}

@@ -23,7 +23,7 @@ func (w *work) list(resource string, gvr schemaGVR, ns string, sel map[string]st
 	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.List(w.p, gvr, ns, sel); return }, 0)
 	bytes := 0
 	for _, o := range out {
-		bytes += w.c.srv.Store.SizeOf(api.Key{GVR: gvr, Namespace: o.GetNamespace(), Name: o.GetName()})
+		bytes += w.c.srv.Store.SizeOf(api.Key{GVR: gvr, Namespace: api.Meta(o, "namespace"), Name: api.Meta(o, "name")})
 	}
 	w.chargeRequest(resource, decode, bytes, 0)
 	return out, call

@@ -31,9 +31,9 @@ type node struct {
 // liveRV is the resource version of the object named name as read before
 // the apply, and whether it was read.
 func (n *node) liveRV(name string) (string, bool) {
-	i := sort.Search(len(n.live), func(i int) bool { return n.live[i].GetName() >= name })
-	if i < len(n.live) && n.live[i].GetName() == name {
-		return n.live[i].GetResourceVersion(), true
+	i := sort.Search(len(n.live), func(i int) bool { return api.Meta(n.live[i], "name") >= name })
+	if i < len(n.live) && api.Meta(n.live[i], "name") == name {
+		return api.Meta(n.live[i], "resourceVersion"), true
 	}
 	return "", false
 }
@@ -124,7 +124,7 @@ func (w *work) included(r *model.Resource, nodes []node, vars map[string]any) (b
 // reference is read the same way (kro's resources_external.go), under its
 // own name.
 func (w *work) observe(g *Graph, r *model.Resource, n *node, d *unstructured.Unstructured, into []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
-	k := api.Key{GVR: g.gvrs[r.Index], Namespace: d.GetNamespace(), Name: d.GetName()}
+	k := api.Key{GVR: g.gvrs[r.Index], Namespace: api.Meta(d, "namespace"), Name: api.Meta(d, "name")}
 	w.c.watchChild(w.in, w.c.childReq(k))
 	obj, call := w.get(r.ID, k)
 	switch {
@@ -216,8 +216,10 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 		}
 		memoKey = strconv.Itoa(ix)
 	}
-	obj := &unstructured.Unstructured{Object: g.spines[r.Index].render(r, w.sc)}
-	for _, f := range r.Fields {
+	// Every field is evaluated before the object is built (the evaluations
+	// read only the scope), so that a pending one builds nothing.
+	vals := w.sc.values(len(r.Fields))
+	for i, f := range r.Fields {
 		v, pending, err := w.eval(f.Expr, scope, memoKey)
 		if err != nil || pending {
 			return nil, pending, err
@@ -231,9 +233,12 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 				native = fmt.Sprint(native)
 			}
 		}
-		f.Path.Set(obj.Object, native)
+		vals[i] = native
 	}
-	if obj.GetNamespace() == "" {
+	lay := g.layouts[r.Index]
+	rendered, held := lay.render(r, w.sc, vals)
+	obj := &unstructured.Unstructured{Object: rendered}
+	if api.Meta(obj, "namespace") == "" {
 		// The instance's namespace value as stored (SetNamespace boxes it anew).
 		instMD, _ := inst.Object["metadata"].(map[string]any)
 		if md, ok := obj.Object["metadata"].(map[string]any); ok && stringAt(instMD, "namespace") != "" {
@@ -245,7 +250,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 	if !r.External {
 		setChildLabels(obj, inst, g, r, ix, iter != nil, w.sc)
 	}
-	w.charge(span.Other, span.Detail{Step: "render"}, time.Duration(float64(api.Size(obj.Object))*w.c.t.Cost.EncodeByteNS))
+	w.charge(span.Other, span.Detail{Step: "render"}, time.Duration(float64(lay.size(obj.Object, held))*w.c.t.Cost.EncodeByteNS))
 	return obj, false, nil
 }
 
@@ -309,7 +314,7 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	responses := make([]*unstructured.Unstructured, len(all))
 	calls := w.parallel(names, func(j int, p *kernel.Proc) api.Call {
 		d := all[j]
-		k := api.Key{GVR: g.gvrs[d.idx], Namespace: d.obj.GetNamespace(), Name: d.obj.GetName()}
+		k := api.Key{GVR: g.gvrs[d.idx], Namespace: api.Meta(d.obj, "namespace"), Name: api.Meta(d.obj, "name")}
 		out, call := w.c.client.Apply(p, k, d.obj)
 		responses[j] = out
 		return call
@@ -324,7 +329,7 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 			continue
 		}
 		out := responses[j]
-		if rv, ok := nodes[d.idx].liveRV(out.GetName()); !ok || rv != out.GetResourceVersion() {
+		if rv, ok := nodes[d.idx].liveRV(api.Meta(out, "name")); !ok || rv != api.Meta(out, "resourceVersion") {
 			mutated = true
 		}
 	}

@@ -1,5 +1,7 @@
 package kro
 
+import "github.com/krosim/krosim/sim/api"
+
 // scratch recycles the maps and lists a worker renders objects into. What
 // a reconcile renders is dead once it ends: the store copies what it keeps
 // of an applied object (see api.Store), and nothing else holds a rendered
@@ -7,7 +9,7 @@ package kro
 // refills the same containers instead of allocating new ones, which spares
 // the collector most of what rendering costs. A nil scratch allocates.
 type scratch struct {
-	memo  map[memoKey]evalResult // kept as big as a reconcile needs
+	memo  memo // kept as big as a reconcile needs
 	maps  []map[string]any
 	lists [][]any
 	// boxes holds each list as an interface, as it was last handed out:
@@ -15,6 +17,91 @@ type scratch struct {
 	// length has the same header.
 	boxes  []any
 	nm, nl int // in use in this reconcile
+	// A render's field values and containers (see layout), never boxed
+	// nor kept past the render: one list of each, reused.
+	vals, held []any
+	// A reconcile's nodes, expression variables, duplicate check, ApplySet
+	// kinds and prune's tables, which nothing keeps past it.
+	nodes      []node
+	vars       map[string]any
+	seen       map[identity]string
+	kinds, now map[schemaGVR]bool
+	want       map[api.Key]bool
+}
+
+// nodesOf returns n zero nodes.
+func (s *scratch) nodesOf(n int) []node {
+	if s == nil {
+		return make([]node, n)
+	}
+	if cap(s.nodes) < n {
+		s.nodes = make([]node, n)
+	}
+	s.nodes = s.nodes[:n]
+	clear(s.nodes)
+	return s.nodes
+}
+
+// The reconcile's tables, emptied (new when s is nil).
+
+func (s *scratch) varsMap() map[string]any {
+	return table(s, func(s *scratch) *map[string]any { return &s.vars })
+}
+
+func (s *scratch) seenMap() map[identity]string {
+	return table(s, func(s *scratch) *map[identity]string { return &s.seen })
+}
+
+func (s *scratch) kindsMap() map[schemaGVR]bool {
+	return table(s, func(s *scratch) *map[schemaGVR]bool { return &s.kinds })
+}
+
+func (s *scratch) nowMap() map[schemaGVR]bool {
+	return table(s, func(s *scratch) *map[schemaGVR]bool { return &s.now })
+}
+
+func (s *scratch) wantMap() map[api.Key]bool {
+	return table(s, func(s *scratch) *map[api.Key]bool { return &s.want })
+}
+
+// table returns the map of s that at picks, emptied, made if there is none;
+// a new one when s is nil.
+func table[K comparable, V any](s *scratch, at func(*scratch) *map[K]V) map[K]V {
+	if s == nil {
+		return map[K]V{}
+	}
+	m := at(s)
+	if *m == nil {
+		*m = map[K]V{}
+	}
+	clear(*m)
+	return *m
+}
+
+// values returns a list of n nil items for a render's field values.
+func (s *scratch) values(n int) []any {
+	if s == nil {
+		return make([]any, n)
+	}
+	return refill(&s.vals, n)
+}
+
+// containers returns a list of n nil items for a render's containers.
+func (s *scratch) containers(n int) []any {
+	if s == nil {
+		return make([]any, n)
+	}
+	return refill(&s.held, n)
+}
+
+// refill returns *b emptied to n nil items, grown if needed.
+func refill(b *[]any, n int) []any {
+	if cap(*b) < n {
+		*b = make([]any, n)
+	}
+	*b = (*b)[:n]
+	clear(*b)
+	return *b
 }
 
 // mapOf returns an empty map for about n entries.
@@ -63,16 +150,13 @@ func (s *scratch) boxedList(n int) ([]any, any) {
 	return l, box
 }
 
-// memoMap returns an empty memo of evaluations for a reconcile.
-func (s *scratch) memoMap() map[memoKey]evalResult {
+// memoOf returns the worker's memo, emptied for a new reconcile.
+func (s *scratch) memoOf() *memo {
 	if s == nil {
-		return map[memoKey]evalResult{}
+		return &memo{}
 	}
-	if s.memo == nil {
-		s.memo = map[memoKey]evalResult{}
-	}
-	clear(s.memo)
-	return s.memo
+	s.memo.reset()
+	return &s.memo
 }
 
 // reset makes every container reusable: the reconcile that rendered into

@@ -1,6 +1,9 @@
 package kro
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/krosim/krosim/model"
 )
 
@@ -12,6 +15,121 @@ import (
 type spine struct {
 	keys map[string]*spine
 	idx  map[int]*spine
+	id   int // the node's place in a render's table of containers (see layout)
+	// How the node's container is sized (see layout.size), when the
+	// template holds one there: kind 'm' (a map) or 'l' (a list), else 0.
+	kind byte
+	base int     // the size of what rendering never writes in it
+	dyn  []place // what rendering may write in it
+}
+
+// layout is how a resource is rendered: its spine (nil: the template is
+// cloned whole), and for each templated field the spine node whose
+// container holds the field's value, so that rendering writes the value
+// there rather than walking the field's path from the top (Path.Set).
+type layout struct {
+	spine *spine
+	nodes int   // spine nodes, numbered from 0 (the top)
+	into  []int // by field: the node holding it, -1 for Path.Set to write it
+}
+
+// newLayout returns r's layout. A field is written into its node's
+// container only when no field's path leads into another's value (no path
+// is a prefix of another), so that the containers rendering copied are
+// the ones Path.Set would reach; otherwise Path.Set writes every field.
+func newLayout(r *model.Resource) *layout {
+	l := &layout{spine: newSpine(r), into: make([]int, len(r.Fields))}
+	for i := range l.into {
+		l.into[i] = -1
+	}
+	if l.spine == nil || nested(r.Fields) {
+		return l
+	}
+	l.nodes = l.spine.number(0)
+	written := map[*spine][]any{} // the fields' last path elements, by node
+	for i, f := range r.Fields {
+		if len(f.Path) == 0 {
+			continue
+		}
+		cur := l.spine
+		for _, e := range f.Path[:len(f.Path)-1] {
+			cur = cur.child(e)
+		}
+		l.into[i] = cur.id
+		written[cur] = append(written[cur], f.Path[len(f.Path)-1])
+	}
+	l.spine.measure(r.Template, written, true)
+	return l
+}
+
+// nested reports whether a field's path is a prefix of another's.
+func nested(fields []*model.Value) bool {
+	for i, a := range fields {
+		for j, b := range fields {
+			if i != j && len(a.Path) < len(b.Path) && slices.Equal(a.Path, b.Path[:len(a.Path)]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// number numbers s and the nodes below it from next, in a fixed order, and
+// returns the next number free.
+func (s *spine) number(next int) int {
+	s.id = next
+	next++
+	for _, k := range slices.Sorted(maps.Keys(s.keys)) {
+		next = s.keys[k].number(next)
+	}
+	for _, i := range slices.Sorted(maps.Keys(s.idx)) {
+		next = s.idx[i].number(next)
+	}
+	return next
+}
+
+// render returns a copy of r's template with vals (by field) written at the
+// fields' paths, in order: what rendering the template (spine.render) and
+// then Path.Set of every field do.
+// It also returns the containers it copied, by spine node, for size (nil:
+// none were).
+func (l *layout) render(r *model.Resource, sc *scratch, vals []any) (map[string]any, []any) {
+	if l.spine == nil {
+		obj := model.Clone(r.Template).(map[string]any)
+		for i, f := range r.Fields {
+			f.Path.Set(obj, vals[i])
+		}
+		return obj, nil
+	}
+	var held []any // nil when no field is written into its node
+	if l.nodes > 0 {
+		held = sc.containers(l.nodes)
+	}
+	obj := l.spine.copy(r.Template, sc, held).(map[string]any)
+	for i, f := range r.Fields {
+		if n := l.into[i]; n >= 0 && held[n] != nil {
+			setIn(held[n], f.Path[len(f.Path)-1], vals[i])
+			continue
+		}
+		f.Path.Set(obj, vals[i]) // the template lacks the path's containers
+	}
+	return obj, held
+}
+
+// setIn sets v at path element e of container c as the last step of
+// Path.Set does: a key of a map, an index of a list within its length, and
+// nothing when e does not fit c.
+func setIn(c, e, v any) {
+	switch k := e.(type) {
+	case string:
+		if m, ok := c.(map[string]any); ok {
+			m[k] = v
+		}
+	case int:
+		if l, ok := c.([]any); ok && k >= 0 && k < len(l) {
+			l[k] = v
+		}
+	}
 }
 
 // newSpine returns the spine of r's template, or nil when the template holds
@@ -88,7 +206,11 @@ func (s *spine) render(r *model.Resource, sc *scratch) map[string]any {
 
 // clone copies x's containers along the spine into containers from sc,
 // sharing everything else.
-func (s *spine) clone(x any, sc *scratch) any {
+func (s *spine) clone(x any, sc *scratch) any { return s.copy(x, sc, nil) }
+
+// copy is clone; held, when not nil, gets each node's copied container at
+// the node's id (see layout).
+func (s *spine) copy(x any, sc *scratch, held []any) any {
 	switch v := x.(type) {
 	case map[string]any:
 		if v == nil {
@@ -100,8 +222,11 @@ func (s *spine) clone(x any, sc *scratch) any {
 		}
 		for k, c := range s.keys {
 			if e, ok := m[k]; ok {
-				m[k] = c.clone(e, sc)
+				m[k] = c.copy(e, sc, held)
 			}
+		}
+		if held != nil {
+			held[s.id] = m
 		}
 		return m
 	case []any:
@@ -112,8 +237,11 @@ func (s *spine) clone(x any, sc *scratch) any {
 		copy(l, v)
 		for i, c := range s.idx {
 			if i >= 0 && i < len(l) {
-				l[i] = c.clone(l[i], sc)
+				l[i] = c.copy(l[i], sc, held)
 			}
+		}
+		if held != nil {
+			held[s.id] = box // the list as boxed: boxing l again would allocate
 		}
 		return box
 	}

@@ -88,7 +88,7 @@ type work struct {
 	g     *Graph
 	pass  string
 	cpu   [span.NumPhases]time.Duration
-	memo  map[memoKey]evalResult
+	memo  *memo
 	sc    *scratch // the worker's, for rendering
 	stack span.Stack
 	start time.Duration
