@@ -81,10 +81,12 @@ fuzz:
 	$(GO) test $(FUZZ) -fuzz='^FuzzTemplate$$' -fuzztime=30s ./model
 	$(GO) test $(FUZZ) -fuzz='^FuzzInstance$$' -fuzztime=60s ./sim/workload
 
-# By hand, minutes to an hour: real kro on a real API server (.ci/realapi)
-# against the simulation, at 50, 200 and 500 instances with 1 and 4
-# workers, three real runs each; writes out/fidelity/fidelity.md (README,
-# "Fidelity"). Knobs: FIDELITY_* and KROSIM_* (see .ci/fidelity.sh).
+# By hand, about an hour: real kro on a real API server (.ci/realapi)
+# against the simulation: calibrates the harness (four runs of each
+# calibration RGD), then every RGD of the fidelity set at 1, 2, 4 and 8
+# workers, 100 instances, one real run each; writes out/fidelity/fidelity.md
+# (testdata/realapi/fidelity.md). Knobs: FIDELITY_* and KROSIM_* (see
+# .ci/fidelity.sh).
 fidelity:
 	.ci/fidelity.sh
 
