@@ -31,15 +31,7 @@ type scratch struct {
 
 // nodesOf returns n zero nodes.
 func (s *scratch) nodesOf(n int) []node {
-	if s == nil {
-		return make([]node, n)
-	}
-	if cap(s.nodes) < n {
-		s.nodes = make([]node, n)
-	}
-	s.nodes = s.nodes[:n]
-	clear(s.nodes)
-	return s.nodes
+	return buffer(s, func(s *scratch) *[]node { return &s.nodes }, n)
 }
 
 // The reconcile's tables, emptied (new when s is nil).
@@ -80,24 +72,23 @@ func table[K comparable, V any](s *scratch, at func(*scratch) *map[K]V) map[K]V 
 
 // values returns a list of n nil items for a render's field values.
 func (s *scratch) values(n int) []any {
-	if s == nil {
-		return make([]any, n)
-	}
-	return refill(&s.vals, n)
+	return buffer(s, func(s *scratch) *[]any { return &s.vals }, n)
 }
 
 // containers returns a list of n nil items for a render's containers.
 func (s *scratch) containers(n int) []any {
-	if s == nil {
-		return make([]any, n)
-	}
-	return refill(&s.held, n)
+	return buffer(s, func(s *scratch) *[]any { return &s.held }, n)
 }
 
-// refill returns *b emptied to n nil items, grown if needed.
-func refill(b *[]any, n int) []any {
+// buffer returns the list of s that at picks as n zero items, grown if
+// needed; a new one when s is nil.
+func buffer[T any](s *scratch, at func(*scratch) *[]T, n int) []T {
+	if s == nil {
+		return make([]T, n)
+	}
+	b := at(s)
 	if cap(*b) < n {
-		*b = make([]any, n)
+		*b = make([]T, n)
 	}
 	*b = (*b)[:n]
 	clear(*b)
