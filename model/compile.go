@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/checker"
 	"github.com/google/cel-go/common/ast"
 	"github.com/google/cel-go/common/types"
 	"gopkg.in/yaml.v3"
@@ -53,6 +54,10 @@ type parsedExpr struct {
 	checked *cel.Ast
 	prg     cel.Program
 	err     error // from checking or planning; nil until checked
+
+	// fast is prg without cost tracking, for an expression whose cost
+	// does not depend on the data it reads.
+	fast cel.Program
 
 	warned  bool        // costWarning ran
 	warning CostWarning // costWarning's answer, without a position
@@ -158,8 +163,44 @@ func (c *compiler) compileSource(src string) *parsedExpr {
 		pe.checked, pe.iss, pe.err = nil, iss, iss.Err()
 		return pe
 	}
-	pe.prg, pe.err = c.env.Program(pe.checked, c.programOptions(pe)...)
+	pe.err = c.plan(pe)
 	return pe
+}
+
+// plan makes pe's programs: one that tracks and bounds every evaluation's
+// cost and, when cel-go's estimator finds the cost independent of the data
+// (its minimum equals its maximum with every size unknown) and within the
+// limit, one that does not track it, since tracking costs more than most
+// evaluations it tracks. The estimate's amount is not the actual cost
+// (a select chain is one attribute to the interpreter, several to the
+// estimator), so Expr learns that from a tracked evaluation.
+func (c *compiler) plan(pe *parsedExpr) error {
+	var err error
+	if pe.prg, err = c.env.Program(pe.checked, c.programOptions(pe)...); err != nil {
+		return err
+	}
+	est, err := c.env.EstimateCost(pe.checked, unknownSizes{})
+	if err != nil || est.Min != est.Max || (c.lim.CELCost > 0 && est.Max > c.lim.CELCost) {
+		return nil
+	}
+	opts := []cel.ProgramOption{cel.InterruptCheckFrequency(interruptEvery)}
+	if _, reads := pe.free[RuntimeVar]; reads {
+		opts = append(opts, runtimeGlobal())
+	}
+	if pe.fast, err = c.env.Program(pe.checked, opts...); err != nil {
+		pe.fast = nil
+		return nil
+	}
+	return nil
+}
+
+// unknownSizes leaves the size of everything unknown (unbounded).
+type unknownSizes struct{}
+
+func (unknownSizes) EstimateSize(checker.AstNode) *checker.SizeEstimate { return nil }
+
+func (unknownSizes) EstimateCallCost(function, overloadID string, target *checker.AstNode, args []checker.AstNode) *checker.CallEstimate {
+	return nil
 }
 
 // resource compiles every expression of r and records its dependencies.
@@ -324,8 +365,7 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		return nil
 	}
 	if pe.prg == nil {
-		var err error
-		if pe.prg, err = c.env.Program(pe.checked, c.programOptions(pe)...); err != nil {
+		if err := c.plan(pe); err != nil {
 			c.l.probs.addf(at(0), "planning expression: %v", err)
 			return nil
 		}
@@ -337,7 +377,7 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		w.Problem = &Problem{Pos: pos, Msg: w.Msg, Line: c.l.probs.src.line(pos.Line)}
 		c.g.CostWarnings = append(c.g.CostWarnings, w)
 	}
-	return &Expr{Source: src, Refs: refs, AST: pe.checked, Program: pe.prg, CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}
+	return &Expr{Source: src, Refs: refs, AST: pe.checked, Program: pe.prg, Fast: pe.fast, CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}
 }
 
 // references checks the identifiers src uses in ctx, as kro does: no self

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/cel-go/cel"
@@ -126,10 +127,30 @@ type Expr struct {
 	Refs    []string // identifiers referenced, sorted: schema, resource ids, iterators
 	AST     *cel.Ast // checked
 	Program cel.Program
+	// Fast, when set, is Program without cost tracking, for an expression
+	// whose cost cel-go's estimator finds independent of the data it reads
+	// and within the cost limit. Evaluators learn the cost from Program
+	// (LearnCost) and use Fast once it is known (FixedCost).
+	Fast  cel.Program
+	fixed atomic.Uint64 // the learned cost + 1; 0: not learned
 	// CostLimit is the Limits.CELCost Program enforces, for messages; 0: none.
 	CostLimit uint64
 
 	maxBytes int // Limits.CELBytes, for Native
+}
+
+// FixedCost is the cost of every successful evaluation of e, once learned.
+func (e *Expr) FixedCost() (uint64, bool) {
+	c := e.fixed.Load()
+	return c - 1, c > 0 && e.Fast != nil
+}
+
+// LearnCost records the cost cel-go tracked for a successful evaluation of
+// e, an expression with a Fast program.
+func (e *Expr) LearnCost(cost uint64) {
+	if e.Fast != nil {
+		e.fixed.Store(cost + 1)
+	}
 }
 
 // Path addresses a value inside an object: string keys and int list indexes.

@@ -125,16 +125,30 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 			return nil, false, o.err
 		}
 	}
+	fixed, known := e.FixedCost()
+	prg := e.Program
+	if known {
+		prg = e.Fast
+	}
 	outer := c.enter("eval")
-	if c.opts.Context != nil {
-		v, det, err = e.Program.ContextEval(c.opts.Context, vars)
-	} else {
-		v, det, err = e.Program.Eval(vars)
+	v, det, err = w.run(prg, vars)
+	if known && err != nil {
+		// An error can end an evaluation early, at a cost of its own.
+		v, det, err = w.run(e.Program, vars)
+		known = false
 	}
 	c.leave(outer)
-	cost := uint64(0)
-	if det != nil && det.ActualCost() != nil {
-		cost = *det.ActualCost()
+	cost := fixed
+	if !known {
+		cost = 0
+		if det != nil && det.ActualCost() != nil {
+			cost = *det.ActualCost()
+		}
+		if err == nil {
+			e.LearnCost(cost)
+		}
+	} else if CheckFixedCost {
+		mustCostFixed(e, vars, cost)
 	}
 	var d time.Duration
 	if stop != nil {
@@ -162,6 +176,30 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 		return nil, false, err
 	}
 	return v, false, nil
+}
+
+// run evaluates prg on vars, interruptibly when the run has a context.
+func (w *work) run(prg cel.Program, vars map[string]any) (ref.Val, *cel.EvalDetails, error) {
+	if ctx := w.c.opts.Context; ctx != nil {
+		return prg.ContextEval(ctx, vars)
+	}
+	return prg.Eval(vars)
+}
+
+// CheckFixedCost, for tests, evaluates every expression charged its learned
+// fixed cost with cost tracking too, and panics if cel-go's actual cost
+// differs.
+var CheckFixedCost bool
+
+func mustCostFixed(e *model.Expr, vars map[string]any, cost uint64) {
+	_, det, _ := e.Program.Eval(vars)
+	if det == nil || det.ActualCost() == nil || *det.ActualCost() != cost {
+		actual := "none"
+		if det != nil && det.ActualCost() != nil {
+			actual = fmt.Sprint(*det.ActualCost())
+		}
+		panic(fmt.Sprintf("expression at %s (%s): charged the fixed cost %d, cel-go tracked %s", e.Pos, e.Source, cost, actual))
+	}
 }
 
 // overLimit is an evaluation's outcome over a limit, and its cost.
