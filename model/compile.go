@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
@@ -115,11 +116,15 @@ func (c *compiler) precompile(nodes []*yaml.Node) {
 				return
 			}
 			t, err := parseTemplate(vn.Value)
-			if err != nil || seen[t.cel] || c.parsed[t.cel] != nil {
+			if err != nil {
 				return
 			}
-			seen[t.cel] = true
-			srcs = append(srcs, t.cel)
+			for _, src := range append(t.sources(vn.Value), t.cel) {
+				if !seen[src] && c.parsed[src] == nil {
+					seen[src] = true
+					srcs = append(srcs, src)
+				}
+			}
 		})
 	}
 	if len(srcs) < 16 {
@@ -157,14 +162,21 @@ func (c *compiler) compileSource(src string) *parsedExpr {
 		return pe
 	}
 	pe.free = freeIdents(c.env, pe.ast.NativeRep(), c.names)
-	var iss *cel.Issues
-	pe.checked, iss = c.env.Check(pe.ast)
-	if iss.Err() != nil {
-		pe.checked, pe.iss, pe.err = nil, iss, iss.Err()
-		return pe
+	if pe.err = c.check(pe); pe.err == nil {
+		pe.err = c.plan(pe)
 	}
-	pe.err = c.plan(pe)
 	return pe
+}
+
+// check type-checks pe, keeping the issues if it fails.
+func (c *compiler) check(pe *parsedExpr) error {
+	checked, iss := c.env.Check(pe.ast)
+	if iss.Err() != nil {
+		pe.iss = iss
+		return iss.Err()
+	}
+	pe.checked = checked
+	return nil
 }
 
 // plan makes pe's programs: one that tracks and bounds every evaluation's
@@ -335,7 +347,45 @@ func (c *compiler) value(n *yaml.Node, p Path, ctx context, r *Resource) *Value 
 	}
 	e.Text, e.Pos = text, l.valuePos(n, 0)
 	e.Pos.File = l.probs.src.name
+	if !t.standalone && e.AST.OutputType().IsExactType(types.StringType) {
+		e.Parts = c.parts(text, t)
+	}
 	return &Value{Path: p, Standalone: t.standalone, Expr: e}
+}
+
+// parts is the concatenation t as literals and expressions of fixed cost
+// each evaluating to a string, or nil if an expression is not one of those.
+func (c *compiler) parts(text string, t *template) []Part {
+	var parts []Part
+	last := 0
+	for _, sp := range t.spans {
+		if lit := text[last : sp.valOff-2]; !utf8.ValidString(lit) {
+			return nil // the CEL literal would not be these bytes
+		} else if lit != "" {
+			parts = append(parts, Part{Lit: lit})
+		}
+		last = sp.valOff + sp.n + 1
+		pe := c.parsedSource(text[sp.valOff : sp.valOff+sp.n])
+		if pe.iss.Err() != nil {
+			return nil
+		}
+		if pe.checked == nil && pe.err == nil {
+			pe.err = c.check(pe)
+			if pe.err == nil {
+				pe.err = c.plan(pe)
+			}
+		}
+		if pe.err != nil || pe.fast == nil || !pe.checked.OutputType().IsExactType(types.StringType) {
+			return nil
+		}
+		parts = append(parts, Part{Expr: &Expr{Source: text[sp.valOff : sp.valOff+sp.n], AST: pe.checked, Program: pe.prg, Fast: pe.fast, CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}})
+	}
+	if lit := text[last:]; !utf8.ValidString(lit) {
+		return nil
+	} else if lit != "" {
+		parts = append(parts, Part{Lit: lit})
+	}
+	return parts
 }
 
 // compile parses, checks references, type-checks and plans one CEL source.
@@ -351,11 +401,7 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		return nil
 	}
 	if pe.checked == nil && pe.err == nil {
-		var iss *cel.Issues
-		pe.checked, iss = c.env.Check(pe.ast)
-		if iss.Err() != nil {
-			pe.checked, pe.iss, pe.err = nil, iss, iss.Err()
-		}
+		pe.err = c.check(pe)
 	}
 	if pe.checked == nil {
 		c.celIssues(src, pe.iss, at)

@@ -133,10 +133,20 @@ type Expr struct {
 	// (LearnCost) and use Fast once it is known (FixedCost).
 	Fast  cel.Program
 	fixed atomic.Uint64 // the learned cost + 1; 0: not learned
+	// Parts, when set, is a string template's concatenation as literals
+	// and expressions with Fast programs, each a string: evaluators may
+	// evaluate those and join them, charging cel-go's cost of the joins.
+	Parts []Part
 	// CostLimit is the Limits.CELCost Program enforces, for messages; 0: none.
 	CostLimit uint64
 
 	maxBytes int // Limits.CELBytes, for Native
+}
+
+// Part is a literal or an expression of a concatenation.
+type Part struct {
+	Lit  string
+	Expr *Expr
 }
 
 // FixedCost is the cost of every successful evaluation of e, once learned.

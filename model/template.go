@@ -88,6 +88,19 @@ func parseTemplate(s string) (*template, error) {
 	return t, nil
 }
 
+// sources is the CEL source of each expression embedded in text, t's value,
+// when t is a concatenation.
+func (t *template) sources(text string) []string {
+	if t.standalone {
+		return nil
+	}
+	srcs := make([]string, len(t.spans))
+	for i, sp := range t.spans {
+		srcs[i] = text[sp.valOff : sp.valOff+sp.n]
+	}
+	return srcs
+}
+
 // scanExpr returns the offset of the '}' that closes the expression starting at body.
 func scanExpr(s string, body int) (int, error) {
 	depth := 0

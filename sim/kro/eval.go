@@ -4,10 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/cel-go/cel"
+	"github.com/google/cel-go/common"
+	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/common/types/ref"
 	"github.com/google/cel-go/interpreter"
 	"github.com/krosim/krosim/model"
@@ -126,14 +130,15 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 		}
 	}
 	fixed, known := e.FixedCost()
-	prg := e.Program
-	if known {
-		prg = e.Fast
-	}
 	outer := c.enter("eval")
-	v, det, err = w.run(prg, vars)
-	if known && err != nil {
-		// An error can end an evaluation early, at a cost of its own.
+	if len(e.Parts) > 0 {
+		v, fixed, known = w.join(e.Parts, vars)
+	} else if known {
+		v, det, err = w.run(e.Fast, vars)
+	}
+	if !known || err != nil {
+		// Tracked: the cost is not known, or an error ended the evaluation
+		// early, at a cost of its own.
 		v, det, err = w.run(e.Program, vars)
 		known = false
 	}
@@ -148,7 +153,7 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 			e.LearnCost(cost)
 		}
 	} else if CheckFixedCost {
-		mustCostFixed(e, vars, cost)
+		mustCostFixed(e, vars, v, cost)
 	}
 	var d time.Duration
 	if stop != nil {
@@ -191,15 +196,64 @@ func (w *work) run(prg cel.Program, vars map[string]any) (ref.Val, *cel.EvalDeta
 // differs.
 var CheckFixedCost bool
 
-func mustCostFixed(e *model.Expr, vars map[string]any, cost uint64) {
-	_, det, _ := e.Program.Eval(vars)
-	if det == nil || det.ActualCost() == nil || *det.ActualCost() != cost {
+func mustCostFixed(e *model.Expr, vars map[string]any, v ref.Val, cost uint64) {
+	want, det, err := e.Program.Eval(vars)
+	if err != nil || det == nil || det.ActualCost() == nil || *det.ActualCost() != cost || want.Equal(v) != types.True {
 		actual := "none"
 		if det != nil && det.ActualCost() != nil {
 			actual = fmt.Sprint(*det.ActualCost())
 		}
-		panic(fmt.Sprintf("expression at %s (%s): charged the fixed cost %d, cel-go tracked %s", e.Pos, e.Source, cost, actual))
+		panic(fmt.Sprintf("expression at %s (%s): got %v at cost %d untracked, cel-go tracked %v at cost %s (%v)", e.Pos, e.Source, v, cost, want, actual, err))
 	}
+}
+
+// join evaluates a string template's parts and joins them, with the cost
+// cel-go's tracker charges for the whole concatenation: each part's own
+// and each join's, a tenth of the joined length in runes rounded up. It
+// reports false if a part failed, for the caller to evaluate the whole.
+func (w *work) join(parts []model.Part, vars map[string]any) (ref.Val, uint64, bool) {
+	var b []byte
+	if w.sc != nil {
+		b = w.sc.join[:0]
+	}
+	var cost, runes uint64
+	for i, p := range parts {
+		s := p.Lit
+		if p.Expr != nil {
+			c, known := p.Expr.FixedCost()
+			prg := p.Expr.Fast
+			if !known {
+				prg = p.Expr.Program
+			}
+			v, det, err := w.run(prg, vars)
+			if err != nil {
+				return nil, 0, false
+			}
+			if !known {
+				if det == nil || det.ActualCost() == nil {
+					return nil, 0, false
+				}
+				c = *det.ActualCost()
+				p.Expr.LearnCost(c)
+			}
+			str, ok := v.(types.String)
+			if !ok {
+				return nil, 0, false
+			}
+			cost += c
+			s = string(str)
+		}
+		n := uint64(utf8.RuneCountInString(s))
+		if i > 0 {
+			cost += uint64(math.Ceil(float64(runes+n) * common.StringTraversalCostFactor))
+		}
+		runes += n
+		b = append(b, s...)
+	}
+	if w.sc != nil {
+		w.sc.join = b
+	}
+	return types.String(string(b)), cost, true
 }
 
 // overLimit is an evaluation's outcome over a limit, and its cost.

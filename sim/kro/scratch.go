@@ -20,6 +20,7 @@ type scratch struct {
 	// A render's field values and containers (see layout), never boxed
 	// nor kept past the render: one list of each, reused.
 	vals, held []any
+	join       []byte // a string template's concatenation (see work.join)
 	// A reconcile's nodes, expression variables, duplicate check, ApplySet
 	// kinds and prune's tables, which nothing keeps past it.
 	nodes      []node
