@@ -151,6 +151,8 @@ type carrier struct {
 	yield  func(struct{}) bool
 	p      *Proc // running or about to
 	body   func(p *Proc)
+	each   func(i int, p *Proc) // instead of body: GoEach's, with i
+	i      int
 }
 
 // Name is the process's name, for diagnostics.
@@ -164,12 +166,31 @@ type shutdown struct{}
 
 // Go starts a process that begins running at the current virtual time.
 func (k *Kernel) Go(name string, body func(p *Proc)) *Proc {
+	p := &Proc{}
+	k.start(p, name)
+	p.c.body = body
+	return p
+}
+
+// GoEach starts n processes that begin running at the current virtual
+// time, the i-th running body(i, p): Go for each i, without a closure and a
+// process allocated for each.
+func (k *Kernel) GoEach(name string, n int, body func(i int, p *Proc)) {
+	ps := make([]Proc, n)
+	for i := range ps {
+		p := &ps[i]
+		k.start(p, name)
+		p.c.each, p.c.i = body, i
+	}
+}
+
+// start makes p a process on an idle carrier, due now.
+func (k *Kernel) start(p *Proc, name string) {
 	k.nprocs++
-	p := &Proc{k: k, id: k.nprocs, name: name, c: k.carrier()}
-	p.c.p, p.c.body = p, body
+	*p = Proc{k: k, id: k.nprocs, name: name, c: k.carrier()}
+	p.c.p = p
 	k.live[p] = struct{}{}
 	k.push(event{at: k.now, proc: p})
-	return p
 }
 
 // carrier returns an idle carrier, or a new one.
@@ -187,7 +208,7 @@ func (k *Kernel) carrier() *carrier {
 			// The body returned: the process is over, and the carrier
 			// idles until a process started later is due.
 			c.p.done = true
-			c.p, c.body = nil, nil
+			c.p, c.body, c.each = nil, nil, nil
 			k.idle = append(k.idle, c)
 			if !yield(struct{}{}) {
 				return // shut down while idle
@@ -208,7 +229,11 @@ func (c *carrier) run() (returned bool) {
 			returned = false
 		}
 	}()
-	c.body(c.p)
+	if c.each != nil {
+		c.each(c.i, c.p)
+	} else {
+		c.body(c.p)
+	}
 	return true
 }
 

@@ -329,3 +329,33 @@ func TestTurnGoesAheadOfQueuedWork(t *testing.T) {
 		t.Errorf("processor time %v, want 15ms (the turns hold none)", c.Busy())
 	}
 }
+
+func TestGoEachRunsLikeGoForEachIndex(t *testing.T) {
+	trace := func(start func(k *Kernel, body func(i int, p *Proc))) []string {
+		k := New()
+		var log []string
+		start(k, func(i int, p *Proc) {
+			p.Sleep(time.Duration(3-i) * time.Second)
+			log = append(log, fmt.Sprintf("%d %s at %s", i, p.Name(), k.Now()))
+			p.Sleep(time.Second)
+			log = append(log, fmt.Sprintf("%d again at %s", i, k.Now()))
+		})
+		if err := k.Run(0, nil); err != nil {
+			t.Fatal(err)
+		}
+		k.Shutdown()
+		return log
+	}
+	each := trace(func(k *Kernel, body func(i int, p *Proc)) { k.GoEach("w", 4, body) })
+	one := trace(func(k *Kernel, body func(i int, p *Proc)) {
+		for i := 0; i < 4; i++ {
+			k.Go("w", func(p *Proc) { body(i, p) })
+		}
+	})
+	if len(each) != 8 || strings.Join(each, "\n") != strings.Join(one, "\n") {
+		t.Errorf("GoEach ran\n%s\nGo ran\n%s", strings.Join(each, "\n"), strings.Join(one, "\n"))
+	}
+	if each[0] != "3 w at 0s" || each[7] != "0 again at 4s" {
+		t.Errorf("GoEach ran\n%s", strings.Join(each, "\n"))
+	}
+}

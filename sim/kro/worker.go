@@ -190,16 +190,14 @@ func (w *work) parallel(resources []string, do func(i int, p *kernel.Proc) api.C
 	start := k.Now()
 	w.th.Switch(start, span.APIWait)
 	left, last := n, 0
-	for i := 0; i < n; i++ {
-		k.Go("apply", func(sp *kernel.Proc) {
-			calls[i] = do(i, sp)
-			left--
-			last = i
-			if left == 0 {
-				w.p.Unpark()
-			}
-		})
-	}
+	k.GoEach("apply", n, func(i int, sp *kernel.Proc) {
+		calls[i] = do(i, sp)
+		left--
+		last = i
+		if left == 0 {
+			w.p.Unpark()
+		}
+	})
 	w.p.Park()
 	throttle := calls[last].Throttle
 	w.th.Charge(k.Now(), span.Part{Phase: span.ThrottleWait, D: throttle})
