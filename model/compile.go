@@ -206,6 +206,20 @@ func (c *compiler) plan(pe *parsedExpr) error {
 	return nil
 }
 
+// loops reports whether e holds a comprehension, the only place cel-go
+// checks for an interrupt.
+func loops(e ast.Expr) bool {
+	if e.Kind() == ast.ComprehensionKind {
+		return true
+	}
+	for _, ch := range children(e) {
+		if loops(ch) {
+			return true
+		}
+	}
+	return false
+}
+
 // unknownSizes leaves the size of everything unknown (unbounded).
 type unknownSizes struct{}
 
@@ -378,7 +392,7 @@ func (c *compiler) parts(text string, t *template) []Part {
 		if pe.err != nil || pe.fast == nil || !pe.checked.OutputType().IsExactType(types.StringType) {
 			return nil
 		}
-		parts = append(parts, Part{Expr: &Expr{Source: text[sp.valOff : sp.valOff+sp.n], AST: pe.checked, Program: pe.prg, Fast: pe.fast, CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}})
+		parts = append(parts, Part{Expr: &Expr{Source: text[sp.valOff : sp.valOff+sp.n], AST: pe.checked, Program: pe.prg, Fast: pe.fast, Loops: loops(pe.checked.NativeRep().Expr()), CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}})
 	}
 	if lit := text[last:]; !utf8.ValidString(lit) {
 		return nil
@@ -423,7 +437,7 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		w.Problem = &Problem{Pos: pos, Msg: w.Msg, Line: c.l.probs.src.line(pos.Line)}
 		c.g.CostWarnings = append(c.g.CostWarnings, w)
 	}
-	return &Expr{Source: src, Refs: refs, AST: pe.checked, Program: pe.prg, Fast: pe.fast, CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}
+	return &Expr{Source: src, Refs: refs, AST: pe.checked, Program: pe.prg, Fast: pe.fast, Loops: loops(pe.checked.NativeRep().Expr()), CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}
 }
 
 // references checks the identifiers src uses in ctx, as kro does: no self

@@ -137,6 +137,9 @@ type Expr struct {
 	// and expressions with Fast programs, each a string: evaluators may
 	// evaluate those and join them, charging cel-go's cost of the joins.
 	Parts []Part
+	// Loops says the expression holds a comprehension: only there can
+	// cel-go interrupt an evaluation (cel.Program.ContextEval).
+	Loops bool
 	// CostLimit is the Limits.CELCost Program enforces, for messages; 0: none.
 	CostLimit uint64
 

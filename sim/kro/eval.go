@@ -134,12 +134,12 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 	if len(e.Parts) > 0 {
 		v, fixed, known = w.join(e.Parts, vars)
 	} else if known {
-		v, det, err = w.run(e.Fast, vars)
+		v, det, err = w.run(e, e.Fast, vars)
 	}
 	if !known || err != nil {
 		// Tracked: the cost is not known, or an error ended the evaluation
 		// early, at a cost of its own.
-		v, det, err = w.run(e.Program, vars)
+		v, det, err = w.run(e, e.Program, vars)
 		known = false
 	}
 	c.leave(outer)
@@ -183,9 +183,11 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 	return v, false, nil
 }
 
-// run evaluates prg on vars, interruptibly when the run has a context.
-func (w *work) run(prg cel.Program, vars map[string]any) (ref.Val, *cel.EvalDetails, error) {
-	if ctx := w.c.opts.Context; ctx != nil {
+// run evaluates prg, e's, on vars, interruptibly when the run has a context
+// and e loops (elsewhere cel-go never checks for an interrupt, and
+// ContextEval costs a cancelable context each time).
+func (w *work) run(e *model.Expr, prg cel.Program, vars map[string]any) (ref.Val, *cel.EvalDetails, error) {
+	if ctx := w.c.opts.Context; ctx != nil && e.Loops {
 		return prg.ContextEval(ctx, vars)
 	}
 	return prg.Eval(vars)
@@ -225,7 +227,7 @@ func (w *work) join(parts []model.Part, vars map[string]any) (ref.Val, uint64, b
 			if !known {
 				prg = p.Expr.Program
 			}
-			v, det, err := w.run(prg, vars)
+			v, det, err := w.run(p.Expr, prg, vars)
 			if err != nil {
 				return nil, 0, false
 			}
