@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -57,5 +59,46 @@ func TestValidateCostWarnings(t *testing.T) {
 	// Certain: every evaluation is over a limit of 10.
 	if code := Main([]string{"validate", "--timings=false", "--cel-cost-limit", "10", "../../testdata/hostile/bombs/string-doubling.yaml"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "every evaluation fails") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+}
+
+// TestCELCostLimitStopsAConcatenation: a string template whose joins cost
+// more than the limit fails as cel-go fails it, though krosim evaluates
+// such templates part by part without cost tracking.
+func TestCELCostLimitStopsAConcatenation(t *testing.T) {
+	dir := t.TempDir()
+	rgd := filepath.Join(dir, "long.yaml")
+	long := strings.Repeat("a", 100)
+	if err := os.WriteFile(rgd, []byte(`apiVersion: kro.run/v1alpha1
+kind: ResourceGraphDefinition
+metadata:
+  name: long
+spec:
+  schema:
+    apiVersion: v1alpha1
+    kind: Long
+    spec:
+      name: string | default=`+long+`
+  resources:
+    - id: config
+      template:
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: ${schema.spec.name}-config
+        data:
+          key: value
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		limit string
+		code  int
+	}{{"14", 0}, {"13", 1}} { // cel-go charges 14 for the template: 11 of it for joining 107 runes
+		var stdout, stderr bytes.Buffer
+		code := Main([]string{"run", "--rgd", rgd, "--instances", "1", "--cel-cost-limit", c.limit, "--out", filepath.Join(dir, c.limit), "--quiet"}, &stdout, &stderr)
+		if code != c.code || (code == 1) != strings.Contains(stderr.String(), "cost limit "+c.limit+" exceeded") {
+			t.Errorf("limit %s: exit %d, want %d:\n%s", c.limit, code, c.code, stderr.String())
+		}
 	}
 }

@@ -132,7 +132,7 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 	fixed, known := e.FixedCost()
 	outer := c.enter("eval")
 	if len(e.Parts) > 0 {
-		v, fixed, known = w.join(e.Parts, vars)
+		v, fixed, known = w.join(e, vars)
 	} else if known {
 		v, det, err = w.run(e, e.Fast, vars)
 	}
@@ -209,17 +209,18 @@ func mustCostFixed(e *model.Expr, vars map[string]any, v ref.Val, cost uint64) {
 	}
 }
 
-// join evaluates a string template's parts and joins them, with the cost
-// cel-go's tracker charges for the whole concatenation: each part's own
-// and each join's, a tenth of the joined length in runes rounded up. It
-// reports false if a part failed, for the caller to evaluate the whole.
-func (w *work) join(parts []model.Part, vars map[string]any) (ref.Val, uint64, bool) {
+// join evaluates the parts of e, a string template, and joins them, with
+// the cost cel-go's tracker charges for the whole concatenation: each
+// part's own and each join's, a tenth of the joined length in runes rounded
+// up. It reports false if a part failed or the cost passed e's limit, for
+// the caller to evaluate the whole as cel-go does.
+func (w *work) join(e *model.Expr, vars map[string]any) (ref.Val, uint64, bool) {
 	var b []byte
 	if w.sc != nil {
 		b = w.sc.join[:0]
 	}
 	var cost, runes uint64
-	for i, p := range parts {
+	for i, p := range e.Parts {
 		s := p.Lit
 		if p.Expr != nil {
 			c, known := p.Expr.FixedCost()
@@ -254,6 +255,9 @@ func (w *work) join(parts []model.Part, vars map[string]any) (ref.Val, uint64, b
 	}
 	if w.sc != nil {
 		w.sc.join = b
+	}
+	if e.CostLimit > 0 && cost > e.CostLimit {
+		return nil, 0, false
 	}
 	return types.String(string(b)), cost, true
 }
