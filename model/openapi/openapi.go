@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"weak"
 )
 
 //go:generate go run ./gen -o builtin.json.gz
@@ -79,15 +80,27 @@ func (s *Set) Add(o *Set) {
 //go:embed builtin.json.gz
 var builtinGz []byte
 
-var builtin = sync.OnceValues(func() (*Set, error) { return Decode(builtinGz) })
+// builtin is the decoded builtinGz while anything holds it. Decoded, the
+// schemas take about 1 MB of heap; loaders only need them while they load,
+// so a run does not keep them, and loads close together share them.
+var builtin struct {
+	sync.Mutex
+	set weak.Pointer[Set]
+}
 
 // Builtin returns the schemas of the Kubernetes built-in kinds. The caller
 // must not modify the set.
 func Builtin() *Set {
-	s, err := builtin()
+	builtin.Lock()
+	defer builtin.Unlock()
+	if s := builtin.set.Value(); s != nil {
+		return s
+	}
+	s, err := Decode(builtinGz)
 	if err != nil {
 		panic(fmt.Sprintf("openapi: embedded builtin.json.gz: %v", err)) // generated file is broken
 	}
+	builtin.set = weak.Make(s)
 	return s
 }
 
