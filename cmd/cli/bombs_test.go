@@ -80,21 +80,19 @@ spec:
     spec:
       name: string | default=`+long+`
   resources:
-    - id: config
+    - id: cm
       template:
         apiVersion: v1
         kind: ConfigMap
         metadata:
-          name: ${schema.spec.name}-config
-        data:
-          key: value
+          name: ${schema.spec.name}-long
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, c := range []struct {
 		limit string
 		code  int
-	}{{"14", 0}, {"13", 1}} { // cel-go charges 14 for the template: 11 of it for joining 107 runes
+	}{{"14", 0}, {"13", 1}} { // cel-go charges 14 for the template: 11 of it for joining 105 runes
 		var stdout, stderr bytes.Buffer
 		code := Main([]string{"run", "--rgd", rgd, "--instances", "1", "--cel-cost-limit", c.limit, "--out", filepath.Join(dir, c.limit), "--quiet"}, &stdout, &stderr)
 		if code != c.code || (code == 1) != strings.Contains(stderr.String(), "cost limit "+c.limit+" exceeded") {
