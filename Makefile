@@ -82,7 +82,7 @@ fuzz:
 	$(GO) test $(FUZZ) -fuzz='^FuzzInstance$$' -fuzztime=60s ./sim/workload
 
 # By hand, about an hour: real kro on a real API server (.ci/realapi)
-# against the simulation: calibrates the harness (four runs of each
+# against the simulation: calibrates the harness (five runs of each
 # calibration RGD), then every RGD of the fidelity set at 1, 2, 4 and 8
 # workers, 100 instances, one real run each; writes out/fidelity/fidelity.md
 # (testdata/realapi/fidelity.md). Knobs: FIDELITY_* and KROSIM_* (see
