@@ -73,10 +73,9 @@ func (in *interner) again(h uint64) bool {
 // object's own (its identity and revision live there) and not interned;
 // the resource version and UID are unique per write and per object, so
 // they are left alone. obj's top level and metadata maps are the store's
-// fresh copies (see shallow): one of fewer than 8 entries is kept, its
-// values replaced in place (a Go map of up to 8 entries is one group of 8
-// slots whatever its size, and replacing a value does not grow it unless
-// all 8 are taken); a larger one is built anew at its size. What is below
+// fresh copies (see shallow), made at their size: each is kept, its values
+// replaced in place, but one of exactly 8 entries, which is built anew (see
+// own). What is below
 // them is kept only when owned (see value). prev is the stored version obj
 // replaces (nil for none): a value obj shares with it (the same map, list
 // or boxed scalar, at the same key) is interned already and kept without a
@@ -104,10 +103,13 @@ func (in *interner) object(obj, prev map[string]any, owned bool) map[string]any 
 	return out
 }
 
-// own is m to write m's own keys into: m itself when small, else a new
-// map of its size.
+// own is m to write m's own keys into: m itself, unless it holds exactly 8
+// entries, a Go map's one full group, which any write (even of a key it
+// holds) grows into a table: then a new map of its size. A map of more
+// entries is a table already, and writing the keys it holds changes it in
+// place.
 func own(m map[string]any) map[string]any {
-	if len(m) < 8 {
+	if len(m) != 8 {
 		return m
 	}
 	return make(map[string]any, len(m))
