@@ -49,13 +49,15 @@ bench:
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 # Issue 14's per-core and memory benchmark: six whole runs of the
-# 2,000-instance 10-resource chain (8 workers), compared by benchstat
-# (go install golang.org/x/perf/cmd/benchstat@latest) with the numbers
-# before issue 14's changes, sim/testdata/bench/chain-before.txt.
+# 2,000-instance 10-resource chain (8 workers), compared by benchstat with
+# the numbers before issue 14's changes (sim/testdata/bench/chain-before.txt)
+# and the latest kept (CHAIN_LATEST). CPU numbers move with the host's
+# load: compare with a base measured in the same session.
+CHAIN_LATEST ?= sim/testdata/bench/chain-after7.txt
 bench-chain:
 	mkdir -p out
 	$(GO) test -run='^$$' -bench='^BenchmarkChain$$' -benchtime=1x -count=6 ./sim | tee out/bench-chain.txt
-	$(GO) run golang.org/x/perf/cmd/benchstat sim/testdata/bench/chain-before.txt out/bench-chain.txt
+	$(GO) run golang.org/x/perf/cmd/benchstat sim/testdata/bench/chain-before.txt $(CHAIN_LATEST) out/bench-chain.txt
 
 # CI's short simulated bench: every suite of krosim bench at small sizes
 # (20 instances, 3 seeds, usage at 100/200/400, 10 ms per host measurement),
