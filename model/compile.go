@@ -199,9 +199,8 @@ func (c *compiler) plan(pe *parsedExpr) error {
 	if _, reads := pe.free[RuntimeVar]; reads {
 		opts = append(opts, runtimeGlobal())
 	}
-	if pe.fast, err = c.env.Program(pe.checked, opts...); err != nil {
-		pe.fast = nil
-		return nil
+	if fast, err := c.env.Program(pe.checked, opts...); err == nil {
+		pe.fast = fast // else every evaluation is tracked: slower, the same
 	}
 	return nil
 }
