@@ -162,10 +162,19 @@ func (c *compiler) compileSource(src string) *parsedExpr {
 		return pe
 	}
 	pe.free = freeIdents(c.env, pe.ast.NativeRep(), c.names)
-	if pe.err = c.check(pe); pe.err == nil {
+	c.ready(pe)
+	return pe
+}
+
+// ready type-checks and plans pe unless that was done, and returns its error.
+func (c *compiler) ready(pe *parsedExpr) error {
+	if pe.checked == nil && pe.err == nil {
+		pe.err = c.check(pe)
+	}
+	if pe.err == nil && pe.prg == nil {
 		pe.err = c.plan(pe)
 	}
-	return pe
+	return pe.err
 }
 
 // check type-checks pe, keeping the issues if it fails.
@@ -378,20 +387,12 @@ func (c *compiler) parts(text string, t *template) []Part {
 			parts = append(parts, Part{Lit: lit})
 		}
 		last = sp.valOff + sp.n + 1
-		pe := c.parsedSource(text[sp.valOff : sp.valOff+sp.n])
-		if pe.iss.Err() != nil {
+		src := text[sp.valOff : sp.valOff+sp.n]
+		pe := c.parsedSource(src)
+		if pe.iss.Err() != nil || c.ready(pe) != nil || pe.fast == nil || !pe.checked.OutputType().IsExactType(types.StringType) {
 			return nil
 		}
-		if pe.checked == nil && pe.err == nil {
-			pe.err = c.check(pe)
-			if pe.err == nil {
-				pe.err = c.plan(pe)
-			}
-		}
-		if pe.err != nil || pe.fast == nil || !pe.checked.OutputType().IsExactType(types.StringType) {
-			return nil
-		}
-		parts = append(parts, Part{Expr: &Expr{Source: text[sp.valOff : sp.valOff+sp.n], AST: pe.checked, Program: pe.prg, Fast: pe.fast, Loops: loops(pe.checked.NativeRep().Expr()), CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}})
+		parts = append(parts, Part{Expr: c.newExpr(src, pe)})
 	}
 	if lit := text[last:]; !utf8.ValidString(lit) {
 		return nil
@@ -436,7 +437,15 @@ func (c *compiler) compile(src string, ctx context, r *Resource, at func(int) Po
 		w.Problem = &Problem{Pos: pos, Msg: w.Msg, Line: c.l.probs.src.line(pos.Line)}
 		c.g.CostWarnings = append(c.g.CostWarnings, w)
 	}
-	return &Expr{Source: src, Refs: refs, AST: pe.checked, Program: pe.prg, Fast: pe.fast, Loops: loops(pe.checked.NativeRep().Expr()), CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}
+	e := c.newExpr(src, pe)
+	e.Refs = refs
+	return e
+}
+
+// newExpr is the compiled expression of src, pe planned.
+func (c *compiler) newExpr(src string, pe *parsedExpr) *Expr {
+	return &Expr{Source: src, AST: pe.checked, Program: pe.prg, Fast: pe.fast, Loops: loops(pe.checked.NativeRep().Expr()),
+		CostLimit: c.lim.CELCost, maxBytes: c.lim.CELBytes}
 }
 
 // references checks the identifiers src uses in ctx, as kro does: no self

@@ -774,20 +774,31 @@ func equal(a, b any) bool {
 	return reflect.DeepEqual(a, b)
 }
 
+// How Size counts a map or list: its brackets, each entry's key, quotes,
+// colon and comma with the size of its value, each item's comma with its
+// size. Sizing a map or list piece by piece adds these up the same way.
+const SizeBrackets = 2
+
+// SizeEntry is what a map entry of key k and a value of size v adds.
+func SizeEntry(k string, v int) int { return len(k) + 4 + v }
+
+// SizeItem is what a list item of size v adds.
+func SizeItem(v int) int { return 1 + v }
+
 // Size estimates the JSON size of unstructured data in bytes: the unit of a
 // client's encoding cost.
 func Size(x any) int {
 	switch v := x.(type) {
 	case map[string]any:
-		n := 2
+		n := SizeBrackets
 		for k, e := range v {
-			n += len(k) + 4 + Size(e)
+			n += SizeEntry(k, Size(e))
 		}
 		return n
 	case []any:
-		n := 2
+		n := SizeBrackets
 		for _, e := range v {
-			n += 1 + Size(e)
+			n += SizeItem(Size(e))
 		}
 		return n
 	case string:

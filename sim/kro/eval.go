@@ -116,11 +116,6 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 	if c.opts.Meter != nil {
 		stop = c.opts.Meter()
 	}
-	var (
-		v   ref.Val
-		det *cel.EvalDetails
-		err error
-	)
 	if known := c.overLimit[e.Source]; known != nil {
 		if o, ok := known[inputs(e, vars)]; ok {
 			d := time.Duration(c.t.Cost.EvalBaseNS + c.t.Cost.EvalUnitNS*float64(o.cost))
@@ -129,30 +124,21 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 			return nil, false, o.err
 		}
 	}
-	fixed, known := e.FixedCost()
+	var (
+		v         ref.Val
+		cost      uint64
+		untracked bool
+		err       error
+	)
 	outer := c.enter("eval")
 	if len(e.Parts) > 0 {
-		v, fixed, known = w.join(e, vars)
-	} else if known {
-		v, det, err = w.run(e, e.Fast, vars)
+		v, cost, untracked = w.join(e, vars)
 	}
-	if !known || err != nil {
-		// Tracked: the cost is not known, or an error ended the evaluation
-		// early, at a cost of its own.
-		v, det, err = w.run(e, e.Program, vars)
-		known = false
+	if !untracked {
+		v, cost, untracked, err = w.costed(e, vars)
 	}
 	c.leave(outer)
-	cost := fixed
-	if !known {
-		cost = 0
-		if det != nil && det.ActualCost() != nil {
-			cost = *det.ActualCost()
-		}
-		if err == nil {
-			e.LearnCost(cost)
-		}
-	} else if CheckFixedCost {
+	if untracked && CheckFixedCost {
 		mustCostFixed(e, vars, v, cost)
 	}
 	var d time.Duration
@@ -193,6 +179,26 @@ func (w *work) run(e *model.Expr, prg cel.Program, vars map[string]any) (ref.Val
 	return prg.Eval(vars)
 }
 
+// costed evaluates e untracked when its cost is known (Expr.FixedCost),
+// else tracked, learning the cost of a success; an untracked evaluation that
+// fails runs again tracked, since an error can end it early at a cost of its
+// own. It reports whether the cost charged is the learned one.
+func (w *work) costed(e *model.Expr, vars map[string]any) (v ref.Val, cost uint64, untracked bool, err error) {
+	if fixed, known := e.FixedCost(); known {
+		if v, _, err := w.run(e, e.Fast, vars); err == nil {
+			return v, fixed, true, nil
+		}
+	}
+	v, det, err := w.run(e, e.Program, vars)
+	if det != nil && det.ActualCost() != nil {
+		cost = *det.ActualCost()
+	}
+	if err == nil {
+		e.LearnCost(cost)
+	}
+	return v, cost, false, err
+}
+
 // CheckFixedCost, for tests, evaluates every expression charged its learned
 // fixed cost with cost tracking too, and panics if cel-go's actual cost
 // differs.
@@ -223,24 +229,9 @@ func (w *work) join(e *model.Expr, vars map[string]any) (ref.Val, uint64, bool) 
 	for i, p := range e.Parts {
 		s := p.Lit
 		if p.Expr != nil {
-			c, known := p.Expr.FixedCost()
-			prg := p.Expr.Fast
-			if !known {
-				prg = p.Expr.Program
-			}
-			v, det, err := w.run(p.Expr, prg, vars)
-			if err != nil {
-				return nil, 0, false
-			}
-			if !known {
-				if det == nil || det.ActualCost() == nil {
-					return nil, 0, false
-				}
-				c = *det.ActualCost()
-				p.Expr.LearnCost(c)
-			}
+			v, c, _, err := w.costed(p.Expr, vars)
 			str, ok := v.(types.String)
-			if !ok {
+			if err != nil || !ok {
 				return nil, 0, false
 			}
 			cost += c

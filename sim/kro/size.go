@@ -40,10 +40,10 @@ func (s *spine) measure(tv any, written map[*spine][]any, top bool) {
 		if top {
 			dyn["metadata"] = nil
 		}
-		s.kind, s.base = 'm', 2
+		s.kind, s.base = 'm', api.SizeBrackets
 		for k, e := range v {
 			if _, ok := dyn[k]; !ok {
-				s.base += len(k) + 4 + api.Size(e)
+				s.base += api.SizeEntry(k, api.Size(e))
 			}
 		}
 		for _, k := range slices.Sorted(maps.Keys(dyn)) {
@@ -62,10 +62,10 @@ func (s *spine) measure(tv any, written map[*spine][]any, top bool) {
 				dyn[i] = nil
 			}
 		}
-		s.kind, s.base = 'l', 2
+		s.kind, s.base = 'l', api.SizeBrackets
 		for i, e := range v {
 			if _, ok := dyn[i]; !ok {
-				s.base += 1 + api.Size(e)
+				s.base += api.SizeItem(api.Size(e))
 			}
 		}
 		for _, i := range slices.Sorted(maps.Keys(dyn)) {
@@ -101,7 +101,7 @@ func (s *spine) size(v any, held []any) int {
 		n := s.base
 		for _, p := range s.dyn {
 			if e, ok := m[p.key]; ok {
-				n += len(p.key) + 4 + p.child.size(e, held)
+				n += api.SizeEntry(p.key, p.child.size(e, held))
 			}
 		}
 		return n
@@ -113,7 +113,7 @@ func (s *spine) size(v any, held []any) int {
 		}
 		n := s.base
 		for _, p := range s.dyn {
-			n += 1 + p.child.size(l[p.idx], held)
+			n += api.SizeItem(p.child.size(l[p.idx], held))
 		}
 		return n
 	}
