@@ -283,3 +283,19 @@ func TestContextInterruptsALongComprehension(t *testing.T) {
 		t.Errorf("%d reconcile errors, %d ready: want the interrupted evaluation to fail every reconcile", res.Summary.ReconcileErrors, res.Summary.InstancesReady)
 	}
 }
+
+// TestNestedInstanceKeepsItsChildren runs an RGD whose resource is an
+// instance of a second RGD with the first instance's own name: both own
+// children in one namespace. Each prunes only its own ApplySet's, so the run
+// settles with nothing deleted; selecting children by the instance's name
+// alone, each pruned the other's children and recreated its own forever.
+func TestNestedInstanceKeepsItsChildren(t *testing.T) {
+	cfg := result.Config{Target: defaults(t), Workload: workload.Default(4), Seed: 1, MaxTime: target.Duration(time.Hour)}
+	res := run(t, cfg, load(t, "../testdata/rgd/nested.yaml"))
+	if !res.Complete || res.Summary.InstancesReady != 4 {
+		t.Fatalf("run incomplete: %d of 4 ready (%s)", res.Summary.InstancesReady, res.Incomplete)
+	}
+	if n := res.Summary.APICalls[verb.Delete]; n != 0 {
+		t.Errorf("%d DELETEs while creating: an instance pruned another's children", n)
+	}
+}

@@ -73,8 +73,7 @@ func (w *work) prune(key api.Key, inst *unstructured.Unstructured, g *Graph, nod
 			now[g.gvrs[i]] = true
 		}
 	}
-	sel := map[string]string{LabelInstance: key.Name, LabelInstanceNS: key.Namespace}
-	objs, err := w.listKinds(g, kinds, key.Namespace, sel)
+	objs, err := w.listKinds(g, kinds, key.Namespace, g.members(key.Name, key.Namespace))
 	if err != nil {
 		return false, err
 	}
@@ -95,6 +94,17 @@ func (w *work) prune(key api.Key, inst *unstructured.Unstructured, g *Graph, nod
 	}
 	_, call := w.apply("", key, instanceApplySet(g, inst, now, w.sc))
 	return true, call.Err
+}
+
+// members is the label selector of an instance's children, which prune and
+// deletion list: kro selects its ApplySet's members by their
+// applyset.kubernetes.io/part-of label, a hash of the instance's name,
+// namespace, kind and group. Here the instance's name and namespace labels
+// with the RGD's name say the same (an RGD serves one kind, which no other
+// RGD may serve): an instance of another RGD with the same name and
+// namespace, such as one an RGD nests, does not own these children.
+func (g *Graph) members(name, ns string) map[string]string {
+	return map[string]string{LabelInstance: name, LabelInstanceNS: ns, LabelRGD: g.RGD.Name}
 }
 
 // listKinds LISTs the instance's children of the given kinds concurrently

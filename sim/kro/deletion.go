@@ -36,8 +36,7 @@ func (w *work) delete(inst *unstructured.Unstructured) outcome {
 		in.rec.Deleting = w.c.k.Now()
 	}
 	key := api.Key{GVR: g.GVR, Namespace: inst.GetNamespace(), Name: inst.GetName()}
-	sel := map[string]string{LabelInstance: inst.GetName(), LabelInstanceNS: inst.GetNamespace()}
-	objs, err := w.listKinds(g, annotatedKinds(g, inst, w.sc), inst.GetNamespace(), sel)
+	objs, err := w.listKinds(g, annotatedKinds(g, inst, w.sc), inst.GetNamespace(), g.members(inst.GetName(), inst.GetNamespace()))
 	if err != nil {
 		return outcome{err: err}
 	}

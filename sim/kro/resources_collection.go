@@ -53,7 +53,11 @@ func (w *work) expand(r *model.Resource, vars map[string]any) ([]map[string]any,
 func (w *work) observeCollection(inst *unstructured.Unstructured, g *Graph, r *model.Resource, n *node, desired int) ([]*unstructured.Unstructured, error) {
 	gvr := g.gvrs[r.Index]
 	w.c.watchChild(w.in, w.c.nodeReq(gvr, inst.GetNamespace(), r.ID))
-	sel := map[string]string{LabelInstance: inst.GetName(), LabelInstanceNS: inst.GetNamespace(), LabelNode: r.ID}
+	// kro selects the items by the instance's UID and the node: an instance
+	// of another RGD of the same name owns none (the name labels keep the
+	// LIST on the store's index).
+	sel := map[string]string{LabelInstance: inst.GetName(), LabelInstanceNS: inst.GetNamespace(),
+		LabelInstanceID: string(inst.GetUID()), LabelNode: r.ID}
 	objs, call := w.list(r.ID, gvr, inst.GetNamespace(), sel)
 	if call.Err != nil {
 		return nil, call.Err
