@@ -532,10 +532,27 @@ func (l *loader) schema(g *RGD, n *yaml.Node) *yaml.Node {
 		for _, kv := range pairs {
 			g.Types[kv[0].Value] = &Type{Kind: Object, Name: kv[0].Value}
 		}
+		// A type written as a type string is an alias of it with its
+		// markers; aliases come first, so that the fields of other types
+		// may use them with markers of their own.
 		var names []string
 		for _, kv := range pairs {
+			if name, v := kv[0].Value, kv[1]; v != nil && v.Kind == yaml.ScalarNode {
+				f, err := parseTypeExpr(name, v.Value, g.Types)
+				if err != nil {
+					l.probs.addf(pos(v), "spec.schema.types.%s: %v", name, err)
+					continue
+				}
+				t := g.Types[name]
+				*t = *f.Type
+				t.Name, t.Alias = name, f
+			}
+		}
+		for _, kv := range pairs {
 			t := g.Types[kv[0].Value]
-			t.Fields = l.fields(kv[1], kv[0].Value, g.Types, 1)
+			if v := kv[1]; v == nil || v.Kind != yaml.ScalarNode {
+				t.Fields = l.fields(v, kv[0].Value, g.Types, 1)
+			}
 			names = append(names, kv[0].Value)
 		}
 		cycles = typeCycles(names, g.Types)

@@ -40,6 +40,10 @@ type Type struct {
 	Elem   *Type    // List and Map elements
 	Fields []*Field // Object fields, in YAML order
 	Open   bool     // Object: unknown fields are allowed and typed dyn (x-kubernetes-preserve-unknown-fields)
+	// Alias is the definition of a custom type written as a type string
+	// (kro's type alias, "Port: integer | minimum=1 default=80"): its
+	// markers, which a field of the type takes unless it sets them itself.
+	Alias *Field
 }
 
 // Field is a named schema field with its markers.
@@ -105,6 +109,13 @@ func parseTypeExpr(name, s string, types map[string]*Type) (*Field, error) {
 			return nil, fmt.Errorf("unknown marker %q", m[0])
 		}
 		f.Markers[m[0]] = m[1]
+	}
+	if t.Alias != nil { // the alias's schema, the field's markers over it
+		for k, v := range t.Alias.Markers {
+			if _, set := f.Markers[k]; !set {
+				f.Markers[k] = v
+			}
+		}
 	}
 	if v, ok := f.Markers["required"]; ok {
 		f.Required = v == "" || v == "true"
@@ -207,6 +218,30 @@ func typeString(t *Type) string {
 	return t.Kind.String()
 }
 
+// quotedMarker reads the quoted marker value opening at s[open]: the index
+// of its closing quote and its text, unescaped as kro does: \" and \\ stand
+// for a quote and a backslash, and any other backslash stays as written, so
+// that a pattern such as "^\d+\.[a-z]+$" means what it says. ok is false
+// when the quote is never closed.
+func quotedMarker(s string, open int) (end int, value string, ok bool) {
+	var b strings.Builder
+	for k := open + 1; k < len(s); k++ {
+		switch c := s[k]; {
+		case c == '"':
+			return k, b.String(), true
+		case c == '\\' && k+1 < len(s):
+			k++
+			if next := s[k]; next != '"' && next != '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(s[k])
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return 0, "", false
+}
+
 // splitMarkers splits `a=1 b="x y" c=[1,2]` into key/value pairs. Values may be
 // double-quoted or bracketed JSON, which may contain spaces.
 func splitMarkers(s string) ([][2]string, error) {
@@ -231,14 +266,9 @@ func splitMarkers(s string) ([][2]string, error) {
 		v := i
 		switch {
 		case i < len(s) && s[i] == '"':
-			end, err := skipQuoted(s, i)
-			if err != nil {
+			end, un, ok := quotedMarker(s, i)
+			if !ok {
 				return nil, fmt.Errorf("marker %s: unterminated quoted value", key)
-			}
-			raw := s[i : end+1]
-			un, err := strconv.Unquote(raw)
-			if err != nil {
-				return nil, fmt.Errorf("marker %s: bad quoted value %s", key, raw)
 			}
 			out = append(out, [2]string{key, un})
 			i = end + 1

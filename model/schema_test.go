@@ -190,6 +190,11 @@ func TestSplitMarkers(t *testing.T) {
 		{in: `default=[1, [2, 3]] required=true`, want: [][2]string{{"default", "[1, [2, 3]]"}, {"required", "true"}}},
 		{in: `default={"a": "]} ["}`, want: [][2]string{{"default", `{"a": "]} ["}`}}},
 		{in: `default=`, want: [][2]string{{"default", ""}}},
+		// Quoted values unescape as kro's do: \" and \\ only; any other
+		// backslash stays, as a regular expression needs it.
+		{in: `pattern="^[a-z]+\.[a-z]{2,}$" default="x"`, want: [][2]string{{"pattern", `^[a-z]+\.[a-z]{2,}$`}, {"default", "x"}}},
+		{in: `pattern="^\d+$" description="a\tb"`, want: [][2]string{{"pattern", `^\d+$`}, {"description", `a\tb`}}},
+		{in: `description="say \"hi\" \\ bye"`, want: [][2]string{{"description", `say "hi" \ bye`}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -278,5 +283,64 @@ func TestDefaultMustSatisfyItsMarkers(t *testing.T) {
 	}
 	if _, err := parseTypeExpr("f", "integer | enum=1,2 minimum=1 default=2", nil); err != nil {
 		t.Errorf("a valid default was rejected: %v", err)
+	}
+}
+
+// TestTypeAlias loads custom types written as type strings (kro's type
+// aliases): a field of such a type takes the alias's markers, default and
+// required included, unless it sets them itself.
+func TestTypeAlias(t *testing.T) {
+	const rgd = `apiVersion: kro.run/v1alpha1
+kind: ResourceGraphDefinition
+metadata:
+  name: alias
+spec:
+  schema:
+    apiVersion: v1alpha1
+    kind: Alias
+    types:
+      Server:
+        port: Port
+        admin: Port | default=9090
+      Port: integer | default=8080 minimum=1 maximum=65535
+      Name: string | required=true
+    spec:
+      name: Name
+      server: Server
+      ports: '[]Port'
+  resources:
+    - id: cm
+      template:
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: ${schema.spec.name}
+        data:
+          port: ${string(schema.spec.server.port + schema.spec.server.admin)}
+`
+	gs, err := Load("alias.yaml", []byte(rgd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := gs[0].Spec
+	server := spec.Field("server").Type
+	for _, c := range []struct {
+		f    *Field
+		want any
+	}{{server.Field("port"), int64(8080)}, {server.Field("admin"), int64(9090)}} {
+		if c.f.Type.Kind != Integer || !c.f.HasDefault || c.f.Default != c.want || c.f.Markers["maximum"] != "65535" {
+			t.Errorf("%s: kind %v, default %v (%v), markers %v; want an integer defaulting to %v, at most 65535",
+				c.f.Name, c.f.Type.Kind, c.f.Default, c.f.HasDefault, c.f.Markers, c.want)
+		}
+	}
+	if f := spec.Field("name"); f.Type.Kind != String || !f.Required {
+		t.Errorf("name: kind %v, required %v; want a required string", f.Type.Kind, f.Required)
+	}
+	if l := spec.Field("ports").Type; l.Kind != List || l.Elem.Kind != Integer {
+		t.Errorf("ports: %s, want a list of integers", typeString(l))
+	}
+	if _, err := Load("bad.yaml", []byte(strings.Replace(rgd, "default=8080", "default=0", 1))); err == nil ||
+		!strings.Contains(err.Error(), "types.Port") {
+		t.Errorf("an alias whose default breaks its minimum: %v, want an error naming types.Port", err)
 	}
 }
