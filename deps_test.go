@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"sim/tape":                       {},
 	"sim/queue":                      {"sim/kernel", "sim/tape"},
 	"sim/api":                        {"sim/kernel", "sim/tape", "sim/target", "sim/verb"},
-	"sim/world":                      {"sim/api", "sim/kernel", "sim/target", "sim/verb"},
+	"sim/world":                      {"model", "sim/api", "sim/kernel", "sim/target", "sim/verb"},
 	"sim/workload":                   {"model"},
 	"sim/result":                     {"model", "sim/span", "sim/target", "sim/verb", "sim/workload"},
 	"sim/kro":                        {"model", "sim/api", "sim/kernel", "sim/queue", "sim/span", "sim/tape", "sim/target", "sim/verb"},

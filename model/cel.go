@@ -345,17 +345,9 @@ func (e *Expr) SelectPaths(root string) [][]string {
 	seen := map[string][]string{}
 	var walk func(x ast.Expr)
 	walk = func(x ast.Expr) {
-		if x.Kind() == ast.SelectKind {
-			var path []string
-			cur := x
-			for cur.Kind() == ast.SelectKind {
-				path = append([]string{cur.AsSelect().FieldName()}, path...)
-				cur = cur.AsSelect().Operand()
-			}
-			if cur.Kind() == ast.IdentKind && cur.AsIdent() == root {
-				seen[strings.Join(path, ".")] = path
-				return
-			}
+		if path := selectPath(x, root); path != nil {
+			seen[strings.Join(path, ".")] = path
+			return
 		}
 		for _, ch := range children(x) {
 			walk(ch)

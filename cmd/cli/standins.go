@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/cluster"
 	"github.com/krosim/krosim/sim/study"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
+	"github.com/krosim/krosim/sim/world"
 	"github.com/spf13/pflag"
 )
 
@@ -16,6 +18,8 @@ type standinsOptions struct {
 	target  string
 	seed    uint64
 	quiet   bool
+	rgds    []string
+	crds    []string
 }
 
 var standinsCmd = &command{
@@ -29,6 +33,8 @@ var standinsCmd = &command{
 		o.cluster = declareClusterFlags(fs, "the API server's kubeconfig (required: --kubeconfig, --real or --context)")
 		fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file whose readiness gives the delays, by the kind a stand-in stands in for")
 		fs.Uint64Var(&o.seed, "seed", 1, "random seed of the delays (a simulation's with the same seed draws from the same stream)")
+		fs.StringArrayVar(&o.rgds, "rgd", nil, "RGD YAML file (repeatable) whose expressions read the stand-ins' status: the writes fill the fields they read, as a simulation's world does")
+		fs.StringArrayVar(&o.crds, "crd", nil, crdHelp)
 		fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors and the final counts (not a line per status written)")
 		return o
 	},
@@ -60,6 +66,13 @@ func runStandins(e *env, o *standinsOptions, args []string) error {
 		return fmt.Errorf("target %s's readiness covers none of the server's stand-in kinds (CRDs of group standin.krosim.dev that are not ConfigMap, Secret, Service, ... stand-ins): nothing to do", t.Name)
 	}
 	opts := cluster.StandinOptions{Seed: o.seed}
+	if len(o.rgds) > 0 {
+		rgds, err := loadRGDs(e, model.DefaultLimits, o.rgds, o.crds)
+		if err != nil {
+			return err
+		}
+		opts.Reads = world.Reads(rgds)
+	}
 	if !o.quiet {
 		opts.Log = e.stderr
 	}

@@ -43,6 +43,9 @@ type StandinOptions struct {
 	Clock clock.WithDelayedExecution
 	// Log receives a line per status write; nil discards them.
 	Log io.Writer
+	// Reads are the status fields the RGDs read (world.Reads), which the
+	// writes fill as the simulated world's do (world.Fill).
+	Reads map[string][]model.Read
 }
 
 // Standins plays, on a real API server, the kind controllers the simulated
@@ -58,6 +61,7 @@ type Standins struct {
 	kinds []StandinKind
 	clock clock.WithDelayedExecution
 	log   io.Writer
+	reads map[string][]model.Read
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -159,7 +163,7 @@ func StartStandins(ctx context.Context, dyn dynamic.Interface, kinds []StandinKi
 	if len(kinds) == 0 {
 		return nil, fmt.Errorf("no stand-in kinds to look after")
 	}
-	s := &Standins{dyn: dyn, kinds: kinds, clock: o.Clock, log: o.Log,
+	s := &Standins{dyn: dyn, kinds: kinds, clock: o.Clock, log: o.Log, reads: o.Reads,
 		rng:     rand.New(rand.NewPCG(o.Seed, world.Stream)),
 		pending: map[standinKey]pendingWrite{}, calls: map[string]map[verb.Verb]int{}}
 	if s.clock == nil {
@@ -292,6 +296,7 @@ func (s *Standins) ready(k StandinKind, key standinKey, gen int64, after time.Du
 			return // gone, or a newer generation has its own write
 		}
 		world.SetStatus(obj, gen)
+		world.Fill(obj, s.reads)
 		_, err = client.UpdateStatus(s.ctx, obj, metav1.UpdateOptions{})
 		s.count(key.gvr.Resource, verb.UpdateStatus)
 		if apierrors.IsConflict(err) && attempt < conflictRetries {
@@ -387,7 +392,7 @@ func (r *runner) startStandins(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if r.standins, err = StartStandins(ctx, r.dyn, kinds, StandinOptions{Seed: r.cfg.Seed}); err != nil {
+		if r.standins, err = StartStandins(ctx, r.dyn, kinds, StandinOptions{Seed: r.cfg.Seed, Reads: world.Reads(r.rgds)}); err != nil {
 			return err
 		}
 		r.logf("stand-in controller for %s, with the readiness of target %s", r.standins.KindNames(), t.Name)

@@ -2,7 +2,9 @@ package world
 
 import (
 	"strings"
+	"time"
 
+	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/target"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -91,4 +93,55 @@ func SetStatus(obj *unstructured.Unstructured, gen int64) {
 		st["conditions"] = []any{cond("Ready")}
 	}
 	obj.Object["status"] = st
+}
+
+// Reads are the fields of status that the RGDs' expressions read of the
+// objects they make (model.RGD.StatusReads), by apiVersion/kind.
+func Reads(rgds []*model.RGD) map[string][]model.Read {
+	out := map[string][]model.Read{}
+	for _, g := range rgds {
+		for _, r := range g.Resources {
+			if rs := g.StatusReads(r.ID); len(rs) > 0 && !r.External {
+				out[r.APIVersion+"/"+r.Kind] = append(out[r.APIVersion+"/"+r.Kind], rs...)
+			}
+		}
+	}
+	return out
+}
+
+// Fill sets the fields of obj's status (as SetStatus wrote it) that reads
+// (see Reads) name for its kind and it lacks: to the value an RGD compares
+// the field with, else to one of the field's type (a string naming the
+// field, 1, true, the object's creation time, an empty list or map). A
+// field below a value that is not a map stays unset.
+func Fill(obj *unstructured.Unstructured, reads map[string][]model.Read) {
+	for _, r := range reads[obj.GetAPIVersion()+"/"+obj.GetKind()] {
+		if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, r.Path...); found {
+			continue
+		}
+		v := r.Want
+		if v == nil {
+			v = placeholder(obj, r)
+		}
+		_ = unstructured.SetNestedField(obj.Object, v, r.Path...)
+	}
+}
+
+// placeholder is a value of r's type for obj's field.
+func placeholder(obj *unstructured.Unstructured, r model.Read) any {
+	switch r.Kind {
+	case model.Integer:
+		return int64(1)
+	case model.Float:
+		return 1.0
+	case model.Boolean:
+		return true
+	case model.Timestamp:
+		return obj.GetCreationTimestamp().UTC().Format(time.RFC3339)
+	case model.List:
+		return []any{}
+	case model.Map:
+		return map[string]any{}
+	}
+	return "simulated-" + r.Path[len(r.Path)-1]
 }

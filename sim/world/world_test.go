@@ -2,9 +2,11 @@ package world
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/target"
@@ -176,5 +178,33 @@ func TestStandinStatus(t *testing.T) {
 	}
 	if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, "status", "state"); found {
 		t.Errorf("a stand-in Ingress got the default status: %v", obj.Object["status"])
+	}
+}
+
+// TestFill writes the status fields RGDs read that the kind's controller
+// does not: the value a readyWhen waits for, else one of the field's type;
+// never over what the controller wrote.
+func TestFill(t *testing.T) {
+	obj := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
+		"metadata": map[string]any{"name": "b", "creationTimestamp": "2026-01-01T00:01:40Z"},
+	}}
+	SetStatus(obj, 1)
+	Fill(obj, map[string][]model.Read{"s3.services.k8s.aws/v1alpha1/Bucket": {
+		{Path: []string{"status", "ackResourceMetadata", "arn"}, Kind: model.Dyn},
+		{Path: []string{"status", "phase"}, Kind: model.String, Want: "Synced"},
+		{Path: []string{"status", "ready"}, Kind: model.Boolean, Want: false}, // SetStatus's stays
+		{Path: []string{"status", "count"}, Kind: model.Integer},
+		{Path: []string{"status", "completionTime"}, Kind: model.Timestamp},
+		{Path: []string{"status", "state", "detail"}, Kind: model.String}, // below a string: left alone
+	}})
+	for path, want := range map[string]any{
+		"ackResourceMetadata.arn": "simulated-arn", "phase": "Synced", "ready": true,
+		"count": int64(1), "completionTime": "2026-01-01T00:01:40Z", "state": "ACTIVE",
+	} {
+		got, _, _ := unstructured.NestedFieldNoCopy(obj.Object, append([]string{"status"}, strings.Split(path, ".")...)...)
+		if got != want {
+			t.Errorf("status.%s = %v, want %v", path, got, want)
+		}
 	}
 }

@@ -1,0 +1,152 @@
+package model
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/google/cel-go/common/ast"
+	"github.com/google/cel-go/common/types"
+)
+
+// Read is a field of a resource's status that an expression of its RGD
+// reads: something a controller other than kro writes (an ACK Bucket's
+// status.ackResourceMetadata.arn, a Job's status.completionTime), which kro
+// waits for while it is missing.
+type Read struct {
+	Path []string // from the object's root: "status", ...
+	// Kind is the field's type as the expression was checked against the
+	// kind's schema: String, Integer, Float, Boolean, Timestamp, List,
+	// Map, or Dyn when the schema does not say.
+	Kind TypeKind
+	// Want is a constant an expression compares the field with (==), the
+	// value an RGD waits for ("Ready", true), or nil.
+	Want any
+
+	tested bool // read by has(): present or not
+}
+
+// StatusReads returns the fields under status of resource id that any
+// expression of the RGD reads (its resources', its status's), sorted by
+// path: the ones kro waits for. A field that an expression tests with has()
+// is left out: the RGD reads it knowing it may be missing. A field read
+// several ways is listed once, with the first constant it is compared with.
+func (g *RGD) StatusReads(id string) []Read {
+	byPath := map[string]*Read{}
+	guarded := map[string]bool{}
+	var exprs []*Expr
+	for _, r := range g.Resources {
+		exprs = append(exprs, r.Exprs()...)
+	}
+	for _, v := range g.Status {
+		exprs = append(exprs, v.Expr)
+	}
+	for _, e := range exprs {
+		for _, r := range e.statusReads(id) {
+			if r.tested {
+				guarded[strings.Join(r.Path, ".")] = true
+			} else if have, ok := byPath[strings.Join(r.Path, ".")]; !ok {
+				byPath[strings.Join(r.Path, ".")] = &r
+			} else if have.Want == nil {
+				have.Want = r.Want
+			}
+		}
+	}
+	keys := make([]string, 0, len(byPath))
+	for k := range byPath {
+		if !guarded[k] {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	out := make([]Read, len(keys))
+	for i, k := range keys {
+		out[i] = *byPath[k]
+	}
+	return out
+}
+
+// statusReads returns the select chains of e rooted at root whose first
+// field is status, with their checked types and the constants they are
+// compared with.
+func (e *Expr) statusReads(root string) []Read {
+	checked := e.AST.NativeRep()
+	var out []Read
+	var walk func(x ast.Expr)
+	walk = func(x ast.Expr) {
+		if path := selectPath(x, root); path != nil {
+			if path[0] == "status" {
+				out = append(out, Read{Path: path, Kind: kindOf(checked.GetType(x.ID())), tested: x.AsSelect().IsTestOnly()})
+			}
+			return
+		}
+		if x.Kind() == ast.CallKind && x.AsCall().FunctionName() == "_==_" && len(x.AsCall().Args()) == 2 {
+			a, b := x.AsCall().Args()[0], x.AsCall().Args()[1]
+			for _, pair := range [][2]ast.Expr{{a, b}, {b, a}} {
+				if path := selectPath(pair[0], root); len(path) > 0 && path[0] == "status" && pair[1].Kind() == ast.LiteralKind {
+					out = append(out, Read{Path: path, Kind: kindOf(checked.GetType(pair[0].ID())), Want: native(pair[1].AsLiteral())})
+				}
+			}
+		}
+		for _, ch := range children(x) {
+			walk(ch)
+		}
+	}
+	walk(checked.Expr())
+	return out
+}
+
+// selectPath is the fields x selects from the variable root (a.b.c is
+// [b c] of a), or nil when x is not such a chain.
+func selectPath(x ast.Expr, root string) []string {
+	var path []string
+	for x.Kind() == ast.SelectKind {
+		path = append([]string{x.AsSelect().FieldName()}, path...)
+		x = x.AsSelect().Operand()
+	}
+	if len(path) == 0 || x.Kind() != ast.IdentKind || x.AsIdent() != root {
+		return nil
+	}
+	return path
+}
+
+// kindOf is the schema kind of a checked CEL type.
+func kindOf(t *types.Type) TypeKind {
+	if t == nil {
+		return Dyn
+	}
+	switch t.Kind() {
+	case types.StringKind:
+		return String
+	case types.IntKind, types.UintKind:
+		return Integer
+	case types.DoubleKind:
+		return Float
+	case types.BoolKind:
+		return Boolean
+	case types.TimestampKind:
+		return Timestamp
+	case types.ListKind:
+		return List
+	case types.MapKind, types.StructKind:
+		return Map
+	}
+	return Dyn
+}
+
+// native is a CEL constant as unstructured data holds it, or nil for a
+// constant it cannot hold.
+func native(v any) any {
+	switch c := v.(type) {
+	case types.String:
+		return string(c)
+	case types.Int:
+		return int64(c)
+	case types.Uint:
+		return int64(c)
+	case types.Double:
+		return float64(c)
+	case types.Bool:
+		return bool(c)
+	}
+	return nil
+}

@@ -1,0 +1,81 @@
+package model
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestStatusReads finds the status fields an RGD waits for: read
+// anywhere, typed by the kind's schema where it has one, with the constant
+// a readyWhen compares them with; not those it tests with has().
+func TestStatusReads(t *testing.T) {
+	const rgd = `apiVersion: kro.run/v1alpha1
+kind: ResourceGraphDefinition
+metadata:
+  name: reads
+spec:
+  schema:
+    apiVersion: v1alpha1
+    kind: Reads
+    status:
+      arn: ${bucket.status.ackResourceMetadata.arn}
+  resources:
+    - id: bucket
+      readyWhen:
+        - ${bucket.status.phase == "Synced"}
+      template:
+        apiVersion: s3.services.k8s.aws/v1alpha1
+        kind: Bucket
+        metadata:
+          name: ${schema.metadata.name}
+    - id: job
+      readyWhen:
+        - ${job.status.completionTime != null && job.status.succeeded > 0}
+      template:
+        apiVersion: batch/v1
+        kind: Job
+        metadata:
+          name: ${schema.metadata.name}
+        spec:
+          template:
+            spec:
+              restartPolicy: Never
+              containers:
+                - name: c
+                  image: busybox
+    - id: cm
+      template:
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: ${schema.metadata.name}-cm
+        data:
+          region: ${bucket.status.region}
+          maybe: '${has(bucket.status.optional) ? bucket.status.optional : "none"}'
+          start: ${string(job.status.startTime)}
+`
+	gs, err := Load("reads.yaml", []byte(rgd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := func(rs []Read) (out []string) {
+		for _, r := range rs {
+			out = append(out, fmt.Sprintf("%s/%s/%v", strings.Join(r.Path, "."), kindNames[r.Kind], r.Want))
+		}
+		return out
+	}
+	bucket := gs[0].StatusReads("bucket")
+	want := []string{"status.ackResourceMetadata.arn/dyn/<nil>", "status.phase/dyn/Synced", "status.region/dyn/<nil>"}
+	if got := paths(bucket); !reflect.DeepEqual(got, want) {
+		t.Errorf("bucket reads %q, want %q", got, want)
+	}
+	job := gs[0].StatusReads("job")
+	if len(job) != 3 || job[0].Kind != Timestamp || strings.Join(job[1].Path, ".") != "status.startTime" || job[2].Kind != Integer {
+		t.Errorf("job reads %+v, want completionTime and startTime as timestamps and succeeded as an integer", job)
+	}
+	if cm := gs[0].StatusReads("cm"); len(cm) != 0 {
+		t.Errorf("cm reads %+v, want none", cm)
+	}
+}
