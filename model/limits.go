@@ -277,7 +277,7 @@ func (c *compiler) costWarning(pe *parsedExpr) CostWarning {
 	switch {
 	case err != nil:
 		pe.warning.Msg = fmt.Sprintf("warning: estimating CEL cost: %v", err)
-	case est.Min > c.lim.CELCost:
+	case est.Min > c.lim.CELCost && est.Min != math.MaxUint64: // cel-go's minimum of a call it cannot estimate (lists.range) says nothing
 		pe.warning = CostWarning{Certain: true, Msg: fmt.Sprintf("warning: estimated CEL cost %d is over the limit of %d: every evaluation fails", est.Min, c.lim.CELCost)}
 	case est.Max == math.MaxUint64:
 		pe.warning.Msg = fmt.Sprintf("warning: estimated CEL cost is unbounded (limit %d)", c.lim.CELCost)

@@ -60,6 +60,37 @@ func TestValidateCostWarnings(t *testing.T) {
 	if code := Main([]string{"validate", "--timings=false", "--cel-cost-limit", "10", "../../testdata/hostile/bombs/string-doubling.yaml"}, &stdout, &stderr); code != 0 || !strings.Contains(stderr.String(), "every evaluation fails") {
 		t.Fatalf("exit %d, stderr:\n%s", code, stderr.String())
 	}
+	// A call cel-go cannot estimate (lists.range of an unknown size) is
+	// unbounded, not certain to fail: its run succeeds.
+	dir := t.TempDir()
+	rgd := filepath.Join(dir, "range.yaml")
+	if err := os.WriteFile(rgd, []byte(`apiVersion: kro.run/v1alpha1
+kind: ResourceGraphDefinition
+metadata:
+  name: ranges
+spec:
+  schema:
+    apiVersion: v1alpha1
+    kind: Ranges
+    spec:
+      zones: '[]string | default=["a","b"]'
+  resources:
+    - id: cm
+      template:
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: ${schema.metadata.name}-zones
+        data:
+          indexes: ${lists.range(size(schema.spec.zones)).map(i, string(i)).join(",")}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stderr.Reset()
+	if code := Main([]string{"validate", "--timings=false", "--cost-warnings", "possible", rgd}, &stdout, &stderr); code != 0 ||
+		strings.Contains(stderr.String(), "every evaluation fails") || !strings.Contains(stderr.String(), "unbounded") {
+		t.Fatalf("lists.range: exit %d, want 0 and an unbounded warning, stderr:\n%s", code, stderr.String())
+	}
 }
 
 // TestCELCostLimitStopsAConcatenation: a string template whose joins cost
