@@ -18,8 +18,8 @@ type Read struct {
 	// kind's schema: String, Integer, Float, Boolean, Timestamp, List,
 	// Map, or Dyn when the schema does not say.
 	Kind TypeKind
-	// Want is a constant an expression compares the field with (==), the
-	// value an RGD waits for ("Ready", true), or nil.
+	// Want is a constant a readyWhen compares the field with (==), the
+	// value kro waits for ("available", true), or nil.
 	Want any
 
 	tested bool // read by has(): present or not
@@ -27,33 +27,51 @@ type Read struct {
 
 // StatusReads returns the fields under status of resource id that any
 // expression of the RGD reads (its resources', its status's), sorted by
-// path: the ones kro waits for. A field that an expression tests with has()
-// is left out: the RGD reads it knowing it may be missing. A field read
-// several ways is listed once, with the first constant it is compared with.
+// path: the ones kro waits for. A field that an expression outside readyWhen
+// tests with has() is left out: the RGD reads it knowing it may be missing
+// (in readyWhen, has() is what it waits for). A field read several ways is
+// listed once, with the first constant it is compared with.
 func (g *RGD) StatusReads(id string) []Read {
 	byPath := map[string]*Read{}
 	guarded := map[string]bool{}
 	var exprs []*Expr
+	waits := map[*Expr]bool{}
 	for _, r := range g.Resources {
 		exprs = append(exprs, r.Exprs()...)
+		for _, e := range r.ReadyWhen {
+			waits[e] = true
+		}
 	}
 	for _, v := range g.Status {
 		exprs = append(exprs, v.Expr)
 	}
+	needed := map[string]bool{} // read by a readyWhen: kro waits for it
 	for _, e := range exprs {
 		for _, r := range e.statusReads(id) {
-			if r.tested {
-				guarded[strings.Join(r.Path, ".")] = true
-			} else if have, ok := byPath[strings.Join(r.Path, ".")]; !ok {
-				byPath[strings.Join(r.Path, ".")] = &r
-			} else if have.Want == nil {
-				have.Want = r.Want
+			k := strings.Join(r.Path, ".")
+			needed[k] = needed[k] || waits[e]
+			if r.tested && !waits[e] {
+				guarded[k] = true
+				continue
+			}
+			if !waits[e] {
+				r.Want = nil // compared elsewhere: not what kro waits for
+			}
+			if have, ok := byPath[k]; !ok {
+				byPath[k] = &r
+			} else {
+				if have.Want == nil {
+					have.Want = r.Want
+				}
+				if have.Kind == Dyn {
+					have.Kind = r.Kind
+				}
 			}
 		}
 	}
 	keys := make([]string, 0, len(byPath))
 	for k := range byPath {
-		if !guarded[k] {
+		if needed[k] || !guarded[k] {
 			keys = append(keys, k)
 		}
 	}
@@ -75,7 +93,11 @@ func (e *Expr) statusReads(root string) []Read {
 	walk = func(x ast.Expr) {
 		if path := selectPath(x, root); path != nil {
 			if path[0] == "status" {
-				out = append(out, Read{Path: path, Kind: kindOf(checked.GetType(x.ID())), tested: x.AsSelect().IsTestOnly()})
+				r := Read{Path: path, Kind: Dyn, tested: x.AsSelect().IsTestOnly()}
+				if !r.tested { // has()'s type is its own, bool
+					r.Kind = kindOf(checked.GetType(x.ID()))
+				}
+				out = append(out, r)
 			}
 			return
 		}

@@ -33,6 +33,7 @@ spec:
     - id: job
       readyWhen:
         - ${job.status.completionTime != null && job.status.succeeded > 0}
+        - ${has(job.status.ready)}
       template:
         apiVersion: batch/v1
         kind: Job
@@ -54,6 +55,7 @@ spec:
         data:
           region: ${bucket.status.region}
           maybe: '${has(bucket.status.optional) ? bucket.status.optional : "none"}'
+          failed: '${bucket.status.region == "gone" ? "yes" : "no"}'
           start: ${string(job.status.startTime)}
 `
 	gs, err := Load("reads.yaml", []byte(rgd))
@@ -72,8 +74,8 @@ spec:
 		t.Errorf("bucket reads %q, want %q", got, want)
 	}
 	job := gs[0].StatusReads("job")
-	if len(job) != 3 || job[0].Kind != Timestamp || strings.Join(job[1].Path, ".") != "status.startTime" || job[2].Kind != Integer {
-		t.Errorf("job reads %+v, want completionTime and startTime as timestamps and succeeded as an integer", job)
+	if len(job) != 4 || job[0].Kind != Timestamp || job[1].Kind != Dyn || strings.Join(job[2].Path, ".") != "status.startTime" || job[3].Kind != Integer {
+		t.Errorf("job reads %+v, want completionTime and startTime as timestamps, ready (only tested by a readyWhen's has()) untyped and succeeded as an integer", job)
 	}
 	if cm := gs[0].StatusReads("cm"); len(cm) != 0 {
 		t.Errorf("cm reads %+v, want none", cm)

@@ -35,6 +35,18 @@ var staticKinds = map[string]bool{
 	"LimitRange": true, "ResourceQuota": true, "PriorityClass": true, "StorageClass": true,
 }
 
+// builtin reports whether apiVersion is of a group Kubernetes serves itself
+// (or the harness's stand-ins for them): a custom resource may share a
+// built-in kind's name (ACK's iam Role, Knative's Service) but has a
+// controller of its own.
+func builtin(apiVersion string) bool {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil {
+		return false
+	}
+	return gv.Group == "" || gv.Group == StandinGroup || !strings.Contains(gv.Group, ".") || strings.HasSuffix(gv.Group, ".k8s.io")
+}
+
 // Kind is the kind whose controller looks after objects of apiVersion and
 // kind: the kind itself, or for a stand-in the kind it stands in for.
 func Kind(apiVersion, kind string) string {
@@ -51,7 +63,7 @@ func Kind(apiVersion, kind string) string {
 // ready when they exist, and so is any kind t has no rule for.
 func Rule(t *target.Target, apiVersion, kind string) (r target.Readiness, ok bool) {
 	k := Kind(apiVersion, kind)
-	if staticKinds[k] {
+	if staticKinds[k] && builtin(apiVersion) {
 		return target.Readiness{}, false
 	}
 	if r, ok := t.Readiness[k]; ok {
@@ -110,16 +122,17 @@ func Reads(rgds []*model.RGD) map[string][]model.Read {
 }
 
 // Fill sets the fields of obj's status (as SetStatus wrote it) that reads
-// (see Reads) name for its kind and it lacks: to the value an RGD compares
-// the field with, else to one of the field's type (a string naming the
-// field, 1, true, the object's creation time, an empty list or map). A
-// field below a value that is not a map stays unset.
+// (see Reads) name for its kind: to the value a readyWhen waits for (over
+// what SetStatus wrote: a custom kind's "state" is whatever its controller
+// says when ready), else, when it lacks them, to one of the field's type (a
+// string naming the field, 1, true, the object's creation time, an empty
+// list or map). A field below a value that is not a map stays unset.
 func Fill(obj *unstructured.Unstructured, reads map[string][]model.Read) {
 	for _, r := range reads[obj.GetAPIVersion()+"/"+obj.GetKind()] {
-		if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, r.Path...); found {
+		v := r.Want
+		if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, r.Path...); found && v == nil {
 			continue
 		}
-		v := r.Want
 		if v == nil {
 			v = placeholder(obj, r)
 		}

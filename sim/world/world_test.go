@@ -193,18 +193,43 @@ func TestFill(t *testing.T) {
 	Fill(obj, map[string][]model.Read{"s3.services.k8s.aws/v1alpha1/Bucket": {
 		{Path: []string{"status", "ackResourceMetadata", "arn"}, Kind: model.Dyn},
 		{Path: []string{"status", "phase"}, Kind: model.String, Want: "Synced"},
-		{Path: []string{"status", "ready"}, Kind: model.Boolean, Want: false}, // SetStatus's stays
+		{Path: []string{"status", "state"}, Kind: model.String, Want: "available"}, // over SetStatus's
+		{Path: []string{"status", "ready"}, Kind: model.Boolean},                   // SetStatus's stays
 		{Path: []string{"status", "count"}, Kind: model.Integer},
 		{Path: []string{"status", "completionTime"}, Kind: model.Timestamp},
 		{Path: []string{"status", "state", "detail"}, Kind: model.String}, // below a string: left alone
 	}})
 	for path, want := range map[string]any{
 		"ackResourceMetadata.arn": "simulated-arn", "phase": "Synced", "ready": true,
-		"count": int64(1), "completionTime": "2026-01-01T00:01:40Z", "state": "ACTIVE",
+		"count": int64(1), "completionTime": "2026-01-01T00:01:40Z", "state": "available",
 	} {
 		got, _, _ := unstructured.NestedFieldNoCopy(obj.Object, append([]string{"status"}, strings.Split(path, ".")...)...)
 		if got != want {
 			t.Errorf("status.%s = %v, want %v", path, got, want)
+		}
+	}
+}
+
+// TestStaticKindsAreBuiltIn: a built-in kind with no controller writing
+// status is ready when it exists; a custom resource of the same name (ACK's
+// iam Role, Knative's Service) has a controller, so it gets the target's
+// rule for other kinds.
+func TestStaticKindsAreBuiltIn(t *testing.T) {
+	tg := &target.Target{Readiness: map[string]target.Readiness{"*": fixed(time.Second)}}
+	for _, c := range []struct {
+		apiVersion, kind string
+		controlled       bool
+	}{
+		{"rbac.authorization.k8s.io/v1", "Role", false},
+		{"v1", "ConfigMap", false},
+		{"policy/v1", "PodDisruptionBudget", false},
+		{StandinGroup + "/v1", "StandinConfigMap", false},
+		{"iam.services.k8s.aws/v1alpha1", "Role", true},
+		{"serving.knative.dev/v1", "Service", true},
+		{"example.com/v1", "Widget", true},
+	} {
+		if _, ok := Rule(tg, c.apiVersion, c.kind); ok != c.controlled {
+			t.Errorf("Rule(%s, %s): controlled %v, want %v", c.apiVersion, c.kind, ok, c.controlled)
 		}
 	}
 }
