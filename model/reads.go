@@ -101,13 +101,8 @@ func (e *Expr) statusReads(root string) []Read {
 			}
 			return
 		}
-		if x.Kind() == ast.CallKind && x.AsCall().FunctionName() == "_==_" && len(x.AsCall().Args()) == 2 {
-			a, b := x.AsCall().Args()[0], x.AsCall().Args()[1]
-			for _, pair := range [][2]ast.Expr{{a, b}, {b, a}} {
-				if path := selectPath(pair[0], root); len(path) > 0 && path[0] == "status" && pair[1].Kind() == ast.LiteralKind {
-					out = append(out, Read{Path: path, Kind: kindOf(checked.GetType(pair[0].ID())), Want: native(pair[1].AsLiteral())})
-				}
-			}
+		if r, ok := compared(x, root, checked); ok {
+			out = append(out, r)
 		}
 		for _, ch := range children(x) {
 			walk(ch)
@@ -115,6 +110,43 @@ func (e *Expr) statusReads(root string) []Read {
 	}
 	walk(checked.Expr())
 	return out
+}
+
+// compared reads a comparison of a status field of root with a constant:
+// the field typed as the constant where the schema does not type it, and
+// the value that makes the comparison true where one is plain (==, and > or
+// >= an integer: the constant, or one more).
+func compared(x ast.Expr, root string, checked *ast.AST) (Read, bool) {
+	if x.Kind() != ast.CallKind || len(x.AsCall().Args()) != 2 {
+		return Read{}, false
+	}
+	op := x.AsCall().FunctionName()
+	a, b := x.AsCall().Args()[0], x.AsCall().Args()[1]
+	mirror := map[string]string{"_==_": "_==_", "_!=_": "_!=_", "_>_": "_<_", "_<_": "_>_", "_>=_": "_<=_", "_<=_": "_>=_"}
+	if _, ok := mirror[op]; !ok {
+		return Read{}, false
+	}
+	if selectPath(a, root) == nil { // the constant first: read it as field op' constant
+		a, b, op = b, a, mirror[op]
+	}
+	path := selectPath(a, root)
+	if len(path) == 0 || path[0] != "status" || b.Kind() != ast.LiteralKind {
+		return Read{}, false
+	}
+	c := native(b.AsLiteral())
+	r := Read{Path: path, Kind: kindOf(checked.GetType(a.ID()))}
+	if r.Kind == Dyn {
+		r.Kind = kindOf(checked.GetType(b.ID()))
+	}
+	switch n, isInt := c.(int64); {
+	case op == "_==_":
+		r.Want = c
+	case op == "_>_" && isInt:
+		r.Want = n + 1
+	case op == "_>=_" && isInt:
+		r.Want = n
+	}
+	return r, true
 }
 
 // selectPath is the fields x selects from the variable root (a.b.c is

@@ -34,6 +34,7 @@ spec:
       readyWhen:
         - ${job.status.completionTime != null && job.status.succeeded > 0}
         - ${has(job.status.ready)}
+        - ${2 <= job.status.active}
       template:
         apiVersion: batch/v1
         kind: Job
@@ -69,13 +70,14 @@ spec:
 		return out
 	}
 	bucket := gs[0].StatusReads("bucket")
-	want := []string{"status.ackResourceMetadata.arn/dyn/<nil>", "status.phase/dyn/Synced", "status.region/dyn/<nil>"}
+	want := []string{"status.ackResourceMetadata.arn/dyn/<nil>", "status.phase/string/Synced", "status.region/string/<nil>"}
 	if got := paths(bucket); !reflect.DeepEqual(got, want) {
 		t.Errorf("bucket reads %q, want %q", got, want)
 	}
-	job := gs[0].StatusReads("job")
-	if len(job) != 4 || job[0].Kind != Timestamp || job[1].Kind != Dyn || strings.Join(job[2].Path, ".") != "status.startTime" || job[3].Kind != Integer {
-		t.Errorf("job reads %+v, want completionTime and startTime as timestamps, ready (only tested by a readyWhen's has()) untyped and succeeded as an integer", job)
+	want = []string{"status.active/integer/2", "status.completionTime/timestamp/<nil>", "status.ready/dyn/<nil>",
+		"status.startTime/timestamp/<nil>", "status.succeeded/integer/1"}
+	if got := paths(gs[0].StatusReads("job")); !reflect.DeepEqual(got, want) {
+		t.Errorf("job reads %q, want %q", got, want)
 	}
 	if cm := gs[0].StatusReads("cm"); len(cm) != 0 {
 		t.Errorf("cm reads %+v, want none", cm)
