@@ -22,6 +22,11 @@ type Read struct {
 	// value kro waits for ("available", true), or nil.
 	Want any
 
+	// Condition is the type of a condition a readyWhen finds in this list
+	// (status.conditions.exists(c, c.type == "Synced" && ...)): it waits
+	// for the list to hold one, true.
+	Condition string
+
 	tested bool // read by has(): present or not
 }
 
@@ -48,13 +53,16 @@ func (g *RGD) StatusReads(id string) []Read {
 	needed := map[string]bool{} // read by a readyWhen: kro waits for it
 	for _, e := range exprs {
 		for _, r := range e.statusReads(id) {
-			k := strings.Join(r.Path, ".")
+			k := strings.Join(r.Path, ".") + "#" + r.Condition
 			needed[k] = needed[k] || waits[e]
 			if r.tested && !waits[e] {
 				guarded[k] = true
 				continue
 			}
 			if !waits[e] {
+				if r.Condition != "" {
+					continue // looked for elsewhere: not what kro waits for
+				}
 				r.Want = nil // compared elsewhere: not what kro waits for
 			}
 			if have, ok := byPath[k]; !ok {
@@ -91,7 +99,7 @@ func (e *Expr) statusReads(root string) []Read {
 	var out []Read
 	var walk func(x ast.Expr)
 	walk = func(x ast.Expr) {
-		if path := selectPath(x, root); path != nil {
+		if path := readPath(x, root); path != nil {
 			if path[0] == "status" {
 				r := Read{Path: path, Kind: Dyn, tested: x.AsSelect().IsTestOnly()}
 				if !r.tested { // has()'s type is its own, bool
@@ -102,6 +110,9 @@ func (e *Expr) statusReads(root string) []Read {
 			return
 		}
 		if r, ok := compared(x, root, checked); ok {
+			out = append(out, r)
+		}
+		if r, ok := condition(x, root); ok {
 			out = append(out, r)
 		}
 		for _, ch := range children(x) {
@@ -126,10 +137,10 @@ func compared(x ast.Expr, root string, checked *ast.AST) (Read, bool) {
 	if _, ok := mirror[op]; !ok {
 		return Read{}, false
 	}
-	if selectPath(a, root) == nil { // the constant first: read it as field op' constant
+	if readPath(a, root) == nil { // the constant first: read it as field op' constant
 		a, b, op = b, a, mirror[op]
 	}
-	path := selectPath(a, root)
+	path := readPath(a, root)
 	if len(path) == 0 || path[0] != "status" || b.Kind() != ast.LiteralKind {
 		return Read{}, false
 	}
@@ -147,6 +158,80 @@ func compared(x ast.Expr, root string, checked *ast.AST) (Read, bool) {
 		r.Want = n
 	}
 	return r, true
+}
+
+// condition reads a macro over a list of root's status (exists, all,
+// filter) that looks for an item of a type: item.type == "T".
+func condition(x ast.Expr, root string) (Read, bool) {
+	if x.Kind() != ast.ComprehensionKind {
+		return Read{}, false
+	}
+	c := x.AsComprehension()
+	path := readPath(c.IterRange(), root)
+	if len(path) == 0 || path[0] != "status" {
+		return Read{}, false
+	}
+	var typ string
+	var find func(e ast.Expr)
+	find = func(e ast.Expr) {
+		if e.Kind() == ast.CallKind && e.AsCall().FunctionName() == "_==_" && len(e.AsCall().Args()) == 2 {
+			a, b := e.AsCall().Args()[0], e.AsCall().Args()[1]
+			if a.Kind() == ast.LiteralKind {
+				a, b = b, a
+			}
+			if p := readPath(a, c.IterVar()); len(p) == 1 && p[0] == "type" && b.Kind() == ast.LiteralKind {
+				if t, ok := native(b.AsLiteral()).(string); ok && typ == "" {
+					typ = t
+				}
+			}
+		}
+		for _, ch := range children(e) {
+			find(ch)
+		}
+	}
+	find(c.LoopStep())
+	if typ == "" {
+		return Read{}, false
+	}
+	return Read{Path: path, Kind: List, Condition: typ}, true
+}
+
+// Item in a Read's path stands for a list's first item (x.items[0]).
+const Item = "[0]"
+
+// readPath is the path x reads from the variable root, through fields (a.b)
+// and a list's first item (a.items[0], as Item) or a map's key (a.m["k"]),
+// or nil when x reads no such path.
+func readPath(x ast.Expr, root string) []string {
+	var path []string
+	for {
+		switch {
+		case x.Kind() == ast.SelectKind:
+			path = append([]string{x.AsSelect().FieldName()}, path...)
+			x = x.AsSelect().Operand()
+			continue
+		case x.Kind() == ast.CallKind && x.AsCall().FunctionName() == "_[_]" && len(x.AsCall().Args()) == 2 &&
+			x.AsCall().Args()[1].Kind() == ast.LiteralKind:
+			switch k := native(x.AsCall().Args()[1].AsLiteral()).(type) {
+			case int64:
+				if k != 0 {
+					return nil
+				}
+				path = append([]string{Item}, path...)
+			case string:
+				path = append([]string{k}, path...)
+			default:
+				return nil
+			}
+			x = x.AsCall().Args()[0]
+			continue
+		}
+		break
+	}
+	if len(path) == 0 || x.Kind() != ast.IdentKind || x.AsIdent() != root {
+		return nil
+	}
+	return path
 }
 
 // selectPath is the fields x selects from the variable root (a.b.c is

@@ -34,6 +34,8 @@ spec:
       readyWhen:
         - ${job.status.completionTime != null && job.status.succeeded > 0}
         - ${has(job.status.ready)}
+        - ${job.status.conditions.exists(c, c.type == "Complete" && c.status == "True")}
+        - ${job.status.uncountedTerminatedPods.succeeded[0] != ""}
         - ${2 <= job.status.active}
       template:
         apiVersion: batch/v1
@@ -65,7 +67,7 @@ spec:
 	}
 	paths := func(rs []Read) (out []string) {
 		for _, r := range rs {
-			out = append(out, fmt.Sprintf("%s/%s/%v", strings.Join(r.Path, "."), kindNames[r.Kind], r.Want))
+			out = append(out, fmt.Sprintf("%s/%s/%v%s", strings.Join(r.Path, "."), kindNames[r.Kind], r.Want, r.Condition))
 		}
 		return out
 	}
@@ -74,8 +76,9 @@ spec:
 	if got := paths(bucket); !reflect.DeepEqual(got, want) {
 		t.Errorf("bucket reads %q, want %q", got, want)
 	}
-	want = []string{"status.active/integer/2", "status.completionTime/timestamp/<nil>", "status.ready/dyn/<nil>",
-		"status.startTime/timestamp/<nil>", "status.succeeded/integer/1"}
+	want = []string{"status.active/integer/2", "status.completionTime/timestamp/<nil>", "status.conditions/list/<nil>",
+		"status.conditions/list/<nil>Complete", "status.ready/dyn/<nil>", "status.startTime/timestamp/<nil>", "status.succeeded/integer/1",
+		"status.uncountedTerminatedPods.succeeded.[0]/string/<nil>"}
 	if got := paths(gs[0].StatusReads("job")); !reflect.DeepEqual(got, want) {
 		t.Errorf("job reads %q, want %q", got, want)
 	}

@@ -129,15 +129,105 @@ func Reads(rgds []*model.RGD) map[string][]model.Read {
 // list or map). A field below a value that is not a map stays unset.
 func Fill(obj *unstructured.Unstructured, reads map[string][]model.Read) {
 	for _, r := range reads[obj.GetAPIVersion()+"/"+obj.GetKind()] {
+		if r.Condition != "" {
+			addCondition(obj.Object, r.Path, r.Condition)
+			continue
+		}
 		v := r.Want
-		if _, found, _ := unstructured.NestedFieldNoCopy(obj.Object, r.Path...); found && v == nil {
+		if _, found := lookup(obj.Object, r.Path); found && v == nil {
 			continue
 		}
 		if v == nil {
 			v = placeholder(obj, r)
 		}
-		_ = unstructured.SetNestedField(obj.Object, v, r.Path...)
+		set(obj.Object, r.Path, v)
 	}
+}
+
+// lookup is the value at path (model.Item: a list's first item) in obj.
+func lookup(obj map[string]any, path []string) (any, bool) {
+	var cur any = obj
+	for _, k := range path {
+		if k == model.Item {
+			l, ok := cur.([]any)
+			if !ok || len(l) == 0 {
+				return nil, false
+			}
+			cur = l[0]
+			continue
+		}
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = m[k]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+// set sets the value at path in obj, making the maps and first list items
+// on the way that are missing. It leaves obj alone when a value on the way
+// is of another type. What it writes into is SetStatus's fresh status.
+func set(obj map[string]any, path []string, v any) {
+	m := obj
+	for i, k := range path {
+		last := i == len(path)-1
+		if i+1 < len(path) && path[i+1] == model.Item {
+			l, _ := m[k].([]any)
+			if _, present := m[k]; present && l == nil {
+				return
+			}
+			if len(l) == 0 {
+				l = []any{map[string]any{}}
+				m[k] = l
+			}
+			item, ok := l[0].(map[string]any)
+			if !ok {
+				return
+			}
+			if i+2 == len(path) { // the item itself: ...[0]
+				l[0] = v
+				return
+			}
+			m = item
+			continue
+		}
+		if k == model.Item {
+			continue // stepped into above
+		}
+		if last {
+			m[k] = v
+			return
+		}
+		next, present := m[k]
+		sub, ok := next.(map[string]any)
+		if present && !ok {
+			return
+		}
+		if !present {
+			sub = map[string]any{}
+			m[k] = sub
+		}
+		m = sub
+	}
+}
+
+// addCondition adds to the list at path (status.conditions) a condition of
+// type typ that is true, unless it holds one of that type.
+func addCondition(obj map[string]any, path []string, typ string) {
+	l, found := lookup(obj, path)
+	items, isList := l.([]any)
+	if found && !isList {
+		return
+	}
+	for _, c := range items {
+		if m, ok := c.(map[string]any); ok && m["type"] == typ {
+			return
+		}
+	}
+	set(obj, path, append(items, map[string]any{"type": typ, "status": "True", "reason": "Simulated"}))
 }
 
 // placeholder is a value of r's type for obj's field.

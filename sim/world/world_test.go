@@ -198,7 +198,18 @@ func TestFill(t *testing.T) {
 		{Path: []string{"status", "count"}, Kind: model.Integer},
 		{Path: []string{"status", "completionTime"}, Kind: model.Timestamp},
 		{Path: []string{"status", "state", "detail"}, Kind: model.String}, // below a string: left alone
+		{Path: []string{"status", "loadBalancer", "ingress", model.Item, "hostname"}, Kind: model.String},
+		{Path: []string{"status", "conditions"}, Kind: model.List, Condition: "ACK.ResourceSynced"},
+		{Path: []string{"status", "conditions"}, Kind: model.List, Condition: "Ready"}, // SetStatus's
 	}})
+	conds, _, _ := unstructured.NestedSlice(obj.Object, "status", "conditions")
+	if len(conds) != 2 || conds[1].(map[string]any)["type"] != "ACK.ResourceSynced" || conds[1].(map[string]any)["status"] != "True" {
+		t.Errorf("conditions %v, want Ready and a true ACK.ResourceSynced", conds)
+	}
+	lb, _, _ := unstructured.NestedSlice(obj.Object, "status", "loadBalancer", "ingress")
+	if len(lb) != 1 || lb[0].(map[string]any)["hostname"] != "simulated-hostname" {
+		t.Errorf("status.loadBalancer.ingress %v, want one item with a hostname", lb)
+	}
 	for path, want := range map[string]any{
 		"ackResourceMetadata.arn": "simulated-arn", "phase": "Synced", "ready": true,
 		"count": int64(1), "completionTime": "2026-01-01T00:01:40Z", "state": "available",
