@@ -325,6 +325,17 @@ func (s *Store) Shared(v string) string {
 	return v
 }
 
+// SharedBytes is Shared(string(b)), without making the string when the
+// store has it: a string a caller builds again and again (a name a
+// template renders in every reconcile) is then the stored one, which costs
+// no allocation.
+func (s *Store) SharedBytes(b []byte) string {
+	if v, ok := s.intern.strs[string(b)]; ok {
+		return v.(string)
+	}
+	return string(b)
+}
+
 // Revision is the store's newest revision (etcd's): every write moves it.
 func (s *Store) Revision() int64 { return s.rv }
 
