@@ -28,6 +28,18 @@ type node struct {
 	one [2]*unstructured.Unstructured
 }
 
+// changedBy reports whether out, an apply's response, differs from the
+// object of its name read before the apply: it was not read, or its
+// resource version moved. An apply that changes nothing answers with the
+// stored object, most often the very one read, which needs no look.
+func (n *node) changedBy(out *unstructured.Unstructured) bool {
+	if len(n.live) == 1 && n.live[0] == out {
+		return false
+	}
+	rv, ok := n.liveRV(api.Meta(out, "name"))
+	return !ok || rv != api.Meta(out, "resourceVersion")
+}
+
 // liveRV is the resource version of the object named name as read before
 // the apply, and whether it was read.
 func (n *node) liveRV(name string) (string, bool) {
@@ -273,7 +285,14 @@ func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Res
 			break
 		}
 	}
-	labels := sc.mapOf(len(own) + 7)
+	// Sized for what it will hold: a hint above 8 entries makes a Go map a
+	// table, slower to fill, iterate and clear than a map of one group, and
+	// the store compares the labels of every object applied.
+	n := len(own) + 6
+	if item {
+		n++
+	}
+	labels := sc.mapOf(n)
 	for k, v := range own {
 		if v == nil {
 			v = "" // GetLabels reads null as ""
@@ -329,7 +348,7 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 			continue
 		}
 		out := responses[j]
-		if rv, ok := nodes[d.idx].liveRV(api.Meta(out, "name")); !ok || rv != api.Meta(out, "resourceVersion") {
+		if nodes[d.idx].changedBy(out) {
 			mutated = true
 		}
 	}
