@@ -249,7 +249,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 	}
 	lay := g.layouts[r.Index]
 	rendered, held := lay.render(r, w.sc, vals)
-	obj := &unstructured.Unstructured{Object: rendered}
+	obj := w.sc.object(rendered)
 	if api.Meta(obj, "namespace") == "" {
 		// The instance's namespace value as stored (SetNamespace boxes it anew).
 		instMD, _ := inst.Object["metadata"].(map[string]any)
@@ -317,20 +317,15 @@ func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Res
 // created or changed an object (it mutated the cluster: kro then requeues
 // to read the result back), and the first apply error.
 func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool, error) {
-	type desired struct {
-		idx int
-		obj *unstructured.Unstructured
-	}
 	n := desiredCount(nodes)
-	names := make([]string, 0, n)
-	all := make([]desired, 0, n)
+	names, all, responses := w.sc.namesOf(n), w.sc.appliesOf(n), w.sc.responsesOf(n)
+	j := 0
 	for _, i := range g.RGD.Order {
 		for _, d := range nodes[i].desired {
-			names = append(names, g.RGD.Resources[i].ID)
-			all = append(all, desired{i, d})
+			names[j], all[j] = g.RGD.Resources[i].ID, desired{i, d}
+			j++
 		}
 	}
-	responses := make([]*unstructured.Unstructured, len(all))
 	calls := w.parallel(names, func(j int, p *kernel.Proc) api.Call {
 		d := all[j]
 		k := api.Key{GVR: g.gvrs[d.idx], Namespace: api.Meta(d.obj, "namespace"), Name: api.Meta(d.obj, "name")}
@@ -369,6 +364,12 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	}
 	w.stack.Resource = ""
 	return mutated, applyErr
+}
+
+// desired is an object to apply and the index of its resource.
+type desired struct {
+	idx int
+	obj *unstructured.Unstructured
 }
 
 // desiredCount is how many objects the nodes render, every collection item

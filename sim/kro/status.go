@@ -164,7 +164,7 @@ func (w *work) writeStatus(key api.Key, inst *unstructured.Unstructured, st map[
 		// cur is shared: never modify it. The status update keeps nothing
 		// of next but what its status holds (a copy), so next's top level
 		// is a copy of cur's in the worker's scratch, as st is.
-		next := &unstructured.Unstructured{Object: w.sc.mapOf(len(cur.Object))}
+		next := w.sc.object(w.sc.mapOf(len(cur.Object)))
 		maps.Copy(next.Object, cur.Object)
 		next.Object["status"] = st
 		_, call = w.update("", key, next, true)
