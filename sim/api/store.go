@@ -60,6 +60,14 @@ func Meta(obj *unstructured.Unstructured, field string) string {
 	return s
 }
 
+// Generation is obj.GetGeneration() read in place: metadata.generation
+// when it is an int64, else 0.
+func Generation(obj *unstructured.Unstructured) int64 {
+	md, _ := obj.Object["metadata"].(map[string]any)
+	g, _ := md["generation"].(int64)
+	return g
+}
+
 // label reads obj's label k without copying its labels (GetLabels would).
 func label(obj *unstructured.Unstructured, k string) (string, bool) {
 	if obj == nil {
@@ -386,12 +394,10 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 		} else {
 			delete(next.Object, "status")
 		}
-		next.SetUID(old.GetUID())
+		keepMeta(next, old)
 		keepTimestamps(next, old)
-		next.SetResourceVersion(Meta(old, "resourceVersion"))
-		next.SetGeneration(old.GetGeneration())
 		if !specEqual(old.Object, next.Object) {
-			next.SetGeneration(old.GetGeneration() + 1)
+			next.SetGeneration(Generation(old) + 1)
 		} else if equal(old.Object["metadata"], next.Object["metadata"]) {
 			return old, nil
 		}
@@ -411,9 +417,33 @@ func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) 
 		return nil, err
 	}
 	s.reindex(k, old, next)
-	s.emit(Event{Type: "MODIFIED", Key: k, Generation: next.GetGeneration(),
-		OldGeneration: old.GetGeneration(), Object: next})
+	s.emit(Event{Type: "MODIFIED", Key: k, Generation: Generation(next),
+		OldGeneration: Generation(old), Object: next})
 	return next, nil
+}
+
+// keepMeta sets next's UID, resource version and generation to old's: what
+// next.SetUID(old.GetUID()) and the same for the others do, with the value
+// old stores when it is of its getter's type (nothing boxed again, no path
+// walked). next's metadata is the store's copy.
+func keepMeta(next, old *unstructured.Unstructured) {
+	md, isMap := next.Object["metadata"].(map[string]any)
+	oldMD, _ := old.Object["metadata"].(map[string]any)
+	if _, ok := oldMD["uid"].(string); ok && isMap {
+		md["uid"] = oldMD["uid"]
+	} else {
+		next.SetUID(old.GetUID())
+	}
+	if _, ok := oldMD["resourceVersion"].(string); ok && isMap {
+		md["resourceVersion"] = oldMD["resourceVersion"]
+	} else {
+		next.SetResourceVersion(Meta(old, "resourceVersion"))
+	}
+	if _, ok := oldMD["generation"].(int64); ok && isMap {
+		md["generation"] = oldMD["generation"]
+	} else {
+		next.SetGeneration(Generation(old))
+	}
 }
 
 // keepTimestamps sets next's creation and deletion timestamps to old's:
@@ -496,7 +526,7 @@ func (s *Store) Delete(k Key) error {
 	next := shallow(old)
 	t := metav1.NewTime(epoch.Add(s.now()))
 	next.SetDeletionTimestamp(&t)
-	next.SetGeneration(old.GetGeneration() + 1) // as the API server does for graceful deletion
+	next.SetGeneration(Generation(old) + 1) // as the API server does for graceful deletion
 	_, err = s.commit(k, old, next, true)
 	return err
 }
@@ -507,8 +537,8 @@ func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
 	}
 	s.rv++ // a deletion is a revision too
 	s.reindex(k, old, nil)
-	s.emit(Event{Type: "DELETED", Key: k, Generation: old.GetGeneration(),
-		OldGeneration: old.GetGeneration(), Object: old})
+	s.emit(Event{Type: "DELETED", Key: k, Generation: Generation(old),
+		OldGeneration: Generation(old), Object: old})
 	return nil
 }
 

@@ -100,7 +100,7 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 		cond = "False"
 	}
 	st["state"] = state
-	st["conditions"] = conditions(inst.GetGeneration(), cond, why, w.sc)
+	st["conditions"] = conditions(api.Generation(inst), cond, why, w.sc)
 	if len(g.RGD.Conditions) > 0 {
 		st["conditions"] = w.authorConditions(g, inst, vars, st["conditions"].([]any))
 	}
