@@ -395,7 +395,6 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 			delete(next.Object, "status")
 		}
 		keepMeta(next, old)
-		keepTimestamps(next, old)
 		if !specEqual(old.Object, next.Object) {
 			next.SetGeneration(Generation(old) + 1)
 		} else if equal(old.Object["metadata"], next.Object["metadata"]) {
@@ -422,42 +421,20 @@ func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) 
 	return next, nil
 }
 
-// keepMeta sets next's UID, resource version and generation to old's: what
-// next.SetUID(old.GetUID()) and the same for the others do, with the value
-// old stores when it is of its getter's type (nothing boxed again, no path
-// walked). next's metadata is the store's copy.
+// keepMeta sets next's UID, timestamps, resource version and generation to
+// old's: what next.SetUID(old.GetUID()) and the same for the others do.
+// A value old stores as its getter reads it (a string; an int64) is copied
+// as stored: nothing boxed again, no path walked, and the creation
+// timestamp (which Create wrote in its canonical form) not parsed and
+// formatted again; nothing is parsed when old is not deleting (parsing
+// nothing allocates too). next's metadata is the store's copy.
 func keepMeta(next, old *unstructured.Unstructured) {
-	md, isMap := next.Object["metadata"].(map[string]any)
 	oldMD, _ := old.Object["metadata"].(map[string]any)
-	if _, ok := oldMD["uid"].(string); ok && isMap {
-		md["uid"] = oldMD["uid"]
-	} else {
+	md, _ := next.Object["metadata"].(map[string]any)
+	if _, ok := oldMD["uid"].(string); !keepStored(md, oldMD, "uid", ok) {
 		next.SetUID(old.GetUID())
 	}
-	if _, ok := oldMD["resourceVersion"].(string); ok && isMap {
-		md["resourceVersion"] = oldMD["resourceVersion"]
-	} else {
-		next.SetResourceVersion(Meta(old, "resourceVersion"))
-	}
-	if _, ok := oldMD["generation"].(int64); ok && isMap {
-		md["generation"] = oldMD["generation"]
-	} else {
-		next.SetGeneration(Generation(old))
-	}
-}
-
-// keepTimestamps sets next's creation and deletion timestamps to old's:
-// what SetCreationTimestamp(old.GetCreationTimestamp()) and the same for
-// the deletion write, the creation timestamp copied as stored (Create wrote
-// it in its canonical form) rather than parsed and formatted again, and
-// nothing parsed when old is not deleting (parsing nothing allocates too).
-// next's metadata is the store's copy.
-func keepTimestamps(next, old *unstructured.Unstructured) {
-	oldMD, _ := old.Object["metadata"].(map[string]any)
-	md, isMap := next.Object["metadata"].(map[string]any)
-	if _, isString := oldMD["creationTimestamp"].(string); isString && isMap {
-		md["creationTimestamp"] = oldMD["creationTimestamp"]
-	} else {
+	if _, ok := oldMD["creationTimestamp"].(string); !keepStored(md, oldMD, "creationTimestamp", ok) {
 		next.SetCreationTimestamp(old.GetCreationTimestamp())
 	}
 	if oldMD["deletionTimestamp"] != nil {
@@ -465,6 +442,22 @@ func keepTimestamps(next, old *unstructured.Unstructured) {
 	} else {
 		next.SetDeletionTimestamp(nil)
 	}
+	if _, ok := oldMD["resourceVersion"].(string); !keepStored(md, oldMD, "resourceVersion", ok) {
+		next.SetResourceVersion(Meta(old, "resourceVersion"))
+	}
+	if _, ok := oldMD["generation"].(int64); !keepStored(md, oldMD, "generation", ok) {
+		next.SetGeneration(Generation(old))
+	}
+}
+
+// keepStored sets md[field] to oldMD[field] when that is what the field's
+// getter reads (typed) and md is a map, and reports whether it did.
+func keepStored(md, oldMD map[string]any, field string, typed bool) bool {
+	if !typed || md == nil {
+		return false
+	}
+	md[field] = oldMD[field]
+	return true
 }
 
 // Deleting reports whether obj.GetDeletionTimestamp() != nil, without its
