@@ -253,7 +253,18 @@ func matches(obj *unstructured.Unstructured, selector map[string]string) bool {
 // SizeOf is the encoded size of the object at k, in bytes (0 when absent).
 func (s *Store) SizeOf(k Key) int {
 	st, _ := s.tr.get(k)
-	return st.size
+	return int(st.size)
+}
+
+// SizeOfStatusWrite is the encoded size of next, a copy of cur with
+// another status (a status write's body), in bytes: from cur's stored
+// size when cur is the object stored at k, walking next's status alone;
+// else by walking next.
+func (s *Store) SizeOfStatusWrite(k Key, cur, next *unstructured.Unstructured) int {
+	if st, ok := s.tr.get(k); ok && st.obj == cur {
+		return int(st.withStatus(next).size)
+	}
+	return Size(next.Object)
 }
 
 // Count is the number of objects a LIST with selector's index label would scan.
@@ -404,15 +415,16 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 	if Deleting(old) && len(next.GetFinalizers()) == 0 {
 		return next, s.remove(k, old)
 	}
-	return s.commit(k, old, next, owned)
+	return s.commit(k, old, next, owned, status)
 }
 
 // commit stores next in place of old and tells the watchers. owned says
-// what is below next's metadata is the store's own to keep (see share).
-func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) (*unstructured.Unstructured, error) {
+// what is below next's metadata is the store's own to keep (see share);
+// status that next is old with another status (see tracker.update).
+func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned, status bool) (*unstructured.Unstructured, error) {
 	s.stamp(next)
 	s.share(next, old, owned)
-	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
+	if err := s.tr.update(k.GVR, k.Namespace, next, status); err != nil {
 		return nil, err
 	}
 	s.reindex(k, old, next)
@@ -520,7 +532,7 @@ func (s *Store) Delete(k Key) error {
 	t := metav1.NewTime(epoch.Add(s.now()))
 	next.SetDeletionTimestamp(&t)
 	next.SetGeneration(Generation(old) + 1) // as the API server does for graceful deletion
-	_, err = s.commit(k, old, next, true)
+	_, err = s.commit(k, old, next, true, false)
 	return err
 }
 

@@ -167,7 +167,7 @@ func (w *work) writeStatus(key api.Key, inst *unstructured.Unstructured, st map[
 		next := w.sc.object(w.sc.mapOf(len(cur.Object)))
 		maps.Copy(next.Object, cur.Object)
 		next.Object["status"] = st
-		_, call = w.update("", key, next, true)
+		_, call = w.update("", key, next, true, w.c.srv.Store.SizeOfStatusWrite(key, cur, next))
 		if err = call.Err; err == nil {
 			return nil
 		}
