@@ -433,3 +433,41 @@ func TestDeletingIsGetDeletionTimestamp(t *testing.T) {
 		}
 	}
 }
+
+// TestGenerationAndKeepMetaAreTheGettersAndSetters checks Generation
+// against GetGeneration, and keepMeta against setting each of old's
+// getters' values on next (UID, resource version, generation, creation
+// and deletion timestamps), over metadata of every shape.
+func TestGenerationAndKeepMetaAreTheGettersAndSetters(t *testing.T) {
+	shapes := []any{
+		nil, "not a map", map[string]any{},
+		map[string]any{"uid": "u", "resourceVersion": "7", "generation": int64(3)},
+		map[string]any{"uid": int64(1), "resourceVersion": nil, "generation": "3"},
+		map[string]any{"generation": 3.0, "name": "x", "creationTimestamp": "2026-01-01T00:00:03Z"},
+		map[string]any{"creationTimestamp": int64(3), "deletionTimestamp": "2026-01-01T00:00:04Z"},
+	}
+	object := func(md any) *unstructured.Unstructured {
+		o := &unstructured.Unstructured{Object: map[string]any{"kind": "K"}}
+		if md != nil {
+			o.Object["metadata"] = runtime.DeepCopyJSONValue(md)
+		}
+		return o
+	}
+	for i, md := range shapes {
+		if got, want := Generation(object(md)), object(md).GetGeneration(); got != want {
+			t.Errorf("metadata %d (%v): Generation %d, want %d", i, md, got, want)
+		}
+		for j, nextMD := range shapes {
+			old, got, want := object(md), object(nextMD), object(nextMD)
+			keepMeta(got, old)
+			want.SetUID(old.GetUID())
+			want.SetResourceVersion(old.GetResourceVersion())
+			want.SetGeneration(old.GetGeneration())
+			want.SetCreationTimestamp(old.GetCreationTimestamp())
+			want.SetDeletionTimestamp(old.GetDeletionTimestamp())
+			if !reflect.DeepEqual(got.Object, want.Object) {
+				t.Errorf("old metadata %d onto %d: keepMeta gave %v, the setters %v", i, j, got.Object, want.Object)
+			}
+		}
+	}
+}

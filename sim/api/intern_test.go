@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 	"time"
+	"unsafe"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -164,5 +165,50 @@ func TestStoreKeepsNothingOfTheCallers(t *testing.T) {
 		if after, _ := s.Get(Key{gvr, "ns", "a"}); !equal(after.Object, before) {
 			t.Errorf("write %d: modifying the caller's object changed the stored one", i)
 		}
+	}
+}
+
+// TestHashStringTellsStringsApart checks that strings differing in one
+// byte, or only in trailing zero bytes (which a word of the tail reads the
+// same), hash apart.
+func TestHashStringTellsStringsApart(t *testing.T) {
+	seen := map[uint64]string{}
+	add := func(s string) {
+		h := hashString(seedString, s)
+		if prev, ok := seen[h]; ok && prev != s {
+			t.Errorf("%q and %q hash alike", prev, s)
+		}
+		seen[h] = s
+	}
+	for n := 0; n <= 24; n++ {
+		b := make([]byte, n)
+		add(string(b))
+		for i := range b {
+			c := append([]byte(nil), b...)
+			c[i] = 'x'
+			add(string(c))
+		}
+	}
+}
+
+// TestSharedBytesIsTheStoredString checks that SharedBytes returns the
+// store's copy of a string it holds, and a string of the bytes otherwise.
+func TestSharedBytesIsTheStoredString(t *testing.T) {
+	s := NewStore(func() time.Duration { return 0 })
+	gvr := s.GVR("apps/v1", "Deployment")
+	for _, name := range []string{"a", "b"} {
+		image := string([]byte("nginx:shared")) // each object's own copy
+		if _, err := s.Create(Key{gvr, "ns", name}, &unstructured.Unstructured{Object: deployment(name, image)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stored, _ := s.Get(Key{gvr, "ns", "b"})
+	image := stored.Object["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)["containers"].([]any)[0].(map[string]any)["image"].(string)
+	got := s.SharedBytes([]byte("nginx:shared"))
+	if got != image || unsafe.StringData(got) != unsafe.StringData(image) {
+		t.Errorf("SharedBytes gave %q at %p, the store holds %q at %p", got, unsafe.StringData(got), image, unsafe.StringData(image))
+	}
+	if got := s.SharedBytes([]byte("never stored")); got != "never stored" {
+		t.Errorf("SharedBytes of a string the store lacks gave %q", got)
 	}
 }

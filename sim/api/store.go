@@ -60,6 +60,14 @@ func Meta(obj *unstructured.Unstructured, field string) string {
 	return s
 }
 
+// Generation is obj.GetGeneration() read in place: metadata.generation
+// when it is an int64, else 0.
+func Generation(obj *unstructured.Unstructured) int64 {
+	md, _ := obj.Object["metadata"].(map[string]any)
+	g, _ := md["generation"].(int64)
+	return g
+}
+
 // label reads obj's label k without copying its labels (GetLabels would).
 func label(obj *unstructured.Unstructured, k string) (string, bool) {
 	if obj == nil {
@@ -245,7 +253,18 @@ func matches(obj *unstructured.Unstructured, selector map[string]string) bool {
 // SizeOf is the encoded size of the object at k, in bytes (0 when absent).
 func (s *Store) SizeOf(k Key) int {
 	st, _ := s.tr.get(k)
-	return st.size
+	return int(st.size)
+}
+
+// SizeOfStatusWrite is the encoded size of next, a copy of cur with
+// another status (a status write's body), in bytes: from cur's stored
+// size when cur is the object stored at k, walking next's status alone;
+// else by walking next.
+func (s *Store) SizeOfStatusWrite(k Key, cur, next *unstructured.Unstructured) int {
+	if st, ok := s.tr.get(k); ok && st.obj == cur {
+		return int(st.withStatus(next).size)
+	}
+	return Size(next.Object)
 }
 
 // Count is the number of objects a LIST with selector's index label would scan.
@@ -325,6 +344,17 @@ func (s *Store) Shared(v string) string {
 	return v
 }
 
+// SharedBytes is Shared(string(b)), without making the string when the
+// store has it: a string a caller builds again and again (a name a
+// template renders in every reconcile) is then the stored one, which costs
+// no allocation.
+func (s *Store) SharedBytes(b []byte) string {
+	if v, ok := s.intern.strs[string(b)]; ok {
+		return v.(string)
+	}
+	return string(b)
+}
+
 // Revision is the store's newest revision (etcd's): every write moves it.
 func (s *Store) Revision() int64 { return s.rv }
 
@@ -375,12 +405,9 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 		} else {
 			delete(next.Object, "status")
 		}
-		next.SetUID(old.GetUID())
-		keepTimestamps(next, old)
-		next.SetResourceVersion(Meta(old, "resourceVersion"))
-		next.SetGeneration(old.GetGeneration())
+		keepMeta(next, old)
 		if !specEqual(old.Object, next.Object) {
-			next.SetGeneration(old.GetGeneration() + 1)
+			next.SetGeneration(Generation(old) + 1)
 		} else if equal(old.Object["metadata"], next.Object["metadata"]) {
 			return old, nil
 		}
@@ -388,35 +415,38 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 	if Deleting(old) && len(next.GetFinalizers()) == 0 {
 		return next, s.remove(k, old)
 	}
-	return s.commit(k, old, next, owned)
+	return s.commit(k, old, next, owned, status)
 }
 
 // commit stores next in place of old and tells the watchers. owned says
-// what is below next's metadata is the store's own to keep (see share).
-func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned bool) (*unstructured.Unstructured, error) {
+// what is below next's metadata is the store's own to keep (see share);
+// status that next is old with another status (see tracker.update).
+func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned, status bool) (*unstructured.Unstructured, error) {
 	s.stamp(next)
 	s.share(next, old, owned)
-	if err := s.tr.Update(k.GVR, next, k.Namespace); err != nil {
+	if err := s.tr.update(k.GVR, k.Namespace, next, status); err != nil {
 		return nil, err
 	}
 	s.reindex(k, old, next)
-	s.emit(Event{Type: "MODIFIED", Key: k, Generation: next.GetGeneration(),
-		OldGeneration: old.GetGeneration(), Object: next})
+	s.emit(Event{Type: "MODIFIED", Key: k, Generation: Generation(next),
+		OldGeneration: Generation(old), Object: next})
 	return next, nil
 }
 
-// keepTimestamps sets next's creation and deletion timestamps to old's:
-// what SetCreationTimestamp(old.GetCreationTimestamp()) and the same for
-// the deletion write, the creation timestamp copied as stored (Create wrote
-// it in its canonical form) rather than parsed and formatted again, and
-// nothing parsed when old is not deleting (parsing nothing allocates too).
-// next's metadata is the store's copy.
-func keepTimestamps(next, old *unstructured.Unstructured) {
+// keepMeta sets next's UID, timestamps, resource version and generation to
+// old's: what next.SetUID(old.GetUID()) and the same for the others do.
+// A value old stores as its getter reads it (a string; an int64) is copied
+// as stored: nothing boxed again, no path walked, and the creation
+// timestamp (which Create wrote in its canonical form) not parsed and
+// formatted again; nothing is parsed when old is not deleting (parsing
+// nothing allocates too). next's metadata is the store's copy.
+func keepMeta(next, old *unstructured.Unstructured) {
 	oldMD, _ := old.Object["metadata"].(map[string]any)
-	md, isMap := next.Object["metadata"].(map[string]any)
-	if _, isString := oldMD["creationTimestamp"].(string); isString && isMap {
-		md["creationTimestamp"] = oldMD["creationTimestamp"]
-	} else {
+	md, _ := next.Object["metadata"].(map[string]any)
+	if _, ok := oldMD["uid"].(string); !keepStored(md, oldMD, "uid", ok) {
+		next.SetUID(old.GetUID())
+	}
+	if _, ok := oldMD["creationTimestamp"].(string); !keepStored(md, oldMD, "creationTimestamp", ok) {
 		next.SetCreationTimestamp(old.GetCreationTimestamp())
 	}
 	if oldMD["deletionTimestamp"] != nil {
@@ -424,6 +454,22 @@ func keepTimestamps(next, old *unstructured.Unstructured) {
 	} else {
 		next.SetDeletionTimestamp(nil)
 	}
+	if _, ok := oldMD["resourceVersion"].(string); !keepStored(md, oldMD, "resourceVersion", ok) {
+		next.SetResourceVersion(Meta(old, "resourceVersion"))
+	}
+	if _, ok := oldMD["generation"].(int64); !keepStored(md, oldMD, "generation", ok) {
+		next.SetGeneration(Generation(old))
+	}
+}
+
+// keepStored sets md[field] to oldMD[field] when that is what the field's
+// getter reads (typed) and md is a map, and reports whether it did.
+func keepStored(md, oldMD map[string]any, field string, typed bool) bool {
+	if !typed || md == nil {
+		return false
+	}
+	md[field] = oldMD[field]
+	return true
 }
 
 // Deleting reports whether obj.GetDeletionTimestamp() != nil, without its
@@ -485,8 +531,8 @@ func (s *Store) Delete(k Key) error {
 	next := shallow(old)
 	t := metav1.NewTime(epoch.Add(s.now()))
 	next.SetDeletionTimestamp(&t)
-	next.SetGeneration(old.GetGeneration() + 1) // as the API server does for graceful deletion
-	_, err = s.commit(k, old, next, true)
+	next.SetGeneration(Generation(old) + 1) // as the API server does for graceful deletion
+	_, err = s.commit(k, old, next, true, false)
 	return err
 }
 
@@ -496,8 +542,8 @@ func (s *Store) remove(k Key, old *unstructured.Unstructured) error {
 	}
 	s.rv++ // a deletion is a revision too
 	s.reindex(k, old, nil)
-	s.emit(Event{Type: "DELETED", Key: k, Generation: old.GetGeneration(),
-		OldGeneration: old.GetGeneration(), Object: old})
+	s.emit(Event{Type: "DELETED", Key: k, Generation: Generation(old),
+		OldGeneration: Generation(old), Object: old})
 	return nil
 }
 

@@ -39,10 +39,50 @@ type slot struct {
 }
 
 // stored is an object and its encoded size (see Size), measured when it is
-// stored: every read's cost is charged by it.
+// stored: every read's cost is charged by it. status is what the status
+// entry adds to size (0 without one), so that a write of the status alone,
+// the most common, sizes the new status only (see Store.update). Both fit
+// in the word an int took: an object is far below 2 GiB.
 type stored struct {
-	obj  *unstructured.Unstructured
-	size int
+	obj          *unstructured.Unstructured
+	size, status int32
+}
+
+// measured is u stored, sized by walking it.
+func measured(u *unstructured.Unstructured) stored {
+	st := stored{obj: u, size: SizeBrackets}
+	for k, v := range u.Object {
+		e := int32(SizeEntry(k, Size(v)))
+		st.size += e
+		if k == "status" {
+			st.status = e
+		}
+	}
+	return st
+}
+
+// withStatus is u stored in place of st's object, from which it differs
+// in its status and metadata's resource version at most (a status write):
+// sized from st's size by walking those alone.
+func (st stored) withStatus(u *unstructured.Unstructured) stored {
+	next := stored{obj: u, size: st.size - st.status}
+	if status, ok := u.Object["status"]; ok {
+		next.status = int32(SizeEntry("status", Size(status)))
+		next.size += next.status
+	}
+	oldMD, _ := st.obj.Object["metadata"].(map[string]any)
+	md, _ := u.Object["metadata"].(map[string]any)
+	next.size += entrySize(md, "resourceVersion") - entrySize(oldMD, "resourceVersion")
+	return next
+}
+
+// entrySize is what m's entry k adds to m's size (0 without one).
+func entrySize(m map[string]any, k string) int32 {
+	v, ok := m[k]
+	if !ok {
+		return 0
+	}
+	return int32(SizeEntry(k, Size(v)))
 }
 
 // slot is k's slot; ok is false when no object of k's resource and
@@ -117,7 +157,7 @@ func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if _, ok := t.objs[sl]; ok {
 		return apierrors.NewAlreadyExists(gvr.GroupResource(), sl.name)
 	}
-	t.objs[sl] = stored{obj: u, size: Size(u.Object)}
+	t.objs[sl] = measured(u)
 	return nil
 }
 
@@ -127,11 +167,23 @@ func (t *tracker) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
+	return t.update(gvr, ns, u, false)
+}
+
+// update stores u in place of the object of its name. statusOnly says u
+// differs from it in its status and resource version at most (see
+// withStatus), which are then all that is sized.
+func (t *tracker) update(gvr schema.GroupVersionResource, ns string, u *unstructured.Unstructured, statusOnly bool) error {
 	sl, ok := t.slot(Key{gvr, ns, Meta(u, "name")})
-	if _, stored := t.objs[sl]; !ok || !stored {
+	prev, found := t.objs[sl]
+	if !ok || !found {
 		return apierrors.NewNotFound(gvr.GroupResource(), sl.name)
 	}
-	t.objs[sl] = stored{obj: u, size: Size(u.Object)}
+	if statusOnly {
+		t.objs[sl] = prev.withStatus(u)
+	} else {
+		t.objs[sl] = measured(u)
+	}
 	return nil
 }
 

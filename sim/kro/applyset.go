@@ -46,10 +46,8 @@ func annotatedKinds(g *Graph, inst *unstructured.Unstructured, sc *scratch) map[
 		return kinds
 	}
 	for name := range strings.SplitSeq(list, ",") {
-		for _, gvr := range g.childGVRs {
-			if g.groupResource(gvr) == name {
-				kinds[gvr] = true
-			}
+		for _, gvr := range g.childrenNamed[name] {
+			kinds[gvr] = true
 		}
 	}
 	return kinds

@@ -250,7 +250,10 @@ func (w *work) join(e *model.Expr, vars map[string]any) (ref.Val, uint64, bool) 
 	if e.CostLimit > 0 && cost > e.CostLimit {
 		return nil, 0, false
 	}
-	return types.String(string(b)), cost, true
+	// The joined string is most often one the store holds already (an
+	// object's name, rendered in every reconcile): its copy spares an
+	// allocation.
+	return types.String(w.c.srv.Store.SharedBytes(b)), cost, true
 }
 
 // overLimit is an evaluation's outcome over a limit, and its cost.

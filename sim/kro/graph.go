@@ -25,6 +25,10 @@ type Graph struct {
 	// groupResources names each resource of gvrs as the ApplySet
 	// annotation does ("deployments.apps").
 	groupResources map[schema.GroupVersionResource]string
+	// childrenNamed are the childGVRs by the name groupResource gives
+	// them: what an ApplySet annotation's names stand for (see
+	// annotatedKinds), looked up rather than compared with each.
+	childrenNamed map[string][]schema.GroupVersionResource
 	// The values of kro's labels that name the RGD and each resource (by
 	// index), boxed once: a child's labels hold them (boxing a string
 	// allocates).
@@ -67,6 +71,11 @@ func newGraph(store *api.Store, g *model.RGD) *Graph {
 			seen[gv] = true
 			gr.childGVRs = append(gr.childGVRs, gv)
 		}
+	}
+	gr.childrenNamed = map[string][]schema.GroupVersionResource{}
+	for _, gv := range gr.childGVRs {
+		name := gr.groupResource(gv)
+		gr.childrenNamed[name] = append(gr.childrenNamed[name], gv)
 	}
 	gr.deleteWave = deleteWaves(g)
 	return gr

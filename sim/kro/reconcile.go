@@ -213,7 +213,7 @@ func instancePatch(inst *unstructured.Unstructured, sc *scratch) (patch *unstruc
 	md["name"], md["namespace"] = stringAt(instMD, "name"), stringAt(instMD, "namespace")
 	top := sc.mapOf(3)
 	top["apiVersion"], top["kind"], top["metadata"] = stringAt(inst.Object, "apiVersion"), stringAt(inst.Object, "kind"), md
-	return &unstructured.Unstructured{Object: top}, md
+	return sc.object(top), md
 }
 
 // stringAt is m[k] when it holds a string, else "", as unstructured's

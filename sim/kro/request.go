@@ -36,9 +36,9 @@ func (w *work) apply(resource string, k api.Key, obj *unstructured.Unstructured)
 	return out, call
 }
 
-// update writes obj, or only its status.
-func (w *work) update(resource string, k api.Key, obj *unstructured.Unstructured, status bool) (*unstructured.Unstructured, api.Call) {
+// update writes obj, or only its status; bytes is obj's encoded size.
+func (w *work) update(resource string, k api.Key, obj *unstructured.Unstructured, status bool, bytes int) (*unstructured.Unstructured, api.Call) {
 	var out *unstructured.Unstructured
-	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.Update(w.p, k, obj, status); return }, api.Size(obj.Object))
+	call := w.api(resource, func() (c api.Call) { out, c = w.c.client.Update(w.p, k, obj, status); return }, bytes)
 	return out, call
 }

@@ -28,6 +28,18 @@ type node struct {
 	one [2]*unstructured.Unstructured
 }
 
+// changedBy reports whether out, an apply's response, differs from the
+// object of its name read before the apply: it was not read, or its
+// resource version moved. An apply that changes nothing answers with the
+// stored object, most often the very one read, which needs no look.
+func (n *node) changedBy(out *unstructured.Unstructured) bool {
+	if len(n.live) == 1 && n.live[0] == out {
+		return false
+	}
+	rv, ok := n.liveRV(api.Meta(out, "name"))
+	return !ok || rv != api.Meta(out, "resourceVersion")
+}
+
 // liveRV is the resource version of the object named name as read before
 // the apply, and whether it was read.
 func (n *node) liveRV(name string) (string, bool) {
@@ -237,7 +249,7 @@ func (w *work) renderItem(inst *unstructured.Unstructured, g *Graph, r *model.Re
 	}
 	lay := g.layouts[r.Index]
 	rendered, held := lay.render(r, w.sc, vals)
-	obj := &unstructured.Unstructured{Object: rendered}
+	obj := w.sc.object(rendered)
 	if api.Meta(obj, "namespace") == "" {
 		// The instance's namespace value as stored (SetNamespace boxes it anew).
 		instMD, _ := inst.Object["metadata"].(map[string]any)
@@ -273,7 +285,14 @@ func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Res
 			break
 		}
 	}
-	labels := sc.mapOf(len(own) + 7)
+	// Sized for what it will hold: a hint above 8 entries makes a Go map a
+	// table, slower to fill, iterate and clear than a map of one group, and
+	// the store compares the labels of every object applied.
+	n := len(own) + 6
+	if item {
+		n++
+	}
+	labels := sc.mapOf(n)
 	for k, v := range own {
 		if v == nil {
 			v = "" // GetLabels reads null as ""
@@ -298,20 +317,15 @@ func setChildLabels(obj, inst *unstructured.Unstructured, g *Graph, r *model.Res
 // created or changed an object (it mutated the cluster: kro then requeues
 // to read the result back), and the first apply error.
 func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool, error) {
-	type desired struct {
-		idx int
-		obj *unstructured.Unstructured
-	}
 	n := desiredCount(nodes)
-	names := make([]string, 0, n)
-	all := make([]desired, 0, n)
+	names, all, responses := w.sc.namesOf(n), w.sc.appliesOf(n), w.sc.responsesOf(n)
+	j := 0
 	for _, i := range g.RGD.Order {
 		for _, d := range nodes[i].desired {
-			names = append(names, g.RGD.Resources[i].ID)
-			all = append(all, desired{i, d})
+			names[j], all[j] = g.RGD.Resources[i].ID, desired{i, d}
+			j++
 		}
 	}
-	responses := make([]*unstructured.Unstructured, len(all))
 	calls := w.parallel(names, func(j int, p *kernel.Proc) api.Call {
 		d := all[j]
 		k := api.Key{GVR: g.gvrs[d.idx], Namespace: api.Meta(d.obj, "namespace"), Name: api.Meta(d.obj, "name")}
@@ -329,7 +343,7 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 			continue
 		}
 		out := responses[j]
-		if rv, ok := nodes[d.idx].liveRV(api.Meta(out, "name")); !ok || rv != api.Meta(out, "resourceVersion") {
+		if nodes[d.idx].changedBy(out) {
 			mutated = true
 		}
 	}
@@ -350,6 +364,12 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	}
 	w.stack.Resource = ""
 	return mutated, applyErr
+}
+
+// desired is an object to apply and the index of its resource.
+type desired struct {
+	idx int
+	obj *unstructured.Unstructured
 }
 
 // desiredCount is how many objects the nodes render, every collection item

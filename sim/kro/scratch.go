@@ -1,8 +1,11 @@
 package kro
 
-import "github.com/krosim/krosim/sim/api"
+import (
+	"github.com/krosim/krosim/sim/api"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
 
-// scratch recycles the maps and lists a worker renders objects into. What
+// scratch recycles the maps, lists and objects a worker renders into. What
 // a reconcile renders is dead once it ends: the store copies what it keeps
 // of an applied object (see api.Store), and nothing else holds a rendered
 // object past its reconcile. So the worker's next reconcile empties and
@@ -15,8 +18,11 @@ type scratch struct {
 	// boxes holds each list as an interface, as it was last handed out:
 	// boxing a list allocates its header, and a list reused at the same
 	// length has the same header.
-	boxes  []any
-	nm, nl int // in use in this reconcile
+	boxes []any
+	// objs are the objects a reconcile renders and sends (their data is
+	// from maps above): the store copies what it keeps of one.
+	objs       []*unstructured.Unstructured
+	nm, nl, no int // in use in this reconcile
 	// A render's field values and containers (see layout), never boxed
 	// nor kept past the render: one list of each, reused.
 	vals, held []any
@@ -28,11 +34,37 @@ type scratch struct {
 	seen       map[identity]string
 	kinds, now map[schemaGVR]bool
 	want       map[api.Key]bool
+	// The objects a reconcile applies in parallel (see applyResources),
+	// their resources' names, their responses, and the calls of the
+	// requests run in parallel (see parallel).
+	names     []string
+	applies   []desired
+	responses []*unstructured.Unstructured
+	calls     []api.Call
 }
 
 // nodesOf returns n zero nodes.
 func (s *scratch) nodesOf(n int) []node {
 	return buffer(s, func(s *scratch) *[]node { return &s.nodes }, n)
+}
+
+// The buffers of a reconcile's parallel requests, n zero items each (new
+// when s is nil).
+
+func (s *scratch) namesOf(n int) []string {
+	return buffer(s, func(s *scratch) *[]string { return &s.names }, n)
+}
+
+func (s *scratch) appliesOf(n int) []desired {
+	return buffer(s, func(s *scratch) *[]desired { return &s.applies }, n)
+}
+
+func (s *scratch) responsesOf(n int) []*unstructured.Unstructured {
+	return buffer(s, func(s *scratch) *[]*unstructured.Unstructured { return &s.responses }, n)
+}
+
+func (s *scratch) callsOf(n int) []api.Call {
+	return buffer(s, func(s *scratch) *[]api.Call { return &s.calls }, n)
 }
 
 // The reconcile's tables, emptied (new when s is nil).
@@ -110,6 +142,20 @@ func (s *scratch) mapOf(n int) map[string]any {
 	return m
 }
 
+// object returns an object holding data m.
+func (s *scratch) object(m map[string]any) *unstructured.Unstructured {
+	if s == nil {
+		return &unstructured.Unstructured{Object: m}
+	}
+	if s.no == len(s.objs) {
+		s.objs = append(s.objs, &unstructured.Unstructured{})
+	}
+	o := s.objs[s.no]
+	o.Object = m
+	s.no++
+	return o
+}
+
 // listOf returns a list of n nil items.
 func (s *scratch) listOf(n int) []any {
 	l, _ := s.boxedList(n)
@@ -157,5 +203,8 @@ func (s *scratch) reset() {
 	if s == nil {
 		return
 	}
-	s.nm, s.nl = 0, 0
+	for _, o := range s.objs[:s.no] {
+		o.Object = nil // what a render did not build in s is not kept
+	}
+	s.nm, s.nl, s.no = 0, 0, 0
 }

@@ -21,6 +21,29 @@ type spine struct {
 	kind byte
 	base int     // the size of what rendering never writes in it
 	dyn  []place // what rendering may write in it
+	// The template's value at the node and, for a map, its entries with
+	// the node below each key (nil for none), for a list the nodes below
+	// its indexes (see plan): copy walks these lists rather than iterating
+	// the template's map and the node's, since a Go map's iteration (its
+	// random start included) costs more than the copy.
+	tmpl    any
+	entries []spineEntry
+	items   []spineItem
+}
+
+// spineEntry is an entry of the template's map at a spine node, and the
+// node below its key (nil when rendering writes nothing below it).
+type spineEntry struct {
+	k     string
+	v     any
+	child *spine
+}
+
+// spineItem is an index of the template's list at a spine node within its
+// length, and the node below it.
+type spineItem struct {
+	i     int
+	child *spine
 }
 
 // layout is how a resource is rendered: its spine (nil: the template is
@@ -105,7 +128,7 @@ func (l *layout) render(r *model.Resource, sc *scratch, vals []any) (map[string]
 	if l.nodes > 0 {
 		held = sc.containers(l.nodes)
 	}
-	obj := l.spine.copy(r.Template, sc, held).(map[string]any)
+	obj := l.spine.copy(sc, held).(map[string]any)
 	for i, f := range r.Fields {
 		if n := l.into[i]; n >= 0 && held[n] != nil {
 			setIn(held[n], f.Path[len(f.Path)-1], vals[i])
@@ -147,7 +170,32 @@ func newSpine(r *model.Resource) *spine {
 			cur = cur.child(e)
 		}
 	}
+	s.plan(r.Template)
 	return s
+}
+
+// plan notes at s and the nodes below it what copy copies there from tv,
+// the template's value at s: the value, and its map's entries (in key
+// order) or the indexes within its list's length that nodes go below.
+func (s *spine) plan(tv any) {
+	s.tmpl = tv
+	switch v := tv.(type) {
+	case map[string]any:
+		for _, k := range slices.Sorted(maps.Keys(v)) {
+			c := s.keys[k]
+			if c != nil {
+				c.plan(v[k])
+			}
+			s.entries = append(s.entries, spineEntry{k, v[k], c})
+		}
+	case []any:
+		for _, i := range slices.Sorted(maps.Keys(s.idx)) {
+			if i >= 0 && i < len(v) {
+				s.idx[i].plan(v[i])
+				s.items = append(s.items, spineItem{i, s.idx[i]})
+			}
+		}
+	}
 }
 
 // child is the spine below path element e (a key or an index), added if new.
@@ -201,28 +249,22 @@ func (s *spine) render(r *model.Resource, sc *scratch) map[string]any {
 	if s == nil {
 		return model.Clone(r.Template).(map[string]any)
 	}
-	return s.clone(r.Template, sc).(map[string]any)
+	return s.copy(sc, nil).(map[string]any)
 }
 
-// clone copies x's containers along the spine into containers from sc,
-// sharing everything else.
-func (s *spine) clone(x any, sc *scratch) any { return s.copy(x, sc, nil) }
-
-// copy is clone; held, when not nil, gets each node's copied container at
-// the node's id (see layout).
-func (s *spine) copy(x any, sc *scratch, held []any) any {
-	switch v := x.(type) {
+// copy copies the template's containers along the spine (its value at s
+// and below, as planned) into containers from sc, sharing everything
+// else; held, when not nil, gets each node's copied container at the
+// node's id (see layout).
+func (s *spine) copy(sc *scratch, held []any) any {
+	switch v := s.tmpl.(type) {
 	case map[string]any:
-		if v == nil {
-			return v
-		}
-		m := sc.mapOf(len(v))
-		for k, e := range v {
-			m[k] = e
-		}
-		for k, c := range s.keys {
-			if e, ok := m[k]; ok {
-				m[k] = c.copy(e, sc, held)
+		m := sc.mapOf(len(s.entries))
+		for _, e := range s.entries {
+			if e.child != nil {
+				m[e.k] = e.child.copy(sc, held)
+			} else {
+				m[e.k] = e.v
 			}
 		}
 		if held != nil {
@@ -230,20 +272,15 @@ func (s *spine) copy(x any, sc *scratch, held []any) any {
 		}
 		return m
 	case []any:
-		if v == nil {
-			return v
-		}
 		l, box := sc.boxedList(len(v))
 		copy(l, v)
-		for i, c := range s.idx {
-			if i >= 0 && i < len(l) {
-				l[i] = c.copy(l[i], sc, held)
-			}
+		for _, it := range s.items {
+			l[it.i] = it.child.copy(sc, held)
 		}
 		if held != nil {
 			held[s.id] = box // the list as boxed: boxing l again would allocate
 		}
 		return box
 	}
-	return x
+	return s.tmpl
 }

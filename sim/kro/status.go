@@ -100,7 +100,7 @@ func (w *work) status(key api.Key, inst *unstructured.Unstructured, g *Graph, va
 		cond = "False"
 	}
 	st["state"] = state
-	st["conditions"] = conditions(inst.GetGeneration(), cond, why, w.sc)
+	st["conditions"] = conditions(api.Generation(inst), cond, why, w.sc)
 	if len(g.RGD.Conditions) > 0 {
 		st["conditions"] = w.authorConditions(g, inst, vars, st["conditions"].([]any))
 	}
@@ -161,9 +161,13 @@ func (w *work) writeStatus(key api.Key, inst *unstructured.Unstructured, st map[
 		if call.Err != nil {
 			return call.Err
 		}
-		next := &unstructured.Unstructured{Object: maps.Clone(cur.Object)} // cur is shared: never modify it
+		// cur is shared: never modify it. The status update keeps nothing
+		// of next but what its status holds (a copy), so next's top level
+		// is a copy of cur's in the worker's scratch, as st is.
+		next := w.sc.object(w.sc.mapOf(len(cur.Object)))
+		maps.Copy(next.Object, cur.Object)
 		next.Object["status"] = st
-		_, call = w.update("", key, next, true)
+		_, call = w.update("", key, next, true, w.c.srv.Store.SizeOfStatusWrite(key, cur, next))
 		if err = call.Err; err == nil {
 			return nil
 		}

@@ -181,7 +181,7 @@ func (w *work) record(resource string, call api.Call) {
 // request that finished last; profiles split it evenly across the requests.
 func (w *work) parallel(resources []string, do func(i int, p *kernel.Proc) api.Call) []api.Call {
 	n := len(resources)
-	calls := make([]api.Call, n)
+	calls := w.sc.callsOf(n)
 	if n == 0 {
 		return calls
 	}

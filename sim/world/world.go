@@ -117,7 +117,7 @@ func (w *World) ready(key api.Key, gen int64) {
 	delete(w.pending, key)
 	obj, err := w.store.Get(key)
 	w.calls[verb.Get]++
-	if err != nil || obj.GetGeneration() != gen {
+	if err != nil || api.Generation(obj) != gen {
 		return
 	}
 	obj = &unstructured.Unstructured{Object: maps.Clone(obj.Object)} // the store's copy is shared
