@@ -93,7 +93,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	}
 	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabels: opts.HostLabels, Context: opts.Context})
 	w := world.New(k, srv.Store, t, src(world.Stream), ctrl.IsInstance)
-	w.Expect(world.Reads(rgds))
+	w.Expect(world.ReadsOf(rgds))
 
 	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w, created: opts.Created}
 	drv := workload.NewDriver(plan, c)

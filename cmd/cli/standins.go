@@ -71,7 +71,7 @@ func runStandins(e *env, o *standinsOptions, args []string) error {
 		if err != nil {
 			return err
 		}
-		opts.Reads = world.Reads(rgds)
+		opts.Reads = world.ReadsOf(rgds)
 	}
 	if !o.quiet {
 		opts.Log = e.stderr

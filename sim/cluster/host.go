@@ -159,29 +159,29 @@ func background(a, b map[procKey]proc) uint64 {
 	return uint64(max(0, sum-before))
 }
 
-// procTicks is a process's user + system CPU time in clock ticks, 0 when
-// it cannot be read.
-func procTicks(pid string) uint64 {
+// procTicks is a process's user + system CPU time in clock ticks, and
+// whether its /proc entry could be read (a live process may have used none).
+func procTicks(pid string) (uint64, bool) {
 	data, err := os.ReadFile(filepath.Join("/proc", pid, "stat"))
 	if err != nil {
-		return 0
+		return 0, false
 	}
 	// The command name, in parentheses, may hold spaces: fields start after it.
 	s := string(data)
 	i := strings.LastIndexByte(s, ')')
 	if i < 0 {
-		return 0
+		return 0, false
 	}
 	f := strings.Fields(s[i+1:])
 	if len(f) < 13 {
-		return 0
+		return 0, false
 	}
 	utime, err1 := strconv.ParseUint(f[11], 10, 64)
 	stime, err2 := strconv.ParseUint(f[12], 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0
+		return 0, false
 	}
-	return utime + stime
+	return utime + stime, true
 }
 
 // hostLoad is the load between two samples, nil when either failed.
@@ -244,7 +244,7 @@ func ProcessCPU(pidDir string) map[string]time.Duration {
 // pidDir (named by the file).
 func measuredTicks(pidDir string) map[string]uint64 {
 	out := map[string]uint64{}
-	if t := procTicks("self"); t > 0 {
+	if t, ok := procTicks("self"); ok { // a process may not have used a tick yet
 		out["krosim"] = t
 	}
 	if pidDir == "" {
@@ -256,7 +256,7 @@ func measuredTicks(pidDir string) map[string]uint64 {
 		if err != nil {
 			continue
 		}
-		if t := procTicks(strings.TrimSpace(string(b))); t > 0 {
+		if t, ok := procTicks(strings.TrimSpace(string(b))); ok {
 			out[strings.TrimSuffix(filepath.Base(file), ".pid")] = t
 		}
 	}

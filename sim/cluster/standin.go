@@ -43,9 +43,9 @@ type StandinOptions struct {
 	Clock clock.WithDelayedExecution
 	// Log receives a line per status write; nil discards them.
 	Log io.Writer
-	// Reads are the status fields the RGDs read (world.Reads), which the
+	// Reads are the status fields the RGDs read (world.ReadsOf), which the
 	// writes fill as the simulated world's do (world.Fill).
-	Reads map[string][]model.Read
+	Reads world.Reads
 }
 
 // Standins plays, on a real API server, the kind controllers the simulated
@@ -61,7 +61,7 @@ type Standins struct {
 	kinds []StandinKind
 	clock clock.WithDelayedExecution
 	log   io.Writer
-	reads map[string][]model.Read
+	reads world.Reads
 
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -392,7 +392,7 @@ func (r *runner) startStandins(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if r.standins, err = StartStandins(ctx, r.dyn, kinds, StandinOptions{Seed: r.cfg.Seed, Reads: world.Reads(r.rgds)}); err != nil {
+		if r.standins, err = StartStandins(ctx, r.dyn, kinds, StandinOptions{Seed: r.cfg.Seed, Reads: world.ReadsOf(r.rgds)}); err != nil {
 			return err
 		}
 		r.logf("stand-in controller for %s, with the readiness of target %s", r.standins.KindNames(), t.Name)

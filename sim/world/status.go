@@ -107,14 +107,21 @@ func SetStatus(obj *unstructured.Unstructured, gen int64) {
 	obj.Object["status"] = st
 }
 
-// Reads are the fields of status that the RGDs' expressions read of the
-// objects they make (model.RGD.StatusReads), by apiVersion/kind.
-func Reads(rgds []*model.RGD) map[string][]model.Read {
-	out := map[string][]model.Read{}
+// Reads are the fields of status that RGDs' expressions read of the objects
+// they make (model.RGD.StatusReads), by the objects' apiVersion and kind.
+type Reads map[TypeMeta][]model.Read
+
+// TypeMeta is an object's apiVersion and kind.
+type TypeMeta struct{ APIVersion, Kind string }
+
+// ReadsOf are the Reads of rgds.
+func ReadsOf(rgds []*model.RGD) Reads {
+	out := Reads{}
 	for _, g := range rgds {
 		for _, r := range g.Resources {
 			if rs := g.StatusReads(r.ID); len(rs) > 0 && !r.External {
-				out[r.APIVersion+"/"+r.Kind] = append(out[r.APIVersion+"/"+r.Kind], rs...)
+				k := TypeMeta{r.APIVersion, r.Kind}
+				out[k] = append(out[k], rs...)
 			}
 		}
 	}
@@ -122,13 +129,16 @@ func Reads(rgds []*model.RGD) map[string][]model.Read {
 }
 
 // Fill sets the fields of obj's status (as SetStatus wrote it) that reads
-// (see Reads) name for its kind: to the value a readyWhen waits for (over
+// name for its kind: to the value a readyWhen waits for (over
 // what SetStatus wrote: a custom kind's "state" is whatever its controller
 // says when ready), else, when it lacks them, to one of the field's type (a
 // string naming the field, 1, true, the object's creation time, an empty
 // list or map). A field below a value that is not a map stays unset.
-func Fill(obj *unstructured.Unstructured, reads map[string][]model.Read) {
-	for _, r := range reads[obj.GetAPIVersion()+"/"+obj.GetKind()] {
+func Fill(obj *unstructured.Unstructured, reads Reads) {
+	if len(reads) == 0 {
+		return
+	}
+	for _, r := range reads[TypeMeta{obj.GetAPIVersion(), obj.GetKind()}] {
 		if r.Condition != "" {
 			addCondition(obj.Object, r.Path, r.Condition)
 			continue

@@ -5,7 +5,6 @@ import (
 	"maps"
 	"math/rand/v2"
 
-	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/target"
@@ -23,7 +22,7 @@ type World struct {
 	skip    func(api.Key) bool
 	pending map[api.Key]int64 // generation a status write is scheduled for
 	ips     int
-	reads   map[string][]model.Read // status fields RGDs read, by apiVersion/kind (see Reads)
+	reads   Reads // status fields RGDs read (see Fill)
 
 	calls map[verb.Verb]int // world_api_calls by verb
 }
@@ -38,11 +37,11 @@ func New(k *kernel.Kernel, store *api.Store, t *target.Target, rng *rand.Rand, s
 }
 
 // Expect tells the world the status fields RGDs read of the objects they
-// make (see Reads): their controllers write them when they make an object
+// make (see ReadsOf): their controllers write them when they make an object
 // ready (see Fill). A real controller writes what RGDs wait for (an ACK
 // resource's ARN, a Job's completion time); without them kro would wait on
 // the missing data forever.
-func (w *World) Expect(reads map[string][]model.Read) { w.reads = reads }
+func (w *World) Expect(reads Reads) { w.reads = reads }
 
 // Calls is how many requests of verb the world made: its kind
 // controllers' and the workload's own.

@@ -190,7 +190,7 @@ func TestFill(t *testing.T) {
 		"metadata": map[string]any{"name": "b", "creationTimestamp": "2026-01-01T00:01:40Z"},
 	}}
 	SetStatus(obj, 1)
-	Fill(obj, map[string][]model.Read{"s3.services.k8s.aws/v1alpha1/Bucket": {
+	Fill(obj, Reads{{"s3.services.k8s.aws/v1alpha1", "Bucket"}: {
 		{Path: []string{"status", "ackResourceMetadata", "arn"}, Kind: model.Dyn},
 		{Path: []string{"status", "phase"}, Kind: model.String, Want: "Synced"},
 		{Path: []string{"status", "state"}, Kind: model.String, Want: "available"}, // over SetStatus's
