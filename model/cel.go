@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 	"unicode/utf8"
 	"unsafe"
 
@@ -158,11 +159,13 @@ func (p *schemaProvider) FindStructFieldType(name, field string) (*types.FieldTy
 		return p.Registry.FindStructFieldType(name, field)
 	}
 	ft := types.DynType
-	if f := t.Field(field); f != nil {
+	f := t.Field(field)
+	if f != nil {
 		ft = p.celType(f.Type)
 	} else if !t.Open {
 		return nil, false
 	}
+	isTime := f != nil && f.Type.Kind == Timestamp
 	return &types.FieldType{
 		Type: ft,
 		IsSet: func(obj any) bool {
@@ -174,9 +177,26 @@ func (p *schemaProvider) FindStructFieldType(name, field string) (*types.FieldTy
 			if !ok {
 				return nil, fmt.Errorf("no such key: %s", field)
 			}
+			if isTime {
+				return timestamp(v), nil
+			}
 			return v, nil
 		},
 	}, true
+}
+
+// timestamp is the value of a field of format date-time (or date): a
+// string in the object, a time to CEL, as Kubernetes' CEL reads it; a value
+// that does not parse stays what it is.
+func timestamp(v any) any {
+	if s, isString := v.(string); isString {
+		for _, layout := range []string{time.RFC3339Nano, time.DateOnly} {
+			if t, err := time.Parse(layout, s); err == nil {
+				return t
+			}
+		}
+	}
+	return v
 }
 
 // mapField reads a field from unstructured data, native or CEL.

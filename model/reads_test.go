@@ -11,57 +11,7 @@ import (
 // anywhere, typed by the kind's schema where it has one, with the constant
 // a readyWhen compares them with; not those it tests with has().
 func TestStatusReads(t *testing.T) {
-	const rgd = `apiVersion: kro.run/v1alpha1
-kind: ResourceGraphDefinition
-metadata:
-  name: reads
-spec:
-  schema:
-    apiVersion: v1alpha1
-    kind: Reads
-    status:
-      arn: ${bucket.status.ackResourceMetadata.arn}
-  resources:
-    - id: bucket
-      readyWhen:
-        - ${bucket.status.phase == "Synced"}
-      template:
-        apiVersion: s3.services.k8s.aws/v1alpha1
-        kind: Bucket
-        metadata:
-          name: ${schema.metadata.name}
-    - id: job
-      readyWhen:
-        - ${job.status.completionTime != null && job.status.succeeded > 0}
-        - ${has(job.status.ready)}
-        - ${job.status.conditions.exists(c, c.type == "Complete" && c.status == "True")}
-        - ${job.status.uncountedTerminatedPods.succeeded[0] != ""}
-        - ${2 <= job.status.active}
-      template:
-        apiVersion: batch/v1
-        kind: Job
-        metadata:
-          name: ${schema.metadata.name}
-        spec:
-          template:
-            spec:
-              restartPolicy: Never
-              containers:
-                - name: c
-                  image: busybox
-    - id: cm
-      template:
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: ${schema.metadata.name}-cm
-        data:
-          region: ${bucket.status.region}
-          maybe: '${has(bucket.status.optional) ? bucket.status.optional : "none"}'
-          failed: '${bucket.status.region == "gone" ? "yes" : "no"}'
-          start: ${string(job.status.startTime)}
-`
-	gs, err := Load("reads.yaml", []byte(rgd))
+	gs, err := LoadFile("../testdata/rgd/waits.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -305,55 +305,8 @@ func TestNestedInstanceKeepsItsChildren(t *testing.T) {
 // Job's completion time. The world's controllers write them, so every
 // instance settles; without them kro waits on the missing data forever.
 func TestControllersWriteWhatRGDsWaitFor(t *testing.T) {
-	const rgd = `apiVersion: kro.run/v1alpha1
-kind: ResourceGraphDefinition
-metadata:
-  name: waits
-spec:
-  schema:
-    apiVersion: v1alpha1
-    kind: Waits
-    status:
-      arn: ${bucket.status.ackResourceMetadata.arn}
-  resources:
-    - id: bucket
-      readyWhen:
-        - ${bucket.status.phase == "Synced"}
-      template:
-        apiVersion: s3.services.k8s.aws/v1alpha1
-        kind: Bucket
-        metadata:
-          name: ${schema.metadata.name}
-    - id: job
-      readyWhen:
-        - ${job.status.completionTime != null}
-      template:
-        apiVersion: batch/v1
-        kind: Job
-        metadata:
-          name: ${schema.metadata.name}
-        spec:
-          template:
-            spec:
-              restartPolicy: Never
-              containers:
-                - name: c
-                  image: busybox
-    - id: cm
-      template:
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: ${schema.metadata.name}-arn
-        data:
-          arn: ${bucket.status.ackResourceMetadata.arn}
-`
-	rgds, err := model.Load("waits.yaml", []byte(rgd))
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := result.Config{Target: defaults(t), Workload: workload.Default(3), Seed: 1, MaxTime: target.Duration(time.Hour)}
-	res := run(t, cfg, rgds)
+	res := run(t, cfg, load(t, "../testdata/rgd/waits.yaml"))
 	if !res.Complete || res.Summary.InstancesReady != 3 {
 		t.Fatalf("%d of 3 ready (%s)", res.Summary.InstancesReady, res.Incomplete)
 	}
