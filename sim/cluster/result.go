@@ -89,17 +89,7 @@ func (r *runner) countRequests(res *result.Result) {
 	res.API.ClientLimiter = "none (kro's --client-qps has no effect)"
 	// The server's own account of how long kro's LISTs waited for its watch cache.
 	s0, s1 := r.first.s, r.last.s
-	for _, x := range Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_sum") {
-		if s.APICallsByResource[x.Labels["resource"]][verb.List] > 0 {
-			res.API.WatchCacheWaitSeconds += x.Value
-		}
-	}
-	for _, x := range Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_count") {
-		if s.APICallsByResource[x.Labels["resource"]][verb.List] > 0 {
-			res.API.WatchCacheWaits += int(x.Value)
-		}
-	}
-	res.API.WatchCacheWaitSeconds = result.Round(res.API.WatchCacheWaitSeconds)
+	res.API.WatchCacheWaits, res.API.WatchCacheWaitSeconds = cacheWaits(s0, s1, s.APICallsByResource)
 	res.API.WatchCacheWaitBuckets = waitBuckets(Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_bucket"), s.APICallsByResource)
 	res.Real.Excluded, res.Real.Krosim = r.excluded(s0, s1, r.first.own, r.last.own)
 	res.Real.ReconcileSeconds = result.Round(r.kroSum(r.last.k, "instance_reconcile_duration_seconds_sum") - r.kroSum(r.first.k, "instance_reconcile_duration_seconds_sum"))
@@ -137,4 +127,21 @@ func waitBuckets(series []Series, calls map[string]map[verb.Verb]int) []result.W
 		prev = max(prev, c)
 	}
 	return result.WaitBuckets(counts)
+}
+
+// cacheWaits is the server's count of the consistent LISTs of the resources
+// kro LISTed (byResource) that waited for the watch cache between two
+// scrapes, and how long they waited in all.
+func cacheWaits(s0, s1 *Scrape, byResource map[string]map[verb.Verb]int) (waits int, seconds float64) {
+	for _, x := range Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_sum") {
+		if byResource[x.Labels["resource"]][verb.List] > 0 {
+			seconds += x.Value
+		}
+	}
+	for _, x := range Delta(s0, s1, "apiserver_watch_cache_read_wait_seconds_count") {
+		if byResource[x.Labels["resource"]][verb.List] > 0 {
+			waits += int(x.Value)
+		}
+	}
+	return waits, result.Round(seconds)
 }

@@ -61,3 +61,29 @@ func TestRealRunsWaitBucketsSumToTheirCount(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheWaitsCountKrosListedResources: a phase's LIST waits are the
+// server's counts between its scrapes, for the resources kro LISTed.
+func TestCacheWaitsCountKrosListedResources(t *testing.T) {
+	scrape := func(text string) *Scrape {
+		s, err := ParseScrape([]byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := scrape(`apiserver_watch_cache_read_wait_seconds_sum{group="g",resource="configmaps"} 1.5
+apiserver_watch_cache_read_wait_seconds_count{group="g",resource="configmaps"} 10
+apiserver_watch_cache_read_wait_seconds_sum{group="",resource="pods"} 2
+apiserver_watch_cache_read_wait_seconds_count{group="",resource="pods"} 3
+`)
+	after := scrape(`apiserver_watch_cache_read_wait_seconds_sum{group="g",resource="configmaps"} 2.25
+apiserver_watch_cache_read_wait_seconds_count{group="g",resource="configmaps"} 25
+apiserver_watch_cache_read_wait_seconds_sum{group="",resource="pods"} 9
+apiserver_watch_cache_read_wait_seconds_count{group="",resource="pods"} 30
+`)
+	waits, seconds := cacheWaits(before, after, map[string]map[verb.Verb]int{"configmaps": {verb.List: 4}, "pods": {verb.Get: 2}})
+	if waits != 15 || seconds != 0.75 {
+		t.Errorf("%d waits, %v s; want 15 and 0.75 (configmaps only: kro never LISTed pods)", waits, seconds)
+	}
+}

@@ -500,6 +500,7 @@ func (r *runner) phase(name string, dur time.Duration, from, to mark) result.Pha
 		p.APICallsByResource[q.Resource][v] += c
 		p.APICalls[v] += c
 	}
+	p.WatchCacheWaits, p.WatchCacheWaitSeconds = cacheWaits(s0, s1, p.APICallsByResource)
 	return p
 }
 

@@ -354,6 +354,11 @@ type Phase struct {
 	// of the previous phase to the end of this one, by process: krosim,
 	// and on the harness etcd, apiserver and kro (from /proc).
 	CPUSeconds map[string]float64 `json:"cpu_seconds,omitempty"`
+	// WatchCacheWaits and WatchCacheWaitSeconds are the API server's count
+	// of kro's LISTs in the phase that waited for its watch cache, and how
+	// long in all (as api.watch_cache_waits counts the whole run's).
+	WatchCacheWaits       int     `json:"watch_cache_waits,omitempty"`
+	WatchCacheWaitSeconds float64 `json:"watch_cache_wait_seconds,omitempty"`
 }
 
 // Timing is one instance's life on a real cluster, in seconds from the
