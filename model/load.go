@@ -543,6 +543,7 @@ func (l *loader) schema(g *RGD, n *yaml.Node) *yaml.Node {
 					l.probs.addf(pos(v), "spec.schema.types.%s: %v", name, err)
 					continue
 				}
+				f.Pos = pos(v)
 				t := g.Types[name]
 				*t = *f.Type
 				t.Name, t.Alias = name, f

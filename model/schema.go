@@ -462,19 +462,29 @@ func typeRefs(t *Type, types map[string]*Type) []typeRef {
 	var out []typeRef
 	var visit func(ft *Type, at Pos)
 	visit = func(ft *Type, at Pos) {
-		for ft.Kind == List || ft.Kind == Map {
+		for {
+			if ft == nil {
+				return
+			}
+			if types[ft.Name] == ft { // a custom type, a struct or an alias
+				out = append(out, typeRef{ft.Name, at})
+				return
+			}
+			if ft.Kind != List && ft.Kind != Map {
+				break
+			}
 			ft = ft.Elem
 		}
 		if ft.Kind != Object {
 			return
 		}
-		if types[ft.Name] == ft {
-			out = append(out, typeRef{ft.Name, at})
-			return
-		}
 		for _, f := range ft.Fields {
 			visit(f.Type, f.Pos)
 		}
+	}
+	if t.Alias != nil { // an alias uses what its type string names ("[]B": B)
+		visit(t.Alias.Type, t.Alias.Pos)
+		return out
 	}
 	for _, f := range t.Fields {
 		visit(f.Type, f.Pos)
