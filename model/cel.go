@@ -365,7 +365,7 @@ func (e *Expr) SelectPaths(root string) [][]string {
 	seen := map[string][]string{}
 	var walk func(x ast.Expr)
 	walk = func(x ast.Expr) {
-		if path := selectPath(x, root); path != nil {
+		if path := readPath(x, root, false); path != nil {
 			seen[strings.Join(path, ".")] = path
 			return
 		}

@@ -99,9 +99,9 @@ func (e *Expr) statusReads(root string) []Read {
 	var out []Read
 	var walk func(x ast.Expr)
 	walk = func(x ast.Expr) {
-		if path := readPath(x, root); path != nil {
+		if path := readPath(x, root, true); path != nil {
 			if path[0] == "status" {
-				r := Read{Path: path, Kind: Dyn, tested: x.AsSelect().IsTestOnly()}
+				r := Read{Path: path, Kind: Dyn, tested: x.Kind() == ast.SelectKind && x.AsSelect().IsTestOnly()}
 				if !r.tested { // has()'s type is its own, bool
 					r.Kind = kindOf(checked.GetType(x.ID()))
 				}
@@ -133,14 +133,14 @@ func compared(x ast.Expr, root string, checked *ast.AST) (Read, bool) {
 	}
 	op := x.AsCall().FunctionName()
 	a, b := x.AsCall().Args()[0], x.AsCall().Args()[1]
-	mirror := map[string]string{"_==_": "_==_", "_!=_": "_!=_", "_>_": "_<_", "_<_": "_>_", "_>=_": "_<=_", "_<=_": "_>=_"}
-	if _, ok := mirror[op]; !ok {
+	if _, ok := mirrored[op]; !ok {
 		return Read{}, false
 	}
-	if readPath(a, root) == nil { // the constant first: read it as field op' constant
-		a, b, op = b, a, mirror[op]
+	path := readPath(a, root, true)
+	if path == nil { // the constant first: read it as field op' constant
+		a, b, op = b, a, mirrored[op]
+		path = readPath(a, root, true)
 	}
-	path := readPath(a, root)
 	if len(path) == 0 || path[0] != "status" || b.Kind() != ast.LiteralKind {
 		return Read{}, false
 	}
@@ -160,6 +160,9 @@ func compared(x ast.Expr, root string, checked *ast.AST) (Read, bool) {
 	return r, true
 }
 
+// mirrored is each comparison with its operands swapped (c < x is x > c).
+var mirrored = map[string]string{"_==_": "_==_", "_!=_": "_!=_", "_>_": "_<_", "_<_": "_>_", "_>=_": "_<=_", "_<=_": "_>=_"}
+
 // condition reads a macro over a list of root's status (exists, all,
 // filter) that looks for an item of a type: item.type == "T".
 func condition(x ast.Expr, root string) (Read, bool) {
@@ -167,7 +170,7 @@ func condition(x ast.Expr, root string) (Read, bool) {
 		return Read{}, false
 	}
 	c := x.AsComprehension()
-	path := readPath(c.IterRange(), root)
+	path := readPath(c.IterRange(), root, true)
 	if len(path) == 0 || path[0] != "status" {
 		return Read{}, false
 	}
@@ -179,7 +182,7 @@ func condition(x ast.Expr, root string) (Read, bool) {
 			if a.Kind() == ast.LiteralKind {
 				a, b = b, a
 			}
-			if p := readPath(a, c.IterVar()); len(p) == 1 && p[0] == "type" && b.Kind() == ast.LiteralKind {
+			if p := readPath(a, c.IterVar(), true); len(p) == 1 && p[0] == "type" && b.Kind() == ast.LiteralKind {
 				if t, ok := native(b.AsLiteral()).(string); ok && typ == "" {
 					typ = t
 				}
@@ -199,48 +202,34 @@ func condition(x ast.Expr, root string) (Read, bool) {
 // Item in a Read's path stands for a list's first item (x.items[0]).
 const Item = "[0]"
 
-// readPath is the path x reads from the variable root, through fields (a.b)
-// and a list's first item (a.items[0], as Item) or a map's key (a.m["k"]),
-// or nil when x reads no such path.
-func readPath(x ast.Expr, root string) []string {
+// readPath is the path x reads from the variable root: the fields it
+// selects (a.b.c is [b c] of a) and, with items, through a list's first
+// item (a.items[0], as Item) or a map's key (a.m["k"]); nil when x reads no
+// such path.
+func readPath(x ast.Expr, root string, items bool) []string {
 	var path []string
 	for {
-		switch {
-		case x.Kind() == ast.SelectKind:
+		if x.Kind() == ast.SelectKind {
 			path = append([]string{x.AsSelect().FieldName()}, path...)
 			x = x.AsSelect().Operand()
 			continue
-		case x.Kind() == ast.CallKind && x.AsCall().FunctionName() == "_[_]" && len(x.AsCall().Args()) == 2 &&
-			x.AsCall().Args()[1].Kind() == ast.LiteralKind:
-			switch k := native(x.AsCall().Args()[1].AsLiteral()).(type) {
-			case int64:
-				if k != 0 {
-					return nil
-				}
-				path = append([]string{Item}, path...)
-			case string:
-				path = append([]string{k}, path...)
-			default:
+		}
+		if !items || x.Kind() != ast.CallKind || x.AsCall().FunctionName() != "_[_]" || len(x.AsCall().Args()) != 2 ||
+			x.AsCall().Args()[1].Kind() != ast.LiteralKind {
+			break
+		}
+		switch k := native(x.AsCall().Args()[1].AsLiteral()).(type) {
+		case int64:
+			if k != 0 {
 				return nil
 			}
-			x = x.AsCall().Args()[0]
-			continue
+			path = append([]string{Item}, path...)
+		case string:
+			path = append([]string{k}, path...)
+		default:
+			return nil
 		}
-		break
-	}
-	if len(path) == 0 || x.Kind() != ast.IdentKind || x.AsIdent() != root {
-		return nil
-	}
-	return path
-}
-
-// selectPath is the fields x selects from the variable root (a.b.c is
-// [b c] of a), or nil when x is not such a chain.
-func selectPath(x ast.Expr, root string) []string {
-	var path []string
-	for x.Kind() == ast.SelectKind {
-		path = append([]string{x.AsSelect().FieldName()}, path...)
-		x = x.AsSelect().Operand()
+		x = x.AsCall().Args()[0]
 	}
 	if len(path) == 0 || x.Kind() != ast.IdentKind || x.AsIdent() != root {
 		return nil

@@ -177,51 +177,46 @@ func lookup(obj map[string]any, path []string) (any, bool) {
 	return cur, true
 }
 
-// set sets the value at path in obj, making the maps and first list items
-// on the way that are missing. It leaves obj alone when a value on the way
-// is of another type. What it writes into is SetStatus's fresh status.
-func set(obj map[string]any, path []string, v any) {
-	m := obj
-	for i, k := range path {
-		last := i == len(path)-1
-		if i+1 < len(path) && path[i+1] == model.Item {
-			l, _ := m[k].([]any)
-			if _, present := m[k]; present && l == nil {
-				return
-			}
-			if len(l) == 0 {
-				l = []any{map[string]any{}}
-				m[k] = l
-			}
-			item, ok := l[0].(map[string]any)
-			if !ok {
-				return
-			}
-			if i+2 == len(path) { // the item itself: ...[0]
-				l[0] = v
-				return
-			}
-			m = item
-			continue
-		}
-		if k == model.Item {
-			continue // stepped into above
-		}
-		if last {
-			m[k] = v
-			return
-		}
-		next, present := m[k]
-		sub, ok := next.(map[string]any)
-		if present && !ok {
-			return
-		}
-		if !present {
-			sub = map[string]any{}
-			m[k] = sub
-		}
-		m = sub
+// set returns x with the value at path (model.Item: a list's first item)
+// set to v, making the maps and first list items on the way that are
+// missing, and whether it could: a value on the way of another type leaves
+// x as it was. What it writes into is SetStatus's fresh status.
+func set(x any, path []string, v any) (any, bool) {
+	if len(path) == 0 {
+		return v, true
 	}
+	if path[0] == model.Item {
+		l, isList := x.([]any)
+		if x != nil && !isList {
+			return x, false
+		}
+		var first any
+		if len(l) > 0 {
+			first = l[0]
+		}
+		item, ok := set(first, path[1:], v)
+		if !ok {
+			return x, false
+		}
+		if len(l) == 0 {
+			return []any{item}, true
+		}
+		l[0] = item
+		return l, true
+	}
+	m, isMap := x.(map[string]any)
+	if x != nil && !isMap {
+		return x, false
+	}
+	sub, ok := set(m[path[0]], path[1:], v)
+	if !ok {
+		return x, false
+	}
+	if m == nil {
+		m = map[string]any{}
+	}
+	m[path[0]] = sub
+	return m, true
 }
 
 // addCondition adds to the list at path (status.conditions) a condition of
