@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -18,13 +19,16 @@ type family struct {
 	buckets    []float64
 	labels     []string
 	series     map[string]*series
+	last       *series // the series added to last: logs add runs of one label set
 }
 
 // series is one label set's observations, or for a gauge its settings.
 type series struct {
 	values []string
 	points []point
-	fn     func(time.Duration) float64 // a gauge computed at each scrape
+	// gauge, when set, makes for each rendering a gauge computed at its
+	// scrapes, a function of increasing times.
+	gauge func() func(time.Duration) float64
 }
 
 type point struct {
@@ -40,12 +44,16 @@ func (f *family) get(values []string) *series {
 	if len(values) != len(f.labels) {
 		panic("sim: " + f.name + ": label values do not match label names")
 	}
+	if f.last != nil && slices.Equal(f.last.values, values) {
+		return f.last
+	}
 	key := strings.Join(values, "\xff")
 	s := f.series[key]
 	if s == nil {
 		s = &series{values: values}
 		f.series[key] = s
 	}
+	f.last = s
 	return s
 }
 
@@ -59,10 +67,10 @@ func (f *family) add(at time.Duration, v float64, values ...string) {
 // set sets a gauge to v at virtual time at.
 func (f *family) set(at time.Duration, v float64, values ...string) { f.add(at, v, values...) }
 
-// gaugeFunc makes a gauge whose value at a scrape is fn of its time; fn is
-// called at increasing times.
-func (f *family) gaugeFunc(fn func(time.Duration) float64, values ...string) {
-	f.get(values).fn = fn
+// gaugeFunc makes a gauge whose value at a scrape is a function of its time;
+// each rendering calls gauge for a new one, and that at increasing times.
+func (f *family) gaugeFunc(gauge func() func(time.Duration) float64, values ...string) {
+	f.get(values).gauge = gauge
 }
 
 // render is the family scraped at each of times (increasing): one metric a
@@ -79,19 +87,26 @@ func (f *family) render(times []time.Duration, stamp bool) *dto.MetricFamily {
 	sort.Strings(keys)
 	for _, k := range keys {
 		s := f.series[k]
-		if len(s.points) == 0 && s.fn == nil {
+		if len(s.points) == 0 && s.gauge == nil {
 			continue
 		}
-		points := slices.Clone(s.points)
-		sort.SliceStable(points, func(i, j int) bool { return points[i].at < points[j].at })
+		points := s.points
+		if !slices.IsSortedFunc(points, byTime) {
+			points = slices.Clone(points)
+			slices.SortStableFunc(points, byTime)
+		}
+		var gauge func(time.Duration) float64
+		if s.gauge != nil {
+			gauge = s.gauge()
+		}
 		st := newState(f.buckets)
 		next := 0
 		for _, t := range times {
 			for ; next < len(points) && points[next].at <= t; next++ {
 				st.apply(f.typ, points[next].v)
 			}
-			if s.fn != nil {
-				st.gauge = s.fn(t)
+			if gauge != nil {
+				st.gauge = gauge(t)
 			}
 			m := st.metric(f.typ)
 			m.Label = f.labelPairs(s.values)
@@ -103,6 +118,8 @@ func (f *family) render(times []time.Duration, stamp bool) *dto.MetricFamily {
 	}
 	return mf
 }
+
+func byTime(a, b point) int { return cmp.Compare(a.at, b.at) }
 
 func (f *family) labelPairs(values []string) []*dto.LabelPair {
 	pairs := make([]*dto.LabelPair, len(values))

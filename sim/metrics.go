@@ -88,6 +88,14 @@ func ScrapeTimes(d, every time.Duration) []time.Duration {
 
 // families are the metrics kro exposes that the run can fill, by name.
 func (r *Result) families() []*family {
+	if r.metricFamilies == nil {
+		r.metricFamilies = r.makeFamilies()
+	}
+	return r.metricFamilies
+}
+
+// makeFamilies builds kro's metric families from the run's logs, sorted by name.
+func (r *Result) makeFamilies() []*family {
 	c := r.kro
 	log := c.Stats.ReconcileLog()
 	fs := [][]*family{
@@ -201,20 +209,25 @@ func (r *Result) workqueueFamilies(log []kro.Reconcile, q *queue.Log) []*family 
 	for _, rec := range log {
 		work.add(rec.End, (rec.End - rec.Start).Seconds(), QueueName, QueueName)
 	}
-	running := inFlight(log)
-	unfinished.gaugeFunc(func(t time.Duration) float64 {
-		sum := 0.0
-		for _, start := range running(t) {
-			sum += (t - start).Seconds()
+	unfinished.gaugeFunc(func() func(time.Duration) float64 {
+		running := inFlight(log)
+		return func(t time.Duration) float64 {
+			sum := 0.0
+			for _, start := range running(t) {
+				sum += (t - start).Seconds()
+			}
+			return sum
 		}
-		return sum
 	}, QueueName, QueueName)
-	longest.gaugeFunc(func(t time.Duration) float64 {
-		starts := running(t)
-		if len(starts) == 0 {
-			return 0
+	longest.gaugeFunc(func() func(time.Duration) float64 {
+		running := inFlight(log)
+		return func(t time.Duration) float64 {
+			starts := running(t)
+			if len(starts) == 0 {
+				return 0
+			}
+			return (t - slices.Min(starts)).Seconds()
 		}
-		return (t - slices.Min(starts)).Seconds()
 	}, QueueName, QueueName)
 	return []*family{depth, adds, retries, wait, work, unfinished, longest}
 }

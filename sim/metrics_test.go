@@ -304,3 +304,52 @@ func TestCELMetricsCountEveryEvaluation(t *testing.T) {
 		t.Errorf("cel_expr_eval_duration_seconds count %v, want %v", got, evals)
 	}
 }
+
+// TestWorkqueueGaugesAgree: at every scrape the seconds of work in progress
+// (unfinished) are at least those of the longest reconcile in progress, and
+// neither is consumed by the other or by an earlier rendering: each is
+// computed from the reconcile log at its own scrape times.
+func TestWorkqueueGaugesAgree(t *testing.T) {
+	res := metricsRun(t)
+	const every = time.Second
+	om, err := res.OpenMetrics(every)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := res.OpenMetrics(every)
+	if !bytes.Equal(om, again) {
+		t.Fatal("a second rendering of metrics.om differs from the first")
+	}
+	gauge := func(name string) []float64 {
+		var vs []float64
+		for _, line := range strings.Split(string(om), "\n") {
+			if !strings.HasPrefix(line, name+"{") {
+				continue
+			}
+			f := strings.Fields(line)
+			v, err := strconv.ParseFloat(f[len(f)-2], 64)
+			if err != nil {
+				t.Fatalf("%q: %v", line, err)
+			}
+			vs = append(vs, v)
+		}
+		return vs
+	}
+	unfinished := gauge("workqueue_unfinished_work_seconds")
+	longest := gauge("workqueue_longest_running_processor_seconds")
+	if len(unfinished) != len(longest) || len(unfinished) < 3 {
+		t.Fatalf("%d unfinished and %d longest scrapes", len(unfinished), len(longest))
+	}
+	busy := 0
+	for i := range unfinished {
+		if unfinished[i] < longest[i] {
+			t.Errorf("scrape %d: %g s unfinished, less than the longest reconcile's %g s", i, unfinished[i], longest[i])
+		}
+		if longest[i] > 0 {
+			busy++
+		}
+	}
+	if busy == 0 {
+		t.Error("no scrape found a reconcile in progress")
+	}
+}

@@ -37,6 +37,9 @@ type Result struct {
 	kro        kro.Report
 	meanStored float64 // objects stored at a served request, on average
 	wakeups    float64 // the requests' shares of waking the server
+	// metricFamilies are kro's metrics of the run, built at the first
+	// rendering (Metrics or OpenMetrics) and rendered again by the next.
+	metricFamilies []*family
 }
 
 // Instance is one instance's life in virtual time, from the start of the run.
