@@ -1,23 +1,38 @@
 package main
 
 import (
-	"strings"
+	"runtime"
 	"testing"
 )
 
 func TestMemoryLimit(t *testing.T) {
-	const gib = int64(1) << 30
-	info := "MemTotal:       24576000 kB\nMemFree:        20000000 kB\n"
-	total := memTotal(strings.NewReader(info))
-	if total != 24576000<<10 {
-		t.Fatalf("MemTotal read as %d bytes", total)
-	}
-	if got := memoryLimit(total); got != total/4 {
-		t.Errorf("limit %d on a 23 GiB machine, want a quarter, %d", got, total/4)
-	}
-	for _, m := range []int64{0, 4 * gib, memTotal(strings.NewReader("MemTotal: lots kB\n"))} {
-		if got := memoryLimit(m); got != 3*gib {
-			t.Errorf("limit %d for %d bytes of memory, want the 3 GiB floor", got, m)
+	const gib = uint64(1) << 30
+	for _, c := range []struct {
+		live uint64
+		want int64
+	}{
+		{0, 3 << 30},
+		{1 * gib, 3 << 30},
+		{2 * gib, 3 << 30},
+		{4 * gib, 6 << 30},
+		{10 * gib, 15 << 30},
+	} {
+		if got := memoryLimit(c.live); got != c.want {
+			t.Errorf("limit for %d bytes live = %d, want %d", c.live, got, c.want)
 		}
+	}
+}
+
+// TestCollectionHook checks the hook that keeps the limit following the live
+// heap runs after every collection, not once.
+func TestCollectionHook(t *testing.T) {
+	ran := make(chan struct{}, 16)
+	armCollectionHook(func() { ran <- struct{}{} })
+	for range 3 {
+		runtime.GC()
+		<-ran
+	}
+	if liveHeap() == 0 {
+		t.Error("live heap read as 0 bytes after a collection")
 	}
 }
