@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -50,32 +51,7 @@ func TestOutputsUnchanged(t *testing.T) {
 	golden := filepath.Join("testdata", "golden", "outputs.sha256")
 	var got []string
 	for _, c := range outputCases {
-		out := t.TempDir()
-		var stdout, stderr bytes.Buffer
-		for _, line := range strings.Split(strings.ReplaceAll(c.args, "$OUT", out), ";") {
-			// compare exits 1 when a timing is off; its output is what counts.
-			if code := cli.Main(strings.Fields(line), &stdout, &stderr); code != 0 && c.name != "compare" {
-				t.Fatalf("%s: krosim %s: exit %d\n%s", c.name, line, code, stderr.String())
-			}
-		}
-		// profile's host section measures this machine, not the target.
-		text, _, _ := bytes.Cut(stdout.Bytes(), []byte("\nHost: "))
-		got = append(got, sum(c.name+" stdout", bytes.ReplaceAll(text, []byte(out), []byte("$OUT"))))
-		err := filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), "host.") {
-				return err
-			}
-			data, err := os.ReadFile(path)
-			if err != nil {
-				return err
-			}
-			rel, _ := filepath.Rel(out, path)
-			got = append(got, sum(c.name+" "+filepath.ToSlash(rel), data))
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		got = append(got, outputSums(t, c.name, c.args)...)
 	}
 	slices.Sort(got)
 	text := strings.Join(got, "\n") + "\n"
@@ -102,6 +78,68 @@ func TestOutputsUnchanged(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestOutputsSameAcrossGOMAXPROCS runs the cases whose work spreads over
+// goroutines (a sweep's points, profile's rendering) and a plain run with 1
+// and with 8 Ps: every output must match the golden sums, which the test
+// above takes with the machine's own count.
+func TestOutputsSameAcrossGOMAXPROCS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs krosim several times; -short skips it")
+	}
+	want, err := os.ReadFile(filepath.Join("testdata", "golden", "outputs.sha256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, procs := range []int{1, 8} {
+		old := runtime.GOMAXPROCS(procs)
+		for _, c := range outputCases {
+			if c.name != "make-profile" && c.name != "chain-update-delete" && c.name != "sweep-readme" {
+				continue
+			}
+			for _, l := range outputSums(t, c.name, c.args) {
+				if !strings.Contains(string(want), l+"\n") {
+					t.Errorf("GOMAXPROCS=%d: changed: %s", procs, l)
+				}
+			}
+		}
+		runtime.GOMAXPROCS(old)
+	}
+}
+
+// outputSums runs one case's command lines in-process and returns the
+// SHA-256 of its standard output and of every file it wrote but host.* ones.
+func outputSums(t *testing.T, name, args string) []string {
+	t.Helper()
+	var got []string
+	out := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	for _, line := range strings.Split(strings.ReplaceAll(args, "$OUT", out), ";") {
+		// compare exits 1 when a timing is off; its output is what counts.
+		if code := cli.Main(strings.Fields(line), &stdout, &stderr); code != 0 && name != "compare" {
+			t.Fatalf("%s: krosim %s: exit %d\n%s", name, line, code, stderr.String())
+		}
+	}
+	// profile's host section measures this machine, not the target.
+	text, _, _ := bytes.Cut(stdout.Bytes(), []byte("\nHost: "))
+	got = append(got, sum(name+" stdout", bytes.ReplaceAll(text, []byte(out), []byte("$OUT"))))
+	err := filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || strings.HasPrefix(d.Name(), "host.") {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(out, path)
+		got = append(got, sum(name+" "+filepath.ToSlash(rel), data))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }
 
 func sum(name string, data []byte) string {
