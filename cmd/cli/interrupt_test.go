@@ -166,3 +166,48 @@ func TestHelpSaysWhatASignalDoes(t *testing.T) {
 		}
 	}
 }
+
+// blockingReader blocks every Read until the test ends, after calling
+// started once: standard input that never comes, a load that hangs.
+type blockingReader struct {
+	started func()
+	once    bool
+	end     <-chan struct{}
+}
+
+func (r *blockingReader) Read([]byte) (int, error) {
+	if !r.once {
+		r.once = true
+		r.started()
+	}
+	<-r.end
+	return 0, io.EOF
+}
+
+// TestSignalWhileLoadingQuits: loading does not look at the signal's
+// context, so a signal while an RGD loads ends the command at once, writing
+// nothing, instead of waiting for a load that may never end.
+func TestSignalWhileLoadingQuits(t *testing.T) {
+	for _, cmd := range []string{"run", "profile", "sweep"} {
+		t.Run(cmd, func(t *testing.T) {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			end := make(chan struct{})
+			defer close(end)
+			stdin := &blockingReader{started: func() { cancel(&interrupted{syscall.SIGTERM}) }, end: end}
+			out := filepath.Join(t.TempDir(), "out")
+			args := []string{cmd, "--rgd", "-", "--instances", "5", "--out", out}
+			if cmd == "sweep" {
+				args = append(args, "--vary", "workers=1,2")
+			}
+			var stdout, stderr bytes.Buffer
+			code := execute(args, stdin, &stdout, &stderr, injected(ctx))
+			if code != exitRun || !strings.Contains(stderr.String(), "interrupted by SIGTERM while loading the RGDs; nothing written") {
+				t.Errorf("exit %d, stderr %q; want exit %d, interrupted while loading", code, stderr.String(), exitRun)
+			}
+			if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("%s exists after an interrupted load (%v)", out, err)
+			}
+		})
+	}
+}

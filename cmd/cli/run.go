@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -180,11 +181,49 @@ func loadRGDs(e *env, lim model.Limits, files, crds []string) ([]*model.RGD, err
 	if err := stdinOnce(files, crds); err != nil {
 		return nil, err
 	}
-	rgds, failed := loadAll(e, lim, files, crds)
+	rgds, failed, err := loadWatched(e, lim, files, crds)
+	if err != nil {
+		return nil, err
+	}
 	if failed {
 		return nil, reportedError
 	}
 	return rgds, nil
+}
+
+// loadWatched is loadAll, given up at a signal. Loading does not look at the
+// signal's context (a CEL compile or a type-cycle search runs to its end),
+// and nothing has been written yet, so a signal while it runs ends the
+// command at once rather than after the load: a hostile file that makes
+// loading hang cannot outlast a single SIGTERM. The abandoned load's
+// messages are dropped with it; a load that ends prints its own. A signal
+// already in when the load begins is left to the command's own stop, as
+// before a load there is nothing to abandon.
+func loadWatched(e *env, lim model.Limits, files, crds []string) ([]*model.RGD, bool, error) {
+	if e.ctx.Err() != nil {
+		rgds, failed := loadAll(e, lim, files, crds)
+		return rgds, failed, nil
+	}
+	type load struct {
+		rgds   []*model.RGD
+		failed bool
+		msgs   bytes.Buffer
+	}
+	done := make(chan *load, 1)
+	go func() {
+		l := &load{}
+		quiet := *e
+		quiet.stderr = &l.msgs
+		l.rgds, l.failed = loadAll(&quiet, lim, files, crds)
+		done <- l
+	}()
+	select {
+	case l := <-done:
+		_, _ = e.stderr.Write(l.msgs.Bytes())
+		return l.rgds, l.failed, nil
+	case <-e.ctx.Done():
+		return nil, false, fmt.Errorf("%w while loading the RGDs; nothing written", context.Cause(e.ctx))
+	}
 }
 
 // loadAll loads every file with host compile timing, printing each file's
