@@ -288,13 +288,30 @@ func (x *finished) verdict(r *Result) {
 		why = append(why, msg)
 	}
 	if n := s.InstancesEnd.Unsettled; n > 0 {
-		why = append(why, fmt.Sprintf("%d of %d instances never settled", n, s.InstancesTotal))
+		msg := fmt.Sprintf("%d of %d instances never settled", n, s.InstancesTotal)
+		if r := mostCommon(x.unsettledReasons()); r != "" {
+			msg += ", their most common last error: " + r
+		}
+		why = append(why, msg)
 	}
 	if l := s.Left; x.cfg.Workload.Delete && tl.DeleteStart > 0 && l.Instances+l.Children > 0 {
 		why = append(why, fmt.Sprintf("%d objects remain after the delete phase (%d instances, %d children)",
 			l.Instances+l.Children, l.Instances, l.Children))
 	}
 	r.Complete, r.Incomplete = len(why) == 0, strings.Join(why, "; ")
+}
+
+// unsettledReasons counts the last errors of the instances that never
+// settled (neither ready, failed nor gone), as reason writes them.
+func (x *finished) unsettledReasons() map[string]int {
+	reasons := map[string]int{}
+	for _, in := range x.rep.Instances {
+		if in.IsGone || in.Failed || (in.IsReady && in.DeleteAt == 0) || in.LastErr == "" {
+			continue
+		}
+		reasons[reason(in)]++
+	}
+	return reasons
 }
 
 // mostCommon is the reason counted most often, the first in order among equals.

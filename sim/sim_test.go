@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -309,5 +311,78 @@ func TestControllersWriteWhatRGDsWaitFor(t *testing.T) {
 	res := run(t, cfg, load(t, "../testdata/rgd/waits.yaml"))
 	if !res.Complete || res.Summary.InstancesReady != 3 {
 		t.Fatalf("%d of 3 ready (%s)", res.Summary.InstancesReady, res.Incomplete)
+	}
+}
+
+// TestSharedChildIsRefused: an RGD whose child's name does not depend on the
+// instance makes every instance want the same object. kro applies it for the
+// first instance, and refuses it to the others, whose ApplySet it is not in
+// (applyset.ErrApplySetConflict): they requeue every interval and never
+// become ready, while the first one settles. Nobody takes the object over,
+// so it is applied only while its owner converges, not back and forth.
+func TestSharedChildIsRefused(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "shared.yaml")
+	const rgd = `apiVersion: kro.run/v1alpha1
+kind: ResourceGraphDefinition
+metadata:
+  name: shared.krosim.dev
+spec:
+  schema:
+    apiVersion: v1alpha1
+    kind: Shared
+    spec:
+      value: string | default="v"
+  resources:
+    - id: config
+      template:
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: one-for-all
+          namespace: shared
+        data:
+          value: ${schema.spec.value}
+    - id: own
+      template:
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: ${schema.metadata.name}-own
+        data:
+          from: ${config.metadata.name}
+`
+	if err := os.WriteFile(file, []byte(rgd), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := result.Config{Target: defaults(t), Workload: workload.Default(3), Seed: 1, MaxTime: target.Duration(10 * time.Minute)}
+	res := run(t, cfg, load(t, file))
+	if res.Complete || res.Summary.InstancesReady != 1 {
+		t.Fatalf("complete %v with %d of 3 ready; want 1 ready, the run incomplete", res.Complete, res.Summary.InstancesReady)
+	}
+	// Every instance still applies its own ConfigMap.
+	// Each reconcile applies its instance's own ConfigMap; the shared one
+	// only its owner's first ones do, never the others' (a tug of war
+	// applied both in every reconcile).
+	if n, rs := res.Summary.APICallsByResource["configmaps"][verb.Patch], res.Summary.Reconciles; n > rs+3 {
+		t.Errorf("%d ConfigMap PATCHes in %d reconciles: the shared ConfigMap was applied by instances that do not own it", n, rs)
+	}
+	found := false
+	for _, in := range res.Instances {
+		if !in.IsReady {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatal("no instance left unready")
+	}
+	out, err := json.Marshal(res.Result)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(res.Incomplete, "2 of 3 instances never settled, their most common last error: apply config: resource belongs to a different ApplySet: shared/one-for-all belongs to the ApplySet of krosim-00000/shared-00000") {
+		t.Errorf("incomplete: %s", res.Incomplete)
+	}
+	if !strings.Contains(string(out), "belongs to a different ApplySet") {
+		t.Errorf("results.json does not name the ApplySet conflict:\n%s", out)
 	}
 }

@@ -1,6 +1,7 @@
 package kro
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -23,6 +24,7 @@ type node struct {
 	ready    bool
 	desired  []*unstructured.Unstructured
 	live     []*unstructured.Unstructured // as read before the apply, sorted by name
+	conflict bool                         // another instance's ApplySet owns its object: not applied
 	// one holds a single resource's desired and live objects: desired and
 	// live are slices of it then, not lists of their own.
 	one [2]*unstructured.Unstructured
@@ -320,12 +322,24 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	n := desiredCount(nodes)
 	names, all, responses := w.sc.namesOf(n), w.sc.appliesOf(n), w.sc.responsesOf(n)
 	j := 0
+	var applyErr error
 	for _, i := range g.RGD.Order {
+		r := g.RGD.Resources[i]
+		if err := applySetConflict(r, &nodes[i]); err != nil {
+			// kro refuses the object without a request: the node fails,
+			// the others apply, and the reconcile requeues.
+			nodes[i].conflict, nodes[i].ready = true, false
+			if applyErr == nil {
+				applyErr = fmt.Errorf("apply %s: %w", r.ID, err)
+			}
+			continue
+		}
 		for _, d := range nodes[i].desired {
-			names[j], all[j] = g.RGD.Resources[i].ID, desired{i, d}
+			names[j], all[j] = r.ID, desired{i, d}
 			j++
 		}
 	}
+	names, all, responses = names[:j], all[:j], responses[:j]
 	calls := w.parallel(names, func(j int, p *kernel.Proc) api.Call {
 		d := all[j]
 		k := api.Key{GVR: g.gvrs[d.idx], Namespace: api.Meta(d.obj, "namespace"), Name: api.Meta(d.obj, "name")}
@@ -333,7 +347,6 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 		responses[j] = out
 		return call
 	})
-	var applyErr error
 	mutated := false
 	for j, d := range all {
 		if err := calls[j].Err; err != nil {
@@ -351,6 +364,9 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	// is checked when every one of them applied.
 	next := 0
 	for _, i := range g.RGD.Order {
+		if nodes[i].conflict {
+			continue
+		}
 		first := next
 		next += len(nodes[i].desired)
 		objs := responses[first:next]
@@ -365,6 +381,32 @@ func (w *work) applyResources(g *Graph, nodes []node, vars map[string]any) (bool
 	w.stack.Resource = ""
 	return mutated, applyErr
 }
+
+// applySetConflict is kro's ApplySet membership check before an apply
+// (applyset.applyResource): a single resource whose object, as read before
+// the apply, is a member of another instance's ApplySet is not applied.
+// kro names an ApplySet by its parent's name, namespace and kind
+// (applyset.kubernetes.io/part-of); here a child names its parent by UID
+// (kro.run/instance-id), which only the parent's labeling writes: the RGD
+// label of a nested instance is its own RGD's management label. (A parent
+// deleted and made again under its name would adopt its old children in
+// kro; its children are gone by then.) Collections are listed by their own
+// instance's labels, so kro sees no other owner there.
+func applySetConflict(r *model.Resource, n *node) error {
+	if r.Collection() || len(n.live) != 1 || len(n.desired) != 1 {
+		return nil
+	}
+	live, want := n.live[0], n.desired[0]
+	owner := api.MetaString(live, "labels", LabelInstanceID)
+	if owner == "" || owner == api.MetaString(want, "labels", LabelInstanceID) {
+		return nil // not kro's (the apply adopts it), or this instance's
+	}
+	return fmt.Errorf("%w: %s/%s belongs to the ApplySet of %s/%s", errApplySetConflict,
+		live.GetNamespace(), live.GetName(), api.MetaString(live, "labels", LabelInstanceNS), api.MetaString(live, "labels", LabelInstance))
+}
+
+// errApplySetConflict is kro's applyset.ErrApplySetConflict.
+var errApplySetConflict = errors.New("resource belongs to a different ApplySet")
 
 // desired is an object to apply and the index of its resource.
 type desired struct {
