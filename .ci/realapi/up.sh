@@ -16,6 +16,9 @@
 #   KROSIM_KRO_METRICS_PORT (8078), KROSIM_KRO_PROBE_PORT (8079), KROSIM_KRO_PPROF_PORT (6060)
 #   KROSIM_KRO_FLAGS     extra flags for kro's controller (word-split)
 #   KROSIM_APISERVER_FLAGS  extra flags for the API server (word-split), e.g. -v=3
+#   KROSIM_AUDIT=1       the API server writes an audit log of every request to a kro or
+#                        stand-in kind (Metadata level: verb, resource, name, when received
+#                        and completed) to logs/audit.log, one JSON event a line
 #   KROSIM_SKIP_KRO=1    start only etcd + API server + CRDs
 #   KROSIM_APISERVER=upstream  run the unmodified apiextensions-apiserver; it has
 #                        no /apis, so use it with KROSIM_SKIP_KRO=1 (plain CRUD only)
@@ -216,6 +219,23 @@ wait_until etcd "etcd /health" etcd_healthy
 # admission plugins below are off because they need core APIs this server
 # does not serve.
 
+AUDIT_FLAGS=()
+if [[ ${KROSIM_AUDIT:-0} == 1 ]]; then
+  cat >"$STATE/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived", "ResponseStarted"]
+rules:
+  - level: Metadata
+    resources:
+      - group: "standin.krosim.dev"
+      - group: "kro.run"
+  - level: None
+POLICY
+  AUDIT_FLAGS=(--audit-policy-file="$STATE/audit-policy.yaml" --audit-log-path="$LOGS/audit.log"
+    --audit-log-format=json --audit-log-maxsize=0)
+fi
+
 # shellcheck disable=SC2086 # KROSIM_APISERVER_FLAGS is meant to be word-split
 start apiserver "$APISERVER_BIN" \
   --etcd-servers="$ETCD_URL" \
@@ -229,7 +249,7 @@ start apiserver "$APISERVER_BIN" \
   --enable-priority-and-fairness=false \
   --max-requests-inflight=1000 --max-mutating-requests-inflight=500 \
   --disable-admission-plugins=NamespaceLifecycle,MutatingAdmissionPolicy,MutatingAdmissionWebhook,ValidatingAdmissionPolicy,ValidatingAdmissionWebhook \
-  ${KROSIM_APISERVER_FLAGS:-}
+  "${AUDIT_FLAGS[@]}" ${KROSIM_APISERVER_FLAGS:-}
 # The generic server always starts a v1 Service informer (for CRD conversion
 # webhooks); this server does not serve Services, so that informer never syncs
 # and the "informer-sync" readiness check stays red forever. Every other check
