@@ -290,7 +290,7 @@ func (x *finished) verdict(r *Result) {
 	if n := s.InstancesEnd.Unsettled; n > 0 {
 		msg := fmt.Sprintf("%d of %d instances never settled", n, s.InstancesTotal)
 		if r := mostCommon(x.unsettledReasons()); r != "" {
-			msg += ", their most common last error: " + r
+			msg += ", most often: " + r
 		}
 		why = append(why, msg)
 	}
@@ -301,13 +301,17 @@ func (x *finished) verdict(r *Result) {
 	r.Complete, r.Incomplete = len(why) == 0, strings.Join(why, "; ")
 }
 
-// unsettledReasons counts the last errors of the instances that never
-// settled (neither ready, failed nor gone), as reason writes them.
+// unsettledReasons counts why the instances that never settled (neither
+// ready, failed nor gone) did not: the last error, else what the last
+// reconcile waited for, as reason writes them.
 func (x *finished) unsettledReasons() map[string]int {
 	reasons := map[string]int{}
 	for _, in := range x.rep.Instances {
-		if in.IsGone || in.Failed || (in.IsReady && in.DeleteAt == 0) || in.LastErr == "" {
+		if in.IsGone || in.Failed || (in.IsReady && in.DeleteAt == 0) || in.LastErr == "" && in.Waiting == "" {
 			continue
+		}
+		if in.LastErr == "" {
+			in.LastErr = in.Waiting // a copy: reason writes the last error
 		}
 		reasons[reason(in)]++
 	}

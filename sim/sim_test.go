@@ -379,10 +379,55 @@ spec:
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(res.Incomplete, "2 of 3 instances never settled, their most common last error: apply config: resource belongs to a different ApplySet: shared/one-for-all belongs to the ApplySet of krosim-00000/shared-00000") {
+	if !strings.Contains(res.Incomplete, "2 of 3 instances never settled, most often: apply config: resource belongs to a different ApplySet: shared/one-for-all belongs to the ApplySet of krosim-00000/shared-00000") {
 		t.Errorf("incomplete: %s", res.Incomplete)
 	}
 	if !strings.Contains(string(out), "belongs to a different ApplySet") {
 		t.Errorf("results.json does not name the ApplySet conflict:\n%s", out)
+	}
+}
+
+// TestUnsettledSaysWhatItWaitsFor: an instance whose expression reads data
+// that never comes settles neither way; the run's incomplete reason names
+// the resource kro waits on and the expression, as kro's ResourcesReady
+// condition does, so the user sees why.
+func TestUnsettledSaysWhatItWaitsFor(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "waits.yaml")
+	const rgd = `apiVersion: kro.run/v1alpha1
+kind: ResourceGraphDefinition
+metadata:
+  name: waits.krosim.dev
+spec:
+  schema:
+    apiVersion: v1alpha1
+    kind: Waits
+    spec:
+      value: string | default="v"
+  resources:
+    - id: first
+      template:
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: ${schema.metadata.name}-first
+        data:
+          value: ${schema.spec.value}
+    - id: second
+      template:
+        apiVersion: v1
+        kind: ConfigMap
+        metadata:
+          name: ${schema.metadata.name}-second
+        data:
+          from: ${first.data.missing}
+`
+	if err := os.WriteFile(file, []byte(rgd), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := result.Config{Target: defaults(t), Workload: workload.Default(2), Seed: 1, MaxTime: target.Duration(5 * time.Minute)}
+	res := run(t, cfg, load(t, file))
+	want := "2 of 2 instances never settled, most often: waiting for unresolved resource second (${first.data.missing} has no data yet)"
+	if res.Complete || !strings.Contains(res.Incomplete, want) {
+		t.Errorf("complete %v, incomplete %q; want it to say %q", res.Complete, res.Incomplete, want)
 	}
 }

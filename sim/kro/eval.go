@@ -151,6 +151,9 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 	w.charge(span.Eval, span.Detail{Expr: info.short}, d)
 	if err != nil {
 		if dataPending(err) {
+			if w.pendingExpr == "" {
+				w.pendingExpr = e.Text
+			}
 			return nil, true, nil
 		}
 		err = evalError(e, cost, err)

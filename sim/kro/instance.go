@@ -43,6 +43,10 @@ type InstanceRecord struct {
 	Failed     bool          // dropped after the retry limit
 	FailedAt   time.Duration // when it was last dropped
 	LastErr    string
+	// Waiting is what the last reconcile left unsettled said keeps the
+	// instance from ready ("" once it was): kro's ResourcesReady message, and
+	// the expression whose data was missing.
+	Waiting string
 	// Churn: when the workload changed the spec, and when kro finished reconciling it.
 	UpdatedAt, UpdateReady time.Duration
 	UpdateDone             bool

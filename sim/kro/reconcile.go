@@ -91,6 +91,10 @@ func (w *work) reconcile(key api.Key) outcome {
 	if firstPending == "" && applyErr != nil {
 		w.in.rec.LastErr = applyErr.Error()
 	}
+	w.in.rec.Waiting = why
+	if firstPending != "" && w.pendingExpr != "" {
+		w.in.rec.Waiting += " (" + w.pendingExpr + " has no data yet)"
+	}
 	if err := w.status(key, obj, g, vars, state, why); err != nil {
 		return outcome{err: err}
 	}

@@ -92,6 +92,9 @@ type work struct {
 	sc    *scratch // the worker's, for rendering
 	stack span.Stack
 	start time.Duration
+	// pendingExpr is the first expression of the reconcile whose data was
+	// not there yet (${...} as written), for saying what an instance waits for.
+	pendingExpr string
 }
 
 // charge adds CPU work in phase ph, recorded under the current stack with detail.
