@@ -127,3 +127,36 @@ func TestRecorderKeepsEveryField(t *testing.T) {
 		}
 	}
 }
+
+// TestRecorderGrowsAndKeepsEveryStack adds the same strings' stacks, far
+// more than the recorder's first table holds, in rounds that also add
+// nothing (zero and negative times), and checks every stack keeps its
+// total as the table grows, and that nothing is recorded for a stack
+// never charged a positive time.
+func TestRecorderGrowsAndKeepsEveryStack(t *testing.T) {
+	r := NewRecorder()
+	const n = 5000
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("res%05d", i)
+	}
+	for round := 1; round <= 3; round++ {
+		for i, res := range names {
+			for _, ph := range []Phase{Eval, APIWait} {
+				r.Add(Stack{Thread: "worker", Resource: res, Phase: ph}, time.Duration(round*(i+1)))
+			}
+			r.Add(Stack{Thread: "worker", Resource: res, Phase: Idle}, time.Duration(-i))
+		}
+	}
+	got := r.Samples()
+	if len(got) != 2*n {
+		t.Fatalf("%d samples, want %d", len(got), 2*n)
+	}
+	for j, s := range got {
+		i := j / 2
+		want := Stack{Thread: "worker", Resource: names[i], Phase: []Phase{Eval, APIWait}[j%2]}
+		if s.Stack != want || s.D != time.Duration(6*(i+1)) {
+			t.Fatalf("sample %d is %+v with %v, want %+v with %v", j, s.Stack, s.D, want, time.Duration(6*(i+1)))
+		}
+	}
+}
