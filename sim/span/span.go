@@ -195,25 +195,24 @@ func (r *Recorder) grow() {
 
 // hash hashes the key by its strings' places and its last word (the
 // phase and flags): equal keys hold equal words, and the lengths add
-// little. Each word is multiplied by a constant of its own and the
-// products summed, independent multiplies the processor runs together,
-// then the sum is spread (splitmix64's finalizer).
+// little. Each word is multiplied by an odd constant of its own and the
+// products summed, independent multiplies the processor runs together
+// (written out: a loop over the words costs as much again), then the sum
+// is spread (splitmix64's finalizer).
 func (k *stackKey) hash() uint64 {
-	h := uint64(k.n[7]) * 0x9e3779b97f4a7c15
-	for i, p := range k.p {
-		h += uint64(uintptr(p)) * hashMul[i]
-	}
+	h := uint64(k.n[7])*0x9e3779b97f4a7c15 +
+		uint64(uintptr(k.p[0]))*0xc2b2ae3d27d4eb4f +
+		uint64(uintptr(k.p[1]))*0x165667b19e3779f9 +
+		uint64(uintptr(k.p[2]))*0xd6e8feb86659fd93 +
+		uint64(uintptr(k.p[3]))*0xff51afd7ed558ccd +
+		uint64(uintptr(k.p[4]))*0xc4ceb9fe1a85ec53 +
+		uint64(uintptr(k.p[5]))*0x9fb21c651e98df25 +
+		uint64(uintptr(k.p[6]))*0x85ebca77c2b2ae63
 	h ^= h >> 30
 	h *= 0xbf58476d1ce4e5b9
 	h ^= h >> 27
 	h *= 0x94d049bb133111eb
 	return h ^ h>>31
-}
-
-// hashMul are odd constants, one per string of a stackKey.
-var hashMul = [len(stackKey{}.p)]uint64{
-	0xc2b2ae3d27d4eb4f, 0x165667b19e3779f9, 0xd6e8feb86659fd93, 0xff51afd7ed558ccd,
-	0xc4ceb9fe1a85ec53, 0x9fb21c651e98df25, 0x85ebca77c2b2ae63,
 }
 
 // The detail's flags in a stackKey's last word, below the phase.
