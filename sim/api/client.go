@@ -5,7 +5,6 @@ import (
 	"iter"
 	"maps"
 	"math/rand/v2"
-	"slices"
 	"time"
 
 	"github.com/krosim/krosim/sim/kernel"
@@ -64,6 +63,9 @@ type Stats struct {
 	// returned (see Attempts): a few bytes a try, not a record.
 	attempts tape.Tape
 	lastDone time.Duration // of the last try logged
+	// byIndex is Verbs by verb.Index: every request counts in one, and
+	// finding it by the verb's name in Verbs costs a hash each time.
+	byIndex []*VerbStats
 }
 
 // Attempt is one try of a request as client-go's rest_client metrics see it.
@@ -104,7 +106,7 @@ func init() {
 }
 
 func (s *Stats) logAttempt(a Attempt) {
-	flags := int64(slices.Index(verb.All, a.Verb))
+	flags := int64(a.Verb.Index())
 	if a.Limited {
 		flags |= attemptLimited
 	}
@@ -190,7 +192,16 @@ func newStats() *Stats {
 	for _, v := range verb.All {
 		st.Verbs[v] = &VerbStats{}
 	}
+	st.index()
 	return st
+}
+
+// index builds byIndex from Verbs.
+func (s *Stats) index() {
+	s.byIndex = make([]*VerbStats, len(verb.All))
+	for i, v := range verb.All {
+		s.byIndex[i] = s.Verbs[v]
+	}
 }
 
 // Clone returns a deep copy of the counts.
@@ -207,6 +218,7 @@ func (s *Stats) Clone() *Stats {
 	}
 	out.ThrottleWaits = append([]time.Duration(nil), s.ThrottleWaits...)
 	out.attempts = s.attempts.Clone()
+	out.index()
 	return &out
 }
 
@@ -255,7 +267,7 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 	gvr := k.GVR
 	resource := gvr.Resource
 	call := Call{Verb: v}
-	vs := c.Stats.Verbs[v]
+	vs := c.Stats.byIndex[v.Index()]
 	vs.Calls++
 	byVerb := c.Stats.ByResource[resource]
 	if byVerb == nil {
