@@ -56,41 +56,62 @@ func (e *event) before(o *event) bool {
 	return e.seq < o.seq
 }
 
-// eventQueue holds the scheduled events in (time, sequence) order: those
-// due at the time they were pushed (a process started or unparked, a
-// callback scheduled for now), about one in five, in a FIFO, and the rest
-// in a heap. The FIFO is in sequence order, all at the current time, so a
-// pop takes the lesser of its head and the heap's top: the same order as
-// one heap, without sifting an event due now through every level of it.
+// eventQueue holds the scheduled events in (time, sequence) order, in
+// three parts by how far ahead of the time they were pushed at they are
+// due: those due then (a process started or unparked, a callback
+// scheduled for now), about one in five, in a FIFO; those due soon (a
+// request's latency, a slice of CPU) in a heap; and those due later (a
+// requeue, a kind's readiness) in another. The FIFO is in sequence order,
+// all at the current time, and a pop takes the least of the FIFO's head
+// and the heaps' tops: the same order as one heap, but an event due now
+// is never sifted through a heap, and the many events due soon through a
+// few dozen pending rather than the thousand waiting for later.
 type eventQueue struct {
-	later eventHeap
 	now   []event // due at the current time, in sequence order, from head
 	head  int
+	soon  eventHeap // due within laterDelay of when pushed
+	later eventHeap
 }
 
-func (q *eventQueue) Len() int { return len(q.later) + len(q.now) - q.head }
+// laterDelay is how far ahead an event is due to go in eventQueue.later.
+const laterDelay = 100 * time.Millisecond
+
+func (q *eventQueue) Len() int { return len(q.now) - q.head + len(q.soon) + len(q.later) }
 
 // push adds e; now is the current time.
 func (q *eventQueue) push(e event, now time.Duration) {
-	if e.at == now {
+	switch d := e.at - now; {
+	case d == 0:
 		q.now = append(q.now, e)
-		return
+	case d < laterDelay:
+		q.soon.push(e)
+	default:
+		q.later.push(e)
 	}
-	q.later.push(e)
 }
 
 // pop removes and returns the first event; the queue must not be empty.
 func (q *eventQueue) pop() event {
-	if q.head < len(q.now) && (len(q.later) == 0 || q.now[q.head].before(&q.later[0])) {
-		e := q.now[q.head]
-		q.now[q.head] = event{}
-		q.head++
-		if q.head == len(q.now) {
-			q.now, q.head = q.now[:0], 0
-		}
-		return e
+	var first *event
+	if q.head < len(q.now) {
+		first = &q.now[q.head]
 	}
-	return q.later.pop()
+	if len(q.soon) > 0 && (first == nil || q.soon[0].before(first)) {
+		first = &q.soon[0]
+	}
+	switch {
+	case len(q.later) > 0 && (first == nil || q.later[0].before(first)):
+		return q.later.pop()
+	case len(q.soon) > 0 && first == &q.soon[0]:
+		return q.soon.pop()
+	}
+	e := q.now[q.head]
+	q.now[q.head] = event{}
+	q.head++
+	if q.head == len(q.now) {
+		q.now, q.head = q.now[:0], 0
+	}
+	return e
 }
 
 // eventHeap is a binary min-heap of events by (time, sequence), typed so

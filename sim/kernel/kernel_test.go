@@ -261,8 +261,9 @@ func TestEventHeapPopsInTimeThenSequenceOrder(t *testing.T) {
 }
 
 // TestEventQueuePopsInTimeThenSequenceOrder does the same through the
-// kernel's queue, whose events due at the current time skip the heap: time
-// moves to each event popped, and many are pushed at it.
+// kernel's queue, whose events due at the current time skip the heaps and
+// whose others go to one heap or another by how far ahead they are due:
+// time moves to each event popped, and many are pushed at it.
 func TestEventQueuePopsInTimeThenSequenceOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	var q eventQueue
@@ -286,9 +287,14 @@ func TestEventQueuePopsInTimeThenSequenceOrder(t *testing.T) {
 	}
 	for i := 0; i < 3000; i++ {
 		seq++
-		at := now
-		if rng.IntN(2) == 0 {
+		at := now // due now, soon or later, some at equal times
+		switch rng.IntN(4) {
+		case 1:
 			at += time.Duration(rng.IntN(20))
+		case 2:
+			at += laterDelay + time.Duration(rng.IntN(20))
+		case 3:
+			at += laterDelay - time.Duration(rng.IntN(20))
 		}
 		e := event{at: at, seq: seq}
 		q.push(e, now)
