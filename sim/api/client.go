@@ -3,8 +3,8 @@ package api
 import (
 	"fmt"
 	"iter"
-	"maps"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/krosim/krosim/sim/kernel"
@@ -54,7 +54,7 @@ func NewServer(k *kernel.Kernel, t *target.Target, rng *rand.Rand) *Server {
 // Stats counts one client's requests.
 type Stats struct {
 	Verbs         map[verb.Verb]*VerbStats
-	ByResource    map[string]map[verb.Verb]int // resource -> verb -> requests
+	byResource    map[string][]int // resource -> requests by verb.Index (see ByResource)
 	ThrottleWait  time.Duration
 	Throttled     int // requests the client-side limiter delayed
 	ThrottleWaits []time.Duration
@@ -188,12 +188,27 @@ func (s *Stats) Latencies(v verb.Verb) []time.Duration {
 }
 
 func newStats() *Stats {
-	st := &Stats{Verbs: map[verb.Verb]*VerbStats{}, ByResource: map[string]map[verb.Verb]int{}}
+	st := &Stats{Verbs: map[verb.Verb]*VerbStats{}, byResource: map[string][]int{}}
 	for _, v := range verb.All {
 		st.Verbs[v] = &VerbStats{}
 	}
 	st.index()
 	return st
+}
+
+// ByResource is the requests by resource and verb, of the verbs requested.
+func (s *Stats) ByResource() map[string]map[verb.Verb]int {
+	out := make(map[string]map[verb.Verb]int, len(s.byResource))
+	for r, byVerb := range s.byResource {
+		m := map[verb.Verb]int{}
+		for i, n := range byVerb {
+			if n > 0 {
+				m[verb.All[i]] = n
+			}
+		}
+		out[r] = m
+	}
+	return out
 }
 
 // index builds byIndex from Verbs.
@@ -212,9 +227,9 @@ func (s *Stats) Clone() *Stats {
 		c := *vs
 		out.Verbs[v] = &c
 	}
-	out.ByResource = make(map[string]map[verb.Verb]int, len(s.ByResource))
-	for r, byVerb := range s.ByResource {
-		out.ByResource[r] = maps.Clone(byVerb)
+	out.byResource = make(map[string][]int, len(s.byResource))
+	for r, byVerb := range s.byResource {
+		out.byResource[r] = slices.Clone(byVerb)
 	}
 	out.ThrottleWaits = append([]time.Duration(nil), s.ThrottleWaits...)
 	out.attempts = s.attempts.Clone()
@@ -269,12 +284,12 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 	call := Call{Verb: v}
 	vs := c.Stats.byIndex[v.Index()]
 	vs.Calls++
-	byVerb := c.Stats.ByResource[resource]
+	byVerb := c.Stats.byResource[resource]
 	if byVerb == nil {
-		byVerb = map[verb.Verb]int{}
-		c.Stats.ByResource[resource] = byVerb
+		byVerb = make([]int, len(verb.All))
+		c.Stats.byResource[resource] = byVerb
 	}
-	byVerb[v]++
+	byVerb[v.Index()]++
 	kern, t := c.s.k, c.s.t
 	for attempt := 0; ; attempt++ {
 		try := Attempt{Verb: v, Limited: c.limiter != nil}
