@@ -347,7 +347,7 @@ func (x *finished) traffic(r *Result) {
 	}
 	r.wakeups = x.srv.Served.Wakeups
 	s.APICalls = map[verb.Verb]int{}
-	s.APICallsByResource = stats.ByResource
+	s.APICallsByResource = stats.ByResource()
 	s.WorldAPICalls = map[verb.Verb]int{}
 	r.API.Verbs = map[verb.Verb]result.Traffic{}
 	served := map[verb.Verb][]float64{} // milliseconds

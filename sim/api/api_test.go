@@ -471,3 +471,34 @@ func TestGenerationAndKeepMetaAreTheGettersAndSetters(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsCountRequestsByResourceAndVerb checks the counts by resource:
+// only the verbs requested, errors counted too, and a clone that later
+// requests leave alone.
+func TestStatsCountRequestsByResourceAndVerb(t *testing.T) {
+	k := kernel.New()
+	srv := NewServer(k, testTarget(t, time.Millisecond), rand.New(rand.NewPCG(1, 1)))
+	c := srv.NewClient(0, 0)
+	secrets := Key{schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, "ns", "s"}
+	var clone *Stats
+	k.Go("client", func(p *kernel.Proc) {
+		c.Apply(p, Key{cmGVR, "ns", "a"}, configMap("a", nil, nil))
+		c.Get(p, Key{cmGVR, "ns", "a"})
+		c.Get(p, Key{cmGVR, "ns", "b"}) // not found
+		c.Get(p, secrets)               // not found
+		clone = c.Stats.Clone()
+		c.Delete(p, Key{cmGVR, "ns", "a"})
+	})
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	want := map[string]map[verb.Verb]int{"configmaps": {verb.Patch: 1, verb.Get: 2}, "secrets": {verb.Get: 1}}
+	if got := clone.ByResource(); !reflect.DeepEqual(got, want) {
+		t.Errorf("clone's requests by resource %v, want %v", got, want)
+	}
+	want["configmaps"][verb.Delete] = 1
+	if got := c.Stats.ByResource(); !reflect.DeepEqual(got, want) {
+		t.Errorf("requests by resource %v, want %v", got, want)
+	}
+}

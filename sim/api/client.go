@@ -3,7 +3,6 @@ package api
 import (
 	"fmt"
 	"iter"
-	"maps"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -55,7 +54,7 @@ func NewServer(k *kernel.Kernel, t *target.Target, rng *rand.Rand) *Server {
 // Stats counts one client's requests.
 type Stats struct {
 	Verbs         map[verb.Verb]*VerbStats
-	ByResource    map[string]map[verb.Verb]int // resource -> verb -> requests
+	byResource    map[string][]int // resource -> requests by verb.Index (see ByResource)
 	ThrottleWait  time.Duration
 	Throttled     int // requests the client-side limiter delayed
 	ThrottleWaits []time.Duration
@@ -64,6 +63,9 @@ type Stats struct {
 	// returned (see Attempts): a few bytes a try, not a record.
 	attempts tape.Tape
 	lastDone time.Duration // of the last try logged
+	// byIndex is Verbs by verb.Index: every request counts in one, and
+	// finding it by the verb's name in Verbs costs a hash each time.
+	byIndex []*VerbStats
 }
 
 // Attempt is one try of a request as client-go's rest_client metrics see it.
@@ -104,7 +106,7 @@ func init() {
 }
 
 func (s *Stats) logAttempt(a Attempt) {
-	flags := int64(slices.Index(verb.All, a.Verb))
+	flags := int64(a.Verb.Index())
 	if a.Limited {
 		flags |= attemptLimited
 	}
@@ -186,11 +188,35 @@ func (s *Stats) Latencies(v verb.Verb) []time.Duration {
 }
 
 func newStats() *Stats {
-	st := &Stats{Verbs: map[verb.Verb]*VerbStats{}, ByResource: map[string]map[verb.Verb]int{}}
+	st := &Stats{Verbs: map[verb.Verb]*VerbStats{}, byResource: map[string][]int{}}
 	for _, v := range verb.All {
 		st.Verbs[v] = &VerbStats{}
 	}
+	st.index()
 	return st
+}
+
+// ByResource is the requests by resource and verb, of the verbs requested.
+func (s *Stats) ByResource() map[string]map[verb.Verb]int {
+	out := make(map[string]map[verb.Verb]int, len(s.byResource))
+	for r, byVerb := range s.byResource {
+		m := map[verb.Verb]int{}
+		for i, n := range byVerb {
+			if n > 0 {
+				m[verb.All[i]] = n
+			}
+		}
+		out[r] = m
+	}
+	return out
+}
+
+// index builds byIndex from Verbs.
+func (s *Stats) index() {
+	s.byIndex = make([]*VerbStats, len(verb.All))
+	for i, v := range verb.All {
+		s.byIndex[i] = s.Verbs[v]
+	}
 }
 
 // Clone returns a deep copy of the counts.
@@ -201,12 +227,13 @@ func (s *Stats) Clone() *Stats {
 		c := *vs
 		out.Verbs[v] = &c
 	}
-	out.ByResource = make(map[string]map[verb.Verb]int, len(s.ByResource))
-	for r, byVerb := range s.ByResource {
-		out.ByResource[r] = maps.Clone(byVerb)
+	out.byResource = make(map[string][]int, len(s.byResource))
+	for r, byVerb := range s.byResource {
+		out.byResource[r] = slices.Clone(byVerb)
 	}
 	out.ThrottleWaits = append([]time.Duration(nil), s.ThrottleWaits...)
 	out.attempts = s.attempts.Clone()
+	out.index()
 	return &out
 }
 
@@ -255,14 +282,14 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 	gvr := k.GVR
 	resource := gvr.Resource
 	call := Call{Verb: v}
-	vs := c.Stats.Verbs[v]
+	vs := c.Stats.byIndex[v.Index()]
 	vs.Calls++
-	byVerb := c.Stats.ByResource[resource]
+	byVerb := c.Stats.byResource[resource]
 	if byVerb == nil {
-		byVerb = map[verb.Verb]int{}
-		c.Stats.ByResource[resource] = byVerb
+		byVerb = make([]int, len(verb.All))
+		c.Stats.byResource[resource] = byVerb
 	}
-	byVerb[v]++
+	byVerb[v.Index()]++
 	kern, t := c.s.k, c.s.t
 	for attempt := 0; ; attempt++ {
 		try := Attempt{Verb: v, Limited: c.limiter != nil}

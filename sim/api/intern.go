@@ -80,28 +80,62 @@ func (in *interner) again(h uint64) bool {
 // them is kept only when owned (see value). prev is the stored version obj
 // replaces (nil for none): a value obj shares with it (the same map, list
 // or boxed scalar, at the same key) is interned already and kept without a
-// walk, so that a write interns only what it changed.
-func (in *interner) object(obj, prev map[string]any, owned bool) map[string]any {
+// walk, so that a write interns only what it changed. It also returns what
+// the walk measured of the object, so that storing it need not walk it
+// again.
+func (in *interner) object(obj, prev map[string]any, owned bool) (map[string]any, measure) {
 	out := own(obj)
 	prevMD, _ := prev["metadata"].(map[string]any)
+	m := measure{total: SizeBrackets}
+	complete := true // every value was walked
 	for k, v := range obj {
 		if md, ok := v.(map[string]any); ok && k == "metadata" && md != nil {
-			m := own(md)
+			mm := own(md)
+			n := SizeBrackets
 			for mk, mv := range md {
-				if mk != "resourceVersion" && mk != "uid" && !kept(prevMD, mk, mv) {
-					mv, _ = in.value(mv, owned)
+				switch {
+				case mk == "resourceVersion" || mk == "uid":
+					n += SizeEntry(mk, Size(mv))
+				case kept(prevMD, mk, mv):
+					complete = false
+				default:
+					var size int
+					mv, _, size = in.value(mv, owned)
+					n += SizeEntry(mk, size)
 				}
-				m[mk] = mv
+				mm[mk] = mv
 			}
-			out[k] = m
+			out[k] = mm
+			m.total += SizeEntry(k, n)
 			continue
 		}
-		if !kept(prev, k, v) {
-			v, _ = in.value(v, owned)
+		if kept(prev, k, v) {
+			complete = false
+			if k == "status" {
+				m.status = -1
+			}
+		} else {
+			var size int
+			v, _, size = in.value(v, owned)
+			e := SizeEntry(k, size)
+			m.total += e
+			if k == "status" {
+				m.status = e
+			}
 		}
 		out[k] = v
 	}
-	return out
+	if !complete {
+		m.total = -1
+	}
+	return out, m
+}
+
+// measure is the sizes (see Size) interning an object found: the whole
+// object's, and its status entry's (0 without one); -1 for what it kept
+// from the version before without a walk, which it did not size.
+type measure struct {
+	total, status int
 }
 
 // own is m to write m's own keys into: m itself, unless it holds exactly 8
@@ -140,67 +174,74 @@ const (
 	seedOther
 )
 
-// value returns the interned value equal to v, and its hash. Maps and lists
+// value returns the interned value equal to v, its hash and its size
+// (see Size). Maps and lists
 // are interned after their elements, so two are equal exactly when their
 // elements are the same interned values: the lookup compares identities,
 // never whole trees. v is never modified. When new, owned v made of
 // interned values becomes the interned value itself; otherwise a copy does,
 // so that what a caller keeps is never stored.
-func (in *interner) value(v any, owned bool) (any, uint64) {
+func (in *interner) value(v any, owned bool) (any, uint64, int) {
 	switch x := v.(type) {
 	case string:
 		h := hashString(seedString, x)
 		if s, ok := in.strs[x]; ok {
-			return s, h
+			return s, h, len(x) + 2
 		}
 		if in.again(h) {
 			in.strs[x] = v
 		}
-		return v, h
+		return v, h, len(x) + 2
 	case int64:
-		return v, mix(seedInt ^ uint64(x))
+		return v, mix(seedInt ^ uint64(x)), Size(v)
 	case float64:
-		return v, mix(seedFloat ^ math.Float64bits(x))
+		return v, mix(seedFloat ^ math.Float64bits(x)), Size(v)
 	case bool:
 		if x {
-			return v, mix(seedBool + 1)
+			return v, mix(seedBool + 1), Size(v)
 		}
-		return v, mix(seedBool)
+		return v, mix(seedBool), Size(v)
 	case nil:
-		return v, mix(seedNil)
+		return v, mix(seedNil), Size(v)
 	case map[string]any:
 		if x == nil {
-			return v, mix(seedMap)
+			return v, mix(seedMap), SizeBrackets
 		}
 		// The interned entries go on the stack while they are looked up;
 		// a new map is built only for data not seen before.
 		base := len(in.stack)
 		h := mix(seedMap + uint64(len(x)))
+		n := SizeBrackets
 		changed := false
 		for k, e := range x {
-			c, eh := in.value(e, owned)
+			c, eh, es := in.value(e, owned)
 			changed = changed || !identical(c, e)
 			in.stack = append(in.stack, entry{k, c})
 			// A sum of the entries' hashes: map order does not matter.
 			h += mix(hashString(seedString, k) ^ eh)
+			n += SizeEntry(k, es)
 		}
-		return in.settle(v, mix(h), base, changed || !owned)
+		v, h = in.settle(v, mix(h), base, changed || !owned)
+		return v, h, n
 	case []any:
 		if x == nil {
-			return v, mix(seedList)
+			return v, mix(seedList), SizeBrackets
 		}
 		base := len(in.stack)
 		h := mix(seedList + uint64(len(x)))
+		n := SizeBrackets
 		changed := false
 		for _, e := range x {
-			c, eh := in.value(e, owned)
+			c, eh, es := in.value(e, owned)
 			changed = changed || !identical(c, e)
 			in.stack = append(in.stack, entry{v: c})
 			h = mix(h ^ eh)
+			n += SizeItem(es)
 		}
-		return in.settle(v, h, base, changed || !owned)
+		v, h = in.settle(v, h, base, changed || !owned)
+		return v, h, n
 	}
-	return v, seedOther // not JSON data: kept as it is, never shared
+	return v, seedOther, Size(v) // not JSON data: kept as it is, never shared
 }
 
 // entry is a map's entry (or a list's item, without k) with its value

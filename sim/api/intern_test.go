@@ -78,14 +78,14 @@ func TestInternerKeepsTypesApart(t *testing.T) {
 	var got []any
 	for _, v := range vals {
 		in.value(runtime.DeepCopyJSONValue(v), true) // seen once: not interned yet
-		c, _ := in.value(runtime.DeepCopyJSONValue(v), true)
+		c, _, _ := in.value(runtime.DeepCopyJSONValue(v), true)
 		got = append(got, c)
 	}
 	for i := range vals {
 		if !reflect.DeepEqual(got[i], vals[i]) {
 			t.Errorf("interned %#v as %#v", vals[i], got[i])
 		}
-		again, _ := in.value(runtime.DeepCopyJSONValue(vals[i]), false)
+		again, _, _ := in.value(runtime.DeepCopyJSONValue(vals[i]), false)
 		if !same(again, got[i]) {
 			t.Errorf("%#v interned twice is not the same value", vals[i])
 		}
@@ -117,15 +117,15 @@ func TestInternerResetBoundsTables(t *testing.T) {
 func TestInternerTablesWhatIsSeenAgain(t *testing.T) {
 	in := newInterner()
 	v := map[string]any{"k": "v", "l": []any{int64(1)}}
-	first, _ := in.value(v, false)
+	first, _, _ := in.value(v, false)
 	if in.size != 0 || len(in.strs) != 0 {
 		t.Fatalf("a value seen once was tabled: %d maps and lists, %d strings", in.size, len(in.strs))
 	}
 	if !equal(first, v) || mapPtr(first) == mapPtr(v) {
 		t.Error("a value seen once, not owned, is not an equal copy")
 	}
-	second, _ := in.value(runtime.DeepCopyJSONValue(v), false)
-	third, _ := in.value(runtime.DeepCopyJSONValue(v), false)
+	second, _, _ := in.value(runtime.DeepCopyJSONValue(v), false)
+	third, _, _ := in.value(runtime.DeepCopyJSONValue(v), false)
 	if in.size != 2 || len(in.strs) != 1 { // the map, its list and "v" (keys are not values)
 		t.Errorf("seen again: %d maps and lists, %d strings tabled, want 2 and 1", in.size, len(in.strs))
 	}
@@ -211,4 +211,69 @@ func TestSharedBytesIsTheStoredString(t *testing.T) {
 	if got := s.SharedBytes([]byte("never stored")); got != "never stored" {
 		t.Errorf("SharedBytes of a string the store lacks gave %q", got)
 	}
+}
+
+// TestInternMeasuresAsSize checks that interning an object sizes it as
+// Size does: the whole object when nothing is kept from the version
+// before, its status entry whenever that is interned anew, and nothing it
+// kept (-1).
+func TestInternMeasuresAsSize(t *testing.T) {
+	withStatus := func(name string, status any) map[string]any {
+		obj := deployment(name, "nginx")
+		obj["metadata"].(map[string]any)["uid"] = "u-" + name
+		obj["metadata"].(map[string]any)["resourceVersion"] = "7"
+		obj["status"] = status
+		obj["other"] = int32(3) // not JSON data: sized as Size does
+		return obj
+	}
+	statusEntry := func(obj map[string]any) int {
+		if st, ok := obj["status"]; ok {
+			return SizeEntry("status", Size(st))
+		}
+		return 0
+	}
+	in := newInterner()
+	var prev map[string]any
+	for i, tc := range []struct {
+		name   string
+		obj    map[string]any
+		noPrev bool
+	}{
+		{"new", withStatus("a", map[string]any{"ready": true, "n": int64(2), "x": nil}), true},
+		{"seen again", withStatus("a", map[string]any{"ready": true, "n": int64(2), "x": nil}), true},
+		{"no status", deployment("b", "redis"), true},
+		{"empty maps and lists", map[string]any{"metadata": map[string]any{}, "spec": map[string]any{"l": []any{}, "m": map[string]any{}, "nl": []any(nil)}}, true},
+		{"status list", withStatus("c", []any{map[string]any{"type": "Ready"}, 1.5, "s"}), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			want := Size(tc.obj)
+			out, m := in.object(shallowMap(tc.obj), nil, false)
+			if m.total != want || Size(out) != want {
+				t.Errorf("object %d measured %d, stored %d bytes; want %d", i, m.total, Size(out), want)
+			}
+			if m.status != statusEntry(tc.obj) {
+				t.Errorf("object %d's status measured %d, want %d", i, m.status, statusEntry(tc.obj))
+			}
+			prev = out
+		})
+	}
+	// A status write: the rest is the stored version's, kept unwalked.
+	next := shallowMap(prev)
+	next["status"] = []any{"new"}
+	_, m := in.object(next, prev, false)
+	if m.total != -1 || m.status != statusEntry(next) {
+		t.Errorf("status write measured %+v, want total -1 and status %d", m, statusEntry(next))
+	}
+	// A write that keeps the status.
+	next = shallowMap(prev)
+	next["spec"] = map[string]any{"replicas": int64(3)}
+	if _, m := in.object(next, prev, false); m.total != -1 || m.status != -1 {
+		t.Errorf("spec write measured %+v, want -1 for both", m)
+	}
+}
+
+// shallowMap is what shallow makes of an object's data: its own top level
+// and metadata maps.
+func shallowMap(obj map[string]any) map[string]any {
+	return shallow(&unstructured.Unstructured{Object: obj}).Object
 }

@@ -262,7 +262,7 @@ func (s *Store) SizeOf(k Key) int {
 // else by walking next.
 func (s *Store) SizeOfStatusWrite(k Key, cur, next *unstructured.Unstructured) int {
 	if st, ok := s.tr.get(k); ok && st.obj == cur {
-		return int(st.withStatus(next).size)
+		return int(st.withStatus(next, -1).size)
 	}
 	return Size(next.Object)
 }
@@ -302,11 +302,11 @@ func (s *Store) Create(k Key, obj *unstructured.Unstructured) (*unstructured.Uns
 	obj.SetGeneration(1)
 	s.stamp(obj)
 	obj.SetCreationTimestamp(metav1.NewTime(epoch.Add(s.now())))
-	s.share(obj, nil, false)
+	m := s.share(obj, nil, false)
 	// The tables below key it by its stored name, shared with the objects
 	// of the same name (see interner) rather than the caller's copy.
 	k.Name = Meta(obj, "name")
-	if err := s.tr.Create(k.GVR, obj, k.Namespace); err != nil {
+	if err := s.tr.create(k.GVR, obj, k.Namespace, m.stored(obj)); err != nil {
 		return nil, err
 	}
 	s.maxObjs = max(s.maxObjs, len(s.tr.objs))
@@ -324,14 +324,17 @@ func uidOf(n int64) string { return string(appendUID(nil, n)) }
 
 // share makes obj, about to be stored, share its data with the objects
 // stored before (see interner); prev is the version it replaces (nil for
-// none), whose data obj may hold already.
-func (s *Store) share(obj, prev *unstructured.Unstructured, owned bool) {
+// none), whose data obj may hold already. It returns what it measured of
+// obj.
+func (s *Store) share(obj, prev *unstructured.Unstructured, owned bool) measure {
 	s.intern.reset(len(s.tr.objs))
 	var p map[string]any
 	if prev != nil {
 		p = prev.Object
 	}
-	obj.Object = s.intern.object(obj.Object, p, owned)
+	var m measure
+	obj.Object, m = s.intern.object(obj.Object, p, owned)
+	return m
 }
 
 // Shared is the store's shared copy of v (see interner), or v when it has
@@ -423,8 +426,8 @@ func (s *Store) update(k Key, obj *unstructured.Unstructured, status, owned bool
 // status that next is old with another status (see tracker.update).
 func (s *Store) commit(k Key, old, next *unstructured.Unstructured, owned, status bool) (*unstructured.Unstructured, error) {
 	s.stamp(next)
-	s.share(next, old, owned)
-	if err := s.tr.update(k.GVR, k.Namespace, next, status); err != nil {
+	m := s.share(next, old, owned)
+	if err := s.tr.update(k.GVR, k.Namespace, next, status, m); err != nil {
 		return nil, err
 	}
 	s.reindex(k, old, next)

@@ -61,15 +61,27 @@ func measured(u *unstructured.Unstructured) stored {
 	return st
 }
 
+// stored is u stored as m measured it, when m sized all of it; else
+// measured(u).
+func (m measure) stored(u *unstructured.Unstructured) stored {
+	if m.total < 0 || m.status < 0 {
+		return measured(u)
+	}
+	return stored{obj: u, size: int32(m.total), status: int32(m.status)}
+}
+
 // withStatus is u stored in place of st's object, from which it differs
 // in its status and metadata's resource version at most (a status write):
-// sized from st's size by walking those alone.
-func (st stored) withStatus(u *unstructured.Unstructured) stored {
+// sized from st's size by walking those alone. status is the size of u's
+// status entry when known (interning it measured it), else -1.
+func (st stored) withStatus(u *unstructured.Unstructured, status int) stored {
 	next := stored{obj: u, size: st.size - st.status}
-	if status, ok := u.Object["status"]; ok {
-		next.status = int32(SizeEntry("status", Size(status)))
-		next.size += next.status
+	if status >= 0 {
+		next.status = int32(status)
+	} else if v, ok := u.Object["status"]; ok {
+		next.status = int32(SizeEntry("status", Size(v)))
 	}
+	next.size += next.status
 	oldMD, _ := st.obj.Object["metadata"].(map[string]any)
 	md, _ := u.Object["metadata"].(map[string]any)
 	next.size += entrySize(md, "resourceVersion") - entrySize(oldMD, "resourceVersion")
@@ -153,11 +165,16 @@ func (t *tracker) Create(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
+	return t.create(gvr, u, ns, measured(u))
+}
+
+// create stores u, sized as st, under its name in ns.
+func (t *tracker) create(gvr schema.GroupVersionResource, u *unstructured.Unstructured, ns string, st stored) error {
 	sl := t.newSlot(Key{gvr, ns, Meta(u, "name")})
 	if _, ok := t.objs[sl]; ok {
 		return apierrors.NewAlreadyExists(gvr.GroupResource(), sl.name)
 	}
-	t.objs[sl] = measured(u)
+	t.objs[sl] = st
 	return nil
 }
 
@@ -167,22 +184,23 @@ func (t *tracker) Update(gvr schema.GroupVersionResource, obj runtime.Object, ns
 	if err != nil {
 		return err
 	}
-	return t.update(gvr, ns, u, false)
+	return t.update(gvr, ns, u, false, measure{-1, -1})
 }
 
 // update stores u in place of the object of its name. statusOnly says u
 // differs from it in its status and resource version at most (see
-// withStatus), which are then all that is sized.
-func (t *tracker) update(gvr schema.GroupVersionResource, ns string, u *unstructured.Unstructured, statusOnly bool) error {
+// withStatus), which are then all that is sized. m is what interning u
+// measured of it (see measure).
+func (t *tracker) update(gvr schema.GroupVersionResource, ns string, u *unstructured.Unstructured, statusOnly bool, m measure) error {
 	sl, ok := t.slot(Key{gvr, ns, Meta(u, "name")})
 	prev, found := t.objs[sl]
 	if !ok || !found {
 		return apierrors.NewNotFound(gvr.GroupResource(), sl.name)
 	}
 	if statusOnly {
-		t.objs[sl] = prev.withStatus(u)
+		t.objs[sl] = prev.withStatus(u, m.status)
 	} else {
-		t.objs[sl] = measured(u)
+		t.objs[sl] = m.stored(u)
 	}
 	return nil
 }

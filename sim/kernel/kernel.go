@@ -18,7 +18,7 @@ import (
 type Kernel struct {
 	now     time.Duration
 	seq     uint64
-	events  eventHeap
+	events  eventQueue
 	current *Proc
 	handed  *Proc // the process a yielding process chose to run next
 	live    map[*Proc]struct{}
@@ -48,6 +48,72 @@ type event struct {
 	proc *Proc
 }
 
+// before reports whether e runs before o: by time, then sequence.
+func (e *event) before(o *event) bool {
+	if e.at != o.at {
+		return e.at < o.at
+	}
+	return e.seq < o.seq
+}
+
+// eventQueue holds the scheduled events in (time, sequence) order, in
+// three parts by how far ahead of the time they were pushed at they are
+// due: those due then (a process started or unparked, a callback
+// scheduled for now), about one in five, in a FIFO; those due soon (a
+// request's latency, a slice of CPU) in a heap; and those due later (a
+// requeue, a kind's readiness) in another. The FIFO is in sequence order,
+// all at the current time, and a pop takes the least of the FIFO's head
+// and the heaps' tops: the same order as one heap, but an event due now
+// is never sifted through a heap, and the many events due soon through a
+// few dozen pending rather than the thousand waiting for later.
+type eventQueue struct {
+	now   []event // due at the current time, in sequence order, from head
+	head  int
+	soon  eventHeap // due within laterDelay of when pushed
+	later eventHeap
+}
+
+// laterDelay is how far ahead an event is due to go in eventQueue.later.
+const laterDelay = 100 * time.Millisecond
+
+func (q *eventQueue) Len() int { return len(q.now) - q.head + len(q.soon) + len(q.later) }
+
+// push adds e; now is the current time.
+func (q *eventQueue) push(e event, now time.Duration) {
+	switch d := e.at - now; {
+	case d == 0:
+		q.now = append(q.now, e)
+	case d < laterDelay:
+		q.soon.push(e)
+	default:
+		q.later.push(e)
+	}
+}
+
+// pop removes and returns the first event; the queue must not be empty.
+func (q *eventQueue) pop() event {
+	var first *event
+	if q.head < len(q.now) {
+		first = &q.now[q.head]
+	}
+	if len(q.soon) > 0 && (first == nil || q.soon[0].before(first)) {
+		first = &q.soon[0]
+	}
+	switch {
+	case len(q.later) > 0 && (first == nil || q.later[0].before(first)):
+		return q.later.pop()
+	case len(q.soon) > 0 && first == &q.soon[0]:
+		return q.soon.pop()
+	}
+	e := q.now[q.head]
+	q.now[q.head] = event{}
+	q.head++
+	if q.head == len(q.now) {
+		q.now, q.head = q.now[:0], 0
+	}
+	return e
+}
+
 // eventHeap is a binary min-heap of events by (time, sequence), typed so
 // that pushing an event never boxes it into an interface (container/heap
 // would allocate for every event). Sequences are unique, so the order is
@@ -56,47 +122,48 @@ type eventHeap []event
 
 func (h eventHeap) Len() int { return len(h) }
 
-func (h eventHeap) less(i, j int) bool {
-	if h[i].at != h[j].at {
-		return h[i].at < h[j].at
-	}
-	return h[i].seq < h[j].seq
-}
-
 func (h *eventHeap) push(e event) {
 	*h = append(*h, e)
-	s := *h
-	for i := len(s) - 1; i > 0; {
-		parent := (i - 1) / 2
-		if !s.less(i, parent) {
-			break
-		}
-		s[i], s[parent] = s[parent], s[i]
-		i = parent
-	}
+	h.up(len(*h)-1, e)
 }
 
+// up places e at the hole i or above it, moving greater parents down.
+func (h eventHeap) up(i int, e event) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !e.before(&h[parent]) {
+			break
+		}
+		h[i] = h[parent]
+		i = parent
+	}
+	h[i] = e
+}
+
+// pop removes the least event. It moves the hole the top leaves down to a
+// leaf along the lesser children, then the last event up from there
+// (Floyd's bottom-up heap): one comparison per level on the way down where
+// a sift-down takes two, and the last event, a large one, rarely rises far.
 func (h *eventHeap) pop() event {
 	s := *h
 	top := s[0]
-	last := len(s) - 1
-	s[0] = s[last]
-	s[last] = event{}
-	s = s[:last]
-	for i := 0; ; {
-		l := 2*i + 1
-		if l >= len(s) {
-			break
+	last := s[len(s)-1]
+	s[len(s)-1] = event{}
+	s = s[:len(s)-1]
+	if len(s) > 0 {
+		i := 0
+		for {
+			l := 2*i + 1
+			if l >= len(s) {
+				break
+			}
+			if r := l + 1; r < len(s) && s[r].before(&s[l]) {
+				l = r
+			}
+			s[i] = s[l]
+			i = l
 		}
-		m := l
-		if r := l + 1; r < len(s) && s.less(r, l) {
-			m = r
-		}
-		if !s.less(m, i) {
-			break
-		}
-		s[i], s[m] = s[m], s[i]
-		i = m
+		s.up(i, last)
 	}
 	*h = s
 	return top
@@ -127,7 +194,7 @@ func (k *Kernel) After(d time.Duration, fn func()) { k.At(k.now+d, fn) }
 func (k *Kernel) push(e event) {
 	k.seq++
 	e.seq = k.seq
-	k.events.push(e)
+	k.events.push(e, k.now)
 }
 
 // Proc is a simulated process: a coroutine that runs only while it holds the baton.
@@ -296,7 +363,7 @@ func (k *Kernel) next() *Proc {
 		}
 		e := k.events.pop()
 		if k.limit > 0 && e.at > k.limit {
-			k.events.push(e)
+			k.events.push(e, k.now)
 			k.now = k.limit
 			k.finished = true
 			break

@@ -260,6 +260,60 @@ func TestEventHeapPopsInTimeThenSequenceOrder(t *testing.T) {
 	}
 }
 
+// TestEventQueuePopsInTimeThenSequenceOrder does the same through the
+// kernel's queue, whose events due at the current time skip the heaps and
+// whose others go to one heap or another by how far ahead they are due:
+// time moves to each event popped, and many are pushed at it.
+func TestEventQueuePopsInTimeThenSequenceOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var q eventQueue
+	var now time.Duration
+	pending := map[uint64]event{}
+	seq := uint64(0)
+	popped := 0
+	check := func() {
+		e := q.pop()
+		for _, o := range pending {
+			if o.before(&e) {
+				t.Fatalf("popped (%s, %d) before (%s, %d)", e.at, e.seq, o.at, o.seq)
+			}
+		}
+		if _, ok := pending[e.seq]; !ok {
+			t.Fatalf("popped (%s, %d), which is not pending", e.at, e.seq)
+		}
+		delete(pending, e.seq)
+		now = e.at
+		popped++
+	}
+	for i := 0; i < 3000; i++ {
+		seq++
+		at := now // due now, soon or later, some at equal times
+		switch rng.IntN(4) {
+		case 1:
+			at += time.Duration(rng.IntN(20))
+		case 2:
+			at += laterDelay + time.Duration(rng.IntN(20))
+		case 3:
+			at += laterDelay - time.Duration(rng.IntN(20))
+		}
+		e := event{at: at, seq: seq}
+		q.push(e, now)
+		pending[seq] = e
+		if q.Len() != len(pending) {
+			t.Fatalf("Len %d with %d pending", q.Len(), len(pending))
+		}
+		if rng.IntN(2) == 0 {
+			check()
+		}
+	}
+	for q.Len() > 0 {
+		check()
+	}
+	if len(pending) != 0 || popped != 3000 {
+		t.Errorf("%d events never popped", len(pending))
+	}
+}
+
 // TestRunResumesAndShutdownUnwinds checks that a process suspended when one
 // Run ends continues in the next, and that Shutdown unwinds the stacks of
 // the processes still waiting, running their deferred calls, in the order

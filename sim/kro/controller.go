@@ -169,7 +169,7 @@ func (c *Controller) Finish() {
 			if ph, d := th.Open(now); ph != span.Idle && d > 0 {
 				s := w.stack
 				s.Phase, s.Detail = ph, span.Detail{Step: "in flight when the run ended"}
-				c.rec.Add(s, d)
+				c.rec.Add(&s, d)
 			}
 		}
 		th.Finish(now)

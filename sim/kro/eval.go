@@ -177,10 +177,23 @@ func (w *work) evalInfo(e *model.Expr, info exprInfo, vars map[string]any) (ref.
 // ContextEval costs a cancelable context each time).
 func (w *work) run(e *model.Expr, prg cel.Program, vars map[string]any) (ref.Val, *cel.EvalDetails, error) {
 	if ctx := w.c.opts.Context; ctx != nil && e.Loops {
-		return prg.ContextEval(ctx, vars)
+		return prg.ContextEval(ctx, activation(vars))
 	}
-	return prg.Eval(vars)
+	return prg.Eval(activation(vars))
 }
+
+// activation is expression variables as cel-go reads them. Handed a map,
+// cel-go wraps it in an activation from a sync.Pool on every evaluation,
+// to resolve lazy bindings (func() values) once; the variables kro binds
+// are data, never lazy, and a map in an interface costs no allocation.
+type activation map[string]any
+
+func (a activation) ResolveName(name string) (any, bool) {
+	v, ok := a[name]
+	return v, ok
+}
+
+func (a activation) Parent() interpreter.Activation { return nil }
 
 // costed evaluates e untracked when its cost is known (Expr.FixedCost),
 // else tracked, learning the cost of a success; an untracked evaluation that

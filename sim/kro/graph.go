@@ -103,8 +103,8 @@ func (c *Controller) buildGraph(p *kernel.Proc, g *Graph) {
 	c.rgdThread.Switch(c.k.Now(), span.Idle)
 	c.stats.CompileTime += d
 	build := span.Detail{Step: "graph build"}
-	c.rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.CPUWait, Detail: build}, wait)
-	c.rec.Add(span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.Compile, Detail: build}, d)
+	c.rec.Add(&span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.CPUWait, Detail: build}, wait)
+	c.rec.Add(&span.Stack{Thread: "rgd-controller", RGD: g.RGD.Name, Phase: span.Compile, Detail: build}, d)
 	c.graphs[g.GVR] = g
 }
 

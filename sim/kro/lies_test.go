@@ -87,3 +87,28 @@ func TestDistinctObjectsPass(t *testing.T) {
 		t.Fatalf("reconcile failed: %v", out.err)
 	}
 }
+
+// TestLastSeenIsTheLatest checks that the duplicate check names the last
+// object seen under an identity, as kro's map of identities does.
+func TestLastSeenIsTheLatest(t *testing.T) {
+	a := identity{name: "a"}
+	seen := []seenID{{a, "first"}, {identity{name: "b"}, "other"}, {a, "second"}}
+	for _, tc := range []struct {
+		name   string
+		key    identity
+		want   string
+		wantOK bool
+	}{
+		{"repeated", a, "second", true},
+		{"once", identity{name: "b"}, "other", true},
+		{"never", identity{name: "c"}, "", false},
+		{"other namespace", identity{namespace: "x", name: "a"}, "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := lastSeen(seen, tc.key)
+			if got != tc.want || ok != tc.wantOK {
+				t.Errorf("lastSeen = %q, %v; want %q, %v", got, ok, tc.want, tc.wantOK)
+			}
+		})
+	}
+}

@@ -246,9 +246,11 @@ var ErrDuplicateResource = errors.New("found resources with conflicts")
 // to apply, in its order: each object by group, version, kind, namespace
 // and name, named by its resource's ID ("id-i" for a collection's i-th
 // item), conflicting with the last one seen under the same identity. It
-// returns every conflict together, or nil.
+// returns every conflict together, or nil. The identities seen are a list,
+// searched from its end: a reconcile applies a few objects, and comparing
+// them costs less than hashing each identity's five strings.
 func duplicates(g *Graph, nodes []node, sc *scratch) error {
-	seen := sc.seenMap()
+	seen := sc.seenList()
 	var conflicts []string
 	for _, i := range g.RGD.Order {
 		r := g.RGD.Resources[i]
@@ -258,14 +260,33 @@ func duplicates(g *Graph, nodes []node, sc *scratch) error {
 				id = fmt.Sprintf("%s-%d", r.ID, ix)
 			}
 			key := identity{d.GroupVersionKind(), api.Meta(d, "namespace"), api.Meta(d, "name")}
-			if prev, ok := seen[key]; ok {
+			if prev, ok := lastSeen(seen, key); ok {
 				conflicts = append(conflicts, fmt.Sprintf("resourceID: %s conflicts with resourceID: %s", id, prev))
 			}
-			seen[key] = id
+			seen = append(seen, seenID{key, id})
 		}
+	}
+	if sc != nil {
+		sc.seen = seen // grown, for the next reconcile
 	}
 	if len(conflicts) > 0 {
 		return fmt.Errorf("%w: %s", ErrDuplicateResource, strings.Join(conflicts, ", "))
 	}
 	return nil
+}
+
+// seenID is an object's identity and the ID it was seen under.
+type seenID struct {
+	key identity
+	id  string
+}
+
+// lastSeen is the ID the last object of identity key in seen was seen under.
+func lastSeen(seen []seenID, key identity) (string, bool) {
+	for i := len(seen) - 1; i >= 0; i-- {
+		if seen[i].key == key {
+			return seen[i].id, true
+		}
+	}
+	return "", false
 }

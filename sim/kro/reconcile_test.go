@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/cel-go/cel"
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
@@ -409,5 +410,33 @@ func TestProgressAndReport(t *testing.T) {
 	rep.Stats.Requeues["x"] = 1
 	if again := h.c.Report(); again.Client.Verbs["get"].Calls < 0 || again.Stats.Requeues["x"] != 0 {
 		t.Error("Report shares state with the controller")
+	}
+}
+
+// TestActivationEvaluatesAsTheMap checks that an expression evaluated on
+// its variables as an activation gives what cel-go gives on the map, for a
+// variable present, a field missing below it, and a variable absent.
+func TestActivationEvaluatesAsTheMap(t *testing.T) {
+	env, err := cel.NewEnv(cel.Variable("a", cel.DynType), cel.Variable("b", cel.DynType))
+	if err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]any{"a": map[string]any{"n": int64(2), "s": "x"}}
+	for _, src := range []string{"a.n + 1", "a.s + 'y'", "a.missing", "b.n", "has(a.n) && !has(a.m)"} {
+		t.Run(src, func(t *testing.T) {
+			ast, iss := env.Compile(src)
+			if iss.Err() != nil {
+				t.Fatal(iss.Err())
+			}
+			prg, err := env.Program(ast)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, _, wantErr := prg.Eval(vars)
+			got, _, gotErr := prg.Eval(activation(vars))
+			if fmt.Sprint(got, gotErr) != fmt.Sprint(want, wantErr) {
+				t.Errorf("on the activation: %v, %v; on the map: %v, %v", got, gotErr, want, wantErr)
+			}
+		})
 	}
 }

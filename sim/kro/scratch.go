@@ -31,7 +31,7 @@ type scratch struct {
 	// kinds and prune's tables, which nothing keeps past it.
 	nodes      []node
 	vars       map[string]any
-	seen       map[identity]string
+	seen       []seenID
 	kinds, now map[schemaGVR]bool
 	want       map[api.Key]bool
 	// The objects a reconcile applies in parallel (see applyResources),
@@ -73,8 +73,14 @@ func (s *scratch) varsMap() map[string]any {
 	return table(s, func(s *scratch) *map[string]any { return &s.vars })
 }
 
-func (s *scratch) seenMap() map[identity]string {
-	return table(s, func(s *scratch) *map[identity]string { return &s.seen })
+// seenList returns the duplicate check's list, emptied (nil when s is
+// nil); the check hands it back in s.seen as grown.
+func (s *scratch) seenList() []seenID {
+	if s == nil {
+		return nil
+	}
+	clear(s.seen)
+	return s.seen[:0]
 }
 
 func (s *scratch) kindsMap() map[schemaGVR]bool {

@@ -37,6 +37,10 @@ type spineEntry struct {
 	k     string
 	v     any
 	child *spine
+	// field: a field's value is written at k after the copy (see
+	// layout.render), so copy leaves the key to that write rather than
+	// set it twice.
+	field bool
 }
 
 // spineItem is an index of the template's list at a spine node within its
@@ -82,7 +86,18 @@ func newLayout(r *model.Resource) *layout {
 		written[cur] = append(written[cur], f.Path[len(f.Path)-1])
 	}
 	l.spine.measure(r.Template, written, true)
+	for n, keys := range written {
+		n.markFields(keys)
+	}
 	return l
+}
+
+// markFields marks the entries of s's map at the keys among a node's
+// fields' last path elements (see spineEntry.field).
+func (s *spine) markFields(keys []any) {
+	for i := range s.entries {
+		s.entries[i].field = slices.Contains(keys, any(s.entries[i].k))
+	}
 }
 
 // nested reports whether a field's path is a prefix of another's.
@@ -186,7 +201,7 @@ func (s *spine) plan(tv any) {
 			if c != nil {
 				c.plan(v[k])
 			}
-			s.entries = append(s.entries, spineEntry{k, v[k], c})
+			s.entries = append(s.entries, spineEntry{k: k, v: v[k], child: c})
 		}
 	case []any:
 		for _, i := range slices.Sorted(maps.Keys(s.idx)) {
@@ -261,6 +276,9 @@ func (s *spine) copy(sc *scratch, held []any) any {
 	case map[string]any:
 		m := sc.mapOf(len(s.entries))
 		for _, e := range s.entries {
+			if e.field && held != nil {
+				continue // layout.render writes the field's value here
+			}
 			if e.child != nil {
 				m[e.k] = e.child.copy(sc, held)
 			} else {

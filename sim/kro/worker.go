@@ -105,7 +105,7 @@ func (w *work) charge(ph span.Phase, detail span.Detail, d time.Duration) {
 	w.cpu[ph] += d
 	s := w.stack
 	s.Phase, s.Detail = ph, detail
-	w.c.rec.Add(s, d)
+	w.c.rec.Add(&s, d)
 }
 
 // flush runs the pending CPU work on a vCPU: waiting for one if all are
@@ -124,7 +124,7 @@ func (w *work) flush() {
 	if wait > 0 {
 		s := w.stack
 		s.Phase, s.Detail = span.CPUWait, span.Detail{Step: "vcpu"}
-		w.c.rec.Add(s, wait)
+		w.c.rec.Add(&s, wait)
 	}
 	w.th.Switch(k.Now(), span.Other)
 	w.p.Sleep(total)
@@ -169,14 +169,14 @@ func (w *work) record(resource string, call api.Call) {
 	s := w.stack
 	s.Resource, s.Detail = resource, span.Detail{Verb: call.Verb}
 	s.Phase = span.APIWait
-	w.c.rec.Add(s, call.Wait-call.CacheWait)
+	w.c.rec.Add(&s, call.Wait-call.CacheWait)
 	if call.CacheWait > 0 {
 		s.Detail.CacheWait = true
-		w.c.rec.Add(s, call.CacheWait)
+		w.c.rec.Add(&s, call.CacheWait)
 		s.Detail.CacheWait = false
 	}
 	s.Phase = span.ThrottleWait
-	w.c.rec.Add(s, call.Throttle)
+	w.c.rec.Add(&s, call.Throttle)
 }
 
 // parallel runs requests concurrently, as kro applies resources, and waits

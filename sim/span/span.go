@@ -121,9 +121,20 @@ func (d Detail) String() string {
 	return d.Step
 }
 
-// Recorder aggregates time by stack.
+// Recorder aggregates time by stack. It is charged millions of times a
+// run, over a few thousand stacks, so it keeps them in a table of its own:
+// open addressing over the stacks' keys, hashed with a few multiplies
+// where a Go map would hash the key's 88 bytes and call out to compare
+// them, which cost several times the add.
 type Recorder struct {
-	stacks map[stackKey]time.Duration
+	slots  []int32 // power-of-two sized; an index into stacks plus one, 0 when free
+	stacks []recorded
+}
+
+// recorded is a stack's key and its time so far.
+type recorded struct {
+	key stackKey
+	d   time.Duration
 }
 
 // stackKey is a Stack by where its strings are rather than what they hold:
@@ -135,18 +146,74 @@ type Recorder struct {
 type stackKey struct {
 	p [7]unsafe.Pointer
 	// The strings' lengths, then the phase and the detail's flags: no
-	// padding, so the key hashes and compares as one block of memory.
+	// padding, so the key compares as one block of memory.
 	n [8]int32
 }
 
-// NewRecorder returns an empty recorder.
-func NewRecorder() *Recorder { return &Recorder{stacks: map[stackKey]time.Duration{}} }
+// minSlots is the least size of a recorder's table.
+const minSlots = 64
 
-// Add records d against s.
-func (r *Recorder) Add(s Stack, d time.Duration) {
-	if d > 0 {
-		r.stacks[s.key()] += d
+// NewRecorder returns an empty recorder.
+func NewRecorder() *Recorder { return &Recorder{slots: make([]int32, minSlots)} }
+
+// Add records d against s, which it does not keep (a pointer: a Stack is
+// sixteen words, copied on every charge when passed by value).
+func (r *Recorder) Add(s *Stack, d time.Duration) {
+	if d <= 0 {
+		return
 	}
+	k := s.key()
+	mask := uint64(len(r.slots) - 1)
+	for i := k.hash() & mask; ; i = (i + 1) & mask {
+		at := r.slots[i]
+		if at == 0 {
+			r.stacks = append(r.stacks, recorded{k, d})
+			r.slots[i] = int32(len(r.stacks))
+			if 2*len(r.stacks) > len(r.slots) {
+				r.grow()
+			}
+			return
+		}
+		if e := &r.stacks[at-1]; e.key == k {
+			e.d += d
+			return
+		}
+	}
+}
+
+// grow doubles the table and places every stack in it again.
+func (r *Recorder) grow() {
+	r.slots = make([]int32, 2*len(r.slots))
+	mask := uint64(len(r.slots) - 1)
+	for n, e := range r.stacks {
+		i := e.key.hash() & mask
+		for r.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		r.slots[i] = int32(n + 1)
+	}
+}
+
+// hash hashes the key by its strings' places and its last word (the
+// phase and flags): equal keys hold equal words, and the lengths add
+// little. Each word is multiplied by an odd constant of its own and the
+// products summed, independent multiplies the processor runs together
+// (written out: a loop over the words costs as much again), then the sum
+// is spread (splitmix64's finalizer).
+func (k *stackKey) hash() uint64 {
+	h := uint64(k.n[7])*0x9e3779b97f4a7c15 +
+		uint64(uintptr(k.p[0]))*0xc2b2ae3d27d4eb4f +
+		uint64(uintptr(k.p[1]))*0x165667b19e3779f9 +
+		uint64(uintptr(k.p[2]))*0xd6e8feb86659fd93 +
+		uint64(uintptr(k.p[3]))*0xff51afd7ed558ccd +
+		uint64(uintptr(k.p[4]))*0xc4ceb9fe1a85ec53 +
+		uint64(uintptr(k.p[5]))*0x9fb21c651e98df25 +
+		uint64(uintptr(k.p[6]))*0x85ebca77c2b2ae63
+	h ^= h >> 30
+	h *= 0xbf58476d1ce4e5b9
+	h ^= h >> 27
+	h *= 0x94d049bb133111eb
+	return h ^ h>>31
 }
 
 // The detail's flags in a stackKey's last word, below the phase.
@@ -154,9 +221,13 @@ const keyClient, keyCacheWait, keyPhaseShift = 1, 2, 2
 
 func (s *Stack) key() stackKey {
 	var k stackKey
-	for i, str := range [...]string{s.Thread, s.RGD, s.Pass, s.Resource, string(s.Detail.Verb), s.Detail.Expr, s.Detail.Step} {
-		k.p[i], k.n[i] = unsafe.Pointer(unsafe.StringData(str)), int32(len(str))
-	}
+	k.put(0, s.Thread)
+	k.put(1, s.RGD)
+	k.put(2, s.Pass)
+	k.put(3, s.Resource)
+	k.put(4, string(s.Detail.Verb))
+	k.put(5, s.Detail.Expr)
+	k.put(6, s.Detail.Step)
 	k.n[7] = int32(s.Phase) << keyPhaseShift
 	if s.Detail.Client {
 		k.n[7] |= keyClient
@@ -165,6 +236,11 @@ func (s *Stack) key() stackKey {
 		k.n[7] |= keyCacheWait
 	}
 	return k
+}
+
+// put sets the key's i-th string.
+func (k *stackKey) put(i int, str string) {
+	k.p[i], k.n[i] = unsafe.Pointer(unsafe.StringData(str)), int32(len(str))
 }
 
 func (k *stackKey) stack() Stack {
@@ -186,8 +262,8 @@ type Sample struct {
 func (r *Recorder) Samples() []Sample {
 	out := make([]Sample, 0, len(r.stacks))
 	at := make(map[Stack]int, len(r.stacks)) // equal stacks of different strings add up
-	for k, d := range r.stacks {
-		s := k.stack()
+	for _, e := range r.stacks {
+		s, d := e.key.stack(), e.d
 		if i, ok := at[s]; ok {
 			out[i].D += d
 			continue

@@ -46,15 +46,15 @@ func TestRecorderSamplesSortedAndSummed(t *testing.T) {
 	eval := Stack{Thread: "worker", RGD: "b", Pass: "1", Resource: "db", Phase: Eval, Detail: Detail{Expr: "${x}"}}
 	build := Stack{Thread: "rgd-controller", RGD: "b", Phase: Compile, Detail: Detail{Step: "graph build"}}
 	other := Stack{Thread: "worker", RGD: "a", Pass: "2", Phase: Other, Detail: Detail{Step: "walk"}}
-	r.Add(eval, 3)
-	r.Add(get, 1)
-	r.Add(cache, 4)
-	r.Add(list, 2)
-	r.Add(build, 7)
-	r.Add(other, 5)
-	r.Add(get, 6)
-	r.Add(other, 0)  // nothing
-	r.Add(other, -1) // nothing
+	r.Add(&eval, 3)
+	r.Add(&get, 1)
+	r.Add(&cache, 4)
+	r.Add(&list, 2)
+	r.Add(&build, 7)
+	r.Add(&other, 5)
+	r.Add(&get, 6)
+	r.Add(&other, 0)  // nothing
+	r.Add(&other, -1) // nothing
 	want := []Sample{{build, 7}, {other, 5}, {get, 7}, {list, 2}, {cache, 4}, {eval, 3}}
 	got := r.Samples()
 	if len(got) != len(want) {
@@ -96,7 +96,7 @@ func TestRecorderAddsUpEqualStacksOfOtherStrings(t *testing.T) {
 	for round := 0; round < 3; round++ {
 		for i := 0; i < n; i++ {
 			res := fmt.Sprintf("res%03d", i) // new bytes every time
-			r.Add(Stack{Thread: "worker", Resource: res, Phase: Eval, Detail: Detail{Expr: strings.Clone("${x}")}}, time.Duration(i+1))
+			r.Add(&Stack{Thread: "worker", Resource: res, Phase: Eval, Detail: Detail{Expr: strings.Clone("${x}")}}, time.Duration(i+1))
 		}
 	}
 	got := r.Samples()
@@ -121,9 +121,42 @@ func TestRecorderKeepsEveryField(t *testing.T) {
 	} {
 		s := Stack{Thread: "worker", RGD: "r", Pass: "5+", Resource: "db", Phase: ThrottleWait, Detail: d}
 		r := NewRecorder()
-		r.Add(s, 3)
+		r.Add(&s, 3)
 		if got := r.Samples(); len(got) != 1 || got[0] != (Sample{s, 3}) {
 			t.Errorf("recorded %+v, got %+v", s, got)
+		}
+	}
+}
+
+// TestRecorderGrowsAndKeepsEveryStack adds the same strings' stacks, far
+// more than the recorder's first table holds, in rounds that also add
+// nothing (zero and negative times), and checks every stack keeps its
+// total as the table grows, and that nothing is recorded for a stack
+// never charged a positive time.
+func TestRecorderGrowsAndKeepsEveryStack(t *testing.T) {
+	r := NewRecorder()
+	const n = 5000
+	names := make([]string, n)
+	for i := range names {
+		names[i] = fmt.Sprintf("res%05d", i)
+	}
+	for round := 1; round <= 3; round++ {
+		for i, res := range names {
+			for _, ph := range []Phase{Eval, APIWait} {
+				r.Add(&Stack{Thread: "worker", Resource: res, Phase: ph}, time.Duration(round*(i+1)))
+			}
+			r.Add(&Stack{Thread: "worker", Resource: res, Phase: Idle}, time.Duration(-i))
+		}
+	}
+	got := r.Samples()
+	if len(got) != 2*n {
+		t.Fatalf("%d samples, want %d", len(got), 2*n)
+	}
+	for j, s := range got {
+		i := j / 2
+		want := Stack{Thread: "worker", Resource: names[i], Phase: []Phase{Eval, APIWait}[j%2]}
+		if s.Stack != want || s.D != time.Duration(6*(i+1)) {
+			t.Fatalf("sample %d is %+v with %v, want %+v with %v", j, s.Stack, s.D, want, time.Duration(6*(i+1)))
 		}
 	}
 }

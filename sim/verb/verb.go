@@ -19,6 +19,28 @@ const (
 // All are the verbs in report order.
 var All = []Verb{Get, List, Create, Update, Patch, UpdateStatus, Delete}
 
+// Index is v's place in All, -1 for a verb not in it: what
+// slices.Index(All, v) finds, without comparing v to the verbs before it.
+func (v Verb) Index() int {
+	switch v {
+	case Get:
+		return 0
+	case List:
+		return 1
+	case Create:
+		return 2
+	case Update:
+		return 3
+	case Patch:
+		return 4
+	case UpdateStatus:
+		return 5
+	case Delete:
+		return 6
+	}
+	return -1
+}
+
 // Method is the HTTP method a request of the verb is sent with, as
 // client-go's metrics label it ("" for an unknown verb).
 func (v Verb) Method() string {

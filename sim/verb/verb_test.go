@@ -44,3 +44,17 @@ func TestAllInReportOrder(t *testing.T) {
 		t.Errorf("All = %s, want %s", got, want)
 	}
 }
+
+// TestIndexIsPlaceInAll checks Index against All, whose order it must follow.
+func TestIndexIsPlaceInAll(t *testing.T) {
+	for i, v := range All {
+		if got := v.Index(); got != i {
+			t.Errorf("%q.Index() = %d, want %d", v, got, i)
+		}
+	}
+	for _, v := range []Verb{"", "GET", "watch", "apply"} {
+		if got := v.Index(); got != -1 {
+			t.Errorf("%q.Index() = %d, want -1", v, got)
+		}
+	}
+}
