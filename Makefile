@@ -53,7 +53,7 @@ bench:
 # the numbers before issue 14's changes (sim/testdata/bench/chain-before.txt)
 # and the latest kept (CHAIN_LATEST). CPU numbers move with the host's
 # load: compare with a base measured in the same session.
-CHAIN_LATEST ?= sim/testdata/bench/chain-after9.txt
+CHAIN_LATEST ?= sim/testdata/bench/chain-after10.txt
 bench-chain:
 	mkdir -p out
 	$(GO) test -run='^$$' -bench='^BenchmarkChain$$' -benchtime=1x -count=6 ./sim | tee out/bench-chain.txt
