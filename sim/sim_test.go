@@ -29,6 +29,16 @@ func load(t testing.TB, file string) []*model.RGD {
 	return rgds
 }
 
+// loadText loads RGDs from YAML text, as if from a file.
+func loadText(t testing.TB, yaml string) []*model.RGD {
+	t.Helper()
+	file := filepath.Join(t.TempDir(), "rgd.yaml")
+	if err := os.WriteFile(file, []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return load(t, file)
+}
+
 func defaults(t testing.TB) *target.Target {
 	t.Helper()
 	tg, err := target.Lookup("kro-defaults")
@@ -321,7 +331,6 @@ func TestControllersWriteWhatRGDsWaitFor(t *testing.T) {
 // become ready, while the first one settles. Nobody takes the object over,
 // so it is applied only while its owner converges, not back and forth.
 func TestSharedChildIsRefused(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "shared.yaml")
 	const rgd = `apiVersion: kro.run/v1alpha1
 kind: ResourceGraphDefinition
 metadata:
@@ -351,11 +360,8 @@ spec:
         data:
           from: ${config.metadata.name}
 `
-	if err := os.WriteFile(file, []byte(rgd), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	cfg := result.Config{Target: defaults(t), Workload: workload.Default(3), Seed: 1, MaxTime: target.Duration(10 * time.Minute)}
-	res := run(t, cfg, load(t, file))
+	res := run(t, cfg, loadText(t, rgd))
 	if res.Complete || res.Summary.InstancesReady != 1 {
 		t.Fatalf("complete %v with %d of 3 ready; want 1 ready, the run incomplete", res.Complete, res.Summary.InstancesReady)
 	}
@@ -392,7 +398,6 @@ spec:
 // the resource kro waits on and the expression, as kro's ResourcesReady
 // condition does, so the user sees why.
 func TestUnsettledSaysWhatItWaitsFor(t *testing.T) {
-	file := filepath.Join(t.TempDir(), "waits.yaml")
 	const rgd = `apiVersion: kro.run/v1alpha1
 kind: ResourceGraphDefinition
 metadata:
@@ -421,11 +426,8 @@ spec:
         data:
           from: ${first.data.missing}
 `
-	if err := os.WriteFile(file, []byte(rgd), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	cfg := result.Config{Target: defaults(t), Workload: workload.Default(2), Seed: 1, MaxTime: target.Duration(5 * time.Minute)}
-	res := run(t, cfg, load(t, file))
+	res := run(t, cfg, loadText(t, rgd))
 	want := "2 of 2 instances never settled, most often: waiting for unresolved resource second (${first.data.missing} has no data yet)"
 	if res.Complete || !strings.Contains(res.Incomplete, want) {
 		t.Errorf("complete %v, incomplete %q; want it to say %q", res.Complete, res.Incomplete, want)
