@@ -172,16 +172,16 @@ func (x *finished) account(r *Result) {
 	s := &r.Summary
 	e := result.InstancesEnd{}
 	for _, in := range x.rep.Instances {
-		switch {
-		case in.IsGone:
+		switch endOf(in) {
+		case endGone:
 			e.Deleted++
-		case in.Failed:
+		case endFailed:
 			e.Failed++
 			if e.FailedReasons == nil {
 				e.FailedReasons = map[string]int{}
 			}
-			e.FailedReasons[reason(in)]++
-		case in.IsReady && in.DeleteAt == 0:
+			e.FailedReasons[reason(in, in.LastErr)]++
+		case endReady:
 			e.Ready++
 		default:
 			e.Unsettled++
@@ -246,11 +246,33 @@ func firstNames(names []string, name string) []string {
 	return names[:min(len(names), maxNames)]
 }
 
-// reason is an instance's last error with its own name and namespace
-// written <instance> and <namespace>, so instances failing alike count
-// together.
-func reason(in kro.InstanceRecord) string {
-	msg := in.LastErr
+// instanceEnd is where an instance stood at the end of a run.
+type instanceEnd int
+
+const (
+	endUnsettled instanceEnd = iota // still in progress, or never created
+	endGone                         // deleted and gone
+	endFailed                       // dropped after the retry limit
+	endReady                        // ready, and not asked to go
+)
+
+// endOf is where in stood at the end of the run.
+func endOf(in kro.InstanceRecord) instanceEnd {
+	switch {
+	case in.IsGone:
+		return endGone
+	case in.Failed:
+		return endFailed
+	case in.IsReady && in.DeleteAt == 0:
+		return endReady
+	}
+	return endUnsettled
+}
+
+// reason is msg, an instance's last error or wait, with its own name and
+// namespace written <instance> and <namespace>, so instances failing alike
+// count together.
+func reason(in kro.InstanceRecord, msg string) string {
 	if msg == "" {
 		msg = "unknown"
 	}
@@ -307,13 +329,9 @@ func (x *finished) verdict(r *Result) {
 func (x *finished) unsettledReasons() map[string]int {
 	reasons := map[string]int{}
 	for _, in := range x.rep.Instances {
-		if in.IsGone || in.Failed || (in.IsReady && in.DeleteAt == 0) || in.LastErr == "" && in.Waiting == "" {
-			continue
+		if msg := cmp.Or(in.LastErr, in.Waiting); endOf(in) == endUnsettled && msg != "" {
+			reasons[reason(in, msg)]++
 		}
-		if in.LastErr == "" {
-			in.LastErr = in.Waiting // a copy: reason writes the last error
-		}
-		reasons[reason(in)]++
 	}
 	return reasons
 }

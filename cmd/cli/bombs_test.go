@@ -62,9 +62,7 @@ func TestValidateCostWarnings(t *testing.T) {
 	}
 	// A call cel-go cannot estimate (lists.range of an unknown size) is
 	// unbounded, not certain to fail: its run succeeds.
-	dir := t.TempDir()
-	rgd := filepath.Join(dir, "range.yaml")
-	if err := os.WriteFile(rgd, []byte(`apiVersion: kro.run/v1alpha1
+	rgd := writeFile(t, "range.yaml", `apiVersion: kro.run/v1alpha1
 kind: ResourceGraphDefinition
 metadata:
   name: ranges
@@ -83,9 +81,7 @@ spec:
           name: ${schema.metadata.name}-zones
         data:
           indexes: ${lists.range(size(schema.spec.zones)).map(i, string(i)).join(",")}
-`), 0o644); err != nil {
-		t.Fatal(err)
-	}
+`)
 	stderr.Reset()
 	if code := Main([]string{"validate", "--timings=false", "--cost-warnings", "possible", rgd}, &stdout, &stderr); code != 0 ||
 		strings.Contains(stderr.String(), "every evaluation fails") || !strings.Contains(stderr.String(), "unbounded") {
