@@ -10,8 +10,9 @@
 #                  one request at a time on an idle server, and its CPU time
 #                  on the server (how the server's CPU is shared among verbs)
 #   cal-*/         real runs of the calibration RGDs (testdata/realapi/calibration)
-#                  at 1, 2, 4 and 8 workers, four of each, create only, with the
-#                  processes' CPU time (--pid-dir): how the CPU per request falls
+#                  at 1, 2, 4 and 8 workers, five of each, create then delete,
+#                  with the processes' CPU time (--pid-dir) and the LISTs' waits
+#                  for the watch cache in each phase: how the CPU per request falls
 #                  with concurrency; repeated because a run's CPU per request
 #                  varies by a fifth from one fresh server to the next, and
 #                  fitted on one run of each the 8-worker predictions' mean error
@@ -93,7 +94,7 @@ if [[ ${FIDELITY_COMPARE_ONLY:-0} != 1 ]]; then
       for f in testdata/realapi/calibration/*.yaml; do
         c=$OUT/cal-$(basename "$f" .yaml)-w$w-r$r
         log "calibration run: $f, $CAL_INSTANCES instances, $w worker(s), run $r of $CAL_RUNS"
-        real "$c" "$f" "$CAL_INSTANCES" "$w"
+        real "$c" "$f" "$CAL_INSTANCES" "$w" --delete
         cal+=(--cpu-from "$c")
       done
     done

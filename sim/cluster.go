@@ -27,6 +27,7 @@ type cluster struct {
 	createErr error
 	settled   bool // the create phase settled, and kro recorded how
 	created   func(objects int)
+	phaseEnds []PhaseEnd // what the run had done as each phase ended
 }
 
 var _ workload.Cluster = (*cluster)(nil)
@@ -130,4 +131,12 @@ func (c *cluster) Settled(p workload.Phase) (workload.Wait, time.Duration, error
 // reconcile or request in flight.
 func (c *cluster) Idle() (bool, error) { return c.k.Pending() == 0, nil }
 
-func (c *cluster) EndPhase(workload.Phase, time.Duration) error { return nil }
+// EndPhase takes stock of the run as a phase ends and kro is idle, where a
+// real run's scrapes split its phases.
+func (c *cluster) EndPhase(p workload.Phase, _ time.Duration) error {
+	e := PhaseEnd{Phase: p, At: c.k.Now(), Wakeups: c.srv.Served.Wakeups,
+		CacheWaits: c.srv.CacheStats.Waits, CacheWait: c.srv.CacheStats.Wait}
+	e.Reconciles, e.Calls = c.ctrl.Counts()
+	c.phaseEnds = append(c.phaseEnds, e)
+	return nil
+}

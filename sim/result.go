@@ -37,6 +37,7 @@ type Result struct {
 	kro        kro.Report
 	meanStored float64 // objects stored at a served request, on average
 	wakeups    float64 // the requests' shares of waking the server
+	phaseEnds  []PhaseEnd
 	// metricFamilies are kro's metrics of the run, built at the first
 	// rendering (Metrics or OpenMetrics) and rendered again by the next.
 	metricFamilies []*family
@@ -93,6 +94,23 @@ func (r *Result) MeanObjectsStored() float64 { return r.meanStored }
 // that arrives with k others in flight. server.wakeup_cpu prices each.
 func (r *Result) Wakeups() float64 { return r.wakeups }
 
+// PhaseEnd is what a run had done, counted from its start, when a phase of
+// its workload ended and kro was idle: where a real run's scrapes split its
+// phases (results.json real.phases), so a phase can be compared with one.
+type PhaseEnd struct {
+	Phase      workload.Phase
+	At         time.Duration
+	Reconciles int
+	Calls      map[verb.Verb]int // kro's requests by verb
+	Wakeups    float64           // the requests' shares of waking the server (see Wakeups)
+	CacheWaits int               // LISTs that waited for the watch cache
+	CacheWait  time.Duration     // how long they waited in all
+}
+
+// PhaseEnds are the run's phase ends, in order: one for every phase that
+// ended.
+func (r *Result) PhaseEnds() []PhaseEnd { return r.phaseEnds }
+
 // finished is a finished simulation, everything its results are collected from.
 type finished struct {
 	cfg  result.Config
@@ -104,12 +122,13 @@ type finished struct {
 	rep  kro.Report
 	tl   workload.Timeline
 	werr error // why the workload stopped, if it did
+	ends []PhaseEnd
 }
 
 func (x *finished) collect() *Result {
 	dur := x.k.Now()
 	r := &Result{Result: result.Result{Format: result.Format, Config: x.cfg, Complete: true, CPUCost: "model"},
-		Duration: dur, kro: x.rep, Samples: x.rep.Samples, Threads: x.rep.Threads, RGDThread: x.rep.RGDThread}
+		Duration: dur, kro: x.rep, Samples: x.rep.Samples, Threads: x.rep.Threads, RGDThread: x.rep.RGDThread, phaseEnds: x.ends}
 	if x.cfg.Target.Cost.Measured {
 		r.CPUCost = "measured"
 	}

@@ -116,7 +116,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	ctrl.Start(func() { started = true; step() })
 	kerr := k.Run(cfg.MaxTime.D(), step)
 	ctrl.Finish()
-	res := (&finished{cfg: cfg, rgds: rgds, k: k, srv: srv, cpu: cpu, w: w, rep: ctrl.Report(), tl: drv.Timeline(), werr: werr}).collect()
+	res := (&finished{cfg: cfg, rgds: rgds, k: k, srv: srv, cpu: cpu, w: w, rep: ctrl.Report(), tl: drv.Timeline(), werr: werr, ends: c.phaseEnds}).collect()
 	if inspect != nil {
 		inspect(c)
 	}

@@ -433,3 +433,42 @@ spec:
 		t.Errorf("complete %v, incomplete %q; want it to say %q", res.Complete, res.Incomplete, want)
 	}
 }
+
+// TestPhaseEndsSplitTheRun: a run that creates, updates and deletes takes
+// stock as each phase ends, where a real run's scrapes split it: the
+// counts grow phase by phase and the last phase end holds the run's totals.
+func TestPhaseEndsSplitTheRun(t *testing.T) {
+	wl := workload.Default(20)
+	wl.Update, wl.Delete = 0.5, true
+	res := run(t, result.Config{Target: defaults(t), Workload: wl, Seed: 3}, load(t, "../testdata/sim/chain4.yaml"))
+	ends := res.PhaseEnds()
+	if len(ends) != 3 {
+		t.Fatalf("%d phase ends, want 3 (create, update, delete)", len(ends))
+	}
+	for i, p := range []workload.Phase{workload.Create, workload.Update, workload.Delete} {
+		if ends[i].Phase != p {
+			t.Errorf("phase end %d is the %s phase's, want the %s phase's", i, ends[i].Phase, p)
+		}
+		if i == 0 {
+			continue
+		}
+		was, e := ends[i-1], ends[i]
+		if e.At <= was.At || e.Reconciles <= was.Reconciles || e.Wakeups <= was.Wakeups || e.Calls[verb.Get] <= was.Calls[verb.Get] {
+			t.Errorf("the %s phase did nothing by its end: %+v after %+v", p, e, was)
+		}
+	}
+	last := ends[2]
+	if last.Reconciles != res.Summary.Reconciles || last.Wakeups != res.Wakeups() ||
+		last.CacheWaits != res.API.WatchCacheWaits || math.Abs(last.CacheWait.Seconds()-res.API.WatchCacheWaitSeconds) > 1e-6 {
+		t.Errorf("the last phase end (%d reconciles, %.1f wakeups, %d cache waits) is not the run's (%d, %.1f, %d)",
+			last.Reconciles, last.Wakeups, last.CacheWaits, res.Summary.Reconciles, res.Wakeups(), res.API.WatchCacheWaits)
+	}
+	for _, v := range verb.All {
+		if last.Calls[v] != res.Summary.APICalls[v] {
+			t.Errorf("%s: %d calls by the last phase end, %d in the run", v, last.Calls[v], res.Summary.APICalls[v])
+		}
+	}
+	if ends[0].Calls[verb.Delete] != 0 || last.Calls[verb.Delete] == 0 {
+		t.Errorf("deletes: %d by the create phase's end, %d in all", ends[0].Calls[verb.Delete], last.Calls[verb.Delete])
+	}
+}

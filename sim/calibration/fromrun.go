@@ -341,9 +341,13 @@ func (r *run) meanReconcile() float64 {
 }
 
 // createPhase is the config that simulates the run's create phase on t.
-func (r *run) createPhase(t *target.Target) result.Config {
+func (r *run) createPhase(t *target.Target) result.Config { return r.asRun(t, false) }
+
+// asRun is the config that simulates the run's create phase on t, and its
+// delete phase too when withDelete.
+func (r *run) asRun(t *target.Target, withDelete bool) result.Config {
 	wl := r.res.Config.Workload
-	wl.Delete = false
+	wl.Delete = withDelete && wl.Delete
 	return result.Config{RGDFiles: r.res.Config.RGDFiles, Target: t, Workload: wl, Seed: r.res.Config.Seed,
 		MaxTime: target.Duration(24 * time.Hour)}
 }

@@ -19,7 +19,8 @@ import (
 // worker count rather than fitting one run's latency:
 //   - kro's CPU per request (cost.request_ns) and per reconcile
 //     (cost.reconcile_ns): a least-squares fit of kro's CPU time in each
-//     run's create phase to its requests and reconciles, so the runs should
+//     phase of each run (its create phase, and its delete phase when it
+//     deleted) to the phase's requests and reconciles, so the runs should
 //     differ in requests per reconcile (one resource per instance, and a
 //     chain of several);
 //   - the server's CPU per request (latency.VERB.cpu): the API server's and
@@ -43,8 +44,9 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 	if err != nil {
 		return nil, nil, err
 	}
+	phases := samples(runs)
 	t := base.Clone()
-	report, err := fitCPU(t, base, runs)
+	report, err := fitCPU(t, base, phases)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,10 +78,10 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 			return nil, nil, err
 		}
 		delay := t.Server.ProgressDelay
-		waits = progress.step(&delay, runs)
+		waits = progress.step(&delay, phases)
 		if several {
 			t = base.Clone()
-			if report, err = fitCPU(t, base, runs); err != nil {
+			if report, err = fitCPU(t, base, phases); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -110,20 +112,30 @@ func severalWorkerCounts(runs []cpuRun) bool {
 	return false
 }
 
-// simulateRuns simulates each run's create phase with t at the run's
-// worker count and keeps its requests' shares of waking the server and its
-// LISTs' waits for the watch cache.
+// simulateRuns simulates each run with t at the run's worker count, its
+// workload as it ran (create, then delete when it deleted), and keeps each
+// phase's requests' shares of waking the server and its LISTs' waits for
+// the watch cache.
 func simulateRuns(t *target.Target, runs []cpuRun) error {
 	for i := range runs {
 		s := &runs[i]
 		tt := t.Clone()
 		tt.Controller.Workers = max(1, s.run.res.Config.Cluster.Workers)
-		res, err := sim.Run(s.run.createPhase(tt), s.rgds, sim.Options{})
+		res, err := sim.Run(s.run.asRun(tt, len(s.phases) > 1), s.rgds, sim.Options{})
 		if err != nil {
 			return fmt.Errorf("%s: simulating it: %w", s.dir, err)
 		}
-		s.wakeups = res.Wakeups()
-		s.simWaits, s.simWait = float64(res.API.WatchCacheWaits), res.API.WatchCacheWaitSeconds
+		ends := res.PhaseEnds()
+		if len(ends) < len(s.phases) {
+			return fmt.Errorf("%s: simulated, %d of its %d phases ended: %s", s.dir, len(ends), len(s.phases), res.Incomplete)
+		}
+		var was sim.PhaseEnd
+		for j := range s.phases {
+			ph, e := &s.phases[j], ends[j]
+			ph.wakeups = e.Wakeups - was.Wakeups
+			ph.simWaits, ph.simWait = float64(e.CacheWaits-was.CacheWaits), (e.CacheWait - was.CacheWait).Seconds()
+			was = e
+		}
 	}
 	return nil
 }
@@ -141,18 +153,18 @@ type progressFit struct {
 }
 
 // step moves delay toward the fit and says what the runs waited; it leaves
-// delay alone when the runs have no waits to fit (only create-only runs,
-// whose server counts cover just their create phase, take part).
-func (f *progressFit) step(delay *target.Duration, runs []cpuRun) string {
+// delay alone when the runs have no waits to fit (only phases whose waits
+// the server counted take part).
+func (f *progressFit) step(delay *target.Duration, phases []*cpuPhase) string {
 	var real, simulated, realN, simN float64
-	for _, s := range runs {
-		if len(s.run.res.Real.Phases) != 1 {
+	for _, ph := range phases {
+		if !ph.counted {
 			continue
 		}
-		real += s.run.res.API.WatchCacheWaitSeconds
-		realN += float64(s.run.res.API.WatchCacheWaits)
-		simulated += s.simWait
-		simN += s.simWaits
+		real += ph.realWait
+		realN += ph.realWaits
+		simulated += ph.simWait
+		simN += ph.simWaits
 	}
 	if realN == 0 || simN == 0 {
 		return ""
@@ -169,25 +181,46 @@ func (f *progressFit) step(delay *target.Duration, runs []cpuRun) string {
 		real, realN, 1e3*real/realN, simulated, simN, 1e3*simulated/simN, time.Duration(x*1e9).Round(10*time.Microsecond), delay.D())
 }
 
-// cpuRun is what a calibration run's create phase cost in CPU.
+// cpuRun is a calibration run and what each of its phases cost in CPU.
 type cpuRun struct {
-	dir                  string
+	dir    string
+	run    *run
+	rgds   []*model.RGD // its RGDs, loaded to simulate it
+	phases []cpuPhase   // its create phase, then its delete phase when it deleted
+}
+
+// cpuPhase is what one phase of a calibration run cost in CPU: a sample
+// of the fit.
+type cpuPhase struct {
+	name                 string // the run's directory and the phase
 	calls                map[verb.Verb]float64
 	requests, reconciles float64
 	kro, server          float64 // CPU seconds; server counts krosim's own too
 
-	active  float64 // seconds until kro was last busy in the create phase
+	active  float64 // seconds until kro was last busy in the phase
 	wakeups float64 // the requests' shares of waking the server, simulated; 0: not counted yet
-	// simWaits and simWait are the simulated LISTs' waits for the watch
-	// cache: how many, and how long in all (seconds).
-	simWaits, simWait float64
-	run               *run
-	rgds              []*model.RGD // its RGDs, loaded to count its wakeups
+	// realWaits and realWait are the LISTs' waits for the watch cache by
+	// the server's count, how many and how long in all (seconds), when
+	// counted; simWaits and simWait the simulated ones.
+	realWaits, realWait float64
+	counted             bool
+	simWaits, simWait   float64
 }
 
-// readCPU reads the runs' create phases, and returns the one the latency is
-// fitted to: the first with the fewest workers and, among those, the most
-// requests.
+// samples are the runs' phases, the fit's samples.
+func samples(runs []cpuRun) []*cpuPhase {
+	var out []*cpuPhase
+	for i := range runs {
+		for j := range runs[i].phases {
+			out = append(out, &runs[i].phases[j])
+		}
+	}
+	return out
+}
+
+// readCPU reads the runs' create and delete phases, and returns the one the
+// latency is fitted to: the first with the fewest workers and, among those,
+// the most requests in its create phase.
 func readCPU(dirs []string) ([]cpuRun, *run, error) {
 	var runs []cpuRun
 	var largest *run
@@ -197,32 +230,55 @@ func readCPU(dirs []string) ([]cpuRun, *run, error) {
 		if err != nil {
 			return nil, nil, err
 		}
-		ph := r.res.Real.Phases[0]
-		cpu := ph.CPUSeconds
-		for _, p := range []string{"kro", "apiserver", "etcd"} {
-			if _, ok := cpu[p]; !ok {
-				return nil, nil, fmt.Errorf("%s: the create phase has no CPU time of %s (real.phases[0].cpu_seconds): run it with --pid-dir on the harness", dir, p)
+		s := cpuRun{dir: dir, run: r}
+		for i, ph := range r.res.Real.Phases {
+			if i > 0 && (i > 1 || ph.Name != "delete" || !r.res.Config.Workload.Delete) {
+				return nil, nil, fmt.Errorf("%s: phase %d is %q: calibrate from runs that create, and maybe delete, without updates", dir, i+1, ph.Name)
 			}
-		}
-		// krosim's own CPU in a real run (its watch of the instances, its
-		// stand-in controller) takes the same processors as the server's,
-		// in every run the target predicts: it is priced with the server's.
-		s := cpuRun{dir: dir, run: r, calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
-			kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds)}
-		for v, n := range ph.APICalls {
-			s.calls[v] = float64(n)
-			s.requests += float64(n)
+			p, err := readPhase(dir, r, i)
+			if err != nil {
+				return nil, nil, err
+			}
+			s.phases = append(s.phases, p)
 		}
 		runs = append(runs, s)
 		w := max(1, r.res.Config.Cluster.Workers)
-		if largest == nil || w < fewest || (w == fewest && s.requests > most) {
-			largest, most, fewest = r, s.requests, w
+		if req := s.phases[0].requests; largest == nil || w < fewest || (w == fewest && req > most) {
+			largest, most, fewest = r, req, w
 		}
 	}
 	return runs, largest, nil
 }
 
-// fitCPU sets t's CPU costs from runs and says what it fitted:
+// readPhase reads run r's i-th phase.
+func readPhase(dir string, r *run, i int) (cpuPhase, error) {
+	ph := r.res.Real.Phases[i]
+	cpu := ph.CPUSeconds
+	for _, p := range []string{"kro", "apiserver", "etcd"} {
+		if _, ok := cpu[p]; !ok {
+			return cpuPhase{}, fmt.Errorf("%s: the %s phase has no CPU time of %s (real.phases[%d].cpu_seconds): run it with --pid-dir on the harness", dir, ph.Name, p, i)
+		}
+	}
+	// krosim's own CPU in a real run (its watch of the instances, its
+	// stand-in controller) takes the same processors as the server's,
+	// in every run the target predicts: it is priced with the server's.
+	s := cpuPhase{name: dir + " (" + ph.Name + ")", calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
+		kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds)}
+	for v, n := range ph.APICalls {
+		s.calls[v] = float64(n)
+		s.requests += float64(n)
+	}
+	// The server's count of waits: the phase's own, or a run of one phase's.
+	switch {
+	case ph.WatchCacheWaits > 0:
+		s.realWaits, s.realWait, s.counted = float64(ph.WatchCacheWaits), ph.WatchCacheWaitSeconds, true
+	case len(r.res.Real.Phases) == 1:
+		s.realWaits, s.realWait, s.counted = float64(r.res.API.WatchCacheWaits), r.res.API.WatchCacheWaitSeconds, true
+	}
+	return s, nil
+}
+
+// fitCPU sets t's CPU costs from the runs' phases and says what it fitted:
 // kro: cpu = q requests + r reconciles + k load; the server (the API server
 // and etcd, and krosim's watching of the run, which shares their
 // processors): cpu = a requests + b load. The load term is what falls with
@@ -232,16 +288,16 @@ func readCPU(dirs []string) ([]cpuRun, *run, error) {
 // requests in flight together); before, the seconds the run was active
 // (server.active_cpu), a first guess to simulate the runs with.
 // The server's per-request CPU is shared among the verbs as base's are.
-func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
-	wake := runs[0].wakeups > 0 // counted (a run of requests has some)
-	load := func(s cpuRun) float64 { return s.active }
+func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
+	wake := phases[0].wakeups > 0 // counted (a run of requests has some)
+	load := func(s *cpuPhase) float64 { return s.active }
 	if wake {
-		load = func(s cpuRun) float64 { return s.wakeups }
+		load = func(s *cpuPhase) float64 { return s.wakeups }
 	}
-	kroFit := nonNegative(runs, func(s cpuRun) []float64 { return []float64{s.requests, s.reconciles, load(s)} },
-		func(s cpuRun) float64 { return s.kro })
-	srvFit := nonNegative(runs, func(s cpuRun) []float64 { return []float64{s.requests, load(s)} },
-		func(s cpuRun) float64 { return s.server })
+	kroFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, s.reconciles, load(s)} },
+		func(s *cpuPhase) float64 { return s.kro })
+	srvFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, load(s)} },
+		func(s *cpuPhase) float64 { return s.server })
 	share := map[verb.Verb]float64{}
 	for _, v := range verb.All {
 		share[v] = 1
@@ -250,7 +306,7 @@ func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
 		}
 	}
 	var weighted, n float64
-	for _, s := range runs {
+	for _, s := range phases {
 		for v, c := range s.calls {
 			weighted += c * share[v]
 			n += c
@@ -283,9 +339,9 @@ func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
 		perVerb = append(perVerb, fmt.Sprintf("%s %.3fms", v, float64(l.CPU)/1e6))
 	}
 	report := []string{fmt.Sprintf("kro's CPU: %.3fms per request, %.3fms per reconcile and %s; "+
-		"the API server's, etcd's and krosim's watching: %.3fms per request and %s (%s in all; least squares over %d runs' create phases)",
-		kroFit[0]*1e3, kroFit[1]*1e3, loadTerm, srvFit[0]*1e3, srvLoad, total, len(runs))}
-	for _, s := range runs {
+		"the API server's, etcd's and krosim's watching: %.3fms per request and %s (%s in all; least squares over %d phases of the runs)",
+		kroFit[0]*1e3, kroFit[1]*1e3, loadTerm, srvFit[0]*1e3, srvLoad, total, len(phases))}
+	for _, s := range phases {
 		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*load(s)
 		fitS := srvFit[0]*s.requests + srvFit[1]*load(s)
 		wakeups := ""
@@ -293,7 +349,7 @@ func fitCPU(t, base *target.Target, runs []cpuRun) ([]string, error) {
 			wakeups = fmt.Sprintf(" (%.0f wakeups, shared)", s.wakeups)
 		}
 		report = append(report, fmt.Sprintf("%s: %.0f requests%s, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server, etcd and krosim CPU %.2fs (fit %.2fs)",
-			s.dir, s.requests, wakeups, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
+			s.name, s.requests, wakeups, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
 	}
 	return append(report, "server CPU per request: "+strings.Join(perVerb, ", ")), nil
 }

@@ -13,35 +13,78 @@ import (
 // TestProgressFitMatchesTheServersWaits: the progress delay's fit rounds
 // find the delay at which the simulated LISTs wait as long in all as the
 // server counted, here a made-up response of 100s + 3,000s per second of
-// delay against 121s counted (7ms), and runs with a delete phase, whose
-// server counts cover more than the simulated create phase, take no part.
+// delay against 121s counted (7ms), and a phase whose waits the server did
+// not count takes no part.
 func TestProgressFitMatchesTheServersWaits(t *testing.T) {
-	real := func(phases int, wait float64, waits int) cpuRun {
-		res := &result.Result{Real: &result.Real{Phases: make([]result.Phase, phases)}}
-		res.API.WatchCacheWaitSeconds, res.API.WatchCacheWaits = wait, waits
-		return cpuRun{run: &run{res: res}}
+	phases := []*cpuPhase{
+		{realWaits: 2000, realWait: 50, counted: true},
+		{realWaits: 2000, realWait: 71, counted: true},
+		{}, // a delete phase of a run that counted the run's waits only
 	}
-	runs := []cpuRun{real(1, 50, 2000), real(1, 71, 2000), real(2, 999, 9000)}
 	simulate := func(delay target.Duration) {
 		x := delay.D().Seconds()
-		runs[0].simWaits, runs[0].simWait = 2000, 40+1200*x
-		runs[1].simWaits, runs[1].simWait = 2000, 60+1800*x
-		runs[2].simWaits, runs[2].simWait = 9000, 1
+		phases[0].simWaits, phases[0].simWait = 2000, 40+1200*x
+		phases[1].simWaits, phases[1].simWait = 2000, 60+1800*x
+		phases[2].simWaits, phases[2].simWait = 9000, 1
 	}
 	var f progressFit
 	var delay target.Duration
 	var said string
 	for range calibrationRounds {
 		simulate(delay)
-		said = f.step(&delay, runs)
+		said = f.step(&delay, phases)
 	}
 	if got := delay.D(); math.Abs(float64(got-7*time.Millisecond)) > float64(50*time.Microsecond) {
 		t.Errorf("fitted progress delay %v, want 7ms", got)
 	}
 	if !strings.Contains(said, "waited 121.00s in all (4000 waits") {
-		t.Errorf("the report does not give the server's count of the create-only runs: %s", said)
+		t.Errorf("the report does not give the server's count of the counted phases: %s", said)
 	}
-	if s := f.step(&delay, runs[2:]); s != "" || math.Abs(float64(delay.D()-7*time.Millisecond)) > float64(50*time.Microsecond) {
-		t.Errorf("runs with a delete phase moved the delay to %v (%q)", delay.D(), s)
+	if s := f.step(&delay, phases[2:]); s != "" || math.Abs(float64(delay.D()-7*time.Millisecond)) > float64(50*time.Microsecond) {
+		t.Errorf("a phase without the server's count moved the delay to %v (%q)", delay.D(), s)
+	}
+}
+
+// TestPhasesCountTheServersWaits: a phase has the server's count of its
+// LISTs' waits from its own scrapes, or from the run's when the run had one
+// phase; a delete phase of a run that counted only the run's has none.
+func TestPhasesCountTheServersWaits(t *testing.T) {
+	cpu := map[string]float64{"kro": 1, "apiserver": 2, "etcd": 1, "krosim": 0.5}
+	newRun := func(phases ...result.Phase) *run {
+		res := &result.Result{Real: &result.Real{Phases: phases}}
+		res.API.WatchCacheWaits, res.API.WatchCacheWaitSeconds = 300, 9
+		return &run{res: res}
+	}
+	create := result.Phase{Name: "create", CPUSeconds: cpu}
+	counted := func(p result.Phase, n int, s float64) result.Phase {
+		p.WatchCacheWaits, p.WatchCacheWaitSeconds = n, s
+		return p
+	}
+	del := result.Phase{Name: "delete", CPUSeconds: cpu}
+	for _, c := range []struct {
+		name    string
+		r       *run
+		phase   int
+		counted bool
+		n, wait float64
+	}{
+		{"a run of one phase", newRun(create), 0, true, 300, 9},
+		{"a phase's own count", newRun(counted(create, 100, 2), counted(del, 200, 7)), 1, true, 200, 7},
+		{"a run counted as a whole", newRun(create, del), 1, false, 0, 0},
+	} {
+		p, err := readPhase("run", c.r, c.phase)
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if p.counted != c.counted || p.realWaits != c.n || p.realWait != c.wait {
+			t.Errorf("%s: counted %v, %v waits of %vs; want %v, %v, %v", c.name, p.counted, p.realWaits, p.realWait, c.counted, c.n, c.wait)
+		}
+		if p.server != 3.5 || p.kro != 1 {
+			t.Errorf("%s: server CPU %v, kro %v; want 3.5 and 1", c.name, p.server, p.kro)
+		}
+	}
+	if _, err := readPhase("run", newRun(result.Phase{Name: "create", CPUSeconds: map[string]float64{"kro": 1}}), 0); err == nil ||
+		!strings.Contains(err.Error(), "no CPU time of apiserver") {
+		t.Errorf("a phase without the server's CPU time: %v", err)
 	}
 }

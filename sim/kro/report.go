@@ -10,6 +10,7 @@ import (
 	"github.com/krosim/krosim/sim/queue"
 	"github.com/krosim/krosim/sim/span"
 	"github.com/krosim/krosim/sim/tape"
+	"github.com/krosim/krosim/sim/verb"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -193,6 +194,16 @@ type Report struct {
 	Queue     QueueStats
 	Client    *api.Stats       // kro's client's requests
 	Instances []InstanceRecord // the tracked instances, in the order tracked
+}
+
+// Counts are how many reconciles kro has run so far and how many requests
+// of each verb it has made: cheap to take in the middle of a run.
+func (c *Controller) Counts() (reconciles int, calls map[verb.Verb]int) {
+	calls = make(map[verb.Verb]int, len(c.client.Stats.Verbs))
+	for v, vs := range c.client.Stats.Verbs {
+		calls[v] = vs.Calls
+	}
+	return c.stats.Reconciles, calls
 }
 
 // Report returns what the controller did so far; call it after Finish
