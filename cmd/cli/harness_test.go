@@ -3,9 +3,11 @@ package cli
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -212,3 +214,81 @@ const (
 	convergeTolerance = 0.10
 	deleteTolerance   = 0.05
 )
+
+// TestRealRunsAgainstEachOther measures how well real kro predicts itself,
+// the floor under any model's error: every kept real run of the fidelity set
+// in a row of four or more, against the median of its row's other runs, by
+// issue 13's bars. The table (fidelity-noise.md there) must not change
+// unless rewritten with -update.
+func TestRealRunsAgainstEachOther(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join(harnessDir, "real-*-r*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no real runs in %s (%v)", harnessDir, err)
+	}
+	rows := map[string][][2]float64{} // row -> each run's converge and delete seconds
+	for _, d := range dirs {
+		res, err := result.Read(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := res.Summary
+		if s.ConvergeSeconds == nil || s.DeleteSeconds == nil {
+			t.Fatalf("%s: no converge or delete time", d)
+		}
+		row := filepath.Base(d[:strings.LastIndex(d, "-r")])
+		rows[row] = append(rows[row], [2]float64{*s.ConvergeSeconds, *s.DeleteSeconds})
+	}
+	names := slices.SortedFunc(maps.Keys(rows), func(a, b string) int { return strings.Compare(rowKey(a), rowKey(b)) })
+	var b strings.Builder
+	b.WriteString("| row | runs | converge s, min / median / max | converge: runs within 10% of the others' median | delete: runs within 5% |\n|---|---|---|---|---|\n")
+	var runs, convIn, delIn int
+	var sumErr float64
+	for _, row := range names {
+		rs := rows[row]
+		if len(rs) < 4 {
+			continue
+		}
+		var c, d int
+		for i, r := range rs {
+			var others [2][]float64
+			for j, o := range rs {
+				if j != i {
+					others[0], others[1] = append(others[0], o[0]), append(others[1], o[1])
+				}
+			}
+			ce, de := r[0]/median(others[0])-1, r[1]/median(others[1])-1
+			sumErr += math.Abs(ce)
+			if math.Abs(ce) <= convergeTolerance {
+				c++
+			}
+			if math.Abs(de) <= deleteTolerance {
+				d++
+			}
+		}
+		conv := make([]float64, len(rs))
+		for i, r := range rs {
+			conv[i] = r[0]
+		}
+		fmt.Fprintf(&b, "| %s | %d | %.3f / %.3f / %.3f | %d of %d | %d of %d |\n", strings.TrimPrefix(row, "real-"), len(rs),
+			slices.Min(conv), median(conv), slices.Max(conv), c, len(rs), d, len(rs))
+		runs, convIn, delIn = runs+len(rs), convIn+c, delIn+d
+	}
+	if runs == 0 {
+		t.Fatal("no row has four real runs")
+	}
+	fmt.Fprintf(&b, "\nEach run against the median of its row's other runs: converge within 10%% in %d of %d runs, delete within 5%% in %d of %d; mean converge error %.1f%%.\n",
+		convIn, runs, delIn, runs, 100*sumErr/float64(runs))
+	if golden := filepath.Join(harnessDir, "fidelity-noise.md"); !matchGolden(t, golden, []byte(b.String())) {
+		t.Errorf("the real runs against each other changed (go test ./cmd/cli -run Harness -update rewrites %s):\n%s", golden, b.String())
+	}
+}
+
+// median is the middle of xs, or the mean of the two middle ones.
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
