@@ -365,7 +365,6 @@ spec:
 	if res.Complete || res.Summary.InstancesReady != 1 {
 		t.Fatalf("complete %v with %d of 3 ready; want 1 ready, the run incomplete", res.Complete, res.Summary.InstancesReady)
 	}
-	// Every instance still applies its own ConfigMap.
 	// Each reconcile applies its instance's own ConfigMap; the shared one
 	// only its owner's first ones do, never the others' (a tug of war
 	// applied both in every reconcile).

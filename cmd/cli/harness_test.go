@@ -258,7 +258,7 @@ func TestRealRunsAgainstEachOther(t *testing.T) {
 					others[0], others[1] = append(others[0], o[0]), append(others[1], o[1])
 				}
 			}
-			ce, de := r[0]/median(others[0])-1, r[1]/median(others[1])-1
+			ce, de := r[0]/result.Median(others[0])-1, r[1]/result.Median(others[1])-1
 			sumErr += math.Abs(ce)
 			if math.Abs(ce) <= convergeTolerance {
 				c++
@@ -272,7 +272,7 @@ func TestRealRunsAgainstEachOther(t *testing.T) {
 			conv[i] = r[0]
 		}
 		fmt.Fprintf(&b, "| %s | %d | %.3f / %.3f / %.3f | %d of %d | %d of %d |\n", strings.TrimPrefix(row, "real-"), len(rs),
-			slices.Min(conv), median(conv), slices.Max(conv), c, len(rs), d, len(rs))
+			slices.Min(conv), result.Median(conv), slices.Max(conv), c, len(rs), d, len(rs))
 		runs, convIn, delIn = runs+len(rs), convIn+c, delIn+d
 	}
 	if runs == 0 {
@@ -282,54 +282,5 @@ func TestRealRunsAgainstEachOther(t *testing.T) {
 		convIn, runs, delIn, runs, 100*sumErr/float64(runs))
 	if golden := filepath.Join(harnessDir, "fidelity-noise.md"); !matchGolden(t, golden, []byte(b.String())) {
 		t.Errorf("the real runs against each other changed (go test ./cmd/cli -run Harness -update rewrites %s):\n%s", golden, b.String())
-	}
-}
-
-// median is the middle of xs, or the mean of the two middle ones.
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
-}
-
-// TestCalibrateFromRunsThatDelete: calibrate --cpu-from takes runs that
-// create, then delete (as make fidelity's calibration runs now do) and fits
-// over both phases of each: its report names every phase, and the delete
-// phases' LIST waits, which outnumber the create phases', join the server's
-// count the progress delay is fitted to.
-func TestCalibrateFromRunsThatDelete(t *testing.T) {
-	dir := filepath.Join(measured, "caldelete")
-	out := filepath.Join(t.TempDir(), "target.yaml")
-	args := []string{"calibrate", "--target", filepath.Join(harnessDir, "micro.yaml")}
-	var real, waits float64
-	for _, run := range []string{"cal-chain-w1-r1", "cal-chain-w8-r1", "cal-one-w1-r1", "cal-one-w8-r1"} {
-		args = append(args, "--cpu-from", filepath.Join(dir, run))
-		res, err := result.Read(filepath.Join(dir, run))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, p := range res.Real.Phases {
-			real += p.WatchCacheWaitSeconds
-			waits += float64(p.WatchCacheWaits)
-		}
-	}
-	args = append(args, "--rgd-root", "../..", "--name", "deletes", "--output", out)
-	var stdout, stderr bytes.Buffer
-	if code := Main(args, &stdout, &stderr); code != exitOK {
-		t.Fatalf("krosim calibrate: exit %d: %s", code, stderr.String())
-	}
-	report := stderr.String()
-	for _, want := range []string{"cal-chain-w1-r1 (create): 8900 requests", "cal-chain-w1-r1 (delete): 3900 requests",
-		"cal-one-w8-r1 (delete): 1100 requests", "least squares over 8 phases",
-		fmt.Sprintf("waited %.2fs in all (%.0f waits", real, waits)} {
-		if !strings.Contains(report, want) {
-			t.Errorf("the calibration report lacks %q:\n%s", want, report)
-		}
-	}
-	if _, err := os.Stat(out); err != nil {
-		t.Errorf("no target written: %v", err)
 	}
 }

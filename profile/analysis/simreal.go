@@ -7,7 +7,6 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/krosim/krosim/sim/result"
@@ -180,11 +179,7 @@ func (t timing) median() *float64 {
 	if len(xs) == 0 {
 		return nil
 	}
-	sort.Float64s(xs)
-	m := xs[len(xs)/2]
-	if len(xs)%2 == 0 {
-		m = (xs[len(xs)/2-1] + xs[len(xs)/2]) / 2
-	}
+	m := result.Median(xs)
 	return &m
 }
 

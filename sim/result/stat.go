@@ -16,6 +16,21 @@ func Round(x float64) float64 { return math.Round(x*1e6) / 1e6 }
 // Seconds is d in seconds, rounded as results.json rounds.
 func Seconds(d time.Duration) float64 { return Round(d.Seconds()) }
 
+// Median is the middle of xs, or the mean of the two middle values when
+// there is an even number: how compare takes the median real run. xs is
+// not reordered; NaN for none.
+func Median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Sorted(slices.Values(xs))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
 // Quantiles are the empirical p50, p95, p99 and maximum of xs, rounded; the
 // zero Percentiles (written as null) when xs is empty. They are what
 // gonum's stat.Quantile (Empirical) reads of xs sorted: the value sorting

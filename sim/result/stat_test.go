@@ -44,3 +44,21 @@ func quantilesOfSorted(xs []float64) Percentiles {
 	q := func(p float64) float64 { return Round(stat.Quantile(p, stat.Empirical, s, nil)) }
 	return Percentiles{P50: q(0.5), P95: q(0.95), P99: q(0.99), Max: Round(s[len(s)-1])}
 }
+
+// TestMedian: the middle value, the mean of the two middle ones for an even
+// count, xs left as it was, NaN for none.
+func TestMedian(t *testing.T) {
+	xs := []float64{5, 1, 4, 2}
+	if got := Median(xs); got != 3 {
+		t.Errorf("Median(%v) = %v, want 3", xs, got)
+	}
+	if xs[0] != 5 || xs[3] != 2 {
+		t.Errorf("Median reordered its input: %v", xs)
+	}
+	if got := Median([]float64{7, 3, 9}); got != 7 {
+		t.Errorf("Median of 7, 3, 9 = %v, want 7", got)
+	}
+	if got := Median(nil); !math.IsNaN(got) {
+		t.Errorf("Median of none = %v, want NaN", got)
+	}
+}
