@@ -34,6 +34,9 @@ func (r *runner) result(plan *workload.Plan, tl workload.Timeline) *result.Resul
 	r.reportStandins(res)
 	r.countRequests(res)
 	res.Real.Host = hostLoad(r.host, sampleHost(r.cfg.PIDDir), time.Since(r.hostAt).Seconds())
+	if probe := r.probe.finish(); res.Real.Host != nil {
+		res.Real.Host.Probe = probe
+	}
 	return res
 }
 

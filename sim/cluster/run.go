@@ -90,6 +90,7 @@ type runner struct {
 	updating  int // instances whose spec the update phase changed
 	timedOut  *timeout
 	host      hostSample // when the create phase started
+	probe     *probe     // the host's speed since then (nil where it cannot be read)
 	hostAt    time.Time
 	standins  *Standins // nil: none runs
 	externals externals
@@ -153,6 +154,8 @@ func Run(ctx context.Context, cfg Config, rgds []*model.RGD) (*result.Result, ma
 	}
 	r.first.own, r.first.scrapes, r.first.cpu = r.own.snapshot(), 1, ProcessCPU(r.cfg.PIDDir)
 	r.host, r.hostAt = sampleHost(r.cfg.PIDDir), time.Now()
+	r.probe = startProbe()
+	defer r.probe.halt()
 	r.last = r.first
 
 	drv := workload.NewDriver(plan, r)

@@ -133,7 +133,10 @@ func (r *runner) EndPhase(p workload.Phase, took time.Duration) error {
 		return err
 	}
 	to := mark{s: s, k: k, own: r.own.snapshot(), idle: r.idleAt, scrapes: r.last.scrapes + 1, cpu: ProcessCPU(r.cfg.PIDDir)}
-	r.phases = append(r.phases, r.phase(p.String(), took, r.last, to))
+	r.probe.mark()
+	ph := r.phase(p.String(), took, r.last, to)
+	ph.ProbeMicros = r.probe.phase(len(r.phases))
+	r.phases = append(r.phases, ph)
 	r.last = to
 	return nil
 }

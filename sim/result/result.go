@@ -322,6 +322,24 @@ type Host struct {
 	Other      float64 `json:"other"` // Busy less Measured and Background
 	Quiet      bool    `json:"quiet"`
 	Verdict    string  `json:"verdict,omitempty"` // why the host was not quiet
+	// Probe is how fast the host was while the run ran; a busy host's
+	// verdict does not depend on it.
+	Probe *Probe `json:"probe,omitempty"`
+}
+
+// Probe is a real run's samples of its host's speed: the CPU time of a
+// fixed piece of work that needs the processors' shared cache, taken every
+// Interval seconds from the start of the create phase to the end of the
+// last. On a virtual machine other tenants crowd that cache unseen by the
+// load and the steal, and the CPU time the measured processes spend per
+// request follows the probe (from one run to the next on a quiet harness,
+// 1.1 to 1.8 times as slow).
+type Probe struct {
+	Interval float64 `json:"interval_seconds"`
+	Samples  int     `json:"samples"`
+	Median   float64 `json:"median_us"` // the median sample, microseconds
+	Fast     float64 `json:"fast_us"`   // the 10th percentile: the host uncrowded
+	Slowdown float64 `json:"slowdown"`  // Median over Fast
 }
 
 // Busy says why a real run's timings should not be trusted, "" when they
@@ -357,6 +375,9 @@ type Phase struct {
 	// WatchCacheWaits and WatchCacheWaitSeconds are the API server's count
 	// of kro's LISTs in the phase that waited for its watch cache, and how
 	// long in all (as api.watch_cache_waits counts the whole run's).
+	// ProbeMicros is the median sample of the host's speed probe in the
+	// phase (Host.Probe), microseconds.
+	ProbeMicros           float64 `json:"probe_us,omitempty"`
 	WatchCacheWaits       int     `json:"watch_cache_waits,omitempty"`
 	WatchCacheWaitSeconds float64 `json:"watch_cache_wait_seconds,omitempty"`
 }

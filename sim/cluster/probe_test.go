@@ -1,0 +1,66 @@
+package cluster
+
+import (
+	"runtime"
+	"testing"
+	"time"
+)
+
+func TestProbeSummarizesItsSamples(t *testing.T) {
+	ms := func(xs ...float64) []time.Duration {
+		var out []time.Duration
+		for _, x := range xs {
+			out = append(out, time.Duration(x*float64(time.Millisecond)))
+		}
+		return out
+	}
+	// A create phase on an uncrowded host, a delete phase on a crowded one.
+	p := &probe{stop: make(chan struct{}), done: make(chan struct{})}
+	close(p.done)
+	p.samples = ms(2, 2.1, 1.9, 2, 2.2)
+	p.mark()
+	p.samples = append(p.samples, ms(3.6, 3.4, 3.5, 3.3, 3.7)...)
+	p.mark()
+	if got := p.phase(0); got != 2000 {
+		t.Errorf("create phase: median %v us, want 2000", got)
+	}
+	if got := p.phase(1); got != 3500 {
+		t.Errorf("delete phase: median %v us, want 3500", got)
+	}
+	s := p.finish()
+	if s == nil {
+		t.Fatal("no summary")
+	}
+	// Ten samples: the median is the fifth smallest, the fast one the first.
+	if s.Samples != 10 || s.Median != 2200 || s.Fast != 1900 || s.Slowdown != 1.157895 {
+		t.Errorf("summary %+v, want 10 samples, median 2200, fast 1900, slowdown 1.157895", *s)
+	}
+}
+
+func TestProbeTakesASampleAtOnce(t *testing.T) {
+	p := startProbe()
+	if p == nil {
+		if runtime.GOOS == "linux" {
+			t.Fatal("no probe on Linux: threads' CPU time unreadable")
+		}
+		return
+	}
+	s := p.finish()
+	p.mark()
+	if s == nil || s.Samples < 1 || s.Median <= 0 || s.Fast <= 0 || s.Fast > s.Median {
+		t.Fatalf("probe stopped at once: %+v, want at least one sample", s)
+	}
+	if got := p.phase(0); got <= 0 {
+		t.Errorf("the phase's median %v, want the first sample", got)
+	}
+	p.halt() // stopping twice is harmless
+}
+
+func TestNoProbeRecordsNothing(t *testing.T) {
+	var p *probe
+	p.mark()
+	p.halt()
+	if p.phase(0) != 0 || p.finish() != nil {
+		t.Error("a missing probe reported samples")
+	}
+}
