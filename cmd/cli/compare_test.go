@@ -159,3 +159,24 @@ func TestCheckQuiet(t *testing.T) {
 		t.Errorf("--allow-busy: err %v, note %q", err, w.String())
 	}
 }
+
+func TestCheckQuietNotesTheHostsSpeed(t *testing.T) {
+	probed := func(us float64) *result.Result {
+		return &result.Result{Real: &result.Real{Host: &result.Host{Quiet: true, Probe: &result.Probe{Median: us, Fast: 1800}}}}
+	}
+	var w strings.Builder
+	dirs := []string{"r1", "r2", "r3"}
+	if err := analysis.CheckQuiet(&w, "compare", false, dirs, []*result.Result{probed(2000), probed(2900), probed(2200)}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "probe's median took 2000 us in r1 and 2900 us in r2 (1.45x)"; !strings.Contains(w.String(), want) {
+		t.Errorf("note %q, want it to say %q", w.String(), want)
+	}
+	w.Reset()
+	if err := analysis.CheckQuiet(&w, "compare", false, dirs, []*result.Result{probed(2000), probed(2300), {Real: &result.Real{Host: &result.Host{Quiet: true}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if w.Len() != 0 {
+		t.Errorf("runs within %.1fx of each other (and one without a probe) got a note: %q", analysis.SpeedSpread, w.String())
+	}
+}

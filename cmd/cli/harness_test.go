@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/krosim/krosim/sim/result"
+	"gonum.org/v1/gonum/stat"
 )
 
 // residuals are the runs' log seconds less their row's mean (k: 0 converge,
@@ -347,4 +348,74 @@ func TestRealRunsAgainstEachOther(t *testing.T) {
 	if golden := filepath.Join(harnessDir, "fidelity-noise.md"); !matchGolden(t, golden, []byte(b.String())) {
 		t.Errorf("the real runs against each other changed (go test ./cmd/cli -run Harness -update rewrites %s):\n%s", golden, b.String())
 	}
+}
+
+// TestProbeFollowsTheHarnessCPU holds what the host's speed probe
+// (real.host.probe) is for, on runs kept in measured/probe (four rows, six
+// runs each, taken one after another on 2026-12-07 on a fresh harness each):
+// within a row, the create phase's probe median follows the CPU time the API
+// server, etcd and kro spent per request, and the converge time with it.
+// The table is measured/probe/table.md.
+func TestProbeFollowsTheHarnessCPU(t *testing.T) {
+	dir := filepath.Join(measured, "probe")
+	dirs, err := filepath.Glob(filepath.Join(dir, "*-r*"))
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no probed runs in %s (%v)", dir, err)
+	}
+	rows := map[string][][3]float64{} // row -> each run's create probe, CPU per request, converge
+	for _, d := range dirs {
+		res, err := result.Read(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Real == nil || len(res.Real.Phases) == 0 || res.Real.Host == nil || res.Real.Host.Probe == nil {
+			t.Fatalf("%s: no probe of the host", d)
+		}
+		p := res.Real.Phases[0]
+		var calls int
+		for _, c := range p.APICalls {
+			calls += c
+		}
+		cpu := p.CPUSeconds["apiserver"] + p.CPUSeconds["etcd"] + p.CPUSeconds["kro"]
+		row := filepath.Base(d[:strings.LastIndex(d, "-r")])
+		rows[row] = append(rows[row], [3]float64{p.ProbeMicros, 1000 * cpu / float64(calls), *res.Summary.ConvergeSeconds})
+	}
+	var b strings.Builder
+	b.WriteString("| row | runs | create probe, us: min / max | CPU per request, ms: min / max | converge s: min / max | probe ~ CPU per request | probe ~ converge |\n|---|---|---|---|---|---|---|\n")
+	var lx, ly []float64 // log probe and log CPU per request, less their row's means
+	for _, row := range slices.Sorted(maps.Keys(rows)) {
+		rs := rows[row]
+		col := func(k int) []float64 {
+			out := make([]float64, len(rs))
+			for i, r := range rs {
+				out[i] = r[k]
+			}
+			return out
+		}
+		probe, cpu, conv := col(0), col(1), col(2)
+		rc, rt := stat.Correlation(probe, cpu, nil), stat.Correlation(probe, conv, nil)
+		fmt.Fprintf(&b, "| %s | %d | %.0f / %.0f | %.2f / %.2f | %.2f / %.2f | %.2f | %.2f |\n", row, len(rs),
+			slices.Min(probe), slices.Max(probe), slices.Min(cpu), slices.Max(cpu), slices.Min(conv), slices.Max(conv), rc, rt)
+		if rc < 0.6 {
+			t.Errorf("%s: the probe and the CPU per request correlate at %.2f, want at least 0.6", row, rc)
+		}
+		mx, my := stat.Mean(logs(probe), nil), stat.Mean(logs(cpu), nil)
+		for i := range rs {
+			lx, ly = append(lx, math.Log(probe[i])-mx), append(ly, math.Log(cpu[i])-my)
+		}
+	}
+	_, slope := stat.LinearRegression(lx, ly, nil, true)
+	fmt.Fprintf(&b, "\nWithin rows, the CPU per request grows as the probe's median to the power %.2f (log against log, each row about its mean; correlation %.2f).\n",
+		slope, stat.Correlation(lx, ly, nil))
+	if golden := filepath.Join(dir, "table.md"); !matchGolden(t, golden, []byte(b.String())) {
+		t.Errorf("the probed runs' table changed (go test ./cmd/cli -run Probe -update rewrites %s):\n%s", golden, b.String())
+	}
+}
+
+func logs(xs []float64) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = math.Log(x)
+	}
+	return out
 }

@@ -250,7 +250,44 @@ func CheckQuiet(w io.Writer, cmd string, allow bool, dirs []string, runs []*resu
 	if len(busy) > 0 {
 		return fmt.Errorf("real runs taken on a busy host (--allow-busy uses them anyway):\n  %s", strings.Join(busy, "\n  "))
 	}
+	if note := hostSpeeds(dirs, runs); note != "" {
+		fmt.Fprintf(w, "krosim %s: note: %s\n", cmd, note)
+	}
 	return nil
+}
+
+// SpeedSpread is how much the host's speed probe (real.host.probe) may
+// differ between real runs before a comparison says so: the slowest run's
+// median over the fastest's.
+const SpeedSpread = 1.2
+
+// hostSpeeds says how far apart the real runs' hosts were in speed, when
+// their probes differ by SpeedSpread or more: a run's CPU time per request
+// follows its probe (measured/probe/table.md), and its timings with it, so a
+// median of such runs is a median of hosts too.
+func hostSpeeds(dirs []string, runs []*result.Result) string {
+	fast, slow := -1, -1
+	for i, r := range runs {
+		if r.Real == nil || r.Real.Host == nil || r.Real.Host.Probe == nil {
+			continue
+		}
+		m := r.Real.Host.Probe.Median
+		if fast < 0 || m < runs[fast].Real.Host.Probe.Median {
+			fast = i
+		}
+		if slow < 0 || m > runs[slow].Real.Host.Probe.Median {
+			slow = i
+		}
+	}
+	if fast < 0 {
+		return ""
+	}
+	f, s := runs[fast].Real.Host.Probe.Median, runs[slow].Real.Host.Probe.Median
+	if s < SpeedSpread*f {
+		return ""
+	}
+	return fmt.Sprintf("the host's speed differed between the real runs: its probe's median took %.0f us in %s and %.0f us in %s (%.2fx); "+
+		"the CPU time per request follows the probe, and a run's timings with it", f, dirs[fast], s, dirs[slow], s/f)
 }
 
 // Verdict is why the comparison fails, or empty.
