@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/krosim/krosim/sim/result"
+	"github.com/krosim/krosim/sim/target"
 	"gonum.org/v1/gonum/stat"
 )
 
@@ -70,17 +71,38 @@ const harnessDir = measured + "/harness"
 // at 1 to 8 workers, and the latency kro saw) and wants the committed target
 // byte for byte. -update rewrites it.
 func TestCalibrateHarness(t *testing.T) {
-	out := filepath.Join(t.TempDir(), "harness.yaml")
-	cal, err := filepath.Glob(filepath.Join(harnessDir, "cal-*-w*-r*"))
+	calibrateGolden(t, harnessDir, "harness", filepath.Join(harnessDir, "harness.yaml"))
+}
+
+// TestCalibrateProbedHarness calibrates the harness from thirty runs that
+// probed their host (measured/calprobe, 2026-12-07): the fit moves every
+// phase's CPU to the runs' median probe, by how the CPU per request grew
+// with the probe between runs that repeat one another, and the target says
+// that speed (speed.probe_us, speed.elasticity).
+func TestCalibrateProbedHarness(t *testing.T) {
+	dir := filepath.Join(measured, "calprobe")
+	tg := calibrateGolden(t, dir, "harness-probe", filepath.Join(dir, "harness-probe.yaml"))
+	if tg.Speed == nil || tg.Speed.ProbeUS < 1000 || tg.Speed.ProbeUS > 5000 || tg.Speed.Elasticity < 0.3 || tg.Speed.Elasticity > 1.2 {
+		t.Errorf("speed %+v: want the runs' median probe, in 1000-5000us, and an elasticity in 0.3-1.2", tg.Speed)
+	}
+}
+
+// calibrateGolden runs calibrate --cpu-from over the calibration runs in dir
+// (cal-*-w*-r*), from the harness's micro.yaml, and wants golden byte for
+// byte (-update rewrites it); it returns the target.
+func calibrateGolden(t *testing.T, dir, name, golden string) *target.Target {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), name+".yaml")
+	cal, err := filepath.Glob(filepath.Join(dir, "cal-*-w*-r*"))
 	if err != nil || len(cal) < 2 {
-		t.Fatalf("calibration runs in %s: %d (%v)", harnessDir, len(cal), err)
+		t.Fatalf("calibration runs in %s: %d (%v)", dir, len(cal), err)
 	}
 	var stdout, stderr bytes.Buffer
 	args := []string{"calibrate", "--target", filepath.Join(harnessDir, "micro.yaml")}
 	for _, d := range cal {
 		args = append(args, "--cpu-from", d)
 	}
-	args = append(args, "--rgd-root", "../..", "--name", "harness", "--output", out)
+	args = append(args, "--rgd-root", "../..", "--name", name, "--output", out)
 	if code := Main(args, &stdout, &stderr); code != exitOK {
 		t.Fatalf("krosim calibrate: exit %d: %s", code, stderr.String())
 	}
@@ -93,9 +115,14 @@ func TestCalibrateHarness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if golden := filepath.Join(harnessDir, "harness.yaml"); !matchGolden(t, golden, got) {
+	if !matchGolden(t, golden, got) {
 		t.Errorf("calibrate --cpu-from no longer makes %s (go test ./cmd/cli -run Harness -update rewrites it):\n%s", golden, got)
 	}
+	tg, err := target.Lookup(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tg
 }
 
 // matchGolden says whether got is the golden file's content, after writing

@@ -32,6 +32,8 @@ type runOptions struct {
 	instances int
 	target    string
 	readiness string
+	hostProbe float64
+	probeFrom []string
 	qps       float64
 	burst     int
 	workers   int
@@ -58,6 +60,8 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 	fs.IntVar(&o.instances, "instances", 100, "number of instances to create")
 	fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file")
 	fs.StringVar(&o.readiness, "readiness", "", "take the kinds' readiness delays from this target (name or file) instead of --target's: e.g. a harness target with the delays its stand-in controller used")
+	fs.Float64Var(&o.hostProbe, "host-probe", 0, "simulate a host whose speed probe reads this many microseconds (a real run's real.host.probe.median_us): the target's CPU costs and latencies move from its speed.probe_us by speed.elasticity")
+	fs.StringArrayVar(&o.probeFrom, "host-probe-from", nil, "--host-probe: the median of these real runs' probes of their host (a results directory, repeatable), to predict them at the speed their host had")
 	fs.Float64Var(&o.qps, "qps", 0, "what-if: a client-side QPS limit that takes effect (kro's own --client-qps does not)")
 	fs.IntVar(&o.burst, "burst", 0, "client-side burst with --qps (default: 1.5 x qps)")
 	fs.IntVar(&o.workers, "workers", 0, "instance workers (default: the target's)")
@@ -126,6 +130,21 @@ func (o *runOptions) config() (result.Config, error) {
 			return result.Config{}, usagef("--readiness: %v", err)
 		}
 		t.Readiness = maps.Clone(rt.Readiness)
+	}
+	if len(o.probeFrom) > 0 {
+		if o.hostProbe != 0 {
+			return result.Config{}, usagef("--host-probe and --host-probe-from: give one")
+		}
+		p, err := probeOf(o.probeFrom)
+		if err != nil {
+			return result.Config{}, usagef("--host-probe-from: %v", err)
+		}
+		o.hostProbe = p
+	}
+	if o.hostProbe != 0 {
+		if err := t.AtSpeed(o.hostProbe); err != nil {
+			return result.Config{}, usagef("--host-probe: %v", err)
+		}
 	}
 	if o.qps > 0 {
 		t.Client.QPS = o.qps
@@ -557,4 +576,21 @@ func limiterText(r *sim.Result) string {
 		return fmt.Sprintf("qps %g burst %d (what-if)", r.API.ClientQPS, r.API.ClientBurst)
 	}
 	return "none, as in kro"
+}
+
+// probeOf is the median of real runs' probes of their host
+// (real.host.probe.median_us).
+func probeOf(dirs []string) (float64, error) {
+	var probes []float64
+	for _, d := range dirs {
+		res, err := result.Read(d)
+		if err != nil {
+			return 0, err
+		}
+		if res.Real == nil || res.Real.Host == nil || res.Real.Host.Probe == nil {
+			return 0, fmt.Errorf("%s: no probe of its host (real.host.probe): a simulation, or a real run from before the probe", d)
+		}
+		probes = append(probes, res.Real.Host.Probe.Median)
+	}
+	return result.Median(probes), nil
 }

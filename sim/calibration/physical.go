@@ -2,12 +2,15 @@ package calibration
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	"gonum.org/v1/gonum/mat"
@@ -45,6 +48,12 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 		return nil, nil, err
 	}
 	phases := samples(runs)
+	speed, speedNote := hostSpeed(runs)
+	atSpeed(phases, speed)
+	slower := 1.0 // how much slower than speed the latency's run's host was
+	if speed != nil {
+		slower = math.Pow(largest.res.Real.Phases[0].ProbeMicros/speed.ProbeUS, speed.Elasticity)
+	}
 	t := base.Clone()
 	report, err := fitCPU(t, base, phases)
 	if err != nil {
@@ -54,7 +63,7 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 	if err != nil {
 		return nil, nil, err
 	}
-	lat, err := fitSharedLatency(t, base, largest, gs)
+	lat, err := fitSharedLatency(t, base, largest, gs, slower)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -86,14 +95,80 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 			}
 		}
 		t.Server.ProgressDelay = delay
-		if lat, err = fitSharedLatency(t, base, largest, gs); err != nil {
+		if lat, err = fitSharedLatency(t, base, largest, gs, slower); err != nil {
 			return nil, nil, err
 		}
 	}
 	if waits != "" {
 		report = append(report, waits)
 	}
+	t.Speed = speed
+	if speedNote != "" {
+		report = append([]string{speedNote}, report...)
+	}
 	return t, append(report, lat...), nil
+}
+
+// hostSpeed is the speed of the host the runs' CPU is moved to, and says
+// how it was found: the median of the phases' probes of their host
+// (real.phases[].probe_us), and how the CPU per request grows with the
+// probe between repeated runs (the same RGDs, workers and phase), as the
+// probe to a power fitted by least squares on logs, each group about its
+// means. Nil when a phase has no probe or no group has two.
+func hostSpeed(runs []cpuRun) (*target.Speed, string) {
+	groups := map[string][]*cpuPhase{}
+	var probes []float64
+	for i := range runs {
+		r := &runs[i]
+		for j := range r.phases {
+			ph := &r.phases[j]
+			if ph.probe <= 0 { // runs from before the probe: fitted as measured
+				return nil, ""
+			}
+			key := fmt.Sprint(r.run.res.Config.RGDFiles, r.run.res.Config.Cluster.Workers, j)
+			groups[key] = append(groups[key], ph)
+			probes = append(probes, ph.probe)
+		}
+	}
+	var sxx, sxy float64
+	var n, used int
+	for _, key := range slices.Sorted(maps.Keys(groups)) {
+		g := groups[key]
+		if len(g) < 2 {
+			continue
+		}
+		var mx, my float64
+		for _, ph := range g {
+			mx += math.Log(ph.probe) / float64(len(g))
+			my += math.Log((ph.kro+ph.server)/ph.requests) / float64(len(g))
+		}
+		for _, ph := range g {
+			x, y := math.Log(ph.probe)-mx, math.Log((ph.kro+ph.server)/ph.requests)-my
+			sxx, sxy = sxx+x*x, sxy+x*y
+		}
+		n, used = n+len(g), used+1
+	}
+	if sxx <= 0 {
+		return nil, "host speed: no two runs repeat one another with different probes of their host: the target has none, and the runs' CPU is fitted as measured"
+	}
+	e := min(max(sxy/sxx, 0), target.MaxElasticity)
+	s := &target.Speed{ProbeUS: math.Round(result.Median(probes)), Elasticity: math.Round(e*1000) / 1000}
+	return s, fmt.Sprintf("host speed: the phases' probes of their host took %.0f to %.0fus (median %.0fus, speed.probe_us); "+
+		"between repeated runs (%d phases in %d groups) the CPU per request grew as the probe to the power %.3f (speed.elasticity); "+
+		"every phase's CPU and the latency are moved to the median probe before they are fitted",
+		slices.Min(probes), slices.Max(probes), s.ProbeUS, n, used, s.Elasticity)
+}
+
+// atSpeed moves every phase's CPU to what it would have been on a host of
+// speed s; nothing without one.
+func atSpeed(phases []*cpuPhase, s *target.Speed) {
+	if s == nil {
+		return
+	}
+	for _, ph := range phases {
+		f := math.Pow(s.ProbeUS/ph.probe, s.Elasticity)
+		ph.kro, ph.server = ph.kro*f, ph.server*f
+	}
 }
 
 // calibrationRounds is how many times Physical simulates the runs and
@@ -196,6 +271,7 @@ type cpuPhase struct {
 	calls                map[verb.Verb]float64
 	requests, reconciles float64
 	kro, server          float64 // CPU seconds; server counts krosim's own too
+	probe                float64 // the host's speed probe in the phase, microseconds; 0: none
 
 	active  float64 // seconds until kro was last busy in the phase
 	wakeups float64 // the requests' shares of waking the server, simulated; 0: not counted yet
@@ -267,7 +343,8 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 	// stand-in controller) takes the same processors as the server's,
 	// in every run the target predicts: it is priced with the server's.
 	s := cpuPhase{name: dir + " (" + ph.Name + ")", calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
-		kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds)}
+		kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds),
+		probe: ph.ProbeMicros}
 	for v, n := range ph.APICalls {
 		s.calls[v] = float64(n)
 		s.requests += float64(n)
@@ -360,10 +437,21 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 
 // fitSharedLatency sets t's latency to what kro saw in r, less kro's own
 // CPU for each request (cost.request_ns, charged apart), its work fitted by
-// simulating r on the shared processors, and says what it fitted.
-func fitSharedLatency(t, base *target.Target, r *run, gs []*model.RGD) ([]string, error) {
+// simulating r on the shared processors, and says what it fitted. r's host
+// was slower than t's speed by the factor slower (1: the same, or unknown):
+// what kro saw is divided by it.
+func fitSharedLatency(t, base *target.Target, r *run, gs []*model.RGD, slower float64) ([]string, error) {
 	q := r.requests()
 	want, lat := q.fitLatency(t, base)
+	if slower != 1 {
+		for v, m := range want {
+			want[v] = time.Duration(float64(m) / slower)
+			q.overhead[v] = time.Duration(float64(q.overhead[v]) / slower)
+			l := t.Latency[v]
+			l.P50, l.P95, l.P99 = scale(l.P50, 1/slower), scale(l.P95, 1/slower), scale(l.P99, 1/slower)
+			t.Latency[v] = l
+		}
+	}
 	kroCPU := time.Duration(t.Cost.RequestNS)
 	for v, m := range want {
 		cut := min(kroCPU, q.overhead[v], m/2)

@@ -88,3 +88,38 @@ func TestPhasesCountTheServersWaits(t *testing.T) {
 		t.Errorf("a phase without the server's CPU time: %v", err)
 	}
 }
+
+// TestHostSpeedFitsHowCPUFollowsTheProbe: two RGDs run twice each, once on a
+// fast host and once on one whose probe read twice as long, where the CPU
+// per request grew 2^0.6 times: the elasticity is 0.6, the speed the median
+// probe, and every phase's CPU moves to that speed. A run without a probe
+// leaves the target without speed.
+func TestHostSpeedFitsHowCPUFollowsTheProbe(t *testing.T) {
+	mk := func(rgd string, probe, cpuPerRequest float64) cpuRun {
+		r := &run{res: &result.Result{Config: result.Config{RGDFiles: []string{rgd}, Cluster: &result.Cluster{Workers: 4}}}}
+		return cpuRun{run: r, phases: []cpuPhase{{name: rgd, requests: 1000, kro: 200 * cpuPerRequest, server: 800 * cpuPerRequest, probe: probe}}}
+	}
+	slow := math.Pow(2, 0.6)
+	runs := []cpuRun{mk("a", 2000, 0.003), mk("a", 4000, 0.003*slow), mk("b", 2000, 0.005), mk("b", 4000, 0.005*slow), mk("c", 2500, 0.004)}
+	s, note := hostSpeed(runs)
+	if s == nil {
+		t.Fatalf("no speed: %s", note)
+	}
+	if s.Elasticity != 0.6 || s.ProbeUS != 2500 {
+		t.Errorf("speed %+v, want elasticity 0.6 at the median probe 2500", *s)
+	}
+	if !strings.Contains(note, "(4 phases in 2 groups)") {
+		t.Errorf("note %q, want it to count the repeated runs", note)
+	}
+	phases := samples(runs)
+	atSpeed(phases, s)
+	for _, ph := range phases[:2] {
+		if got, want := (ph.kro+ph.server)/ph.requests, 0.003*math.Pow(1.25, 0.6); math.Abs(got/want-1) > 1e-9 {
+			t.Errorf("%s at probe %g: %g CPU per request at the median probe, want %g", ph.name, ph.probe, got, want)
+		}
+	}
+	runs = append(runs, mk("d", 0, 0.004))
+	if s, note := hostSpeed(runs); s != nil || note != "" {
+		t.Errorf("a run without a probe: speed %+v, note %q, want none", s, note)
+	}
+}

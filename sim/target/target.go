@@ -38,6 +38,9 @@ type Target struct {
 
 	Cost   Cost   `json:"cost" yaml:"cost"`
 	Memory Memory `json:"memory" yaml:"memory"`
+	// Speed is how fast the host was when the costs were measured; absent
+	// where that is unknown.
+	Speed *Speed `json:"speed,omitempty" yaml:"speed,omitempty"`
 }
 
 // Controller is kro's instance controller.
@@ -330,6 +333,7 @@ func (t *Target) Validate() error {
 	c.readiness(t.Readiness)
 	c.cost(t.Cost)
 	c.memory(t.Memory)
+	c.speed(t.Speed)
 	if len(c.errs) > 0 {
 		return &InvalidError{Fields: c.errs}
 	}
@@ -519,6 +523,10 @@ func (t *Target) Clone() *Target {
 	c.Latency = cloneMap(t.Latency)
 	c.Faults = cloneMap(t.Faults)
 	c.Readiness = cloneMap(t.Readiness)
+	if t.Speed != nil {
+		s := *t.Speed
+		c.Speed = &s
+	}
 	return &c
 }
 

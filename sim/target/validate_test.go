@@ -44,6 +44,9 @@ func TestParseBadNumbers(t *testing.T) {
 		{"negative wakeup_cpu", "  timeout: 60s\n", "  timeout: 60s\n  cpus: 2\n  wakeup_cpu: -2ms\n", "-2ms", "server.wakeup_cpu must be in [0, 1s], got -2ms"},
 		{"wakeup_cpu without cpus", "server:\n", "server:\n  wakeup_cpu: 2ms\n", "server:", "server.shared_cpus, server.active_cpu and server.wakeup_cpu need server.cpus: the processors kro shares with the server"},
 		{"missing field at its parent", "  workers: 1\n", "", "controller:", "controller.workers must be in [1, 10000], got 0"},
+		{"zero speed.probe_us", "vcpus: 8\n", "vcpus: 8\nspeed: {probe_us: 0, elasticity: 0.7}\n", "0,", "speed.probe_us must be a positive number of microseconds, got 0"},
+		{"NaN speed.probe_us", "vcpus: 8\n", "vcpus: 8\nspeed: {probe_us: .nan, elasticity: 0.7}\n", ".nan", "speed.probe_us must be a positive number of microseconds, got NaN"},
+		{"huge speed.elasticity", "vcpus: 8\n", "vcpus: 8\nspeed: {probe_us: 2000, elasticity: 5}\n", "5}", "speed.elasticity must be a number in [0, 2], got 5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
