@@ -35,6 +35,7 @@ type probe struct {
 	mu      sync.Mutex
 	samples []time.Duration // CPU time of each sample's work
 	marks   []int           // len(samples) at each mark
+	cpu     []time.Duration // the samples' CPU time in all, at each mark
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -92,8 +93,29 @@ func (p *probe) mark() {
 		return
 	}
 	p.mu.Lock()
-	p.marks = append(p.marks, len(p.samples))
+	var all time.Duration
+	for _, d := range p.samples {
+		all += d
+	}
+	p.marks, p.cpu = append(p.marks, len(p.samples)), append(p.cpu, all)
 	p.mu.Unlock()
+}
+
+// cpuIn is the probe's own CPU time in the phase that the i-th mark ended
+// (all of it before the first, when i is -1: the run so far).
+func (p *probe) cpuIn(i int) time.Duration {
+	if p == nil {
+		return 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i < 0 {
+		return p.cpu[len(p.cpu)-1]
+	}
+	if i == 0 {
+		return p.cpu[0]
+	}
+	return p.cpu[i] - p.cpu[i-1]
 }
 
 // phase is the median sample of the phase that the i-th mark ended, in
@@ -146,3 +168,17 @@ func quantile(ds []time.Duration, q float64) time.Duration {
 
 // micros is d in whole microseconds.
 func micros(d time.Duration) float64 { return float64(d.Round(time.Microsecond) / time.Microsecond) }
+
+// exclude takes the probe's own CPU time in the phase that the i-th mark
+// ended (i -1: the whole run) out of krosim's (ph.CPUSeconds["krosim"]),
+// which measures krosim's watching of the run, and records it apart.
+func (p *probe) exclude(ph *result.Phase, i int) {
+	if p == nil || len(p.cpu) == 0 {
+		return
+	}
+	own := p.cpuIn(i).Seconds()
+	ph.ProbeCPUSeconds = result.Round(own)
+	if k, ok := ph.CPUSeconds["krosim"]; ok {
+		ph.CPUSeconds["krosim"] = result.Round(max(0, k-own))
+	}
+}

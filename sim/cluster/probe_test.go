@@ -4,6 +4,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"github.com/krosim/krosim/sim/result"
 )
 
 func TestProbeSummarizesItsSamples(t *testing.T) {
@@ -26,6 +28,20 @@ func TestProbeSummarizesItsSamples(t *testing.T) {
 	}
 	if got := p.phase(1); got != 3500 {
 		t.Errorf("delete phase: median %v us, want 3500", got)
+	}
+	// The probe's own CPU comes out of krosim's, phase by phase.
+	create := result.Phase{CPUSeconds: map[string]float64{"krosim": 1, "kro": 2}}
+	p.exclude(&create, 0)
+	if create.ProbeCPUSeconds != 0.0102 || create.CPUSeconds["krosim"] != 0.9898 || create.CPUSeconds["kro"] != 2 {
+		t.Errorf("create phase: probe CPU %v, CPU %v; want 0.0102 s of probe out of krosim's 1 s", create.ProbeCPUSeconds, create.CPUSeconds)
+	}
+	total := result.Phase{CPUSeconds: map[string]float64{"krosim": 0.02}}
+	p.exclude(&total, -1)
+	if total.ProbeCPUSeconds != 0.0277 || total.CPUSeconds["krosim"] != 0 {
+		t.Errorf("whole run: probe CPU %v, krosim %v; want 0.0277 s, and krosim's never below 0", total.ProbeCPUSeconds, total.CPUSeconds["krosim"])
+	}
+	if got := p.cpuIn(1); got != 17500*time.Microsecond {
+		t.Errorf("delete phase: probe CPU %v, want 17.5ms", got)
 	}
 	s := p.finish()
 	if s == nil {

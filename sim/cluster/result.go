@@ -68,6 +68,7 @@ func (r *runner) summarize(res *result.Result, tl workload.Timeline) {
 // workload, as a simulation reports them.
 func (r *runner) countRequests(res *result.Result) {
 	total := r.phase("total", 0, r.first, r.last)
+	r.probe.exclude(&total, -1)
 	s := &res.Summary
 	s.Reconciles = total.Reconciles
 	s.ReconcileErrors = total.ReconcileErrors

@@ -372,12 +372,14 @@ type Phase struct {
 	// of the previous phase to the end of this one, by process: krosim,
 	// and on the harness etcd, apiserver and kro (from /proc).
 	CPUSeconds map[string]float64 `json:"cpu_seconds,omitempty"`
+	// ProbeMicros is the median sample of the host's speed probe in the
+	// phase (Host.Probe), microseconds, and ProbeCPUSeconds the probe's
+	// own CPU time in it, which CPUSeconds["krosim"] leaves out.
+	ProbeMicros     float64 `json:"probe_us,omitempty"`
+	ProbeCPUSeconds float64 `json:"probe_cpu_seconds,omitempty"`
 	// WatchCacheWaits and WatchCacheWaitSeconds are the API server's count
 	// of kro's LISTs in the phase that waited for its watch cache, and how
 	// long in all (as api.watch_cache_waits counts the whole run's).
-	// ProbeMicros is the median sample of the host's speed probe in the
-	// phase (Host.Probe), microseconds.
-	ProbeMicros           float64 `json:"probe_us,omitempty"`
 	WatchCacheWaits       int     `json:"watch_cache_waits,omitempty"`
 	WatchCacheWaitSeconds float64 `json:"watch_cache_wait_seconds,omitempty"`
 }
