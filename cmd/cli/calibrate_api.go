@@ -23,6 +23,7 @@ type apiCalibrateOptions struct {
 	objects     int
 	concurrency []int
 	pidDir      string
+	elasticity  float64
 }
 
 func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
@@ -30,6 +31,7 @@ func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 	o.cluster = declareClusterFlags(fs, "measure the request latency of this kubeconfig's API server (it must serve testdata/realapi/standins.yaml) and replace the target's latency and readiness instead of its CPU costs")
 	fs.StringSliceVar(&o.from, "from", nil, "derive the target from a real run's directory (krosim run --kubeconfig --out DIR): the latency kro saw in it by verb, and the per-reconcile time the requests do not explain (cost.reconcile_ns), fitted by simulating the same workload; given a second, larger run of the same RGD (--from A --from B), also how requests slow down with the objects stored (server.object_slowdown)")
 	fs.StringSliceVar(&o.cpuFrom, "cpu-from", nil, "derive a target for a host the API server, etcd and kro share (server.shared_cpus) from real runs of at least two calibration RGDs recorded with --pid-dir: kro's CPU per request and per reconcile, the server's CPU per request (shared among verbs as the base target's latency.VERB.cpu, from calibrate --kubeconfig --pid-dir), and the latency kro saw; physical costs that carry over to other RGDs and worker counts")
+	fs.Float64Var(&o.elasticity, "speed-elasticity", 0, "with --cpu-from: how the CPU per request grows with the runs' probes of their host (the power; 0.85 on the project's harness) instead of fitting it from runs that repeat one another: runs of one each still get a speed")
 	fs.StringVar(&o.rgdRoot, "rgd-root", "", "with --cpu-from: the directory the runs' RGD files (named in their results.json) are relative to (default: where krosim runs)")
 	fs.StringSliceVar(&o.rgds, "rgd", nil, "with --from: the real run's RGD files (default: the files its results.json names, relative to where it ran)")
 	fs.IntVar(&o.objects, "objects", 200, "with --kubeconfig: requests timed per verb")
@@ -73,7 +75,10 @@ func calibrateCPU(e *env, opts *calibrateOptions, t *target.Target) error {
 		}
 		return nil, fmt.Errorf("%s: not read", dir)
 	}
-	t, report, err := calibration.Physical(opts.api.cpuFrom, t, rgdsOf)
+	if e := opts.api.elasticity; !(e >= 0 && e <= target.MaxElasticity) {
+		return usagef("--speed-elasticity must be in [0, %g], got %g", float64(target.MaxElasticity), e)
+	}
+	t, report, err := calibration.Physical(opts.api.cpuFrom, t, rgdsOf, opts.api.elasticity)
 	if err != nil {
 		return err
 	}

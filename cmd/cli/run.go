@@ -60,8 +60,8 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 	fs.IntVar(&o.instances, "instances", 100, "number of instances to create")
 	fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file")
 	fs.StringVar(&o.readiness, "readiness", "", "take the kinds' readiness delays from this target (name or file) instead of --target's: e.g. a harness target with the delays its stand-in controller used")
-	fs.Float64Var(&o.hostProbe, "host-probe", 0, "simulate a host whose speed probe reads this many microseconds (a real run's real.host.probe.median_us): the target's CPU costs and latencies move from its speed.probe_us by speed.elasticity")
-	fs.StringArrayVar(&o.probeFrom, "host-probe-from", nil, "--host-probe: the median of these real runs' probes of their host (a results directory, repeatable), to predict them at the speed their host had")
+	fs.Float64Var(&o.hostProbe, "host-probe", 0, "simulate a host whose speed probe reads this many microseconds (a real run's real.phases[].probe_us): the target's CPU costs and latencies move from its speed.probe_us by speed.elasticity")
+	fs.StringArrayVar(&o.probeFrom, "host-probe-from", nil, "--host-probe: the median of these real runs' probes of their host in their create phase (a results directory, repeatable), to predict them at the speed their host had")
 	fs.Float64Var(&o.qps, "qps", 0, "what-if: a client-side QPS limit that takes effect (kro's own --client-qps does not)")
 	fs.IntVar(&o.burst, "burst", 0, "client-side burst with --qps (default: 1.5 x qps)")
 	fs.IntVar(&o.workers, "workers", 0, "instance workers (default: the target's)")
@@ -578,8 +578,9 @@ func limiterText(r *sim.Result) string {
 	return "none, as in kro"
 }
 
-// probeOf is the median of real runs' probes of their host
-// (real.host.probe.median_us).
+// probeOf is the median of real runs' probes of their host in their create
+// phase (real.phases[0].probe_us), where the CPU that a converge time
+// follows is spent.
 func probeOf(dirs []string) (float64, error) {
 	var probes []float64
 	for _, d := range dirs {
@@ -587,10 +588,10 @@ func probeOf(dirs []string) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if res.Real == nil || res.Real.Host == nil || res.Real.Host.Probe == nil {
-			return 0, fmt.Errorf("%s: no probe of its host (real.host.probe): a simulation, or a real run from before the probe", d)
+		if res.Real == nil || len(res.Real.Phases) == 0 || res.Real.Phases[0].ProbeMicros <= 0 {
+			return 0, fmt.Errorf("%s: no probe of its host (real.phases[0].probe_us): a simulation, or a real run from before the probe", d)
 		}
-		probes = append(probes, res.Real.Host.Probe.Median)
+		probes = append(probes, res.Real.Phases[0].ProbeMicros)
 	}
 	return result.Median(probes), nil
 }

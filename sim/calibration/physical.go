@@ -36,7 +36,11 @@ import (
 //
 // The runs need the processes' CPU time (krosim run --kubeconfig --pid-dir,
 // which the harness's environment sets). rgds loads a run's RGDs.
-func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*model.RGD, error)) (*target.Target, []string, error) {
+//
+// Runs that probed their host (real.phases[].probe_us) are moved to one
+// speed first (hostSpeed); elasticity, when not 0, is how CPU grows with
+// the probe, instead of fitting it from runs that repeat one another.
+func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*model.RGD, error), elasticity float64) (*target.Target, []string, error) {
 	if len(dirs) < 2 {
 		return nil, nil, fmt.Errorf("fit CPU from at least two runs of RGDs with different requests per reconcile; got %d", len(dirs))
 	}
@@ -48,7 +52,7 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 		return nil, nil, err
 	}
 	phases := samples(runs)
-	speed, speedNote := hostSpeed(runs)
+	speed, speedNote := hostSpeed(runs, elasticity)
 	atSpeed(phases, speed)
 	slower := 1.0 // how much slower than speed the latency's run's host was
 	if speed != nil {
@@ -114,8 +118,9 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 // (real.phases[].probe_us), and how the CPU per request grows with the
 // probe between repeated runs (the same RGDs, workers and phase), as the
 // probe to a power fitted by least squares on logs, each group about its
-// means. Nil when a phase has no probe or no group has two.
-func hostSpeed(runs []cpuRun) (*target.Speed, string) {
+// means, unless given (elasticity > 0). Nil when a phase has no probe, or
+// when no group has two and the elasticity is not given.
+func hostSpeed(runs []cpuRun, elasticity float64) (*target.Speed, string) {
 	groups := map[string][]*cpuPhase{}
 	var probes []float64
 	for i := range runs {
@@ -148,15 +153,19 @@ func hostSpeed(runs []cpuRun) (*target.Speed, string) {
 		}
 		n, used = n+len(g), used+1
 	}
-	if sxx <= 0 {
+	how := fmt.Sprintf("between repeated runs (%d phases in %d groups) the CPU per request grew as the probe to the power", n, used)
+	switch {
+	case elasticity > 0:
+		how = "the CPU per request is taken to grow as the probe to the power (--speed-elasticity)"
+	case sxx <= 0:
 		return nil, "host speed: no two runs repeat one another with different probes of their host: the target has none, and the runs' CPU is fitted as measured"
+	default:
+		elasticity = min(max(sxy/sxx, 0), target.MaxElasticity)
 	}
-	e := min(max(sxy/sxx, 0), target.MaxElasticity)
-	s := &target.Speed{ProbeUS: math.Round(result.Median(probes)), Elasticity: math.Round(e*1000) / 1000}
+	s := &target.Speed{ProbeUS: math.Round(result.Median(probes)), Elasticity: math.Round(elasticity*1000) / 1000}
 	return s, fmt.Sprintf("host speed: the phases' probes of their host took %.0f to %.0fus (median %.0fus, speed.probe_us); "+
-		"between repeated runs (%d phases in %d groups) the CPU per request grew as the probe to the power %.3f (speed.elasticity); "+
-		"every phase's CPU and the latency are moved to the median probe before they are fitted",
-		slices.Min(probes), slices.Max(probes), s.ProbeUS, n, used, s.Elasticity)
+		"%s %.3f (speed.elasticity); every phase's CPU and the latency are moved to the median probe before they are fitted",
+		slices.Min(probes), slices.Max(probes), s.ProbeUS, how, s.Elasticity)
 }
 
 // atSpeed moves every phase's CPU to what it would have been on a host of

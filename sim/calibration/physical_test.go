@@ -101,7 +101,7 @@ func TestHostSpeedFitsHowCPUFollowsTheProbe(t *testing.T) {
 	}
 	slow := math.Pow(2, 0.6)
 	runs := []cpuRun{mk("a", 2000, 0.003), mk("a", 4000, 0.003*slow), mk("b", 2000, 0.005), mk("b", 4000, 0.005*slow), mk("c", 2500, 0.004)}
-	s, note := hostSpeed(runs)
+	s, note := hostSpeed(runs, 0)
 	if s == nil {
 		t.Fatalf("no speed: %s", note)
 	}
@@ -118,8 +118,15 @@ func TestHostSpeedFitsHowCPUFollowsTheProbe(t *testing.T) {
 			t.Errorf("%s at probe %g: %g CPU per request at the median probe, want %g", ph.name, ph.probe, got, want)
 		}
 	}
+	// Given, the elasticity is used as it is, runs that repeat or not.
+	if s, note := hostSpeed(runs[4:], 0.85); s == nil || s.Elasticity != 0.85 || s.ProbeUS != 2500 || !strings.Contains(note, "--speed-elasticity") {
+		t.Errorf("one run with --speed-elasticity 0.85: speed %+v, note %q", s, note)
+	}
+	if s, _ := hostSpeed(runs[4:], 0); s != nil {
+		t.Errorf("one run, no elasticity given: speed %+v, want none", s)
+	}
 	runs = append(runs, mk("d", 0, 0.004))
-	if s, note := hostSpeed(runs); s != nil || note != "" {
+	if s, note := hostSpeed(runs, 0.85); s != nil || note != "" {
 		t.Errorf("a run without a probe: speed %+v, note %q, want none", s, note)
 	}
 }
