@@ -267,23 +267,20 @@ const SpeedSpread = 1.2
 // median of such runs is a median of hosts too.
 func hostSpeeds(dirs []string, runs []*result.Result) string {
 	fast, slow := -1, -1
+	var f, s float64
 	for i, r := range runs {
 		if r.Real == nil || r.Real.Host == nil || r.Real.Host.Probe == nil {
 			continue
 		}
 		m := r.Real.Host.Probe.Median
-		if fast < 0 || m < runs[fast].Real.Host.Probe.Median {
-			fast = i
+		if fast < 0 || m < f {
+			fast, f = i, m
 		}
-		if slow < 0 || m > runs[slow].Real.Host.Probe.Median {
-			slow = i
+		if slow < 0 || m > s {
+			slow, s = i, m
 		}
 	}
-	if fast < 0 {
-		return ""
-	}
-	f, s := runs[fast].Real.Host.Probe.Median, runs[slow].Real.Host.Probe.Median
-	if s < SpeedSpread*f {
+	if fast < 0 || s < SpeedSpread*f {
 		return ""
 	}
 	return fmt.Sprintf("the host's speed differed between the real runs: its probe's median took %.0f us in %s and %.0f us in %s (%.2fx); "+

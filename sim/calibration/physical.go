@@ -14,6 +14,7 @@ import (
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
 	"gonum.org/v1/gonum/mat"
+	"gonum.org/v1/gonum/stat"
 )
 
 // Physical derives a target for a host where the API server, etcd and kro
@@ -142,14 +143,13 @@ func hostSpeed(runs []cpuRun, elasticity float64) (*target.Speed, string) {
 		if len(g) < 2 {
 			continue
 		}
-		var mx, my float64
-		for _, ph := range g {
-			mx += math.Log(ph.probe) / float64(len(g))
-			my += math.Log((ph.kro+ph.server)/ph.requests) / float64(len(g))
+		xs, ys := make([]float64, len(g)), make([]float64, len(g)) // log probe, log CPU per request
+		for i, ph := range g {
+			xs[i], ys[i] = math.Log(ph.probe), math.Log((ph.kro+ph.server)/ph.requests)
 		}
-		for _, ph := range g {
-			x, y := math.Log(ph.probe)-mx, math.Log((ph.kro+ph.server)/ph.requests)-my
-			sxx, sxy = sxx+x*x, sxy+x*y
+		mx, my := stat.Mean(xs, nil), stat.Mean(ys, nil)
+		for i := range xs {
+			sxx, sxy = sxx+(xs[i]-mx)*(xs[i]-mx), sxy+(xs[i]-mx)*(ys[i]-my)
 		}
 		n, used = n+len(g), used+1
 	}

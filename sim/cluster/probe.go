@@ -35,7 +35,6 @@ type probe struct {
 	mu      sync.Mutex
 	samples []time.Duration // CPU time of each sample's work
 	marks   []int           // len(samples) at each mark
-	cpu     []time.Duration // the samples' CPU time in all, at each mark
 	stop    chan struct{}
 	done    chan struct{}
 	once    sync.Once
@@ -93,29 +92,31 @@ func (p *probe) mark() {
 		return
 	}
 	p.mu.Lock()
-	var all time.Duration
-	for _, d := range p.samples {
-		all += d
-	}
-	p.marks, p.cpu = append(p.marks, len(p.samples)), append(p.cpu, all)
+	p.marks = append(p.marks, len(p.samples))
 	p.mu.Unlock()
 }
 
-// cpuIn is the probe's own CPU time in the phase that the i-th mark ended
-// (all of it before the first, when i is -1: the run so far).
-func (p *probe) cpuIn(i int) time.Duration {
-	if p == nil {
-		return 0
+// span is the samples of the phase that the i-th mark ended, or of the
+// whole run up to the last mark when i is -1. The caller holds p.mu.
+func (p *probe) span(i int) []time.Duration {
+	switch {
+	case i < 0:
+		return p.samples[:p.marks[len(p.marks)-1]]
+	case i == 0:
+		return p.samples[:p.marks[0]]
 	}
+	return p.samples[p.marks[i-1]:p.marks[i]]
+}
+
+// cpuIn is the probe's own CPU time in span(i).
+func (p *probe) cpuIn(i int) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if i < 0 {
-		return p.cpu[len(p.cpu)-1]
+	var all time.Duration
+	for _, d := range p.span(i) {
+		all += d
 	}
-	if i == 0 {
-		return p.cpu[0]
-	}
-	return p.cpu[i] - p.cpu[i-1]
+	return all
 }
 
 // phase is the median sample of the phase that the i-th mark ended, in
@@ -126,11 +127,7 @@ func (p *probe) phase(i int) float64 {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	from := 0
-	if i > 0 {
-		from = p.marks[i-1]
-	}
-	return micros(quantile(p.samples[from:p.marks[i]], 0.5))
+	return micros(quantile(p.span(i), 0.5))
 }
 
 // finish stops the probe and summarizes its samples, nil without any.
@@ -173,7 +170,7 @@ func micros(d time.Duration) float64 { return float64(d.Round(time.Microsecond) 
 // ended (i -1: the whole run) out of krosim's (ph.CPUSeconds["krosim"]),
 // which measures krosim's watching of the run, and records it apart.
 func (p *probe) exclude(ph *result.Phase, i int) {
-	if p == nil || len(p.cpu) == 0 {
+	if p == nil || len(p.marks) == 0 {
 		return
 	}
 	own := p.cpuIn(i).Seconds()
