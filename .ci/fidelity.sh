@@ -33,7 +33,9 @@
 # FIDELITY_INSTANCES ("100"), FIDELITY_RUNS (1), FIDELITY_CAL_INSTANCES (100),
 # FIDELITY_CAL_WORKERS ("1 2 4 8"), FIDELITY_CAL_RUNS (5),
 # FIDELITY_OUT (out/fidelity), FIDELITY_CONVERGE (0.10) and FIDELITY_DELETE
-# (0.05): the tolerances, and the harness's KROSIM_* knobs.
+# (0.05): the tolerances, FIDELITY_AT_PROBE (1; 0 predicts every row at the
+# calibration's host speed rather than its runs'), and the harness's KROSIM_*
+# knobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -115,11 +117,26 @@ if [[ ${FIDELITY_COMPARE_ONLY:-0} != 1 ]]; then
   down
 fi
 
+# speed REAL...: --host-probe-from every real run of a row, when the target
+# knows the speed of the host it was calibrated on (speed.probe_us: its
+# calibration runs probed their host) and FIDELITY_AT_PROBE is not 0: the
+# row is predicted at the speed its own runs' host had, which the probe
+# read while they ran (the host's speed moves by a fifth within a day and a
+# third between days, testdata/realapi/fidelity.md).
+speed() {
+  [[ ${FIDELITY_AT_PROBE:-1} != 0 ]] && grep -q '^speed:' "$OUT/harness.yaml" || return 0
+  local d
+  for d in "$@"; do printf -- '--host-probe-from %s ' "$d"; done
+}
+
 log "simulating and comparing"
 {
   echo "Measured by \`make fidelity\` ($(date -u +%Y-%m-%d), $(nproc) CPUs, kro v0.9.4 with default flags but the worker count,"
   echo "$RUNS real run(s) per row on a fresh harness, create then delete). Every row is predicted by \`$OUT/harness.yaml\`,"
   echo "calibrated from the server alone and from runs of the calibration RGDs, never from a fidelity RGD."
+  if [[ -n $(speed x) ]]; then
+    echo "Each row is predicted at the speed its runs' host had, which their probe read (\`krosim run --host-probe-from\`)."
+  fi
   echo
   $KROSIM compare -o markdown-header --rgd-column
 } >"$OUT/fidelity.md"
@@ -130,9 +147,10 @@ for rgd in $RGDS; do
     for n in $INSTANCES; do
       sim=$OUT/sim-$name-w$w-n$n
       # shellcheck disable=SC2046 # ready's words are flags
-      $KROSIM run --target "$OUT/harness.yaml" --rgd "$rgd" --crd "$CRD" --instances "$n" --workers "$w" --delete --out "$sim" --quiet \
-        $(ready "$rgd" --readiness)
       reals=("$OUT"/real-"$name"-w"$w"-n"$n"-r*)
+      # shellcheck disable=SC2046 # ready's and speed's words are flags
+      $KROSIM run --target "$OUT/harness.yaml" --rgd "$rgd" --crd "$CRD" --instances "$n" --workers "$w" --delete --out "$sim" --quiet \
+        $(ready "$rgd" --readiness) $(speed "${reals[@]}")
       $KROSIM compare --tolerance "$CONVERGE" --delete-tolerance "$DELETE" "$sim" "${reals[@]}" >"$OUT/compare-$name-w$w-n$n.txt" || status=1
       $KROSIM compare --tolerance "$CONVERGE" --delete-tolerance "$DELETE" -o markdown --rgd-column "$sim" "${reals[@]}" >>"$OUT/fidelity.md" || true
     done

@@ -64,6 +64,10 @@ func missRate(res []float64, n int, bar float64) float64 {
 // runs of the fidelity set are kept (testdata/realapi/fidelity.md).
 const harnessDir = measured + "/harness"
 
+// harnessTarget is the target make fidelity calibrated from the runs in
+// harnessDir.
+const harnessTarget = harnessDir + "/harness.yaml"
+
 // TestCalibrateHarness derives the harness's target from its calibration
 // runs (calibrate --cpu-from: kro's CPU per request and per reconcile, the
 // server's per request, and what both burn per second while requests flow,
@@ -71,7 +75,7 @@ const harnessDir = measured + "/harness"
 // at 1 to 8 workers, and the latency kro saw) and wants the committed target
 // byte for byte. -update rewrites it.
 func TestCalibrateHarness(t *testing.T) {
-	calibrateGolden(t, harnessDir, "harness", filepath.Join(harnessDir, "harness.yaml"))
+	calibrateGolden(t, harnessDir, "harness", harnessTarget)
 }
 
 // TestCalibrateProbedHarness calibrates the harness from thirty runs that
@@ -153,7 +157,7 @@ func matchGolden(t *testing.T, golden string, got []byte) bool {
 // With more workers the table records how far off the model is.
 func TestHarnessPredictsFidelitySet(t *testing.T) {
 	bars := []string{"--tolerance", fmt.Sprint(convergeTolerance), "--delete-tolerance", fmt.Sprint(deleteTolerance)}
-	got := predictRows(t, filepath.Join(harnessDir, "real-*-r*"), func(workers int) []string {
+	got := predictRows(t, filepath.Join(harnessDir, "real-*-r*"), harnessTarget, false, func(workers int) []string {
 		if workers != 1 {
 			return nil // several workers: not yet within the bars everywhere
 		}
@@ -161,6 +165,45 @@ func TestHarnessPredictsFidelitySet(t *testing.T) {
 	}, bars)
 	if golden := filepath.Join(harnessDir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
 		t.Errorf("the predictions of the fidelity set changed (go test ./cmd/cli -run Harness -update rewrites %s):\n%s", golden, got)
+	}
+}
+
+// sittings are the same-day sittings of the whole fidelity set with the
+// probe: one run of every row, each on a fresh harness, taken the morning
+// the calibration runs that predict them were (testdata/realapi/fidelity.md,
+// "Sittings"), and the target calibrated from those.
+var sittings = []struct{ dir, target string }{
+	{measured + "/sitting1", measured + "/calprobe/harness-probe.yaml"},
+	{measured + "/sitting2", measured + "/sitting2/harness.yaml"},
+}
+
+// TestCalibrateSitting calibrates the second sitting's target from its own
+// calibration runs (sitting2/cal-*, taken just before its rows).
+func TestCalibrateSitting(t *testing.T) {
+	dir := filepath.Join(measured, "sitting2")
+	tg := calibrateGolden(t, dir, "sitting2", filepath.Join(dir, "harness.yaml"))
+	if tg.Speed == nil || tg.Speed.Elasticity <= 0 {
+		t.Errorf("speed %+v: want the probed runs' speed and a fitted elasticity", tg.Speed)
+	}
+}
+
+// TestSittingsAtTheirHostsSpeed predicts every sitting with its own
+// calibration, every row at the speed its run's host had by its probe
+// (fidelity-table.md in the sitting's directory), as make fidelity does,
+// and at the calibration's own speed (at-calibration-speed.md). Neither
+// table may change unless rewritten with -update.
+func TestSittingsAtTheirHostsSpeed(t *testing.T) {
+	bars := []string{"--tolerance", fmt.Sprint(convergeTolerance), "--delete-tolerance", fmt.Sprint(deleteTolerance)}
+	for _, s := range sittings {
+		for _, c := range []struct {
+			golden  string
+			atProbe bool
+		}{{"fidelity-table.md", true}, {"at-calibration-speed.md", false}} {
+			got := predictRows(t, filepath.Join(s.dir, "real-*-r*"), s.target, c.atProbe, func(int) []string { return nil }, bars)
+			if golden := filepath.Join(s.dir, c.golden); !matchGolden(t, golden, []byte(got)) {
+				t.Errorf("a sitting's predictions changed (go test ./cmd/cli -run Sittings -update rewrites %s):\n%s", golden, got)
+			}
+		}
 	}
 }
 
@@ -176,7 +219,7 @@ func TestHarnessPredictsFidelitySet(t *testing.T) {
 // requeue interval its reconciles differ with its speed.
 func TestHarnessPredictsCalibrationDeletes(t *testing.T) {
 	dir := filepath.Join(measured, "caldelete")
-	got := predictRows(t, filepath.Join(dir, "cal-*-r*"), func(int) []string { return nil },
+	got := predictRows(t, filepath.Join(dir, "cal-*-r*"), harnessTarget, false, func(int) []string { return nil },
 		[]string{"--tolerance", fmt.Sprint(convergeTolerance), "--delete-tolerance", fmt.Sprint(deleteTolerance)})
 	if golden := filepath.Join(dir, "table.md"); !matchGolden(t, golden, []byte(got)) {
 		t.Errorf("the predictions of the calibration runs' delete phases changed (go test ./cmd/cli -run Harness -update rewrites %s):\n%s", golden, got)
@@ -203,11 +246,12 @@ func TestHarnessPredictsCalibrationDeletes(t *testing.T) {
 
 // predictRows simulates every row of the real runs pattern matches (runs
 // named ...-wW-nN-rR or ...-wW-rR: an RGD, a worker count, an instance count)
-// with the harness target and returns the markdown table of predictions
-// against kro, judged by marked (compare's bars, which mark the cells
-// outside them). Where judge gives bars for a row's worker count, compare
-// must pass them too.
-func predictRows(t *testing.T, pattern string, judge func(workers int) []string, marked []string) string {
+// with target, at the speed the row's runs' host had by their probe when
+// atProbe (--host-probe-from), and returns the markdown table of
+// predictions against kro, judged by marked (compare's bars, which mark the
+// cells outside them). Where judge gives bars for a row's worker count,
+// compare must pass them too.
+func predictRows(t *testing.T, pattern, target string, atProbe bool, judge func(workers int) []string, marked []string) string {
 	t.Helper()
 	dirs, err := filepath.Glob(pattern)
 	if err != nil || len(dirs) == 0 {
@@ -223,7 +267,6 @@ func predictRows(t *testing.T, pattern string, judge func(workers int) []string,
 		rows[row] = append(rows[row], d)
 	}
 	sort.Slice(names, func(i, j int) bool { return rowKey(names[i]) < rowKey(names[j]) })
-	target := filepath.Join(harnessDir, "harness.yaml")
 	table := make([]string, len(names))
 	t.Run("rows", func(t *testing.T) {
 		for i, row := range names {
@@ -244,6 +287,11 @@ func predictRows(t *testing.T, pattern string, judge func(workers int) []string,
 				}
 				if res.Real.Standins != nil { // the delays the stand-in controller used
 					args = append(args, "--readiness", readyTarget)
+				}
+				for _, d := range runs {
+					if atProbe {
+						args = append(args, "--host-probe-from", d)
+					}
 				}
 				var stdout, stderr bytes.Buffer
 				if code := Main(args, &stdout, &stderr); code != exitOK {

@@ -135,7 +135,7 @@ func (o *runOptions) config() (result.Config, error) {
 		if o.hostProbe != 0 {
 			return result.Config{}, usagef("--host-probe and --host-probe-from: give one")
 		}
-		p, err := probeOf(o.probeFrom)
+		p, err := probeOf(o.probeFrom, t.Speed != nil && t.Speed.Idle)
 		if err != nil {
 			return result.Config{}, usagef("--host-probe-from: %v", err)
 		}
@@ -579,19 +579,24 @@ func limiterText(r *sim.Result) string {
 }
 
 // probeOf is the median of real runs' probes of their host in their create
-// phase (real.phases[0].probe_us), where the CPU that a converge time
-// follows is spent.
-func probeOf(dirs []string) (float64, error) {
+// phase, where the CPU that a converge time follows is spent: read in its
+// quiet end (real.phases[0].idle_probe_us) for a target whose speed was
+// (speed.idle), over the whole phase (probe_us) otherwise.
+func probeOf(dirs []string, idle bool) (float64, error) {
+	field := "probe_us"
+	if idle {
+		field = "idle_probe_us"
+	}
 	var probes []float64
 	for _, d := range dirs {
 		res, err := result.Read(d)
 		if err != nil {
 			return 0, err
 		}
-		if res.Real == nil || len(res.Real.Phases) == 0 || res.Real.Phases[0].ProbeMicros <= 0 {
-			return 0, fmt.Errorf("%s: no probe of its host (real.phases[0].probe_us): a simulation, or a real run from before the probe", d)
+		if res.Real == nil || len(res.Real.Phases) == 0 || res.Real.Phases[0].SpeedProbe(idle) <= 0 {
+			return 0, fmt.Errorf("%s: no probe of its host (real.phases[0].%s): a simulation, or a real run from before the probe", d, field)
 		}
-		probes = append(probes, res.Real.Phases[0].ProbeMicros)
+		probes = append(probes, res.Real.Phases[0].SpeedProbe(idle))
 	}
 	return result.Median(probes), nil
 }

@@ -19,7 +19,7 @@ import (
 // longer, from a number or from real runs' probes, and a target that does
 // not know it refuses.
 func TestRunAtTheHostsSpeed(t *testing.T) {
-	tg, err := target.Lookup(filepath.Join(harnessDir, "harness.yaml"))
+	tg, err := target.Lookup(harnessTarget)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +32,14 @@ func TestRunAtTheHostsSpeed(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "t.yaml")
 	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tg.Speed.Idle = true // read in the phases' quiet ends, which runs before them lack
+	if data, err = tg.YAML(); err != nil {
+		t.Fatal(err)
+	}
+	idle := filepath.Join(dir, "idle.yaml")
+	if err := os.WriteFile(idle, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	converge := func(extra ...string) float64 {
@@ -64,7 +72,8 @@ func TestRunAtTheHostsSpeed(t *testing.T) {
 		{"--host-probe", "-3"},
 		{"--host-probe-from", filepath.Join(harnessDir, "real-fanout-w4-n100-r1")}, // from before the probe
 		{"--host-probe", "2000", "--host-probe-from", run},
-		{"--target", filepath.Join(harnessDir, "harness.yaml"), "--host-probe", "2000"}, // no speed
+		{"--target", idle, "--host-probe-from", run},        // no quiet-end probe
+		{"--target", harnessTarget, "--host-probe", "2000"}, // no speed
 	} {
 		args := append([]string{"run", "--target", file, "--rgd", "../../testdata/realapi/fidelity/fanout.yaml", "--crd", "../../testdata/realapi/standins.yaml",
 			"--instances", "5", "--quiet", "--out", t.TempDir()}, bad...)
@@ -125,7 +134,7 @@ func TestProbedRunsAtTheirHostsSpeed(t *testing.T) {
 			flags = append(flags, "--host-probe-from", d)
 		}
 		at, own := simulate(runs[0]), simulate(runs[0], flags...)
-		probe, err := probeOf(rows[row])
+		probe, err := probeOf(rows[row], false)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -57,7 +57,7 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 	atSpeed(phases, speed)
 	slower := 1.0 // how much slower than speed the latency's run's host was
 	if speed != nil {
-		slower = math.Pow(largest.res.Real.Phases[0].ProbeMicros/speed.ProbeUS, speed.Elasticity)
+		slower = math.Pow(largest.res.Real.Phases[0].SpeedProbe(speed.Idle)/speed.ProbeUS, speed.Elasticity)
 	}
 	t := base.Clone()
 	report, err := fitCPU(t, base, phases)
@@ -115,19 +115,29 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 }
 
 // hostSpeed is the speed of the host the runs' CPU is moved to, and says
-// how it was found: the median of the phases' probes of their host
-// (real.phases[].probe_us), and how the CPU per request grows with the
+// how it was found: the median of the phases' probes of their host, read
+// in their quiet ends (real.phases[].idle_probe_us) when every phase has
+// that, over the whole phases (probe_us) otherwise, and how the CPU per request grows with the
 // probe between repeated runs (the same RGDs, workers and phase), as the
 // probe to a power fitted by least squares on logs, each group about its
 // means, unless given (elasticity > 0). Nil when a phase has no probe, or
 // when no group has two and the elasticity is not given.
 func hostSpeed(runs []cpuRun, elasticity float64) (*target.Speed, string) {
+	idle := true
+	for _, r := range runs {
+		for _, ph := range r.phases {
+			idle = idle && ph.idleProbe > 0
+		}
+	}
 	groups := map[string][]*cpuPhase{}
 	var probes []float64
 	for i := range runs {
 		r := &runs[i]
 		for j := range r.phases {
 			ph := &r.phases[j]
+			if idle {
+				ph.probe = ph.idleProbe
+			}
 			if ph.probe <= 0 { // runs from before the probe: fitted as measured
 				return nil, ""
 			}
@@ -162,10 +172,14 @@ func hostSpeed(runs []cpuRun, elasticity float64) (*target.Speed, string) {
 	default:
 		elasticity = min(max(sxy/sxx, 0), target.MaxElasticity)
 	}
-	s := &target.Speed{ProbeUS: math.Round(result.Median(probes)), Elasticity: math.Round(elasticity*1000) / 1000}
-	return s, fmt.Sprintf("host speed: the phases' probes of their host took %.0f to %.0fus (median %.0fus, speed.probe_us); "+
+	s := &target.Speed{ProbeUS: math.Round(result.Median(probes)), Elasticity: math.Round(elasticity*1000) / 1000, Idle: idle}
+	where := ""
+	if idle {
+		where = ", read in their quiet ends (speed.idle),"
+	}
+	return s, fmt.Sprintf("host speed: the phases' probes of their host%s took %.0f to %.0fus (median %.0fus, speed.probe_us); "+
 		"%s %.3f (speed.elasticity); every phase's CPU and the latency are moved to the median probe before they are fitted",
-		slices.Min(probes), slices.Max(probes), s.ProbeUS, how, s.Elasticity)
+		where, slices.Min(probes), slices.Max(probes), s.ProbeUS, how, s.Elasticity)
 }
 
 // atSpeed moves every phase's CPU to what it would have been on a host of
@@ -281,6 +295,7 @@ type cpuPhase struct {
 	requests, reconciles float64
 	kro, server          float64 // CPU seconds; server counts krosim's own too
 	probe                float64 // the host's speed probe in the phase, microseconds; 0: none
+	idleProbe            float64 // the probe in the phase's quiet end; 0: none
 
 	active  float64 // seconds until kro was last busy in the phase
 	wakeups float64 // the requests' shares of waking the server, simulated; 0: not counted yet
@@ -353,7 +368,7 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 	// in every run the target predicts: it is priced with the server's.
 	s := cpuPhase{name: dir + " (" + ph.Name + ")", calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
 		kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds),
-		probe: ph.ProbeMicros}
+		probe: ph.ProbeMicros, idleProbe: ph.IdleProbeMicros}
 	for v, n := range ph.APICalls {
 		s.calls[v] = float64(n)
 		s.requests += float64(n)

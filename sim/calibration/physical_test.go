@@ -130,3 +130,28 @@ func TestHostSpeedFitsHowCPUFollowsTheProbe(t *testing.T) {
 		t.Errorf("a run without a probe: speed %+v, note %q, want none", s, note)
 	}
 }
+
+func TestHostSpeedPrefersTheQuietProbe(t *testing.T) {
+	// The whole phases' probes follow the runs' own load, not the CPU per
+	// request; the quiet ends' probes follow the CPU.
+	mk := func(rgd string, probe, idle, cpuPerRequest float64) cpuRun {
+		r := &run{res: &result.Result{Config: result.Config{RGDFiles: []string{rgd}, Cluster: &result.Cluster{Workers: 8}}}}
+		return cpuRun{run: r, phases: []cpuPhase{{name: rgd, requests: 1000, kro: 200 * cpuPerRequest, server: 800 * cpuPerRequest, probe: probe, idleProbe: idle}}}
+	}
+	slow := math.Pow(1.5, 0.8)
+	runs := func() []cpuRun {
+		return []cpuRun{mk("a", 2300, 2000, 0.003), mk("a", 2300, 3000, 0.003*slow), mk("b", 2000, 2000, 0.005), mk("b", 2600, 3000, 0.005*slow)}
+	}
+	s, note := hostSpeed(runs(), 0)
+	if s == nil || !s.Idle || s.Elasticity != 0.8 || s.ProbeUS != 2500 {
+		t.Errorf("every phase with a quiet probe: speed %+v, want the quiet probes' (idle, elasticity 0.8, median 2500)", s)
+	}
+	if !strings.Contains(note, "quiet ends") {
+		t.Errorf("note %q, want it to say the probes were read in the quiet ends", note)
+	}
+	rs := runs()
+	rs[3].phases[0].idleProbe = 0 // a run from before the quiet probe
+	if s, _ := hostSpeed(rs, 0.85); s == nil || s.Idle || s.ProbeUS != 2300 {
+		t.Errorf("one phase without a quiet probe: speed %+v, want the whole phases' probes (median 2300, not idle)", s)
+	}
+}

@@ -34,6 +34,7 @@ const probeSteps = 200_000
 type probe struct {
 	mu      sync.Mutex
 	samples []time.Duration // CPU time of each sample's work
+	at      []time.Time     // when each sample ended
 	marks   []int           // len(samples) at each mark
 	stop    chan struct{}
 	done    chan struct{}
@@ -66,8 +67,9 @@ func (p *probe) run() {
 		c0, _ := threadCPU()
 		x = probeWork(mem, x)
 		c1, _ := threadCPU()
+		now := time.Now()
 		p.mu.Lock()
-		p.samples = append(p.samples, c1-c0)
+		p.samples, p.at = append(p.samples, c1-c0), append(p.at, now)
 		p.mu.Unlock()
 		select {
 		case <-p.stop:
@@ -99,13 +101,19 @@ func (p *probe) mark() {
 // span is the samples of the phase that the i-th mark ended, or of the
 // whole run up to the last mark when i is -1. The caller holds p.mu.
 func (p *probe) span(i int) []time.Duration {
+	lo, hi := p.bounds(i)
+	return p.samples[lo:hi]
+}
+
+// bounds is where span(i) starts and ends in p.samples.
+func (p *probe) bounds(i int) (lo, hi int) {
 	switch {
 	case i < 0:
-		return p.samples[:p.marks[len(p.marks)-1]]
+		return 0, p.marks[len(p.marks)-1]
 	case i == 0:
-		return p.samples[:p.marks[0]]
+		return 0, p.marks[0]
 	}
-	return p.samples[p.marks[i-1]:p.marks[i]]
+	return p.marks[i-1], p.marks[i]
 }
 
 // cpuIn is the probe's own CPU time in span(i).
@@ -128,6 +136,29 @@ func (p *probe) phase(i int) float64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return micros(quantile(p.span(i), 0.5))
+}
+
+// split is the median sample of the phase that the i-th mark ended among
+// those that ended before since (the moment kro's reconciles last moved in
+// it: busy, the host's speed while the run worked) and among the rest
+// (idle, while the run's own processes stood still), in microseconds, 0
+// without samples.
+func (p *probe) split(i int, since time.Time) (busy, idle float64) {
+	if p == nil {
+		return 0, 0
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	lo, hi := p.bounds(i)
+	var work, quiet []time.Duration
+	for j := lo; j < hi; j++ {
+		if p.at[j].Before(since) {
+			work = append(work, p.samples[j])
+		} else {
+			quiet = append(quiet, p.samples[j])
+		}
+	}
+	return micros(quantile(work, 0.5)), micros(quantile(quiet, 0.5))
 }
 
 // finish stops the probe and summarizes its samples, nil without any.

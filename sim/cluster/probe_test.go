@@ -80,3 +80,34 @@ func TestNoProbeRecordsNothing(t *testing.T) {
 		t.Error("a missing probe reported samples")
 	}
 }
+
+func TestProbeSplitsThePhasesAtKrosLastReconcile(t *testing.T) {
+	// Two phases of four samples, a second apart; kro went idle after the
+	// second sample of each. The run's own load slows the busy samples.
+	p := &probe{stop: make(chan struct{}), done: make(chan struct{})}
+	close(p.done)
+	t0 := time.Unix(1_000_000, 0)
+	for i, us := range []int{4000, 3800, 2100, 2000, 4200, 4400, 2600, 2500} {
+		p.samples = append(p.samples, time.Duration(us)*time.Microsecond)
+		p.at = append(p.at, t0.Add(time.Duration(i)*time.Second))
+		if i%4 == 3 {
+			p.mark()
+		}
+	}
+	if busy, idle := p.split(0, t0.Add(2*time.Second)); busy != 3800 || idle != 2000 {
+		t.Errorf("create phase, quiet from its third sample: busy %v us, idle %v us, want 3800 and 2000 (each part's median)", busy, idle)
+	}
+	if busy, idle := p.split(1, t0.Add(6*time.Second)); busy != 4200 || idle != 2500 {
+		t.Errorf("delete phase, quiet from its third sample: busy %v us, idle %v us, want 4200 and 2500", busy, idle)
+	}
+	if got := p.phase(1); got != 2600 {
+		t.Errorf("delete phase, over all of it: %v us, want 2600", got)
+	}
+	if busy, idle := p.split(1, t0.Add(time.Hour)); busy != 2600 || idle != 0 {
+		t.Errorf("no sample in the quiet end: busy %v us, idle %v us, want all four samples' median (2600) and 0", busy, idle)
+	}
+	var none *probe
+	if busy, idle := none.split(0, t0); busy != 0 || idle != 0 {
+		t.Errorf("no probe: %v and %v us, want 0", busy, idle)
+	}
+}

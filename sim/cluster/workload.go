@@ -136,6 +136,7 @@ func (r *runner) EndPhase(p workload.Phase, took time.Duration) error {
 	r.probe.mark()
 	ph := r.phase(p.String(), took, r.last, to)
 	ph.ProbeMicros = r.probe.phase(len(r.phases))
+	ph.BusyProbeMicros, ph.IdleProbeMicros = r.probe.split(len(r.phases), r.idleAt)
 	r.probe.exclude(&ph, len(r.phases))
 	r.phases = append(r.phases, ph)
 	r.last = to

@@ -377,6 +377,15 @@ type Phase struct {
 	// own CPU time in it, which CPUSeconds["krosim"] leaves out.
 	ProbeMicros     float64 `json:"probe_us,omitempty"`
 	ProbeCPUSeconds float64 `json:"probe_cpu_seconds,omitempty"`
+	// BusyProbeMicros and IdleProbeMicros split the phase's samples at the
+	// moment kro's reconciles last moved: the median of those before, while
+	// the run worked, and of those in its quiet end, while the harness's
+	// own processes stood still. The probe reads the run's own load too (a
+	// calibration run's busy samples read up to a fifth faster than its
+	// quiet ones), so ProbeMicros mixes two speeds in proportions that
+	// follow the phase's length.
+	BusyProbeMicros float64 `json:"busy_probe_us,omitempty"`
+	IdleProbeMicros float64 `json:"idle_probe_us,omitempty"`
 	// WatchCacheWaits and WatchCacheWaitSeconds are the API server's count
 	// of kro's LISTs in the phase that waited for its watch cache, and how
 	// long in all (as api.watch_cache_waits counts the whole run's).
@@ -404,4 +413,14 @@ func Workers(n int) string {
 		return "1 worker"
 	}
 	return strconv.Itoa(n) + " workers"
+}
+
+// SpeedProbe is the phase's probe of its host's speed, in microseconds:
+// the reading in its quiet end when idle (IdleProbeMicros), over the whole
+// phase otherwise (ProbeMicros); 0 when the run did not take it.
+func (p Phase) SpeedProbe(idle bool) float64 {
+	if idle {
+		return p.IdleProbeMicros
+	}
+	return p.ProbeMicros
 }

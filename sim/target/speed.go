@@ -20,6 +20,12 @@ type Speed struct {
 	// Elasticity is how the costs grow with the probe: as ProbeUS to this
 	// power (0.73 between runs of the harness's fidelity rows).
 	Elasticity float64 `json:"elasticity" yaml:"elasticity"`
+	// Idle says the probe was read in the phases' quiet ends, when the
+	// harness's own work stood still (real.phases[].idle_probe_us), rather
+	// than over whole phases (probe_us), whose reading follows the run's
+	// own load too. A reading to move the target to must be of the same
+	// kind.
+	Idle bool `json:"idle,omitempty" yaml:"idle,omitempty"`
 }
 
 // MaxElasticity bounds Speed.Elasticity: costs that grew faster than the
@@ -49,7 +55,7 @@ func (t *Target) AtSpeed(probeUS float64) error {
 		l.P50, l.P95, l.P99, l.PerObject, l.CPU = d(l.P50), d(l.P95), d(l.P99), d(l.PerObject), d(l.CPU)
 		t.Latency[v] = l
 	}
-	t.Speed = &Speed{ProbeUS: probeUS, Elasticity: t.Speed.Elasticity}
+	t.Speed = &Speed{ProbeUS: probeUS, Elasticity: t.Speed.Elasticity, Idle: t.Speed.Idle}
 	return nil
 }
 
