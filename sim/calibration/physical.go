@@ -117,11 +117,12 @@ func Physical(dirs []string, base *target.Target, rgds func(dir string) ([]*mode
 // hostSpeed is the speed of the host the runs' CPU is moved to, and says
 // how it was found: the median of the phases' probes of their host, read
 // in their quiet ends (real.phases[].idle_probe_us) when every phase has
-// that, over the whole phases (probe_us) otherwise, and how the CPU per request grows with the
-// probe between repeated runs (the same RGDs, workers and phase), as the
-// probe to a power fitted by least squares on logs, each group about its
-// means, unless given (elasticity > 0). Nil when a phase has no probe, or
-// when no group has two and the elasticity is not given.
+// one, over the whole phases (probe_us) otherwise, which also read the
+// runs' own load; and how the CPU per request grows with the probe between
+// repeated runs (the same RGDs, workers and phase), as the probe to a power
+// fitted by least squares on logs, each group about its means, unless given
+// (elasticity > 0). Nil when a phase has no probe, or when no group has two
+// and the elasticity is not given.
 func hostSpeed(runs []cpuRun, elasticity float64) (*target.Speed, string) {
 	idle := true
 	for _, r := range runs {

@@ -132,8 +132,9 @@ func TestHostSpeedFitsHowCPUFollowsTheProbe(t *testing.T) {
 }
 
 func TestHostSpeedPrefersTheQuietProbe(t *testing.T) {
-	// The whole phases' probes follow the runs' own load, not the CPU per
-	// request; the quiet ends' probes follow the CPU.
+	// Where every phase has a probe of its quiet end, calibration reads
+	// those (here they carry how the CPU per request grew, the whole
+	// phases' do not); where one phase lacks it, the whole phases'.
 	mk := func(rgd string, probe, idle, cpuPerRequest float64) cpuRun {
 		r := &run{res: &result.Result{Config: result.Config{RGDFiles: []string{rgd}, Cluster: &result.Cluster{Workers: 8}}}}
 		return cpuRun{run: r, phases: []cpuPhase{{name: rgd, requests: 1000, kro: 200 * cpuPerRequest, server: 800 * cpuPerRequest, probe: probe, idleProbe: idle}}}
