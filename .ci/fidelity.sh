@@ -117,14 +117,15 @@ if [[ ${FIDELITY_COMPARE_ONLY:-0} != 1 ]]; then
   down
 fi
 
-# speed REAL...: --host-probe-from every real run of a row, when the target
-# knows the speed of the host it was calibrated on (speed.probe_us: its
-# calibration runs probed their host) and FIDELITY_AT_PROBE is not 0: the
-# row is predicted at the speed its own runs' host had, which the probe
-# read while they ran (the host's speed moves by a fifth within a day and a
-# third between days, testdata/realapi/fidelity.md).
+# atprobe: whether rows are predicted at the speed their own runs' host had,
+# which the probe read while they ran: when the target knows the speed of
+# the host it was calibrated on (speed.probe_us: its calibration runs probed
+# their host) and FIDELITY_AT_PROBE is not 0 (the host ran a third faster
+# within one hour of 2026-12-07, testdata/realapi/fidelity.md, "Sittings").
+# speed REAL...: then, --host-probe-from every real run of a row.
+atprobe() { [[ ${FIDELITY_AT_PROBE:-1} != 0 ]] && grep -q '^speed:' "$OUT/harness.yaml"; }
 speed() {
-  [[ ${FIDELITY_AT_PROBE:-1} != 0 ]] && grep -q '^speed:' "$OUT/harness.yaml" || return 0
+  atprobe || return 0
   local d
   for d in "$@"; do printf -- '--host-probe-from %s ' "$d"; done
 }
@@ -134,7 +135,7 @@ log "simulating and comparing"
   echo "Measured by \`make fidelity\` ($(date -u +%Y-%m-%d), $(nproc) CPUs, kro v0.9.4 with default flags but the worker count,"
   echo "$RUNS real run(s) per row on a fresh harness, create then delete). Every row is predicted by \`$OUT/harness.yaml\`,"
   echo "calibrated from the server alone and from runs of the calibration RGDs, never from a fidelity RGD."
-  if [[ -n $(speed x) ]]; then
+  if atprobe; then
     echo "Each row is predicted at the speed its runs' host had, which their probe read (\`krosim run --host-probe-from\`)."
   fi
   echo

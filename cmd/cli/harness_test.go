@@ -288,8 +288,8 @@ func predictRows(t *testing.T, pattern, target string, atProbe bool, judge func(
 				if res.Real.Standins != nil { // the delays the stand-in controller used
 					args = append(args, "--readiness", readyTarget)
 				}
-				for _, d := range runs {
-					if atProbe {
+				if atProbe {
+					for _, d := range runs {
 						args = append(args, "--host-probe-from", d)
 					}
 				}

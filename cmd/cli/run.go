@@ -60,7 +60,7 @@ func declareRunFlags(fs *pflag.FlagSet) *runOptions {
 	fs.IntVar(&o.instances, "instances", 100, "number of instances to create")
 	fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file")
 	fs.StringVar(&o.readiness, "readiness", "", "take the kinds' readiness delays from this target (name or file) instead of --target's: e.g. a harness target with the delays its stand-in controller used")
-	fs.Float64Var(&o.hostProbe, "host-probe", 0, "simulate a host whose speed probe reads this many microseconds (a real run's real.phases[].probe_us): the target's CPU costs and latencies move from its speed.probe_us by speed.elasticity")
+	fs.Float64Var(&o.hostProbe, "host-probe", 0, "simulate a host whose speed probe reads this many microseconds (a real run's real.phases[].probe_us, or idle_probe_us for a target whose speed.idle is true): the target's CPU costs and latencies move from its speed.probe_us by speed.elasticity")
 	fs.StringArrayVar(&o.probeFrom, "host-probe-from", nil, "--host-probe: the median of these real runs' probes of their host in their create phase (a results directory, repeatable), to predict them at the speed their host had")
 	fs.Float64Var(&o.qps, "qps", 0, "what-if: a client-side QPS limit that takes effect (kro's own --client-qps does not)")
 	fs.IntVar(&o.burst, "burst", 0, "client-side burst with --qps (default: 1.5 x qps)")
@@ -593,10 +593,14 @@ func probeOf(dirs []string, idle bool) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		if res.Real == nil || len(res.Real.Phases) == 0 || res.Real.Phases[0].SpeedProbe(idle) <= 0 {
+		var p float64
+		if res.Real != nil && len(res.Real.Phases) > 0 {
+			p = res.Real.Phases[0].SpeedProbe(idle)
+		}
+		if p <= 0 {
 			return 0, fmt.Errorf("%s: no probe of its host (real.phases[0].%s): a simulation, or a real run from before the probe", d, field)
 		}
-		probes = append(probes, res.Real.Phases[0].SpeedProbe(idle))
+		probes = append(probes, p)
 	}
 	return result.Median(probes), nil
 }
