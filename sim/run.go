@@ -80,19 +80,19 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 		return nil, err
 	}
 	t := cfg.Target
-	// Independent streams, so adding a draw in one place never shifts
-	// another (the plan draws from its own).
-	src := func(stream uint64) *rand.Rand { return rand.New(rand.NewPCG(cfg.Seed, stream)) }
+	// The server's latencies draw from a stream of their own, the plan from
+	// another and the world's readiness delays per object (world.Draws), so
+	// adding a draw in one place never shifts another.
 	k := kernel.New()
 	k.Abort = opts.Abort
-	srv := api.NewServer(k, t, src(1))
+	srv := api.NewServer(k, t, rand.New(rand.NewPCG(cfg.Seed, 1)))
 	srv.CacheStats.Bounds = result.WaitBounds
 	cpu := kernel.NewCPU(t.VCPUs)
 	if t.Server.SharedCPUs { // kro runs on the server's host
 		cpu = srv.CPU()
 	}
 	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabels: opts.HostLabels, Context: opts.Context})
-	w := world.New(k, srv.Store, t, src(world.Stream), ctrl.IsInstance)
+	w := world.New(k, srv.Store, t, cfg.Seed, ctrl.IsInstance)
 	w.Expect(world.ReadsOf(rgds))
 
 	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w, created: opts.Created}

@@ -275,7 +275,7 @@ func TestWriteFileAtomic(t *testing.T) {
 // TestUnfinishedRunSaysNo checks the summary of a run stopped before its one
 // instance was ready: it says no and why, and counts in the singular.
 func TestUnfinishedRunSaysNo(t *testing.T) {
-	code, stdout, _ := run("run", "--rgd", "../../testdata/rgd/chain.yaml", "--instances", "1", "--workers", "1", "--max-time", "3s")
+	code, stdout, _ := run("run", "--rgd", "../../testdata/rgd/chain.yaml", "--instances", "1", "--workers", "1", "--max-time", "1s")
 	if code != exitRun {
 		t.Errorf("exit %d, want %d", code, exitRun)
 	}

@@ -32,7 +32,7 @@ var standinsCmd = &command{
 		o := &standinsOptions{}
 		o.cluster = declareClusterFlags(fs, "the API server's kubeconfig (required: --kubeconfig, --real or --context)")
 		fs.StringVar(&o.target, "target", "kro-defaults", "built-in target name or target YAML file whose readiness gives the delays, by the kind a stand-in stands in for")
-		fs.Uint64Var(&o.seed, "seed", 1, "random seed of the delays (a simulation's with the same seed draws from the same stream)")
+		fs.Uint64Var(&o.seed, "seed", 1, "random seed of the delays: a simulation with the same seed makes each object ready after the same delay")
 		fs.StringArrayVar(&o.rgds, "rgd", nil, "RGD YAML file (repeatable) whose expressions read the stand-ins' status: the writes fill the fields they read, as a simulation's world does")
 		fs.StringArrayVar(&o.crds, "crd", nil, crdHelp)
 		fs.BoolVar(&o.quiet, "quiet", false, "print nothing but errors and the final counts (not a line per status written)")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"slices"
 	"sort"
 	"strings"
@@ -36,8 +35,8 @@ type StandinKind struct {
 
 // StandinOptions are a Standins controller's knobs.
 type StandinOptions struct {
-	// Seed seeds the readiness delays: the same as a simulation's with that
-	// seed (world.Stream), so they have the same distribution.
+	// Seed seeds the readiness delays: a simulation with that seed makes
+	// each object ready after the same delay (world.Draws).
 	Seed uint64
 	// Clock times the delays; nil is the real clock.
 	Clock clock.WithDelayedExecution
@@ -69,7 +68,7 @@ type Standins struct {
 	wg      sync.WaitGroup // scheduled and running status writes
 
 	mu        sync.Mutex
-	rng       *rand.Rand
+	draws     *world.Draws
 	pending   map[standinKey]pendingWrite
 	stopped   bool
 	calls     map[string]map[verb.Verb]int // by resource
@@ -164,7 +163,7 @@ func StartStandins(ctx context.Context, dyn dynamic.Interface, kinds []StandinKi
 		return nil, fmt.Errorf("no stand-in kinds to look after")
 	}
 	s := &Standins{dyn: dyn, kinds: kinds, clock: o.Clock, log: o.Log, reads: o.Reads,
-		rng:     rand.New(rand.NewPCG(o.Seed, world.Stream)),
+		draws:   world.NewDraws(o.Seed),
 		pending: map[standinKey]pendingWrite{}, calls: map[string]map[verb.Verb]int{}}
 	if s.clock == nil {
 		s.clock = clock.RealClock{}
@@ -233,7 +232,7 @@ func (s *Standins) observe(k StandinKind, o any) {
 		return
 	}
 	s.cancelWrite(p)
-	d := k.Readiness.Sample(s.rng.NormFloat64())
+	d := k.Readiness.Sample(s.draws.Deviate(obj.GetAPIVersion(), obj.GetKind(), key.namespace, key.name, gen))
 	s.wg.Add(1)
 	// The write runs on a goroutine of its own, so that a clock that fires
 	// timers while holding a lock (a fake one) never waits for s.mu.

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"encoding/json"
-	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -61,11 +60,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // TestStandinsWriteStatus runs the controller on client-go's fake dynamic
 // client and a fake clock: an object of each stand-in kind that exists when
 // it starts gets its real kind's status exactly after the delay drawn for
-// it (the first draw of the seeded stream the simulated world uses),
+// it (the simulated world's draw for that object, world.Draws),
 // through one GET and one status PUT.
 func TestStandinsWriteStatus(t *testing.T) {
 	const seed = 7
-	first := rand.New(rand.NewPCG(seed, world.Stream)).NormFloat64()
 	spread := target.Readiness{P50: target.Duration(2 * time.Second), P95: target.Duration(3 * time.Second), P99: target.Duration(4 * time.Second)}
 	for _, c := range []struct {
 		kind  StandinKind
@@ -95,7 +93,7 @@ func TestStandinsWriteStatus(t *testing.T) {
 				return v
 			}
 			waitFor(t, "the write to be scheduled", func() bool { return fc.Waiters() == 1 })
-			delay := c.kind.Readiness.Sample(first)
+			delay := c.kind.Readiness.Sample(world.NewDraws(seed).Deviate(world.StandinGroup+"/v1", c.kind.Kind, "ns", "web", 1))
 			fc.Step(delay - time.Millisecond)
 			if fc.Waiters() != 1 || status() != nil {
 				t.Fatalf("the write fired before its delay %s", delay)

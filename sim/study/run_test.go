@@ -20,12 +20,12 @@ var update = flag.Bool("update", false, "rewrite the golden files")
 
 const chain = "../../testdata/rgd/chain.yaml"
 
-// smallStudy is 20 instances of the five-deep chain with every API call ten
+// smallStudy is 40 instances of the five-deep chain with every API call ten
 // times slower than measured, so one worker is busy enough to bind.
 func smallStudy() *Study {
 	s := &Study{RGDs: []string{chain}, Dimensions: map[string][]float64{
 		QPS: {5, 50}, Workers: {1, 2}, LatencyScale: {10}}}
-	s.Workload.Instances = 20
+	s.Workload.Instances = 40
 	s.SetDefaults()
 	return s
 }

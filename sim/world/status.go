@@ -13,11 +13,6 @@ import (
 // The kind controllers' rules, shared with the stand-in controller of a real
 // run (sim/cluster), so that the two make the same objects ready the same way.
 
-// Stream is the PCG stream of the world's random source: a run with seed s
-// draws its readiness delays from rand.NewPCG(s, Stream), one standard
-// normal deviate per status write scheduled.
-const Stream = 2
-
 // StandinGroup is the API group of the real-API harness's stand-in kinds
 // (testdata/realapi/standins.yaml): custom resources standing in for
 // built-in kinds on a server that serves none. StandinDeployment stands in

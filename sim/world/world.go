@@ -3,7 +3,6 @@ package world
 import (
 	"fmt"
 	"maps"
-	"math/rand/v2"
 
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
@@ -18,7 +17,7 @@ type World struct {
 	k       *kernel.Kernel
 	store   *api.Store
 	t       *target.Target
-	rng     *rand.Rand
+	draws   *Draws
 	skip    func(api.Key) bool
 	pending map[api.Key]int64 // generation a status write is scheduled for
 	ips     int
@@ -29,8 +28,9 @@ type World struct {
 
 // New installs the world's admission defaults and controllers on the store.
 // skip tells which objects are not the world's business (kro's instances).
-func New(k *kernel.Kernel, store *api.Store, t *target.Target, rng *rand.Rand, skip func(api.Key) bool) *World {
-	w := &World{k: k, store: store, t: t, rng: rng, skip: skip, pending: map[api.Key]int64{}, calls: map[verb.Verb]int{}}
+// seed seeds the readiness delays, one per object and generation (Draws).
+func New(k *kernel.Kernel, store *api.Store, t *target.Target, seed uint64, skip func(api.Key) bool) *World {
+	w := &World{k: k, store: store, t: t, draws: NewDraws(seed), skip: skip, pending: map[api.Key]int64{}, calls: map[verb.Verb]int{}}
 	store.Admit(w.admit)
 	store.OnWrite(w.observe)
 	return w
@@ -105,7 +105,8 @@ func (w *World) observe(e api.Event) {
 	}
 	w.pending[e.Key] = e.Generation
 	key, gen := e.Key, e.Generation
-	w.k.After(r.Sample(w.rng.NormFloat64()), func() { w.ready(key, gen) })
+	z := w.draws.Deviate(e.Object.GetAPIVersion(), e.Object.GetKind(), key.Namespace, key.Name, gen)
+	w.k.After(r.Sample(z), func() { w.ready(key, gen) })
 }
 
 // ready writes the status the kind's controller would, for generation gen.

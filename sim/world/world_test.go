@@ -1,7 +1,6 @@
 package world
 
 import (
-	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +41,7 @@ func TestReadinessDelays(t *testing.T) {
 	defer k.Shutdown()
 	store := api.NewStore(k.Now)
 	instance := schema.GroupVersionResource{Group: "kro.run", Version: "v1alpha1", Resource: "demos"}
-	w := New(k, store, tg, rand.New(rand.NewPCG(1, 2)), func(key api.Key) bool { return key.GVR == instance })
+	w := New(k, store, tg, 1, func(key api.Key) bool { return key.GVR == instance })
 	objs := []struct {
 		obj   *unstructured.Unstructured
 		delay time.Duration // 0: never gets a status
@@ -112,7 +111,7 @@ func TestNewGenerationReschedules(t *testing.T) {
 	k := kernel.New()
 	defer k.Shutdown()
 	store := api.NewStore(k.Now)
-	New(k, store, tg, rand.New(rand.NewPCG(1, 2)), func(api.Key) bool { return false })
+	New(k, store, tg, 1, func(api.Key) bool { return false })
 	obj := object("apps/v1", "Deployment", "web", map[string]any{"replicas": int64(1)})
 	key := api.Key{GVR: store.GVR("apps/v1", "Deployment"), Namespace: "ns", Name: "web"}
 	if _, err := store.Create(key, obj); err != nil {
