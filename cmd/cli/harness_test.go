@@ -178,6 +178,7 @@ func TestHarnessPredictsFidelitySet(t *testing.T) {
 var sittings = []struct{ dir, target string }{
 	{measured + "/sitting1", measured + "/calprobe/harness-probe.yaml"},
 	{measured + "/sitting2", measured + "/sitting2/harness.yaml"},
+	{measured + "/sitting3", measured + "/sitting3/harness.yaml"},
 }
 
 // readyDir holds runs of the readyWhen fidelity RGD taken with readiness
@@ -282,13 +283,18 @@ func ranks(xs []float64) []float64 {
 	return out
 }
 
-// TestCalibrateSitting calibrates the second sitting's target from its own
-// calibration runs (sitting2/cal-*, taken just before its rows).
+// TestCalibrateSitting calibrates the target of every sitting that took its
+// own calibration runs (cal-* in its directory, taken just before its rows)
+// from them.
 func TestCalibrateSitting(t *testing.T) {
-	dir := filepath.Join(measured, "sitting2")
-	tg := calibrateGolden(t, dir, "sitting2", filepath.Join(dir, "harness.yaml"))
-	if tg.Speed == nil || tg.Speed.Elasticity <= 0 {
-		t.Errorf("speed %+v: want the probed runs' speed and a fitted elasticity", tg.Speed)
+	for _, name := range []string{"sitting2", "sitting3"} {
+		t.Run(name, func(t *testing.T) {
+			dir := filepath.Join(measured, name)
+			tg := calibrateGolden(t, dir, name, filepath.Join(dir, "harness.yaml"))
+			if tg.Speed == nil || tg.Speed.Elasticity <= 0 {
+				t.Errorf("speed %+v: want the probed runs' speed and a fitted elasticity", tg.Speed)
+			}
+		})
 	}
 }
 
