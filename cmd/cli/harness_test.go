@@ -159,13 +159,12 @@ func matchGolden(t *testing.T, golden string, got []byte) bool {
 // count equal, converge within 10% and delete within 5% of the real run.
 // With more workers the table records how far off the model is.
 func TestHarnessPredictsFidelitySet(t *testing.T) {
-	bars := []string{"--tolerance", fmt.Sprint(convergeTolerance), "--delete-tolerance", fmt.Sprint(deleteTolerance)}
 	got := predictRows(t, filepath.Join(harnessDir, "real-*-r*"), harnessTarget, false, func(workers int) []string {
 		if workers != 1 {
 			return nil // several workers: not yet within the bars everywhere
 		}
-		return bars
-	}, bars)
+		return issueBars
+	}, issueBars)
 	if golden := filepath.Join(harnessDir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
 		t.Errorf("the predictions of the fidelity set changed (go test ./cmd/cli -run Harness -update rewrites %s):\n%s", golden, got)
 	}
@@ -184,9 +183,12 @@ var sittings = []struct{ dir, target string }{
 // readyDir holds runs of the readyWhen fidelity RGD taken with readiness
 // delays drawn per object (world.Draws), so that kro in them and the
 // simulation wait for the same delays of the same objects; they were taken
-// an hour and a half after the second sitting, whose calibration predicts
-// them at their host's speed.
-const readyDir = measured + "/ready"
+// an hour and a half after the second sitting, whose calibration
+// (readyCalibration) predicts them at their host's speed.
+const (
+	readyDir         = measured + "/ready"
+	readyCalibration = measured + "/sitting2/harness.yaml"
+)
 
 // TestReadyRowsAtTheirHostsSpeed predicts the readyWhen RGD's rows with the
 // second sitting's target, each at the speed its runs' host had: converge
@@ -196,8 +198,7 @@ const readyDir = measured + "/ready"
 // status writes land just before or after a reconcile, and kro's own runs
 // of a row differ by up to 2.2%.
 func TestReadyRowsAtTheirHostsSpeed(t *testing.T) {
-	bars := []string{"--tolerance", fmt.Sprint(convergeTolerance), "--delete-tolerance", fmt.Sprint(deleteTolerance)}
-	got := predictRows(t, filepath.Join(readyDir, "real-*-r*"), sittings[1].target, true, func(int) []string { return nil }, bars)
+	got := predictRows(t, filepath.Join(readyDir, "real-*-r*"), readyCalibration, true, func(int) []string { return nil }, issueBars)
 	if golden := filepath.Join(readyDir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
 		t.Errorf("the readyWhen rows' predictions changed (go test ./cmd/cli -run Ready -update rewrites %s):\n%s", golden, got)
 	}
@@ -230,7 +231,7 @@ func TestReadyInstanceByInstance(t *testing.T) {
 			}
 			fs := pflag.NewFlagSet("run", pflag.ContinueOnError)
 			o := runCmd.flags(fs).(*runOptions)
-			if err := fs.Parse([]string{"--target", sittings[1].target, "--rgd", "../../testdata/realapi/fidelity-ready.yaml",
+			if err := fs.Parse([]string{"--target", readyCalibration, "--rgd", "../../testdata/realapi/fidelity-ready.yaml",
 				"--crd", "../../testdata/realapi/standins.yaml", "--instances", "100", "--workers", fmt.Sprint(w),
 				"--readiness", readyTarget, "--host-probe-from", run}); err != nil {
 				t.Fatal(err)
@@ -304,13 +305,12 @@ func TestCalibrateSitting(t *testing.T) {
 // and at the calibration's own speed (at-calibration-speed.md). Neither
 // table may change unless rewritten with -update.
 func TestSittingsAtTheirHostsSpeed(t *testing.T) {
-	bars := []string{"--tolerance", fmt.Sprint(convergeTolerance), "--delete-tolerance", fmt.Sprint(deleteTolerance)}
 	for _, s := range sittings {
 		for _, c := range []struct {
 			golden  string
 			atProbe bool
 		}{{"fidelity-table.md", true}, {"at-calibration-speed.md", false}} {
-			got := predictRows(t, filepath.Join(s.dir, "real-*-r*"), s.target, c.atProbe, func(int) []string { return nil }, bars)
+			got := predictRows(t, filepath.Join(s.dir, "real-*-r*"), s.target, c.atProbe, func(int) []string { return nil }, issueBars)
 			if golden := filepath.Join(s.dir, c.golden); !matchGolden(t, golden, []byte(got)) {
 				t.Errorf("a sitting's predictions changed (go test ./cmd/cli -run Sittings -update rewrites %s):\n%s", golden, got)
 			}
@@ -331,7 +331,7 @@ func TestSittingsAtTheirHostsSpeed(t *testing.T) {
 func TestHarnessPredictsCalibrationDeletes(t *testing.T) {
 	dir := filepath.Join(measured, "caldelete")
 	got := predictRows(t, filepath.Join(dir, "cal-*-r*"), harnessTarget, false, func(int) []string { return nil },
-		[]string{"--tolerance", fmt.Sprint(convergeTolerance), "--delete-tolerance", fmt.Sprint(deleteTolerance)})
+		issueBars)
 	if golden := filepath.Join(dir, "table.md"); !matchGolden(t, golden, []byte(got)) {
 		t.Errorf("the predictions of the calibration runs' delete phases changed (go test ./cmd/cli -run Harness -update rewrites %s):\n%s", golden, got)
 	}
@@ -467,6 +467,9 @@ const (
 	convergeTolerance = 0.10
 	deleteTolerance   = 0.05
 )
+
+// issueBars are those bars as compare's flags.
+var issueBars = []string{"--tolerance", fmt.Sprint(convergeTolerance), "--delete-tolerance", fmt.Sprint(deleteTolerance)}
 
 // TestRealRunsAgainstEachOther measures how well real kro predicts itself,
 // the floor under any model's error: every kept real run of the fidelity set

@@ -295,7 +295,7 @@ type cpuPhase struct {
 	calls                map[verb.Verb]float64
 	requests, reconciles float64
 	kro, server          float64 // CPU seconds; server counts krosim's own too
-	probe                float64 // the host's speed probe in the phase, microseconds; 0: none
+	probe                float64 // the host's speed probe in the phase, microseconds (the quiet end's once hostSpeed chose those); 0: none
 	idleProbe            float64 // the probe in the phase's quiet end; 0: none
 
 	active  float64 // seconds until kro was last busy in the phase
