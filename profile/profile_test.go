@@ -39,7 +39,7 @@ type scenario struct {
 var scenarios = []scenario{
 	{name: "webapp-5", rgd: "webapp.yaml", instances: 5},
 	// Throttled, short of vCPUs and deleting: throttle_wait, cpu_wait and a delete pass.
-	{name: "chain-12-qps5-2workers-1vcpu-delete", rgd: "chain.yaml", instances: 12, qps: 5, workers: 2, vcpus: 1, delete: true},
+	{name: "chain-12-qps5-4workers-1vcpu-delete", rgd: "chain.yaml", instances: 12, qps: 5, workers: 4, vcpus: 1, delete: true},
 	{name: "multi-4", rgd: "multi.yaml", instances: 4},
 }
 

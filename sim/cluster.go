@@ -1,14 +1,17 @@
 package sim
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/kernel"
 	"github.com/krosim/krosim/sim/kro"
+	"github.com/krosim/krosim/sim/verb"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/krosim/krosim/sim/world"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // cluster is the simulated cluster a workload runs on: kro's controller,
@@ -20,6 +23,7 @@ type cluster struct {
 	srv   *api.Server
 	ctrl  *kro.Controller
 	world *world.World
+	user  *user
 
 	n         int             // instances in the plan
 	instances []*kro.Instance // created so far, in creation order
@@ -28,36 +32,46 @@ type cluster struct {
 	settled   bool // the create phase settled, and kro recorded how
 	created   func(objects int)
 	phaseEnds []PhaseEnd // what the run had done as each phase ended
+	externals map[api.Key]*once
+	updating  int // changes sent and not yet answered
 }
 
 var _ workload.Cluster = (*cluster)(nil)
 
 func (c *cluster) Now() time.Duration { return c.k.Now() }
 
-// Create schedules each item's creation at its arrival, as the workload's
-// user would create it: its externals first (unless present), then it.
+// Create sends each item's creation at its arrival, as the workload's user
+// creates it: its externals first (each once per run; items sharing one
+// wait for its creation), then it.
 // Created, the item's instance object is released: the store keeps its own.
 func (c *cluster) Create(items []workload.Item) error {
 	c.n, c.byIndex = len(items), make(map[int]*kro.Instance, len(items))
+	c.externals = map[api.Key]*once{}
 	for i, it := range items {
-		key := api.Key{GVR: kro.InstanceGVR(it.RGD), Namespace: it.Instance.GetNamespace(), Name: it.Instance.GetName()}
-		c.k.After(it.Arrival, func() {
-			items[i].Instance = nil
-			for _, e := range it.Externals {
-				ek := api.Key{GVR: c.srv.Store.GVR(e.GetAPIVersion(), e.GetKind()), Namespace: e.GetNamespace(), Name: e.GetName()}
-				if _, err := c.srv.Store.Get(ek); err != nil {
-					_, _ = c.world.Create(ek, e)
-				}
-			}
-			in := c.ctrl.Track(key, it.RGD)
-			c.instances = append(c.instances, in)
-			c.byIndex[it.Index] = in
-			if _, err := c.world.Create(key, it.Instance); err != nil {
-				c.createErr = err
-			}
-		})
+		c.k.After(it.Arrival, func() { c.user.send(func(p *kernel.Proc) { c.create(p, &items[i]) }) })
 	}
 	return nil
+}
+
+// create creates one item: its externals, then its instance.
+func (c *cluster) create(p *kernel.Proc, it *workload.Item) {
+	for _, e := range it.Externals {
+		ek := api.Key{GVR: c.srv.Store.GVR(e.GetAPIVersion(), e.GetKind()), Namespace: e.GetNamespace(), Name: e.GetName()}
+		err := c.user.createOnce(p, c.externals, ek, func() error { _, err := c.world.Create(ek, e); return err })
+		if err != nil && c.createErr == nil {
+			c.createErr = fmt.Errorf("creating external %s: %w", e.GetName(), err)
+		}
+	}
+	key := api.Key{GVR: kro.InstanceGVR(it.RGD), Namespace: it.Instance.GetNamespace(), Name: it.Instance.GetName()}
+	obj := it.Instance
+	it.Instance = nil
+	in := c.ctrl.Track(key, it.RGD)
+	c.instances = append(c.instances, in)
+	c.byIndex[it.Index] = in
+	err := c.user.do(p, verb.Create, key, func() error { _, err := c.world.Create(key, obj); return err })
+	if err != nil && c.createErr == nil {
+		c.createErr = fmt.Errorf("creating %s/%s: %w", key.Namespace, key.Name, err)
+	}
 }
 
 // Ready reports whether it's instance exists and kro has reported it ready.
@@ -70,27 +84,43 @@ func (c *cluster) Ready(it workload.Item) bool {
 	return err == nil
 }
 
+// Update sends each existing instance's change, a GET and an UPDATE, and
+// returns how many it sends.
 func (c *cluster) Update(items []workload.Item) (int, error) {
 	changed := 0
 	for _, it := range items {
 		in := c.byIndex[it.Index]
-		obj, err := c.srv.Store.Get(in.Key())
-		if err != nil {
+		if _, err := c.srv.Store.Get(in.Key()); err != nil {
 			continue
 		}
-		if _, err := c.world.Update(in.Key(), workload.Change(it.RGD, obj)); err == nil {
-			c.ctrl.Updated(in)
-			changed++
-		}
+		changed++
+		c.updating++
+		c.user.send(func(p *kernel.Proc) {
+			defer func() { c.updating-- }()
+			var obj *unstructured.Unstructured
+			if c.user.do(p, verb.Get, in.Key(), func() (err error) { obj, err = c.srv.Store.Get(in.Key()); return }) != nil {
+				return
+			}
+			_ = c.user.do(p, verb.Update, in.Key(), func() error {
+				_, err := c.world.Update(in.Key(), workload.Change(it.RGD, obj))
+				if err == nil {
+					c.ctrl.Updated(in)
+				}
+				return err
+			})
+		})
 	}
 	return changed, nil
 }
 
+// Delete sends each instance's deletion.
 func (c *cluster) Delete(items []workload.Item) error {
 	for _, it := range items {
 		if in := c.byIndex[it.Index]; in != nil {
-			c.ctrl.DeleteRequested(in)
-			_ = c.world.Delete(in.Key())
+			c.user.send(func(p *kernel.Proc) {
+				c.ctrl.DeleteRequested(in)
+				_ = c.user.do(p, verb.Delete, in.Key(), func() error { return c.world.Delete(in.Key()) })
+			})
 		}
 	}
 	return nil
@@ -117,7 +147,7 @@ func (c *cluster) Settled(p workload.Phase) (workload.Wait, time.Duration, error
 			}
 		}
 	case workload.Update:
-		done = c.ctrl.Progress().UpdatePending == 0
+		done = c.updating == 0 && c.ctrl.Progress().UpdatePending == 0
 	case workload.Delete:
 		done = c.ctrl.Progress().DeleteSettled >= n
 	}

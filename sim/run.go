@@ -95,7 +95,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	w := world.New(k, srv.Store, t, cfg.Seed, ctrl.IsInstance)
 	w.Expect(world.ReadsOf(rgds))
 
-	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w, created: opts.Created}
+	c := &cluster{k: k, rgds: rgds, srv: srv, ctrl: ctrl, world: w, user: newUser(k, srv, plan.Workload.InFlight()), created: opts.Created}
 	drv := workload.NewDriver(plan, c)
 	// The workload starts once kro has registered its graphs; from then on
 	// the driver steps after every event.

@@ -40,7 +40,7 @@ func declareRealFlags(fs *pflag.FlagSet) *realOptions {
 	fs.StringVar(&o.kroMetrics, "kro-metrics", metrics, "real mode: URL of kro's /metrics (default $KROSIM_KRO_METRICS_URL)")
 	fs.DurationVar(&o.quiet, "kro-idle", 5*time.Second, "real mode: a phase ends once kro has not reconciled for this long (must exceed kro's 3s requeue interval)")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "real mode: time limit of each phase")
-	fs.IntVar(&o.parallel, "parallel", 8, "real mode: creates or deletes krosim keeps in flight")
+	fs.IntVar(&o.parallel, "parallel", workload.DefaultParallel, "creates, changes or deletes of instances the workload keeps in flight (real mode: krosim's own; a simulation sends them through the server as the user)")
 	fs.StringVar(&o.pids, "pid-dir", harnessPIDs(), "real mode: PID files of the cluster's processes on this host, whose CPU is the run's own in real.host (default $KROSIM_REALAPI_DIR/pids, the harness's)")
 	return o
 }
@@ -73,6 +73,9 @@ func runReal(e *env, o *runOptions, args []string) error {
 	}
 	wl := workload.Default(o.instances)
 	wl.Arrival, wl.Rate, wl.Delete, wl.Update = o.arrival, o.rate, o.delete, o.update
+	if ro.parallel != workload.DefaultParallel {
+		wl.Parallel = ro.parallel
+	}
 	if err := wl.Validate(); err != nil {
 		return usagef("%v", err)
 	}

@@ -170,6 +170,14 @@ func (o *runOptions) config() (result.Config, error) {
 	}
 	wl := workload.Default(o.instances)
 	wl.Arrival, wl.Rate, wl.Delete, wl.Update = o.arrival, o.rate, o.delete, o.update
+	if o.real != nil { // run's flags, not profile's
+		if err := intFlag("--parallel", o.real.parallel, 1, workload.MaxParallel); err != nil {
+			return result.Config{}, usagef("%v", err)
+		}
+		if o.real.parallel != workload.DefaultParallel {
+			wl.Parallel = o.real.parallel
+		}
+	}
 	cfg := result.Config{RGDFiles: o.rgds, Target: t, Workload: wl, Seed: o.seed, MaxTime: target.Duration(o.maxTime)}
 	if o.celCost != model.DefaultLimits.CELCost {
 		cfg.CELCostLimit = &o.celCost

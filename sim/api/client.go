@@ -243,6 +243,9 @@ type Client struct {
 	limiter flowcontrol.RateLimiter
 	clock   *virtualClock
 	Stats   *Stats
+	// NoFaults exempts the client's requests from the target's injected
+	// faults (the workload's user: the faults are kro's to meet).
+	NoFaults bool
 	// Observe, when set, is told of every request as it starts: its verb
 	// and object (a LIST's has no name). Tests read a controller's requests
 	// in order through it.
@@ -307,7 +310,7 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 			}
 		}
 		start := kern.Now()
-		err, retryAfter, fresh, took, served := c.s.attempt(p, v, gvr, objects, op)
+		err, retryAfter, fresh, took, served := c.s.attempt(p, v, gvr, objects, !c.NoFaults, op)
 		call.Wait += kern.Now() - start
 		call.CacheWait += fresh
 		try.Sent, try.Done = start, kern.Now()
@@ -339,10 +342,11 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 	}
 }
 
-// attempt is one try of a request. It returns the error, for a 429 how long
+// attempt is one try of a request, with the target's injected faults or
+// without. It returns the error, for a 429 how long
 // to wait, how long a LIST waited for the watch cache, and the server time
 // it spent (served false when the server turned it away unserved).
-func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionResource, objects int, op func() error) (err error, retryAfter, fresh, took time.Duration, served bool) {
+func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionResource, objects int, faults bool, op func() error) (err error, retryAfter, fresh, took time.Duration, served bool) {
 	class := 0
 	limit := s.t.Server.MaxInflight
 	if !v.ReadOnly() {
@@ -354,6 +358,9 @@ func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionRes
 	l := s.t.Latency[v]
 	lat := l.Sample(s.rng.NormFloat64(), objects)
 	f := s.t.Faults[v]
+	if !faults {
+		f = target.Faults{}
+	}
 	u := s.rng.Float64()
 	s.inflight[class]++
 	defer func() { s.inflight[class]-- }()

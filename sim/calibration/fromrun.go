@@ -348,6 +348,9 @@ func (r *run) createPhase(t *target.Target) result.Config { return r.asRun(t, fa
 func (r *run) asRun(t *target.Target, withDelete bool) result.Config {
 	wl := r.res.Config.Workload
 	wl.Delete = withDelete && wl.Delete
+	if c := r.res.Config.Cluster; wl.Parallel == 0 && c != nil && c.Parallel > 0 {
+		wl.Parallel = c.Parallel // what krosim kept in flight (the workload records only a value not the default)
+	}
 	return result.Config{RGDFiles: r.res.Config.RGDFiles, Target: t, Workload: wl, Seed: r.res.Config.Seed,
 		MaxTime: target.Duration(24 * time.Hour)}
 }

@@ -294,9 +294,16 @@ type cpuPhase struct {
 	name                 string // the run's directory and the phase
 	calls                map[verb.Verb]float64
 	requests, reconciles float64
-	kro, server          float64 // CPU seconds; server counts krosim's own too
-	probe                float64 // the host's speed probe in the phase, microseconds (the quiet end's once hostSpeed chose those); 0: none
-	idleProbe            float64 // the probe in the phase's quiet end; 0: none
+	// users are the workload's own requests in the phase, krosim's creates
+	// or deletes of the instances (and externals), by verb: the server
+	// serves them as it serves kro's, and a simulation sends them so.
+	users map[verb.Verb]float64
+	// served is every request the server served in the phase, kro's and
+	// the workload's.
+	served      float64
+	kro, server float64 // CPU seconds; server counts krosim's own too
+	probe       float64 // the host's speed probe in the phase, microseconds (the quiet end's once hostSpeed chose those); 0: none
+	idleProbe   float64 // the probe in the phase's quiet end; 0: none
 
 	active  float64 // seconds until kro was last busy in the phase
 	wakeups float64 // the requests' shares of waking the server, simulated; 0: not counted yet
@@ -374,6 +381,11 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 		s.calls[v] = float64(n)
 		s.requests += float64(n)
 	}
+	s.users = userRequests(r.res.Real.Krosim, ph.Name)
+	s.served = s.requests
+	for _, n := range s.users {
+		s.served += n
+	}
 	// The server's count of waits: the phase's own, or a run of one phase's.
 	switch {
 	case ph.WatchCacheWaits > 0:
@@ -387,7 +399,8 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 // fitCPU sets t's CPU costs from the runs' phases and says what it fitted:
 // kro: cpu = q requests + r reconciles + k load; the server (the API server
 // and etcd, and krosim's watching of the run, which shares their
-// processors): cpu = a requests + b load. The load term is what falls with
+// processors): cpu = a requests + b load, its requests the workload's
+// own as well as kro's. The load term is what falls with
 // concurrency: measured, a request costs a third less CPU with 4 workers
 // than with 1. Once the runs' shares of waking the server are counted
 // (simulateRuns) it is that waking (server.wakeup_cpu, k + b, shared by the
@@ -402,7 +415,7 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 	}
 	kroFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, s.reconciles, load(s)} },
 		func(s *cpuPhase) float64 { return s.kro })
-	srvFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, load(s)} },
+	srvFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.served, load(s)} },
 		func(s *cpuPhase) float64 { return s.server })
 	share := map[verb.Verb]float64{}
 	for _, v := range verb.All {
@@ -413,9 +426,11 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 	}
 	var weighted, n float64
 	for _, s := range phases {
-		for v, c := range s.calls {
-			weighted += c * share[v]
-			n += c
+		for _, calls := range []map[verb.Verb]float64{s.calls, s.users} {
+			for v, c := range calls {
+				weighted += c * share[v]
+				n += c
+			}
 		}
 	}
 	if weighted == 0 {
@@ -449,13 +464,13 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 		kroFit[0]*1e3, kroFit[1]*1e3, loadTerm, srvFit[0]*1e3, srvLoad, total, len(phases))}
 	for _, s := range phases {
 		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*load(s)
-		fitS := srvFit[0]*s.requests + srvFit[1]*load(s)
+		fitS := srvFit[0]*s.served + srvFit[1]*load(s)
 		wakeups := ""
 		if wake {
 			wakeups = fmt.Sprintf(" (%.0f wakeups, shared)", s.wakeups)
 		}
-		report = append(report, fmt.Sprintf("%s: %.0f requests%s, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server, etcd and krosim CPU %.2fs (fit %.2fs)",
-			s.name, s.requests, wakeups, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
+		report = append(report, fmt.Sprintf("%s: %.0f requests and %.0f of the workload's%s, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server, etcd and krosim CPU %.2fs (fit %.2fs)",
+			s.name, s.requests, s.served-s.requests, wakeups, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
 	}
 	return append(report, "server CPU per request: "+strings.Join(perVerb, ", ")), nil
 }
@@ -562,4 +577,24 @@ func nonNegative[S any](samples []S, x func(S) []float64, y func(S) float64) []f
 		}
 		use[worst] = false
 	}
+}
+
+// userRequests are the workload's own requests in the phase named phase,
+// from krosim's requests in the whole run (by resource, then server verb):
+// a run's POSTs are its create phase's, its DELETEs its delete phase's.
+// The rest of krosim's requests (its watches, a stand-in controller's) a
+// simulation does not send through the server, and the fit leaves them in
+// the per-request CPU.
+func userRequests(krosim map[string]map[string]int, phase string) map[verb.Verb]float64 {
+	server, v := map[string]string{"create": "POST", "delete": "DELETE"}[phase], verb.Create
+	if phase == "delete" {
+		v = verb.Delete
+	}
+	out := map[verb.Verb]float64{}
+	for _, byVerb := range krosim {
+		if n := byVerb[server]; n > 0 && server != "" {
+			out[v] += float64(n)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package calibration
 
 import (
+	"maps"
 	"math"
 	"strings"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
+	"github.com/krosim/krosim/sim/verb"
 )
 
 // TestProgressFitMatchesTheServersWaits: the progress delay's fit rounds
@@ -154,5 +156,27 @@ func TestHostSpeedPrefersTheQuietProbe(t *testing.T) {
 	rs[3].phases[0].idleProbe = 0 // a run from before the quiet probe
 	if s, _ := hostSpeed(rs, 0.85); s == nil || s.Idle || s.ProbeUS != 2300 {
 		t.Errorf("one phase without a quiet probe: speed %+v, want the whole phases' probes (median 2300, not idle)", s)
+	}
+}
+
+// TestUserRequestsByPhase: the workload's own requests are its POSTs in the
+// create phase and its DELETEs in the delete phase, over every resource;
+// krosim's other requests (its watches) are not the workload's.
+func TestUserRequestsByPhase(t *testing.T) {
+	krosim := map[string]map[string]int{
+		"apps":       {"POST": 100, "DELETE": 100, "LIST": 3, "WATCH": 2},
+		"configmaps": {"POST": 1},
+	}
+	for _, tc := range []struct {
+		phase string
+		want  map[verb.Verb]float64
+	}{
+		{"create", map[verb.Verb]float64{verb.Create: 101}},
+		{"delete", map[verb.Verb]float64{verb.Delete: 100}},
+		{"update", map[verb.Verb]float64{}},
+	} {
+		if got := userRequests(krosim, tc.phase); !maps.Equal(got, tc.want) {
+			t.Errorf("%s phase: %v, want %v", tc.phase, got, tc.want)
+		}
 	}
 }

@@ -23,6 +23,24 @@ type Workload struct {
 	// are ready; the run then waits until kro has reconciled every change.
 	Update float64 `json:"update,omitempty" yaml:"update,omitempty"`
 	Delete bool    `json:"delete" yaml:"delete"` // delete every instance once all are ready (and updated)
+	// Parallel is how many of its requests (creates, changes, deletes)
+	// the workload's user keeps in flight; 0 means DefaultParallel.
+	Parallel int `json:"parallel,omitempty" yaml:"parallel,omitempty"`
+}
+
+// DefaultParallel is the requests the workload's user keeps in flight when
+// nothing is said: krosim's real runs' default.
+const DefaultParallel = 8
+
+// MaxParallel bounds the requests the user keeps in flight.
+const MaxParallel = 1000
+
+// InFlight is how many requests the workload's user keeps in flight.
+func (w Workload) InFlight() int {
+	if w.Parallel > 0 {
+		return w.Parallel
+	}
+	return DefaultParallel
 }
 
 // Default is the workload when nothing is said: n instances, all at once.
@@ -56,6 +74,8 @@ func (w Workload) Validate() error {
 		return fmt.Errorf("workload: namespace is required")
 	case !(w.Update >= 0 && w.Update <= 1): // NaN too
 		return fmt.Errorf("workload: update must be a fraction in [0, 1], got %g", w.Update)
+	case w.Parallel < 0 || w.Parallel > MaxParallel:
+		return fmt.Errorf("workload: parallel must be in [0, %d] (0: %d), got %d", MaxParallel, DefaultParallel, w.Parallel)
 	}
 	return nil
 }
