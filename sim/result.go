@@ -336,10 +336,18 @@ func (x *finished) verdict(r *Result) {
 		why = append(why, msg)
 	}
 	if l := s.Left; x.cfg.Workload.Delete && tl.DeleteStart > 0 && l.Instances+l.Children > 0 {
-		why = append(why, fmt.Sprintf("%d objects remain after the delete phase (%d instances, %d children)",
-			l.Instances+l.Children, l.Instances, l.Children))
+		why = append(why, fmt.Sprintf("%s remain after the delete phase (%s, %s)", nouns(l.Instances+l.Children, "object", "objects"),
+			nouns(l.Instances, "instance", "instances"), nouns(l.Children, "child", "children")))
 	}
 	r.Complete, r.Incomplete = len(why) == 0, strings.Join(why, "; ")
+}
+
+// nouns is n and the noun, singular for one.
+func nouns(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // unsettledReasons counts why the instances that never settled (neither

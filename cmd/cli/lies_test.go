@@ -65,7 +65,7 @@ func TestHostileLies(t *testing.T) {
 		// unsettled in the delete phase (seed 1's leave one in the create phase).
 		args: "--rgd " + webapp + " --instances 20 --target " + dir + "faults-20.yaml --delete --max-time 1h --seed 2",
 		why: []string{"while waiting for every instance to settle in the delete phase", "1 of 20 instances never settled",
-			"3 objects remain after the delete phase (1 instances, 2 children)"},
+			"3 objects remain after the delete phase (1 instance, 2 children)"},
 		end:  result.InstancesEnd{Deleted: 19, Unsettled: 1, Remaining: 1},
 		left: map[string]int{"instance WebApp.kro.run": 1, "child ConfigMap": 1, "child Deployment.apps": 1},
 	}, {
