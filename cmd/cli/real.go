@@ -60,7 +60,7 @@ func runReal(e *env, o *runOptions, args []string) error {
 		return usagef("unexpected arguments %v (RGDs go in --rgd)", args)
 	}
 	ro := o.real
-	if err := errors.Join(o.checkNumbers(), intFlag("--parallel", ro.parallel, 1, maxInFlight),
+	if err := errors.Join(o.checkNumbers(), intFlag("--parallel", ro.parallel, 1, workload.MaxParallel),
 		positiveFlag("--timeout", ro.timeout)); err != nil {
 		return usagef("%v", err)
 	}
@@ -71,11 +71,7 @@ func runReal(e *env, o *runOptions, args []string) error {
 	if err != nil {
 		return err
 	}
-	wl := workload.Default(o.instances)
-	wl.Arrival, wl.Rate, wl.Delete, wl.Update = o.arrival, o.rate, o.delete, o.update
-	if ro.parallel != workload.DefaultParallel {
-		wl.Parallel = ro.parallel
-	}
+	wl := o.workload()
 	if err := wl.Validate(); err != nil {
 		return usagef("%v", err)
 	}

@@ -168,17 +168,12 @@ func (o *runOptions) config() (result.Config, error) {
 	default:
 		return result.Config{}, usagef("--cpu-cost must be model or measured, not %q", o.cpuCost)
 	}
-	wl := workload.Default(o.instances)
-	wl.Arrival, wl.Rate, wl.Delete, wl.Update = o.arrival, o.rate, o.delete, o.update
 	if o.real != nil { // run's flags, not profile's
 		if err := intFlag("--parallel", o.real.parallel, 1, workload.MaxParallel); err != nil {
 			return result.Config{}, usagef("%v", err)
 		}
-		if o.real.parallel != workload.DefaultParallel {
-			wl.Parallel = o.real.parallel
-		}
 	}
-	cfg := result.Config{RGDFiles: o.rgds, Target: t, Workload: wl, Seed: o.seed, MaxTime: target.Duration(o.maxTime)}
+	cfg := result.Config{RGDFiles: o.rgds, Target: t, Workload: o.workload(), Seed: o.seed, MaxTime: target.Duration(o.maxTime)}
 	if o.celCost != model.DefaultLimits.CELCost {
 		cfg.CELCostLimit = &o.celCost
 	}
@@ -186,6 +181,16 @@ func (o *runOptions) config() (result.Config, error) {
 		return result.Config{}, usagef("%v", err)
 	}
 	return cfg, nil
+}
+
+// workload is the workload the flags say, simulated or real.
+func (o *runOptions) workload() workload.Workload {
+	wl := workload.Default(o.instances)
+	wl.Arrival, wl.Rate, wl.Delete, wl.Update = o.arrival, o.rate, o.delete, o.update
+	if o.real != nil && o.real.parallel != workload.DefaultParallel {
+		wl.Parallel = o.real.parallel // recorded only when not the default
+	}
+	return wl
 }
 
 // limits are the loader's limits for a run of cfg.

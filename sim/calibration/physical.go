@@ -297,10 +297,7 @@ type cpuPhase struct {
 	// users are the workload's own requests in the phase, krosim's creates
 	// or deletes of the instances (and externals), by verb: the server
 	// serves them as it serves kro's, and a simulation sends them so.
-	users map[verb.Verb]float64
-	// served is every request the server served in the phase, kro's and
-	// the workload's.
-	served      float64
+	users       map[verb.Verb]float64
 	kro, server float64 // CPU seconds; server counts krosim's own too
 	probe       float64 // the host's speed probe in the phase, microseconds (the quiet end's once hostSpeed chose those); 0: none
 	idleProbe   float64 // the probe in the phase's quiet end; 0: none
@@ -313,6 +310,16 @@ type cpuPhase struct {
 	realWaits, realWait float64
 	counted             bool
 	simWaits, simWait   float64
+}
+
+// served is every request the server served in the phase, kro's and the
+// workload's.
+func (s *cpuPhase) served() float64 {
+	n := s.requests
+	for _, u := range s.users {
+		n += u
+	}
+	return n
 }
 
 // samples are the runs' phases, the fit's samples.
@@ -382,10 +389,6 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 		s.requests += float64(n)
 	}
 	s.users = userRequests(r.res.Real.Krosim, ph.Name)
-	s.served = s.requests
-	for _, n := range s.users {
-		s.served += n
-	}
 	// The server's count of waits: the phase's own, or a run of one phase's.
 	switch {
 	case ph.WatchCacheWaits > 0:
@@ -415,7 +418,7 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 	}
 	kroFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, s.reconciles, load(s)} },
 		func(s *cpuPhase) float64 { return s.kro })
-	srvFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.served, load(s)} },
+	srvFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.served(), load(s)} },
 		func(s *cpuPhase) float64 { return s.server })
 	share := map[verb.Verb]float64{}
 	for _, v := range verb.All {
@@ -464,13 +467,13 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 		kroFit[0]*1e3, kroFit[1]*1e3, loadTerm, srvFit[0]*1e3, srvLoad, total, len(phases))}
 	for _, s := range phases {
 		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*load(s)
-		fitS := srvFit[0]*s.served + srvFit[1]*load(s)
+		fitS := srvFit[0]*s.served() + srvFit[1]*load(s)
 		wakeups := ""
 		if wake {
 			wakeups = fmt.Sprintf(" (%.0f wakeups, shared)", s.wakeups)
 		}
 		report = append(report, fmt.Sprintf("%s: %.0f requests and %.0f of the workload's%s, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server, etcd and krosim CPU %.2fs (fit %.2fs)",
-			s.name, s.requests, s.served-s.requests, wakeups, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
+			s.name, s.requests, s.served()-s.requests, wakeups, s.reconciles, s.active, s.kro, fitK, s.server, fitS))
 	}
 	return append(report, "server CPU per request: "+strings.Join(perVerb, ", ")), nil
 }
@@ -586,13 +589,19 @@ func nonNegative[S any](samples []S, x func(S) []float64, y func(S) float64) []f
 // simulation does not send through the server, and the fit leaves them in
 // the per-request CPU.
 func userRequests(krosim map[string]map[string]int, phase string) map[verb.Verb]float64 {
-	server, v := map[string]string{"create": "POST", "delete": "DELETE"}[phase], verb.Create
-	if phase == "delete" {
-		v = verb.Delete
-	}
 	out := map[verb.Verb]float64{}
+	var server string
+	var v verb.Verb
+	switch phase {
+	case "create":
+		server, v = "POST", verb.Create
+	case "delete":
+		server, v = "DELETE", verb.Delete
+	default:
+		return out
+	}
 	for _, byVerb := range krosim {
-		if n := byVerb[server]; n > 0 && server != "" {
+		if n := byVerb[server]; n > 0 {
 			out[v] += float64(n)
 		}
 	}
