@@ -44,6 +44,9 @@ type Options struct {
 	// ProgressVirtual of virtual time and every ProgressEvents events, so a
 	// host can show how far a long run is. It must not touch the simulation.
 	Progress func(Progress)
+	// Reconciled, when set, is told of every reconcile of an instance as
+	// it ends (see kro.Options.Reconciled). It must not touch the simulation.
+	Reconciled func(key api.Key, start, end time.Duration)
 }
 
 // Checkpoints of Options.Progress: deterministic, in virtual time and
@@ -91,7 +94,7 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	if t.Server.SharedCPUs { // kro runs on the server's host
 		cpu = srv.CPU()
 	}
-	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabels: opts.HostLabels, Context: opts.Context})
+	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabels: opts.HostLabels, Context: opts.Context, Reconciled: opts.Reconciled})
 	w := world.New(k, srv.Store, t, cfg.Seed, ctrl.IsInstance)
 	w.Expect(world.ReadsOf(rgds))
 

@@ -64,6 +64,10 @@ type Options struct {
 	// limit) interrupts a long comprehension, which fails its reconcile. A
 	// cancelled run is incomplete, so this never changes a complete result.
 	Context context.Context
+	// Reconciled, when set, is told of every reconcile as it ends: the
+	// instance, when it started and ended. It must not change the
+	// simulation; a reconcile-by-reconcile comparison with kro's log uses it.
+	Reconciled func(key api.Key, start, end time.Duration)
 }
 
 // New returns a controller for the given graphs; call Start to run it.

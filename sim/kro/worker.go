@@ -39,6 +39,9 @@ func (c *Controller) worker(p *kernel.Proc, th *span.Thread) {
 		rec := Reconcile{GVR: key.GVR, Start: start, End: c.k.Now(), Err: res.err != nil, Dropped: res.drop}
 		rec.Requeue = c.finish(ik, res)
 		c.stats.log.add(rec)
+		if c.opts.Reconciled != nil {
+			c.opts.Reconciled(key, start, rec.End)
+		}
 		c.queue.Done(ik)
 	}
 }
