@@ -103,8 +103,12 @@ type PhaseEnd struct {
 	Reconciles int
 	Calls      map[verb.Verb]int // kro's requests by verb
 	Wakeups    float64           // the requests' shares of waking the server (see Wakeups)
-	CacheWaits int               // LISTs that waited for the watch cache
-	CacheWait  time.Duration     // how long they waited in all
+	// KiB are the sizes of the objects the requests read or wrote, the
+	// workload's too, by verb.Index (LISTs aside): what
+	// latency.VERB.cpu_per_kib charges for.
+	KiB        [verb.Count]float64
+	CacheWaits int           // LISTs that waited for the watch cache
+	CacheWait  time.Duration // how long they waited in all
 }
 
 // PhaseEnds are the run's phase ends, in order: one for every phase that

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -261,6 +262,86 @@ func TestWakeupCPUIsSharedByRequestsInFlight(t *testing.T) {
 		if got := srv.CPU().Busy(); (got - tc.busy).Abs() > time.Microsecond {
 			t.Errorf("%d requests: processors busy %v, want %v", tc.requests, got, tc.busy)
 		}
+	}
+}
+
+// TestObjectSizeCostsCPU checks latency.VERB.cpu_per_kib: a GET with 1ms
+// of CPU and 4ms per KiB of the object it reads spends 1ms + 4ms x KiB of
+// the processors, within its 10ms latency; two GETs at once on one
+// processor wait for each other's (CPU within the latency: as cpu, at most
+// the latency is held on the path); a create pays for the object it made,
+// after it; the KiB are counted by verb.
+func TestObjectSizeCostsCPU(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pads []int // bytes of data in each object
+		cpus int
+		// want is when each request is done, after 10ms, in CPUs of one
+		// request (all objects are the same size).
+		want   []float64
+		create bool
+	}{
+		{"small", []int{100}, 2, []float64{0}, false},
+		{"large", []int{1500}, 2, []float64{0}, false},
+		{"two, one processor", []int{1500, 1500}, 1, []float64{0, 1}, false},
+		{"create", []int{3000}, 2, []float64{0}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tg := testTarget(t, 10*ms)
+			tg.Server.CPUs = tc.cpus
+			v := verb.Get
+			if tc.create {
+				v = verb.Create
+			}
+			l := tg.Latency[v]
+			l.CPU, l.CPUPerKiB = target.Duration(ms), target.Duration(4*ms)
+			tg.Latency[v] = l
+			k := kernel.New()
+			srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+			c := srv.NewClient(0, 0)
+			var done []time.Duration
+			var kib float64
+			for i, pad := range tc.pads {
+				name := string(rune('a' + i))
+				key := Key{cmGVR, "ns", name}
+				obj := configMap(name, nil, map[string]any{"pad": strings.Repeat("x", pad)})
+				if !tc.create {
+					if _, err := srv.Store.Create(key, obj); err != nil {
+						t.Fatal(err)
+					}
+				}
+				k.Go(name, func(p *kernel.Proc) {
+					var call Call
+					if tc.create {
+						_, call = c.Create(p, key, obj)
+					} else {
+						_, call = c.Get(p, key)
+					}
+					if call.Err != nil {
+						t.Error(call.Err)
+					}
+					kib = float64(srv.Store.SizeOf(key)) / 1024
+					done = append(done, k.Now())
+				})
+			}
+			if err := k.Run(0, nil); err != nil {
+				t.Fatal(err)
+			}
+			k.Shutdown()
+			cpu := ms + time.Duration(kib*float64(4*ms))
+			for i, w := range tc.want {
+				want := 10*ms + time.Duration(w*float64(cpu))
+				if i >= len(done) || (done[i]-want).Abs() > time.Microsecond {
+					t.Errorf("objects of %.2f KiB: done at %v, want request %d at %v", kib, done, i, want)
+				}
+			}
+			if got, want := srv.CPU().Busy(), time.Duration(len(tc.pads))*cpu; (got - want).Abs() > time.Microsecond {
+				t.Errorf("objects of %.2f KiB: processors busy %v, want %v", kib, got, want)
+			}
+			if got, want := srv.Served.KiB[v.Index()], kib*float64(len(tc.pads)); math.Abs(got-want) > 1e-9 {
+				t.Errorf("%v KiB counted, want %v", got, want)
+			}
+		})
 	}
 }
 

@@ -31,12 +31,15 @@ type Server struct {
 
 	// CacheStats counts the consistent LISTs that waited for a watch cache.
 	CacheStats CacheStats
-	// Served counts the requests served, the objects stored at each, and
-	// the requests' shares of waking the server (server.wakeup_cpu).
+	// Served counts the requests served, the objects stored at each, the
+	// requests' shares of waking the server (server.wakeup_cpu), and the
+	// KiB of the objects the requests of each verb (by verb.Index) read or
+	// wrote, LISTs aside (latency.VERB.cpu_per_kib).
 	Served struct {
 		Requests int
 		Objects  float64
 		Wakeups  float64
+		KiB      [verb.Count]float64
 	}
 	serving int // requests in serve, where inflight also counts LISTs parked for the watch cache
 }
@@ -310,7 +313,7 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 			}
 		}
 		start := kern.Now()
-		err, retryAfter, fresh, took, served := c.s.attempt(p, v, gvr, objects, !c.NoFaults, op)
+		err, retryAfter, fresh, took, served := c.s.attempt(p, v, k, objects, !c.NoFaults, op)
 		call.Wait += kern.Now() - start
 		call.CacheWait += fresh
 		try.Sent, try.Done = start, kern.Now()
@@ -346,7 +349,8 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 // without. It returns the error, for a 429 how long
 // to wait, how long a LIST waited for the watch cache, and the server time
 // it spent (served false when the server turned it away unserved).
-func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionResource, objects int, faults bool, op func() error) (err error, retryAfter, fresh, took time.Duration, served bool) {
+func (s *Server) attempt(p *kernel.Proc, v verb.Verb, k Key, objects int, faults bool, op func() error) (err error, retryAfter, fresh, took time.Duration, served bool) {
+	gvr := k.GVR
 	class := 0
 	limit := s.t.Server.MaxInflight
 	if !v.ReadOnly() {
@@ -386,8 +390,29 @@ func (s *Server) attempt(p *kernel.Proc, v verb.Verb, gvr schema.GroupVersionRes
 		}
 		return apierrors.NewTimeoutError("injected timeout", 0), 0, fresh, s.t.Server.Timeout.D(), true
 	}
-	lat = s.serve(p, lat, l.CPU.D())
-	return op(), 0, fresh, fresh + lat, true
+	if v == verb.List {
+		lat = s.serve(p, lat, l.CPU.D())
+		return op(), 0, fresh, fresh + lat, true
+	}
+	// The object's share of the request's CPU: of the object as it was
+	// for a read, a change or a delete; of the one created, after.
+	before := s.Store.SizeOf(k)
+	lat = s.serve(p, lat, l.CPU.D()+s.sized(v, before))
+	err = op()
+	if before == 0 {
+		if d := s.sized(v, s.Store.SizeOf(k)); d > 0 && s.cpu != nil {
+			s.k.Go("server-cpu", func(bg *kernel.Proc) { s.cpu.Run(bg, d) })
+		}
+	}
+	return err, 0, fresh, fresh + lat, true
+}
+
+// sized is the processor time a request spends on its object of the given
+// size (latency.VERB.cpu_per_kib), and counts the KiB.
+func (s *Server) sized(v verb.Verb, bytes int) time.Duration {
+	kib := float64(bytes) / 1024
+	s.Served.KiB[v.Index()] += kib
+	return time.Duration(kib * float64(s.t.Latency[v].CPUPerKiB))
 }
 
 // serve spends the latency d of a request, grown with the objects stored,

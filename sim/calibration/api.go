@@ -60,6 +60,12 @@ type Calibration struct {
 	Concurrency []int
 	// Client is the host the client ran on: "linux/amd64 with 8 CPUs".
 	Client string
+	// Sized are the verbs measured again on larger objects (with the
+	// processes' CPU only) at the first concurrency, and KiB the objects'
+	// sizes as the server stores them (managed fields aside), the usual and
+	// the larger: how a request's CPU grows with its object.
+	Sized []LatencyRow
+	KiB   [2]float64
 }
 
 // LatencyRow is one verb measured at one concurrency.
@@ -127,9 +133,49 @@ func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
 			fmt.Fprintf(cfg.Log, "krosim calibrate: watch delay (response to event) median %.2fms\n", ms(delay))
 		}
 		cal.Rows = append(cal.Rows, rows...)
+		if i == 0 && cfg.PIDDir != "" {
+			if err := cal.sized(ctx, m, cfg.Log); err != nil {
+				return nil, err
+			}
+		}
 	}
 	cal.Processors = processors(cal.Rows, cfg.Concurrency)
 	return cal, nil
+}
+
+// sized measures every verb again on objects of sizedFields more fields,
+// after the usual ones (m's), and notes both sizes.
+func (c *Calibration) sized(ctx context.Context, m *measure, log io.Writer) error {
+	res := m.dyn.Resource(standins).Namespace(m.ns)
+	for i, fields := range []int{0, sizedFields} {
+		probe := *m
+		probe.fields = fields
+		o, err := res.Create(ctx, probe.object(m.n, "size"), metav1.CreateOptions{})
+		if err != nil {
+			return fmt.Errorf("sizing an object: %w", err)
+		}
+		o.SetManagedFields(nil)
+		data, err := o.MarshalJSON()
+		if err != nil {
+			return fmt.Errorf("sizing an object: %w", err)
+		}
+		c.KiB[i] = float64(len(data)) / 1024
+		if err := res.Delete(ctx, o.GetName(), metav1.DeleteOptions{}); err != nil {
+			return fmt.Errorf("sizing an object: %w", err)
+		}
+	}
+	big := *m
+	big.fields = sizedFields
+	rows, _, err := big.run(ctx, false)
+	if err != nil {
+		return err
+	}
+	for _, row := range rows {
+		fmt.Fprintf(log, "krosim calibrate: %-13s x%d  %.2f KiB  p50 %7.2fms  p99 %7.2fms  cpu: server %.2fms\n",
+			row.Verb, row.Concurrency, c.KiB[1], ms(row.P50), ms(row.P99), ms(row.ServerCPU))
+	}
+	c.Sized = rows
+	return nil
 }
 
 // latencies are a target's latencies by verb from the rows of one
@@ -144,6 +190,36 @@ func latencies(rows []LatencyRow) map[verb.Verb]target.Latency {
 		}
 	}
 	return l
+}
+
+// perKiB splits each verb's CPU, measured on the usual objects, into what
+// a request costs whatever its object (cpu) and what it costs per KiB of it
+// (cpu_per_kib), from the larger objects' measurement: the line through the
+// two. A verb whose CPU did not grow keeps its CPU whole; LISTs are
+// charged per object listed instead.
+func (c *Calibration) perKiB(l map[verb.Verb]target.Latency) []string {
+	dk := c.KiB[1] - c.KiB[0]
+	if len(c.Sized) == 0 || !(dk > 0) {
+		return nil
+	}
+	var out []string
+	for _, big := range c.Sized {
+		lat, ok := l[big.Verb]
+		if !ok || big.Verb == verb.List || lat.CPU <= 0 {
+			continue
+		}
+		slope := float64(big.ServerCPU-lat.CPU.D()) / dk
+		if slope <= 0 {
+			continue
+		}
+		// Never more than the whole CPU of the usual object.
+		slope = min(slope, float64(lat.CPU)/c.KiB[0])
+		lat.CPU = target.Duration(time.Duration(float64(lat.CPU) - slope*c.KiB[0]).Round(time.Microsecond))
+		lat.CPUPerKiB = target.Duration(time.Duration(slope).Round(time.Microsecond))
+		l[big.Verb] = lat
+		out = append(out, fmt.Sprintf("%s %.2fms + %.2fms per KiB", big.Verb, ms(lat.CPU.D()), ms(lat.CPUPerKiB.D())))
+	}
+	return out
 }
 
 // ApplyOptions say how a calibration makes a new target of a base one.
@@ -166,6 +242,7 @@ func (c *Calibration) Apply(base *target.Target, o ApplyOptions) (*target.Target
 	t := base.Clone()
 	t.Name = o.Name
 	t.Latency = maps.Clone(c.Latency)
+	sized := c.perKiB(t.Latency)
 	first := c.Concurrency[0]
 	note := ""
 	if c.Processors > 0 {
@@ -190,6 +267,9 @@ func (c *Calibration) Apply(base *target.Target, o ApplyOptions) (*target.Target
 		"(%d requests per verb, %d in flight, client-go dynamic client on %s); patch is a server-side apply "+
 		"that changes nothing, as most of kro's are; no kind controllers (readiness empty). Also measured: %s.",
 		o.Base, c.Objects, first, c.Client, strings.Join(other, "; "))
+	if len(sized) > 0 {
+		t.Description += fmt.Sprintf(" Server CPU by the object's size, from objects of %.2f and %.2f KiB: %s.", c.KiB[0], c.KiB[1], strings.Join(sized, ", "))
+	}
 	if note != "" {
 		t.Description += " " + note
 	}
@@ -243,7 +323,12 @@ type measure struct {
 	ns     string
 	pidDir string
 	cpu    map[string]time.Duration // the last timed stage's CPU time by process
+	fields int                      // extra fields in every object (sizedFields for the larger objects)
 }
+
+// sizedFields are the fields the larger objects of the second measurement
+// carry beyond the usual ones, short as most of an RGD's are: about 1 KiB.
+const sizedFields = 60
 
 func (m *measure) object(i int, value string) *unstructured.Unstructured {
 	o := &unstructured.Unstructured{Object: map[string]any{
@@ -263,6 +348,12 @@ func (m *measure) object(i int, value string) *unstructured.Unstructured {
 		"data": map[string]any{"GREETING": value, "PORT": "8080",
 			"PAYLOAD": strings.Repeat("x", 128)},
 	}}
+	if m.fields > 0 {
+		data := o.Object["data"].(map[string]any)
+		for j := range m.fields {
+			data[fmt.Sprintf("FIELD%03d", j)] = fmt.Sprintf("v%d", j)
+		}
+	}
 	return o
 }
 

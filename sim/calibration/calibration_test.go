@@ -140,3 +140,38 @@ func TestApply(t *testing.T) {
 		})
 	}
 }
+
+// TestPerKiBSplitsTheCPU checks how calibrate --kubeconfig splits a verb's
+// CPU by the objects' sizes: a patch of 4ms on objects of 0.5 KiB and 8ms on
+// 1.5 KiB is 2ms + 4ms per KiB; a GET that did not grow keeps its CPU whole;
+// a LIST is charged per object listed instead; a slope that would make the
+// CPU of no object negative is held to the whole CPU over the usual size.
+func TestPerKiBSplitsTheCPU(t *testing.T) {
+	ms := func(x float64) time.Duration { return time.Duration(x * 1e6) }
+	c := &Calibration{KiB: [2]float64{0.5, 1.5}, Sized: []LatencyRow{
+		{Verb: verb.Patch, ServerCPU: ms(8)},
+		{Verb: verb.Get, ServerCPU: ms(1)},
+		{Verb: verb.List, ServerCPU: ms(3)},
+		{Verb: verb.Delete, ServerCPU: ms(12)},
+	}}
+	l := map[verb.Verb]target.Latency{
+		verb.Patch:  {CPU: target.Duration(ms(4))},
+		verb.Get:    {CPU: target.Duration(ms(1.5))},
+		verb.List:   {CPU: target.Duration(ms(1))},
+		verb.Delete: {CPU: target.Duration(ms(2))},
+	}
+	report := c.perKiB(l)
+	for v, want := range map[verb.Verb][2]time.Duration{
+		verb.Patch:  {ms(2), ms(4)},
+		verb.Get:    {ms(1.5), 0},
+		verb.List:   {ms(1), 0},
+		verb.Delete: {0, ms(4)}, // 10ms per KiB would leave -3ms: held to 2ms / 0.5 KiB
+	} {
+		if got := [2]time.Duration{l[v].CPU.D(), l[v].CPUPerKiB.D()}; got != want {
+			t.Errorf("%s: cpu %v + %v per KiB, want %v + %v", v, got[0], got[1], want[0], want[1])
+		}
+	}
+	if want := []string{"patch 2.00ms + 4.00ms per KiB", "delete 0.00ms + 4.00ms per KiB"}; !slices.Equal(report, want) {
+		t.Errorf("report %q, want %q", report, want)
+	}
+}

@@ -284,7 +284,7 @@ func (q requests) fitLatency(t, base *target.Target) (map[verb.Verb]time.Duratio
 		l, mean, wait := q.latency(v, base.Latency[v])
 		// The processor time a request costs is not its latency: keep
 		// what t already says (calibrate --cpu-from fitted it just before).
-		l.CPU = t.Latency[v].CPU
+		l.CPU, l.CPUPerKiB = t.Latency[v].CPU, t.Latency[v].CPUPerKiB
 		t.Latency[v] = l
 		want[v] = mean
 		note := ""

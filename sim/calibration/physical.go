@@ -232,6 +232,9 @@ func simulateRuns(t *target.Target, runs []cpuRun) error {
 		for j := range s.phases {
 			ph, e := &s.phases[j], ends[j]
 			ph.wakeups = e.Wakeups - was.Wakeups
+			for i := range ph.kib {
+				ph.kib[i] = e.KiB[i] - was.KiB[i]
+			}
 			ph.simWaits, ph.simWait = float64(e.CacheWaits-was.CacheWaits), (e.CacheWait - was.CacheWait).Seconds()
 			was = e
 		}
@@ -304,6 +307,9 @@ type cpuPhase struct {
 
 	active  float64 // seconds until kro was last busy in the phase
 	wakeups float64 // the requests' shares of waking the server, simulated; 0: not counted yet
+	// kib are the sizes of the objects the requests read or wrote, by
+	// verb.Index, simulated: what latency.VERB.cpu_per_kib charges for.
+	kib [verb.Count]float64
 	// realWaits and realWait are the LISTs' waits for the watch cache by
 	// the server's count, how many and how long in all (seconds), when
 	// counted; simWaits and simWait the simulated ones.
@@ -416,10 +422,6 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 	if wake {
 		load = func(s *cpuPhase) float64 { return s.wakeups }
 	}
-	kroFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, s.reconciles, load(s)} },
-		func(s *cpuPhase) float64 { return s.kro })
-	srvFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.served(), load(s)} },
-		func(s *cpuPhase) float64 { return s.server })
 	share := map[verb.Verb]float64{}
 	for _, v := range verb.All {
 		share[v] = 1
@@ -439,6 +441,21 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 	if weighted == 0 {
 		return nil, fmt.Errorf("the runs made no requests")
 	}
+	// A request's server CPU is its verb's share, and base's
+	// cpu_per_kib for every KiB of its object on top: served counts
+	// requests of the mean share, so the objects' KiB count as the
+	// requests of the mean share that would cost what they do.
+	work := func(s *cpuPhase) float64 {
+		var sized float64
+		for i, v := range verb.All {
+			sized += s.kib[i] * float64(base.Latency[v].CPUPerKiB)
+		}
+		return s.served() + sized*n/weighted
+	}
+	kroFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, s.reconciles, load(s)} },
+		func(s *cpuPhase) float64 { return s.kro })
+	srvFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{work(s), load(s)} },
+		func(s *cpuPhase) float64 { return s.server })
 	perWeight := srvFit[0] * n / weighted
 
 	t.Server.SharedCPUs = true
@@ -459,15 +476,20 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 	for _, v := range verb.All {
 		l := t.Latency[v]
 		l.CPU = target.Duration(time.Duration(share[v] * perWeight * 1e9).Round(time.Microsecond))
+		l.CPUPerKiB = target.Duration(time.Duration(float64(base.Latency[v].CPUPerKiB) * perWeight * 1e9).Round(time.Microsecond))
 		t.Latency[v] = l
-		perVerb = append(perVerb, fmt.Sprintf("%s %.3fms", v, float64(l.CPU)/1e6))
+		cpu := fmt.Sprintf("%s %.3fms", v, float64(l.CPU)/1e6)
+		if l.CPUPerKiB > 0 {
+			cpu += fmt.Sprintf(" + %.3fms per KiB", float64(l.CPUPerKiB)/1e6)
+		}
+		perVerb = append(perVerb, cpu)
 	}
 	report := []string{fmt.Sprintf("kro's CPU: %.3fms per request, %.3fms per reconcile and %s; "+
 		"the API server's, etcd's and krosim's watching: %.3fms per request and %s (%s in all; least squares over %d phases of the runs)",
 		kroFit[0]*1e3, kroFit[1]*1e3, loadTerm, srvFit[0]*1e3, srvLoad, total, len(phases))}
 	for _, s := range phases {
 		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*load(s)
-		fitS := srvFit[0]*s.served() + srvFit[1]*load(s)
+		fitS := srvFit[0]*work(s) + srvFit[1]*load(s)
 		wakeups := ""
 		if wake {
 			wakeups = fmt.Sprintf(" (%.0f wakeups, shared)", s.wakeups)

@@ -52,7 +52,7 @@ func (t *Target) AtSpeed(probeUS float64) error {
 	t.Server.WakeupCPU = d(t.Server.WakeupCPU)
 	t.Server.ActiveCPU *= f
 	for v, l := range t.Latency {
-		l.P50, l.P95, l.P99, l.PerObject, l.CPU = d(l.P50), d(l.P95), d(l.P99), d(l.PerObject), d(l.CPU)
+		l.P50, l.P95, l.P99, l.PerObject, l.CPU, l.CPUPerKiB = d(l.P50), d(l.P95), d(l.P99), d(l.PerObject), d(l.CPU), d(l.CPUPerKiB)
 		t.Latency[v] = l
 	}
 	t.Speed = &Speed{ProbeUS: probeUS, Elasticity: t.Speed.Elasticity, Idle: t.Speed.Idle}

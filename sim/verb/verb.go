@@ -19,6 +19,9 @@ const (
 // All are the verbs in report order.
 var All = []Verb{Get, List, Create, Update, Patch, UpdateStatus, Delete}
 
+// Count is len(All), for arrays indexed by Index.
+const Count = 7
+
 // Index is v's place in All, -1 for a verb not in it: what
 // slices.Index(All, v) finds, without comparing v to the verbs before it.
 func (v Verb) Index() int {

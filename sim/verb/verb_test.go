@@ -43,6 +43,9 @@ func TestAllInReportOrder(t *testing.T) {
 	if got != want {
 		t.Errorf("All = %s, want %s", got, want)
 	}
+	if len(All) != Count {
+		t.Errorf("Count = %d, want len(All) = %d", Count, len(All))
+	}
 }
 
 // TestIndexIsPlaceInAll checks Index against All, whose order it must follow.
