@@ -142,36 +142,40 @@ func TestApply(t *testing.T) {
 }
 
 // TestPerKiBSplitsTheCPU checks how calibrate --kubeconfig splits a verb's
-// CPU by the objects' sizes: a patch of 4ms on objects of 0.5 KiB and 8ms on
-// 1.5 KiB is 2ms + 4ms per KiB; a GET that did not grow keeps its CPU whole;
-// a LIST is charged per object listed instead; a slope that would make the
-// CPU of no object negative is held to the whole CPU over the usual size.
+// CPU by the objects' sizes, from objects of 0.5 and 1.5 KiB: a patch that
+// grew from 4ms to 8ms (a fraction of 1 per KiB) and a delete from 2ms to
+// 3ms (0.5) pool into 0.75 for both: 4ms is 2.5ms + 3ms per KiB, 2ms is
+// 1.25ms + 1.5ms per KiB; a GET keeps its own fraction, and one whose CPU
+// did not grow its CPU whole; a LIST is charged per object listed instead;
+// a fraction that would leave less than a tenth of the CPU is held there.
 func TestPerKiBSplitsTheCPU(t *testing.T) {
 	ms := func(x float64) time.Duration { return time.Duration(x * 1e6) }
-	c := &Calibration{KiB: [2]float64{0.5, 1.5}, Sized: []LatencyRow{
-		{Verb: verb.Patch, ServerCPU: ms(8)},
-		{Verb: verb.Get, ServerCPU: ms(1)},
-		{Verb: verb.List, ServerCPU: ms(3)},
-		{Verb: verb.Delete, ServerCPU: ms(12)},
-	}}
-	l := map[verb.Verb]target.Latency{
-		verb.Patch:  {CPU: target.Duration(ms(4))},
-		verb.Get:    {CPU: target.Duration(ms(1.5))},
-		verb.List:   {CPU: target.Duration(ms(1))},
-		verb.Delete: {CPU: target.Duration(ms(2))},
-	}
-	report := c.perKiB(l)
-	for v, want := range map[verb.Verb][2]time.Duration{
-		verb.Patch:  {ms(2), ms(4)},
-		verb.Get:    {ms(1.5), 0},
-		verb.List:   {ms(1), 0},
-		verb.Delete: {0, ms(4)}, // 10ms per KiB would leave -3ms: held to 2ms / 0.5 KiB
+	for _, tc := range []struct {
+		name  string
+		sized []LatencyRow
+		l     map[verb.Verb]target.Latency
+		want  map[verb.Verb][2]time.Duration
+	}{
+		{"pooled writes, a GET of its own",
+			[]LatencyRow{{Verb: verb.Patch, ServerCPU: ms(8)}, {Verb: verb.Delete, ServerCPU: ms(3)},
+				{Verb: verb.Get, ServerCPU: ms(1.5)}, {Verb: verb.List, ServerCPU: ms(3)}},
+			map[verb.Verb]target.Latency{verb.Patch: {CPU: target.Duration(ms(4))}, verb.Delete: {CPU: target.Duration(ms(2))},
+				verb.Get: {CPU: target.Duration(ms(1.5))}, verb.List: {CPU: target.Duration(ms(1))}},
+			map[verb.Verb][2]time.Duration{verb.Patch: {ms(2.5), ms(3)}, verb.Delete: {ms(1.25), ms(1.5)},
+				verb.Get: {ms(1.5), 0}, verb.List: {ms(1), 0}}},
+		{"held to nine tenths",
+			[]LatencyRow{{Verb: verb.Create, ServerCPU: ms(10)}, {Verb: verb.Get, ServerCPU: ms(3)}},
+			map[verb.Verb]target.Latency{verb.Create: {CPU: target.Duration(ms(2))}, verb.Get: {CPU: target.Duration(ms(1))}},
+			map[verb.Verb][2]time.Duration{verb.Create: {ms(0.2), ms(3.6)}, verb.Get: {ms(0.1), ms(1.8)}}},
 	} {
-		if got := [2]time.Duration{l[v].CPU.D(), l[v].CPUPerKiB.D()}; got != want {
-			t.Errorf("%s: cpu %v + %v per KiB, want %v + %v", v, got[0], got[1], want[0], want[1])
-		}
-	}
-	if want := []string{"patch 2.00ms + 4.00ms per KiB", "delete 0.00ms + 4.00ms per KiB"}; !slices.Equal(report, want) {
-		t.Errorf("report %q, want %q", report, want)
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Calibration{KiB: [2]float64{0.5, 1.5}, Sized: tc.sized}
+			c.perKiB(tc.l)
+			for v, want := range tc.want {
+				if got := [2]time.Duration{tc.l[v].CPU.D(), tc.l[v].CPUPerKiB.D()}; got != want {
+					t.Errorf("%s: cpu %v + %v per KiB, want %v + %v", v, got[0], got[1], want[0], want[1])
+				}
+			}
+		})
 	}
 }

@@ -415,7 +415,9 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 // (simulateRuns) it is that waking (server.wakeup_cpu, k + b, shared by the
 // requests in flight together); before, the seconds the run was active
 // (server.active_cpu), a first guess to simulate the runs with.
-// The server's per-request CPU is shared among the verbs as base's are.
+// The server's per-request CPU is shared among the verbs as base's are,
+// and so is its part per KiB of the requests' objects
+// (latency.VERB.cpu_per_kib): one factor scales both.
 func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 	wake := phases[0].wakeups > 0 // counted (a run of requests has some)
 	load := func(s *cpuPhase) float64 { return s.active }
