@@ -318,8 +318,9 @@ func TestSittingsAtTheirHostsSpeed(t *testing.T) {
 	}
 }
 
-// bigDir holds runs of an RGD whose children are 2 to 4 KiB each, five to
-// six times the calibration RGDs' (fidelity/bigobjects.yaml), taken on
+// bigDir holds runs of an RGD whose requests' objects are 1.5 KiB on
+// average (its applies' 1.9), two and a half times the calibration RGDs'
+// (fidelity/bigobjects.yaml; simulated, LISTs aside), taken on
 // 2026-12-07 with the probe; the third sitting's calibration predicts them
 // at their host's speed. They check latency.VERB.cpu_per_kib, which only
 // the objects' sizes exercise.

@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -31,8 +32,8 @@ const (
 	traceTarget = measured + "/sitting3/harness.yaml"
 )
 
-// span is one reconcile of one instance, seconds.
-type span struct{ start, end float64 }
+// reconcileSpan is one reconcile of one instance, seconds.
+type reconcileSpan struct{ start, end float64 }
 
 // TestTracedReconciles compares the simulation with kro reconcile by
 // reconcile: for every traced row, each instance's k-th reconcile, how long
@@ -63,7 +64,7 @@ func TestTracedReconciles(t *testing.T) {
 	fmt.Fprintf(&out, "Reconcile by reconcile: kro's log against the simulation (target %s at each row's host speed)\n\n", filepath.Base(filepath.Dir(traceTarget))+"/"+filepath.Base(traceTarget))
 	for _, row := range names {
 		runs := rows[row]
-		var kro []map[string][]span
+		var kro []map[string][]reconcileSpan
 		for _, d := range runs {
 			k, err := readKroLog(filepath.Join(d, "kro.log.gz"))
 			if err != nil {
@@ -98,7 +99,7 @@ func TestTracedReconciles(t *testing.T) {
 
 // simulateTraced simulates the traced runs' row at the runs' host speed and
 // returns each instance's reconciles.
-func simulateTraced(t *testing.T, runs []string) map[string][]span {
+func simulateTraced(t *testing.T, runs []string) map[string][]reconcileSpan {
 	t.Helper()
 	res, err := result.Read(runs[0])
 	if err != nil {
@@ -126,9 +127,9 @@ func simulateTraced(t *testing.T, runs []string) map[string][]span {
 	if err != nil {
 		t.Fatalf("%v: %s", err, stderr.String())
 	}
-	got := map[string][]span{}
+	got := map[string][]reconcileSpan{}
 	simRes, err := sim.Run(cfg, rgds, sim.Options{Reconciled: func(k api.Key, start, end time.Duration) {
-		got[k.Namespace+"/"+k.Name] = append(got[k.Namespace+"/"+k.Name], span{start.Seconds(), end.Seconds()})
+		got[k.Namespace+"/"+k.Name] = append(got[k.Namespace+"/"+k.Name], reconcileSpan{start.Seconds(), end.Seconds()})
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -142,7 +143,7 @@ func simulateTraced(t *testing.T, runs []string) map[string][]span {
 // readKroLog reads kro's zap log (gzipped, level 2, rfc3339nano times) and
 // returns each instance's reconciles, from "Syncing object" to "Finished
 // syncing object".
-func readKroLog(path string) (map[string][]span, error) {
+func readKroLog(path string) (map[string][]reconcileSpan, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -152,7 +153,7 @@ func readKroLog(path string) (map[string][]span, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	got, open := map[string][]span{}, map[string]float64{}
+	got, open := map[string][]reconcileSpan{}, map[string]float64{}
 	sc := bufio.NewScanner(zr)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for line := 1; sc.Scan(); line++ {
@@ -174,7 +175,7 @@ func readKroLog(path string) (map[string][]span, error) {
 		if fields[3] == "Syncing object" {
 			open[key] = s
 		} else if start, ok := open[key]; ok {
-			got[key] = append(got[key], span{start, s})
+			got[key] = append(got[key], reconcileSpan{start, s})
 			delete(open, key)
 		}
 	}
@@ -187,14 +188,14 @@ func readKroLog(path string) (map[string][]span, error) {
 	return got, nil
 }
 
-// stats are reconciles counted over runs: how many per run, and the
-// workers' busy seconds per run.
-type stats struct{ n, busy float64 }
+// reconcileTotals are reconciles counted over runs: how many per run, and
+// the workers' busy seconds per run.
+type reconcileTotals struct{ n, busy float64 }
 
-func (s stats) mean() float64 { return s.busy / s.n }
+func (s reconcileTotals) mean() float64 { return s.busy / s.n }
 
-func reconcileStats(runs ...map[string][]span) stats {
-	var s stats
+func reconcileStats(runs ...map[string][]reconcileSpan) reconcileTotals {
+	var s reconcileTotals
 	for _, r := range runs {
 		for _, spans := range r {
 			for _, x := range spans {
@@ -211,13 +212,13 @@ func reconcileStats(runs ...map[string][]span) stats {
 // byIndexTable tabulates the k-th reconciles of the instances: how many
 // instances had one (per run of kro), their mean duration, and the mean
 // wait since the instance's previous reconcile ended.
-func byIndexTable(kro []map[string][]span, simulated map[string][]span) string {
+func byIndexTable(kro []map[string][]reconcileSpan, simulated map[string][]reconcileSpan) string {
 	type agg struct{ n, dur, gap, gaps float64 }
-	collect := func(runs ...map[string][]span) []agg {
+	collect := func(runs ...map[string][]reconcileSpan) []agg {
 		var by []agg
 		for _, r := range runs {
 			for _, spans := range r {
-				slices.SortFunc(spans, func(a, b span) int { return cmpFloat(a.start, b.start) })
+				slices.SortFunc(spans, func(a, b reconcileSpan) int { return cmp.Compare(a.start, b.start) })
 				for i, x := range spans {
 					if i == len(by) {
 						by = append(by, agg{})
@@ -275,14 +276,4 @@ func orDash(format string, x float64) string {
 		return "-"
 	}
 	return fmt.Sprintf(format, x)
-}
-
-func cmpFloat(a, b float64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -220,6 +220,7 @@ func (c *Calibration) perKiB(l map[verb.Verb]target.Latency) []string {
 			writes = append(writes, f)
 		}
 	}
+	pooled := stat.Mean(writes, nil)
 	var out []string
 	for _, v := range verb.All {
 		f, ok := growth[v]
@@ -227,7 +228,7 @@ func (c *Calibration) perKiB(l map[verb.Verb]target.Latency) []string {
 			continue
 		}
 		if !v.ReadOnly() {
-			f = stat.Mean(writes, nil)
+			f = pooled
 		}
 		f = min(max(f, 0), 0.9/c.KiB[0])
 		if f == 0 {
