@@ -34,12 +34,16 @@ type scenario struct {
 	workers   int     // 0: the target's
 	vcpus     int     // 0: the target's
 	delete    bool
+	// reconcile is kro's own CPU per reconcile that resolves the graph
+	// (cost.reconcile_ns), 0: the target's.
+	reconcile time.Duration
 }
 
 var scenarios = []scenario{
 	{name: "webapp-5", rgd: "webapp.yaml", instances: 5},
-	// Throttled, short of vCPUs and deleting: throttle_wait, cpu_wait and a delete pass.
-	{name: "chain-12-qps5-4workers-1vcpu-delete", rgd: "chain.yaml", instances: 12, qps: 5, workers: 4, vcpus: 1, delete: true},
+	// Throttled, short of vCPUs and deleting: throttle_wait, cpu_wait (four
+	// workers' reconciles of 300 ms of CPU on one vCPU) and a delete pass.
+	{name: "chain-12-qps5-4workers-1vcpu-delete", rgd: "chain.yaml", instances: 12, qps: 5, workers: 4, vcpus: 1, delete: true, reconcile: 300 * time.Millisecond},
 	{name: "multi-4", rgd: "multi.yaml", instances: 4},
 }
 
@@ -58,6 +62,9 @@ func (s scenario) run(t testing.TB) *sim.Result {
 	}
 	if s.vcpus > 0 {
 		tg.VCPUs = s.vcpus
+	}
+	if s.reconcile > 0 {
+		tg.Cost.ReconcileNS = float64(s.reconcile)
 	}
 	file := filepath.Join("..", "testdata", "rgd", s.rgd)
 	rgds, err := model.LoadFile(file)

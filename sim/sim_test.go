@@ -15,6 +15,7 @@ import (
 
 	"github.com/krosim/krosim/model"
 	"github.com/krosim/krosim/sim"
+	"github.com/krosim/krosim/sim/api"
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/target"
 	"github.com/krosim/krosim/sim/verb"
@@ -230,6 +231,48 @@ func TestDeletionWaitsForTheWatchCache(t *testing.T) {
 	}
 	if *cached.Summary.DeleteSeconds <= *direct.Summary.DeleteSeconds {
 		t.Errorf("deletion took %.3fs waiting for the watch cache, %.3fs without: want longer", *cached.Summary.DeleteSeconds, *direct.Summary.DeleteSeconds)
+	}
+}
+
+// TestDeletionResolvesNoGraph: kro's per-reconcile overhead
+// (cost.reconcile_ns) is the work of a reconcile that resolves the graph;
+// a deletion's reconcile LISTs and deletes the children without building
+// the runtime, so it does not pay it. With an overhead of a whole second,
+// every reconcile of the create phase lasts over a second and every one of
+// the delete phase well under.
+func TestDeletionResolvesNoGraph(t *testing.T) {
+	tg := defaults(t)
+	tg.Cost.ReconcileNS = float64(time.Second)
+	wl := workload.Default(5)
+	wl.Delete = true
+	type span struct{ start, end time.Duration }
+	var spans []span
+	cfg := result.Config{Target: tg, Workload: wl, Seed: 1, MaxTime: target.Duration(time.Hour)}
+	res, err := sim.Run(cfg, load(t, "../testdata/rgd/webapp.yaml"), sim.Options{Reconciled: func(_ api.Key, start, end time.Duration) {
+		spans = append(spans, span{start, end})
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	created := res.PhaseEnds()[0]
+	var creating, deleting int
+	for _, s := range spans {
+		d := s.end - s.start
+		switch {
+		case s.end <= created.At:
+			creating++
+			if d < time.Second {
+				t.Errorf("a create-phase reconcile took %v, less than its overhead of 1s", d)
+			}
+		case s.start >= created.At:
+			deleting++
+			if d >= 500*time.Millisecond {
+				t.Errorf("a deletion reconcile took %v: it paid the graph's overhead", d)
+			}
+		}
+	}
+	if creating != created.Reconciles || deleting == 0 {
+		t.Errorf("%d reconciles in the create phase (%d counted), %d in the delete phase", creating, created.Reconciles, deleting)
 	}
 }
 

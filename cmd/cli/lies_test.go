@@ -58,7 +58,7 @@ func TestHostileLies(t *testing.T) {
 		args: "--rgd " + webapp + " --instances 20 --target " + dir + "faults-60.yaml --delete --max-time 1h",
 		why:  []string{"virtual time limit reached while waiting for every instance to settle in the create phase", "20 of 20 instances never settled"},
 		end:  result.InstancesEnd{Unsettled: 20, Remaining: 20},
-		left: map[string]int{"instance WebApp.kro.run": 20, "child ConfigMap": 9, "child Deployment.apps": 1},
+		left: map[string]int{"instance WebApp.kro.run": 20, "child ConfigMap": 12, "child Deployment.apps": 3},
 	}, {
 		name: "20% server errors, delete",
 		// Seed 2 is one whose 20% of failing requests leave an instance

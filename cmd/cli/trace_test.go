@@ -39,9 +39,12 @@ type reconcileSpan struct{ start, end float64 }
 // reconcile: for every traced row, each instance's k-th reconcile, how long
 // it took and how long the instance waited for it since its (k-1)-th ended,
 // on average over the instances, kro's runs against the simulation at their
-// host's speed. The table (by-index.md there) is held byte for byte; the
-// bars, 25% each, judge the coarse grain a model has to get right: the mean
-// reconcile, the workers' busy seconds and the number of reconciles. Where
+// host's speed, phase by phase for runs that also deleted (kro's delete
+// phase begins after the create phase's closing idle wait, the
+// simulation's at its create phase's end). The table (by-index.md there)
+// is held byte for byte; the bars, 25% each, judge the coarse grain a model
+// has to get right: the mean reconcile, the workers' busy seconds and the
+// number of reconciles. Where
 // the rows part (fidelity-rgd's first three reconciles a quarter short, a
 // sixth reconcile of every instance kro did not do) is written up in
 // testdata/realapi/fidelity.md ("Reconcile by reconcile").
@@ -64,31 +67,50 @@ func TestTracedReconciles(t *testing.T) {
 	fmt.Fprintf(&out, "Reconcile by reconcile: kro's log against the simulation (target %s at each row's host speed)\n\n", filepath.Base(filepath.Dir(traceTarget))+"/"+filepath.Base(traceTarget))
 	for _, row := range names {
 		runs := rows[row]
-		var kro []map[string][]reconcileSpan
+		var kro [][]map[string][]reconcileSpan // by run, then by phase
 		for _, d := range runs {
 			k, err := readKroLog(filepath.Join(d, "kro.log.gz"))
 			if err != nil {
 				t.Fatal(err)
 			}
-			kro = append(kro, k)
+			kro = append(kro, splitAt(k, idleBoundary(k)))
 		}
-		simulated := simulateTraced(t, runs)
-		fmt.Fprintf(&out, "## %s (%d runs of kro)\n\n", row, len(runs))
-		out.WriteString(byIndexTable(kro, simulated))
-		kroStat, simStat := reconcileStats(kro...), reconcileStats(simulated)
-		fmt.Fprintf(&out, "\nreconciles %.1f / %.0f, mean %.1f / %.1f ms, busy %.2f / %.2f s (kro / simulated)\n\n",
-			kroStat.n, simStat.n, 1e3*kroStat.mean(), 1e3*simStat.mean(), kroStat.busy, simStat.busy)
-		for _, c := range []struct {
-			what      string
-			kro, sim  float64
-			tolerance float64
-		}{
-			{"mean reconcile", kroStat.mean(), simStat.mean(), 0.25},
-			{"busy seconds", kroStat.busy, simStat.busy, 0.25},
-			{"reconciles", kroStat.n, simStat.n, 0.25},
-		} {
-			if e := c.sim/c.kro - 1; math.Abs(e) > c.tolerance {
-				t.Errorf("%s: simulated %s %.3f against kro's %.3f (%+.1f%%, bar %.0f%%)", row, c.what, c.sim, c.kro, 100*e, 100*c.tolerance)
+		simulated, deleteAt := simulateTraced(t, runs)
+		sim := splitAt(simulated, deleteAt)
+		for i, k := range kro {
+			if len(k) != len(sim) {
+				t.Fatalf("%s: kro's log shows %d phases, the simulation has %d", runs[i], len(k), len(sim))
+			}
+		}
+		for ph, name := range []string{"create", "delete"} {
+			if ph == len(sim) {
+				break
+			}
+			var kroPhase []map[string][]reconcileSpan
+			for _, k := range kro {
+				kroPhase = append(kroPhase, k[ph])
+			}
+			heading := row
+			if len(sim) == 2 {
+				heading += ", " + name
+			}
+			fmt.Fprintf(&out, "## %s (%d runs of kro)\n\n", heading, len(runs))
+			out.WriteString(byIndexTable(kroPhase, sim[ph]))
+			kroStat, simStat := reconcileStats(kroPhase...), reconcileStats(sim[ph])
+			fmt.Fprintf(&out, "\nreconciles %.1f / %.0f, mean %.1f / %.1f ms, busy %.2f / %.2f s (kro / simulated)\n\n",
+				kroStat.n, simStat.n, 1e3*kroStat.mean(), 1e3*simStat.mean(), kroStat.busy, simStat.busy)
+			for _, c := range []struct {
+				what      string
+				kro, sim  float64
+				tolerance float64
+			}{
+				{"mean reconcile", kroStat.mean(), simStat.mean(), 0.25},
+				{"busy seconds", kroStat.busy, simStat.busy, 0.25},
+				{"reconciles", kroStat.n, simStat.n, 0.25},
+			} {
+				if e := c.sim/c.kro - 1; math.Abs(e) > c.tolerance {
+					t.Errorf("%s: simulated %s %.3f against kro's %.3f (%+.1f%%, bar %.0f%%)", heading, c.what, c.sim, c.kro, 100*e, 100*c.tolerance)
+				}
 			}
 		}
 	}
@@ -99,7 +121,7 @@ func TestTracedReconciles(t *testing.T) {
 
 // simulateTraced simulates the traced runs' row at the runs' host speed and
 // returns each instance's reconciles.
-func simulateTraced(t *testing.T, runs []string) map[string][]reconcileSpan {
+func simulateTraced(t *testing.T, runs []string) (map[string][]reconcileSpan, float64) {
 	t.Helper()
 	res, err := result.Read(runs[0])
 	if err != nil {
@@ -107,6 +129,9 @@ func simulateTraced(t *testing.T, runs []string) map[string][]reconcileSpan {
 	}
 	args := []string{"--target", traceTarget, "--crd", "../../testdata/realapi/standins.yaml",
 		"--instances", fmt.Sprint(res.Summary.InstancesTotal), "--workers", fmt.Sprint(res.Config.Cluster.Workers)}
+	if res.Config.Workload.Delete {
+		args = append(args, "--delete")
+	}
 	for _, f := range res.Config.RGDFiles {
 		args = append(args, "--rgd", filepath.Join("../..", f))
 	}
@@ -137,7 +162,52 @@ func simulateTraced(t *testing.T, runs []string) map[string][]reconcileSpan {
 	if simRes.Incomplete != "" {
 		t.Fatalf("simulation incomplete: %s", simRes.Incomplete)
 	}
-	return got
+	deleteAt := math.Inf(1)
+	if res.Config.Workload.Delete {
+		deleteAt = simRes.PhaseEnds()[0].At.Seconds()
+	}
+	return got, deleteAt
+}
+
+// idleBoundary is where a real run's delete phase began in kro's log: after
+// the longest pause between two reconciles, the create phase's closing
+// kro-idle wait (krosim run's --kro-idle, 5 s), when that pause is longer
+// than kro's 3 s requeue; +Inf for a run that did not delete.
+func idleBoundary(spans map[string][]reconcileSpan) float64 {
+	var starts []float64
+	for _, s := range spans {
+		for _, x := range s {
+			starts = append(starts, x.start)
+		}
+	}
+	slices.Sort(starts)
+	at, longest := math.Inf(1), 3.5
+	for i := 1; i < len(starts); i++ {
+		if gap := starts[i] - starts[i-1]; gap > longest {
+			at, longest = starts[i], gap
+		}
+	}
+	return at
+}
+
+// splitAt parts each instance's reconciles into those that started before
+// at and those that started at or after it: one phase, or two when at is
+// finite.
+func splitAt(spans map[string][]reconcileSpan, at float64) []map[string][]reconcileSpan {
+	if math.IsInf(at, 1) {
+		return []map[string][]reconcileSpan{spans}
+	}
+	before, after := map[string][]reconcileSpan{}, map[string][]reconcileSpan{}
+	for k, s := range spans {
+		for _, x := range s {
+			if x.start < at {
+				before[k] = append(before[k], x)
+			} else {
+				after[k] = append(after[k], x)
+			}
+		}
+	}
+	return []map[string][]reconcileSpan{before, after}
 }
 
 // readKroLog reads kro's zap log (gzipped, level 2, rfc3339nano times) and

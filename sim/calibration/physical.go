@@ -21,12 +21,13 @@ import (
 // share the processors (server.cpus, server.shared_cpus), from real runs of
 // calibration RGDs, in physical terms that carry over to any RGD and any
 // worker count rather than fitting one run's latency:
-//   - kro's CPU per request (cost.request_ns) and per reconcile
-//     (cost.reconcile_ns): a least-squares fit of kro's CPU time in each
-//     phase of each run (its create phase, and its delete phase when it
-//     deleted) to the phase's requests and reconciles, so the runs should
-//     differ in requests per reconcile (one resource per instance, and a
-//     chain of several);
+//   - kro's CPU per request (cost.request_ns) and per reconcile that
+//     resolves the graph (cost.reconcile_ns): a least-squares fit of kro's
+//     CPU time in each phase of each run (its create phase, and its delete
+//     phase when it deleted) to the phase's requests and such reconciles
+//     (a delete phase has none: kro deletes without resolving the graph),
+//     so the runs should differ in requests per reconcile (one resource per
+//     instance, and a chain of several);
 //   - the server's CPU per request (latency.VERB.cpu): the API server's and
 //     etcd's CPU time over the requests, shared out among the verbs as
 //     base's latency.VERB.cpu are (krosim calibrate --kubeconfig --pid-dir
@@ -297,6 +298,11 @@ type cpuPhase struct {
 	name                 string // the run's directory and the phase
 	calls                map[verb.Verb]float64
 	requests, reconciles float64
+	// resolving are the reconciles that resolved the graph: all of a
+	// create phase's, none of a delete phase's (kro deletes an instance's
+	// children without building its runtime or evaluating any CEL), which
+	// cost.reconcile_ns charges for.
+	resolving float64
 	// users are the workload's own requests in the phase, krosim's creates
 	// or deletes of the instances (and externals), by verb: the server
 	// serves them as it serves kro's, and a simulation sends them so.
@@ -390,6 +396,9 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 	s := cpuPhase{name: dir + " (" + ph.Name + ")", calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
 		kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds),
 		probe: ph.ProbeMicros, idleProbe: ph.IdleProbeMicros}
+	if ph.Name != "delete" {
+		s.resolving = s.reconciles
+	}
 	for v, n := range ph.APICalls {
 		s.calls[v] = float64(n)
 		s.requests += float64(n)
@@ -406,7 +415,7 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 }
 
 // fitCPU sets t's CPU costs from the runs' phases and says what it fitted:
-// kro: cpu = q requests + r reconciles + k load; the server (the API server
+// kro: cpu = q requests + r reconciles that resolve the graph + k load; the server (the API server
 // and etcd, and krosim's watching of the run, which shares their
 // processors): cpu = a requests + b load, its requests the workload's
 // own as well as kro's. The load term is what falls with
@@ -454,7 +463,7 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 		}
 		return s.served() + sized*n/weighted
 	}
-	kroFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, s.reconciles, load(s)} },
+	kroFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, s.resolving, load(s)} },
 		func(s *cpuPhase) float64 { return s.kro })
 	srvFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{work(s), load(s)} },
 		func(s *cpuPhase) float64 { return s.server })
@@ -486,11 +495,11 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 		}
 		perVerb = append(perVerb, cpu)
 	}
-	report := []string{fmt.Sprintf("kro's CPU: %.3fms per request, %.3fms per reconcile and %s; "+
+	report := []string{fmt.Sprintf("kro's CPU: %.3fms per request, %.3fms per reconcile resolving the graph and %s; "+
 		"the API server's, etcd's and krosim's watching: %.3fms per request and %s (%s in all; least squares over %d phases of the runs)",
 		kroFit[0]*1e3, kroFit[1]*1e3, loadTerm, srvFit[0]*1e3, srvLoad, total, len(phases))}
 	for _, s := range phases {
-		fitK := kroFit[0]*s.requests + kroFit[1]*s.reconciles + kroFit[2]*load(s)
+		fitK := kroFit[0]*s.requests + kroFit[1]*s.resolving + kroFit[2]*load(s)
 		fitS := srvFit[0]*work(s) + srvFit[1]*load(s)
 		wakeups := ""
 		if wake {

@@ -43,6 +43,9 @@ func (w *work) reconcile(key api.Key) outcome {
 	if g == nil {
 		return w.requeue()
 	}
+	// kro's own work of a reconcile that resolves the graph (its runtime
+	// built anew, the reconcile's bookkeeping); a deletion resolves none.
+	w.charge(span.Other, span.Detail{Step: "reconcile"}, time.Duration(w.c.t.Cost.ReconcileNS))
 	// 4. Finalizer and management labels.
 	obj, err := w.ensureManaged(key, obj, g)
 	if err != nil {
@@ -128,7 +131,6 @@ func (w *work) begin(key api.Key) {
 	}
 	w.pass = passLabel(in.rec.Reconciles)
 	w.stack = span.Stack{Thread: "worker", RGD: rgdName, Pass: w.pass}
-	w.charge(span.Other, span.Detail{Step: "reconcile"}, time.Duration(c.t.Cost.ReconcileNS))
 }
 
 // requeue is a requeue after kro's --instance-requeue-interval.

@@ -174,7 +174,7 @@ type Cost struct {
 	EdgeNS        float64 `json:"edge_ns" yaml:"edge_ns"`                       // per dependency checked
 	EncodeByteNS  float64 `json:"encode_byte_ns" yaml:"encode_byte_ns"`         // per byte sent or received
 	RequestNS     float64 `json:"request_ns" yaml:"request_ns"`                 // client overhead per request
-	ReconcileNS   float64 `json:"reconcile_ns" yaml:"reconcile_ns"`             // fixed overhead per reconcile
+	ReconcileNS   float64 `json:"reconcile_ns" yaml:"reconcile_ns"`             // fixed overhead per reconcile that resolves the graph (not a deletion)
 	Measured      bool    `json:"measured,omitempty" yaml:"measured,omitempty"` // use host elapsed time (not deterministic)
 }
 
