@@ -164,7 +164,7 @@ func (c *cluster) Idle() (bool, error) { return c.k.Pending() == 0, nil }
 // EndPhase takes stock of the run as a phase ends and kro is idle, where a
 // real run's scrapes split its phases.
 func (c *cluster) EndPhase(p workload.Phase, _ time.Duration) error {
-	e := PhaseEnd{Phase: p, At: c.k.Now(), Wakeups: c.srv.Served.Wakeups, KiB: c.srv.Served.KiB,
+	e := PhaseEnd{Phase: p, At: c.k.Now(), Wakeups: c.srv.Served.Wakeups, Events: c.srv.Served.Events, KiB: c.srv.Served.KiB,
 		CacheWaits: c.srv.CacheStats.Waits, CacheWait: c.srv.CacheStats.Wait}
 	e.Reconciles, e.Calls = c.ctrl.Counts()
 	c.phaseEnds = append(c.phaseEnds, e)

@@ -103,6 +103,7 @@ type PhaseEnd struct {
 	Reconciles int
 	Calls      map[verb.Verb]int // kro's requests by verb
 	Wakeups    float64           // the requests' shares of waking the server (see Wakeups)
+	Events     int               // the writes, each a watch event (server.event_cpu, cost.event_ns)
 	// KiB are the sizes of the objects the requests read or wrote, the
 	// workload's too, by verb.Index (LISTs aside): what
 	// latency.VERB.cpu_per_kib charges for.

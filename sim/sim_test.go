@@ -276,6 +276,20 @@ func TestDeletionResolvesNoGraph(t *testing.T) {
 	}
 }
 
+// TestWatchEventsCostKroCPU: every write is a watch event kro's informer
+// decodes and routes (cost.event_ns), on kro's vCPUs but off its workers'
+// path: at 50 ms an event, one vCPU is busy 50 ms for every write.
+func TestWatchEventsCostKroCPU(t *testing.T) {
+	tg := defaults(t)
+	tg.VCPUs, tg.Cost.EventNS = 1, float64(50*time.Millisecond)
+	res := run(t, result.Config{Target: tg, Workload: workload.Default(3), Seed: 1}, load(t, "../testdata/rgd/webapp.yaml"))
+	events := res.PhaseEnds()[0].Events
+	busy := res.Utilization.VCPUs * res.Summary.DurationSeconds
+	if want := float64(events) * 0.05; events == 0 || math.Abs(busy-want) > 0.01*want {
+		t.Errorf("one vCPU busy %.3fs over %d writes, want %.3fs", busy, events, want)
+	}
+}
+
 func TestAbortIsPolledWithoutChangingResults(t *testing.T) {
 	rgds := load(t, "../testdata/rgd/webapp.yaml")
 	cfg := result.Config{Target: defaults(t), Workload: workload.Default(50), Seed: 7, MaxTime: target.Duration(4 * time.Hour)}

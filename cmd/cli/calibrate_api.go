@@ -36,7 +36,7 @@ func declareAPICalibrateFlags(fs *pflag.FlagSet) *apiCalibrateOptions {
 	fs.StringSliceVar(&o.rgds, "rgd", nil, "with --from: the real run's RGD files (default: the files its results.json names, relative to where it ran)")
 	fs.IntVar(&o.objects, "objects", 200, "with --kubeconfig: requests timed per verb")
 	fs.IntSliceVar(&o.concurrency, "concurrency", []int{1}, "with --kubeconfig: requests in flight to measure at (the target takes the first; e.g. 1,4,8)")
-	fs.StringVar(&o.pidDir, "pid-dir", harnessPIDs(), "with --kubeconfig: PID files of the server's processes on this host (etcd, apiserver, kro), to measure each verb's CPU time on the server, on the usual objects and again on larger ones (latency.VERB.cpu and cpu_per_kib) (default $KROSIM_REALAPI_DIR/pids, the harness's)")
+	fs.StringVar(&o.pidDir, "pid-dir", harnessPIDs(), "with --kubeconfig: PID files of the server's processes on this host (etcd, apiserver, kro), to measure each verb's CPU time on the server, on the usual objects and again on larger ones (latency.VERB.cpu and cpu_per_kib), and the CPU of a write's watch event, the server's and a watcher's (server.event_cpu, cost.event_ns) (default $KROSIM_REALAPI_DIR/pids, the harness's)")
 	return o
 }
 

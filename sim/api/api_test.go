@@ -345,6 +345,52 @@ func TestObjectSizeCostsCPU(t *testing.T) {
 	}
 }
 
+// TestWritesAreWatchEvents: every write, a client's or one straight into
+// the store, is a watch event whose CPU (server.event_cpu) the processors
+// spend after it, off the request's path; reads are none.
+func TestWritesAreWatchEvents(t *testing.T) {
+	tg := testTarget(t, 10*ms)
+	tg.Server.CPUs, tg.Server.EventCPU = 2, target.Duration(3*ms)
+	for v, l := range tg.Latency {
+		l.CPU = target.Duration(ms)
+		tg.Latency[v] = l
+	}
+	k := kernel.New()
+	srv := NewServer(k, tg, rand.New(rand.NewPCG(1, 1)))
+	c := srv.NewClient(0, 0)
+	a, b := Key{cmGVR, "ns", "a"}, Key{cmGVR, "ns", "b"}
+	if _, err := srv.Store.Create(b, configMap("b", nil, nil)); err != nil { // the world's write
+		t.Fatal(err)
+	}
+	var created, read time.Duration
+	k.Go("client", func(p *kernel.Proc) {
+		if _, call := c.Create(p, a, configMap("a", nil, nil)); call.Err != nil {
+			t.Error(call.Err)
+		}
+		created = k.Now()
+		if _, call := c.Get(p, a); call.Err != nil {
+			t.Error(call.Err)
+		}
+		read = k.Now()
+		if call := c.Delete(p, a); call.Err != nil {
+			t.Error(call.Err)
+		}
+	})
+	if err := k.Run(0, nil); err != nil {
+		t.Fatal(err)
+	}
+	k.Shutdown()
+	if created != 10*ms || read != 20*ms {
+		t.Errorf("create answered at %v, get at %v: the events' CPU is on their path", created, read)
+	}
+	if srv.Served.Events != 3 {
+		t.Errorf("%d events, want 3 (two creates and a delete)", srv.Served.Events)
+	}
+	if got, want := srv.CPU().Busy(), 3*ms+3*3*ms; got != want { // three requests, three events
+		t.Errorf("processors busy %v, want %v", got, want)
+	}
+}
+
 // getsAtOnce sends n GETs of one ConfigMap at once to a fresh server with
 // target tg and returns the server and when each GET was answered.
 func getsAtOnce(t *testing.T, tg *target.Target, n int) (*Server, []time.Duration) {

@@ -77,7 +77,8 @@ func (s *Server) cache(gvr schema.GroupVersionResource) *watchCache {
 	return c
 }
 
-// observe follows every write into the watch cache of its resource. The
+// observe charges every write's watch event (server.event_cpu, off its
+// path) and follows the write into the watch cache of its resource. The
 // cache has a write as its response goes out: etcd answers the write and
 // sends its event to the API server's watch together. (On the real harness
 // a LIST of a kind right after a write of it almost never waited, and the
@@ -85,6 +86,10 @@ func (s *Server) cache(gvr schema.GroupVersionResource) *watchCache {
 // by the server's count, 191 when the cache saw writes a watch delay late.)
 // kro's informers see the event later, after server.watch_delay.
 func (s *Server) observe(e Event) {
+	s.Served.Events++
+	if d := s.t.Server.EventCPU.D(); d > 0 && s.cpu != nil {
+		s.k.Go("server-cpu", func(bg *kernel.Proc) { s.cpu.Run(bg, d) })
+	}
 	if s.t.Server.WatchProgressInterval <= 0 {
 		return
 	}

@@ -32,14 +32,16 @@ type Server struct {
 	// CacheStats counts the consistent LISTs that waited for a watch cache.
 	CacheStats CacheStats
 	// Served counts the requests served, the objects stored at each, the
-	// requests' shares of waking the server (server.wakeup_cpu), and the
-	// KiB of the objects the requests of each verb (by verb.Index) read or
-	// wrote, LISTs aside (latency.VERB.cpu_per_kib).
+	// requests' shares of waking the server (server.wakeup_cpu), the KiB of
+	// the objects the requests of each verb (by verb.Index) read or wrote,
+	// LISTs aside (latency.VERB.cpu_per_kib), and the writes, each a watch
+	// event (server.event_cpu).
 	Served struct {
 		Requests int
 		Objects  float64
 		Wakeups  float64
 		KiB      [verb.Count]float64
+		Events   int
 	}
 	serving int // requests in serve, where inflight also counts LISTs parked for the watch cache
 }

@@ -66,6 +66,9 @@ type Calibration struct {
 	// the larger: how a request's CPU grows with its object.
 	Sized []LatencyRow
 	KiB   [2]float64
+	// Watched is what a write costs each watcher of its kind (with the
+	// processes' CPU only).
+	Watched WatchedWrite
 }
 
 // LatencyRow is one verb measured at one concurrency.
@@ -135,6 +138,9 @@ func Calibrate(ctx context.Context, cfg CalibrateConfig) (*Calibration, error) {
 		cal.Rows = append(cal.Rows, rows...)
 		if i == 0 && cfg.PIDDir != "" {
 			if err := cal.sized(ctx, m, cfg.Log); err != nil {
+				return nil, err
+			}
+			if err := cal.watchedWrites(ctx, m, cfg.Log); err != nil {
 				return nil, err
 			}
 		}
@@ -291,6 +297,12 @@ func (c *Calibration) Apply(base *target.Target, o ApplyOptions) (*target.Target
 		o.Base, c.Objects, first, c.Client, strings.Join(other, "; "))
 	if len(sized) > 0 {
 		t.Description += fmt.Sprintf(" Server CPU by the object's size, from objects of %.2f and %.2f KiB: %s.", c.KiB[0], c.KiB[1], strings.Join(sized, ", "))
+	}
+	if w := c.Watched; w.Watchers > 0 {
+		t.Server.EventCPU = target.Duration(w.Server.Round(time.Microsecond))
+		t.Cost.EventNS = float64(w.Client.Round(time.Microsecond))
+		t.Description += fmt.Sprintf(" A write's watch event, from updates watched by %d watches against the same unwatched: %.3fms of the server's CPU "+
+			"(server.event_cpu) and %.3fms of the watcher's (cost.event_ns, kro's informer).", w.Watchers, ms(w.Server), ms(w.Client))
 	}
 	if note != "" {
 		t.Description += " " + note

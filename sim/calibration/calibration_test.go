@@ -141,6 +141,29 @@ func TestApply(t *testing.T) {
 	}
 }
 
+// TestApplyKeepsTheWatchEvents: a calibration that measured watched writes
+// gives the target the server's and the watcher's CPU of a watch event.
+func TestApplyKeepsTheWatchEvents(t *testing.T) {
+	base, err := target.Lookup("kro-defaults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base = base.Clone()
+	base.Server.CPUs = 2
+	cal := calibrated()
+	cal.Watched = WatchedWrite{Watchers: 8, Server: 40 * time.Microsecond, Client: 110 * time.Microsecond}
+	got, _ := cal.Apply(base, ApplyOptions{Name: "measured", Base: "kro-defaults", KeepCPUs: true})
+	if got.Server.EventCPU.D() != 40*time.Microsecond || got.Cost.EventNS != 110e3 {
+		t.Errorf("server.event_cpu %v, cost.event_ns %v; want 40µs and 110000", got.Server.EventCPU, got.Cost.EventNS)
+	}
+	if want := "A write's watch event, from updates watched by 8 watches against the same unwatched: 0.040ms of the server's CPU"; !strings.Contains(got.Description, want) {
+		t.Errorf("the description lacks %q:\n%s", want, got.Description)
+	}
+	if err := got.Validate(); err != nil {
+		t.Errorf("the target is not valid: %v", err)
+	}
+}
+
 // TestPerKiBSplitsTheCPU checks how calibrate --kubeconfig splits a verb's
 // CPU by the objects' sizes, from objects of 0.5 and 1.5 KiB: a patch that
 // grew from 4ms to 8ms (a fraction of 1 per KiB) and a delete from 2ms to

@@ -233,6 +233,7 @@ func simulateRuns(t *target.Target, runs []cpuRun) error {
 		for j := range s.phases {
 			ph, e := &s.phases[j], ends[j]
 			ph.wakeups = e.Wakeups - was.Wakeups
+			ph.events = float64(e.Events - was.Events)
 			for i := range ph.kib {
 				ph.kib[i] = e.KiB[i] - was.KiB[i]
 			}
@@ -313,6 +314,9 @@ type cpuPhase struct {
 
 	active  float64 // seconds until kro was last busy in the phase
 	wakeups float64 // the requests' shares of waking the server, simulated; 0: not counted yet
+	// events are the phase's writes, each a watch event whose CPU base
+	// measured (server.event_cpu, cost.event_ns), simulated.
+	events float64
 	// kib are the sizes of the objects the requests read or wrote, by
 	// verb.Index, simulated: what latency.VERB.cpu_per_kib charges for.
 	kib [verb.Count]float64
@@ -463,10 +467,13 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 		}
 		return s.served() + sized*n/weighted
 	}
+	// The watch events' CPU is measured (base's server.event_cpu and
+	// cost.event_ns, which the target keeps): the fits share out the rest.
+	kroEvent, srvEvent := base.Cost.EventNS/1e9, base.Server.EventCPU.D().Seconds()
 	kroFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{s.requests, s.resolving, load(s)} },
-		func(s *cpuPhase) float64 { return s.kro })
+		func(s *cpuPhase) float64 { return s.kro - s.events*kroEvent })
 	srvFit := nonNegative(phases, func(s *cpuPhase) []float64 { return []float64{work(s), load(s)} },
-		func(s *cpuPhase) float64 { return s.server })
+		func(s *cpuPhase) float64 { return s.server - s.events*srvEvent })
 	perWeight := srvFit[0] * n / weighted
 
 	t.Server.SharedCPUs = true
@@ -495,15 +502,20 @@ func fitCPU(t, base *target.Target, phases []*cpuPhase) ([]string, error) {
 		}
 		perVerb = append(perVerb, cpu)
 	}
+	events := ""
+	if kroEvent > 0 || srvEvent > 0 {
+		events = fmt.Sprintf("; besides, each write's watch event %.3fms of kro's and %.3fms of the server's, as measured (cost.event_ns, server.event_cpu)",
+			kroEvent*1e3, srvEvent*1e3)
+	}
 	report := []string{fmt.Sprintf("kro's CPU: %.3fms per request, %.3fms per reconcile resolving the graph and %s; "+
-		"the API server's, etcd's and krosim's watching: %.3fms per request and %s (%s in all; least squares over %d phases of the runs)",
-		kroFit[0]*1e3, kroFit[1]*1e3, loadTerm, srvFit[0]*1e3, srvLoad, total, len(phases))}
+		"the API server's, etcd's and krosim's watching: %.3fms per request and %s (%s in all; least squares over %d phases of the runs)%s",
+		kroFit[0]*1e3, kroFit[1]*1e3, loadTerm, srvFit[0]*1e3, srvLoad, total, len(phases), events)}
 	for _, s := range phases {
-		fitK := kroFit[0]*s.requests + kroFit[1]*s.resolving + kroFit[2]*load(s)
-		fitS := srvFit[0]*work(s) + srvFit[1]*load(s)
+		fitK := kroFit[0]*s.requests + kroFit[1]*s.resolving + kroFit[2]*load(s) + s.events*kroEvent
+		fitS := srvFit[0]*work(s) + srvFit[1]*load(s) + s.events*srvEvent
 		wakeups := ""
 		if wake {
-			wakeups = fmt.Sprintf(" (%.0f wakeups, shared)", s.wakeups)
+			wakeups = fmt.Sprintf(" (%.0f wakeups, shared; %.0f writes)", s.wakeups, s.events)
 		}
 		report = append(report, fmt.Sprintf("%s: %.0f requests and %.0f of the workload's%s, %.0f reconciles in %.2fs; kro CPU %.2fs (fit %.2fs), API server, etcd and krosim CPU %.2fs (fit %.2fs)",
 			s.name, s.requests, s.served()-s.requests, wakeups, s.reconciles, s.active, s.kro, fitK, s.server, fitS))

@@ -180,3 +180,46 @@ func TestUserRequestsByPhase(t *testing.T) {
 		}
 	}
 }
+
+// TestFitLeavesTheEventsMeasured: the CPU of the writes' watch events is
+// measured (base's cost.event_ns and server.event_cpu) and kept; the fits
+// share out the rest, so phases made of known per-request, per-reconcile,
+// per-wakeup and per-event costs give back the first three.
+func TestFitLeavesTheEventsMeasured(t *testing.T) {
+	const q, r, k, a, w = 0.5e-3, 1e-3, 0.2e-3, 1.5e-3, 1e-3 // seconds
+	base, err := target.Lookup("kro-defaults")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base = base.Clone()
+	base.Server.CPUs = 2
+	base.Server.EventCPU = target.Duration(50 * time.Microsecond)
+	base.Cost.EventNS = 100e3
+	for v, l := range base.Latency {
+		l.CPU, l.CPUPerKiB = target.Duration(time.Millisecond), 0
+		base.Latency[v] = l
+	}
+	var phases []*cpuPhase
+	for _, p := range []struct{ requests, resolving, wakeups, events float64 }{
+		{1000, 100, 500, 200}, {2000, 100, 800, 600}, {500, 0, 300, 100}, {3000, 400, 900, 300},
+	} {
+		phases = append(phases, &cpuPhase{calls: map[verb.Verb]float64{verb.Get: p.requests}, requests: p.requests,
+			resolving: p.resolving, wakeups: p.wakeups, events: p.events,
+			kro:    q*p.requests + r*p.resolving + k*p.wakeups + 100e-6*p.events,
+			server: a*p.requests + w*p.wakeups + 50e-6*p.events})
+	}
+	tg := base.Clone()
+	if _, err := fitCPU(tg, base, phases); err != nil {
+		t.Fatal(err)
+	}
+	near := func(got, want float64) bool { return math.Abs(got-want) < 1e-3*want }
+	if !near(tg.Cost.RequestNS, q*1e9) || !near(tg.Cost.ReconcileNS, r*1e9) || !near(tg.Latency[verb.Get].CPU.D().Seconds(), a) ||
+		!near(tg.Server.WakeupCPU.D().Seconds(), k+w) {
+		t.Errorf("fitted request_ns %.0f, reconcile_ns %.0f, get cpu %v, wakeup_cpu %v; want %.0f, %.0f, %v, %v",
+			tg.Cost.RequestNS, tg.Cost.ReconcileNS, tg.Latency[verb.Get].CPU, tg.Server.WakeupCPU, q*1e9, r*1e9,
+			time.Duration(a*1e9), time.Duration((k+w)*1e9))
+	}
+	if tg.Server.EventCPU != base.Server.EventCPU || tg.Cost.EventNS != base.Cost.EventNS {
+		t.Errorf("the events' measured CPU moved: %v and %vns", tg.Server.EventCPU, tg.Cost.EventNS)
+	}
+}

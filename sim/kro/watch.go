@@ -3,8 +3,10 @@ package kro
 import (
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/krosim/krosim/sim/api"
+	"github.com/krosim/krosim/sim/kernel"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -51,8 +53,13 @@ func (c *Controller) key(ik instKey) api.Key {
 // watch routes store writes to the queue after the watch delay, as kro's
 // informers do: instance updates only when the generation moved; child
 // events to the instances whose last or current reconcile asked to watch
-// that child, as the coordinator finds them when the event arrives.
+// that child, as the coordinator finds them when the event arrives. Every
+// event costs kro's informer cost.event_ns of CPU to decode and route, off
+// the workers' path.
 func (c *Controller) watch(e api.Event) {
+	if d := time.Duration(c.t.Cost.EventNS); d > 0 {
+		c.k.Go("kro-informer", func(p *kernel.Proc) { c.cpu.Run(p, d) })
+	}
 	if c.IsInstance(e.Key) {
 		if e.Type == "MODIFIED" && e.Generation == e.OldGeneration {
 			return

@@ -46,10 +46,11 @@ func (t *Target) AtSpeed(probeUS float64) error {
 	f := math.Pow(probeUS/t.Speed.ProbeUS, t.Speed.Elasticity)
 	d := func(x Duration) Duration { return Duration(time.Duration(float64(x) * f)) }
 	c := &t.Cost
-	for _, ns := range []*float64{&c.EvalBaseNS, &c.EvalUnitNS, &c.CompileByteNS, &c.CompileBaseNS, &c.NodeNS, &c.EdgeNS, &c.EncodeByteNS, &c.RequestNS, &c.ReconcileNS} {
+	for _, ns := range []*float64{&c.EvalBaseNS, &c.EvalUnitNS, &c.CompileByteNS, &c.CompileBaseNS, &c.NodeNS, &c.EdgeNS, &c.EncodeByteNS, &c.RequestNS, &c.ReconcileNS, &c.EventNS} {
 		*ns *= f
 	}
 	t.Server.WakeupCPU = d(t.Server.WakeupCPU)
+	t.Server.EventCPU = d(t.Server.EventCPU)
 	t.Server.ActiveCPU *= f
 	for v, l := range t.Latency {
 		l.P50, l.P95, l.P99, l.PerObject, l.CPU, l.CPUPerKiB = d(l.P50), d(l.P95), d(l.P99), d(l.PerObject), d(l.CPU), d(l.CPUPerKiB)

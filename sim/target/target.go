@@ -116,6 +116,13 @@ type Server struct {
 	// concurrency, as measured. Off the request's path, like
 	// latency.VERB.cpu beyond its latency. Needs CPUs.
 	WakeupCPU Duration `json:"wakeup_cpu,omitempty" yaml:"wakeup_cpu,omitempty"`
+	// EventCPU is the API server's CPU of a watch event: every write (an
+	// object created, changed or deleted) is an event the server encodes
+	// and sends to kro's informer of its kind (kro watches its instances'
+	// kind and every kind it manages). Off the write's path, on the
+	// server's processors. krosim calibrate --kubeconfig --pid-dir
+	// measures it with cost.event_ns, kro's part. Needs CPUs.
+	EventCPU Duration `json:"event_cpu,omitempty" yaml:"event_cpu,omitempty"`
 }
 
 // ActiveGap is the longest time between two requests that server.active_cpu
@@ -175,6 +182,7 @@ type Cost struct {
 	EncodeByteNS  float64 `json:"encode_byte_ns" yaml:"encode_byte_ns"`         // per byte sent or received
 	RequestNS     float64 `json:"request_ns" yaml:"request_ns"`                 // client overhead per request
 	ReconcileNS   float64 `json:"reconcile_ns" yaml:"reconcile_ns"`             // fixed overhead per reconcile that resolves the graph (not a deletion)
+	EventNS       float64 `json:"event_ns,omitempty" yaml:"event_ns,omitempty"` // per watch event received (a write of a kind kro watches), off the workers' path
 	Measured      bool    `json:"measured,omitempty" yaml:"measured,omitempty"` // use host elapsed time (not deterministic)
 }
 
@@ -434,8 +442,9 @@ func (c *checker) server(s Server) {
 	c.number("server.object_slowdown", s.ObjectSlowdown, 0, 1)
 	c.number("server.active_cpu", s.ActiveCPU, 0, MaxCPUs)
 	c.duration("server.wakeup_cpu", s.WakeupCPU, time.Second)
-	if (s.SharedCPUs || s.ActiveCPU > 0 || s.WakeupCPU > 0) && s.CPUs == 0 {
-		c.bad("server.cpus", "server.shared_cpus, server.active_cpu and server.wakeup_cpu need server.cpus: the processors kro shares with the server")
+	c.duration("server.event_cpu", s.EventCPU, time.Second)
+	if (s.SharedCPUs || s.ActiveCPU > 0 || s.WakeupCPU > 0 || s.EventCPU > 0) && s.CPUs == 0 {
+		c.bad("server.cpus", "server.shared_cpus, server.active_cpu, server.wakeup_cpu and server.event_cpu need server.cpus: the processors kro shares with the server")
 	}
 }
 
@@ -504,7 +513,7 @@ func (c *checker) cost(cost Cost) {
 		{"eval_base_ns", cost.EvalBaseNS}, {"eval_unit_ns", cost.EvalUnitNS},
 		{"compile_byte_ns", cost.CompileByteNS}, {"compile_base_ns", cost.CompileBaseNS},
 		{"node_ns", cost.NodeNS}, {"edge_ns", cost.EdgeNS}, {"encode_byte_ns", cost.EncodeByteNS},
-		{"request_ns", cost.RequestNS}, {"reconcile_ns", cost.ReconcileNS},
+		{"request_ns", cost.RequestNS}, {"reconcile_ns", cost.ReconcileNS}, {"event_ns", cost.EventNS},
 	} {
 		c.number("cost."+x.name, x.v, 0, MaxCostNS)
 	}
