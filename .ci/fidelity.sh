@@ -8,7 +8,9 @@
 # fidelity RGD (leave-one-out by construction):
 #   micro.yaml     krosim calibrate --kubeconfig --pid-dir: each verb's latency
 #                  one request at a time on an idle server, and its CPU time
-#                  on the server (how the server's CPU is shared among verbs)
+#                  on the server (how the server's CPU is shared among verbs,
+#                  and how it grows with the object), and a write's watch
+#                  event's CPU, the server's and a watcher's
 #   cal-*/         real runs of the calibration RGDs (testdata/realapi/calibration)
 #                  at 1, 2, 4 and 8 workers, five of each, create then delete,
 #                  with the processes' CPU time (--pid-dir) and the LISTs' waits
@@ -18,7 +20,8 @@
 #                  fitted on one run of each the 8-worker predictions' mean error
 #                  ranged from 5% to 23% (testdata/realapi/fidelity.md)
 #   harness.yaml   krosim calibrate --cpu-from cal-*: kro's CPU per request and
-#                  per reconcile, the server's CPU per request, the CPU of waking
+#                  per reconcile that resolves the graph, the server's CPU per
+#                  request (the watch events' as measured), the CPU of waking
 #                  the processes (shared by the requests in flight together), the
 #                  latency kro saw; the API server, etcd and kro share the host's
 #                  processors
