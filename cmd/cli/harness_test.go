@@ -168,6 +168,37 @@ func TestHarnessPredictsFidelitySet(t *testing.T) {
 	if golden := filepath.Join(harnessDir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
 		t.Errorf("the predictions of the fidelity set changed (go test ./cmd/cli -run Harness -update rewrites %s):\n%s", golden, got)
 	}
+	showsTable(t, "../../testdata/realapi/fidelity.md", got)
+}
+
+// showsTable checks that the document doc shows table, the first table in
+// it with table's header line, as it is (with -update, rewrites it there).
+func showsTable(t *testing.T, doc, table string) {
+	t.Helper()
+	raw, err := os.ReadFile(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(raw)
+	header, _, _ := strings.Cut(table, "\n")
+	start := strings.Index(text, header+"\n")
+	if start < 0 {
+		t.Fatalf("%s shows no table headed %q", doc, header)
+	}
+	end := start
+	for end < len(text) && text[end] == '|' {
+		end += strings.IndexByte(text[end:], '\n') + 1
+	}
+	if text[start:end] == table {
+		return
+	}
+	if *update {
+		if err := os.WriteFile(doc, []byte(text[:start]+table+text[end:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("%s does not show the table as predicted (go test ./cmd/cli -run Harness -update rewrites it)", doc)
 }
 
 // sittings are the same-day sittings of the whole fidelity set with the
