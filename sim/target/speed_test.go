@@ -12,17 +12,19 @@ func TestAtSpeedMovesEveryCost(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := base.Clone()
-	tg.Server.CPUs, tg.Server.WakeupCPU = 2, Duration(2*time.Millisecond)
+	tg.Server.CPUs, tg.Server.WakeupCPU, tg.Server.EventCPU = 2, Duration(2*time.Millisecond), Duration(50*time.Microsecond)
+	tg.Cost.EventNS = 120e3
 	tg.Speed = &Speed{ProbeUS: 2000, Elasticity: 0.5}
 	was := tg.Clone()
 	if err := tg.AtSpeed(8000); err != nil { // (8000/2000)^0.5: twice as slow
 		t.Fatal(err)
 	}
-	if tg.Cost.RequestNS != 2*was.Cost.RequestNS || tg.Cost.ReconcileNS != 2*was.Cost.ReconcileNS || tg.Cost.EvalUnitNS != 2*was.Cost.EvalUnitNS {
+	if tg.Cost.RequestNS != 2*was.Cost.RequestNS || tg.Cost.ReconcileNS != 2*was.Cost.ReconcileNS || tg.Cost.EvalUnitNS != 2*was.Cost.EvalUnitNS ||
+		tg.Cost.EventNS != 2*was.Cost.EventNS {
 		t.Errorf("cost %+v, want twice %+v", tg.Cost, was.Cost)
 	}
-	if tg.Server.WakeupCPU != 2*was.Server.WakeupCPU {
-		t.Errorf("wakeup_cpu %s, want %s", tg.Server.WakeupCPU, 2*was.Server.WakeupCPU)
+	if tg.Server.WakeupCPU != 2*was.Server.WakeupCPU || tg.Server.EventCPU != 2*was.Server.EventCPU {
+		t.Errorf("wakeup_cpu %s, event_cpu %s, want %s and %s", tg.Server.WakeupCPU, tg.Server.EventCPU, 2*was.Server.WakeupCPU, 2*was.Server.EventCPU)
 	}
 	for v, l := range tg.Latency {
 		w := was.Latency[v]
