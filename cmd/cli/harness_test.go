@@ -187,7 +187,12 @@ func showsTable(t *testing.T, doc, table string) {
 	}
 	end := start
 	for end < len(text) && text[end] == '|' {
-		end += strings.IndexByte(text[end:], '\n') + 1
+		line := strings.IndexByte(text[end:], '\n')
+		if line < 0 {
+			end = len(text)
+			break
+		}
+		end += line + 1
 	}
 	if text[start:end] == table {
 		return

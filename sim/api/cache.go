@@ -87,8 +87,8 @@ func (s *Server) cache(gvr schema.GroupVersionResource) *watchCache {
 // kro's informers see the event later, after server.watch_delay.
 func (s *Server) observe(e Event) {
 	s.Served.Events++
-	if d := s.t.Server.EventCPU.D(); d > 0 && s.cpu != nil {
-		s.k.Go("server-cpu", func(bg *kernel.Proc) { s.cpu.Run(bg, d) })
+	if s.cpu != nil {
+		s.cpu.RunAfter(s.k, "server-cpu", s.t.Server.EventCPU.D())
 	}
 	if s.t.Server.WatchProgressInterval <= 0 {
 		return

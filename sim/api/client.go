@@ -402,8 +402,9 @@ func (s *Server) attempt(p *kernel.Proc, v verb.Verb, k Key, objects int, faults
 	lat = s.serve(p, lat, l.CPU.D()+s.sized(v, before))
 	err = op()
 	if before == 0 {
-		if d := s.sized(v, s.Store.SizeOf(k)); d > 0 && s.cpu != nil {
-			s.k.Go("server-cpu", func(bg *kernel.Proc) { s.cpu.Run(bg, d) })
+		d := s.sized(v, s.Store.SizeOf(k)) // counted with or without processors
+		if s.cpu != nil {
+			s.cpu.RunAfter(s.k, "server-cpu", d)
 		}
 	}
 	return err, 0, fresh, fresh + lat, true
@@ -451,9 +452,7 @@ func (s *Server) serve(p *kernel.Proc, d, cpu time.Duration) time.Duration {
 	held := min(cpu, d)
 	wait := s.cpu.Run(p, held)
 	p.Sleep(d - held)
-	if after := cpu - held; after > 0 {
-		s.k.Go("server-cpu", func(bg *kernel.Proc) { s.cpu.Run(bg, after) })
-	}
+	s.cpu.RunAfter(s.k, "server-cpu", cpu-held)
 	return wait + d
 }
 

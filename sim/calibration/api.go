@@ -73,7 +73,7 @@ type Calibration struct {
 
 // LatencyRow is one verb measured at one concurrency.
 type LatencyRow struct {
-	Verb        verb.Verb // or PatchWrites
+	Verb        verb.Verb // or a row reported only (reportOnly)
 	Concurrency int
 	P50, P95    time.Duration
 	P99         time.Duration
@@ -96,6 +96,10 @@ const PatchWrites verb.Verb = "patch-writes"
 // improve (testdata/realapi/fidelity.md), so the target prices an apply
 // that creates as a no-op one, and the row is reported only.
 const PatchCreates verb.Verb = "patch-creates"
+
+// reportOnly says whether the rows of v are reported but are no verb of a
+// target: PatchWrites and PatchCreates.
+func reportOnly(v verb.Verb) bool { return v == PatchWrites || v == PatchCreates }
 
 // standins is the stand-in kind calibration writes (testdata/realapi/standins.yaml).
 var standins = schema.GroupVersionResource{Group: "standin.krosim.dev", Version: "v1", Resource: "standinconfigmaps"}
@@ -198,7 +202,7 @@ func (c *Calibration) sized(ctx context.Context, m *measure, log io.Writer) erro
 func latencies(rows []LatencyRow) map[verb.Verb]target.Latency {
 	l := map[verb.Verb]target.Latency{}
 	for _, row := range rows {
-		if row.Verb != PatchWrites && row.Verb != PatchCreates {
+		if !reportOnly(row.Verb) {
 			l[row.Verb] = target.Latency{P50: target.Duration(row.P50), P95: target.Duration(row.P95),
 				P99: target.Duration(row.P99), PerObject: target.Duration(row.PerObject), CPU: target.Duration(row.ServerCPU)}
 		}
@@ -225,7 +229,7 @@ func (c *Calibration) perKiB(l map[verb.Verb]target.Latency) []string {
 	var writes []float64
 	for _, big := range c.Sized {
 		lat, ok := l[big.Verb]
-		if !ok || big.Verb == verb.List || big.Verb == PatchWrites || lat.CPU <= 0 {
+		if !ok || big.Verb == verb.List || reportOnly(big.Verb) || lat.CPU <= 0 {
 			continue
 		}
 		f := float64(big.ServerCPU-lat.CPU.D()) / dk / float64(lat.CPU)
@@ -294,7 +298,7 @@ func (c *Calibration) Apply(base *target.Target, o ApplyOptions) (*target.Target
 	t.Readiness = map[string]target.Readiness{}
 	var other []string
 	for _, r := range c.Rows {
-		if r.Concurrency != first || r.Verb == PatchWrites || r.Verb == PatchCreates {
+		if r.Concurrency != first || reportOnly(r.Verb) {
 			other = append(other, fmt.Sprintf("%s x%d p50 %.2fms p99 %.2fms", r.Verb, r.Concurrency,
 				float64(r.P50)/1e6, float64(r.P99)/1e6))
 		}
@@ -335,7 +339,7 @@ func processors(rows []LatencyRow, concurrency []int) float64 {
 	}
 	var ratios []float64
 	for _, r := range rows {
-		if r.Concurrency == first && r.Verb != PatchWrites && r.Verb != PatchCreates && r.OpsPerSec > 0 {
+		if r.Concurrency == first && !reportOnly(r.Verb) && r.OpsPerSec > 0 {
 			if x := atTop[r.Verb]; x > 0 {
 				ratios = append(ratios, x/r.OpsPerSec*float64(first))
 			}
@@ -432,13 +436,36 @@ func (m *measure) timed(ctx context.Context, f func(i int) error) ([]time.Durati
 	close(next)
 	wg.Wait()
 	wall := time.Since(start)
-	m.cpu = map[string]time.Duration{}
-	for name, d := range cluster.ProcessCPU(m.pidDir) {
-		if was, ok := cpu[name]; ok {
-			m.cpu[name] = d - was
+	m.cpu = cpuSince(m.pidDir, cpu)
+	return lat, wall, first
+}
+
+// cpuSince is the CPU time each process of pidDir spent since before, a
+// reading of cluster.ProcessCPU.
+func cpuSince(pidDir string, before map[string]time.Duration) map[string]time.Duration {
+	out := map[string]time.Duration{}
+	for name, d := range cluster.ProcessCPU(pidDir) {
+		if was, ok := before[name]; ok {
+			out[name] = d - was
 		}
 	}
-	return lat, wall, first
+	return out
+}
+
+// serverClient splits processes' CPU time into the server's (etcd's and
+// the API server's; kro does not serve requests) and the client's
+// (krosim's own).
+func serverClient(cpu map[string]time.Duration) (server, client time.Duration) {
+	for name, d := range cpu {
+		switch name {
+		case "krosim":
+			client += d
+		case "kro":
+		default:
+			server += d
+		}
+	}
+	return server, client
 }
 
 func (m *measure) row(v verb.Verb, lat []time.Duration, wall time.Duration) LatencyRow {
@@ -451,14 +478,9 @@ func (m *measure) row(v verb.Verb, lat []time.Duration, wall time.Duration) Late
 	row := LatencyRow{Verb: v, Concurrency: m.c, P50: q(0.5), P95: q(0.95), P99: q(0.99),
 		OpsPerSec: float64(len(lat)) / wall.Seconds(), Objects: len(lat)}
 	if m.pidDir != "" && len(lat) > 0 {
-		var server time.Duration
-		for name, d := range m.cpu {
-			if name != "krosim" && name != "kro" { // kro does not serve requests
-				server += d
-			}
-		}
+		server, client := serverClient(m.cpu)
 		row.ServerCPU = server / time.Duration(len(lat))
-		row.ClientCPU = m.cpu["krosim"] / time.Duration(len(lat))
+		row.ClientCPU = client / time.Duration(len(lat))
 	}
 	return row
 }

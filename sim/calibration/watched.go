@@ -114,22 +114,13 @@ func (m *measure) writeRound(ctx context.Context, res dynamic.ResourceInterface,
 	for deadline := time.Now().Add(10 * time.Second); seen.Load() < int64(n*len(objs)) && time.Now().Before(deadline); {
 		time.Sleep(10 * time.Millisecond)
 	}
-	after := cluster.ProcessCPU(m.pidDir)
+	cpu := cpuSince(m.pidDir, before)
 	stop()
 	wg.Wait()
 	if got := seen.Load(); got < int64(n*len(objs)) {
 		return 0, 0, fmt.Errorf("watched update: %d watches saw %d of %d events", n, got, n*len(objs))
 	}
-	for name, d := range after {
-		was, ok := before[name]
-		switch {
-		case !ok:
-		case name == "krosim":
-			client += d - was
-		case name != "kro":
-			server += d - was
-		}
-	}
+	server, client = serverClient(cpu)
 	k := time.Duration(len(objs))
 	return server / k, client / k, nil
 }

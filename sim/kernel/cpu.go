@@ -63,6 +63,15 @@ func (c *CPU) Release(d time.Duration) {
 	c.busy--
 }
 
+// RunAfter holds a processor for d of work in a process of its own, off
+// the caller's path: work that follows a request, such as its watch
+// event's or the CPU beyond its latency.
+func (c *CPU) RunAfter(k *Kernel, name string, d time.Duration) {
+	if d > 0 {
+		k.Go(name, func(p *Proc) { c.Run(p, d) })
+	}
+}
+
 // Run holds a processor for d of work and returns the time spent waiting for it.
 func (c *CPU) Run(p *Proc, d time.Duration) time.Duration {
 	if d <= 0 {

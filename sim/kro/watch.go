@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/krosim/krosim/sim/api"
-	"github.com/krosim/krosim/sim/kernel"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -57,9 +56,7 @@ func (c *Controller) key(ik instKey) api.Key {
 // event costs kro's informer cost.event_ns of CPU to decode and route, off
 // the workers' path.
 func (c *Controller) watch(e api.Event) {
-	if d := time.Duration(c.t.Cost.EventNS); d > 0 {
-		c.k.Go("kro-informer", func(p *kernel.Proc) { c.cpu.Run(p, d) })
-	}
+	c.cpu.RunAfter(c.k, "kro-informer", time.Duration(c.t.Cost.EventNS))
 	if c.IsInstance(e.Key) {
 		if e.Type == "MODIFIED" && e.Generation == e.OldGeneration {
 			return
