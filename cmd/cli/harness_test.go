@@ -382,6 +382,44 @@ func TestBigObjectsAtTheirHostsSpeed(t *testing.T) {
 	}
 }
 
+// celDir holds runs of an RGD whose CEL is a large part of every reconcile
+// (fidelity/celheavy.yaml: nested comprehensions over lists.range(100),
+// evaluated in every reconcile that resolves them) and of its control, the
+// same RGD at size 1 (cellight.yaml there), taken on 2026-12-07 with the
+// probe; the harness's probed calibration (measured/calprobe) predicts them
+// at their host's speed.
+const celDir = measured + "/celheavy"
+
+// TestCELHeavyAtTheirHostsSpeed predicts the CEL-heavy rows and their
+// control: with one worker within issue 13's bars, every row in the table
+// (fidelity-table.md there) unchanged. The simulation evaluates the CEL and
+// charges its cost (cost.eval_base_ns and eval_unit_ns), so what the heavy
+// expressions add to converge with one worker, heavy less light, must come
+// out within a factor of two of what they add to kro's. A simulation that
+// priced no CEL would add nothing.
+func TestCELHeavyAtTheirHostsSpeed(t *testing.T) {
+	got := predictRows(t, filepath.Join(celDir, "real-*-r*"), measured+"/calprobe/harness-probe.yaml", true, func(workers int) []string {
+		if workers != 1 {
+			return nil // several workers: recorded, not yet within the bars
+		}
+		return issueBars
+	}, issueBars)
+	if golden := filepath.Join(celDir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
+		t.Errorf("the CEL-heavy predictions changed (go test ./cmd/cli -run CELHeavy -update rewrites %s):\n%s", golden, got)
+	}
+	one := map[string]tableRow{}
+	for _, r := range tableRows(t, got) {
+		if r.workers == "1" {
+			one[r.rgd] = r
+		}
+	}
+	heavy, light := one["`celheavy.yaml`"], one["`cellight.yaml`"]
+	simCEL, kroCEL := heavy.simConverge-light.simConverge, heavy.realConverge-light.realConverge
+	if kroCEL <= 0 || simCEL < kroCEL/2 || simCEL > 2*kroCEL {
+		t.Errorf("with one worker the heavy CEL adds %.3fs to converge simulated, %.3fs to kro's: want within a factor of two", simCEL, kroCEL)
+	}
+}
+
 // TestHarnessPredictsCalibrationDeletes simulates the calibration RGDs'
 // runs kept in testdata/realapi/measured/caldelete, taken a day after the
 // harness's calibration runs and, unlike them, deleting too, with the
@@ -411,9 +449,12 @@ func TestHarnessPredictsCalibrationDeletes(t *testing.T) {
 }
 
 // tableRow is one row of compare's markdown table of predictions: the RGD,
-// the worker count and the converge and delete errors, in percent.
+// the worker count, the converge seconds simulated and kro's median, and the
+// converge and delete errors, in percent.
 type tableRow struct {
 	rgd, workers     string
+	simConverge      float64
+	realConverge     float64
 	converge, delete float64
 }
 
@@ -430,8 +471,8 @@ func tableRows(t *testing.T, table string) []tableRow {
 		for _, c := range []struct {
 			cell string
 			into *float64
-		}{{cells[8], &r.converge}, {cells[11], &r.delete}} {
-			if _, err := fmt.Sscanf(strings.Trim(c.cell, "*"), "%f%%", c.into); err != nil {
+		}{{cells[6], &r.simConverge}, {cells[7], &r.realConverge}, {cells[8], &r.converge}, {cells[11], &r.delete}} {
+			if _, err := fmt.Sscanf(strings.Trim(c.cell, "*"), "%f", c.into); err != nil {
 				t.Fatalf("row %q: error %q: %v", line, c.cell, err)
 			}
 		}

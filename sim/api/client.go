@@ -278,6 +278,8 @@ type Call struct {
 	CacheWait time.Duration
 	Retries   int
 	Err       error
+	// Done is when the response came back.
+	Done time.Duration
 }
 
 // Do runs one request for process p: the client limiter, the server's
@@ -342,7 +344,7 @@ func (c *Client) Do(p *kernel.Proc, v verb.Verb, k Key, objects int, op func() e
 		default:
 			vs.Errors++
 		}
-		call.Err = err
+		call.Err, call.Done = err, kern.Now()
 		return call
 	}
 }

@@ -106,7 +106,9 @@ func (g *Graph) members(name, ns string) map[string]string {
 }
 
 // listKinds LISTs the instance's children of the given kinds concurrently
-// and returns them, kinds in topological order.
+// and returns them a kind at a time, in the order the LISTs came back: kro
+// gathers its candidates as each LIST returns (applyset's listOrphans) and
+// deletes a wave's in that order, one after the other.
 func (w *work) listKinds(g *Graph, kinds map[schemaGVR]bool, ns string, sel map[string]string) ([]*unstructured.Unstructured, error) {
 	var gvrs []schemaGVR
 	var names []string
@@ -124,8 +126,10 @@ func (w *work) listKinds(g *Graph, kinds map[schemaGVR]bool, ns string, sel map[
 	})
 	var all []*unstructured.Unstructured
 	bytes := 0
-	for i, call := range calls {
-		if call.Err != nil {
+	i := -1
+	for range calls {
+		i = nextDone(calls, i)
+		if call := calls[i]; call.Err != nil {
 			return nil, call.Err
 		}
 		for _, o := range lists[i] {
@@ -135,4 +139,25 @@ func (w *work) listKinds(g *Graph, kinds map[schemaGVR]bool, ns string, sel map[
 	}
 	w.chargeRequest("", decode, bytes, 0)
 	return all, nil
+}
+
+// nextDone returns the call that came back next after calls[after] (the
+// first to come back when after is -1); of calls back at the same time, the
+// first in the list.
+func nextDone(calls []api.Call, after int) int {
+	next := -1
+	for i := range calls {
+		if after >= 0 && !doneBefore(calls, after, i) {
+			continue
+		}
+		if next < 0 || doneBefore(calls, i, next) {
+			next = i
+		}
+	}
+	return next
+}
+
+// doneBefore says whether calls[i] came back before calls[j].
+func doneBefore(calls []api.Call, i, j int) bool {
+	return calls[i].Done < calls[j].Done || calls[i].Done == calls[j].Done && i < j
 }

@@ -341,6 +341,41 @@ delete configmaps demo-head`,
 			wantNext: requeue,
 		},
 		{
+			name: "deletion: a wave in the order its LISTs return",
+			// Nothing depends on tail (a ConfigMap) or key (a Secret): the
+			// first wave. A Secret written after the instance's deletion
+			// leaves the Secrets' watch cache fresh and the ConfigMaps'
+			// waiting for a progress notification, so the Secrets' LIST
+			// returns first and kro deletes key before tail, though tail's
+			// kind comes first in the graph.
+			yaml: strings.Replace(rgdYAML("", "", "", ""), `    - id: tail`, `    - id: key
+      template:
+        apiVersion: v1
+        kind: Secret
+        metadata:
+          name: ${schema.spec.name}-key
+        stringData:
+          token: t
+    - id: tail`, 1),
+			prep: func(h *harness) {
+				h.run(4)
+				h.deleteInstance()
+				other := &unstructured.Unstructured{Object: map[string]any{
+					"apiVersion": "v1", "kind": "Secret",
+					"metadata": map[string]any{"name": "other", "namespace": "default"},
+				}}
+				h.create(api.Key{GVR: h.srv.Store.GVR("v1", "Secret"), Namespace: "default", Name: "other"}, other)
+			},
+			want: `get demos demo
+list configmaps
+list secrets
+delete secrets demo-key
+delete configmaps demo-head-tail
+get demos demo
+update_status demos demo`,
+			wantNext: requeue,
+		},
+		{
 			name: "deletion: finalizer",
 			yaml: rgdYAML("", "", "", ""),
 			prep: func(h *harness) { h.run(4); h.deleteInstance(); h.run(2) },
