@@ -50,6 +50,9 @@ krosim calibrate --from out/real --out fitted.yaml`,
 		if err := intFlag("--server-cpus", opts.serverCPUs, -1, target.MaxCPUs); err != nil {
 			return err
 		}
+		if err := outFileDir("--out", opts.out); err != nil {
+			return err
+		}
 		t, err := target.Lookup(opts.base)
 		if err != nil {
 			return err

@@ -195,7 +195,11 @@ func writeFileAtomic(path string, data []byte) error {
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		temps.Unlock()
-		return err
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the temporary file's name says nothing to a user
+		}
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	tmp := f.Name()
 	temps.names[tmp] = true
@@ -215,6 +219,24 @@ func writeFileAtomic(path string, data []byte) error {
 		return errors.Join(werr, cerr)
 	}
 	return os.Rename(tmp, path)
+}
+
+// outFileDir checks, before any work, that the directory of an output
+// file given to flag exists, so a long measurement does not end in a failed
+// write.
+func outFileDir(flag, path string) error {
+	if path == "" {
+		return nil
+	}
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return usagef("%s %s: its directory %s: %v", flag, path, dir, errors.Unwrap(err))
+	case !fi.IsDir():
+		return usagef("%s %s: %s is not a directory", flag, path, dir)
+	}
+	return nil
 }
 
 // quit exits the process at once with code, first removing the temporary

@@ -95,6 +95,8 @@ func TestUsageErrors(t *testing.T) {
 		{name: "bad bool", args: []string{"validate", "--timings=maybe", good}, want: "krosim validate: invalid argument"},
 		{name: "standins without a server", args: []string{"standins"}, want: "krosim standins: a cluster is required"},
 		{name: "standins with a missing target", args: []string{"standins", "--kubeconfig", good, "--target", "nowhere.yaml"}, want: `krosim standins: target "nowhere.yaml" is neither built in`},
+		// checked before measuring: calibrate --kubeconfig measures for minutes
+		{name: "calibrate into a missing directory", args: []string{"calibrate", "--out", filepath.Join("no", "such", "t.yaml")}, want: "krosim calibrate: --out no/such/t.yaml: its directory no/such: no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,8 +269,9 @@ func TestWriteFileAtomic(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("%d files in the directory, want 1: a temporary file was left behind", len(entries))
 	}
-	if err := writeFileAtomic(filepath.Join(dir, "no", "such", "dir"), nil); err == nil {
-		t.Error("writing into a missing directory succeeded")
+	missing := filepath.Join(dir, "no", "such", "dir")
+	if err := writeFileAtomic(missing, nil); err == nil || err.Error() != "write "+missing+": no such file or directory" {
+		t.Errorf("writing into a missing directory: %v, want an error naming the file", err)
 	}
 }
 

@@ -37,10 +37,7 @@ func TestRealFidelity(t *testing.T) {
 	if state == "" {
 		state = "/tmp/krosim-realapi"
 	}
-	dir := t.TempDir()
-	if out := os.Getenv("KROSIM_FIDELITY_OUT"); out != "" {
-		dir = out // keep the evidence
-	}
+	dir := evidenceDir(t)
 	const (
 		root  = "../../testdata/realapi/"
 		crd   = root + "standins.yaml"
@@ -112,10 +109,13 @@ func harness(t *testing.T) (kubeconfig, metrics string) {
 	return kubeconfig, metrics
 }
 
-// evidenceDir is where a real test writes its runs: $KROSIM_FIDELITY_OUT
-// to keep them, else a temporary directory.
+// evidenceDir is where a real test writes its runs: $KROSIM_FIDELITY_OUT,
+// made if missing, to keep them, else a temporary directory.
 func evidenceDir(t *testing.T) string {
 	if out := os.Getenv("KROSIM_FIDELITY_OUT"); out != "" {
+		if err := os.MkdirAll(out, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		return out
 	}
 	return t.TempDir()

@@ -368,15 +368,7 @@ const bigDir = measured + "/bigobjects"
 // rows with 4 and 8 workers came out 19% and 28% short (testdata/realapi/
 // fidelity.md, "Big objects").
 func TestBigObjectsAtTheirHostsSpeed(t *testing.T) {
-	got := predictRows(t, filepath.Join(bigDir, "real-*-r*"), measured+"/sitting3/harness.yaml", true, func(workers int) []string {
-		if workers != 1 {
-			return nil // several workers: recorded, not yet within the bars
-		}
-		return issueBars
-	}, issueBars)
-	if golden := filepath.Join(bigDir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
-		t.Errorf("the big objects' predictions changed (go test ./cmd/cli -run BigObjects -update rewrites %s):\n%s", golden, got)
-	}
+	got := predictAtProbe(t, bigDir, measured+"/sitting3/harness.yaml", "BigObjects")
 	if rows := tableRows(t, got); len(rows) != 3 {
 		t.Errorf("%d rows, want 3 (1, 4 and 8 workers)", len(rows))
 	}
@@ -398,15 +390,7 @@ const celDir = measured + "/celheavy"
 // out within a factor of two of what they add to kro's. A simulation that
 // priced no CEL would add nothing.
 func TestCELHeavyAtTheirHostsSpeed(t *testing.T) {
-	got := predictRows(t, filepath.Join(celDir, "real-*-r*"), measured+"/calprobe/harness-probe.yaml", true, func(workers int) []string {
-		if workers != 1 {
-			return nil // several workers: recorded, not yet within the bars
-		}
-		return issueBars
-	}, issueBars)
-	if golden := filepath.Join(celDir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
-		t.Errorf("the CEL-heavy predictions changed (go test ./cmd/cli -run CELHeavy -update rewrites %s):\n%s", golden, got)
-	}
+	got := predictAtProbe(t, celDir, measured+"/calprobe/harness-probe.yaml", "CELHeavy")
 	one := map[string]tableRow{}
 	for _, r := range tableRows(t, got) {
 		if r.workers == "1" {
@@ -418,6 +402,24 @@ func TestCELHeavyAtTheirHostsSpeed(t *testing.T) {
 	if kroCEL <= 0 || simCEL < kroCEL/2 || simCEL > 2*kroCEL {
 		t.Errorf("with one worker the heavy CEL adds %.3fs to converge simulated, %.3fs to kro's: want within a factor of two", simCEL, kroCEL)
 	}
+}
+
+// predictAtProbe predicts the rows of the real runs in dir (real-*-r*) with
+// target at their host's speed, the 1-worker rows within issue 13's bars
+// (several workers: recorded, not judged), and wants the table byte for
+// byte in dir's fidelity-table.md (go test -run name -update rewrites it).
+func predictAtProbe(t *testing.T, dir, target, name string) string {
+	t.Helper()
+	got := predictRows(t, filepath.Join(dir, "real-*-r*"), target, true, func(workers int) []string {
+		if workers != 1 {
+			return nil
+		}
+		return issueBars
+	}, issueBars)
+	if golden := filepath.Join(dir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
+		t.Errorf("the predictions of %s changed (go test ./cmd/cli -run %s -update rewrites %s):\n%s", dir, name, golden, got)
+	}
+	return got
 }
 
 // TestHarnessPredictsCalibrationDeletes simulates the calibration RGDs'
