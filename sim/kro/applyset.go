@@ -1,6 +1,8 @@
 package kro
 
 import (
+	"cmp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -60,8 +62,10 @@ func annotation(inst *unstructured.Unstructured, k string) string {
 
 // prune lists the instance's children of every kind it manages (its
 // ApplySet memory), concurrently as kro does, and deletes the ones no longer
-// desired, dependents first. When it deleted any, kro shrinks the memory to
-// the kinds applied now. It reports whether it deleted anything.
+// desired node by node, the last in topological order first (one of a node
+// no longer in the graph before any), a node's all at once. When it deleted
+// any, kro shrinks the memory to the kinds applied now. It reports whether
+// it deleted anything.
 func (w *work) prune(key api.Key, inst *unstructured.Unstructured, g *Graph, nodes []node, kinds map[schemaGVR]bool) (bool, error) {
 	want := w.sc.wantMap()
 	now := w.sc.nowMap()
@@ -75,23 +79,56 @@ func (w *work) prune(key api.Key, inst *unstructured.Unstructured, g *Graph, nod
 	if err != nil {
 		return false, err
 	}
-	var orphans []api.Key
+	var orphans []orphan
 	for _, o := range objs {
 		k := api.Key{GVR: w.c.srv.Store.GVR(o.GetAPIVersion(), o.GetKind()), Namespace: o.GetNamespace(), Name: o.GetName()}
 		if !want[k] {
-			orphans = append(orphans, k)
+			orphans = append(orphans, orphan{k, g.position(o.GetLabels()[LabelNode])})
 		}
 	}
 	if len(orphans) == 0 {
 		return false, nil
 	}
-	for _, k := range orphans {
-		if call := w.api(k.Name, func() api.Call { return w.c.client.Delete(w.p, k) }, 0); call.Err != nil && !isNotFound(call.Err) {
-			return true, call.Err
+	slices.SortStableFunc(orphans, func(a, b orphan) int { return cmp.Compare(b.pos, a.pos) })
+	for len(orphans) > 0 {
+		n := 1
+		for n < len(orphans) && orphans[n].pos == orphans[0].pos {
+			n++
 		}
+		if err := w.deleteAll(orphans[:n]); err != nil {
+			return true, err
+		}
+		orphans = orphans[n:]
 	}
 	_, call := w.apply("", key, instanceApplySet(g, inst, now, w.sc))
 	return true, call.Err
+}
+
+// orphan is a child prune deletes and its node's topological position.
+type orphan struct {
+	key api.Key
+	pos int
+}
+
+// deleteAll deletes orphans concurrently; one already gone is no error.
+func (w *work) deleteAll(orphans []orphan) error {
+	if len(orphans) == 1 {
+		k := orphans[0].key
+		if call := w.api(k.Name, func() api.Call { return w.c.client.Delete(w.p, k) }, 0); call.Err != nil && !isNotFound(call.Err) {
+			return call.Err
+		}
+		return nil
+	}
+	names := w.sc.namesOf(len(orphans))
+	for i, o := range orphans {
+		names[i] = o.key.Name
+	}
+	for _, call := range w.parallel(names, func(i int, p *kernel.Proc) api.Call { return w.c.client.Delete(p, orphans[i].key) }) {
+		if call.Err != nil && !isNotFound(call.Err) {
+			return call.Err
+		}
+	}
+	return nil
 }
 
 // members is the label selector of an instance's children, which prune and

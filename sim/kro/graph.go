@@ -21,7 +21,10 @@ type Graph struct {
 	// reverse topological layers, so wave 0 holds what nothing depends on
 	// and goes first.
 	deleteWave map[string]int
-	layouts    []*layout // by resource index
+	// positions is each resource's place in the topological order by ID:
+	// prune deletes node by node, the last first.
+	positions map[string]int
+	layouts   []*layout // by resource index
 	// groupResources names each resource of gvrs as the ApplySet
 	// annotation does ("deployments.apps").
 	groupResources map[schema.GroupVersionResource]string
@@ -34,6 +37,15 @@ type Graph struct {
 	// allocates).
 	rgdLabel   any
 	nodeLabels []any
+}
+
+// position is the topological place of the resource id, as kro's prune
+// orders it: one no longer in the graph comes after every other.
+func (g *Graph) position(id string) int {
+	if pos, ok := g.positions[id]; ok {
+		return pos
+	}
+	return len(g.RGD.Order)
 }
 
 // groupResource is gvr's group and resource as the ApplySet annotation
@@ -78,6 +90,10 @@ func newGraph(store *api.Store, g *model.RGD) *Graph {
 		gr.childrenNamed[name] = append(gr.childrenNamed[name], gv)
 	}
 	gr.deleteWave = deleteWaves(g)
+	gr.positions = make(map[string]int, len(g.Order))
+	for pos, i := range g.Order {
+		gr.positions[g.Resources[i].ID] = pos
+	}
 	return gr
 }
 

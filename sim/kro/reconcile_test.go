@@ -319,6 +319,38 @@ get demos demo
 update_status demos demo`,
 		},
 		{
+			name: "prune: the last node first, a node's orphans at once",
+			// withTail turned off excludes tail and the collection (after
+			// tail in topological order): prune deletes the collection's
+			// items together, then tail, though tail's name lists first.
+			yaml: rgdYAML("      withTail: boolean | default=true\n", "", includeWhen, strings.NewReplacer(
+				"- id: shards\n", "- id: shards\n"+includeWhen+"\n",
+				"name}-${shard}", "name}-z-${shard}").Replace(collection)),
+			prep: func(h *harness) {
+				h.run(4)
+				inst, err := h.srv.Store.Get(h.key)
+				if err != nil {
+					h.t.Fatal(err)
+				}
+				inst.Object["spec"] = map[string]any{"name": "demo", "withTail": false}
+				if _, err := h.srv.Store.Update(h.key, inst, false); err != nil {
+					h.t.Fatal(err)
+				}
+			},
+			want: `get demos demo
+get configmaps demo-head
+patch demos demo
+patch configmaps demo-head
+list configmaps
+delete configmaps demo-z-a
+delete configmaps demo-z-b
+delete configmaps demo-head-tail
+patch demos demo
+get demos demo
+update_status demos demo`,
+			wantNext: requeue,
+		},
+		{
 			name: "deletion: first wave",
 			yaml: rgdYAML("", "", "", ""),
 			prep: func(h *harness) { h.run(4); h.deleteInstance() },

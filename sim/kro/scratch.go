@@ -197,7 +197,9 @@ func (s *scratch) boxedList(n int) ([]any, any) {
 // memoOf returns the worker's memo, emptied for a new reconcile.
 func (s *scratch) memoOf() *memo {
 	if s == nil {
-		return &memo{}
+		// A fresh memo of generation 1: a slot never written, of
+		// generation 0, is not a result.
+		return &memo{gen: 1}
 	}
 	s.memo.reset()
 	return &s.memo
