@@ -27,7 +27,7 @@ krosim compare -o markdown out/sim out/real-1`,
 	summary: "compare a simulation's results with real runs: converge time, time to ready, reconciles and API calls by verb and resource",
 	flags: func(fs *pflag.FlagSet) any {
 		o := &compareOptions{}
-		fs.Float64Var(&o.tolerance, "tolerance", 0.15, "largest relative error of the converge and delete times against the median real run")
+		fs.Float64Var(&o.tolerance, "tolerance", 0.15, "largest relative error of the converge, update and delete times against the median real run")
 		fs.StringVarP(&o.format, "output", "o", "text", "output format: text, markdown (one summary table row), markdown-header (that table's header) or counts (markdown table of requests per instance)")
 		fs.StringVar(&o.format, "format", "text", "the same as -o")
 		_ = fs.MarkDeprecated("format", "use -o/--output")
@@ -81,7 +81,11 @@ krosim compare -o markdown out/sim out/real-1`,
 			return reportedError
 		}
 		if opts.format == "text" {
-			fmt.Fprintln(e.stdout, "\nPASS: every count equal to real kro's (or, where kro's own runs differ, within them), converge and delete times within tolerance")
+			times := "converge and delete times"
+			if c.HasUpdates() {
+				times = "converge, update and delete times"
+			}
+			fmt.Fprintf(e.stdout, "\nPASS: every count equal to real kro's (or, where kro's own runs differ, within them), %s within tolerance\n", times)
 		}
 		return nil
 	},

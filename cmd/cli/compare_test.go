@@ -47,9 +47,28 @@ func writeResults(t *testing.T, mode string, converge float64, patches int, dele
 	return dir
 }
 
+// withUpdate sets the update phase's time of the run in dir and returns dir.
+func withUpdate(t *testing.T, dir string, seconds float64) string {
+	t.Helper()
+	res, err := result.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Summary.UpdateSeconds = &seconds
+	data, err := result.Encode(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "results.json"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestCompare(t *testing.T) {
 	simDir := writeResults(t, "sim", 10, 30)
 	simDel := writeResults(t, "sim", 10, 30, 20)
+	simUpd := withUpdate(t, writeResults(t, "sim", 10, 30, 20), 8)
 	tests := []struct {
 		sim      string
 		name     string
@@ -71,6 +90,11 @@ func TestCompare(t *testing.T) {
 		{simDel, "delete off", []string{writeResults(t, "real", 10, 30, 40)}, exitRun, []string{"FAIL", "delete time off by -50.0%"}},
 		{simDel, "delete missing", []string{writeResults(t, "real", 10, 30)}, exitRun, []string{"FAIL", "delete time missing"}},
 		{"", "tolerance", []string{"--tolerance", "0.6", writeResults(t, "real", 20, 30)}, exitOK, []string{"PASS"}},
+		{simUpd, "update close", []string{withUpdate(t, writeResults(t, "real", 10, 30, 20), 8.5)}, exitOK,
+			[]string{"PASS", "update seconds", "converge, update and delete times within tolerance"}},
+		{simUpd, "update off", []string{withUpdate(t, writeResults(t, "real", 10, 30, 20), 16)}, exitRun,
+			[]string{"FAIL", "update time off by -50.0%"}},
+		{simUpd, "update missing", []string{writeResults(t, "real", 10, 30, 20)}, exitRun, []string{"FAIL", "update time missing"}},
 		{simDel, "markdown", []string{"--output", "markdown", writeResults(t, "real", 10, 30, 25)}, exitRun,
 			[]string{"| 10 | 1 | 5.00 / 5.00 | 13.00 / 13.00 | equal | 10.000 | 10.000 (10.000) | +0.0% | 20.000 | 25.000 (25.000) | **-20.0%** |"}},
 

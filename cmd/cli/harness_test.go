@@ -524,6 +524,9 @@ func predictRows(t *testing.T, pattern, target string, atProbe bool, judge func(
 				for _, f := range res.Config.RGDFiles {
 					args = append(args, "--rgd", filepath.Join("../..", f))
 				}
+				if u := res.Config.Workload.Update; u > 0 { // the runs changed their instances' specs
+					args = append(args, "--update", fmt.Sprint(u))
+				}
 				if res.Real.Standins != nil { // the delays the stand-in controller used
 					args = append(args, "--readiness", readyTarget)
 				}

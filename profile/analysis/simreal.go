@@ -309,8 +309,20 @@ func (c *SimReal) Verdict(tolerance float64) string {
 			bad = append(bad, fmt.Sprintf("delete time off by %+.1f%% (tolerance %.0f%%)", 100*e, 100*tol))
 		}
 	}
+	if c.HasUpdates() { // the workload changed its instances: judged as converge is
+		upd := tm[2]
+		if e := relErr(upd.sim, upd.median()); math.IsNaN(e) {
+			bad = append(bad, "update time missing (a run did not settle its updates)")
+		} else if math.Abs(e) > tolerance {
+			bad = append(bad, fmt.Sprintf("update time off by %+.1f%% (tolerance %.0f%%)", 100*e, 100*tolerance))
+		}
+	}
 	return strings.Join(bad, "; ")
 }
+
+// HasUpdates says whether the simulation changed its instances' specs after
+// they converged (workload.update), so that its update phase is judged too.
+func (c *SimReal) HasUpdates() bool { return c.sim.res.Summary.UpdateSeconds != nil }
 
 func fmtSecs(v *float64) string {
 	if v == nil {
