@@ -58,5 +58,6 @@ for a in "--instances 9223372036854775807" "--instances 1e9" "--workers 10000000
   check "run $a" usage run --rgd testdata/rgd/webapp.yaml $a --out "$tmp/o"
 done
 check "calibrate --out into a missing directory" usage calibrate --out "$tmp/missing/t.yaml"
+check "calibrate --out over a directory" usage calibrate --out "$tmp"
 echo "$cases cases, $fail failed"
 [ "$fail" = 0 ]

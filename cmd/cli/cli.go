@@ -218,7 +218,15 @@ func writeFileAtomic(path string, data []byte) error {
 		os.Remove(tmp)
 		return errors.Join(werr, cerr)
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			err = le.Err
+		}
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // outFileDir checks, before any work, that the directory of an output
@@ -227,6 +235,9 @@ func writeFileAtomic(path string, data []byte) error {
 func outFileDir(flag, path string) error {
 	if path == "" {
 		return nil
+	}
+	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		return usagef("%s %s: is a directory, not a file", flag, path)
 	}
 	dir := filepath.Dir(path)
 	fi, err := os.Stat(dir)

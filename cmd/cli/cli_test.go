@@ -97,6 +97,7 @@ func TestUsageErrors(t *testing.T) {
 		{name: "standins with a missing target", args: []string{"standins", "--kubeconfig", good, "--target", "nowhere.yaml"}, want: `krosim standins: target "nowhere.yaml" is neither built in`},
 		// checked before measuring: calibrate --kubeconfig measures for minutes
 		{name: "calibrate into a missing directory", args: []string{"calibrate", "--out", filepath.Join("no", "such", "t.yaml")}, want: "krosim calibrate: --out no/such/t.yaml: its directory no/such: no such file or directory"},
+		{name: "calibrate over a directory", args: []string{"calibrate", "--out", "."}, want: "krosim calibrate: --out .: is a directory, not a file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,6 +269,12 @@ func TestWriteFileAtomic(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("%d files in the directory, want 1: a temporary file was left behind", len(entries))
+	}
+	if err := writeFileAtomic(dir, []byte("x")); err == nil || !strings.HasPrefix(err.Error(), "write "+dir+": ") {
+		t.Errorf("writing over a directory: %v, want an error naming it", err)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(dir)); len(entries) != 1 {
+		t.Errorf("%d files beside the directory, want only it: a temporary file was left behind", len(entries))
 	}
 	missing := filepath.Join(dir, "no", "such", "dir")
 	if err := writeFileAtomic(missing, nil); err == nil || err.Error() != "write "+missing+": no such file or directory" {
