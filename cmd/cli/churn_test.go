@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"path/filepath"
-	"slices"
 	"testing"
 
 	"github.com/krosim/krosim/sim/result"
@@ -71,9 +70,7 @@ func TestChurnPrunesAsKro(t *testing.T) {
 		}
 		updates = append(updates, update.Seconds)
 	}
-	slices.Sort(updates)
-	n := len(updates)
-	median := (updates[(n-1)/2] + updates[n/2]) / 2
+	median := result.Median(updates)
 	if e := *s.UpdateSeconds/median - 1; math.Abs(e) > convergeTolerance {
 		t.Errorf("update phase %.3fs simulated, kro's %v: %+.1f%%, beyond %.0f%%", *s.UpdateSeconds, updates, 100*e, 100*convergeTolerance)
 	} else {

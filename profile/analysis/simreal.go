@@ -295,27 +295,22 @@ func (c *SimReal) Verdict(tolerance float64) string {
 			bad = append(bad, fmt.Sprintf("%s: simulated %d, real %v", k.name, k.sim, k.real))
 		}
 	}
-	tm := c.timings()
-	conv, del := tm[0], tm[1]
-	if e := relErr(conv.sim, conv.median()); math.IsNaN(e) {
-		bad = append(bad, "converge time missing (a run did not converge)")
-	} else if math.Abs(e) > tolerance {
-		bad = append(bad, fmt.Sprintf("converge time off by %+.1f%% (tolerance %.0f%%)", 100*e, 100*tolerance))
-	}
-	if del.sim != nil || del.median() != nil { // the workload deleted its instances
-		if e := relErr(del.sim, del.median()); math.IsNaN(e) {
-			bad = append(bad, "delete time missing (a run did not finish deleting)")
-		} else if tol := c.tolerance(1, tolerance); math.Abs(e) > tol {
-			bad = append(bad, fmt.Sprintf("delete time off by %+.1f%% (tolerance %.0f%%)", 100*e, 100*tol))
+	// judge says what is wrong with phase's time t, judged by tol: missing
+	// (why), or off by more than tol.
+	judge := func(t timing, phase, why string, tol float64) {
+		if e := relErr(t.sim, t.median()); math.IsNaN(e) {
+			bad = append(bad, fmt.Sprintf("%s time missing (%s)", phase, why))
+		} else if math.Abs(e) > tol {
+			bad = append(bad, fmt.Sprintf("%s time off by %+.1f%% (tolerance %.0f%%)", phase, 100*e, 100*tol))
 		}
+	}
+	tm := c.timings()
+	judge(tm[0], "converge", "a run did not converge", tolerance)
+	if del := tm[1]; del.sim != nil || del.median() != nil { // the workload deleted its instances
+		judge(del, "delete", "a run did not finish deleting", c.tolerance(1, tolerance))
 	}
 	if c.HasUpdates() { // the workload changed its instances: judged as converge is
-		upd := tm[2]
-		if e := relErr(upd.sim, upd.median()); math.IsNaN(e) {
-			bad = append(bad, "update time missing (a run did not settle its updates)")
-		} else if math.Abs(e) > tolerance {
-			bad = append(bad, fmt.Sprintf("update time off by %+.1f%% (tolerance %.0f%%)", 100*e, 100*tolerance))
-		}
+		judge(tm[2], "update", "a run did not settle its updates", tolerance)
 	}
 	return strings.Join(bad, "; ")
 }

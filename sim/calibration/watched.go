@@ -34,9 +34,6 @@ type WatchedWrite struct {
 	Server, Client time.Duration
 }
 
-// Event is the CPU of one watch event: the server's and the watcher's.
-func (w WatchedWrite) Event() time.Duration { return w.Server + w.Client }
-
 // watchedWrites measures m.n updates writeRounds times unwatched and as
 // often watched by watchers watches, on objects of their own.
 func (c *Calibration) watchedWrites(ctx context.Context, m *measure, log io.Writer) error {
