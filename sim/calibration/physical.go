@@ -312,7 +312,7 @@ type cpuPhase struct {
 	probe       float64 // the host's speed probe in the phase, microseconds (the quiet end's once hostSpeed chose those); 0: none
 	idleProbe   float64 // the probe in the phase's quiet end; 0: none
 
-	active  float64 // seconds until kro was last busy in the phase
+	active  float64 // seconds from the phase's start until kro was last busy in it
 	wakeups float64 // the requests' shares of waking the server, simulated; 0: not counted yet
 	// events are the phase's writes, each a watch event whose CPU base
 	// measured (server.event_cpu, cost.event_ns), simulated.
@@ -398,7 +398,7 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 	// stand-in controller) takes the same processors as the server's,
 	// in every run the target predicts: it is priced with the server's.
 	s := cpuPhase{name: dir + " (" + ph.Name + ")", calls: map[verb.Verb]float64{}, reconciles: float64(ph.Reconciles),
-		kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds),
+		kro: cpu["kro"], server: cpu["apiserver"] + cpu["etcd"] + cpu["krosim"], active: max(ph.Seconds, ph.IdleSeconds-phaseStart(r, i)),
 		probe: ph.ProbeMicros, idleProbe: ph.IdleProbeMicros}
 	if ph.Name != "delete" {
 		s.resolving = s.reconciles
@@ -416,6 +416,22 @@ func readPhase(dir string, r *run, i int) (cpuPhase, error) {
 		s.realWaits, s.realWait, s.counted = float64(r.res.API.WatchCacheWaits), r.res.API.WatchCacheWaitSeconds, true
 	}
 	return s, nil
+}
+
+// phaseStart is when run r's i-th phase began on the run's clock, which
+// starts with the create phase and on which a phase's idle_seconds is
+// read: a phase ends once kro has been idle for the quiet period after it
+// settled (the last poll and scrape, a few tenths of a second, not
+// counted).
+func phaseStart(r *run, i int) float64 {
+	var start, quiet float64
+	if c := r.res.Config.Cluster; c != nil {
+		quiet = c.Quiet
+	}
+	for _, prev := range r.res.Real.Phases[:i] {
+		start += max(prev.Seconds, prev.IdleSeconds-start) + quiet
+	}
+	return start
 }
 
 // fitCPU sets t's CPU costs from the runs' phases and says what it fitted:

@@ -91,6 +91,33 @@ func TestPhasesCountTheServersWaits(t *testing.T) {
 	}
 }
 
+// TestPhaseActiveFromItsOwnStart: a phase's idle_seconds is read on the
+// run's clock, from the create phase's start, so the delete phase was
+// active from its own start (the create phase's idle plus the quiet
+// period) until kro went idle, not since the create phase began.
+func TestPhaseActiveFromItsOwnStart(t *testing.T) {
+	cpu := map[string]float64{"kro": 1, "apiserver": 2, "etcd": 1}
+	res := &result.Result{Real: &result.Real{Phases: []result.Phase{
+		{Name: "create", Seconds: 3.5, IdleSeconds: 13.5, CPUSeconds: cpu},
+		{Name: "delete", Seconds: 20, IdleSeconds: 39, CPUSeconds: cpu},
+	}}}
+	res.Config.Cluster = &result.Cluster{Quiet: 5}
+	for i, want := range []float64{13.5, 20.5} {
+		p, err := readPhase("run", &run{res: res}, i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if math.Abs(p.active-want) > 1e-9 {
+			t.Errorf("phase %d active %vs, want %vs", i, p.active, want)
+		}
+	}
+	// A phase that settled after kro's last reconcile was active until it settled.
+	res.Real.Phases[1].IdleSeconds = 30
+	if p, _ := readPhase("run", &run{res: res}, 1); p.active != 20 {
+		t.Errorf("a phase idle before it settled: active %vs, want 20s", p.active)
+	}
+}
+
 // TestHostSpeedFitsHowCPUFollowsTheProbe: two RGDs run twice each, once on a
 // fast host and once on one whose probe read twice as long, where the CPU
 // per request grew 2^0.6 times: the elasticity is 0.6, the speed the median
