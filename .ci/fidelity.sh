@@ -76,8 +76,9 @@ restart() {
   # shellcheck source=/dev/null # written by up.sh
   source "$STATE/env"
 }
-# ready RGD FLAG: FLAG and READY when RGD has a readyWhen.
-ready() { if grep -q readyWhen "$1"; then echo "$2 $READY"; fi; }
+# ready RGD FLAG: FLAG and READY when a resource of RGD has a readyWhen (a
+# key, not the word in a comment: fidelity-rgd.yaml's says it has none).
+ready() { if grep -qE '^[^#]*readyWhen:' "$1"; then echo "$2 $READY"; fi; }
 # real DIR RGD N W [FLAGS]: one real run on a fresh server.
 real() {
   restart "$4"

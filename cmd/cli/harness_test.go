@@ -209,11 +209,13 @@ func showsTable(t *testing.T, doc, table string) {
 // sittings are the same-day sittings of the whole fidelity set with the
 // probe: one run of every row, each on a fresh harness, taken the morning
 // the calibration runs that predict them were (testdata/realapi/fidelity.md,
-// "Sittings"), and the target calibrated from those.
+// "Sittings"), and the target calibrated from those; the fourth on another
+// host that evening, with a second run of its 4- and 8-worker rows.
 var sittings = []struct{ dir, target string }{
 	{measured + "/sitting1", measured + "/calprobe/harness-probe.yaml"},
 	{measured + "/sitting2", measured + "/sitting2/harness.yaml"},
 	{measured + "/sitting3", measured + "/sitting3/harness.yaml"},
+	{measured + "/sitting4", measured + "/sitting4/harness.yaml"},
 }
 
 // readyDir holds runs of the readyWhen fidelity RGD taken with readiness
@@ -324,7 +326,7 @@ func ranks(xs []float64) []float64 {
 // own calibration runs (cal-* in its directory, taken just before its rows)
 // from them.
 func TestCalibrateSitting(t *testing.T) {
-	for _, name := range []string{"sitting2", "sitting3"} {
+	for _, name := range []string{"sitting2", "sitting3", "sitting4"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(measured, name)
 			tg := calibrateGolden(t, dir, name, filepath.Join(dir, "harness.yaml"))
