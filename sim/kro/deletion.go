@@ -73,8 +73,9 @@ func (w *work) delete(inst *unstructured.Unstructured) outcome {
 		}
 	}
 	// kro then persists the deletion status against the patched object: a
-	// status never written before is written now, and fails on the deleted
-	// instance (a rate-limited retry whose GET finds it gone).
+	// status never written before (an instance that had no children to
+	// delete) is written now, and its GET finds the instance gone: the
+	// reconcile fails with NotFound, which kro's queue drops.
 	if st := deletionStatus(cur); !api.Equal(cur.Object["status"], any(st)) {
 		if _, call := w.get("", key); call.Err != nil {
 			return outcome{err: call.Err}

@@ -59,6 +59,13 @@ func (c *Controller) finish(key instKey, res outcome) string {
 		if in != nil {
 			in.rec.LastErr = res.err.Error()
 		}
+		if isNotFound(res.err) {
+			// kro's queue drops an instance whose reconcile ends on a
+			// NotFound: it is gone, and its own DELETE event is what comes
+			// next (kro's error metric counts the reconcile all the same).
+			c.queue.Forget(key)
+			break
+		}
 		if c.queue.NumRequeues(key) < c.t.Controller.MaxRetries {
 			requeue = "rate_limited"
 			c.queue.AddRateLimited(key)
