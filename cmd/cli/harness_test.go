@@ -359,6 +359,39 @@ func TestSittingsAtTheirHostsSpeed(t *testing.T) {
 	}
 }
 
+// shapesDir holds three runs of each row of two shapes the fidelity set
+// gained on 2026-12-08, taken on the fourth sitting's machine about four
+// hours after it, with the probe: wide.yaml (six independent resources,
+// 100 instances) and bare.yaml (the instance alone, 500 instances). The
+// fourth sitting's calibration predicts them at their host's speed; the
+// table (fidelity-table.md there) must not change unless rewritten with
+// -update. bare's counts must be exact at every worker count: its deletion
+// ends on a NotFound that kro's queue drops, where the simulation used to
+// retry it with a rate limit (a reconcile and a GET more an instance).
+const shapesDir = measured + "/shapes"
+
+func TestShapesAtTheirHostsSpeed(t *testing.T) {
+	got := predictRows(t, filepath.Join(shapesDir, "real-*-r*"), measured+"/sitting4/harness.yaml", true,
+		func(int) []string { return nil }, issueBars)
+	if golden := filepath.Join(shapesDir, "fidelity-table.md"); !matchGolden(t, golden, []byte(got)) {
+		t.Errorf("the shapes' predictions changed (go test ./cmd/cli -run Shapes -update rewrites %s):\n%s", golden, got)
+	}
+	bare := 0
+	for _, line := range strings.Split(got, "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) < 12 || cells[0] != "`bare.yaml`" {
+			continue
+		}
+		bare++
+		if cells[5] != "equal" {
+			t.Errorf("bare with %s workers: counts %s, want equal: %s", cells[2], cells[5], line)
+		}
+	}
+	if bare != 4 {
+		t.Errorf("%d rows of bare.yaml, want 4 (1, 2, 4 and 8 workers)", bare)
+	}
+}
+
 // bigDir holds runs of an RGD whose requests' objects are 1.5 KiB on
 // average (its applies' 1.9), two and a half times the calibration RGDs'
 // (fidelity/bigobjects.yaml; simulated, LISTs aside), taken on
