@@ -103,6 +103,7 @@ type Store struct {
 	now      func() time.Duration
 	maxObjs  int
 	gvrCache map[schema.GroupVersionKind]schema.GroupVersionResource
+	held     func(Key) int // see Hold
 }
 
 type indexKey struct {
@@ -252,9 +253,20 @@ func matches(obj *unstructured.Unstructured, selector map[string]string) bool {
 
 // SizeOf is the encoded size of the object at k, in bytes (0 when absent).
 func (s *Store) SizeOf(k Key) int {
-	st, _ := s.tr.get(k)
+	st, ok := s.tr.get(k)
+	if !ok {
+		return 0
+	}
+	if s.held != nil {
+		return int(st.size) + s.held(k)
+	}
 	return int(st.size)
 }
+
+// Hold makes SizeOf count held(k) bytes more of every stored object: what
+// a real server holds on it beyond what the store renders (target's
+// server.instance_bytes and server.object_bytes).
+func (s *Store) Hold(held func(k Key) int) { s.held = held }
 
 // SizeOfStatusWrite is the encoded size of next, a copy of cur with
 // another status (a status write's body), in bytes: from cur's stored

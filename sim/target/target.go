@@ -123,7 +123,25 @@ type Server struct {
 	// server's processors. krosim calibrate --kubeconfig --pid-dir
 	// measures it with cost.event_ns, kro's part. Needs CPUs.
 	EventCPU Duration `json:"event_cpu,omitempty" yaml:"event_cpu,omitempty"`
+	// InstanceBytes and ObjectBytes are what the server holds on an object
+	// beyond what krosim renders of it: metadata.managedFields (an entry
+	// per field manager, naming every field it set) and what kro writes
+	// that the simulation leaves out (its version and ownership labels and
+	// the apply-order annotation on a child; the ApplySet's labels and
+	// annotations and each condition's reason, message and time on an
+	// instance). InstanceBytes is for an object of an RGD's instance kind,
+	// ObjectBytes for any other. Every request's CPU per KiB
+	// (latency.VERB.cpu_per_kib) and kro's decoding (cost.encode_byte_ns)
+	// count them. Read back from the real-API harness, a FanoutApp instance
+	// is 3,131 bytes where krosim renders 990 and a StandinConfigMap child
+	// 1,409 where it renders 553 (testdata/realapi/measured/objects).
+	InstanceBytes int `json:"instance_bytes,omitempty" yaml:"instance_bytes,omitempty"`
+	ObjectBytes   int `json:"object_bytes,omitempty" yaml:"object_bytes,omitempty"`
 }
+
+// MaxHeldBytes bounds server.instance_bytes and server.object_bytes: an
+// object's whole size is limited to 1.5 MiB by etcd.
+const MaxHeldBytes = 1536 * 1024
 
 // ActiveGap is the longest time between two requests that server.active_cpu
 // charges: a longer pause is idle.
@@ -443,6 +461,8 @@ func (c *checker) server(s Server) {
 	c.number("server.active_cpu", s.ActiveCPU, 0, MaxCPUs)
 	c.duration("server.wakeup_cpu", s.WakeupCPU, time.Second)
 	c.duration("server.event_cpu", s.EventCPU, time.Second)
+	c.intIn("server.instance_bytes", s.InstanceBytes, 0, MaxHeldBytes)
+	c.intIn("server.object_bytes", s.ObjectBytes, 0, MaxHeldBytes)
 	if (s.SharedCPUs || s.ActiveCPU > 0 || s.WakeupCPU > 0 || s.EventCPU > 0) && s.CPUs == 0 {
 		c.bad("server.cpus", "server.shared_cpus, server.active_cpu, server.wakeup_cpu and server.event_cpu need server.cpus: the processors kro shares with the server")
 	}
