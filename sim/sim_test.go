@@ -457,36 +457,16 @@ spec:
 // instance that no longer exists and the reconcile fails with NotFound,
 // which kro's queue drops rather than retrying. Its DELETE event brings one
 // more reconcile, whose GET finds it gone. Measured on the harness with kro
-// v0.9.4 (testdata/realapi/calibration/bare.yaml, 500 instances, 1 to 8
+// v0.9.4 (testdata/realapi/fidelity/bare.yaml, 500 instances, 1 to 8
 // workers): per instance 3 reconciles, 6 GETs, 3 PATCHes, 1 status write and
 // 1 reconcile error, no rate-limited requeue.
 func TestChildlessDeletionIsDroppedOnNotFound(t *testing.T) {
-	const rgd = `apiVersion: kro.run/v1alpha1
-kind: ResourceGraphDefinition
-metadata:
-  name: bare.krosim.dev
-spec:
-  schema:
-    apiVersion: v1alpha1
-    kind: Bare
-    spec:
-      enabled: boolean | default=false
-  resources:
-    - id: config
-      includeWhen:
-        - ${schema.spec.enabled}
-      template:
-        apiVersion: v1
-        kind: ConfigMap
-        metadata:
-          name: ${schema.metadata.name}
-`
 	for _, workers := range []int{1, 4} {
 		tg := defaults(t)
 		tg.Controller.Workers = workers
 		wl := workload.Default(5)
 		wl.Delete = true
-		res := run(t, result.Config{Target: tg, Workload: wl, Seed: 1}, loadText(t, rgd))
+		res := run(t, result.Config{Target: tg, Workload: wl, Seed: 1}, load(t, "../testdata/realapi/fidelity/bare.yaml"))
 		s := res.Summary
 		got := fmt.Sprintf("%d reconciles, %d errors, requeues %v, get %d, patch %d, update_status %d, list %d",
 			s.Reconciles, s.ReconcileErrors, s.RequeuesByReason, s.APICalls[verb.Get], s.APICalls[verb.Patch], s.APICalls[verb.UpdateStatus], s.APICalls[verb.List])
