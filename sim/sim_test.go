@@ -476,6 +476,35 @@ func TestChildlessDeletionIsDroppedOnNotFound(t *testing.T) {
 	}
 }
 
+// TestHeldBytesCountInEveryRequest: server.instance_bytes and object_bytes
+// are bytes the server holds on every stored object beyond what krosim
+// renders, so each request to an object that exists is that much larger
+// (its CPU per KiB counts them), and a request to none is not. bare.yaml's
+// instances have no children: with 1 KiB held of an instance, each of its
+// two GETs, two PATCHes and status write in the create phase, and the
+// user's POST (sized once created), is 1 KiB more; other objects' bytes
+// change nothing.
+func TestHeldBytesCountInEveryRequest(t *testing.T) {
+	kib := func(instance, object int) [verb.Count]float64 {
+		tg := defaults(t)
+		tg.Server.InstanceBytes, tg.Server.ObjectBytes = instance, object
+		res := run(t, result.Config{Target: tg, Workload: workload.Default(5), Seed: 1}, load(t, "../testdata/realapi/fidelity/bare.yaml"))
+		return res.PhaseEnds()[0].KiB
+	}
+	plain, held, other := kib(0, 0), kib(1024, 0), kib(0, 4096)
+	for _, c := range []struct {
+		v    verb.Verb
+		want float64
+	}{{verb.Get, 10}, {verb.Patch, 10}, {verb.UpdateStatus, 5}, {verb.Create, 5}, {verb.List, 0}, {verb.Delete, 0}} {
+		if d := held[c.v.Index()] - plain[c.v.Index()]; math.Abs(d-c.want) > 1e-9 {
+			t.Errorf("%s: %.3f KiB more with 1 KiB held of each instance, want %.0f", c.v, d, c.want)
+		}
+		if other[c.v.Index()] != plain[c.v.Index()] {
+			t.Errorf("%s: %.3f KiB with 4 KiB held of other objects, want %.3f as without: bare has none", c.v, other[c.v.Index()], plain[c.v.Index()])
+		}
+	}
+}
+
 // TestUnsettledSaysWhatItWaitsFor: an instance whose expression reads data
 // that never comes settles neither way; the run's incomplete reason names
 // the resource kro waits on and the expression, as kro's ResourcesReady

@@ -44,6 +44,8 @@ func TestParseBadNumbers(t *testing.T) {
 		{"negative wakeup_cpu", "  timeout: 60s\n", "  timeout: 60s\n  cpus: 2\n  wakeup_cpu: -2ms\n", "-2ms", "server.wakeup_cpu must be in [0, 1s], got -2ms"},
 		{"wakeup_cpu without cpus", "server:\n", "server:\n  wakeup_cpu: 2ms\n", "server:", "server.shared_cpus, server.active_cpu, server.wakeup_cpu and server.event_cpu need server.cpus: the processors kro shares with the server"},
 		{"negative event_ns", "request_ns: 20000\n", "request_ns: 20000\n  event_ns: -300\n", "-300", "cost.event_ns must be a number in [0, 1e+09], got -300"},
+		{"negative instance_bytes", "  timeout: 60s\n", "  timeout: 60s\n  instance_bytes: -1\n", "-1", "server.instance_bytes must be in [0, 1572864], got -1"},
+		{"object_bytes beyond etcd's limit", "  timeout: 60s\n", "  timeout: 60s\n  object_bytes: 2000000\n", "2000000", "server.object_bytes must be in [0, 1572864], got 2000000"},
 		{"event_cpu without cpus", "server:\n", "server:\n  event_cpu: 200us\n", "server:", "server.shared_cpus, server.active_cpu, server.wakeup_cpu and server.event_cpu need server.cpus: the processors kro shares with the server"},
 		{"missing field at its parent", "  workers: 1\n", "", "controller:", "controller.workers must be in [1, 10000], got 0"},
 		{"zero speed.probe_us", "vcpus: 8\n", "vcpus: 8\nspeed: {probe_us: 0, elasticity: 0.7}\n", "0,", "speed.probe_us must be a positive number of microseconds, got 0"},
