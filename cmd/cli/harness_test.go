@@ -216,6 +216,7 @@ var sittings = []struct{ dir, target string }{
 	{measured + "/sitting2", measured + "/sitting2/harness.yaml"},
 	{measured + "/sitting3", measured + "/sitting3/harness.yaml"},
 	{measured + "/sitting4", measured + "/sitting4/harness.yaml"},
+	{measured + "/sitting5", measured + "/sitting5/harness.yaml"},
 }
 
 // readyDir holds runs of the readyWhen fidelity RGD taken with readiness
