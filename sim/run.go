@@ -13,7 +13,6 @@ import (
 	"github.com/krosim/krosim/sim/result"
 	"github.com/krosim/krosim/sim/workload"
 	"github.com/krosim/krosim/sim/world"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
 // GCPercent is the garbage collector's percent krosim runs with (cmd/krosim
@@ -95,19 +94,15 @@ func run(cfg result.Config, rgds []*model.RGD, opts Options, inspect func(*clust
 	if t.Server.SharedCPUs { // kro runs on the server's host
 		cpu = srv.CPU()
 	}
+	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabels: opts.HostLabels, Context: opts.Context, Reconciled: opts.Reconciled})
 	if t.Server.InstanceBytes > 0 || t.Server.ObjectBytes > 0 {
-		instances := map[schema.GroupVersionResource]bool{}
-		for _, g := range rgds {
-			instances[kro.InstanceGVR(g)] = true
-		}
 		srv.Store.Hold(func(k api.Key) int {
-			if instances[k.GVR] {
+			if ctrl.IsInstance(k) {
 				return t.Server.InstanceBytes
 			}
 			return t.Server.ObjectBytes
 		})
 	}
-	ctrl := kro.New(k, t, srv, cpu, rgds, kro.Options{Meter: opts.Meter, HostLabels: opts.HostLabels, Context: opts.Context, Reconciled: opts.Reconciled})
 	w := world.New(k, srv.Store, t, cfg.Seed, ctrl.IsInstance)
 	w.Expect(world.ReadsOf(rgds))
 

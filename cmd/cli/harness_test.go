@@ -389,14 +389,13 @@ func TestShapesAtTheirHostsSpeed(t *testing.T) {
 		t.Errorf("the shapes' predictions changed (go test ./cmd/cli -run Shapes -update rewrites %s):\n%s", golden, got)
 	}
 	bare := 0
-	for _, line := range strings.Split(got, "\n") {
-		cells := strings.Split(strings.Trim(line, "| "), " | ")
-		if len(cells) < 12 || cells[0] != "`bare.yaml`" {
+	for _, r := range tableRows(t, got) {
+		if r.rgd != "`bare.yaml`" {
 			continue
 		}
 		bare++
-		if cells[5] != "equal" {
-			t.Errorf("bare with %s workers: counts %s, want equal: %s", cells[2], cells[5], line)
+		if r.counts != "equal" {
+			t.Errorf("bare with %s workers: counts %s, want equal", r.workers, r.counts)
 		}
 	}
 	if bare != 4 {
@@ -515,10 +514,12 @@ func TestHarnessPredictsCalibrationDeletes(t *testing.T) {
 }
 
 // tableRow is one row of compare's markdown table of predictions: the RGD,
-// the worker count, the converge seconds simulated and kro's median, and the
-// converge and delete errors, in percent.
+// the worker count, whether the counts are equal, the converge seconds
+// simulated and kro's median, and the converge and delete errors, in
+// percent.
 type tableRow struct {
 	rgd, workers     string
+	counts           string // equal, or **differ**
 	simConverge      float64
 	realConverge     float64
 	converge, delete float64
@@ -533,7 +534,7 @@ func tableRows(t *testing.T, table string) []tableRow {
 		if len(cells) < 12 || !strings.HasPrefix(cells[0], "`") {
 			continue
 		}
-		r := tableRow{rgd: cells[0], workers: cells[2]}
+		r := tableRow{rgd: cells[0], workers: cells[2], counts: cells[5]}
 		for _, c := range []struct {
 			cell string
 			into *float64
